@@ -1,0 +1,11 @@
+.PHONY: dev test lint images
+# Run the platform locally at http://127.0.0.1:8000 (installs what is missing first).
+dev:
+	bash scripts/dev.sh
+# Every test: unit, integration (real hub + Docker) and UI (Chromium). Installs what it needs.
+test:
+	bash scripts/test.sh
+lint:
+	.venv/bin/ruff check portal tests benchmarks config
+images:
+	bash scripts/build-images.sh

@@ -1,0 +1,57 @@
+# DS Hub: environment -> validated settings -> JupyterHub -> portal.setup(c).
+# Every variable is described in the README's configuration table.
+import os
+import sys
+
+from portal import setup
+from portal.settings import SettingsError, load_settings
+
+c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
+
+try:
+    settings = load_settings()
+except SettingsError as error:
+    # One line naming the variable, the value and what it accepts; no half-configured hub.
+    print(f"DS Hub cannot start: {error}", file=sys.stderr)
+    sys.exit(2)
+
+# Served under JUPYTERHUB_BASE_URL (normalised to /path/).
+c.JupyterHub.base_url = settings.base_url
+# Database and cookie secret live in the data directory (a volume in production).
+os.makedirs(settings.data_dir, exist_ok=True)
+c.JupyterHub.db_url = f"sqlite:///{settings.data_dir}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = f"{settings.data_dir}/jupyterhub_cookie_secret"
+# Users' labs keep running while the hub restarts or is upgraded.
+c.JupyterHub.cleanup_servers = False
+
+# NativeAuthenticator: accounts with passwords in the hub's own database.
+c.JupyterHub.authenticator_class = "native"
+# ENABLE_SIGNUP=1: people register and wait for an admin's approval; 0: no signup page at all.
+c.NativeAuthenticator.enable_signup = settings.signup
+c.NativeAuthenticator.open_signup = False
+# The configured admin is an admin and is authorized at sign-up without approval.
+c.Authenticator.admin_users = {settings.admin}
+# JupyterHub 5 needs an explicit allow rule; NativeAuthenticator's approval stays the gate.
+c.Authenticator.allow_all = True
+
+# One Docker container per user, named and mounted by the portal's spawner.
+c.JupyterHub.spawner_class = "portal.spawner.PortalSpawner"
+c.PortalSpawner.image = settings.notebook_image
+c.PortalSpawner.network_name = settings.network_name
+c.PortalSpawner.notebook_dir = "/home/lab/workspace"
+# Stopping removes the container (volumes stay); each start gets a fresh container.
+c.PortalSpawner.remove = True
+# Service switches, TensorFlow log level and GPU flags reach every lab.
+c.PortalSpawner.environment = settings.lab_environment()
+c.PortalSpawner.gpu_enabled = settings.gpu_mode == 1
+
+if settings.host_network:
+    # Tests and local runs: everything on loopback, labs on their own ports (HARNESS.md).
+    c.JupyterHub.bind_url = f"http://127.0.0.1:8000{settings.base_url}"
+    c.JupyterHub.hub_ip = "127.0.0.1"
+else:
+    # Production: the hub container is reached by name on the Docker network.
+    c.JupyterHub.hub_ip = "0.0.0.0"
+    c.JupyterHub.hub_connect_ip = "jupyterhub"
+
+setup(c, settings)

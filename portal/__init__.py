@@ -1,0 +1,58 @@
+"""DS Hub portal: a self-service portal served inside JupyterHub at /hub/portal.
+
+`setup(c)` is the single entry point the hub configuration calls.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+from jupyterhub.utils import url_path_join
+
+from .docker_service import DockerService
+from .runtime import Runtime
+from .settings import Settings, load_settings
+
+__version__ = "0.1.0"
+HTMX_VERSION = "2.0.11"
+TEMPLATE_DIR = Path(__file__).resolve().parent
+
+
+def _routes() -> list[tuple]:
+    from .views import admin, api, server, static, volumes
+
+    return [*server.routes, *volumes.routes, *admin.routes, *api.routes, *static.routes]
+
+
+def _loopback_url(bind_url: str) -> str:
+    """Where the hub itself reaches the proxy's public side: scheme://host:port only."""
+    parsed = urlparse(bind_url or "http://:8000")
+    host = parsed.hostname or "127.0.0.1"
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return urlunparse((parsed.scheme or "http", f"{host}:{parsed.port or 8000}", "", "", "", ""))
+
+
+def setup(c: Any, settings: Settings | None = None) -> Runtime:
+    """Register the portal with the hub: routes, templates, static files, shared runtime."""
+    settings = settings or load_settings()
+    bind_url = c.JupyterHub.bind_url if isinstance(c.JupyterHub.bind_url, str) else ""
+    runtime = Runtime(
+        settings=settings, docker=DockerService(), public_url=_loopback_url(bind_url)
+    )
+    # extra_handlers is deprecated upstream but is the only way to live under /hub/; keeping it
+    # in this one function makes a later move to a hub service cheap.
+    c.JupyterHub.extra_handlers = _routes()
+    # Our templates are namespaced (pages/, partials/) so they never shadow the hub's own.
+    c.JupyterHub.template_paths = [str(TEMPLATE_DIR), str(TEMPLATE_DIR / "hub")]
+    c.JupyterHub.tornado_settings = {"dshub_portal": runtime}
+    c.JupyterHub.template_vars = {
+        "portal_version": __version__,
+        "htmx_version": HTMX_VERSION,
+        "portal_static": url_path_join(settings.base_url, "hub/portal/static"),
+    }
+    # Users land on the portal after signing in.
+    c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
+    return runtime

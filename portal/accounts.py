@@ -1,0 +1,35 @@
+"""Accounts an admin creates (the only way in when ENABLE_SIGNUP=0)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bcrypt
+from nativeauthenticator.orm import UserInfo
+
+from .server_service import ActionRefused
+
+
+def create_account(authenticator: Any, name: str, password: str) -> str:
+    """Create an authorized NativeAuthenticator account; returns the normalised user name.
+
+    NativeAuthenticator's own `create_user` refuses everything while signup is off, so the
+    admin path writes the account itself, with the same checks on name and password.
+    """
+    username = authenticator.normalize_username(name.strip())
+    if not username or not authenticator.validate_username(username):
+        raise ActionRefused(
+            "A user name may not be empty or contain spaces, commas or slashes.", 400
+        )
+    if authenticator.user_exists(username):
+        raise ActionRefused(f"An account named {username} already exists.", 409)
+    if not authenticator.is_password_strong(password):
+        raise ActionRefused(
+            f"The password must have at least {authenticator.minimum_password_length} "
+            "characters and not be a common password.",
+            400,
+        )
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt())
+    authenticator.db.add(UserInfo(username=username, password=hashed, is_authorized=True))
+    authenticator.db.commit()
+    return username

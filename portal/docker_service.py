@@ -1,0 +1,172 @@
+"""Thin async layer over docker-py: every call runs in a thread pool with a timeout.
+
+A blocking Docker call on the Tornado loop would freeze the hub for everyone, so nothing here
+touches the engine from the loop. Docker's errors become domain exceptions the views can word.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import docker
+from docker.errors import APIError, DockerException, NotFound
+from requests.exceptions import RequestException
+
+T = TypeVar("T")
+
+
+class DockerUnavailable(Exception):
+    """The engine cannot be reached or did not answer in time."""
+
+
+class ContainerMissing(Exception):
+    """No such container."""
+
+
+class VolumeInUse(Exception):
+    """Docker refused to remove a volume because a container uses it."""
+
+
+@dataclass(frozen=True)
+class VolumeInfo:
+    name: str
+    exists: bool
+    size_bytes: int | None = None  # None: exists but Docker did not report a size
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    id: str
+    status: str  # Docker's word: running, exited, restarting, ...
+    exit_code: int | None
+    error: str
+
+
+class DockerService:
+    """Async facade for the few Docker operations the portal needs."""
+
+    def __init__(
+        self,
+        client_factory: Callable[[], docker.DockerClient] | None = None,
+        workers: int = 8,
+        timeout: float = 30.0,
+    ) -> None:
+        self._client_factory = client_factory or (
+            lambda: docker.from_env(timeout=int(timeout))
+        )
+        self._client: docker.DockerClient | None = None
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="portal-docker")
+        self.timeout = timeout
+
+    def _api(self) -> docker.APIClient:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client.api
+
+    async def _run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        loop = asyncio.get_running_loop()
+        call = functools.partial(fn, *args)
+        try:
+            return await asyncio.wait_for(
+                loop.run_in_executor(self._pool, call), timeout or self.timeout
+            )
+        except TimeoutError:
+            raise DockerUnavailable("the Docker engine did not answer in time") from None
+        except (NotFound, VolumeInUse, ContainerMissing):
+            raise
+        except APIError as e:
+            if e.status_code is not None and e.status_code < 500:
+                raise
+            raise DockerUnavailable(_explain(e)) from None
+        except (DockerException, RequestException, OSError) as e:
+            raise DockerUnavailable(_explain(e)) from None
+
+    async def ping(self) -> None:
+        """Raise DockerUnavailable unless the engine answers."""
+        await self._run(lambda: self._api().ping(), timeout=5)
+
+    async def container(self, name: str) -> ContainerInfo:
+        def inspect() -> ContainerInfo:
+            try:
+                data = self._api().inspect_container(name)
+            except NotFound:
+                raise ContainerMissing(name) from None
+            state = data.get("State") or {}
+            return ContainerInfo(
+                id=data["Id"],
+                status=state.get("Status", "unknown"),
+                exit_code=state.get("ExitCode"),
+                error=state.get("Error") or "",
+            )
+
+        return await self._run(inspect, timeout=10)
+
+    async def restart(self, name: str, stop_timeout: int = 10) -> str:
+        """Docker restart (same container, same volumes); returns the container id."""
+
+        def restart() -> str:
+            api = self._api()
+            try:
+                api.restart(name, timeout=stop_timeout)
+                return api.inspect_container(name)["Id"]
+            except NotFound:
+                raise ContainerMissing(name) from None
+
+        # Docker waits up to stop_timeout for the process to exit, then kills and starts it.
+        return await self._run(restart, timeout=stop_timeout + self.timeout)
+
+    async def volumes(self, names: Iterable[str]) -> list[VolumeInfo]:
+        """Existence and size on disk of each named volume, in the order asked."""
+        wanted = list(names)
+
+        def sizes() -> list[VolumeInfo]:
+            api = self._api()
+            existing = {v["Name"] for v in (api.volumes().get("Volumes") or [])}
+            usage: dict[str, int] = {}
+            if existing & set(wanted):
+                for v in api.df().get("Volumes") or []:
+                    size = (v.get("UsageData") or {}).get("Size", -1)
+                    if size is not None and size >= 0:
+                        usage[v["Name"]] = size
+            return [VolumeInfo(n, n in existing, usage.get(n)) for n in wanted]
+
+        return await self._run(sizes, timeout=60)
+
+    async def remove_volume(self, name: str) -> bool:
+        """Remove a volume; False if it did not exist; VolumeInUse if a container holds it."""
+
+        def remove() -> bool:
+            try:
+                self._api().remove_volume(name)
+                return True
+            except NotFound:
+                return False
+            except APIError as e:
+                if e.status_code == 409:
+                    raise VolumeInUse(_explain(e)) from None
+                raise
+
+        return await self._run(remove, timeout=120)
+
+    async def containers_using(self, volume: str) -> list[str]:
+        """Names of containers (running or not) that mount the volume."""
+
+        def find() -> list[str]:
+            found = self._api().containers(all=True, filters={"volume": volume})
+            return [c["Names"][0].lstrip("/") for c in found if c.get("Names")]
+
+        return await self._run(find, timeout=15)
+
+
+def _explain(error: Exception) -> str:
+    if isinstance(error, APIError):
+        return str(error.explanation or error)
+    text = str(error) or type(error).__name__
+    if "Connection refused" in text or "No such file" in text or "FileNotFoundError" in text:
+        return "the Docker engine is not reachable"
+    return text

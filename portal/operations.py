@@ -1,0 +1,74 @@
+"""Per-user operations in flight (restart, volume reset), so conflicting actions are refused.
+
+The hub is one process with one event loop, so a dict guarded by that loop is enough: checks and
+claims happen without an `await` between them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+class Busy(Exception):
+    """Another operation holds this user's server or volumes."""
+
+    def __init__(self, user: str, kind: str) -> None:
+        super().__init__(f"{kind} is already in progress for {user}")
+        self.user = user
+        self.kind = kind
+
+
+@dataclass
+class Operation:
+    kind: str  # "restarting" | "resetting volumes"
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Outcome:
+    """What the last operation left for the card to say (a failure reason, for instance)."""
+
+    kind: str
+    ok: bool
+    message: str
+    at: float = field(default_factory=time.time)
+
+
+class Operations:
+    def __init__(self) -> None:
+        self._running: dict[str, Operation] = {}
+        self._last: dict[str, Outcome] = {}
+
+    def current(self, user: str) -> Operation | None:
+        return self._running.get(user)
+
+    def last(self, user: str) -> Outcome | None:
+        return self._last.get(user)
+
+    def forget(self, user: str) -> None:
+        self._last.pop(user, None)
+
+    def acquire(self, user: str, kind: str) -> Operation:
+        """Hold `user` for `kind`; raise Busy if something else already does."""
+        running = self._running.get(user)
+        if running is not None:
+            raise Busy(user, running.kind)
+        op = self._running[user] = Operation(kind)
+        return op
+
+    def release(self, user: str) -> None:
+        self._running.pop(user, None)
+
+    @contextmanager
+    def claim(self, user: str, kind: str) -> Iterator[Operation]:
+        op = self.acquire(user, kind)
+        try:
+            yield op
+        finally:
+            self.release(user)
+
+    def record(self, user: str, kind: str, ok: bool, message: str) -> None:
+        self._last[user] = Outcome(kind, ok, message)

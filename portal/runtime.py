@@ -1,0 +1,30 @@
+"""What the portal's handlers share at run time, built once by `portal.setup(c)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .docker_service import DockerService
+from .operations import Operations
+from .settings import Settings
+
+
+@dataclass
+class GpuStatus:
+    mode: int
+    enabled: bool
+    reason: str
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    docker: DockerService
+    operations: Operations = field(default_factory=Operations)
+    gpu: GpuStatus | None = None
+    # Where the hub reaches the proxy's public side (restart waits until the lab answers there).
+    public_url: str = "http://127.0.0.1:8000"
+
+    def __deepcopy__(self, memo: dict) -> Runtime:
+        # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.
+        return self

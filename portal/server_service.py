@@ -1,0 +1,325 @@
+"""Server and volume actions for one user, through the hub's own machinery and Docker.
+
+Start and stop go through the hub (`spawn_single_user` / `stop_single_user`) so proxy routes,
+events and the hub's admin page stay consistent; restart and volume reset talk to Docker through
+`DockerService`. Nothing here renders HTML: callers get dataclasses or `ActionRefused`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyterhub.utils import url_path_join
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+from .docker_service import ContainerMissing, DockerUnavailable, VolumeInUse
+from .operations import Busy
+from .runtime import Runtime
+from .spawner import PortalSpawner, UserVolume
+
+log = logging.getLogger("dshub.portal")
+
+RESTART_BOUND = 120.0  # seconds until a restarted lab must answer through the proxy again
+
+
+class ActionRefused(Exception):
+    """The action cannot run now or with this input; `status` is the HTTP status to answer."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class ServerView:
+    user: str
+    state: str  # stopped | starting | running | stopping | restarting | resetting | failed
+    detail: str = ""
+    lab_url: str = ""
+    since: float | None = None  # epoch seconds the current state began, when known
+    docker_problem: str = ""
+    pending_access_change: bool = False
+
+    @property
+    def busy(self) -> bool:
+        return self.state in ("starting", "stopping", "restarting", "resetting")
+
+    @property
+    def can_start(self) -> bool:
+        return self.state in ("stopped", "failed") and not self.docker_problem
+
+    @property
+    def can_stop(self) -> bool:
+        return self.state in ("running", "failed") and self._hub_active
+
+    @property
+    def can_restart(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def can_reset(self) -> bool:
+        return self.state in ("stopped", "failed") and not self._hub_active
+
+    _hub_active: bool = False
+
+
+@dataclass
+class VolumeRow:
+    volume: UserVolume
+    exists: bool
+    size_bytes: int | None
+
+
+@dataclass
+class ResetResult:
+    reset: list[str] = field(default_factory=list)  # keys removed
+    absent: list[str] = field(default_factory=list)  # keys that did not exist (nothing to do)
+    failed: dict[str, str] = field(default_factory=dict)  # key -> reason
+
+
+def spawner_of(user: Any) -> PortalSpawner:
+    return user.spawner
+
+
+def describe_failure(error: BaseException | None) -> str:
+    """A spawn failure in plain words."""
+    if error is None:
+        return "The server failed to start."
+    text = str(error) or type(error).__name__
+    name = type(error).__name__
+    if name == "ImageNotFound" or "No such image" in text:
+        return f"The lab image is not available on this host ({text.split(':')[-1].strip()})."
+    if isinstance(error, TimeoutError) or "Timeout" in name or "timed out" in text.lower():
+        return "The server did not come up in time. Try again, or ask an admin to check the logs."
+    if "could not select device driver" in text or "nvidia" in text.lower():
+        return f"The GPU could not be given to your server: {text}"
+    return f"The server failed to start: {text}"
+
+
+async def server_view(user: Any, runtime: Runtime) -> ServerView:
+    """The true state of a user's default server, for the card."""
+    spawner = spawner_of(user)
+    name = user.name
+    op = runtime.operations.current(name)
+    orm = spawner.orm_spawner
+    started = orm.started.timestamp() if orm is not None and orm.started else None
+    view = ServerView(user=name, state="stopped", lab_url=user.url)
+    view._hub_active = bool(spawner.active)
+
+    if op is not None:
+        view.state = "restarting" if op.kind == "restarting" else "resetting"
+        view.detail = (
+            "Restarting your container; JupyterLab will answer again in a moment."
+            if op.kind == "restarting"
+            else "Resetting volumes; the server cannot start until this finishes."
+        )
+        view.since = time.time() - (time.monotonic() - op.started)
+        return view
+    if spawner.pending == "spawn":
+        view.state, view.since = "starting", started
+        view.detail = "Starting your server"
+        return view
+    if spawner.pending == "stop":
+        view.state, view.detail = "stopping", "Stopping your server"
+        return view
+    if spawner.ready:
+        view.state, view.since = "running", started
+        last = runtime.operations.last(name)
+        if last is not None and not last.ok:
+            view.detail = last.message
+        try:
+            info = await runtime.docker.container(spawner.object_name)
+            if info.status != "running":
+                view.state = "failed"
+                view.detail = (
+                    f"Your container stopped outside the hub ({info.status}, exit code "
+                    f"{info.exit_code}). Stop it here, then start it again."
+                )
+        except ContainerMissing:
+            view.state = "failed"
+            view.detail = (
+                "Your container was removed outside the hub. Stop it here, then start it again."
+            )
+        except DockerUnavailable as e:
+            view.docker_problem = f"Docker cannot be reached: {e}"
+        return view
+    failed = getattr(spawner, "_failed", False)
+    last = runtime.operations.last(name)
+    if failed:
+        view.state = "failed"
+        view.detail = describe_failure(spawner._spawn_future.exception())
+    elif last is not None and not last.ok:
+        view.state, view.detail = "failed", last.message
+    try:
+        await runtime.docker.ping()
+    except DockerUnavailable as e:
+        view.docker_problem = f"Docker cannot be reached: {e}"
+    return view
+
+
+def _background(coro: Awaitable[Any], what: str) -> asyncio.Task:
+    async def run() -> None:
+        try:
+            await coro
+        except Exception:  # the hub records spawn failures itself; we only log
+            log.exception("%s failed", what)
+
+    return asyncio.ensure_future(run())
+
+
+_tasks: set[asyncio.Task] = set()
+
+
+def _keep(task: asyncio.Task) -> None:
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+async def start(user: Any, runtime: Runtime, spawn: Callable[[Any], Awaitable[Any]]) -> None:
+    """Start through the hub; returns once the spawn is under way."""
+    spawner = spawner_of(user)
+    op = runtime.operations.current(user.name)
+    if op is not None:
+        raise ActionRefused(f"Cannot start while {op.kind} is in progress.")
+    if spawner.active:
+        raise ActionRefused("The server is already running or starting.")
+    runtime.operations.forget(user.name)
+    _keep(_background(spawn(user), f"start of {user.name}"))
+    # Let the hub mark the spawn pending before we render the card.
+    for _ in range(20):
+        if spawner.active or getattr(spawner, "_failed", False):
+            break
+        await asyncio.sleep(0.01)
+
+
+async def stop(user: Any, runtime: Runtime, stop_fn: Callable[[Any], Awaitable[Any]]) -> None:
+    spawner = spawner_of(user)
+    if runtime.operations.current(user.name) is not None:
+        raise ActionRefused("Wait until the current operation finishes.")
+    if not spawner.active:
+        raise ActionRefused("The server is not running.")
+    if spawner.pending == "stop":
+        raise ActionRefused("The server is already stopping.")
+    runtime.operations.forget(user.name)
+    _keep(_background(stop_fn(user), f"stop of {user.name}"))
+    for _ in range(20):
+        if spawner.pending == "stop" or not spawner.active:
+            break
+        await asyncio.sleep(0.01)
+
+
+async def restart(user: Any, runtime: Runtime, wait: bool = False) -> None:
+    """Docker restart of the user's running container; the lab keeps its container and volumes.
+
+    Returns at once (the card shows "restarting") unless `wait`; the outcome is recorded.
+    """
+    spawner = spawner_of(user)
+    if not spawner.ready or spawner.pending:
+        raise ActionRefused("Only a running server can be restarted; start it instead.")
+    try:
+        runtime.operations.acquire(user.name, "restarting")
+    except Busy as e:
+        raise ActionRefused(f"Cannot restart: {e.kind} is already in progress.") from None
+
+    async def run() -> None:
+        try:
+            await runtime.docker.restart(spawner.object_name)
+            await wait_until_answering(runtime.public_url, user.url, RESTART_BOUND)
+            runtime.operations.record(user.name, "restart", True, "Restarted.")
+        except ContainerMissing:
+            runtime.operations.record(
+                user.name, "restart", False, "Your container no longer exists; start it again."
+            )
+        except DockerUnavailable as e:
+            runtime.operations.record(user.name, "restart", False, f"Restart failed: {e}")
+        except TimeoutError:
+            runtime.operations.record(
+                user.name, "restart", False,
+                f"JupyterLab did not answer within {RESTART_BOUND:.0f} s after the restart.",
+            )
+        finally:
+            runtime.operations.release(user.name)
+
+    task = asyncio.ensure_future(run())
+    _keep(task)
+    if wait:
+        await task
+
+
+async def wait_until_answering(public_url: str, path: str, bound: float) -> None:
+    """Poll the lab through the proxy until it answers (any non-proxy-error status)."""
+    url = url_path_join(public_url, path, "api")
+    client = AsyncHTTPClient()
+    deadline = time.monotonic() + bound
+    while True:
+        try:
+            await client.fetch(url, request_timeout=5, follow_redirects=False, validate_cert=False)
+            return
+        except HTTPClientError as e:
+            if e.code not in (502, 503, 504, 599):
+                return  # the lab itself answered (a redirect to sign in counts)
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(url)
+        await asyncio.sleep(0.25)
+
+
+async def volume_rows(user: Any, runtime: Runtime) -> list[VolumeRow]:
+    volumes = spawner_of(user).owned_volumes()
+    infos = await runtime.docker.volumes(v.name for v in volumes)
+    return [VolumeRow(v, i.exists, i.size_bytes) for v, i in zip(volumes, infos, strict=True)]
+
+
+def choose_volumes(user: Any, keys: Iterable[str]) -> list[UserVolume]:
+    """Map requested keys to the user's own volumes; anything else is refused, not ignored."""
+    owned = {v.key: v for v in spawner_of(user).owned_volumes()}
+    wanted = list(dict.fromkeys(k.strip() for k in keys))
+    if not wanted or wanted == [""]:
+        raise ActionRefused("Choose at least one volume to reset.", 400)
+    unknown = [k for k in wanted if k not in owned]
+    if unknown:
+        shown = ", ".join(repr(k[:40]) for k in unknown[:5])
+        raise ActionRefused(
+            f"Not one of your volumes: {shown}. You can reset: {', '.join(owned)}.", 400
+        )
+    return [owned[k] for k in wanted]
+
+
+async def reset_volumes(user: Any, runtime: Runtime, keys: Iterable[str]) -> ResetResult:
+    """Remove the chosen volumes of a stopped server; they are re-created empty at next start."""
+    chosen = choose_volumes(user, keys)
+    spawner = spawner_of(user)
+    try:
+        with runtime.operations.claim(user.name, "resetting volumes"):
+            # Checked after claiming: a start that began earlier is pending by now.
+            if spawner.active:
+                raise ActionRefused("Stop the server before resetting its volumes.")
+            result = ResetResult()
+            for volume in chosen:
+                try:
+                    users = await runtime.docker.containers_using(volume.name)
+                    if users:
+                        result.failed[volume.key] = f"in use by container {', '.join(users)}"
+                        continue
+                    if await runtime.docker.remove_volume(volume.name):
+                        result.reset.append(volume.key)
+                    else:
+                        result.absent.append(volume.key)
+                except VolumeInUse as e:
+                    result.failed[volume.key] = f"in use: {e}"
+                except DockerUnavailable as e:
+                    result.failed[volume.key] = str(e)
+            log.info(
+                "Volume reset for %s: reset %s, absent %s, failed %s",
+                user.name, result.reset, result.absent, result.failed,
+            )
+            return result
+    except Busy as e:
+        raise ActionRefused(f"Cannot reset volumes: {e.kind} is already in progress.") from None

@@ -1,0 +1,188 @@
+"""The DockerSpawner used in every mode, and the one place that knows Docker object names.
+
+- Container `jupyterlab-{username}` and the user's volumes are rendered by DockerSpawner's own
+  templating (escaped user names), never rebuilt from strings elsewhere: ask `owned_volumes()`.
+- `DOCKER_NETWORK_NAME=host` (tests, local runs): each server listens on its own loopback port,
+  kept in the spawner state so it survives a hub restart.
+- Docker access (groups `docker-sock`, `docker-privileged`) and GPU requests are enforced on the
+  final create call, so no configuration or earlier spawn can grant them to anyone else.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from dockerspawner import DockerSpawner
+from jupyterhub.utils import random_port
+from traitlets import Bool, Dict, Int, Unicode, default
+
+DOCKER_SOCKET = "/var/run/docker.sock"
+SOCK_GROUP = "docker-sock"
+PRIVILEGED_GROUP = "docker-privileged"
+NVIDIA_DEVICES = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
+
+# DockerSpawner's own pool has one thread, so one slow stop would queue every other user's call.
+_docker_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="docker-spawner")
+
+
+@dataclass(frozen=True)
+class UserVolume:
+    """One of a user's own volumes: its key, real Docker name, mount path and description."""
+
+    key: str
+    name: str
+    mount: str
+    description: str
+
+
+class PortalSpawner(DockerSpawner):
+    user_volumes = Dict(
+        default_value={
+            "home": "/home",
+            "workspace": "/home/lab/workspace",
+            "cache": "/home/lab/.cache",
+        },
+        help="The user's own volumes: key -> mount path. Users may reset these.",
+    ).tag(config=True)
+
+    volume_name_template = Unicode(
+        "jupyterlab-{username}_{volume}",
+        help="Docker name of a user volume; {volume} is its key, {username} the escaped name.",
+    ).tag(config=True)
+
+    shared_volume_name = Unicode(
+        "jupyterhub_shared", help="Volume every user sees; never resettable from the portal."
+    ).tag(config=True)
+
+    shared_volume_mount = Unicode("/mnt/shared", help="Where the shared volume is mounted.").tag(
+        config=True
+    )
+
+    volume_descriptions = Dict(
+        default_value={
+            "home": "Your home directory: settings, shell history, installed tools",
+            "workspace": "Your projects and notebooks",
+            "cache": "Downloaded packages and models; safe to reset",
+            "shared": "Shared with every user of the hub",
+        },
+        help="One-line description per volume key (and 'shared'), shown in the portal.",
+    ).tag(config=True)
+
+    gpu_enabled = Bool(
+        False, help="Request all NVIDIA GPUs for the container (decided at hub start)."
+    ).tag(config=True)
+
+    host_port = Int(0, help="Loopback port of this server in host-network mode (state).")
+
+    @default("name_template")
+    def _name_template_default(self) -> str:
+        return "jupyterlab-{username}"
+
+    @default("volumes")
+    def _volumes_default(self) -> dict[str, str]:
+        binds = {
+            self.volume_name_template.replace("{volume}", key): path
+            for key, path in self.user_volumes.items()
+        }
+        binds[self.shared_volume_name] = self.shared_volume_mount
+        return binds
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        return _docker_pool
+
+    @property
+    def host_network(self) -> bool:
+        return self.network_name == "host"
+
+    def owned_volumes(self) -> list[UserVolume]:
+        """This user's own volumes with their real (escaped) Docker names."""
+        return [
+            UserVolume(
+                key=key,
+                name=self.format_volume_name(
+                    self.volume_name_template.replace("{volume}", key), self
+                ),
+                mount=path,
+                description=self.volume_descriptions.get(key, ""),
+            )
+            for key, path in self.user_volumes.items()
+        ]
+
+    def shared_volume(self) -> UserVolume:
+        return UserVolume(
+            key="shared",
+            name=self.shared_volume_name,
+            mount=self.shared_volume_mount,
+            description=self.volume_descriptions.get("shared", ""),
+        )
+
+    def docker_access(self) -> tuple[bool, bool]:
+        """(socket, privileged) as granted by the user's current group membership."""
+        groups = {g.name for g in self.user.groups}
+        return SOCK_GROUP in groups, PRIVILEGED_GROUP in groups
+
+    async def start(self) -> tuple[str, int]:
+        if self.host_network:
+            # Every server on the host network needs its own port; the hub reaches it on loopback.
+            self.host_port = random_port()
+            self.port = self.host_port
+            self.ip = "127.0.0.1"
+            self.use_internal_ip = True
+        return await super().start()
+
+    async def get_ip_and_port(self) -> tuple[str, int]:
+        if self.host_network:
+            return "127.0.0.1", self.port
+        return await super().get_ip_and_port()
+
+    def docker(self, method: str, *args: Any, **kwargs: Any):
+        if method == "create_container":
+            self._enforce_host_config(kwargs.setdefault("host_config", {}))
+        return super().docker(method, *args, **kwargs)
+
+    def _enforce_host_config(self, host_config: dict[str, Any]) -> None:
+        """Last word before Docker: access and GPU come from groups and settings only."""
+        sock, privileged = self.docker_access()
+        binds = [b for b in host_config.get("Binds") or [] if not _mounts_socket(b)]
+        mounts = [m for m in host_config.get("Mounts") or [] if m.get("Source") != DOCKER_SOCKET]
+        if sock:
+            binds.append(f"{DOCKER_SOCKET}:{DOCKER_SOCKET}:rw")
+        host_config["Binds"] = binds
+        host_config["Mounts"] = mounts
+        host_config["Privileged"] = privileged
+        # Keep the container on stop so `docker restart` keeps it; the hub removes it on stop.
+        host_config["AutoRemove"] = False
+        requests = [
+            r for r in host_config.get("DeviceRequests") or [] if r.get("Driver") != "nvidia"
+        ]
+        if self.gpu_enabled:
+            requests.append(dict(NVIDIA_DEVICES))
+        host_config["DeviceRequests"] = requests or None
+        self.log.info(
+            "Container for %s: docker socket %s, privileged %s, gpu %s",
+            self.user.name, "yes" if sock else "no", "yes" if privileged else "no",
+            "yes" if self.gpu_enabled else "no",
+        )
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        if self.host_network and self.host_port:
+            state["host_port"] = self.host_port
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        if state.get("host_port"):
+            self.host_port = self.port = int(state["host_port"])
+
+    def clear_state(self) -> None:
+        super().clear_state()
+        self.host_port = 0
+
+
+def _mounts_socket(bind: str) -> bool:
+    parts = bind.split(":")
+    return DOCKER_SOCKET in parts[:2]

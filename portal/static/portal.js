@@ -1,0 +1,25 @@
+// Small behaviours htmx does not cover: open dialogs swapped into #portal-modal, close buttons,
+// and the elapsed-seconds counter on a busy server card.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var dialog = event.detail.target.querySelector && event.detail.target.querySelector("dialog");
+    if (event.detail.target.id === "portal-modal" && dialog && !dialog.open) dialog.showModal();
+  });
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      var dialog = closer.closest("dialog");
+      if (dialog) dialog.close();
+    }
+  });
+  function tick() {
+    var now = Date.now() / 1000;
+    document.querySelectorAll(".elapsed[data-since]").forEach(function (el) {
+      var s = Math.max(0, Math.round(now - Number(el.dataset.since)));
+      el.textContent = " (" + s + " s)";
+    });
+  }
+  setInterval(tick, 1000);
+  document.addEventListener("htmx:afterSettle", tick);
+})();

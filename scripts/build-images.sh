@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Build the images DS Hub needs locally, without any registry:
+#   dshub-base:bookworm   Debian rootfs made by mmdebstrap from this machine's own apt sources
+#   dshub-lab:latest      small JupyterLab image with the default lab image's layout
+#   dshub-lab-noext:latest  the same without the notifications extension (tests)
+# An image is rebuilt only when its build context changed (hash kept in a label).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BASE=${DSHUB_BASE_IMAGE:-dshub-base:bookworm}
+
+if ! docker image inspect "$BASE" >/dev/null 2>&1; then
+  SOURCES=/etc/apt/sources.list.d/debian.sources
+  [ -f "$SOURCES" ] || SOURCES=/etc/apt/sources.list
+  echo "building $BASE from $SOURCES (about 30 s)"
+  mmdebstrap --quiet --variant=minbase --include=ca-certificates \
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr bookworm - "$SOURCES" |
+    docker import -c 'CMD ["/bin/bash"]' -c 'ENV LANG=C.UTF-8' - "$BASE" >/dev/null
+fi
+
+# pip inside a build goes through this machine's TLS-intercepting egress: hand it the host's CA
+# bundle (git-ignored copy) and the configured index, if any. Nothing host-specific is committed.
+host_ca() {
+  local cert
+  cert=$(pip config get global.cert 2>/dev/null || true)
+  [ -n "$cert" ] && [ -f "$cert" ] || cert=/etc/ssl/certs/ca-certificates.crt
+  echo "$cert"
+}
+index_args=()
+idx=$(pip config get global.index-url 2>/dev/null || true)
+[ -n "$idx" ] && index_args=(--build-arg "PIP_INDEX_URL=$idx")
+
+# build_image NAME CONTEXT [build args...]: skip when the context hash label matches.
+build_image() {
+  local name=$1 ctx=$2; shift 2
+  cp "$(host_ca)" "$ctx/build-ca.crt"
+  local hash
+  hash=$( (cd "$ctx" && find . -type f ! -name build-ca.crt -print0 | sort -z | xargs -0 sha256sum; echo "$*") | sha256sum | cut -c1-16)
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "dshub.context" }}' "$name" 2>/dev/null)" = "$hash" ]; then
+    return 0
+  fi
+  echo "building $name"
+  DOCKER_BUILDKIT=0 docker build --network host -q --label "dshub.context=$hash" \
+    --build-arg "BASE_IMAGE=$BASE" "${index_args[@]}" "$@" -t "$name" "$ctx" >/dev/null
+}
+
+build_image dshub-lab:latest images/lab
+build_image dshub-lab-noext:latest images/lab --build-arg WITH_NOTIFICATIONS=0
+for extra in "$@"; do
+  case "$extra" in
+    hub) build_image dshub-hub:latest . ;;
+    *) echo "unknown image: $extra" >&2; exit 2 ;;
+  esac
+done
