@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 from jupyterhub.utils import url_path_join
 
@@ -26,22 +25,10 @@ def _routes() -> list[tuple]:
     return [*server.routes, *volumes.routes, *admin.routes, *api.routes, *static.routes]
 
 
-def _loopback_url(bind_url: str) -> str:
-    """Where the hub itself reaches the proxy's public side: scheme://host:port only."""
-    parsed = urlparse(bind_url or "http://:8000")
-    host = parsed.hostname or "127.0.0.1"
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    return urlunparse((parsed.scheme or "http", f"{host}:{parsed.port or 8000}", "", "", "", ""))
-
-
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
     """Register the portal with the hub: routes, templates, static files, shared runtime."""
     settings = settings or load_settings()
-    bind_url = c.JupyterHub.bind_url if isinstance(c.JupyterHub.bind_url, str) else ""
-    runtime = Runtime(
-        settings=settings, docker=DockerService(), public_url=_loopback_url(bind_url)
-    )
+    runtime = Runtime(settings=settings, docker=DockerService())
     # extra_handlers is deprecated upstream but is the only way to live under /hub/; keeping it
     # in this one function makes a later move to a hub service cheap.
     c.JupyterHub.extra_handlers = _routes()

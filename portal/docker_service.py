@@ -68,12 +68,12 @@ class DockerService:
             self._client = self._client_factory()
         return self._client.api
 
-    async def _run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+    async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None) -> T:
         loop = asyncio.get_running_loop()
         call = functools.partial(fn, *args)
         try:
             return await asyncio.wait_for(
-                loop.run_in_executor(self._pool, call), timeout or self.timeout
+                loop.run_in_executor(self._pool, call), bound or self.timeout
             )
         except TimeoutError:
             raise DockerUnavailable("the Docker engine did not answer in time") from None
@@ -88,7 +88,7 @@ class DockerService:
 
     async def ping(self) -> None:
         """Raise DockerUnavailable unless the engine answers."""
-        await self._run(lambda: self._api().ping(), timeout=5)
+        await self._run(lambda: self._api().ping(), bound=5)
 
     async def container(self, name: str) -> ContainerInfo:
         def inspect() -> ContainerInfo:
@@ -104,7 +104,7 @@ class DockerService:
                 error=state.get("Error") or "",
             )
 
-        return await self._run(inspect, timeout=10)
+        return await self._run(inspect, bound=10)
 
     async def restart(self, name: str, stop_timeout: int = 10) -> str:
         """Docker restart (same container, same volumes); returns the container id."""
@@ -118,7 +118,7 @@ class DockerService:
                 raise ContainerMissing(name) from None
 
         # Docker waits up to stop_timeout for the process to exit, then kills and starts it.
-        return await self._run(restart, timeout=stop_timeout + self.timeout)
+        return await self._run(restart, bound=stop_timeout + self.timeout)
 
     async def volumes(self, names: Iterable[str]) -> list[VolumeInfo]:
         """Existence and size on disk of each named volume, in the order asked."""
@@ -135,7 +135,7 @@ class DockerService:
                         usage[v["Name"]] = size
             return [VolumeInfo(n, n in existing, usage.get(n)) for n in wanted]
 
-        return await self._run(sizes, timeout=60)
+        return await self._run(sizes, bound=60)
 
     async def remove_volume(self, name: str) -> bool:
         """Remove a volume; False if it did not exist; VolumeInUse if a container holds it."""
@@ -151,7 +151,7 @@ class DockerService:
                     raise VolumeInUse(_explain(e)) from None
                 raise
 
-        return await self._run(remove, timeout=120)
+        return await self._run(remove, bound=120)
 
     async def containers_using(self, volume: str) -> list[str]:
         """Names of containers (running or not) that mount the volume."""
@@ -160,7 +160,7 @@ class DockerService:
             found = self._api().containers(all=True, filters={"volume": volume})
             return [c["Names"][0].lstrip("/") for c in found if c.get("Names")]
 
-        return await self._run(find, timeout=15)
+        return await self._run(find, bound=15)
 
 
 def _explain(error: Exception) -> str:

@@ -22,8 +22,6 @@ class Runtime:
     docker: DockerService
     operations: Operations = field(default_factory=Operations)
     gpu: GpuStatus | None = None
-    # Where the hub reaches the proxy's public side (restart waits until the lab answers there).
-    public_url: str = "http://127.0.0.1:8000"
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

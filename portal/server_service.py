@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 from jupyterhub.utils import url_path_join
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
@@ -214,7 +215,7 @@ async def stop(user: Any, runtime: Runtime, stop_fn: Callable[[Any], Awaitable[A
         await asyncio.sleep(0.01)
 
 
-async def restart(user: Any, runtime: Runtime, wait: bool = False) -> None:
+async def restart(user: Any, runtime: Runtime, public_url: str, wait: bool = False) -> None:
     """Docker restart of the user's running container; the lab keeps its container and volumes.
 
     Returns at once (the card shows "restarting") unless `wait`; the outcome is recorded.
@@ -230,7 +231,7 @@ async def restart(user: Any, runtime: Runtime, wait: bool = False) -> None:
     async def run() -> None:
         try:
             await runtime.docker.restart(spawner.object_name)
-            await wait_until_answering(runtime.public_url, user.url, RESTART_BOUND)
+            await wait_until_answering(public_url, user.url, RESTART_BOUND)
             runtime.operations.record(user.name, "restart", True, "Restarted.")
         except ContainerMissing:
             runtime.operations.record(
@@ -250,6 +251,15 @@ async def restart(user: Any, runtime: Runtime, wait: bool = False) -> None:
     _keep(task)
     if wait:
         await task
+
+
+def loopback_url(public_url: str) -> str:
+    """Where the hub itself reaches the proxy's public side: scheme://host:port only."""
+    parsed = urlparse(public_url or "http://:8000")
+    host = parsed.hostname or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"{parsed.scheme or 'http'}://{host}:{parsed.port or 8000}"
 
 
 async def wait_until_answering(public_url: str, path: str, bound: float) -> None:

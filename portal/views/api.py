@@ -25,7 +25,7 @@ class PortalAPIHandler(APIHandler):
     def target_user(self, user_name: str):
         user = self.find_user(user_name)
         if user is None:
-            raise web.HTTPError(404, "No such user: %s" % user_name)
+            raise web.HTTPError(404, "No such user: %s", user_name)
         return user
 
     def json_body(self) -> dict[str, Any]:
@@ -65,7 +65,8 @@ class ServerActionAPI(PortalAPIHandler):
                 await service.stop(user, self.runtime, self.stop_single_user)
             else:
                 wait = bool(self.json_body().get("wait", False))
-                await service.restart(user, self.runtime, wait=wait)
+                public = service.loopback_url(self.proxy.public_url)
+                await service.restart(user, self.runtime, public, wait=wait)
         except service.ActionRefused as e:
             raise web.HTTPError(e.status, e.message) from None
         await self.write_server(user, 202 if action != "restart" else 200)

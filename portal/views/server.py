@@ -63,7 +63,9 @@ class ServerActionHandler(PortalHandlerWithUser):
             elif action == "stop":
                 await service.stop(user, self.runtime, self.stop_single_user)
             else:
-                await service.restart(user, self.runtime)
+                await service.restart(
+                    user, self.runtime, service.loopback_url(self.proxy.public_url)
+                )
         except service.ActionRefused as e:
             raise web.HTTPError(e.status, e.message) from None
         await self.render_card(user)
