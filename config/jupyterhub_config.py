@@ -47,7 +47,9 @@ c.PortalSpawner.gpu_enabled = settings.gpu_mode == 1
 
 if settings.host_network:
     # Tests and local runs: everything on loopback, labs on their own ports (HARNESS.md).
-    c.JupyterHub.bind_url = f"http://127.0.0.1:8000{settings.base_url}"
+    # (ip/port rather than bind_url: JupyterHub rebuilds bind_url whenever base_url is set.)
+    c.JupyterHub.ip = "127.0.0.1"
+    c.JupyterHub.port = 8000
     c.JupyterHub.hub_ip = "127.0.0.1"
 else:
     # Production: the hub container is reached by name on the Docker network.

@@ -95,7 +95,8 @@ def describe_failure(error: BaseException | None) -> str:
     text = str(error) or type(error).__name__
     name = type(error).__name__
     if name == "ImageNotFound" or "No such image" in text:
-        return f"The lab image is not available on this host ({text.split(':')[-1].strip()})."
+        image = text.split("No such image:", 1)[-1].strip(' ")(') if "No such image" in text else ""
+        return f"The lab image is not available on this host{f' ({image})' if image else ''}."
     if isinstance(error, TimeoutError) or "Timeout" in name or "timed out" in text.lower():
         return "The server did not come up in time. Try again, or ask an admin to check the logs."
     if "could not select device driver" in text or "nvidia" in text.lower():

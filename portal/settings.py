@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from urllib.parse import quote, unquote
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,11 +57,11 @@ def _log_level(raw: str) -> str:
     return _choice("0", "1", "2", "3")(raw)
 
 
-_USERNAME = re.compile(r"^[^\s/&?#%]{1,255}$")
+_USERNAME = re.compile(r"[^\s/&?#%]{1,255}")
 
 
 def _username(raw: str) -> str:
-    if not _USERNAME.match(raw):
+    if not _USERNAME.fullmatch(raw):
         raise ValueError
     return raw
 
@@ -72,11 +73,17 @@ def _nonempty(raw: str) -> str:
 
 
 def _base_url(raw: str) -> str:
-    """Normalise `jupyterhub`, `/jupyterhub`, `/jupyterhub/` and `` to `/jupyterhub/` or `/`."""
+    """Normalise `jupyterhub`, `/jupyterhub`, `/jupyterhub/` and `` to `/jupyterhub/` or `/`.
+
+    Segments are percent-encoded (`ds hub` -> `/ds%20hub/`): that is the path browsers send,
+    and the proxy's route API refuses raw spaces.
+    """
     stripped = raw.strip().strip("/")
     if any(c in stripped for c in "?#\\") or "//" in stripped:
         raise ValueError
-    return f"/{stripped}/" if stripped else "/"
+    safe = "-._~!$&'()*+,;=:@"
+    encoded = "/".join(quote(unquote(part), safe=safe) for part in stripped.split("/"))
+    return f"/{encoded}/" if stripped else "/"
 
 
 def _network(raw: str) -> str:
@@ -122,7 +129,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("NVIDIA_AUTODETECT_IMAGE", "nvidia/cuda:12.9.1-base-ubuntu24.04",
              "a Docker image reference containing nvidia-smi",
              "Image of the GPU detection probe (ENABLE_GPU_SUPPORT=2).", _nonempty),
-    Variable("JUPYTERHUB_CUSTOM_LOGO_URI", "", "empty, or an https://, file:// or data: URI",
+    Variable("JUPYTERHUB_CUSTOM_LOGO_URI", "", "empty, or an http(s)://, file:// or data: URI",
              "Replaces the hub's logo on every page.", _logo_uri),
     Variable("JUPYTERHUB_DATA_DIR", "/data", "an absolute path",
              "Where the hub keeps its database, cookie secret and the portal's store.", _path),

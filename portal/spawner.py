@@ -147,7 +147,7 @@ class PortalSpawner(DockerSpawner):
         """Last word before Docker: access and GPU come from groups and settings only."""
         sock, privileged = self.docker_access()
         binds = [b for b in host_config.get("Binds") or [] if not _mounts_socket(b)]
-        mounts = [m for m in host_config.get("Mounts") or [] if m.get("Source") != DOCKER_SOCKET]
+        mounts = [m for m in host_config.get("Mounts") or [] if not _is_socket_path(m.get("Source") or "")]
         if sock:
             binds.append(f"{DOCKER_SOCKET}:{DOCKER_SOCKET}:rw")
         host_config["Binds"] = binds
@@ -183,6 +183,11 @@ class PortalSpawner(DockerSpawner):
         self.host_port = 0
 
 
+def _is_socket_path(path: str) -> bool:
+    # /var/run is a link to /run on every current distribution: both name the same socket.
+    normalised = "/" + "/".join(p for p in path.split("/") if p)
+    return normalised in (DOCKER_SOCKET, "/run/docker.sock")
+
+
 def _mounts_socket(bind: str) -> bool:
-    parts = bind.split(":")
-    return DOCKER_SOCKET in parts[:2]
+    return any(_is_socket_path(p) for p in bind.split(":")[:2])

@@ -1,0 +1,58 @@
+"""`dshub-add-user NAME`: create an authorized account from a shell on the hub.
+
+The way to the first admin account when ENABLE_SIGNUP=0 (nobody can sign up, and the portal's
+"Create an account" form needs an admin). Reads the password from the terminal, or from stdin
+with --password-stdin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+import bcrypt
+from nativeauthenticator.orm import Base, UserInfo
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from .settings import SettingsError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dshub-add-user", description=__doc__.splitlines()[0])
+    parser.add_argument("name")
+    parser.add_argument("--password-stdin", action="store_true")
+    parser.add_argument("--db-url", help="default: the hub database in JUPYTERHUB_DATA_DIR")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as e:
+        print(e, file=sys.stderr)
+        return 2
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.name}: ")
+    name = args.name.strip().lower()
+    if not name or any(c in name for c in ", /"):
+        print("A user name may not be empty or contain spaces, commas or slashes.", file=sys.stderr)
+        return 2
+    if len(password) < 8:
+        print("The password must have at least 8 characters.", file=sys.stderr)
+        return 2
+    engine = create_engine(args.db_url or f"sqlite:///{settings.data_dir}/jupyterhub.sqlite")
+    Base.metadata.create_all(engine, tables=[UserInfo.__table__])
+    with Session(engine) as db:
+        if db.scalars(select(UserInfo).where(UserInfo.username == name)).first():
+            print(f"An account named {name} already exists.", file=sys.stderr)
+            return 1
+        hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt())
+        db.add(UserInfo(username=name, password=hashed, is_authorized=True))
+        db.commit()
+    print(f"Account {name} created; it can sign in now.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

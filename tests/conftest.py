@@ -1,0 +1,69 @@
+"""Shared fixtures: the real Docker engine, a real hub, signed-in users.
+
+Nothing here skips: without Docker, the hub or the browser these fixtures fail loudly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+
+import docker
+import pytest
+
+from tests.support.clients import PASSWORD as PASSWORD_FOR_TESTS
+from tests.support.clients import Portal, signup
+from tests.support.hub import PREFIX, Hub
+
+_counter = itertools.count()
+
+
+def remove_test_objects(client: docker.DockerClient) -> None:
+    """Remove only what the tests made: containers and volumes named dshubtest-*."""
+    for c in client.containers.list(all=True, filters={"name": PREFIX}):
+        if c.name.startswith(PREFIX):
+            c.remove(force=True)
+    for v in client.volumes.list(filters={"name": PREFIX}):
+        if v.name.startswith(PREFIX):
+            v.remove(force=True)
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    client = docker.from_env(timeout=120)
+    client.ping()  # fails (not skips) when no engine answers
+    client.images.get("dshub-lab:latest")  # built by scripts/build-images.sh
+    remove_test_objects(client)
+    yield client
+    remove_test_objects(client)
+
+
+@pytest.fixture(scope="session")
+def hub(docker_client, tmp_path_factory) -> Iterator[Hub]:
+    h = Hub(tmp_path_factory.mktemp("hub"))
+    h.start()
+    # The configured admin signs up and is authorized at once (ENABLE_SIGNUP=1).
+    assert signup(h, "admin").status_code == 200
+    yield h
+    h.stop()
+
+
+@pytest.fixture(scope="session")
+def admin(hub) -> Portal:
+    return Portal(hub, "admin")
+
+
+@pytest.fixture
+def make_user(hub, admin) -> Callable[..., Portal]:
+    """Create an account through the portal's admin form and sign it in."""
+
+    def make(base: str = "user") -> Portal:
+        name = f"{base}{next(_counter)}"
+        r = admin.post("portal/admin/users", {"username": name, "password": PASSWORD_FOR_TESTS})
+        assert r.status_code == 200, r.text
+        return Portal(hub, name)
+
+    return make
+
+
+

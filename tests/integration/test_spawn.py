@@ -1,0 +1,113 @@
+"""A user's real container: names, mounts, environment, stop, hub restart (real hub + Docker)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+import requests
+
+from tests.support.clients import (
+    PASSWORD,
+    Portal,
+    ensure_running,
+    signup,
+    user_path,
+    wait_state,
+)
+from tests.support.hub import ROOT, Hub
+
+
+@pytest.fixture(scope="module")
+def john(hub, admin) -> Portal:
+    r = admin.post("portal/admin/users", {"username": "john.doe", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return Portal(hub, "john.doe")
+
+
+def test_container_has_exactly_the_configured_mounts_and_environment(john, docker_client, hub):
+    ensure_running(john)
+    container = docker_client.containers.get("dshubtest-jupyterlab-john-2edoe")
+    mounts = {m["Destination"]: (m["Type"], m.get("Name"), m["RW"]) for m in container.attrs["Mounts"]}
+    assert mounts == {
+        "/home": ("volume", "dshubtest-jupyterlab-john-2edoe_home", True),
+        "/home/lab/workspace": ("volume", "dshubtest-jupyterlab-john-2edoe_workspace", True),
+        "/home/lab/.cache": ("volume", "dshubtest-jupyterlab-john-2edoe_cache", True),
+        "/mnt/shared": ("volume", "dshubtest-shared", True),
+    }
+    host = container.attrs["HostConfig"]
+    assert not any("docker.sock" in b for b in host["Binds"] or [])
+    assert host["Privileged"] is False
+    assert host["NetworkMode"] == "host"
+    env = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"])
+    assert env["ENABLE_SERVICE_MLFLOW"] == "1"
+    assert env["ENABLE_SERVICE_GLANCES"] == "0"
+    assert env["TF_CPP_MIN_LOG_LEVEL"] == "2"
+    assert env["ENABLE_GPU_SUPPORT"] == "0"
+    assert env["NVIDIA_DETECTED"] == "0"
+    assert env["JUPYTERHUB_SERVICE_URL"].startswith("http://127.0.0.1:")
+    # The lab runs as `lab` in the workspace, reachable through the proxy.
+    r = john.s.get(f"{hub.url}user/john.doe/lab", timeout=30)
+    assert r.status_code == 200 and "JupyterLab" in r.text
+
+
+def test_stop_removes_the_container_and_keeps_the_volumes(john, docker_client):
+    ensure_running(john)
+    subprocess.run(
+        ["docker", "exec", "dshubtest-jupyterlab-john-2edoe", "sh", "-c",
+         "echo kept > /home/lab/workspace/kept.txt"], check=True,
+    )
+    r = john.post(f"portal/users/{user_path(john.name)}/stop")
+    assert r.status_code == 200, r.text
+    assert wait_state(john, john.name, {"stopped"}) == "stopped"
+    names = [c.name for c in docker_client.containers.list(all=True)]
+    assert "dshubtest-jupyterlab-john-2edoe" not in names
+    volumes = {v.name for v in docker_client.volumes.list()}
+    assert {"dshubtest-jupyterlab-john-2edoe_home", "dshubtest-jupyterlab-john-2edoe_workspace",
+            "dshubtest-jupyterlab-john-2edoe_cache", "dshubtest-shared"} <= volumes
+    ensure_running(john)
+    out = subprocess.run(
+        ["docker", "exec", "dshubtest-jupyterlab-john-2edoe", "cat",
+         "/home/lab/workspace/kept.txt"], check=True, capture_output=True, text=True,
+    )
+    assert out.stdout.strip() == "kept"
+
+
+def test_hub_restart_keeps_a_running_server_reachable(hub, make_user, docker_client):
+    user = make_user("restartee")
+    ensure_running(user)
+    before = docker_client.containers.get(f"dshubtest-jupyterlab-{user.name}").id
+    hub.restart()
+    r = user.s.get(f"{hub.url}user/{user.name}/api/status", timeout=30, allow_redirects=False)
+    assert r.status_code in (200, 302, 403), r.status_code  # the lab answered, not the proxy
+    assert "JupyterLab" in user.s.get(f"{hub.url}user/{user.name}/lab", timeout=30).text
+    assert docker_client.containers.get(f"dshubtest-jupyterlab-{user.name}").id == before
+    assert wait_state(user, user.name, {"running"}) == "running"
+
+
+def test_signup_off_only_admins_create_accounts(tmp_path, docker_client):
+    hub = Hub(tmp_path / "nosignup", base_url="/", env={"ENABLE_SIGNUP": "0"})
+    hub.start()
+    try:
+        assert requests.get(hub.hub_url("signup"), timeout=10).status_code == 404
+        assert signup(hub, "mallory").status_code == 404
+        login_page = requests.get(hub.hub_url("login"), timeout=10).text
+        assert "signup" not in login_page.lower()
+        # The first admin comes from a shell on the hub, the rest from the portal.
+        subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "dshub-add-user"), "admin", "--password-stdin"],
+            input=PASSWORD + "\n", text=True, check=True,
+            env={**hub.env(), "JUPYTERHUB_DATA_DIR": str(hub.data_dir)},
+        )
+        admin = Portal(hub, "admin")
+        r = admin.post("portal/admin/users", {"username": "carol", "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        carol = Portal(hub, "carol")
+        assert carol.get("portal", htmx=False).status_code == 200
+        # A non-admin cannot create accounts.
+        r = carol.post("portal/admin/users", {"username": "eve", "password": PASSWORD})
+        assert r.status_code == 403
+        with pytest.raises(AssertionError):
+            Portal(hub, "eve")
+    finally:
+        hub.stop()

@@ -1,0 +1,99 @@
+"""Signed-in HTTP sessions against the real hub, speaking htmx like the portal's pages do."""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import quote
+
+import requests
+
+from .hub import Hub
+
+PASSWORD = "Ds-hub-test-pw-2026"
+
+
+class Portal:
+    """A browser-less session of one signed-in user."""
+
+    def __init__(self, hub: Hub, name: str, password: str = PASSWORD) -> None:
+        self.hub, self.name = hub, name
+        self.s = requests.Session()
+        self.s.get(hub.hub_url("login"), timeout=10)
+        r = self.s.post(
+            hub.hub_url("login"),
+            data={"username": name, "password": password, "_xsrf": self.xsrf},
+            allow_redirects=False, timeout=30,
+        )
+        assert r.status_code == 302, f"login of {name} failed: {r.status_code}"
+
+    @property
+    def xsrf(self) -> str:
+        # JupyterLab sets its own _xsrf under /user/<name>/; the hub's is the shortest path.
+        cookies = sorted((c for c in self.s.cookies if c.name == "_xsrf"), key=lambda c: len(c.path))
+        return cookies[0].value if cookies else ""
+
+    def url(self, path: str) -> str:
+        return self.hub.hub_url(path)
+
+    def get(self, path: str, htmx: bool = True, **kw) -> requests.Response:
+        headers = {"HX-Request": "true"} if htmx else {}
+        return self.s.get(self.url(path), headers=headers, timeout=60, **kw)
+
+    def post(self, path: str, data=None, xsrf: bool = True, **kw) -> requests.Response:
+        headers = {"HX-Request": "true"}
+        if xsrf:
+            headers["X-XSRFToken"] = self.xsrf
+        return self.s.post(self.url(path), data=data, headers=headers, timeout=60, **kw)
+
+
+def signup(hub: Hub, name: str, password: str = PASSWORD) -> requests.Response:
+    s = requests.Session()
+    s.get(hub.hub_url("signup"), timeout=10)
+    return s.post(hub.hub_url("signup"), timeout=30, data={
+        "username": name, "signup_password": password,
+        "signup_password_confirmation": password, "_xsrf": s.cookies.get("_xsrf", ""),
+    })
+
+
+def user_path(name: str) -> str:
+    return quote(name, safe="")
+
+
+def card_state(html: str) -> str:
+    found = re.findall(r'data-state="(\w+)"', html)
+    assert found, f"no server card in: {html[:300]}"
+    return found[0]
+
+
+def wait_state(portal: Portal, user: str, want: set[str], timeout: float = 90) -> str:
+    """Poll the card (as the page does) until its state is one of `want`."""
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        r = portal.get(f"portal/users/{user_path(user)}/card")
+        assert r.status_code == 200, r.text[:300]
+        state = card_state(r.text)
+        if state in want:
+            return state
+        time.sleep(0.3)
+    raise AssertionError(f"{user}'s server stayed {state!r}, wanted {want}")
+
+
+def ensure_running(portal: Portal, user: str | None = None) -> None:
+    """Start the server from the portal unless it already runs; wait until it does."""
+    user = user or portal.name
+    state = card_state(portal.get(f"portal/users/{user_path(user)}/card").text)
+    if state != "running":
+        r = portal.post(f"portal/users/{user_path(user)}/start")
+        assert r.status_code == 200, r.text
+    assert wait_state(portal, user, {"running", "failed"}) == "running"
+
+
+def ensure_stopped(portal: Portal, user: str | None = None) -> None:
+    user = user or portal.name
+    state = card_state(portal.get(f"portal/users/{user_path(user)}/card").text)
+    if state not in ("stopped", "stopping"):
+        r = portal.post(f"portal/users/{user_path(user)}/stop")
+        assert r.status_code == 200, r.text
+    assert wait_state(portal, user, {"stopped"}) == "stopped"

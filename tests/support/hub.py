@@ -1,0 +1,111 @@
+"""A real JupyterHub process for the tests, on loopback ports of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "tests" / "support" / "jupyterhub_test_config.py"
+PREFIX = "dshubtest-"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Hub:
+    """Start, stop and restart one hub; talk to its REST API with the driver token."""
+
+    def __init__(self, data_dir: Path, base_url: str = "/ds hub/", env: dict | None = None):
+        self.data_dir = data_dir
+        self.token = secrets.token_hex(16)
+        self.ports = {"proxy": free_port(), "hub": free_port(), "api": free_port()}
+        self.extra_env = env or {}
+        self.base_path = base_url  # as configured; URLs below are percent-encoded
+        self.proc: subprocess.Popen | None = None
+        self.log_path = data_dir / "hub.log"
+
+    @property
+    def url(self) -> str:
+        from portal.settings import load_settings
+
+        base = load_settings({"JUPYTERHUB_BASE_URL": self.base_path}).base_url
+        return f"http://127.0.0.1:{self.ports['proxy']}{base}"
+
+    def hub_url(self, path: str = "") -> str:
+        return f"{self.url}hub/{path}"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ENABLE_", "JUPYTERHUB_"))}
+        proxy_bin = ROOT / ".dev" / "node" / "node_modules" / ".bin"
+        env.update({
+            "PATH": f"{proxy_bin}:{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}",
+            "DOCKER_NETWORK_NAME": "host",
+            "DOCKER_NOTEBOOK_IMAGE": "dshub-lab:latest",
+            "JUPYTERHUB_DATA_DIR": str(self.data_dir),
+            "JUPYTERHUB_BASE_URL": self.base_path,
+            "JUPYTERHUB_ADMIN": "admin",
+            "ENABLE_GPU_SUPPORT": "0",
+            "ENABLE_SERVICE_MLFLOW": "1",
+            "ENABLE_SERVICE_GLANCES": "0",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "DSHUB_TEST_TOKEN": self.token,
+            "DSHUB_TEST_PORTS": json.dumps(self.ports),
+        })
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 60) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the process's life)
+        self.proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "jupyterhub"), "-f", str(CONFIG)],
+            cwd=self.data_dir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hub exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if requests.get(self.hub_url("health"), timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"hub did not answer within {timeout} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """SIGTERM the hub's process group (hub and its proxy), like an operator's restart."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    # REST API with the driver service's token.
+    def api(self, method: str, path: str, **kw) -> requests.Response:
+        headers = {"Authorization": f"token {self.token}", **kw.pop("headers", {})}
+        return requests.request(method, self.hub_url(f"api/{path}"), headers=headers,
+                                timeout=kw.pop("timeout", 30), **kw)

@@ -1,0 +1,27 @@
+# Test hub: the production configuration plus a driver service, loopback ports chosen by the
+# test run, and a `dshubtest-` prefix on every Docker object so clean-up touches only ours.
+import json
+import os
+
+c = get_config()  # noqa: F821
+here = os.path.dirname(os.path.abspath(__file__))
+load_subconfig(os.path.join(here, "..", "..", "config", "jupyterhub_config.py"))  # noqa: F821
+
+ports = json.loads(os.environ["DSHUB_TEST_PORTS"])
+c.JupyterHub.port = ports["proxy"]
+c.JupyterHub.hub_port = ports["hub"]
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{ports['api']}"
+# The proxy outlives a hub restart in the restart test, like in production.
+c.ConfigurableHTTPProxy.should_start = True
+c.PortalSpawner.name_template = "dshubtest-jupyterlab-{username}"
+c.PortalSpawner.volume_name_template = "dshubtest-jupyterlab-{username}_{volume}"
+c.PortalSpawner.shared_volume_name = "dshubtest-shared"
+c.PortalSpawner.pull_policy = "never"
+c.PortalSpawner.start_timeout = 60
+c.JupyterHub.services = [{"name": "test-driver", "api_token": os.environ["DSHUB_TEST_TOKEN"]}]
+c.JupyterHub.load_roles = [{
+    "name": "test-driver",
+    "scopes": ["admin:users", "admin:servers", "access:servers", "list:users", "read:users",
+               "tokens", "admin:groups"],
+    "services": ["test-driver"],
+}]
