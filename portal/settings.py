@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import quote, unquote
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, unquote
 
 SERVICE_PREFIX = "ENABLE_SERVICE_"
 

@@ -147,7 +147,9 @@ class PortalSpawner(DockerSpawner):
         """Last word before Docker: access and GPU come from groups and settings only."""
         sock, privileged = self.docker_access()
         binds = [b for b in host_config.get("Binds") or [] if not _mounts_socket(b)]
-        mounts = [m for m in host_config.get("Mounts") or [] if not _is_socket_path(m.get("Source") or "")]
+        mounts = [
+            m for m in host_config.get("Mounts") or [] if not _is_socket_path(m.get("Source") or "")
+        ]
         if sock:
             binds.append(f"{DOCKER_SOCKET}:{DOCKER_SOCKET}:rw")
         host_config["Binds"] = binds

@@ -28,7 +28,9 @@ def john(hub, admin) -> Portal:
 def test_container_has_exactly_the_configured_mounts_and_environment(john, docker_client, hub):
     ensure_running(john)
     container = docker_client.containers.get("dshubtest-jupyterlab-john-2edoe")
-    mounts = {m["Destination"]: (m["Type"], m.get("Name"), m["RW"]) for m in container.attrs["Mounts"]}
+    mounts = {
+        m["Destination"]: (m["Type"], m.get("Name"), m["RW"]) for m in container.attrs["Mounts"]
+    }
     assert mounts == {
         "/home": ("volume", "dshubtest-jupyterlab-john-2edoe_home", True),
         "/home/lab/workspace": ("volume", "dshubtest-jupyterlab-john-2edoe_workspace", True),

@@ -30,7 +30,8 @@ class Portal:
     @property
     def xsrf(self) -> str:
         # JupyterLab sets its own _xsrf under /user/<name>/; the hub's is the shortest path.
-        cookies = sorted((c for c in self.s.cookies if c.name == "_xsrf"), key=lambda c: len(c.path))
+        cookies = [c for c in self.s.cookies if c.name == "_xsrf"]
+        cookies.sort(key=lambda c: len(c.path))
         return cookies[0].value if cookies else ""
 
     def url(self, path: str) -> str:
