@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Every test: lint, unit, integration (real hub + real Docker) and UI (real Chromium).
+# Installs and starts what it needs; removes only what it created.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --browser
+status=0
+.venv/bin/ruff check portal tests config benchmarks || status=1
+.venv/bin/pytest -p no:cacheprovider "$@" tests/unit tests/integration tests/ui || status=$?
+# Stop the Docker engine only if this run started it (by its PID).
+if [ -f .dshub-started-dockerd ]; then
+  bash scripts/stop-docker.sh
+  rm -f .dshub-started-dockerd
+fi
+exit $status
