@@ -53,7 +53,7 @@ def admin(hub) -> Portal:
     return Portal(hub, "admin")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_user(hub, admin) -> Callable[..., Portal]:
     """Create an account through the portal's admin form and sign it in."""
 
