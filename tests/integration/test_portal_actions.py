@@ -87,7 +87,8 @@ def test_running_server_cannot_be_reset_and_stopped_one_cannot_restart(make_user
     r = user.post(f"portal/users/{user.name}/volumes/reset",
                   {"volume": ["cache"], "confirm": "yes"})
     assert r.status_code == 409 and "Stop the server" in r.text
-    assert f"dshubtest-jupyterlab-{user.name}_cache" in {v.name for v in docker_client.volumes.list()}
+    volumes = {v.name for v in docker_client.volumes.list()}
+    assert f"dshubtest-jupyterlab-{user.name}_cache" in volumes
     ensure_stopped(user)
     r = user.post(f"portal/users/{user.name}/restart")
     assert r.status_code == 409 and "start it instead" in r.text
