@@ -13,6 +13,7 @@ from jupyterhub.utils import url_path_join
 from .docker_service import DockerService
 from .runtime import Runtime
 from .settings import Settings, load_settings
+from .store import PortalStore
 
 __version__ = "0.1.0"
 HTMX_VERSION = "2.0.11"
@@ -28,7 +29,9 @@ def _routes() -> list[tuple]:
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
     """Register the portal with the hub: routes, templates, static files, shared runtime."""
     settings = settings or load_settings()
-    runtime = Runtime(settings=settings, docker=DockerService())
+    runtime = Runtime(
+        settings=settings, docker=DockerService(), store=PortalStore(settings.store_url)
+    )
     # extra_handlers is deprecated upstream but is the only way to live under /hub/; keeping it
     # in this one function makes a later move to a hub service cheap.
     c.JupyterHub.extra_handlers = _routes()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .docker_service import DockerService
 from .operations import Operations
 from .settings import Settings
+from .store import PortalStore
 
 
 @dataclass
@@ -20,6 +21,7 @@ class GpuStatus:
 class Runtime:
     settings: Settings
     docker: DockerService
+    store: PortalStore
     operations: Operations = field(default_factory=Operations)
     gpu: GpuStatus | None = None
 

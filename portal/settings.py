@@ -99,6 +99,12 @@ def _logo_uri(raw: str) -> str:
     return raw
 
 
+def _db_url(raw: str) -> str:
+    if raw and not re.match(r"^[a-z][a-z0-9+]*://", raw):
+        raise ValueError
+    return raw
+
+
 def _path(raw: str) -> str:
     if not raw.startswith("/"):
         raise ValueError
@@ -133,6 +139,9 @@ VARIABLES: tuple[Variable, ...] = (
              "Replaces the hub's logo on every page.", _logo_uri),
     Variable("JUPYTERHUB_DATA_DIR", "/data", "an absolute path",
              "Where the hub keeps its database, cookie secret and the portal's store.", _path),
+    Variable("PORTAL_DATABASE_URL", "", "empty, or an SQLAlchemy database URL",
+             "The portal's own store (broadcast history, group audit); empty: SQLite in the "
+             "data directory.", _db_url),
 )
 
 
@@ -151,7 +160,12 @@ class Settings:
     gpu_probe_image: str
     logo_uri: str
     data_dir: str
+    portal_db_url: str
     services: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def store_url(self) -> str:
+        return self.portal_db_url or f"sqlite:///{self.data_dir}/portal.sqlite"
 
     @property
     def host_network(self) -> bool:
@@ -178,6 +192,7 @@ _FIELDS = {
     "NVIDIA_AUTODETECT_IMAGE": "gpu_probe_image",
     "JUPYTERHUB_CUSTOM_LOGO_URI": "logo_uri",
     "JUPYTERHUB_DATA_DIR": "data_dir",
+    "PORTAL_DATABASE_URL": "portal_db_url",
 }
 
 

@@ -21,6 +21,7 @@ DEFAULTS = {
     "NVIDIA_AUTODETECT_IMAGE": ("gpu_probe_image", "nvidia/cuda:12.9.1-base-ubuntu24.04"),
     "JUPYTERHUB_CUSTOM_LOGO_URI": ("logo_uri", ""),
     "JUPYTERHUB_DATA_DIR": ("data_dir", "/data"),
+    "PORTAL_DATABASE_URL": ("portal_db_url", ""),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -36,6 +37,7 @@ RAW_DEFAULTS = {
     "NVIDIA_AUTODETECT_IMAGE": "nvidia/cuda:12.9.1-base-ubuntu24.04",
     "JUPYTERHUB_CUSTOM_LOGO_URI": "",
     "JUPYTERHUB_DATA_DIR": "/data",
+    "PORTAL_DATABASE_URL": "",
 }
 
 
@@ -191,6 +193,12 @@ def test_host_network_property():
             "JUPYTERHUB_DATA_DIR='data' is not valid: accepted values are an absolute path",
         ),
         (
+            "PORTAL_DATABASE_URL",
+            "portal.sqlite",
+            "PORTAL_DATABASE_URL='portal.sqlite' is not valid: "
+            "accepted values are empty, or an SQLAlchemy database URL",
+        ),
+        (
             "JUPYTERHUB_CUSTOM_LOGO_URI",
             "ftp://x",
             "JUPYTERHUB_CUSTOM_LOGO_URI='ftp://x' is not valid: "
@@ -311,3 +319,9 @@ def test_any_text_is_settings_or_settings_error(name, raw):
         else:
             assert settings.base_url.startswith("/")
             assert settings.base_url.endswith("/")
+
+
+def test_store_url_defaults_to_sqlite_in_the_data_dir():
+    assert load_settings({"JUPYTERHUB_DATA_DIR": "/srv/d"}).store_url == "sqlite:////srv/d/portal.sqlite"
+    url = "postgresql://hub@db/portal"
+    assert load_settings({"PORTAL_DATABASE_URL": url}).store_url == url
