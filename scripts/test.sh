@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --browser
 status=0
 .venv/bin/ruff check portal tests config benchmarks || status=1
-.venv/bin/pytest -p no:cacheprovider "$@" tests/unit tests/integration tests/ui || status=$?
+# One test session at a time per engine: each removes the dshubtest-* objects it finds at start.
+flock /tmp/dshub-pytest.lock .venv/bin/pytest -p no:cacheprovider "$@" \
+  tests/unit tests/integration tests/ui || status=$?
 # Stop the Docker engine only if this run started it (by its PID).
 if [ -f .dshub-started-dockerd ]; then
   bash scripts/stop-docker.sh
