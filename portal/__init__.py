@@ -10,9 +10,11 @@ from typing import Any
 
 from jupyterhub.utils import url_path_join
 
+from .access_groups import BUILTIN_GROUPS
 from .docker_service import DockerService
 from .runtime import Runtime
 from .settings import Settings, load_settings
+from .startup import when_hub_runs
 from .store import PortalStore
 
 __version__ = "0.1.0"
@@ -21,9 +23,10 @@ TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
 def _routes() -> list[tuple]:
-    from .views import admin, api, server, static, volumes
+    from .views import admin, api, groups, server, static, volumes
 
-    return [*server.routes, *volumes.routes, *admin.routes, *api.routes, *static.routes]
+    return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *api.routes,
+            *static.routes]
 
 
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
@@ -45,4 +48,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     }
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
+    # The Docker-access groups exist from the first start and come back if deleted.
+    c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
+    when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
     return runtime

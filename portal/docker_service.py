@@ -45,6 +45,8 @@ class ContainerInfo:
     status: str  # Docker's word: running, exited, restarting, ...
     exit_code: int | None
     error: str
+    privileged: bool = False
+    docker_socket: bool = False
 
 
 class DockerService:
@@ -97,11 +99,15 @@ class DockerService:
             except NotFound:
                 raise ContainerMissing(name) from None
             state = data.get("State") or {}
+            host = data.get("HostConfig") or {}
+            mounts = {m.get("Source") for m in data.get("Mounts") or []}
             return ContainerInfo(
                 id=data["Id"],
                 status=state.get("Status", "unknown"),
                 exit_code=state.get("ExitCode"),
                 error=state.get("Error") or "",
+                privileged=bool(host.get("Privileged")),
+                docker_socket=bool(mounts & {"/var/run/docker.sock", "/run/docker.sock"}),
             )
 
         return await self._run(inspect, bound=10)

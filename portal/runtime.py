@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .access_groups import GroupGuard
 from .docker_service import DockerService
 from .operations import Operations
 from .settings import Settings
@@ -22,8 +23,13 @@ class Runtime:
     settings: Settings
     docker: DockerService
     store: PortalStore
+    group_guard: GroupGuard = None  # type: ignore[assignment]  # set in __post_init__
     operations: Operations = field(default_factory=Operations)
     gpu: GpuStatus | None = None
+
+    def __post_init__(self) -> None:
+        if self.group_guard is None:
+            self.group_guard = GroupGuard(self.store)
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

@@ -64,6 +64,10 @@ class ServerView:
         return self.state == "running"
 
     @property
+    def can_recreate(self) -> bool:
+        return self.state == "running" and self.pending_access_change
+
+    @property
     def can_reset(self) -> bool:
         return self.state in ("stopped", "failed") and not self._hub_active
 
@@ -137,6 +141,10 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
             view.detail = last.message
         try:
             info = await runtime.docker.container(spawner.object_name)
+            # Group changes apply at the next start; say so while the old access is in force.
+            view.pending_access_change = (info.docker_socket, info.privileged) != (
+                spawner.docker_access()
+            )
             if info.status != "running":
                 view.state = "failed"
                 view.detail = (
@@ -214,6 +222,33 @@ async def stop(user: Any, runtime: Runtime, stop_fn: Callable[[Any], Awaitable[A
         if spawner.pending == "stop" or not spawner.active:
             break
         await asyncio.sleep(0.01)
+
+
+async def recreate(user: Any, runtime: Runtime, stop_fn: Callable[[Any], Awaitable[Any]],
+                   spawn_fn: Callable[[Any], Awaitable[Any]]) -> None:
+    """Stop and start through the hub: a new container, so changed Docker access applies.
+
+    (A Docker restart would keep the old container and its old access.)
+    """
+    spawner = spawner_of(user)
+    if not spawner.ready or spawner.pending:
+        raise ActionRefused("Only a running server can be restarted; start it instead.")
+    try:
+        runtime.operations.acquire(user.name, "restarting")
+    except Busy as e:
+        raise ActionRefused(f"Cannot restart: {e.kind} is already in progress.") from None
+
+    async def run() -> None:
+        try:
+            await stop_fn(user)
+            while spawner.pending:  # noqa: ASYNC110 (hub state, no event to await)
+                await asyncio.sleep(0.2)
+        finally:
+            runtime.operations.release(user.name)
+        await spawn_fn(user)
+
+    _keep(_background(run(), f"re-creation of {user.name}'s server"))
+    await asyncio.sleep(0)
 
 
 async def restart(user: Any, runtime: Runtime, public_url: str, wait: bool = False) -> None:

@@ -63,6 +63,10 @@ class ServerActionAPI(PortalAPIHandler):
                 await service.start(user, self.runtime, self.spawn_single_user)
             elif action == "stop":
                 await service.stop(user, self.runtime, self.stop_single_user)
+            elif action == "recreate":
+                await service.recreate(
+                    user, self.runtime, self.stop_single_user, self.spawn_single_user
+                )
             else:
                 wait = bool(self.json_body().get("wait", False))
                 public = service.loopback_url(self.proxy.public_url)
@@ -105,7 +109,7 @@ class VolumesResetAPI(PortalAPIHandler):
 
 routes = [
     (r"/portal/api/users/([^/]+)/server", ServerStateAPI),
-    (r"/portal/api/users/([^/]+)/server/(start|stop|restart)", ServerActionAPI),
+    (r"/portal/api/users/([^/]+)/server/(start|stop|restart|recreate)", ServerActionAPI),
     (r"/portal/api/users/([^/]+)/volumes", VolumesAPI),
     (r"/portal/api/users/([^/]+)/volumes/reset", VolumesResetAPI),
 ]

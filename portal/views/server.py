@@ -51,7 +51,7 @@ class ServerCardHandler(PortalHandlerWithUser):
 
 
 class ServerActionHandler(PortalHandlerWithUser):
-    """POST start | stop | restart, answering with the fresh card."""
+    """POST start | stop | restart | recreate, answering with the fresh card."""
 
     @portal_authenticated
     @needs_scope("servers")
@@ -62,6 +62,10 @@ class ServerActionHandler(PortalHandlerWithUser):
                 await service.start(user, self.runtime, self.spawn_single_user)
             elif action == "stop":
                 await service.stop(user, self.runtime, self.stop_single_user)
+            elif action == "recreate":
+                await service.recreate(
+                    user, self.runtime, self.stop_single_user, self.spawn_single_user
+                )
             else:
                 await service.restart(
                     user, self.runtime, service.loopback_url(self.proxy.public_url)
@@ -89,5 +93,5 @@ routes = [
     (r"/portal/users/([^/]+)/restart-confirm", RestartConfirmHandler),
     (r"/portal/?", PortalPageHandler),
     (r"/portal/users/([^/]+)/card", ServerCardHandler),
-    (r"/portal/users/([^/]+)/(start|stop|restart)", ServerActionHandler),
+    (r"/portal/users/([^/]+)/(start|stop|restart|recreate)", ServerActionHandler),
 ]

@@ -1,0 +1,123 @@
+"""The built-in Docker-access groups: always present, membership audited.
+
+`docker-sock` mounts the host's Docker socket into the member's lab; `docker-privileged` runs it
+privileged. The spawner enforces both at every start (portal/spawner.py); this module keeps the
+groups in existence and changes membership on an admin's behalf.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from jupyterhub import orm
+
+from .spawner import PRIVILEGED_GROUP, SOCK_GROUP
+from .store import PortalStore
+
+log = logging.getLogger("dshub.portal")
+
+GROUP_WARNINGS = {
+    SOCK_GROUP: "Members get the host's Docker socket in their lab: they can start containers, "
+                "read other users' volumes and become root on the host.",
+    PRIVILEGED_GROUP: "Members' labs run privileged: full access to the host's devices and "
+                      "kernel features; a lab process can take over the host.",
+}
+BUILTIN_GROUPS = tuple(GROUP_WARNINGS)
+SYSTEM_ACTOR = "(hub)"
+
+
+class MembershipError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class GroupView:
+    name: str
+    warning: str
+    members: list[str]
+
+
+class GroupGuard:
+    """Re-creates a deleted built-in group with the members it last had."""
+
+    def __init__(self, store: PortalStore, interval: float = 2.0) -> None:
+        self.store = store
+        self.interval = interval
+        self._members: dict[str, set[str]] = {}
+
+    def check(self, db: Any) -> list[str]:
+        """Make sure every built-in group exists; returns the names it had to re-create."""
+        recreated = []
+        for name in BUILTIN_GROUPS:
+            group = orm.Group.find(db, name)
+            if group is None:
+                group = orm.Group(name=name)
+                db.add(group)
+                for username in sorted(self._members.get(name, ())):
+                    user = orm.User.find(db, username)
+                    if user is not None:
+                        group.users.append(user)
+                db.commit()
+                recreated.append(name)
+                log.warning(
+                    "Built-in group %s was deleted; re-created it with members %s",
+                    name, sorted(u.name for u in group.users) or "none",
+                )
+            self._members[name] = {u.name for u in group.users}
+        return recreated
+
+    async def run(self, app: Any) -> None:
+        while True:
+            for name in self.check(app.db):
+                await self.store.add_membership_change(SYSTEM_ACTOR, name, "", "group re-created")
+            await asyncio.sleep(self.interval)
+
+    def remember(self, group: str, members: set[str]) -> None:
+        self._members[group] = set(members)
+
+
+def group_views(db: Any, guard: GroupGuard) -> list[GroupView]:
+    guard.check(db)
+    views = []
+    for name in BUILTIN_GROUPS:
+        group = orm.Group.find(db, name)
+        members = sorted(u.name for u in group.users) if group else []
+        views.append(GroupView(name, GROUP_WARNINGS[name], members))
+    return views
+
+
+async def change_membership(db: Any, guard: GroupGuard, actor: str, group_name: str,
+                            username: str, add: bool) -> bool:
+    """Add or remove a member; returns False if nothing changed (already so)."""
+    if group_name not in BUILTIN_GROUPS:
+        raise MembershipError(f"{group_name!r} is not a Docker-access group.", 404)
+    guard.check(db)
+    group = orm.Group.find(db, group_name)
+    user = orm.User.find(db, username.strip())
+    if user is None:
+        raise MembershipError(f"There is no user named {username.strip()[:80]!r}.", 404)
+    present = user in group.users
+    if present == add:
+        return False
+    if add:
+        group.users.append(user)
+    else:
+        group.users.remove(user)
+    db.commit()
+    guard.remember(group_name, {u.name for u in group.users})
+    action = "added" if add else "removed"
+    log.info("%s %s %s %s %s", actor, action, user.name, "to" if add else "from", group_name)
+    await guard.store.add_membership_change(actor, group_name, user.name, action)
+    return True
+
+
+def search_users(db: Any, query: str, limit: int = 10) -> list[str]:
+    pattern = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    q = db.query(orm.User.name).filter(orm.User.name.ilike(f"%{pattern}%", escape="\\"))
+    return [row[0] for row in q.order_by(orm.User.name).limit(limit)]

@@ -1,0 +1,67 @@
+"""Docker-access groups in the admin area: members, add (with search), remove, audit."""
+
+from __future__ import annotations
+
+from jupyterhub.scopes import needs_scope
+from tornado import web
+
+from .. import access_groups as groups
+from .base import PortalHandler, portal_authenticated
+
+
+class GroupsHandler(PortalHandler):
+    """The whole groups section (re-rendered after every change)."""
+
+    async def render_section(self, notice: str = "") -> None:
+        views = groups.group_views(self.db, self.runtime.group_guard)
+        changes = await self.runtime.store.membership_changes(limit=20)
+        html = await self.render_fragment(
+            "partials/groups_section.html", groups=views, changes=changes, notice=notice
+        )
+        self.finish(html)
+
+    @portal_authenticated
+    @needs_scope("admin:groups")
+    async def get(self) -> None:
+        await self.render_section()
+
+
+class MembershipHandler(GroupsHandler):
+    @portal_authenticated
+    @needs_scope("groups")
+    async def post(self, group_name: str, action: str) -> None:
+        username = self.get_body_argument("username", "")
+        if not username.strip():
+            raise web.HTTPError(400, "Choose a user first.")
+        try:
+            changed = await groups.change_membership(
+                self.db, self.runtime.group_guard, self.current_user.name, group_name,
+                username, add=action == "add",
+            )
+        except groups.MembershipError as e:
+            raise web.HTTPError(e.status, e.message) from None
+        verb = "added to" if action == "add" else "removed from"
+        notice = (
+            f"{username.strip()} {verb} {group_name}. It applies at their next start."
+            if changed else f"No change: {username.strip()} was already so."
+        )
+        await self.render_section(notice)
+
+
+class UserSearchHandler(PortalHandler):
+    """`<option>`s for the member picker's datalist, as the admin types."""
+
+    @portal_authenticated
+    @needs_scope("list:users")
+    async def get(self) -> None:
+        query = self.get_argument("username", "")[:100]
+        names = groups.search_users(self.db, query) if query.strip() else []
+        html = await self.render_fragment("partials/user_options.html", names=names)
+        self.finish(html)
+
+
+routes = [
+    (r"/portal/admin/groups", GroupsHandler),
+    (r"/portal/admin/groups/([^/]+)/(add|remove)", MembershipHandler),
+    (r"/portal/admin/user-search", UserSearchHandler),
+]

@@ -1,0 +1,119 @@
+"""Docker-access groups: enforced at every start, re-created if deleted, admins only."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.clients import card_state, ensure_running, ensure_stopped, wait_state
+
+
+def access(docker_client, name: str) -> tuple[bool, bool]:
+    c = docker_client.containers.get(f"dshubtest-jupyterlab-{name}")
+    socket = any(m.get("Source") == "/var/run/docker.sock" for m in c.attrs["Mounts"])
+    return socket, bool(c.attrs["HostConfig"]["Privileged"])
+
+
+def members(hub, group: str) -> list[str]:
+    r = hub.api("GET", f"groups/{group}")
+    assert r.status_code == 200, r.text
+    return sorted(r.json()["users"])
+
+
+def change(admin, group: str, action: str, username: str):
+    return admin.post(f"portal/admin/groups/{group}/{action}", {"username": username})
+
+
+def test_members_get_socket_and_privilege_nonmembers_neither(hub, admin, make_user,
+                                                             docker_client):
+    member, bystander = make_user("dockerer"), make_user("bystander")
+    for group in ("docker-sock", "docker-privileged"):
+        r = change(admin, group, "add", member.name)
+        assert r.status_code == 200, r.text
+        assert f"{member.name} added to {group}" in r.text
+    ensure_running(member)
+    ensure_running(bystander)
+    assert access(docker_client, member.name) == (True, True)
+    assert access(docker_client, bystander.name) == (False, False)
+    # Inside the lab the socket is the engine's.
+    out = docker_client.containers.get(f"dshubtest-jupyterlab-{member.name}").exec_run(
+        ["test", "-S", "/var/run/docker.sock"])
+    assert out.exit_code == 0
+
+    # Removal: the card says a change waits; "Restart to apply" re-creates the container.
+    for group in ("docker-sock", "docker-privileged"):
+        assert change(admin, group, "remove", member.name).status_code == 200
+    card = member.get(f"portal/users/{member.name}/card").text
+    assert "Your Docker access changed" in card and "Restart to apply" in card
+    assert access(docker_client, member.name) == (True, True)  # not before the restart
+    old_id = docker_client.containers.get(f"dshubtest-jupyterlab-{member.name}").id
+    r = member.post(f"portal/users/{member.name}/recreate")
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        state = card_state(member.get(f"portal/users/{member.name}/card").text)
+        containers = {c.name: c.id for c in docker_client.containers.list()}
+        if state == "running" and containers.get(f"dshubtest-jupyterlab-{member.name}") not in (
+            None, old_id
+        ):
+            break
+        time.sleep(0.5)
+    assert wait_state(member, member.name, {"running"}) == "running"
+    assert access(docker_client, member.name) == (False, False)
+    assert "Your Docker access changed" not in member.get(f"portal/users/{member.name}/card").text
+
+    page = admin.get("portal/admin/groups").text
+    assert f"removed {member.name} from" in page and f"added {member.name} to" in page
+    ensure_stopped(member)
+    ensure_stopped(bystander)
+
+
+def test_deleted_builtin_group_comes_back_with_its_members(hub, admin, make_user):
+    user = make_user("keeper")
+    assert change(admin, "docker-sock", "add", user.name).status_code == 200
+    assert user.name in members(hub, "docker-sock")
+    r = hub.api("DELETE", "groups/docker-sock")
+    assert r.status_code == 204
+    deadline = time.monotonic() + 15
+    while hub.api("GET", "groups/docker-sock").status_code != 200:
+        assert time.monotonic() < deadline, "docker-sock was not re-created"
+        time.sleep(0.2)
+    assert user.name in members(hub, "docker-sock")
+    assert "group re-created" in admin.get("portal/admin/groups").text
+    assert "re-created it with members" in hub.log_path.read_text()
+
+
+@pytest.mark.parametrize("action", ["add", "remove"])
+def test_non_admin_cannot_change_membership(hub, make_user, action, admin):
+    user, target = make_user("plain"), make_user("target")
+    if action == "remove":
+        assert change(admin, "docker-privileged", "add", target.name).status_code == 200
+    before = members(hub, "docker-privileged")
+    r = change(user, "docker-privileged", action, target.name)
+    assert r.status_code in (403, 404)
+    assert user.get("portal/admin/groups").status_code in (403, 404)
+    assert members(hub, "docker-privileged") == before
+    r = user.post(f"portal/admin/groups/docker-privileged/{action}", {"username": target.name},
+                  xsrf=False)
+    assert r.status_code == 403
+    assert members(hub, "docker-privileged") == before
+
+
+def test_unknown_user_or_group_is_refused(hub, admin):
+    before = members(hub, "docker-sock")
+    r = change(admin, "docker-sock", "add", "no-such-person")
+    assert r.status_code == 404 and "There is no user named" in r.text
+    r = change(admin, "wheel", "add", "admin")
+    assert r.status_code == 404
+    r = change(admin, "docker-sock", "add", "   ")
+    assert r.status_code == 400
+    assert members(hub, "docker-sock") == before
+
+
+def test_user_search_lists_matching_names(admin, make_user):
+    user = make_user("findme")
+    r = admin.get("portal/admin/user-search", params={"username": "findm"})
+    assert r.status_code == 200 and f'value="{user.name}"' in r.text
+    r = admin.get("portal/admin/user-search", params={"username": "%"})
+    assert r.status_code == 200 and "<option" not in r.text
