@@ -27,7 +27,9 @@ def free_port() -> int:
 class Hub:
     """Start, stop and restart one hub; talk to its REST API with the driver token."""
 
-    def __init__(self, data_dir: Path, base_url: str = "/ds hub/", env: dict | None = None):
+    def __init__(self, data_dir: Path, base_url: str = "/ds hub/", env: dict | None = None,
+                 config: Path = CONFIG):
+        self.config = config  # benchmarks pass their own file, which loads this one
         self.data_dir = data_dir
         self.token = secrets.token_hex(16)
         self.ports = {"proxy": free_port(), "hub": free_port(), "api": free_port()}
@@ -70,7 +72,7 @@ class Hub:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the process's life)
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "jupyterhub"), "-f", str(CONFIG)],
+            [str(ROOT / ".venv" / "bin" / "jupyterhub"), "-f", str(self.config)],
             cwd=self.data_dir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
