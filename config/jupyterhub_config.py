@@ -1,10 +1,13 @@
 # DS Hub: environment -> validated settings -> JupyterHub -> portal.setup(c).
 # Every variable is described in the README's configuration table.
+import logging
 import os
 import sys
 
 from portal import setup
+from portal.branding import configure_logo
 from portal.settings import SettingsError, load_settings
+from portal.tls import CertificateError, ensure_certificate
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
@@ -33,6 +36,12 @@ c.NativeAuthenticator.open_signup = False
 c.Authenticator.admin_users = {settings.admin}
 # JupyterHub 5 needs an explicit allow rule; NativeAuthenticator's approval stays the gate.
 c.Authenticator.allow_all = True
+# Sign-in safety: passwords of 8+ characters that are not common ones, and a 5-minute lock
+# after 5 failed sign-ins in a row (slows password guessing).
+c.NativeAuthenticator.minimum_password_length = 8
+c.NativeAuthenticator.check_common_password = True
+c.NativeAuthenticator.allowed_failed_logins = 5
+c.NativeAuthenticator.seconds_before_next_try = 300
 
 # One Docker container per user, named and mounted by the portal's spawner.
 c.JupyterHub.spawner_class = "portal.spawner.PortalSpawner"
@@ -55,5 +64,19 @@ else:
     # Production: the hub container is reached by name on the Docker network.
     c.JupyterHub.hub_ip = "0.0.0.0"
     c.JupyterHub.hub_connect_ip = "jupyterhub"
+
+log = logging.getLogger("JupyterHub")
+if settings.ssl:
+    # ENABLE_JUPYTERHUB_SSL=1 (no Traefik in front): the public port serves HTTPS with
+    # certs/cert.pem + key.pem in the data directory: the operator's own, else self-signed once.
+    try:
+        tls = ensure_certificate(os.path.join(settings.data_dir, "certs"), settings.hostnames, log)
+    except CertificateError as error:
+        print(f"DS Hub cannot start: ENABLE_JUPYTERHUB_SSL=1: {error}", file=sys.stderr)
+        sys.exit(2)
+    c.JupyterHub.ssl_cert, c.JupyterHub.ssl_key = str(tls.cert), str(tls.key)
+# JUPYTERHUB_CUSTOM_LOGO_URI replaces {base_url}hub/logo on every page; a bad one is logged
+# and the stock logo stays.
+configure_logo(c, settings.logo_uri, settings.data_dir, log)
 
 setup(c, settings)

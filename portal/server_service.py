@@ -52,7 +52,7 @@ class ServerView:
         return self.state in ("starting", "stopping", "restarting", "resetting")
 
     @property
-    def can_start(self) -> bool:
+    def can_start(self) -> bool:  # a failed server is started again from here too
         return self.state in ("stopped", "failed") and not self.docker_problem
 
     @property
@@ -104,7 +104,10 @@ def describe_failure(error: BaseException | None) -> str:
     if isinstance(error, TimeoutError) or "Timeout" in name or "timed out" in text.lower():
         return "The server did not come up in time. Try again, or ask an admin to check the logs."
     if "could not select device driver" in text or "nvidia" in text.lower():
-        return f"The GPU could not be given to your server: {text}"
+        # Docker's own words (e.g. `could not select device driver "nvidia" with capabilities:
+        # [[gpu]]` when the host has no NVIDIA runtime), without the request URL around them.
+        why = getattr(error, "explanation", None) or text
+        return f"The GPU could not be given to your server: {why}"
     return f"The server failed to start: {text}"
 
 
@@ -149,12 +152,12 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
                 view.state = "failed"
                 view.detail = (
                     f"Your container stopped outside the hub ({info.status}, exit code "
-                    f"{info.exit_code}). Stop it here, then start it again."
+                    f"{info.exit_code}). Start it again; your volumes are kept."
                 )
         except ContainerMissing:
             view.state = "failed"
             view.detail = (
-                "Your container was removed outside the hub. Stop it here, then start it again."
+                "Your container was removed outside the hub. Start it again; your volumes are kept."
             )
         except DockerUnavailable as e:
             view.docker_problem = f"Docker cannot be reached: {e}"
@@ -191,16 +194,45 @@ def _keep(task: asyncio.Task) -> None:
     task.add_done_callback(_tasks.discard)
 
 
-async def start(user: Any, runtime: Runtime, spawn: Callable[[Any], Awaitable[Any]]) -> None:
-    """Start through the hub; returns once the spawn is under way."""
+async def _container_gone(spawner: PortalSpawner, runtime: Runtime) -> bool:
+    """The hub thinks the server runs, but its container was stopped or removed outside it."""
+    try:
+        return (await runtime.docker.container(spawner.object_name)).status != "running"
+    except ContainerMissing:
+        return True
+
+
+async def start(
+    user: Any,
+    runtime: Runtime,
+    spawn: Callable[[Any], Awaitable[Any]],
+    stop_fn: Callable[[Any], Awaitable[Any]] | None = None,
+) -> None:
+    """Start through the hub; returns once the spawn is under way.
+
+    If the hub still records a server whose container died or was removed outside it, the hub
+    stops that record first (routes, state), so the start begins from a clean slate.
+    """
     spawner = spawner_of(user)
     op = runtime.operations.current(user.name)
     if op is not None:
         raise ActionRefused(f"Cannot start while {op.kind} is in progress.")
+    stale = False
     if spawner.active:
-        raise ActionRefused("The server is already running or starting.")
+        if spawner.pending or stop_fn is None or not await _container_gone(spawner, runtime):
+            raise ActionRefused("The server is already running or starting.")
+        stale = True
     runtime.operations.forget(user.name)
-    _keep(_background(spawn(user), f"start of {user.name}"))
+
+    async def run() -> None:
+        if stale:
+            log.info("Clearing %s's server, whose container is gone, before starting", user.name)
+            await stop_fn(user)
+            while spawner.active:  # noqa: ASYNC110 (hub state, no event to await)
+                await asyncio.sleep(0.1)
+        await spawn(user)
+
+    _keep(_background(run(), f"start of {user.name}"))
     # Let the hub mark the spawn pending before we render the card.
     for _ in range(20):
         if spawner.active or getattr(spawner, "_failed", False):

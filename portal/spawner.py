@@ -71,8 +71,12 @@ class PortalSpawner(DockerSpawner):
     ).tag(config=True)
 
     gpu_enabled = Bool(
-        False, help="Request all NVIDIA GPUs for the container (decided at hub start)."
+        False,
+        help="Request all NVIDIA GPUs for the container. With the portal set up, each start "
+        "follows the hub's decision (ENABLE_GPU_SUPPORT, detection at hub start).",
     ).tag(config=True)
+
+    gpu_detected = Bool(False, help="The hub's probe found NVIDIA GPUs (NVIDIA_DETECTED=1).")
 
     host_port = Int(0, help="Loopback port of this server in host-network mode (state).")
 
@@ -125,6 +129,13 @@ class PortalSpawner(DockerSpawner):
         return SOCK_GROUP in groups, PRIVILEGED_GROUP in groups
 
     async def start(self) -> tuple[str, int]:
+        # Every way to start (portal, /hub/spawn, REST API) meets the same rule: not while the
+        # portal resets this user's volumes.
+        runtime = (getattr(self.user, "settings", None) or {}).get("dshub_portal")
+        op = runtime.operations.current(self.user.name) if runtime is not None else None
+        if op is not None and op.kind == "resetting volumes":
+            raise RuntimeError("Your volumes are being reset; start again when that finishes.")
+        await self._follow_gpu_decision()
         if self.host_network:
             # Every server on the host network needs its own port; the hub reaches it on loopback.
             self.host_port = random_port()
@@ -132,6 +143,24 @@ class PortalSpawner(DockerSpawner):
             self.ip = "127.0.0.1"
             self.use_internal_ip = True
         return await super().start()
+
+    async def _follow_gpu_decision(self) -> None:
+        """Take the hub's GPU decision, waiting for a detection still running (it is bounded)."""
+        runtime = (getattr(self.user, "settings", None) or {}).get("dshub_portal")
+        if runtime is None:
+            return  # no portal (unit tests, plain use): the trait decides
+        from .gpu import is_detected, settled  # here: gpu -> runtime -> access_groups -> spawner
+
+        status = await settled(runtime)
+        self.gpu_enabled = status.enabled
+        self.gpu_detected = is_detected(status)
+
+    def get_env(self) -> dict[str, str]:
+        env = super().get_env()
+        # What this container really gets (2 resolves to 0 or 1), as the lab images expect.
+        env["ENABLE_GPU_SUPPORT"] = "1" if self.gpu_enabled else "0"
+        env["NVIDIA_DETECTED"] = "1" if self.gpu_detected else "0"
+        return env
 
     async def get_ip_and_port(self) -> tuple[str, int]:
         if self.host_network:

@@ -60,7 +60,9 @@ class ServerActionAPI(PortalAPIHandler):
         user = self.target_user(user_name)
         try:
             if action == "start":
-                await service.start(user, self.runtime, self.spawn_single_user)
+                await service.start(
+                    user, self.runtime, self.spawn_single_user, self.stop_single_user
+                )
             elif action == "stop":
                 await service.stop(user, self.runtime, self.stop_single_user)
             elif action == "recreate":
