@@ -37,7 +37,8 @@ class VolumesResetHandler(PortalHandlerWithUser):
         keys = self.get_body_arguments("volume")
         try:
             service.choose_volumes(user, keys)
-            if self.get_body_argument("confirm", "") != "yes":
+            # Exactly one "yes": duplicated or mixed answers are no consent.
+            if self.get_body_arguments("confirm") != ["yes"]:
                 raise service.ActionRefused(
                     "Tick the box to confirm that the data will be deleted.", 400
                 )

@@ -1,0 +1,127 @@
+"""Hostile input on every form and JSON endpoint: never a 500, never a change of state."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.clients import ensure_running, ensure_stopped
+
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+text = st.text(max_size=300)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(text, inner, max_size=5),
+    max_leaves=20,
+)
+
+
+@pytest.fixture(scope="module")
+def target(make_user, docker_client, hub):
+    user = make_user("fuzzed")
+    ensure_running(user)  # volumes exist, so a wrongful reset would show
+    ensure_stopped(user)
+    return user
+
+
+def state(docker_client, hub, user) -> tuple:
+    volumes = sorted(v.name for v in docker_client.volumes.list() if user.name in v.name)
+    groups = {g: sorted(hub.api("GET", f"groups/{g}").json()["users"])
+              for g in ("docker-sock", "docker-privileged")}
+    users = sorted(u["name"] for u in hub.api("GET", "users").json())
+    return volumes, groups, users
+
+
+@SETTINGS
+@given(volumes=st.lists(text, max_size=6), confirm=text)
+def test_volume_reset_form(target, docker_client, hub, volumes, confirm):
+    before = state(docker_client, hub, target)
+    r = target.post(f"portal/users/{target.name}/volumes/reset",
+                    {"volume": volumes, "confirm": confirm})
+    assert r.status_code < 500, r.text
+    keys = {"home", "workspace", "cache"}
+    valid = volumes and all(v.strip() in keys for v in volumes) and confirm == "yes"
+    if not valid:
+        assert r.status_code == 400
+        assert state(docker_client, hub, target) == before
+
+
+@SETTINGS
+@given(body=json_values | text.map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_volume_reset_json(target, docker_client, hub, body):
+    before = state(docker_client, hub, target)
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    r = target.s.post(target.url(f"portal/api/users/{target.name}/volumes/reset"), data=data,
+                      headers={"X-XSRFToken": target.xsrf}, timeout=30)
+    assert r.status_code < 500, r.text
+    if r.status_code != 200:
+        assert r.status_code == 400 and "message" in r.json()
+        assert state(docker_client, hub, target) == before
+
+
+@SETTINGS
+@given(username=text, password=text)
+def test_create_account_form(admin, docker_client, hub, target, username, password):
+    before = state(docker_client, hub, target)
+    r = admin.post("portal/admin/users", {"username": username, "password": password})
+    assert r.status_code < 500, r.text
+    if r.status_code != 200:
+        assert r.status_code in (400, 409)
+        assert state(docker_client, hub, target) == before
+
+
+@SETTINGS
+@given(username=text, group=st.sampled_from(["docker-sock", "docker-privileged"]) | text,
+       action=st.sampled_from(["add", "remove"]))
+def test_group_membership_form(admin, docker_client, hub, target, username, group, action):
+    before = state(docker_client, hub, target)
+    r = admin.post(f"portal/admin/groups/{quote(group, safe='')}/{action}",
+                   {"username": username})
+    assert r.status_code < 500, r.text
+    if r.status_code != 200:
+        assert r.status_code in (400, 404)
+        assert state(docker_client, hub, target) == before
+
+
+@SETTINGS
+@given(query=text)
+def test_user_search(admin, query):
+    r = admin.get("portal/admin/user-search", params={"username": query})
+    assert r.status_code == 200
+
+
+@SETTINGS
+@given(name=text.filter(lambda s: s not in ("", ".", "..")), action=st.sampled_from(
+    ["card", "volumes", "restart-confirm"]))
+def test_arbitrary_user_names_in_paths(target, name, action):
+    r = target.get(f"portal/users/{quote(name, safe='')}/{action}")
+    assert r.status_code in (200, 404), r.status_code
+
+
+@SETTINGS
+@given(raw=st.binary(max_size=200))
+def test_raw_bytes_to_every_json_endpoint(target, raw):
+    for path in ("server/restart", "server/stop", "volumes/reset"):
+        r = target.s.post(target.url(f"portal/api/users/{target.name}/{path}"), data=raw,
+                          headers={"X-XSRFToken": target.xsrf}, timeout=30)
+        assert r.status_code in (200, 202, 400, 409), (path, r.status_code, r.text[:200])
+
+
+def test_duplicate_and_missing_fields(target, docker_client, hub):
+    before = state(docker_client, hub, target)
+    r = target.post(f"portal/users/{target.name}/volumes/reset",
+                    {"volume": ["home", "home"], "confirm": ["no", "yes"]})
+    assert r.status_code == 400  # two answers are no consent, whatever the last one says
+    r = target.post(f"portal/users/{target.name}/volumes/reset", {})
+    assert r.status_code == 400
+    r = requests.post(target.url(f"portal/api/users/{target.name}/volumes/reset"),
+                      headers={"Authorization": f"token {hub.token}"},
+                      data='{"volumes": ["home"], "volumes": ["cache"]}', timeout=30)
+    assert r.status_code == 400  # no confirm
+    assert state(docker_client, hub, target) == before
