@@ -111,6 +111,7 @@ def test_volumes_modal_lists_own_volumes_with_sizes(make_user):
 # --- who may do what -------------------------------------------------------------------------
 
 ANON, OTHER, OWNER, ADMIN = "anonymous", "another user", "owner", "admin"
+TOKEN = "owner's token without server scopes"
 
 
 @pytest.fixture(scope="module")
@@ -119,25 +120,41 @@ def cast(hub, admin, make_user):
     ensure_running(owner)  # so the owner's volumes exist and a wrongful reset would show
     ensure_stopped(owner)
     anon = requests.Session()
-    return {ANON: anon, OTHER: other, OWNER: owner, ADMIN: admin}, owner
+    r = hub.api("POST", f"users/{owner.name}/tokens", json={"scopes": ["read:users!user"]})
+    assert r.status_code == 201, r.text
+    weak = requests.Session()
+    weak.headers["Authorization"] = f"token {r.json()['token']}"
+    return {ANON: anon, OTHER: other, OWNER: owner, ADMIN: admin, TOKEN: weak}, owner
 
 
 # (method, path under /hub/ with {owner}, form data, expected status per role)
 # The owner's server is stopped, so allowed state changes answer 409/400 and change nothing.
 # Anonymous POSTs carry no XSRF cookie, so the hub's XSRF check refuses them first (403).
+# The hub accepts tokens on its API routes only: on HTML fragments a token is no sign-in (401).
 TABLE = [
     ("GET", "portal", None, {ANON: 302, OTHER: 200, OWNER: 200, ADMIN: 200}),
-    ("GET", "portal/users/{owner}/card", None, {ANON: 401, OTHER: 404, OWNER: 200, ADMIN: 200}),
+    ("GET", "portal/users/{owner}/card", None,
+     {ANON: 401, OTHER: 404, OWNER: 200, ADMIN: 200, TOKEN: 401}),
     ("GET", "portal/users/{owner}/volumes", None,
-     {ANON: 401, OTHER: 404, OWNER: 200, ADMIN: 200}),
+     {ANON: 401, OTHER: 404, OWNER: 200, ADMIN: 200, TOKEN: 401}),
     ("GET", "portal/users/{owner}/restart-confirm", None,
      {ANON: 401, OTHER: 404, OWNER: 200, ADMIN: 200}),
     ("POST", "portal/users/{owner}/start", {}, {ANON: 403, OTHER: 404}),
-    ("POST", "portal/users/{owner}/stop", {}, {ANON: 403, OTHER: 404, OWNER: 409, ADMIN: 409}),
+    ("POST", "portal/users/{owner}/stop", {},
+     {ANON: 403, OTHER: 404, OWNER: 409, ADMIN: 409, TOKEN: 403}),
+    ("POST", "portal/users/{owner}/recreate", {},
+     {ANON: 403, OTHER: 404, OWNER: 409, ADMIN: 409, TOKEN: 403}),
     ("POST", "portal/users/{owner}/restart", {},
      {ANON: 403, OTHER: 404, OWNER: 409, ADMIN: 409}),
     ("POST", "portal/users/{owner}/volumes/reset", {"volume": ["home"]},
-     {ANON: 403, OTHER: 404, OWNER: 400, ADMIN: 400}),
+     {ANON: 403, OTHER: 404, OWNER: 400, ADMIN: 400, TOKEN: 403}),
+    ("GET", "portal/admin/groups", None, {ANON: 401, OTHER: 403, OWNER: 403, ADMIN: 200}),
+    ("POST", "portal/admin/groups/docker-sock/add", {"username": ""},
+     {ANON: 403, OTHER: 403, OWNER: 403, ADMIN: 400, TOKEN: 403}),
+    ("POST", "portal/admin/groups/docker-privileged/remove", {"username": ""},
+     {ANON: 403, OTHER: 403, OWNER: 403, ADMIN: 400}),
+    ("GET", "portal/admin/user-search?username=a", None,
+     {ANON: 401, OTHER: 403, OWNER: 403, ADMIN: 200}),
     ("GET", "portal/admin", None, {ANON: 302, OTHER: 403, OWNER: 403, ADMIN: 200}),
     ("POST", "portal/admin/users", {"username": "x y", "password": "p"},
      {ANON: 403, OTHER: 403, OWNER: 403, ADMIN: 400}),
@@ -145,13 +162,13 @@ TABLE = [
     ("GET", "portal/users/{owner}/volumes/reset", None, {OWNER: 405, ADMIN: 405}),
     ("GET", "portal/users/nobody-here/card", None, {OWNER: 404, ADMIN: 404}),
     ("GET", "portal/api/users/{owner}/server", None,
-     {ANON: 403, OTHER: 404, OWNER: 200, ADMIN: 200}),
+     {ANON: 403, OTHER: 404, OWNER: 200, ADMIN: 200, TOKEN: 403}),
     ("GET", "portal/api/users/{owner}/volumes", None,
      {ANON: 403, OTHER: 404, OWNER: 200, ADMIN: 200}),
     ("POST", "portal/api/users/{owner}/server/restart", None,
      {ANON: 403, OTHER: 404, OWNER: 409, ADMIN: 409}),
     ("POST", "portal/api/users/{owner}/volumes/reset", None,
-     {ANON: 403, OTHER: 404, OWNER: 400, ADMIN: 400}),
+     {ANON: 403, OTHER: 404, OWNER: 400, ADMIN: 400, TOKEN: 403}),
 ]
 
 
