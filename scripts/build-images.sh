@@ -29,12 +29,29 @@ index_args=()
 idx=$(pip config get global.index-url 2>/dev/null || true)
 [ -n "$idx" ] && index_args=(--build-arg "PIP_INDEX_URL=$idx")
 
+# context_files CONTEXT: the files a build sends (NUL-separated, relative to CONTEXT). With an
+# allow-list .dockerignore ("*" then "!path" lines) only those paths, so the repository root's
+# .venv, .git and test output neither slow the hash down nor trigger rebuilds.
+context_files() {
+  local ctx=$1
+  if [ -f "$ctx/.dockerignore" ] && [ "$(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$ctx/.dockerignore" | head -n1)" = "*" ]; then
+    (cd "$ctx" && printf '%s\0' .dockerignore &&
+      sed -n 's/^!//p' .dockerignore | while read -r p; do
+        if [ -e "$p" ]; then
+          find "$p" -type f ! -name build-ca.crt ! -name '*.pyc' ! -path '*/__pycache__/*' -print0
+        fi
+      done)
+  else
+    (cd "$ctx" && find . -type f ! -name build-ca.crt -print0)
+  fi
+}
+
 # build_image NAME CONTEXT [build args...]: skip when the context hash label matches.
 build_image() {
   local name=$1 ctx=$2; shift 2
   cp "$(host_ca)" "$ctx/build-ca.crt"
   local hash
-  hash=$( (cd "$ctx" && find . -type f ! -name build-ca.crt -print0 | sort -z | xargs -0 sha256sum; echo "$*") | sha256sum | cut -c1-16)
+  hash=$( (context_files "$ctx" | sort -z | (cd "$ctx" && xargs -0 sha256sum); echo "$*") | sha256sum | cut -c1-16)
   if [ "$(docker image inspect -f '{{ index .Config.Labels "dshub.context" }}' "$name" 2>/dev/null)" = "$hash" ]; then
     return 0
   fi
@@ -44,7 +61,9 @@ build_image() {
 }
 
 build_image dshub-lab:latest images/lab
-build_image dshub-lab-noext:latest images/lab --build-arg WITH_NOTIFICATIONS=0
+# Rebuilt whenever the lab image changes (its id is part of the context hash).
+build_image dshub-lab-noext:latest images/lab-noext \
+  --build-arg "LAB_IMAGE_ID=$(docker image inspect -f '{{.Id}}' dshub-lab:latest)"
 for extra in "$@"; do
   case "$extra" in
     hub) build_image dshub-hub:latest . ;;
