@@ -52,6 +52,8 @@ c.PortalSpawner.notebook_dir = "/home/lab/workspace"
 c.PortalSpawner.remove = True
 # Service switches, TensorFlow log level and GPU flags reach every lab.
 c.PortalSpawner.environment = settings.lab_environment()
+# GPUs: 1 requests them for every lab; 2 lets the probe that setup() starts decide (each start
+# waits for it; its bound and image are c.GpuDetection.timeout / NVIDIA_AUTODETECT_IMAGE).
 c.PortalSpawner.gpu_enabled = settings.gpu_mode == 1
 
 if settings.host_network:

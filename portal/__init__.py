@@ -12,6 +12,7 @@ from jupyterhub.utils import url_path_join
 
 from .access_groups import BUILTIN_GROUPS
 from .docker_service import DockerService
+from .gpu import start_detection
 from .runtime import Runtime
 from .settings import Settings, load_settings
 from .startup import when_hub_runs
@@ -23,10 +24,10 @@ TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
 def _routes() -> list[tuple]:
-    from .views import admin, api, groups, server, static, volumes
+    from .views import admin, api, gpu, groups, server, static, volumes
 
-    return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *api.routes,
-            *static.routes]
+    return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *gpu.routes,
+            *api.routes, *static.routes]
 
 
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
@@ -51,4 +52,6 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # The Docker-access groups exist from the first start and come back if deleted.
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
+    # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
+    start_detection(runtime)
     return runtime

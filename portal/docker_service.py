@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 
 import docker
 from docker.errors import APIError, DockerException, NotFound
+from docker.utils import parse_repository_tag
 from requests.exceptions import RequestException
 
 T = TypeVar("T")
@@ -32,11 +35,21 @@ class VolumeInUse(Exception):
     """Docker refused to remove a volume because a container uses it."""
 
 
+class DockerRefused(Exception):
+    """The engine answered but refused (unknown runtime, no such image, a failed pull, ...)."""
+
+
 @dataclass(frozen=True)
 class VolumeInfo:
     name: str
     exists: bool
     size_bytes: int | None = None  # None: exists but Docker did not report a size
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    output: str  # stdout and stderr, tail
 
 
 @dataclass(frozen=True)
@@ -167,6 +180,95 @@ class DockerService:
             return [c["Names"][0].lstrip("/") for c in found if c.get("Names")]
 
         return await self._run(find, bound=15)
+
+    async def remove_container(self, name: str, bound: float = 15) -> bool:
+        """Force-remove a container (running or not); False if there was none."""
+
+        def remove() -> bool:
+            try:
+                self._api().remove_container(name, force=True, v=True)
+                return True
+            except NotFound:
+                return False
+
+        return await self._run(remove, bound=bound)
+
+    async def image_present(self, image: str) -> bool:
+        def inspect() -> bool:
+            try:
+                self._api().inspect_image(image)
+                return True
+            except NotFound:
+                return False
+
+        return await self._run(inspect, bound=10)
+
+    async def pull_image(self, image: str, bound: float) -> None:
+        """Pull within `bound` seconds; DockerRefused when the registry or engine says no.
+
+        docker-py's own pull() reads without a timeout, so a registry that never answers would
+        hold a thread for ever; this reads the same endpoint with a deadline instead, and
+        closing the stream makes the engine give the pull up.
+        """
+        repo, tag = parse_repository_tag(image)
+        deadline = time.monotonic() + bound
+
+        def pull() -> None:
+            api = self._api()
+            url = f"{api.base_url}/v{api.api_version}/images/create"
+            params = {"fromImage": repo, "tag": tag or "latest"}
+            with api.post(url, params=params, stream=True, timeout=bound) as response:
+                if response.status_code >= 400:
+                    raise DockerRefused(_message(response.text) or response.reason)
+                for line in response.iter_lines():
+                    if time.monotonic() > deadline:
+                        raise TimeoutError
+                    error = _message(line.decode(errors="replace"), key="error")
+                    if error:
+                        raise DockerRefused(error)
+
+        await self._run(pull, bound=bound + 1)
+
+    async def run_to_end(
+        self, name: str, image: str, command: list[str], runtime: str, bound: float,
+        environment: dict[str, str] | None = None,
+    ) -> RunResult:
+        """Create and start a container, wait up to `bound` s for it to exit, return its output.
+
+        The container is left in place: the caller removes it (in a `finally`), so it also goes
+        when this times out. Docker's refusals (unknown runtime, no such image) are DockerRefused.
+        """
+        deadline = time.monotonic() + bound
+
+        def run() -> RunResult:
+            api = self._api()
+            try:
+                api.create_container(
+                    image, command, name=name, environment=environment or {},
+                    host_config=api.create_host_config(runtime=runtime),
+                )
+                api.start(name)
+                # wait() has a read timeout of its own, so the thread is free at the deadline.
+                left = max(deadline - time.monotonic(), 0.1)
+                status = api.wait(name, timeout=left)
+                logs = api.logs(name, stdout=True, stderr=True, tail=20)
+            except APIError as e:
+                raise DockerRefused(_explain(e)) from None
+            return RunResult(
+                exit_code=int(status.get("StatusCode", -1)),
+                output=logs.decode(errors="replace").strip(),
+            )
+
+        return await self._run(run, bound=bound + 2)
+
+
+def _message(text: str, key: str = "message") -> str:
+    """The engine's JSON error text (`{"message": ...}` or a pull stream's `{"error": ...}`)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return ""
+    return str(data.get(key) or "") if isinstance(data, dict) else ""
 
 
 def _explain(error: Exception) -> str:

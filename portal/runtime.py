@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from .access_groups import GroupGuard
@@ -26,6 +27,8 @@ class Runtime:
     group_guard: GroupGuard = None  # type: ignore[assignment]  # set in __post_init__
     operations: Operations = field(default_factory=Operations)
     gpu: GpuStatus | None = None
+    # ENABLE_GPU_SUPPORT=2: the detection task; `gpu` stays None until it ends.
+    gpu_ready: asyncio.Task | None = None
 
     def __post_init__(self) -> None:
         if self.group_guard is None:

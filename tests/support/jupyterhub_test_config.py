@@ -25,3 +25,12 @@ c.JupyterHub.load_roles = [{
                "tokens", "admin:groups"],
     "services": ["test-driver"],
 }]
+# GPU probe: never pulled in tests; a test may run it under another runtime (runc with a fake
+# nvidia-smi image) and keep a container whose start failed, to inspect its request.
+c.GpuDetection.pull = False
+if os.environ.get("DSHUB_TEST_GPU_RUNTIME"):
+    c.GpuDetection.runtime = os.environ["DSHUB_TEST_GPU_RUNTIME"]
+if os.environ.get("DSHUB_TEST_GPU_TIMEOUT"):
+    c.GpuDetection.timeout = float(os.environ["DSHUB_TEST_GPU_TIMEOUT"])
+if os.environ.get("DSHUB_TEST_KEEP_CONTAINERS") == "1":
+    c.PortalSpawner.remove = False

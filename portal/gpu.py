@@ -1,0 +1,217 @@
+"""GPU auto-detection (`ENABLE_GPU_SUPPORT=2`) and the hub-wide GPU decision.
+
+Mode 0 is off and 1 is on, decided without touching Docker. Mode 2 runs one probe when the hub
+starts: a container named `jupyterhub_nvidia_autodetect` from `NVIDIA_AUTODETECT_IMAGE` running
+`nvidia-smi` under the `nvidia` runtime. Everything it does (pull included) is bounded in time;
+any failure means "no GPU", with the reason logged and shown to admins. The probe container is
+always removed, and one left by a hub that crashed is removed before the next probe.
+
+The result lands in `Runtime.gpu`; the spawner awaits it before it creates a user's container.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from traitlets import Bool, Float, List, Unicode
+from traitlets.config import LoggingConfigurable
+
+from .docker_service import DockerRefused, DockerService, DockerUnavailable
+from .runtime import GpuStatus, Runtime
+
+CONTAINER_NAME = "jupyterhub_nvidia_autodetect"
+REMOVE_BOUND = 15.0  # seconds for removing the probe, on top of the detection's own bound
+
+log = logging.getLogger("dshub.portal.gpu")
+_tasks: set[asyncio.Task] = set()
+
+
+class GpuDetection(LoggingConfigurable):
+    """How the probe runs. Production keeps the defaults; tests swap in a fake probe."""
+
+    image = Unicode(
+        "", help="Probe image; empty means NVIDIA_AUTODETECT_IMAGE."
+    ).tag(config=True)
+    runtime = Unicode(
+        "nvidia",
+        help="Container runtime of the probe. Only tests change it (runc with a fake nvidia-smi).",
+    ).tag(config=True)
+    command = List(
+        Unicode(), default_value=["nvidia-smi", "-L"],
+        help="Command of the probe; exit code 0 means the GPUs are usable.",
+    ).tag(config=True)
+    timeout = Float(
+        45.0,
+        help="Upper bound in seconds for the whole detection, pulling the image included. "
+        "Kept below the spawner's start_timeout: a spawn during detection waits for it.",
+    ).tag(config=True)
+    pull = Bool(
+        True, help="Pull the probe image when it is missing (within `timeout`)."
+    ).tag(config=True)
+
+
+def fixed_status(mode: int) -> GpuStatus:
+    """The decision for modes that need no probe."""
+    if mode == 1:
+        return GpuStatus(1, True, "ENABLE_GPU_SUPPORT=1: GPUs are requested without detection.")
+    return GpuStatus(0, False, "ENABLE_GPU_SUPPORT=0: GPU support is off.")
+
+
+def is_detected(status: GpuStatus) -> bool:
+    """True when a probe found the GPUs (NVIDIA_DETECTED=1 in the labs)."""
+    return status.mode == 2 and status.enabled
+
+
+async def detect(
+    docker: DockerService,
+    image: str,
+    *,
+    runtime: str = "nvidia",
+    command: list[str] | None = None,
+    bound: float = 45.0,
+    pull: bool = True,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
+) -> GpuStatus:
+    """Run the probe once; never raises; done within `bound` s (+ REMOVE_BOUND to clean up)."""
+    logger = logger or log
+    command = list(command or ["nvidia-smi", "-L"])
+    deadline = time.monotonic() + bound
+    step = "removing an earlier probe container"
+    try:
+        # A hub that crashed mid-probe leaves its container; the name must be free again.
+        if await docker.remove_container(CONTAINER_NAME, bound=min(bound, REMOVE_BOUND)):
+            logger.info("GPU detection: removed a probe container left by an earlier hub")
+        step = f"looking for the probe image {image}"
+        if not await docker.image_present(image):
+            if not pull:
+                return _off(f"the probe image {image} is not on this host (pulling is off)")
+            step = f"pulling the probe image {image}"
+            logger.info("GPU detection: pulling %s (at most %.0f s)", image, _left(deadline))
+            await docker.pull_image(image, bound=_left(deadline))
+        step = f"running {' '.join(command)} under the {runtime} runtime"
+        result = await docker.run_to_end(
+            CONTAINER_NAME, image, command, runtime=runtime, bound=_left(deadline),
+            # Images other than nvidia/cuda may not ask the runtime for the GPUs themselves.
+            environment={"NVIDIA_VISIBLE_DEVICES": "all"},
+        )
+        output = " | ".join(line.strip() for line in result.output.splitlines() if line.strip())
+        if result.exit_code == 0:
+            found = output[:300] or "it exited with code 0"
+            return GpuStatus(2, True, f"NVIDIA GPUs detected: {found}")
+        return _off(f"{command[0]} exited with code {result.exit_code}: {output[:300] or '-'}")
+    except DockerRefused as e:
+        return _off(f"Docker refused while {step}: {e}")
+    except DockerUnavailable as e:
+        if time.monotonic() >= deadline:
+            return _off(f"{step} did not finish within {bound:g} s")
+        return _off(f"Docker failed while {step}: {e}")
+    except Exception as e:  # detection must never take the hub down
+        logger.exception("GPU detection failed unexpectedly")
+        return _off(f"the probe failed while {step}: {e}")
+    finally:
+        # Always, including after a timeout or a cancellation: no probe outlives detection.
+        await _remove_probe(docker, logger)
+
+
+def _left(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0.1)
+
+
+def _off(why: str) -> GpuStatus:
+    return GpuStatus(2, False, f"No GPU: {why}.")
+
+
+async def _remove_probe(docker: DockerService, logger: Any) -> None:
+    try:
+        await docker.remove_container(CONTAINER_NAME, bound=REMOVE_BOUND)
+    except Exception as e:  # the next hub start removes it as a stale probe
+        logger.warning("GPU detection: could not remove %s: %s", CONTAINER_NAME, e)
+
+
+def starting_hub() -> Any | None:
+    """The JupyterHub app when this configuration load is a hub starting to serve, else None.
+
+    JupyterHub 5 loads its config file inside its running event loop (`initialize` is async),
+    so no loop means a plain import (tests, tools). With a loop, the singleton app tells a real
+    start from `--show-config`, `--generate-certs` and sub-commands such as `jupyterhub token`.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    from jupyterhub.app import JupyterHub
+
+    if not JupyterHub.initialized():
+        return None
+    app = JupyterHub.instance()
+    flags = ("subapp", "generate_config", "generate_certs", "show_config", "show_config_json")
+    if any(getattr(app, flag, None) for flag in flags):
+        return None
+    return app
+
+
+def start_detection(runtime: Runtime) -> asyncio.Task | None:
+    """Settle `runtime.gpu` for modes 0/1, or start the one probe of mode 2 (hub start only)."""
+    mode = runtime.settings.gpu_mode
+    if mode != 2:
+        runtime.gpu = fixed_status(mode)
+        return None
+    app = starting_hub()
+    if app is None:
+        runtime.gpu = GpuStatus(
+            2, False, "No GPU: detection runs only when the hub starts, and this configuration "
+            "was loaded for another purpose.",
+        )
+        return None
+    runtime.gpu = None  # pending: the admin area says "detecting", spawns wait
+    task = asyncio.ensure_future(_detect_for_hub(runtime, app))
+    runtime.gpu_ready = task
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+    return task
+
+
+async def _detect_for_hub(runtime: Runtime, app: Any) -> GpuStatus:
+    started = time.monotonic()
+    logger: Any = log
+    try:
+        # Built here, not in setup(): the task first runs once the whole config file (and any
+        # file loading it, like the tests') is applied to the app, so every setting is in.
+        knobs = GpuDetection(parent=app)
+        logger = knobs.log
+        image = knobs.image or runtime.settings.gpu_probe_image
+        logger.info(
+            "GPU detection: probing with %s (%s runtime, at most %.0f s)",
+            image, knobs.runtime, knobs.timeout,
+        )
+        status = await detect(
+            runtime.docker, image, runtime=knobs.runtime, command=knobs.command,
+            bound=knobs.timeout, pull=knobs.pull, logger=logger,
+        )
+    except asyncio.CancelledError:
+        runtime.gpu = GpuStatus(2, False, "No GPU: detection was cancelled (the hub is stopping).")
+        raise
+    except Exception as e:  # e.g. a GpuDetection setting of the wrong type
+        logger.exception("GPU detection could not run")
+        status = _off(f"detection could not run: {e}")
+    runtime.gpu = status
+    level = logging.INFO if status.enabled else logging.WARNING
+    logger.log(
+        level, "GPU detection (%.1f s): %s for the labs. %s",
+        time.monotonic() - started, "NVIDIA GPUs" if status.enabled else "no GPU", status.reason,
+    )
+    return status
+
+
+async def settled(runtime: Runtime) -> GpuStatus:
+    """The hub's GPU decision, waiting for a detection that is still running."""
+    task = runtime.gpu_ready
+    if runtime.gpu is None and task is not None:
+        # Shielded: a spawn that gives up must not cancel the hub-wide detection.
+        await asyncio.shield(task)
+    if runtime.gpu is None:  # setup() did not run start_detection (a hand-built runtime)
+        runtime.gpu = fixed_status(1 if runtime.settings.gpu_mode == 1 else 0)
+    return runtime.gpu

@@ -1,0 +1,20 @@
+"""The admin area's GPU section on its own, so it can refresh itself while detection runs."""
+
+from __future__ import annotations
+
+from jupyterhub.scopes import needs_scope
+
+from .base import PortalHandler, portal_authenticated
+
+
+class GpuSectionHandler(PortalHandler):
+    @portal_authenticated
+    @needs_scope("admin-ui")
+    async def get(self) -> None:
+        html = await self.render_fragment("partials/admin_gpu_section.html", runtime=self.runtime)
+        self.finish(html)
+
+
+routes = [
+    (r"/portal/admin/gpu", GpuSectionHandler),
+]
