@@ -6,6 +6,7 @@ whose message is one line naming the variable, the value and what it accepts.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -105,6 +106,21 @@ def _db_url(raw: str) -> str:
     return raw
 
 
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def _hostnames(raw: str) -> tuple[str, ...]:
+    """`hub.example.org, 203.0.113.7` -> names for the generated TLS certificates."""
+    names = tuple(n.strip().lower().rstrip(".") for n in raw.split(",") if n.strip())
+    for name in names:
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            if not _HOSTNAME.fullmatch(name):
+                raise ValueError from None
+    return names
+
+
 def _path(raw: str) -> str:
     if not raw.startswith("/"):
         raise ValueError
@@ -142,6 +158,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PORTAL_DATABASE_URL", "", "empty, or an SQLAlchemy database URL",
              "The portal's own store (broadcast history, group audit); empty: SQLite in the "
              "data directory.", _db_url),
+    Variable("JUPYTERHUB_HOST", "", "empty, or host names / IP addresses separated by commas",
+             "Names the generated self-signed TLS certificates are valid for (besides localhost "
+             "and the machine's own names).", _hostnames),
 )
 
 
@@ -161,6 +180,7 @@ class Settings:
     logo_uri: str
     data_dir: str
     portal_db_url: str
+    hostnames: tuple[str, ...] = ()
     services: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -193,6 +213,7 @@ _FIELDS = {
     "JUPYTERHUB_CUSTOM_LOGO_URI": "logo_uri",
     "JUPYTERHUB_DATA_DIR": "data_dir",
     "PORTAL_DATABASE_URL": "portal_db_url",
+    "JUPYTERHUB_HOST": "hostnames",
 }
 
 

@@ -9,9 +9,11 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 import requests
+from urllib3.exceptions import InsecureRequestWarning
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "tests" / "support" / "jupyterhub_test_config.py"
@@ -39,11 +41,16 @@ class Hub:
         self.log_path = data_dir / "hub.log"
 
     @property
+    def scheme(self) -> str:
+        # ENABLE_JUPYTERHUB_SSL=1: the public port speaks HTTPS with the hub's own certificate.
+        return "https" if self.extra_env.get("ENABLE_JUPYTERHUB_SSL") == "1" else "http"
+
+    @property
     def url(self) -> str:
         from portal.settings import load_settings
 
         base = load_settings({"JUPYTERHUB_BASE_URL": self.base_path}).base_url
-        return f"http://127.0.0.1:{self.ports['proxy']}{base}"
+        return f"{self.scheme}://127.0.0.1:{self.ports['proxy']}{base}"
 
     def hub_url(self, path: str = "") -> str:
         return f"{self.url}hub/{path}"
@@ -81,8 +88,12 @@ class Hub:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"hub exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                if requests.get(self.hub_url("health"), timeout=2).status_code == 200:
-                    return
+                # Readiness only: tests that care verify the hub's certificate themselves.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", InsecureRequestWarning)
+                    r = requests.get(self.hub_url("health"), timeout=2, verify=False)
+                    if r.status_code == 200:
+                        return
             except requests.RequestException:
                 pass
             time.sleep(0.2)

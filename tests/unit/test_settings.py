@@ -22,6 +22,7 @@ DEFAULTS = {
     "JUPYTERHUB_CUSTOM_LOGO_URI": ("logo_uri", ""),
     "JUPYTERHUB_DATA_DIR": ("data_dir", "/data"),
     "PORTAL_DATABASE_URL": ("portal_db_url", ""),
+    "JUPYTERHUB_HOST": ("hostnames", ()),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -38,6 +39,7 @@ RAW_DEFAULTS = {
     "JUPYTERHUB_CUSTOM_LOGO_URI": "",
     "JUPYTERHUB_DATA_DIR": "/data",
     "PORTAL_DATABASE_URL": "",
+    "JUPYTERHUB_HOST": "",
 }
 
 
@@ -132,6 +134,8 @@ def test_base_url_is_normalised(raw, expected):
         ),
         ("DOCKER_NOTEBOOK_IMAGE", "lab:1.0", "notebook_image", "lab:1.0"),
         ("NVIDIA_AUTODETECT_IMAGE", "probe:2", "gpu_probe_image", "probe:2"),
+        ("JUPYTERHUB_HOST", "Hub.Example.org.", "hostnames", ("hub.example.org",)),
+        ("JUPYTERHUB_HOST", "hub, 203.0.113.7,::1", "hostnames", ("hub", "203.0.113.7", "::1")),
     ],
 )
 def test_accepted_values_are_parsed(name, raw, field_name, expected):
@@ -226,6 +230,12 @@ def test_host_network_property():
             "a//b",
             "JUPYTERHUB_BASE_URL='a//b' is not valid: "
             "accepted values are a URL path such as /, jupyterhub or /jupyterhub/",
+        ),
+        (
+            "JUPYTERHUB_HOST",
+            "hub example.org",
+            "JUPYTERHUB_HOST='hub example.org' is not valid: "
+            "accepted values are empty, or host names / IP addresses separated by commas",
         ),
         (
             "ENABLE_SERVICE_MLFLOW",
