@@ -1,4 +1,4 @@
-.PHONY: dev test lint images
+.PHONY: dev test lint images build
 # Run the platform locally at http://127.0.0.1:8000 (installs what is missing first).
 dev:
 	bash scripts/dev.sh
@@ -9,3 +9,6 @@ lint:
 	.venv/bin/ruff check portal tests benchmarks config
 images:
 	bash scripts/build-images.sh
+# The production hub image (dshub-hub:latest); ./start.sh runs the production stack.
+build:
+	bash build.sh

@@ -22,6 +22,8 @@ DOCKER_SOCKET = "/var/run/docker.sock"
 SOCK_GROUP = "docker-sock"
 PRIVILEGED_GROUP = "docker-privileged"
 NVIDIA_DEVICES = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
+# Watchtower must never recreate a lab under its user, whatever scope it runs with.
+WATCHTOWER_LABEL = "com.centurylinklabs.watchtower.enable"
 
 # DockerSpawner's own pool has one thread, so one slow stop would queue every other user's call.
 _docker_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="docker-spawner")
@@ -170,6 +172,9 @@ class PortalSpawner(DockerSpawner):
     def docker(self, method: str, *args: Any, **kwargs: Any):
         if method == "create_container":
             self._enforce_host_config(kwargs.setdefault("host_config", {}))
+            labels = kwargs.get("labels")
+            labels = dict(labels) if isinstance(labels, dict) else dict.fromkeys(labels or [], "")
+            kwargs["labels"] = {**labels, WATCHTOWER_LABEL: "false"}
         return super().docker(method, *args, **kwargs)
 
     def _enforce_host_config(self, host_config: dict[str, Any]) -> None:

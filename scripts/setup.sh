@@ -7,9 +7,12 @@ ROOT=$PWD
 want_browser=0
 [ "${1:-}" = "--browser" ] && want_browser=1
 
-# 1. Debian packages: Docker engine, mmdebstrap for the base image, Node for the proxy.
+# 1. Debian packages: Docker engine, mmdebstrap for the base image, Node for the proxy, and
+#    Compose (any implementation) to check the production compose files.
 pkgs=()
 command -v dockerd >/dev/null || pkgs+=(docker.io)
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null ||
+  pkgs+=(docker-compose)
 command -v mmdebstrap >/dev/null || pkgs+=(mmdebstrap)
 command -v npm >/dev/null || pkgs+=(nodejs npm)
 [ $want_browser = 1 ] && ! command -v chromium >/dev/null && pkgs+=(chromium fonts-dejavu-core)

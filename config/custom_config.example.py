@@ -1,0 +1,21 @@
+# Your own hub configuration (production): copy to config/custom_config.py and mount it with
+# compose_override.yml (see compose_override.example.yml). It runs the image's configuration
+# first, so everything set by environment variables still applies; then change what you need.
+c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
+load_subconfig("/srv/jupyterhub/jupyterhub_config.py")  # noqa: F821
+
+# One-line descriptions of the volumes, shown in the portal.
+c.PortalSpawner.volume_descriptions = {
+    "home": "Your home directory: settings, shell history, installed tools",
+    "workspace": "Projects and notebooks (backed up nightly)",
+    "cache": "Downloaded packages and models; safe to reset",
+    "shared": "Shared with every user of the hub",
+}
+
+# Extra volumes in every lab, read-only: host path or volume name -> mount point. (The hub
+# passes the source to Docker as is: a host path here is a path on the Docker host.)
+c.PortalSpawner.read_only_volumes = {"/srv/datasets": "/mnt/datasets"}
+
+# Resource limits per lab.
+c.PortalSpawner.mem_limit = "16G"
+c.PortalSpawner.cpu_limit = 4.0
