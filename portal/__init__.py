@@ -10,6 +10,7 @@ from typing import Any
 
 from jupyterhub.utils import url_path_join
 
+from . import broadcast
 from .access_groups import BUILTIN_GROUPS
 from .docker_service import DockerService
 from .gpu import start_detection
@@ -24,10 +25,10 @@ TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
 def _routes() -> list[tuple]:
-    from .views import admin, api, gpu, groups, server, static, volumes
+    from .views import admin, api, broadcast, gpu, groups, server, static, volumes
 
     return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *gpu.routes,
-            *api.routes, *static.routes]
+            *broadcast.routes, *api.routes, *static.routes]
 
 
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
@@ -54,4 +55,6 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     start_detection(runtime)
+    # Broadcast: one hub service with access:servers reaches every lab (appended, not assigned).
+    runtime.broadcaster = broadcast.register(c, runtime.store)
     return runtime

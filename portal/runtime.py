@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from .access_groups import GroupGuard
+from .broadcast import Broadcaster
 from .docker_service import DockerService
 from .operations import Operations
 from .settings import Settings
@@ -29,6 +30,8 @@ class Runtime:
     gpu: GpuStatus | None = None
     # ENABLE_GPU_SUPPORT=2: the detection task; `gpu` stays None until it ends.
     gpu_ready: asyncio.Task | None = None
+    # Notification broadcast: the hub's one credential for reaching every lab (portal.setup).
+    broadcaster: Broadcaster | None = None
 
     def __post_init__(self) -> None:
         if self.group_guard is None:

@@ -18,13 +18,28 @@ c.PortalSpawner.volume_name_template = "dshubtest-jupyterlab-{username}_{volume}
 c.PortalSpawner.shared_volume_name = "dshubtest-shared"
 c.PortalSpawner.pull_policy = "never"
 c.PortalSpawner.start_timeout = 60
-c.JupyterHub.services = [{"name": "test-driver", "api_token": os.environ["DSHUB_TEST_TOKEN"]}]
-c.JupyterHub.load_roles = [{
+# Appended: portal.setup(c) registers its own service and role (broadcast) before this.
+c.JupyterHub.services.append({"name": "test-driver", "api_token": os.environ["DSHUB_TEST_TOKEN"]})
+c.JupyterHub.load_roles.append({
     "name": "test-driver",
     "scopes": ["admin:users", "admin:servers", "access:servers", "list:users", "read:users",
                "tokens", "admin:groups"],
     "services": ["test-driver"],
-}]
+})
+# Broadcast tests: a script's service holding only the portal's broadcast scope, and users
+# named noext* get a lab image without the notifications extension.
+c.JupyterHub.services.append({"name": "test-broadcaster",
+                              "api_token": "broadcast-" + os.environ["DSHUB_TEST_TOKEN"]})
+c.JupyterHub.load_roles.append({"name": "test-broadcaster", "scopes": ["custom:dshub:broadcast"],
+                                "services": ["test-broadcaster"]})
+
+
+def _lab_image_for_tests(spawner):
+    if spawner.user.name.startswith(os.environ.get("DSHUB_TEST_NOEXT_PREFIX", "noext")):
+        spawner.image = "dshub-lab-noext:latest"
+
+
+c.Spawner.pre_spawn_hook = _lab_image_for_tests
 # GPU probe: never pulled in tests; a test may run it under another runtime (runc with a fake
 # nvidia-smi image) and keep a container whose start failed, to inspect its request.
 c.GpuDetection.pull = False

@@ -1,0 +1,174 @@
+"""Notification broadcast in the admin area (composer, result, history) and its JSON API.
+
+Senders need `custom:dshub:broadcast` or `admin:servers` (every admin has the latter).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyterhub import orm
+from jupyterhub.scopes import define_custom_scopes, needs_scope
+from tornado import web
+
+from .. import broadcast
+from ..broadcast import Broadcaster, BroadcastRefused, Outcome
+from .api import PortalAPIHandler
+from .base import PortalHandler, portal_authenticated
+
+# needs_scope checks scope names when a handler is defined, before the hub loads its
+# custom_scopes; the same definition again at hub start is accepted.
+define_custom_scopes(broadcast.CUSTOM_SCOPES)
+
+HISTORY_LIMIT = 50
+TYPE_LABELS = {"default": "Default", "info": "Info", "success": "Success", "warning": "Warning",
+               "error": "Error", "in-progress": "In progress"}
+
+
+def sender_name(current_user: Any) -> str:
+    kind = getattr(current_user, "kind", "user")
+    return current_user.name if kind == "user" else f"{current_user.name} ({kind})"
+
+
+class BroadcastSending:
+    """What the page and the API share: resolve, send, raise 4xx for bad input."""
+
+    def broadcaster(self) -> Broadcaster:
+        b = self.settings["dshub_portal"].broadcaster
+        if b is None:
+            raise web.HTTPError(503, "Broadcast is not set up on this hub.")
+        return b
+
+    async def send_broadcast(self, request: broadcast.BroadcastRequest) -> Outcome:
+        try:
+            targets = broadcast.resolve_targets(request.recipients, self.db, self.users)
+        except BroadcastRefused as e:
+            raise web.HTTPError(e.status, "%s", e.message) from None
+        return await self.broadcaster().send(sender_name(self.current_user), request, targets)
+
+
+def summary(recipients: dict[str, Any]) -> str:
+    if recipients.get("all"):
+        return "All active servers"
+    if "users" in recipients:
+        return "Users: " + ", ".join(recipients["users"])
+    if "groups" in recipients:
+        return "Groups: " + ", ".join(recipients["groups"])
+    return "?"
+
+
+class BroadcastPageMixin(BroadcastSending):
+    async def render_body(self) -> str:
+        users = self.db.query(orm.User).order_by(orm.User.name)
+        running = {
+            s.user.name for s in self.db.query(orm.Spawner)
+            .filter(orm.Spawner.server_id.isnot(None), orm.Spawner.name == "") if s.user
+        }
+        groups = [g.name for g in self.db.query(orm.Group).order_by(orm.Group.name)]
+        return await self.render_fragment(
+            "partials/broadcast_body.html",
+            users=[(u.name, u.name in running) for u in users], running_count=len(running),
+            groups=groups,
+            history=await self.runtime.store.broadcasts(limit=HISTORY_LIMIT),
+            **self.broadcast_ns(),
+        )
+
+    def broadcast_ns(self) -> dict[str, Any]:
+        return {
+            "types": TYPE_LABELS, "max_chars": broadcast.MAX_GRAPHEMES,
+            "auto_close_range": broadcast.AUTO_CLOSE_RANGE,
+            "default_auto_close": broadcast.DEFAULT_AUTO_CLOSE, "summary": summary,
+        }
+
+
+class BroadcastHandler(BroadcastPageMixin, PortalHandler):
+    """GET: composer and history (what the admin page loads). POST: send, answer the result."""
+
+    @portal_authenticated
+    @needs_scope(*broadcast.SENDER_SCOPES)
+    async def get(self) -> None:
+        self.finish(await self.render_body())
+
+    @portal_authenticated
+    @needs_scope(*broadcast.SENDER_SCOPES)
+    async def post(self) -> None:
+        mode = self.get_body_argument("recipients", "all")
+        names = self.get_body_arguments(mode) if mode in ("users", "groups") else []
+        auto_close: Any = "never"
+        if self.get_body_argument("auto_close", "after") == "after":
+            auto_close = self.get_body_argument("auto_close_seconds", "")
+        try:
+            request = broadcast.validate(
+                self.get_body_argument("message", ""), self.get_body_argument("type", "info"),
+                auto_close, broadcast.check_recipients(mode, names),
+            )
+        except BroadcastRefused as e:
+            raise web.HTTPError(e.status, "%s", e.message) from None
+        outcome = await self.send_broadcast(request)
+        # The history under the composer reloads itself on this event.
+        self.hx_trigger("portal:broadcast-sent")
+        html = await self.render_fragment(
+            "partials/broadcast_result.html", outcome=outcome, request=request,
+            types=TYPE_LABELS,
+        )
+        self.finish(html)
+
+
+class BroadcastHistoryHandler(BroadcastPageMixin, PortalHandler):
+    @portal_authenticated
+    @needs_scope(*broadcast.SENDER_SCOPES)
+    async def get(self) -> None:
+        html = await self.render_fragment(
+            "partials/broadcast_history.html",
+            history=await self.runtime.store.broadcasts(limit=HISTORY_LIMIT),
+            **self.broadcast_ns(),
+        )
+        self.finish(html)
+
+
+class BroadcastAPI(BroadcastSending, PortalAPIHandler):
+    """`/hub/portal/api/broadcasts`: POST to send, GET the history (newest first)."""
+
+    @needs_scope(*broadcast.SENDER_SCOPES)
+    async def get(self) -> None:
+        try:
+            limit = int(self.get_argument("limit", str(HISTORY_LIMIT)))
+        except ValueError:
+            raise web.HTTPError(400, "limit must be a whole number.") from None
+        rows = await self.runtime.store.broadcasts(limit=max(1, min(limit, 500)))
+        self.write({"broadcasts": [{
+            "id": b.id, "sender": b.sender, "created": b.created.isoformat(),
+            "message": b.message, "type": b.type, "auto_close": b.auto_close,
+            "recipients": b.recipients, "targeted": len(b.results), "delivered": b.delivered,
+            "failed": b.failed, "results": b.results,
+        } for b in rows]})
+
+    @needs_scope(*broadcast.SENDER_SCOPES)
+    async def post(self) -> None:
+        body = self.json_body()
+        recipients = body.get("recipients", "all")
+        try:
+            if isinstance(recipients, dict):
+                if len(recipients) != 1 or not isinstance(next(iter(recipients.values())), list):
+                    raise BroadcastRefused(
+                        'recipients: "all", {"users": [...]} or {"groups": [...]}.'
+                    )
+                mode, names = next(iter(recipients.items()))
+                chosen = broadcast.check_recipients(mode, names)
+            else:
+                chosen = broadcast.check_recipients(recipients)
+            request = broadcast.validate(
+                body.get("message"), body.get("type", "info"),
+                body.get("auto_close", broadcast.DEFAULT_AUTO_CLOSE), chosen,
+            )
+        except BroadcastRefused as e:
+            raise web.HTTPError(e.status, "%s", e.message) from None
+        outcome = await self.send_broadcast(request)
+        self.write(outcome.as_json())
+
+
+routes = [
+    (r"/portal/admin/broadcast", BroadcastHandler),
+    (r"/portal/admin/broadcast/history", BroadcastHistoryHandler),
+    (r"/portal/api/broadcasts", BroadcastAPI),
+]

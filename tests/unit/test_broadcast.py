@@ -1,0 +1,182 @@
+"""Broadcast: validation (graphemes, types, auto-close, recipients), reasons, bounded sending.
+
+Sending runs against small tornado servers on loopback standing in for labs: one delivers, one
+has no extension (404), one refuses, one hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from tornado import web
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+
+from portal import broadcast as b
+from portal.store import PortalStore
+
+FAMILY = "👩‍👩‍👧‍👦"  # one grapheme, 7 code points
+
+
+@pytest.mark.parametrize("text,count", [
+    ("hello", 5), (FAMILY, 1), ("🇫🇷🇩🇪", 2), ("e\u0301", 1), ("👍🏽x", 2), ("a\r\nb", 3), ("", 0),
+])
+def test_graphemes_are_counted_as_a_person_counts(text, count):
+    assert b.grapheme_count(text) == count
+
+
+def test_message_limits_and_cleaning():
+    assert b.clean_message(FAMILY * 140) == FAMILY * 140
+    assert b.clean_message("  hi \r\n there \n") == "hi \n there"
+    with pytest.raises(b.BroadcastRefused, match="141 characters"):
+        b.clean_message(FAMILY * 141)
+    with pytest.raises(b.BroadcastRefused, match="141 characters"):
+        b.clean_message("x" * 141)
+    for bad in ("", "   ", "\n\t \u3000"):
+        with pytest.raises(b.BroadcastRefused, match="cannot be empty"):
+            b.clean_message(bad)
+    with pytest.raises(b.BroadcastRefused, match="control"):
+        b.clean_message("ring \x07")
+    with pytest.raises(b.BroadcastRefused, match="text"):
+        b.clean_message(None)
+    assert b.clean_message("<b>kept</b> & shown") == "<b>kept</b> & shown"
+
+
+def test_types_and_auto_close():
+    for t in b.TYPES:
+        assert b.check_type(t) == t
+    for bad in ("Warning", "", None, "in progress", 3):
+        with pytest.raises(b.BroadcastRefused, match="Unknown type"):
+            b.check_type(bad)
+    assert b.check_auto_close(None) is None
+    assert b.check_auto_close(False) is None
+    assert b.check_auto_close("never") is None
+    assert b.check_auto_close("10") == 10
+    assert b.check_auto_close(600) == 600
+    for bad in (0, 601, -1, True, "1.5", "٣", "", 2.5, "ten"):
+        with pytest.raises(b.BroadcastRefused, match="Auto-close"):
+            b.check_auto_close(bad)
+
+
+def test_recipients_and_payload():
+    assert b.check_recipients(None) == b.Recipients()
+    assert b.check_recipients("all").record() == {"all": True}
+    chosen = b.check_recipients("users", [" bob", "ann", "bob", ""])
+    assert chosen.record() == {"users": ["ann", "bob"]}
+    with pytest.raises(b.BroadcastRefused, match="at least one group"):
+        b.check_recipients("groups", [" "])
+    with pytest.raises(b.BroadcastRefused):
+        b.check_recipients("everyone")
+    request = b.validate("Hi", "warning", None)
+    assert request.payload() == {"message": "Hi", "type": "warning", "autoClose": False,
+                                 "immediate": True}
+    assert b.validate("Hi", "info", "7").payload()["autoClose"] == 7000
+
+
+@pytest.mark.parametrize("code,body,ok,reason", [
+    (200, b'{"success": true, "notification_id": "n1"}', True, "delivered"),
+    (200, b"<html>", False, "refused (unexpected answer from the server)"),
+    (404, b"", False, "extension not installed"),
+    (403, b"", False, "refused (HTTP 403)"),
+    (400, b'{"error": "bad payload"}', False, "refused (HTTP 400: bad payload)"),
+    (302, b"", False, "refused (HTTP 302: redirected, the credential was not accepted)"),
+    (599, b"", False, "unreachable or timed out"),
+    (502, b"", False, "server error (HTTP 502)"),
+])
+def test_answers_become_plain_reasons(code, body, ok, reason):
+    assert b.classify(code, body) == (ok, reason)
+
+
+# --- sending against loopback stand-ins ----------------------------------------------------
+
+class Lab(web.RequestHandler):
+    """A lab whose behaviour is its user name: ok*, hang*, refuse."""
+
+    def initialize(self, seen: list) -> None:
+        self.seen = seen
+
+    async def post(self, name: str) -> None:
+        self.seen.append((self.request.headers.get("Authorization"),
+                          json.loads(self.request.body)))
+        if name.startswith("hang"):
+            await asyncio.sleep(30)
+        if name == "refuse":
+            self.set_status(403)
+        self.finish({"success": True, "notification_id": "n"})
+
+
+@contextlib.asynccontextmanager
+async def labs():
+    # Started inside the test: a fixture's server could sit on another event loop.
+    seen: list = []
+    app = web.Application([
+        (r"/user/(ok\d*|hang\d*|refuse)/jupyterlab-notifications-extension/ingest", Lab,
+         {"seen": seen}),
+    ])
+    [sock] = bind_sockets(0, "127.0.0.1")
+    server = HTTPServer(app)
+    server.add_sockets([sock])
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", seen
+    server.stop()
+
+
+def target(base: str, name: str) -> b.Target:
+    return b.Target(name, f"{base}/user/{name}/{b.INGEST_PATH}")
+
+
+def run(coro):
+    """A loop of its own in a thread: Playwright's sync API holds the main thread's loop when
+    the UI tests ran earlier in the same session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def test_send_bounds_every_server_by_its_timeout_and_saves_the_results(tmp_path):
+    run(_send_bounds(tmp_path))
+
+
+async def _send_bounds(tmp_path):
+    store = PortalStore(f"sqlite:///{tmp_path}/portal.sqlite")
+    sender = b.Broadcaster("secret-token", store, timeout=0.5, concurrency=4)
+    async with labs() as (base, seen):
+        targets = [
+            *(target(base, f"ok{i}") for i in range(6)),
+            *(target(base, f"hang{i}") for i in range(6)),
+            target(base, "refuse"),
+            b.Target("absent", f"{base}/user/absent/{b.INGEST_PATH}"),  # 404: no extension
+            b.Target("closed", "http://127.0.0.1:9/nothing"),  # nobody listens
+            b.Target("stopped", None, b.NOT_RUNNING),
+        ]
+        outcome = await sender.send("admin", b.validate("Hello", "error", None), targets)
+    # Six hung servers, four at a time: two rounds of one timeout each, not six.
+    assert 1.0 <= outcome.seconds < 1.5, outcome.seconds
+    reasons = {r.user: r.reason for r in outcome.results}
+    assert reasons == {
+        **{f"ok{i}": "delivered" for i in range(6)},
+        **{f"hang{i}": "unreachable or timed out" for i in range(6)},
+        "refuse": "refused (HTTP 403)", "absent": "extension not installed",
+        "closed": "unreachable or timed out", "stopped": "not running",
+    }
+    assert (outcome.targeted, outcome.delivered, outcome.failed) == (16, 6, 10)
+    # One credential for every server; the body is the extension's payload.
+    assert {auth for auth, _ in seen} == {"token secret-token"}
+    assert seen[0][1] == {"message": "Hello", "type": "error", "autoClose": False,
+                          "immediate": True}
+    [saved] = await store.broadcasts()
+    assert saved.id == outcome.id
+    assert (saved.sender, saved.message, saved.type, saved.auto_close) == (
+        "admin", "Hello", "error", None)
+    assert saved.recipients == {"all": True}
+    assert saved.delivered == 6 and saved.failed == 10
+    assert saved.results[0] == {"user": "ok0", "ok": True, "reason": "delivered", "code": 200}
+
+
+def test_nobody_to_send_to_is_still_recorded(tmp_path):
+    store = PortalStore(f"sqlite:///{tmp_path}/portal.sqlite")
+    outcome = run(b.Broadcaster("t", store).send("admin", b.validate("Hi"), []))
+    assert outcome.targeted == 0 and outcome.saved
+    assert len(run(store.broadcasts())) == 1
