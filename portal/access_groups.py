@@ -8,16 +8,16 @@ groups in existence and changes membership on an admin's behalf.
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from jupyterhub import orm
 
+from .logs import portal_logger
 from .spawner import PRIVILEGED_GROUP, SOCK_GROUP
 from .store import PortalStore
 
-log = logging.getLogger("dshub.portal")
+log = portal_logger()
 
 GROUP_WARNINGS = {
     SOCK_GROUP: "Members get the host's Docker socket in their lab: they can start containers, "

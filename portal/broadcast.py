@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import secrets
 import time
 from collections.abc import Iterable, Mapping
@@ -25,10 +24,11 @@ from jupyterhub import orm
 from jupyterhub.utils import url_path_join
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from .logs import portal_logger
 from .startup import when_hub_runs
 from .store import PortalStore
 
-log = logging.getLogger("dshub.portal")
+log = portal_logger()
 
 SERVICE_NAME = "dshub-portal"
 # A dedicated scope lets a script or a team broadcast without full admin rights; every admin

@@ -20,12 +20,13 @@ from traitlets import Bool, Float, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .docker_service import DockerRefused, DockerService, DockerUnavailable
+from .logs import portal_logger
 from .runtime import GpuStatus, Runtime
 
 CONTAINER_NAME = "jupyterhub_nvidia_autodetect"
 REMOVE_BOUND = 15.0  # seconds for removing the probe, on top of the detection's own bound
 
-log = logging.getLogger("dshub.portal.gpu")
+log = portal_logger("gpu")
 _tasks: set[asyncio.Task] = set()
 
 

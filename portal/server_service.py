@@ -8,7 +8,6 @@ events and the hub's admin page stay consistent; restart and volume reset talk t
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,11 +18,12 @@ from jupyterhub.utils import url_path_join
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from .docker_service import ContainerMissing, DockerUnavailable, VolumeInUse
+from .logs import portal_logger
 from .operations import Busy
 from .runtime import Runtime
 from .spawner import PortalSpawner, UserVolume
 
-log = logging.getLogger("dshub.portal")
+log = portal_logger()
 
 RESTART_BOUND = 120.0  # seconds until a restarted lab must answer through the proxy again
 

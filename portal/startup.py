@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-log = logging.getLogger("dshub.portal")
+from .logs import portal_logger
+
+log = portal_logger()
 _tasks: set[asyncio.Task] = set()
 
 
