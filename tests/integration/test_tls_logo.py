@@ -22,6 +22,7 @@ import requests
 from cryptography import x509
 
 from portal.tls import generate_self_signed
+from tests.support.clients import Portal, signup
 from tests.support.hub import Hub
 
 pytestmark = pytest.mark.hub
@@ -84,6 +85,11 @@ def test_file_logo_replaces_the_stock_logo(tmp_path):
         r = served_logo(hub)
         assert r.content == logo
         assert r.headers["Content-Type"] == "image/png"
+        # Every page shows the same URL: the portal's pages too.
+        assert signup(hub, "admin").status_code == 200
+        page = Portal(hub, "admin").get("portal", htmx=False)
+        assert page.status_code == 200 and "class='jpy-logo'" in page.text
+        assert "hub/logo'" in page.text
 
 
 def test_data_uri_logo_replaces_the_stock_logo(tmp_path):
