@@ -256,12 +256,8 @@ async def stop(user: Any, runtime: Runtime, stop_fn: Callable[[Any], Awaitable[A
         await asyncio.sleep(0.01)
 
 
-async def recreate(user: Any, runtime: Runtime, stop_fn: Callable[[Any], Awaitable[Any]],
-                   spawn_fn: Callable[[Any], Awaitable[Any]]) -> None:
-    """Stop and start through the hub: a new container, so changed Docker access applies.
-
-    (A Docker restart would keep the old container and its old access.)
-    """
+def _claim_for_restart(user: Any, runtime: Runtime) -> PortalSpawner:
+    """Both restarts need a running server and hold the user while they work."""
     spawner = spawner_of(user)
     if not spawner.ready or spawner.pending:
         raise ActionRefused("Only a running server can be restarted; start it instead.")
@@ -269,6 +265,39 @@ async def recreate(user: Any, runtime: Runtime, stop_fn: Callable[[Any], Awaitab
         runtime.operations.acquire(user.name, "restarting")
     except Busy as e:
         raise ActionRefused(f"Cannot restart: {e.kind} is already in progress.") from None
+    return spawner
+
+
+async def act(
+    action: str,
+    user: Any,
+    runtime: Runtime,
+    *,
+    spawn_fn: Callable[[Any], Awaitable[Any]],
+    stop_fn: Callable[[Any], Awaitable[Any]],
+    public_url: str,
+    wait: bool = False,
+) -> None:
+    """One server action by name (start, stop, restart, recreate), for pages and the API."""
+    if action == "start":
+        await start(user, runtime, spawn_fn, stop_fn)
+    elif action == "stop":
+        await stop(user, runtime, stop_fn)
+    elif action == "recreate":
+        await recreate(user, runtime, stop_fn, spawn_fn)
+    elif action == "restart":
+        await restart(user, runtime, public_url, wait=wait)
+    else:
+        raise ActionRefused(f"Unknown action: {action[:40]}", 400)
+
+
+async def recreate(user: Any, runtime: Runtime, stop_fn: Callable[[Any], Awaitable[Any]],
+                   spawn_fn: Callable[[Any], Awaitable[Any]]) -> None:
+    """Stop and start through the hub: a new container, so changed Docker access applies.
+
+    (A Docker restart would keep the old container and its old access.)
+    """
+    spawner = _claim_for_restart(user, runtime)
 
     async def run() -> None:
         try:
@@ -288,13 +317,7 @@ async def restart(user: Any, runtime: Runtime, public_url: str, wait: bool = Fal
 
     Returns at once (the card shows "restarting") unless `wait`; the outcome is recorded.
     """
-    spawner = spawner_of(user)
-    if not spawner.ready or spawner.pending:
-        raise ActionRefused("Only a running server can be restarted; start it instead.")
-    try:
-        runtime.operations.acquire(user.name, "restarting")
-    except Busy as e:
-        raise ActionRefused(f"Cannot restart: {e.kind} is already in progress.") from None
+    spawner = _claim_for_restart(user, runtime)
 
     async def run() -> None:
         try:

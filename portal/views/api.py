@@ -58,21 +58,13 @@ class ServerActionAPI(PortalAPIHandler):
     @needs_scope("servers")
     async def post(self, user_name: str, action: str) -> None:
         user = self.target_user(user_name)
+        wait = action == "restart" and bool(self.json_body().get("wait", False))
         try:
-            if action == "start":
-                await service.start(
-                    user, self.runtime, self.spawn_single_user, self.stop_single_user
-                )
-            elif action == "stop":
-                await service.stop(user, self.runtime, self.stop_single_user)
-            elif action == "recreate":
-                await service.recreate(
-                    user, self.runtime, self.stop_single_user, self.spawn_single_user
-                )
-            else:
-                wait = bool(self.json_body().get("wait", False))
-                public = service.loopback_url(self.proxy.public_url)
-                await service.restart(user, self.runtime, public, wait=wait)
+            await service.act(
+                action, user, self.runtime, spawn_fn=self.spawn_single_user,
+                stop_fn=self.stop_single_user,
+                public_url=service.loopback_url(self.proxy.public_url), wait=wait,
+            )
         except service.ActionRefused as e:
             raise web.HTTPError(e.status, e.message) from None
         await self.write_server(user, 202 if action != "restart" else 200)

@@ -58,20 +58,11 @@ class ServerActionHandler(PortalHandlerWithUser):
     async def post(self, user_name: str, action: str) -> None:
         user = self.target_user(user_name)
         try:
-            if action == "start":
-                await service.start(
-                    user, self.runtime, self.spawn_single_user, self.stop_single_user
-                )
-            elif action == "stop":
-                await service.stop(user, self.runtime, self.stop_single_user)
-            elif action == "recreate":
-                await service.recreate(
-                    user, self.runtime, self.stop_single_user, self.spawn_single_user
-                )
-            else:
-                await service.restart(
-                    user, self.runtime, service.loopback_url(self.proxy.public_url)
-                )
+            await service.act(
+                action, user, self.runtime, spawn_fn=self.spawn_single_user,
+                stop_fn=self.stop_single_user,
+                public_url=service.loopback_url(self.proxy.public_url),
+            )
         except service.ActionRefused as e:
             raise web.HTTPError(e.status, e.message) from None
         await self.render_card(user)
