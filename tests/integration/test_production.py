@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import time
@@ -59,7 +60,8 @@ def test_image_layout(hub_image):
 
 def _run(image, *cmd: str, stdin: bytes | None = None, volumes: tuple[str, ...] = ()):
     """`docker run --rm` of the hub image without network (what compose's `certs` does)."""
-    args = ["docker", "run", "--rm", "--network", "none", *(["-i"] if stdin else [])]
+    args = ["docker", "run", "--rm", "--name", f"{PREFIX}run-{secrets.token_hex(4)}",
+            "--network", "none", *(["-i"] if stdin else [])]
     for v in volumes:
         args += ["-v", v]
     return subprocess.run([*args, image.id, *cmd], input=stdin, capture_output=True,
