@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
+from jupyterhub.user import User
 from tornado import web
 
 from .. import server_service as service
@@ -11,6 +12,11 @@ from .base import PortalHandler, portal_authenticated
 
 class PortalHandlerWithUser(PortalHandler):
     def target_user(self, user_name: str):
+        current = self.current_user
+        if isinstance(current, User) and current.name == user_name:
+            # One's own card (what every open portal page polls): the hub already loaded this
+            # user for the request; find_user would query the database again (benchmarks).
+            return current
         user = self.find_user(user_name)
         if user is None:
             raise web.HTTPError(404, "No such user: %s", user_name)
