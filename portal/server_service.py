@@ -122,12 +122,12 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
     view._hub_active = bool(spawner.active)
 
     if op is not None:
-        view.state = "restarting" if op.kind == "restarting" else "resetting"
-        view.detail = (
-            "Restarting your container; JupyterLab will answer again in a moment."
-            if op.kind == "restarting"
-            else "Resetting volumes; the server cannot start until this finishes."
-        )
+        view.state, view.detail = {
+            "starting": ("starting", "Starting your server"),
+            "restarting": (
+                "restarting", "Restarting your container; JupyterLab will answer again shortly."
+            ),
+        }.get(op.kind, ("resetting", "Resetting volumes; the server cannot start until then."))
         view.since = time.time() - (time.monotonic() - op.started)
         return view
     if spawner.pending == "spawn":
@@ -223,14 +223,26 @@ async def start(
             raise ActionRefused("The server is already running or starting.")
         stale = True
     runtime.operations.forget(user.name)
+    # Hold the user until the hub marks the spawn pending: a reset arriving in between must see
+    # a start in progress, not a stopped server.
+    runtime.operations.acquire(user.name, "starting")
 
     async def run() -> None:
-        if stale:
-            log.info("Clearing %s's server, whose container is gone, before starting", user.name)
-            await stop_fn(user)
-            while spawner.active:  # noqa: ASYNC110 (hub state, no event to await)
-                await asyncio.sleep(0.1)
-        await spawn(user)
+        spawning = None
+        try:
+            if stale:
+                log.info("Clearing %s's server, whose container is gone, before starting",
+                         user.name)
+                await stop_fn(user)
+                while spawner.active:  # noqa: ASYNC110 (hub state, no event to await)
+                    await asyncio.sleep(0.1)
+            spawning = asyncio.ensure_future(spawn(user))
+            while not spawning.done() and not spawner.pending:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        finally:
+            runtime.operations.release(user.name)
+        if spawning is not None:
+            await spawning
 
     _keep(_background(run(), f"start of {user.name}"))
     # Let the hub mark the spawn pending before we render the card.
