@@ -15,7 +15,7 @@ docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null |
   pkgs+=(docker-compose)
 command -v mmdebstrap >/dev/null || pkgs+=(mmdebstrap)
 command -v npm >/dev/null || pkgs+=(nodejs npm)
-[ $want_browser = 1 ] && ! command -v chromium >/dev/null && pkgs+=(chromium fonts-dejavu-core)
+[ $want_browser = 1 ] && ! command -v chromium >/dev/null && pkgs+=(chromium fonts-dejavu-core fonts-noto-color-emoji)
 if [ ${#pkgs[@]} -gt 0 ]; then
   echo "installing ${pkgs[*]}"
   apt-get update -qq
