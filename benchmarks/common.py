@@ -1,0 +1,177 @@
+"""A real hub for one benchmark run, users, the machine's description, and results on disk.
+
+Every Docker object a benchmark makes is named dshubbench-* and removed at the end (and at the
+start, should an earlier run have crashed). Run benchmarks under the shared engine lock:
+`flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.<name>`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import docker
+import requests
+
+from tests.support.clients import PASSWORD, Portal, signup
+from tests.support.hub import Hub
+
+PREFIX = "dshubbench-"
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_CONFIG = ROOT / "benchmarks" / "jupyterhub_bench_config.py"
+RESULTS = ROOT / "benchmarks" / "results"
+LAB_IMAGE = "dshub-lab:latest"
+
+
+def docker_client() -> docker.DockerClient:
+    client = docker.from_env(timeout=180)
+    client.ping()
+    client.images.get(LAB_IMAGE)  # built by scripts/build-images.sh; never pulled
+    return client
+
+
+def remove_bench_objects(client: docker.DockerClient) -> None:
+    """Containers and volumes named dshubbench-*; nothing else."""
+    for c in client.containers.list(all=True, filters={"name": PREFIX}):
+        if c.name.startswith(PREFIX):
+            c.remove(force=True)
+    for v in client.volumes.list(filters={"name": PREFIX}):
+        if v.name.startswith(PREFIX):
+            v.remove(force=True)
+
+
+def container_name(user: str) -> str:
+    """Name of a lab container (benchmark user names need no escaping: [a-z0-9] only)."""
+    assert re.fullmatch(r"[a-z0-9]+", user), user
+    return f"{PREFIX}jupyterlab-{user}"
+
+
+@contextmanager
+def bench_hub(env: dict[str, str] | None = None) -> Iterator[Hub]:
+    """A hub of our own (data dir, ports, dshubbench-* objects), with `admin` signed up."""
+    client = docker_client()
+    remove_bench_objects(client)
+    data = Path(tempfile.mkdtemp(prefix=f"{PREFIX}hub-"))
+    hub = Hub(data, base_url="/", env=env, config=BENCH_CONFIG)
+    try:
+        hub.start()
+        r = signup(hub, "admin")
+        assert r.status_code == 200, r.text[:300]
+        yield hub
+    except BaseException:
+        if hub.log_path.exists():
+            print(f"--- hub log (tail) ---\n{hub.log_tail(60)}", file=sys.stderr)
+        raise
+    finally:
+        hub.stop()
+        remove_bench_objects(client)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def create_accounts(admin: Portal, names: list[str]) -> None:
+    """Accounts with a password (they can sign in), through the portal's admin form."""
+    for name in names:
+        r = admin.post("portal/admin/users", {"username": name, "password": PASSWORD})
+        assert r.status_code == 200, r.text[:300]
+
+
+def create_plain_users(hub: Hub, names: list[str]) -> None:
+    """Hub users without a password (rows in the database), in batches through the REST API."""
+    for i in range(0, len(names), 100):
+        r = hub.api("POST", "users", json={"usernames": names[i:i + 100]})
+        assert r.status_code == 201, r.text[:300]
+
+
+def portal_api(hub: Hub, method: str, path: str, **kw: Any) -> requests.Response:
+    """The portal's JSON API with the driver service's token."""
+    return requests.request(
+        method, hub.hub_url(f"portal/api/{path}"),
+        headers={"Authorization": f"token {hub.token}"}, timeout=kw.pop("timeout", 120), **kw,
+    )
+
+
+def server_state(hub: Hub, user: str) -> dict[str, Any]:
+    r = portal_api(hub, "GET", f"users/{user}/server")
+    assert r.status_code == 200, r.text[:300]
+    return r.json()
+
+
+def start_servers(hub: Hub, users: list[str], timeout: float = 180) -> None:
+    """Start several labs at once through the portal's API; wait until all run."""
+    for user in users:
+        r = portal_api(hub, "POST", f"users/{user}/server/start")
+        assert r.status_code == 202, r.text[:300]
+    deadline = time.monotonic() + timeout
+    waiting = set(users)
+    while waiting:
+        for user in sorted(waiting):
+            state = server_state(hub, user)
+            if state["state"] == "running":
+                waiting.discard(user)
+            elif state["state"] == "failed":
+                raise RuntimeError(f"{user}'s lab failed: {state['detail']}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"labs not running after {timeout} s: {sorted(waiting)}")
+        time.sleep(0.5)
+
+
+def cookie_header(portal: Portal) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in portal.s.cookies)
+
+
+def proxy_address(hub: Hub) -> tuple[str, int, str]:
+    """(host, port, base path) of the proxy's public side."""
+    parts = urlsplit(hub.url)
+    return parts.hostname or "127.0.0.1", parts.port or 80, parts.path
+
+
+def rss_kib(pid: int) -> dict[str, int]:
+    """Resident memory of a process (VmRSS, peak VmHWM) in KiB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0])
+    return fields
+
+
+def machine() -> dict[str, Any]:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor())
+    mem = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+               if line.startswith("MemTotal"))
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = (0.0, 0.0, 0.0)
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    return {
+        "nproc": os.cpu_count(), "memory_gib": round(mem / 2**20, 1), "cpu": cpu,
+        "kernel": platform.release(), "python": platform.python_version(),
+        "docker": docker.from_env().version().get("Version", "?"),
+        "load_avg_at_start": [round(x, 2) for x in load], "commit": commit,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+def save(name: str, data: dict[str, Any]) -> Path:
+    """Write benchmarks/results/<name>.json (the figures docs/benchmarks.md quotes)."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    print(f"\nresults written to {path.relative_to(ROOT)}")
+    return path

@@ -1,0 +1,56 @@
+# Benchmark hub: the test hub's configuration, with every Docker object named dshubbench-* so
+# a test session's clean-up (dshubtest-*) and ours never touch each other's objects.
+import json
+import os
+
+c = get_config()  # noqa: F821 (provided by JupyterHub)
+here = os.path.dirname(os.path.abspath(__file__))
+load_subconfig(os.path.join(here, "..", "tests", "support", "jupyterhub_test_config.py"))  # noqa: F821
+
+c.PortalSpawner.name_template = "dshubbench-jupyterlab-{username}"
+c.PortalSpawner.volume_name_template = "dshubbench-jupyterlab-{username}_{volume}"
+c.PortalSpawner.shared_volume_name = "dshubbench-shared"
+# Two cores shared with other work: a first spawn can be slow.
+c.PortalSpawner.start_timeout = 120
+
+# DSHUB_BENCH_IMAGES='{"user": "image"}': a lab image per user (the SIGTERM-ignoring lab).
+_images = json.loads(os.environ.get("DSHUB_BENCH_IMAGES") or "{}")
+
+
+def _bench_image(spawner):
+    image = _images.get(spawner.user.name)
+    if image:
+        spawner.image = image
+
+
+c.PortalSpawner.pre_spawn_hook = _bench_image
+
+# Broadcast fan-out: users named stub<port> get no container; their "server" is one of the
+# benchmark's loopback stand-ins on 127.0.0.1:<port>, so the real sending code reaches 1,000.
+import re  # noqa: E402
+
+from portal.spawner import PortalSpawner  # noqa: E402
+
+
+class BenchSpawner(PortalSpawner):
+    def _stub_port(self) -> int | None:
+        found = re.fullmatch(r"stub(\d+)", self.user.name)
+        return int(found[1]) if found else None
+
+    async def start(self):
+        port = self._stub_port()
+        return ("127.0.0.1", port) if port else await super().start()
+
+    async def poll(self):
+        return None if self._stub_port() else await super().poll()
+
+    async def stop(self, now=False):
+        if not self._stub_port():
+            await super().stop(now=now)
+
+
+c.JupyterHub.spawner_class = BenchSpawner
+# What-if runs of the fan-out with another bound on concurrent sends (default: the portal's).
+if os.environ.get("DSHUB_BENCH_BROADCAST_CONCURRENCY"):
+    _runtime = c.JupyterHub.tornado_settings["dshub_portal"]
+    _runtime.broadcaster.concurrency = int(os.environ["DSHUB_BENCH_BROADCAST_CONCURRENCY"])

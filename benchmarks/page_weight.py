@@ -1,0 +1,135 @@
+"""Page weight: every byte a browser loads for a page, raw and gzip, with a cold cache.
+
+Chromium (Debian's /usr/bin/chromium, driven by Playwright; never `playwright install`) opens
+each page in a fresh context signed in as the admin and waits for the network to go idle;
+every response is counted (document, scripts, styles, fonts, images, XHR/htmx). "gzip" is each
+text response compressed at level 6 (what a gzip-enabled server or proxy would send); fonts
+and images are counted as they are.
+
+    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.page_weight
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.async_api import Browser, async_playwright
+
+from tests.support.clients import Portal
+
+from .common import bench_hub, create_accounts, create_plain_users, machine, save
+from .stats import table
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+GOAL_GZIP = 130 * 1024
+ICON_FONT = "fa-solid-900.woff2"
+TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml",
+              "application/x-javascript", "application/xml")
+
+
+def gzip_size(body: bytes, content_type: str) -> int:
+    if content_type.startswith(TEXT_TYPES):
+        return len(gzip.compress(body, 6))
+    return len(body)  # already compressed formats (woff2, png, ...)
+
+
+async def weigh(browser: Browser, cookies: list[dict[str, Any]], url: str,
+                block: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Everything the page loads; `block`: URL parts refused (what-if without a resource)."""
+    context = await browser.new_context()
+    await context.add_cookies(cookies)
+    page = await context.new_page()
+    responses = []
+    errors: list[str] = []
+    page.on("response", lambda r: responses.append(r))
+    page.on("pageerror", lambda e: errors.append(str(e)[:200]))
+    page.on("console", lambda m: errors.append(m.text[:200]) if m.type == "error" else None)
+    if block:
+        await page.route(lambda u: any(b in u for b in block), lambda route: route.abort())
+    await page.goto(url, wait_until="networkidle")
+    await page.wait_for_timeout(500)
+    cards = await page.locator("[data-state]").count()
+    items = []
+    for r in responses:
+        if 300 <= r.status < 400:
+            continue  # a redirect has no body a page uses
+        try:
+            body = await r.body()
+        except Exception:  # noqa: BLE001 (e.g. a response the page dropped)
+            body = b""
+        ctype = (await r.all_headers()).get("content-type", "").split(";")[0].strip()
+        items.append({
+            "url": urlsplit(r.url).path, "type": r.request.resource_type, "status": r.status,
+            "content_type": ctype, "raw": len(body), "gzip": gzip_size(body, ctype),
+            "served_gzip": (await r.all_headers()).get("content-encoding") == "gzip",
+        })
+    await context.close()
+    by_type: dict[str, int] = {}
+    for i in items:
+        by_type[i["type"]] = by_type.get(i["type"], 0) + i["gzip"]
+    code = [i for i in items if i["type"] not in ("font", "image")]
+    return {
+        "url": urlsplit(url).path, "requests": len(items), "blocked": list(block),
+        "errors": [e for e in errors if "net::ERR_FAILED" not in e or not block],
+        "server_cards": cards,
+        "raw": sum(i["raw"] for i in items), "gzip": sum(i["gzip"] for i in items),
+        # All but fonts and images: how the issue counted (/hub/home ~171, /hub/admin ~251 KB).
+        "gzip_without_fonts_images": sum(i["gzip"] for i in code),
+        "gzip_by_type": by_type, "items": sorted(items, key=lambda i: -i["gzip"]),
+    }
+
+
+async def measure(hub: Any, admin: Portal) -> dict[str, Any]:
+    cookies = [{"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"}
+               for c in admin.s.cookies]
+    pages = {"/hub/portal": "portal", "/hub/portal/admin": "portal/admin",
+             "/hub/home": "home", "/hub/admin": "admin"}
+    out = {}
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for name, path in pages.items():
+                out[name] = await weigh(browser, cookies, hub.hub_url(path))
+            # What-if: without the icon font that the hub's navbar icons (theme toggle, logout)
+            # pull in through the hub's style.min.css.
+            out["/hub/portal, what-if: no icon font"] = await weigh(
+                browser, cookies, hub.hub_url("portal"), (ICON_FONT,))
+        finally:
+            await browser.close()
+    return out
+
+
+def main() -> None:
+    results: dict[str, Any] = {"machine": machine(), "users": 10, "goal_gzip": GOAL_GZIP}
+    with bench_hub() as hub:
+        admin = Portal(hub, "admin")
+        create_accounts(admin, ["reader"])
+        create_plain_users(hub, [f"user{i}" for i in range(8)])  # 10 users, 10 admin cards
+        results["pages"] = asyncio.run(measure(hub, admin))
+    pages = results["pages"]
+    kb = lambda n: round(n / 1024, 1)  # noqa: E731
+    print(table(["page (signed in as admin, cold cache)", "requests", "raw KB", "gzip KB",
+                 "gzip KB w/o fonts+images", "font KB", "JS errors", "goal < 130 KB gzip"],
+                [[k, v["requests"], kb(v["raw"]), kb(v["gzip"]),
+                  kb(v["gzip_without_fonts_images"]), kb(v["gzip_by_type"].get("font", 0)),
+                  len(v["errors"]), "met" if v["gzip"] < GOAL_GZIP else "missed"]
+                 for k, v in pages.items()]))
+    for k, v in pages.items():
+        for error in v["errors"]:
+            print(f"{k}: {error}")
+    for name in ("/hub/portal", "/hub/home"):
+        print(f"\n{name}: largest responses")
+        print(table(["url", "type", "raw KB", "gzip KB"],
+                    [[i["url"][-60:], i["type"], kb(i["raw"]), kb(i["gzip"])]
+                     for i in pages[name]["items"][:12]]))
+    save("page_weight", results)
+
+
+if __name__ == "__main__":
+    main()

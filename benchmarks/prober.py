@@ -1,0 +1,112 @@
+"""The responsiveness prober: GET /hub/health every 20 ms, never waiting for earlier answers.
+
+It runs in its own process (own interpreter, own GIL), so the benchmark driver's work never
+delays a probe. Every probe is its own task on a fresh connection, timed from its first byte
+written; a hub that blocks its event loop shows up as probes lasting as long as the block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection as Pipe
+from typing import Any
+
+from .http import Connection
+from .stats import summary
+
+PROBE_TIMEOUT = 30.0
+
+
+@dataclass
+class Probe:
+    at: float  # seconds since the prober started
+    seconds: float  # latency; PROBE_TIMEOUT when it timed out
+    ok: bool  # HTTP 200
+
+
+async def _probe_loop(host: str, port: int, path: str, interval: float, stop: Any,
+                      ready: Any) -> list[Probe]:
+    probes: list[Probe] = []
+    tasks: set[asyncio.Task] = set()
+    origin = time.perf_counter()
+
+    async def one() -> None:
+        conn = Connection(host, port, keep_alive=False)
+        start = time.perf_counter()
+        try:
+            r = await asyncio.wait_for(conn.request("GET", path), PROBE_TIMEOUT)
+            probes.append(Probe(start - origin, r.seconds, r.status == 200))
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+            probes.append(Probe(start - origin, time.perf_counter() - start, False))
+        finally:
+            await conn.close()
+
+    n = 0
+    ready.set()
+    while not stop.is_set():
+        task = asyncio.ensure_future(one())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        n += 1
+        # A fixed schedule: a late tick does not push every later probe back.
+        await asyncio.sleep(max(0.0, origin + n * interval - time.perf_counter()))
+    if tasks:
+        await asyncio.wait(tasks, timeout=PROBE_TIMEOUT + 1)
+    return sorted(probes, key=lambda p: p.at)
+
+
+def _main(host: str, port: int, path: str, interval: float, stop: Any, ready: Any,
+          out: Pipe) -> None:
+    probes = asyncio.run(_probe_loop(host, port, path, interval, stop, ready))
+    out.send([(p.at, p.seconds, p.ok) for p in probes])
+    out.close()
+
+
+class Prober:
+    """`with Prober(host, port, path) as p: ...` then `p.summary()`."""
+
+    def __init__(self, host: str, port: int, path: str, interval: float = 0.020) -> None:
+        self.args = (host, port, path, interval)
+        self.probes: list[Probe] = []
+        self.window = 0.0
+        ctx = mp.get_context("spawn")  # a clean interpreter: no threads or sockets inherited
+        self._stop, self._ready = ctx.Event(), ctx.Event()
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(
+            target=_main, args=(*self.args, self._stop, self._ready, send), daemon=True,
+            name="dshub-prober",
+        )
+
+    def __enter__(self) -> Prober:
+        self._proc.start()
+        # The window starts with the first probe, not with the child's interpreter start-up.
+        if not self._ready.wait(30):
+            raise RuntimeError("the prober process did not start")
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.window = time.perf_counter() - self._t0
+        self._stop.set()
+        if self._recv.poll(PROBE_TIMEOUT + 15):
+            self.probes = [Probe(*p) for p in self._recv.recv()]
+        self._proc.join(10)
+        if self._proc.is_alive():
+            self._proc.kill()
+
+    def summary(self) -> dict[str, Any]:
+        lat = [p.seconds * 1000 for p in self.probes]
+        failed = sum(1 for p in self.probes if not p.ok)
+        slowest = sorted(self.probes, key=lambda p: -p.seconds)[:3]
+        return {**summary(lat), "failed": failed, "window_s": round(self.window, 2),
+                # (seconds into the window, ms): when the worst stalls happened
+                "slowest": [(round(p.at, 2), round(p.seconds * 1000, 1)) for p in slowest]}
+
+
+def idle_baseline(host: str, port: int, path: str, seconds: float) -> dict[str, Any]:
+    with Prober(host, port, path) as p:
+        time.sleep(seconds)
+    return p.summary()

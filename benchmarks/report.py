@@ -1,0 +1,136 @@
+"""Markdown tables of the latest results (benchmarks/results/*.json), with each goal's verdict.
+
+    .venv/bin/python -m benchmarks.report
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .common import RESULTS
+from .stats import table
+
+PROBER_GOAL_MS = 50
+
+
+def load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def kb(n: float) -> float:
+    return round(n / 1024, 1)
+
+
+def responsiveness(d: dict[str, Any]) -> str:
+    rows = []
+    for name, s in d["scenarios"].items():
+        judged = not name.startswith(("idle", "control", "volume sizes"))
+        rows.append([name, s["n"], s["p50_ms"], s["p99_ms"], s["max_ms"], s["failed"],
+                     "-" if s.get("action_s") is None else s["action_s"],
+                     verdict(s["p99_ms"] < PROBER_GOAL_MS) if judged else "-"])
+    return table(["during", "probes", "p50 ms", "p99 ms", "max ms", "failed", "action s",
+                  f"p99 < {PROBER_GOAL_MS} ms"], rows)
+
+
+def portal_speed(d: dict[str, Any]) -> str:
+    out = []
+    for phase, rows in d["phases"].items():
+        out.append(f"*{phase}*\n")
+        out.append(table(["endpoint", "requests", "p50 ms", "p99 ms", "max ms", "req/s"],
+                         [[k, v["n"], v["p50_ms"], v["p99_ms"], v["max_ms"], v["req_per_s"]]
+                          for k, v in rows.items()]))
+        for c in (1, 20):
+            home, page = rows[f"/hub/home @ c={c}"], rows[f"/hub/portal @ c={c}"]
+            ok = page["p50_ms"] <= home["p50_ms"] * 1.05 and page["p99_ms"] <= home["p99_ms"] * 1.05
+            out.append(f"\n- c={c}: /hub/portal p50 {page['p50_ms']} / p99 {page['p99_ms']} ms "
+                       f"vs /hub/home {home['p50_ms']} / {home['p99_ms']} ms: "
+                       f"no slower (within 5%): {verdict(ok)}")
+        card = rows["card fragment @ c=1"]
+        out.append(f"\n- card fragment p50 at c=1: {card['p50_ms']} ms (goal < 10 ms): "
+                   f"{verdict(card['p50_ms'] < 10)}\n")
+    return "\n".join(out)
+
+
+def broadcast(runs: dict[str, dict[str, Any]]) -> str:
+    rows = []
+    for label, d in runs.items():
+        goal = d["goal_s"]
+        for name, s in d["scenarios"].items():
+            if "delivered" not in s:
+                rows.append([label, name, s["n"], s["p50_ms"], s["p99_ms"], s["max_ms"],
+                             "-", "-", "-"])
+                continue
+            complete = s["delivered"] == s["expected_delivered"]
+            in_time = name.endswith("labs") or s["send_s"] <= goal
+            rows.append([label, name, s["n"], s["p50_ms"], s["p99_ms"], s["max_ms"],
+                         f"{s['delivered']}/{s['expected_delivered']}", s["send_s"],
+                         verdict(complete and in_time and s["p99_ms"] < PROBER_GOAL_MS)])
+    return table(["run", "during", "probes", "p50 ms", "p99 ms", "max ms",
+                  "delivered/expected", "send s (median)", "goal"], rows)
+
+
+def page_weight(d: dict[str, Any]) -> str:
+    goal = d["goal_gzip"]
+    return table(["page", "requests", "raw KB", "gzip KB", "gzip KB w/o fonts+images",
+                  "icon font KB", "JS errors", "< 130 KB gzip (all)",
+                  "< 130 KB (w/o fonts+images)"],
+                 [[k, v["requests"], kb(v["raw"]), kb(v["gzip"]),
+                   kb(v["gzip_without_fonts_images"]), kb(v["gzip_by_type"].get("font", 0)),
+                   len(v.get("errors", [])), verdict(v["gzip"] < goal),
+                   verdict(v["gzip_without_fonts_images"] < goal)]
+                  for k, v in d["pages"].items()])
+
+
+def restart(d: dict[str, Any]) -> str:
+    ratio = d["ratio_of_medians"]
+    return table(["restart to JupyterLab answering", "median s", "runs (s)"], [
+        ["portal (API, wait=true)", d["portal_median_s"], ", ".join(map(str, d["portal_s"]))],
+        ["bare docker restart + first answer", d["docker_floor_median_s"],
+         ", ".join(map(str, d["docker_floor_s"]))],
+    ]) + f"\n\nratio of medians {ratio} (goal <= {d['goal_ratio']}): {verdict(ratio <= 1.1)}"
+
+
+def memory(d: dict[str, Any]) -> str:
+    base = d["stages"][0]["rss_mib"]
+    return table(["stage", "hub RSS MiB", "vs start MiB", "peak MiB"],
+                 [[s["stage"], s["rss_mib"], round(s["rss_mib"] - base, 1), s["peak_mib"]]
+                  for s in d["stages"]])
+
+
+def main() -> None:
+    sections = []
+    latest = None
+    for name, title, render in (
+        ("responsiveness", "1. Responsiveness (/hub/health every 20 ms)", responsiveness),
+        ("portal_speed", "2. Portal speed (50 users)", portal_speed),
+        ("page_weight", "4. Page weight (cold cache, Chromium)", page_weight),
+        ("restart", "5. Restart to JupyterLab answering", restart),
+        ("memory", "6. Hub memory", memory),
+    ):
+        d = load(name)
+        if d:
+            latest = latest or d["machine"]
+            sections.append((title, render(d), d["machine"]["date"]))
+    runs = {p.stem.removeprefix("broadcast_fanout").lstrip("_") or "portal default":
+            json.loads(p.read_text()) for p in sorted(RESULTS.glob("broadcast_fanout*.json"))}
+    if runs:
+        runs = {(f"concurrency {d['concurrency']}" + (" (portal default)" if k ==
+                 "portal default" else " (what-if)")): d for k, d in runs.items()}
+        date = max(d["machine"]["date"] for d in runs.values())
+        sections.insert(2, ("3. Broadcast fan-out", broadcast(runs), date))
+    if latest:
+        m = latest
+        print(f"Machine: {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB, kernel "
+              f"{m['kernel']}, Docker {m['docker']}, Python {m['python']}\n")
+    for title, body, date in sections:
+        print(f"### {title}\n\n_run {date}_\n\n{body}\n")
+
+
+if __name__ == "__main__":
+    main()
