@@ -132,7 +132,7 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
         return view
     if spawner.pending == "spawn":
         view.state, view.since = "starting", started
-        view.detail = "Starting your server"
+        view.detail = getattr(spawner, "phase", "") or "Starting your server"
         return view
     if spawner.pending == "stop":
         view.state, view.detail = "stopping", "Stopping your server"

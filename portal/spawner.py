@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -137,6 +138,7 @@ class PortalSpawner(DockerSpawner):
         op = runtime.operations.current(self.user.name) if runtime is not None else None
         if op is not None and op.kind == "resetting volumes":
             raise RuntimeError("Your volumes are being reset; start again when that finishes.")
+        self._set_phase(5, "Preparing your server")
         await self._follow_gpu_decision()
         if self.host_network:
             # Every server on the host network needs its own port; the hub reaches it on loopback.
@@ -144,7 +146,37 @@ class PortalSpawner(DockerSpawner):
             self.port = self.host_port
             self.ip = "127.0.0.1"
             self.use_internal_ip = True
-        return await super().start()
+        address = await super().start()
+        self._set_phase(80, "Waiting for JupyterLab to answer")
+        return address
+
+    # Spawn progress: the phases of DockerSpawner.start(), for the hub's progress API (its own
+    # spawn page) and for the portal's card.
+    phase = ""
+    phase_progress = 0
+
+    def _set_phase(self, progress: int, message: str) -> None:
+        self.phase_progress, self.phase = progress, message
+
+    async def pull_image(self, image: str) -> None:
+        self._set_phase(15, "Checking the lab image")
+        await super().pull_image(image)
+
+    async def create_object(self) -> dict[str, Any]:
+        self._set_phase(35, "Creating your container")
+        return await super().create_object()
+
+    async def start_object(self) -> None:
+        self._set_phase(55, "Starting your container")
+        await super().start_object()
+
+    async def progress(self):  # noqa: ANN201 (an async generator, as JupyterHub expects)
+        seen = ""
+        while self._spawn_pending:
+            if self.phase and self.phase != seen:
+                seen = self.phase
+                yield {"progress": self.phase_progress, "message": self.phase}
+            await asyncio.sleep(0.25)
 
     async def _follow_gpu_decision(self) -> None:
         """Take the hub's GPU decision, waiting for a detection still running (it is bounded)."""
@@ -217,6 +249,7 @@ class PortalSpawner(DockerSpawner):
     def clear_state(self) -> None:
         super().clear_state()
         self.host_port = 0
+        self._set_phase(0, "")
 
 
 def _is_socket_path(path: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -113,3 +114,22 @@ def test_signup_off_only_admins_create_accounts(tmp_path, docker_client):
             Portal(hub, "eve")
     finally:
         hub.stop()
+
+
+def test_spawn_progress_reaches_the_hub_progress_api_and_the_card(hub, make_user):
+    user = make_user("progress")
+    r = user.post(f"portal/users/{user.name}/start")
+    assert r.status_code == 200, r.text
+    phases = {"Preparing your server", "Checking the lab image", "Creating your container",
+              "Starting your container", "Waiting for JupyterLab to answer"}
+    assert any(p in r.text for p in phases | {"Starting your server"})
+    messages = []
+    with hub.api("GET", f"users/{user.name}/server/progress", stream=True, timeout=90) as stream:
+        for line in stream.iter_lines(decode_unicode=True):
+            if line and line.startswith("data:"):
+                event = json.loads(line[5:])
+                messages.append(event.get("message", ""))
+                if event.get("ready") or event.get("failed"):
+                    break
+    assert phases & set(messages), messages
+    assert wait_state(user, user.name, {"running"}) == "running"

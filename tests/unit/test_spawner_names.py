@@ -488,3 +488,34 @@ def test_gpu_failure():
 def test_other_failure_and_empty_message():
     assert describe_failure(RuntimeError("disk full")) == "The server failed to start: disk full"
     assert describe_failure(KeyError()) == "The server failed to start: KeyError"
+
+
+def test_spawn_progress_reports_each_phase_once():
+    """The hub's progress API gets the spawner's phases while the spawn is pending."""
+    import asyncio
+
+    spawner = make_spawner("progress.user")
+
+    async def run() -> list[dict]:
+        spawner._spawn_pending = True
+        events: list[dict] = []
+
+        async def collect() -> None:
+            async for event in spawner.progress():
+                events.append(event)
+
+        task = asyncio.ensure_future(collect())
+        for progress, message in [(15, "Checking the lab image"), (35, "Creating your container"),
+                                  (55, "Starting your container")]:
+            spawner._set_phase(progress, message)
+            await asyncio.sleep(0.3)
+        spawner._spawn_pending = False
+        await asyncio.wait_for(task, 2)
+        return events
+
+    events = asyncio.run(run())
+    assert [e["message"] for e in events] == [
+        "Checking the lab image", "Creating your container", "Starting your container"]
+    assert [e["progress"] for e in events] == [15, 35, 55]
+    spawner.clear_state()
+    assert spawner.phase == ""
