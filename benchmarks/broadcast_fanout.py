@@ -23,8 +23,8 @@ import requests
 
 from portal.broadcast import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 
-from .common import bench_hub, create_plain_users, machine, save, start_servers
-from .prober import Prober, idle_baseline
+from .common import bench_hub, create_plain_users, gc_pauses, machine, save, start_servers
+from .prober import Prober
 from .stats import table
 from .stubs import Stubs
 
@@ -103,7 +103,10 @@ def main() -> None:
         spawn_stubs(hub, stub_names)
         results["stub_spawn_s"] = round(time.perf_counter() - t0, 1)
         time.sleep(3)
-        scenarios["idle hub"] = idle_baseline(*target, args.idle_seconds)
+        with Prober(*target) as p:
+            time.sleep(args.idle_seconds)
+        scenarios["idle hub"] = {
+            **p.summary(), "hub_gc": gc_pauses(hub, p.started_at, p.started_at + p.window)}
 
         # One send to 10 labs lasts ~0.1 s: several in one prober window give it probes enough.
         rounds = {"labs": args.lab_sends, "stubs": 1}
@@ -116,13 +119,16 @@ def main() -> None:
             for row in outcomes[-1]["results"]:
                 reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
             scenarios[f"broadcast to {group}"] = {
-                **p.summary(), "sends": len(sends), "targeted": outcomes[-1]["targeted"],
+                **p.summary(), "hub_gc": gc_pauses(hub, p.started_at, p.started_at + p.window),
+                "sends": len(sends), "targeted": outcomes[-1]["targeted"],
                 "delivered": min(o["delivered"] for o in outcomes), "expected_delivered": expect,
                 "failed": max(o["failed"] for o in outcomes), "reasons": reasons,
                 "send_s": round(statistics.median(o["seconds"] for o in outcomes), 3),
                 "send_s_each": [o["seconds"] for o in outcomes],
                 "request_s": round(max(t for _, t in sends), 3),
             }
+        # Every GC pause >= 20 ms of the hub during the whole run (spawns included).
+        results["hub_gc_whole_run_ms"] = [ms for _, _, ms in gc_pauses(hub, 0, time.time())]
         # Every lab must hold every message in its own queue.
         results["labs_received_all"] = sum(
             1 for u in LABS
@@ -132,11 +138,11 @@ def main() -> None:
 
     rows = []
     for name, s in scenarios.items():
-        rows.append([name, s["n"], s["p50_ms"], s["p99_ms"], s["max_ms"],
+        rows.append([name, s["n"], s["p50_ms"], s["p99_ms"], s["max_ms"], s["hub_gc"],
                      f"{s['delivered']}/{s['expected_delivered']}" if "delivered" in s else "-",
                      s.get("send_s", "-")])
     print(table(["/hub/health prober during", "probes", "p50 ms", "p99 ms", "max ms",
-                 "delivered/expected", "send s"], rows))
+                 "hub GC [s, gen, ms]", "delivered/expected", "send s"], rows))
     stubs_row = scenarios["broadcast to stubs"]
     verdict = "met" if stubs_row["send_s"] <= DEFAULT_TIMEOUT + 1 else "missed"
     print(f"1,000 stubs: {stubs_row['send_s']} s with concurrency {concurrency} "

@@ -64,7 +64,8 @@ def bench_hub(env: dict[str, str] | None = None) -> Iterator[Hub]:
     client = docker_client()
     remove_bench_objects(client)
     data = Path(tempfile.mkdtemp(prefix=f"{PREFIX}hub-"))
-    hub = Hub(data, base_url="/", env=env, config=BENCH_CONFIG)
+    hub = Hub(data, base_url="/", env={"DSHUB_BENCH_GC_LOG": "1", **(env or {})},
+              config=BENCH_CONFIG)
     try:
         hub.start()
         r = signup(hub, "admin")
@@ -125,6 +126,18 @@ def start_servers(hub: Hub, users: list[str], timeout: float = 180) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"labs not running after {timeout} s: {sorted(waiting)}")
         time.sleep(0.5)
+
+
+def gc_pauses(hub: Hub, start: float, end: float) -> list[list[Any]]:
+    """The hub's garbage-collector pauses >= 20 ms between two epoch times:
+    [[seconds after start, generation, ms], ...] (logged by the benchmark config)."""
+    found = []
+    for line in hub.log_path.read_text(errors="replace").splitlines():
+        if line.startswith("DSHUB-BENCH-GC "):
+            _, at, gen, ms, _ = line.split()
+            if start <= float(at) <= end + 1:
+                found.append([round(float(at) - start, 2), gen, int(ms)])
+    return found
 
 
 def cookie_header(portal: Portal) -> str:

@@ -54,3 +54,23 @@ c.JupyterHub.spawner_class = BenchSpawner
 if os.environ.get("DSHUB_BENCH_BROADCAST_CONCURRENCY"):
     _runtime = c.JupyterHub.tornado_settings["dshub_portal"]
     _runtime.broadcaster.concurrency = int(os.environ["DSHUB_BENCH_BROADCAST_CONCURRENCY"])
+
+# Garbage-collector pauses of the hub process (>= 20 ms) go to its log, so a benchmark can tell a
+# GC pause (which holds the GIL: every thread stops) from a blocking call in a handler.
+if os.environ.get("DSHUB_BENCH_GC_LOG") == "1":
+    import gc  # noqa: E402
+    import sys  # noqa: E402
+    import time  # noqa: E402
+
+    _gc_began = [0.0]
+
+    def _gc_pause(phase, info):
+        if phase == "start":
+            _gc_began[0] = time.perf_counter()
+            return
+        ms = (time.perf_counter() - _gc_began[0]) * 1000
+        if ms >= 20:
+            print(f"DSHUB-BENCH-GC {time.time():.3f} gen{info['generation']} {ms:.0f} ms",
+                  file=sys.stderr, flush=True)
+
+    gc.callbacks.append(_gc_pause)

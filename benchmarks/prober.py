@@ -72,6 +72,7 @@ class Prober:
         self.args = (host, port, path, interval)
         self.probes: list[Probe] = []
         self.window = 0.0
+        self.started_at = 0.0
         ctx = mp.get_context("spawn")  # a clean interpreter: no threads or sockets inherited
         self._stop, self._ready = ctx.Event(), ctx.Event()
         self._recv, send = ctx.Pipe(duplex=False)
@@ -86,6 +87,7 @@ class Prober:
         if not self._ready.wait(30):
             raise RuntimeError("the prober process did not start")
         self._t0 = time.perf_counter()
+        self.started_at = time.time()  # epoch, to match the hub's log
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -105,8 +107,3 @@ class Prober:
                 # (seconds into the window, ms): when the worst stalls happened
                 "slowest": [(round(p.at, 2), round(p.seconds * 1000, 1)) for p in slowest]}
 
-
-def idle_baseline(host: str, port: int, path: str, seconds: float) -> dict[str, Any]:
-    with Prober(host, port, path) as p:
-        time.sleep(seconds)
-    return p.summary()

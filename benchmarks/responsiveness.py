@@ -30,12 +30,13 @@ from .common import (
     container_name,
     create_accounts,
     docker_client,
+    gc_pauses,
     machine,
     save,
     server_state,
     start_servers,
 )
-from .prober import Prober, idle_baseline
+from .prober import Prober
 from .stats import table
 
 STUBBORN_IMAGE = "dshubbench-lab-stubborn:latest"
@@ -74,12 +75,20 @@ def fill_volumes(client: docker.DockerClient, user: str) -> dict[str, Any]:
     return {"bytes": total, "files": int(out.decode().strip()), "fill_s": round(seconds, 1)}
 
 
-def timed_under_probe(target: tuple[str, int, str], action: Callable[[], Any]) -> dict[str, Any]:
+def timed_under_probe(hub: Any, target: tuple[str, int, str],
+                      action: Callable[[], Any]) -> dict[str, Any]:
     with Prober(*target) as p:
         t0 = time.perf_counter()
         outcome = action()
         seconds = time.perf_counter() - t0
-    return {**p.summary(), "action_s": round(seconds, 2), "outcome": outcome}
+    gc = gc_pauses(hub, p.started_at, p.started_at + p.window)
+    return {**p.summary(), "action_s": round(seconds, 2), "outcome": outcome, "hub_gc": gc}
+
+
+def idle(hub: Any, target: tuple[str, int, str], seconds: float) -> dict[str, Any]:
+    result = timed_under_probe(hub, target, lambda: time.sleep(seconds))
+    del result["action_s"], result["outcome"]
+    return result
 
 
 def freeze(pid: int, seconds: float) -> str:
@@ -126,20 +135,20 @@ def main() -> None:
             start_servers(hub, ["quick", "stubborn", "filler"])
             time.sleep(3)  # let the labs' start-up CPU settle before the idle baseline
 
-            scenarios["idle hub"] = idle_baseline(*target, args.idle_seconds)
+            scenarios["idle hub"] = idle(hub, target, args.idle_seconds)
             # Control: what a blocked event loop looks like to this prober (hub frozen 1 s).
             scenarios["control: hub process frozen 1 s"] = timed_under_probe(
-                target, lambda: freeze(hub.proc.pid, 1.0))
+                hub, target, lambda: freeze(hub.proc.pid, 1.0))
             scenarios["restart, lab stops at once"] = timed_under_probe(
-                target, lambda: restart_and_wait(admin, hub, "quick"))
+                hub, target, lambda: restart_and_wait(admin, hub, "quick"))
             scenarios["restart, lab ignores SIGTERM (10 s)"] = timed_under_probe(
-                target, lambda: restart_and_wait(admin, hub, "stubborn"))
+                hub, target, lambda: restart_and_wait(admin, hub, "stubborn"))
 
             filled = fill_volumes(client, "filler")
             results["filled"] = filled
             ensure_stopped(admin, "filler")
             scenarios["volume sizes (modal) over 200 MB"] = timed_under_probe(
-                target, lambda: admin.get("portal/users/filler/volumes").status_code)
+                hub, target, lambda: admin.get("portal/users/filler/volumes").status_code)
 
             def reset() -> str:
                 r = admin.post("portal/users/filler/volumes/reset", {
@@ -148,20 +157,20 @@ def main() -> None:
                 return " ".join(r.text.split())[:160]
 
             scenarios["reset 3 volumes, 200 MB in 20,000 files"] = timed_under_probe(
-                target, reset)
+                hub, target, reset)
             left = [v.name for v in client.volumes.list(filters={"name": "filler"})]
             results["volumes_left_after_reset"] = left
-            scenarios["idle hub (after)"] = idle_baseline(*target, args.idle_seconds)
+            scenarios["idle hub (after)"] = idle(hub, target, args.idle_seconds)
     finally:
         with contextlib.suppress(docker.errors.ImageNotFound):
             client.images.remove(STUBBORN_IMAGE, force=True)
 
     print(f"\nfilled: {results['filled']}")
     rows = [[name, s["n"], s["p50_ms"], s["p99_ms"], s["max_ms"], s["failed"],
-             s.get("action_s", "-")]
+             s.get("action_s", "-"), s["hub_gc"]]
             for name, s in scenarios.items()]
     print(table(["/hub/health prober (every 20 ms)", "probes", "p50 ms", "p99 ms", "max ms",
-                 "failed", "action s"], rows))
+                 "failed", "action s", "hub GC [s, gen, ms]"], rows))
     for name, s in scenarios.items():
         if s.get("outcome") is not None:
             print(f"{name}: {s['outcome']}")
