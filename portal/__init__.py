@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,11 @@ def _routes() -> list[tuple]:
             *broadcast.routes, *api.routes, *static.routes]
 
 
+async def _freeze_startup_objects(app: Any) -> None:
+    gc.collect()
+    gc.freeze()
+
+
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
     """Register the portal with the hub: routes, templates, static files, shared runtime."""
     settings = settings or load_settings()
@@ -53,6 +59,9 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # The Docker-access groups exist from the first start and come back if deleted.
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
+    # Start-up objects (config, ORM, users) live as long as the hub: frozen, they are skipped by
+    # full collections, whose pauses would otherwise stall the event loop (benchmarks).
+    when_hub_runs(_freeze_startup_objects, "freezing start-up objects")
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     start_detection(runtime)
     # Broadcast: one hub service with access:servers reaches every lab (appended, not assigned).

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from jupyterhub import orm
 from jupyterhub.scopes import needs_scope
 from tornado import web
 
 from ..accounts import create_account
-from ..server_service import ActionRefused
+from ..server_service import ActionRefused, server_view
 from .base import PortalHandler, portal_authenticated
 
 
@@ -15,10 +17,25 @@ class AdminPageHandler(PortalHandler):
     @portal_authenticated
     @needs_scope("admin-ui")
     async def get(self) -> None:
-        names = [u.name for u in self.db.query(orm.User).order_by(orm.User.name)]
         html = await self.render_fragment(
-            "pages/admin.html", names=names, runtime=self.runtime,
-            signup=self.runtime.settings.signup,
+            "pages/admin.html", runtime=self.runtime, signup=self.runtime.settings.signup
+        )
+        self.finish(html)
+
+
+class ServerCardsHandler(PortalHandler):
+    """Every user's card in one fragment: one request, and gzip works across the cards."""
+
+    @portal_authenticated
+    @needs_scope("admin-ui")
+    async def get(self) -> None:
+        names = [name for (name,) in self.db.query(orm.User.name).order_by(orm.User.name)]
+        users = [u for u in (self.find_user(n) for n in names) if u is not None]
+        views = await asyncio.gather(*(server_view(u, self.runtime) for u in users))
+        me = self.current_user.name
+        html = await self.render_fragment(
+            "partials/server_cards.html",
+            cards=[(view, user, user.name == me) for view, user in zip(views, users, strict=True)],
         )
         self.finish(html)
 
@@ -42,5 +59,6 @@ class CreateUserHandler(PortalHandler):
 
 routes = [
     (r"/portal/admin/?", AdminPageHandler),
+    (r"/portal/admin/servers", ServerCardsHandler),
     (r"/portal/admin/users", CreateUserHandler),
 ]

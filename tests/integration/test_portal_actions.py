@@ -156,6 +156,7 @@ TABLE = [
     ("GET", "portal/admin/user-search?username=a", None,
      {ANON: 401, OTHER: 403, OWNER: 403, ADMIN: 200}),
     ("GET", "portal/admin", None, {ANON: 302, OTHER: 403, OWNER: 403, ADMIN: 200}),
+    ("GET", "portal/admin/servers", None, {ANON: 401, OTHER: 403, OWNER: 403, ADMIN: 200}),
     ("POST", "portal/admin/users", {"username": "x y", "password": "p"},
      {ANON: 403, OTHER: 403, OWNER: 403, ADMIN: 400}),
     ("GET", "portal/users/{owner}/start", None, {OWNER: 405, ADMIN: 405}),
@@ -232,3 +233,11 @@ def test_token_without_the_scope_is_refused(cast, hub, docker_client):
     r = requests.post(url, headers=strong, **body)
     assert r.status_code == 200, r.text
     assert r.json()["reset"] == ["home"]
+
+
+def test_admin_sees_every_users_card_in_one_fragment(cast):
+    roles, owner = cast
+    html = roles[ADMIN].get("portal/admin/servers").text
+    for who in (owner.name, roles[OTHER].name, "admin"):
+        assert f'data-user="{who}"' in html
+    assert html.count('class="card server-card"') >= 3
