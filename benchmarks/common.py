@@ -26,7 +26,7 @@ import docker
 import requests
 
 from tests.support.clients import PASSWORD, Portal, signup
-from tests.support.hub import Hub
+from tests.support.hub import Hub, remove_named_objects
 
 PREFIX = "dshubbench-"
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,12 +44,7 @@ def docker_client() -> docker.DockerClient:
 
 def remove_bench_objects(client: docker.DockerClient) -> None:
     """Containers and volumes named dshubbench-*; nothing else."""
-    for c in client.containers.list(all=True, filters={"name": PREFIX}):
-        if c.name.startswith(PREFIX):
-            c.remove(force=True)
-    for v in client.volumes.list(filters={"name": PREFIX}):
-        if v.name.startswith(PREFIX):
-            v.remove(force=True)
+    remove_named_objects(client, PREFIX)
 
 
 def container_name(user: str) -> str:

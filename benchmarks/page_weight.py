@@ -1,7 +1,7 @@
 """Page weight: every byte a browser loads for a page, raw and gzip, with a cold cache.
 
-Chromium (Debian's /usr/bin/chromium, driven by Playwright; never `playwright install`) opens
-each page in a fresh context signed in as the admin and waits for the network to go idle;
+Chromium (Debian's /usr/bin/chromium, driven by Playwright, which downloads no browser here)
+opens each page in a fresh context signed in as the admin and waits for the network to go idle;
 every response is counted (document, scripts, styles, fonts, images, XHR/htmx). "gzip" is each
 text response compressed at level 6 (what a gzip-enabled server or proxy would send); fonts
 and images are counted as they are.

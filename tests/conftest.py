@@ -13,19 +13,9 @@ import pytest
 
 from tests.support.clients import PASSWORD as PASSWORD_FOR_TESTS
 from tests.support.clients import Portal, signup
-from tests.support.hub import PREFIX, Hub
+from tests.support.hub import Hub, remove_named_objects
 
 _counter = itertools.count()
-
-
-def remove_test_objects(client: docker.DockerClient) -> None:
-    """Remove only what the tests made: containers and volumes named dshubtest-*."""
-    for c in client.containers.list(all=True, filters={"name": PREFIX}):
-        if c.name.startswith(PREFIX):
-            c.remove(force=True)
-    for v in client.volumes.list(filters={"name": PREFIX}):
-        if v.name.startswith(PREFIX):
-            v.remove(force=True)
 
 
 @pytest.fixture(scope="session")
@@ -33,9 +23,9 @@ def docker_client() -> Iterator[docker.DockerClient]:
     client = docker.from_env(timeout=120)
     client.ping()  # fails (not skips) when no engine answers
     client.images.get("dshub-lab:latest")  # built by scripts/build-images.sh
-    remove_test_objects(client)
+    remove_named_objects(client)
     yield client
-    remove_test_objects(client)
+    remove_named_objects(client)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,16 @@ CONFIG = ROOT / "tests" / "support" / "jupyterhub_test_config.py"
 PREFIX = "dshubtest-"
 
 
+def remove_named_objects(client, prefix: str = PREFIX) -> None:
+    """Remove containers and volumes whose names start with `prefix`; nothing else."""
+    for c in client.containers.list(all=True, filters={"name": prefix}):
+        if c.name.startswith(prefix):
+            c.remove(force=True)
+    for v in client.volumes.list(filters={"name": prefix}):
+        if v.name.startswith(prefix):
+            v.remove(force=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

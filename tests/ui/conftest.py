@@ -1,4 +1,4 @@
-"""Playwright against the real hub in Debian's Chromium (never `playwright install`)."""
+"""Playwright against the real hub in Debian's Chromium (no browser download of its own)."""
 
 from __future__ import annotations
 
