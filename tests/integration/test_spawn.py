@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -133,3 +134,26 @@ def test_spawn_progress_reaches_the_hub_progress_api_and_the_card(hub, make_user
                     break
     assert phases & set(messages), messages
     assert wait_state(user, user.name, {"running"}) == "running"
+
+
+@pytest.mark.parametrize("variable,value", [("ENABLE_GPU_SUPPORT", "5"), ("ENABLE_SIGNUP", "yes")])
+def test_a_bad_variable_stops_the_hub_with_one_line(tmp_path, variable, value):
+    env = Hub(tmp_path / "bad").env()
+    env[variable] = value
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "jupyterhub"), "-f", str(ROOT / "config" /
+                                                           "jupyterhub_config.py")],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode != 0
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert lines[-1].startswith(f"DS Hub cannot start: {variable}={value!r} is not valid:"), lines
+    assert "Traceback" not in done.stderr
+
+
+def test_hub_pages_link_to_the_portal(hub, make_user):
+    user = make_user("linked")
+    base = urlsplit(hub.url).path  # the configured base URL, e.g. /ds%20hub/
+    for page in ("home", "token", "portal"):
+        html = user.get(page, htmx=False).text
+        assert f'href="{base}hub/portal"' in html, page
