@@ -15,7 +15,7 @@ import asyncio
 import json
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ MAX_GRAPHEMES = 140
 AUTO_CLOSE_RANGE = (1, 600)  # seconds
 DEFAULT_AUTO_CLOSE = 5  # seconds, the extension's own default
 DEFAULT_TIMEOUT = 5.0  # seconds per server
+TOKEN_LIFETIME = 60  # seconds a per-server broadcast token stays valid
 # Requests in flight at once. A server that never answers holds its slot for the whole timeout,
 # so the slots must outnumber the dead servers a large team can have (benchmarks: 1,000 labs,
 # 10% silent, done in timeout + 0.6 s with 128).
@@ -313,9 +314,31 @@ class Broadcaster:
             log.info("Removed %d token(s) of %s from earlier starts", len(stale), SERVICE_NAME)
         return len(stale)
 
-    async def send(self, sender: str, request: BroadcastRequest,
-                   targets: list[Target]) -> Outcome:
-        """Deliver to every target concurrently, then save the broadcast with its results."""
+    def credentials(self, db: Any) -> Callable[[str], str]:
+        """Per-recipient tokens: each server gets one that opens only that server.
+
+        A user controls the code of their own lab, so whatever their server receives must be
+        worthless elsewhere: a token scoped to `access:servers!server=<user>/`, expiring in a
+        minute. Never the service's own token, which opens every lab.
+        """
+        service = orm.Service.find(db, SERVICE_NAME)
+        if service is None:
+            raise RuntimeError(f"the {SERVICE_NAME} service is not registered")
+
+        def mint(user: str) -> str:
+            return service.new_api_token(
+                scopes=[f"access:servers!server={user}/"], expires_in=TOKEN_LIFETIME,
+                note="portal broadcast (one server)",
+            )
+
+        return mint
+
+    async def send(self, sender: str, request: BroadcastRequest, targets: list[Target],
+                   credential: Callable[[str], str]) -> Outcome:
+        """Deliver to every target concurrently, then save the broadcast with its results.
+
+        `credential(user)` gives the token to present to that user's server (`credentials()`).
+        """
         started = time.monotonic()
         body = json.dumps(request.payload())
         # A client of our own: the hub's shared one queues its proxy calls behind ours.
@@ -327,7 +350,7 @@ class Broadcaster:
 
         async def worker() -> None:
             for index, target in pending:
-                results[index] = await self._deliver(client, target, body)
+                results[index] = await self._deliver(client, target, body, credential)
 
         try:
             await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(targets)))))
@@ -349,12 +372,13 @@ class Broadcaster:
         )
         return outcome
 
-    async def _deliver(self, client: AsyncHTTPClient, target: Target, body: str) -> Delivery:
+    async def _deliver(self, client: AsyncHTTPClient, target: Target, body: str,
+                       credential: Callable[[str], str]) -> Delivery:
         if target.url is None:
             return Delivery(target.user, False, target.reason or NOT_RUNNING)
         request = HTTPRequest(
             target.url, method="POST", body=body, follow_redirects=False,
-            headers={"Authorization": f"token {self.token}",
+            headers={"Authorization": f"token {credential(target.user)}",
                      "Content-Type": "application/json"},
             connect_timeout=self.timeout, request_timeout=self.timeout,
         )

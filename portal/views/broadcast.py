@@ -44,7 +44,9 @@ class BroadcastSending:
             targets = broadcast.resolve_targets(request.recipients, self.db, self.users)
         except BroadcastRefused as e:
             raise web.HTTPError(e.status, "%s", e.message) from None
-        return await self.broadcaster().send(sender_name(self.current_user), request, targets)
+        broadcaster = self.broadcaster()
+        return await broadcaster.send(sender_name(self.current_user), request, targets,
+                                      broadcaster.credentials(self.db))
 
 
 def summary(recipients: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ with the driver token); reasons, timing, validation, the JSON API and history ac
 from __future__ import annotations
 
 import html
+import json
 import re
 import sqlite3
 import threading
@@ -271,7 +272,14 @@ def test_history_survives_a_hub_restart_and_sending_still_works(cast, admin, hub
     assert results(r.text) == {run1.name: (True, "delivered")}
     assert [n["message"] for n in drain(hub, run1.name)] == ["After the restart"]
     with sqlite3.connect(hub.data_dir / "jupyterhub.sqlite") as db:
-        (count,) = db.execute(
-            "SELECT count(*) FROM api_tokens JOIN services ON services.id = api_tokens.service_id"
-            " WHERE services.name = ?", (SERVICE_NAME,)).fetchone()
-    assert count == 1
+        rows = db.execute(
+            "SELECT api_tokens.expires_at, api_tokens.scopes FROM api_tokens"
+            " JOIN services ON services.id = api_tokens.service_id WHERE services.name = ?",
+            (SERVICE_NAME,)).fetchall()
+    # One long-lived service token (this start's); what reached the labs were per-server tokens
+    # that expire and open only their recipient's server.
+    assert sum(1 for expires, _ in rows if expires is None) == 1
+    per_server = [json.loads(scopes) for expires, scopes in rows if expires is not None]
+    assert per_server and all(
+        len(sc) == 1 and sc[0].startswith("access:servers!server=") for sc in per_server)
+    assert [f"access:servers!server={run1.name}/"] in per_server

@@ -151,7 +151,8 @@ async def _send_bounds(tmp_path):
             b.Target("closed", "http://127.0.0.1:9/nothing"),  # nobody listens
             b.Target("stopped", None, b.NOT_RUNNING),
         ]
-        outcome = await sender.send("admin", b.validate("Hello", "error", None), targets)
+        outcome = await sender.send("admin", b.validate("Hello", "error", None), targets,
+                                    lambda user: f"only-{user}")
     # Six hung servers, four at a time: two rounds of one timeout each, not six.
     assert 1.0 <= outcome.seconds < 1.5, outcome.seconds
     reasons = {r.user: r.reason for r in outcome.results}
@@ -162,8 +163,10 @@ async def _send_bounds(tmp_path):
         "closed": "unreachable or timed out", "stopped": "not running",
     }
     assert (outcome.targeted, outcome.delivered, outcome.failed) == (16, 6, 10)
-    # One credential for every server; the body is the extension's payload.
-    assert {auth for auth, _ in seen} == {"token secret-token"}
+    # Each server got a credential of its own, never the service's token.
+    auths = [auth for auth, _ in seen]
+    assert len(set(auths)) == len(auths) and all(a.startswith("token only-") for a in auths)
+    assert "token secret-token" not in auths
     assert seen[0][1] == {"message": "Hello", "type": "error", "autoClose": False,
                           "immediate": True}
     [saved] = await store.broadcasts()
@@ -177,6 +180,6 @@ async def _send_bounds(tmp_path):
 
 def test_nobody_to_send_to_is_still_recorded(tmp_path):
     store = PortalStore(f"sqlite:///{tmp_path}/portal.sqlite")
-    outcome = run(b.Broadcaster("t", store).send("admin", b.validate("Hi"), []))
+    outcome = run(b.Broadcaster("t", store).send("admin", b.validate("Hi"), [], str))
     assert outcome.targeted == 0 and outcome.saved
     assert len(run(store.broadcasts())) == 1
