@@ -32,6 +32,12 @@ def _routes() -> list[tuple]:
             *broadcast.routes, *api.routes, *static.routes]
 
 
+def _configured(section: Any, name: str, empty: Any) -> Any:
+    """A value the configuration already set (traitlets answers unset ones with a lazy stub)."""
+    value = section.get(name, empty)
+    return value if isinstance(value, type(empty)) else empty
+
+
 async def _freeze_startup_objects(app: Any) -> None:
     gc.collect()
     gc.freeze()
@@ -45,11 +51,15 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     )
     # extra_handlers is deprecated upstream but is the only way to live under /hub/; keeping it
     # in this one function makes a later move to a hub service cheap.
-    c.JupyterHub.extra_handlers = _routes()
+    # Everything below extends what the configuration set before; it never replaces it.
+    hub = c.JupyterHub
+    hub.extra_handlers = [*_configured(hub, "extra_handlers", []), *_routes()]
     # Our templates are namespaced (pages/, partials/) so they never shadow the hub's own.
-    c.JupyterHub.template_paths = [str(TEMPLATE_DIR), str(TEMPLATE_DIR / "hub")]
-    c.JupyterHub.tornado_settings = {"dshub_portal": runtime}
-    c.JupyterHub.template_vars = {
+    hub.template_paths = [str(TEMPLATE_DIR), str(TEMPLATE_DIR / "hub"),
+                          *_configured(hub, "template_paths", [])]
+    hub.tornado_settings = {**_configured(hub, "tornado_settings", {}), "dshub_portal": runtime}
+    hub.template_vars = {
+        **_configured(hub, "template_vars", {}),
         "portal_version": __version__,
         "htmx_version": HTMX_VERSION,
         "portal_static": url_path_join(settings.base_url, "hub/portal/static"),

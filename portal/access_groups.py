@@ -74,16 +74,24 @@ class GroupGuard:
 
     async def run(self, app: Any) -> None:
         while True:
-            for name in self.check(app.db):
-                await self.store.add_membership_change(SYSTEM_ACTOR, name, "", "group re-created")
+            try:
+                await self.check_and_record(app.db)
+            except Exception:  # a locked database must not end the guard for good
+                log.exception("Checking the built-in groups failed; trying again")
+                app.db.rollback()
             await asyncio.sleep(self.interval)
+
+    async def check_and_record(self, db: Any) -> None:
+        """`check`, plus an audit entry for each group it had to re-create."""
+        for name in self.check(db):
+            await self.store.add_membership_change(SYSTEM_ACTOR, name, "", "group re-created")
 
     def remember(self, group: str, members: set[str]) -> None:
         self._members[group] = set(members)
 
 
-def group_views(db: Any, guard: GroupGuard) -> list[GroupView]:
-    guard.check(db)
+async def group_views(db: Any, guard: GroupGuard) -> list[GroupView]:
+    await guard.check_and_record(db)
     views = []
     for name in BUILTIN_GROUPS:
         group = orm.Group.find(db, name)
@@ -97,7 +105,7 @@ async def change_membership(db: Any, guard: GroupGuard, actor: str, group_name: 
     """Add or remove a member; returns False if nothing changed (already so)."""
     if group_name not in BUILTIN_GROUPS:
         raise MembershipError(f"{group_name!r} is not a Docker-access group.", 404)
-    guard.check(db)
+    await guard.check_and_record(db)
     group = orm.Group.find(db, group_name)
     user = orm.User.find(db, username.strip())
     if user is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import bcrypt
@@ -10,7 +11,7 @@ from nativeauthenticator.orm import UserInfo
 from .server_service import ActionRefused
 
 
-def create_account(authenticator: Any, name: str, password: str) -> str:
+async def create_account(authenticator: Any, name: str, password: str) -> str:
     """Create an authorized NativeAuthenticator account; returns the normalised user name.
 
     NativeAuthenticator's own `create_user` refuses everything while signup is off, so the
@@ -29,7 +30,10 @@ def create_account(authenticator: Any, name: str, password: str) -> str:
             "characters and not be a common password.",
             400,
         )
-    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt())
+    # bcrypt is slow by design (~0.25 s): hash in a thread, not on the hub's event loop.
+    hashed = await asyncio.get_running_loop().run_in_executor(
+        None, bcrypt.hashpw, password.encode(), bcrypt.gensalt()
+    )
     authenticator.db.add(UserInfo(username=username, password=hashed, is_authorized=True))
     authenticator.db.commit()
     return username

@@ -225,7 +225,10 @@ async def start(
     runtime.operations.forget(user.name)
     # Hold the user until the hub marks the spawn pending: a reset arriving in between must see
     # a start in progress, not a stopped server.
-    runtime.operations.acquire(user.name, "starting")
+    try:
+        runtime.operations.acquire(user.name, "starting")
+    except Busy as e:  # claimed while we checked the container (a double click, a restart)
+        raise ActionRefused(f"Cannot start: {e.kind} is already in progress.") from None
 
     async def run() -> None:
         spawning = None
@@ -242,7 +245,11 @@ async def start(
         finally:
             runtime.operations.release(user.name)
         if spawning is not None:
-            await spawning
+            try:
+                await spawning
+            except Exception as e:  # refusals before the spawner ran leave no _spawn_future
+                runtime.operations.record(user.name, "start", False, describe_failure(e))
+                raise
 
     _keep(_background(run(), f"start of {user.name}"))
     # Let the hub mark the spawn pending before we render the card.
@@ -318,7 +325,11 @@ async def recreate(user: Any, runtime: Runtime, stop_fn: Callable[[Any], Awaitab
                 await asyncio.sleep(0.2)
         finally:
             runtime.operations.release(user.name)
-        await spawn_fn(user)
+        try:
+            await spawn_fn(user)
+        except Exception as e:
+            runtime.operations.record(user.name, "start", False, describe_failure(e))
+            raise
 
     _keep(_background(run(), f"re-creation of {user.name}'s server"))
     await asyncio.sleep(0)
@@ -347,6 +358,9 @@ async def restart(user: Any, runtime: Runtime, public_url: str, wait: bool = Fal
                 user.name, "restart", False,
                 f"JupyterLab did not answer within {RESTART_BOUND:.0f} s after the restart.",
             )
+        except Exception as e:  # e.g. Docker refusing (409): say it instead of losing it
+            log.exception("Restart of %s failed", user.name)
+            runtime.operations.record(user.name, "restart", False, f"Restart failed: {e}")
         finally:
             runtime.operations.release(user.name)
 

@@ -47,9 +47,9 @@ class CreateUserHandler(PortalHandler):
         name = self.get_body_argument("username", "")
         password = self.get_body_argument("password", "")
         try:
-            username = create_account(self.authenticator, name, password)
+            username = await create_account(self.authenticator, name, password)
         except ActionRefused as e:
-            raise web.HTTPError(e.status, e.message) from None
+            raise web.HTTPError(e.status, "%s", e.message) from None
         self.user_from_username(username)
         self.log.info("%s created the account %s", self.current_user.name, username)
         html = await self.render_fragment("partials/user_created.html", username=username)

@@ -66,7 +66,7 @@ class ServerActionAPI(PortalAPIHandler):
                 public_url=service.loopback_url(self.proxy.public_url), wait=wait,
             )
         except service.ActionRefused as e:
-            raise web.HTTPError(e.status, e.message) from None
+            raise web.HTTPError(e.status, "%s", e.message) from None
         await self.write_server(user, 202 if action != "restart" else 200)
 
 
@@ -97,7 +97,7 @@ class VolumesResetAPI(PortalAPIHandler):
                 raise service.ActionRefused('Set "confirm": true: the data will be deleted.', 400)
             result = await service.reset_volumes(user, self.runtime, keys)
         except service.ActionRefused as e:
-            raise web.HTTPError(e.status, e.message) from None
+            raise web.HTTPError(e.status, "%s", e.message) from None
         self.write(asdict(result))
 
 

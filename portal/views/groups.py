@@ -13,7 +13,7 @@ class GroupsHandler(PortalHandler):
     """The whole groups section (re-rendered after every change)."""
 
     async def render_section(self, notice: str = "") -> None:
-        views = groups.group_views(self.db, self.runtime.group_guard)
+        views = await groups.group_views(self.db, self.runtime.group_guard)
         changes = await self.runtime.store.membership_changes(limit=20)
         html = await self.render_fragment(
             "partials/groups_section.html", groups=views, changes=changes, notice=notice
@@ -39,7 +39,7 @@ class MembershipHandler(GroupsHandler):
                 username, add=action == "add",
             )
         except groups.MembershipError as e:
-            raise web.HTTPError(e.status, e.message) from None
+            raise web.HTTPError(e.status, "%s", e.message) from None
         verb = "added to" if action == "add" else "removed from"
         notice = (
             f"{username.strip()} {verb} {group_name}. It applies at their next start."

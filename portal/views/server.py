@@ -70,7 +70,7 @@ class ServerActionHandler(PortalHandlerWithUser):
                 public_url=service.loopback_url(self.proxy.public_url),
             )
         except service.ActionRefused as e:
-            raise web.HTTPError(e.status, e.message) from None
+            raise web.HTTPError(e.status, "%s", e.message) from None
         await self.render_card(user)
 
 

@@ -44,7 +44,7 @@ class VolumesResetHandler(PortalHandlerWithUser):
                 )
             result = await service.reset_volumes(user, self.runtime, keys)
         except service.ActionRefused as e:
-            raise web.HTTPError(e.status, e.message) from None
+            raise web.HTTPError(e.status, "%s", e.message) from None
         html = await self.render_fragment("partials/reset_result.html", result=result)
         self.hx_trigger("portal:server-changed")
         self.finish(html)
