@@ -23,8 +23,12 @@ if [ ${#pkgs[@]} -gt 0 ]; then
 fi
 
 # 2. Docker engine (started only if none answers) and the local images.
+# A caller that wants to stop the engine later passes DSHUB_DOCKER_STARTED_FILE: we write
+# "started" there only if this call started it.
 started=$(bash scripts/ensure-docker.sh)
-[ "$started" = started ] && touch .dshub-started-dockerd
+if [ "$started" = started ] && [ -n "${DSHUB_DOCKER_STARTED_FILE:-}" ]; then
+  echo started > "$DSHUB_DOCKER_STARTED_FILE"
+fi
 bash scripts/build-images.sh
 
 # 3. Python virtual environment, re-installed only when pyproject.toml changed.
