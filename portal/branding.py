@@ -39,8 +39,11 @@ class LogoError(Exception):
 
 # SVG is XML served from the hub's own origin: script or event handlers in it would run there
 # for anyone who opens /hub/logo, so such files are refused rather than sanitised.
+# Character and entity references are refused too: they can spell any of these words
+# ("jav&#x61;script:") past a pattern match, and a logo has no need for them.
 _ACTIVE_SVG = re.compile(
-    rb"<script|<foreignobject|\son[a-z]+\s*=|javascript:|<iframe|<embed|<object",
+    rb"<script|<foreignobject|\son[a-z]+\s*=|javascript:|<iframe|<embed|<object"
+    rb"|&#|<!entity|\shref\s*=|xlink:href",
     re.IGNORECASE,
 )
 
@@ -62,7 +65,10 @@ def sniff_image(data: bytes) -> str:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<svg", b"<?xml", b"<!--", b"<!doctype svg")) and b"<svg" in head:
         if _ACTIVE_SVG.search(data):
-            raise LogoError("it is an SVG with scripts or event handlers, which is not allowed")
+            raise LogoError(
+                "it is an SVG with scripts, event handlers, links or character references, "
+                "which are not allowed"
+            )
         return "svg"
     raise LogoError("it is not a PNG, JPEG, GIF, WebP, ICO or SVG image")
 

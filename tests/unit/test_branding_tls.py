@@ -183,3 +183,19 @@ def test_cli_writes_traefik_configuration_once(tmp_path, capsys):
     assert "Using the existing certificate" in capsys.readouterr().out
     (tmp_path / "key.pem").unlink()
     assert tls.main(["--dir", str(tmp_path)]) == 1
+
+
+def test_svg_logos_with_character_references_or_links_are_refused():
+    from portal.branding import LogoError, sniff_image
+
+    ns = b'xmlns="http://www.w3.org/2000/svg"'
+    for body in (b'<a href="jav&#x61;script:alert(1)"><rect/></a>',
+                 b'<a xlink:href="https://example.org"><rect/></a>',
+                 b'<!ENTITY x "y"><rect/>'):
+        try:
+            sniff_image(b"<svg " + ns + b">" + body + b"</svg>")
+        except LogoError as e:
+            assert "not allowed" in str(e)
+        else:
+            raise AssertionError(f"accepted {body!r}")
+    assert sniff_image(b"<svg " + ns + b'><rect width="1" height="1"/></svg>') == "svg"
