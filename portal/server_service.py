@@ -382,8 +382,16 @@ def loopback_url(public_url: str) -> str:
 async def wait_until_answering(public_url: str, path: str, bound: float) -> None:
     """Poll the lab through the proxy until it answers (any non-proxy-error status)."""
     url = url_path_join(public_url, path, "api")
-    client = AsyncHTTPClient()
+    # A client of our own: the hub's shared one (10 slots) also carries its proxy calls.
+    client = AsyncHTTPClient(force_instance=True)
     deadline = time.monotonic() + bound
+    try:
+        await _poll_until_answering(client, url, deadline)
+    finally:
+        client.close()
+
+
+async def _poll_until_answering(client: AsyncHTTPClient, url: str, deadline: float) -> None:
     while True:
         try:
             await client.fetch(url, request_timeout=5, follow_redirects=False, validate_cert=False)

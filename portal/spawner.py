@@ -5,7 +5,9 @@
 - `DOCKER_NETWORK_NAME=host` (tests, local runs): each server listens on its own loopback port,
   kept in the spawner state so it survives a hub restart.
 - Docker access (groups `docker-sock`, `docker-privileged`) and GPU requests are enforced on the
-  final create call, so no configuration or earlier spawn can grant them to anyone else.
+  final create call: the socket bind and the privileged flag follow group membership whatever
+  the volumes or extra_host_config say. (Other host settings, e.g. capabilities or devices, are
+  the admin's configuration and are not filtered.)
 """
 
 from __future__ import annotations
