@@ -13,6 +13,7 @@ from typing import Any
 
 from jupyterhub import orm
 
+from .errors import ActionRefused
 from .logs import portal_logger
 from .spawner import PRIVILEGED_GROUP, SOCK_GROUP
 from .store import PortalStore
@@ -27,13 +28,6 @@ GROUP_WARNINGS = {
 }
 BUILTIN_GROUPS = tuple(GROUP_WARNINGS)
 SYSTEM_ACTOR = "(hub)"
-
-
-class MembershipError(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass
@@ -104,12 +98,12 @@ async def change_membership(db: Any, guard: GroupGuard, actor: str, group_name: 
                             username: str, add: bool) -> bool:
     """Add or remove a member; returns False if nothing changed (already so)."""
     if group_name not in BUILTIN_GROUPS:
-        raise MembershipError(f"{group_name!r} is not a Docker-access group.", 404)
+        raise ActionRefused(f"{group_name!r} is not a Docker-access group.", 404)
     await guard.check_and_record(db)
     group = orm.Group.find(db, group_name)
     user = orm.User.find(db, username.strip())
     if user is None:
-        raise MembershipError(f"There is no user named {username.strip()[:80]!r}.", 404)
+        raise ActionRefused(f"There is no user named {username.strip()[:80]!r}.", 404)
     present = user in group.users
     if present == add:
         return False

@@ -8,7 +8,7 @@ from typing import Any
 import bcrypt
 from nativeauthenticator.orm import UserInfo
 
-from .server_service import ActionRefused
+from .errors import ActionRefused
 
 
 async def create_account(authenticator: Any, name: str, password: str) -> str:

@@ -25,6 +25,15 @@ T = TypeVar("T")
 PING_FRESH = 3.0
 
 
+DOCKER_SOCKET = "/var/run/docker.sock"
+
+
+def is_socket_path(path: str) -> bool:
+    """Whether a host path names the engine's socket (/var/run links to /run everywhere)."""
+    normalised = "/" + "/".join(p for p in path.split("/") if p)
+    return normalised in (DOCKER_SOCKET, "/run/docker.sock")
+
+
 class DockerUnavailable(Exception):
     """The engine cannot be reached or did not answer in time."""
 
@@ -135,7 +144,7 @@ class DockerService:
                 exit_code=state.get("ExitCode"),
                 error=state.get("Error") or "",
                 privileged=bool(host.get("Privileged")),
-                docker_socket=bool(mounts & {"/var/run/docker.sock", "/run/docker.sock"}),
+                docker_socket=any(is_socket_path(m or "") for m in mounts),
             )
 
         return await self._run(inspect, bound=10)

@@ -1,4 +1,4 @@
-"""Per-user operations in flight (restart, volume reset), so conflicting actions are refused.
+"""Per-user operations in flight (start, restart, volume reset): conflicting ones are refused.
 
 The hub is one process with one event loop, so a dict guarded by that loop is enough: checks and
 claims happen without an `await` between them.
@@ -23,7 +23,7 @@ class Busy(Exception):
 
 @dataclass
 class Operation:
-    kind: str  # "restarting" | "resetting volumes"
+    kind: str  # "starting" | "restarting" | "resetting volumes"
     started: float = field(default_factory=time.monotonic)
 
 

@@ -18,6 +18,7 @@ from jupyterhub.utils import url_path_join
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from .docker_service import ContainerMissing, DockerUnavailable, VolumeInUse
+from .errors import ActionRefused
 from .logs import portal_logger
 from .operations import Busy
 from .runtime import Runtime
@@ -26,15 +27,6 @@ from .spawner import PortalSpawner, UserVolume
 log = portal_logger()
 
 RESTART_BOUND = 120.0  # seconds until a restarted lab must answer through the proxy again
-
-
-class ActionRefused(Exception):
-    """The action cannot run now or with this input; `status` is the HTTP status to answer."""
-
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass

@@ -21,7 +21,8 @@ from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 from traitlets import Bool, Dict, Int, Unicode, default
 
-DOCKER_SOCKET = "/var/run/docker.sock"
+from .docker_service import DOCKER_SOCKET, is_socket_path
+
 SOCK_GROUP = "docker-sock"
 PRIVILEGED_GROUP = "docker-privileged"
 NVIDIA_DEVICES = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
@@ -216,7 +217,7 @@ class PortalSpawner(DockerSpawner):
         sock, privileged = self.docker_access()
         binds = [b for b in host_config.get("Binds") or [] if not _mounts_socket(b)]
         mounts = [
-            m for m in host_config.get("Mounts") or [] if not _is_socket_path(m.get("Source") or "")
+            m for m in host_config.get("Mounts") or [] if not is_socket_path(m.get("Source") or "")
         ]
         if sock:
             binds.append(f"{DOCKER_SOCKET}:{DOCKER_SOCKET}:rw")
@@ -254,11 +255,7 @@ class PortalSpawner(DockerSpawner):
         self._set_phase(0, "")
 
 
-def _is_socket_path(path: str) -> bool:
-    # /var/run is a link to /run on every current distribution: both name the same socket.
-    normalised = "/" + "/".join(p for p in path.split("/") if p)
-    return normalised in (DOCKER_SOCKET, "/run/docker.sock")
 
 
 def _mounts_socket(bind: str) -> bool:
-    return any(_is_socket_path(p) for p in bind.split(":")[:2])
+    return any(is_socket_path(p) for p in bind.split(":")[:2])

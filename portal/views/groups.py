@@ -6,6 +6,7 @@ from jupyterhub.scopes import needs_scope
 from tornado import web
 
 from .. import access_groups as groups
+from ..errors import ActionRefused
 from .base import PortalHandler, portal_authenticated
 
 
@@ -38,7 +39,7 @@ class MembershipHandler(GroupsHandler):
                 self.db, self.runtime.group_guard, self.current_user.name, group_name,
                 username, add=action == "add",
             )
-        except groups.MembershipError as e:
+        except ActionRefused as e:
             raise web.HTTPError(e.status, "%s", e.message) from None
         verb = "added to" if action == "add" else "removed from"
         notice = (

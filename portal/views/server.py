@@ -22,13 +22,12 @@ class PortalHandlerWithUser(PortalHandler):
             raise web.HTTPError(404, "No such user: %s", user_name)
         return user
 
-    async def render_card(self, user, status: int = 200) -> None:
+    async def render_card(self, user) -> None:
         view = await service.server_view(user, self.runtime)
         html = await self.render_fragment(
             "partials/server_card.html", view=view, target=user,
             owner=user.name == self.current_user.name,
         )
-        self.set_status(status)
         self.finish(html)
 
 
