@@ -14,7 +14,7 @@ from jupyterhub.utils import url_path_join
 from . import broadcast
 from .access_groups import BUILTIN_GROUPS
 from .docker_service import DockerService
-from .gpu import start_detection
+from .gpu import decision, start_detection
 from .runtime import Runtime
 from .settings import Settings, load_settings
 from .startup import when_hub_runs
@@ -41,6 +41,19 @@ def _configured(section: Any, name: str, empty: Any) -> Any:
 async def _freeze_startup_objects(app: Any) -> None:
     gc.collect()
     gc.freeze()
+
+
+def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
+    """What the spawner asks the portal at every start, given as functions (never a lookup)."""
+
+    def start_guard(user_name: str) -> str | None:
+        return runtime.operations.start_refusal(user_name)
+
+    async def gpu_decision() -> tuple[bool, bool]:
+        return await decision(runtime)
+
+    c.PortalSpawner.start_guard = start_guard
+    c.PortalSpawner.gpu_decision = gpu_decision
 
 
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
@@ -74,6 +87,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     when_hub_runs(_freeze_startup_objects, "freezing start-up objects")
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     start_detection(runtime)
+    _inject_into_spawner(c, runtime)
     # Broadcast: one hub service with access:servers reaches every lab (appended, not assigned).
     runtime.broadcaster = broadcast.register(c, runtime.store)
     return runtime

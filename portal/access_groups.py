@@ -13,9 +13,9 @@ from typing import Any
 
 from jupyterhub import orm
 
+from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
 from .errors import ActionRefused
 from .logs import portal_logger
-from .spawner import PRIVILEGED_GROUP, SOCK_GROUP
 from .store import PortalStore
 
 log = portal_logger()
@@ -118,8 +118,3 @@ async def change_membership(db: Any, guard: GroupGuard, actor: str, group_name: 
     await guard.store.add_membership_change(actor, group_name, user.name, action)
     return True
 
-
-def search_users(db: Any, query: str, limit: int = 10) -> list[str]:
-    pattern = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    q = db.query(orm.User.name).filter(orm.User.name.ilike(f"%{pattern}%", escape="\\"))
-    return [row[0] for row in q.order_by(orm.User.name).limit(limit)]

@@ -15,15 +15,15 @@ import asyncio
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import regex
 from jupyterhub import orm
-from jupyterhub.utils import url_path_join
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from .broadcast_message import BroadcastRequest
+from .broadcast_targets import NOT_RUNNING, Target
 from .logs import portal_logger
 from .startup import when_hub_runs
 from .store import PortalStore
@@ -41,187 +41,18 @@ CUSTOM_SCOPES = {
 }
 SENDER_SCOPES = (BROADCAST_SCOPE, "admin:servers")
 
-INGEST_PATH = "jupyterlab-notifications-extension/ingest"
-TYPES = ("default", "info", "success", "warning", "error", "in-progress")
-MAX_GRAPHEMES = 140
-AUTO_CLOSE_RANGE = (1, 600)  # seconds
-DEFAULT_AUTO_CLOSE = 5  # seconds, the extension's own default
 DEFAULT_TIMEOUT = 5.0  # seconds per server
 TOKEN_LIFETIME = 60  # seconds a per-server broadcast token stays valid
 # Requests in flight at once. A server that never answers holds its slot for the whole timeout,
 # so the slots must outnumber the dead servers a large team can have (benchmarks: 1,000 labs,
 # 10% silent, done in timeout + 0.6 s with 128).
 DEFAULT_CONCURRENCY = 128
-MAX_RECIPIENT_NAMES = 1000
 
 # Reasons in plain words, shown to admins and kept in the history.
 DELIVERED = "delivered"
-NOT_RUNNING = "not running"
 NOT_INSTALLED = "extension not installed"
 UNREACHABLE = "unreachable or timed out"
 
-_GRAPHEME = regex.compile(r"\X")
-# Control characters other than newline and tab are never part of a message a person typed.
-_CONTROL = regex.compile(r"[\p{Cc}--[\n\t]]", regex.V1)
-
-
-class BroadcastRefused(Exception):
-    """Bad input: nothing is sent. `status` is the HTTP status to answer."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-def grapheme_count(text: str) -> int:
-    """Characters as a person counts them: extended grapheme clusters (an emoji is one)."""
-    return len(_GRAPHEME.findall(text))
-
-
-def clean_message(raw: Any) -> str:
-    if not isinstance(raw, str):
-        raise BroadcastRefused("The message must be text.")
-    message = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
-    if not message:
-        raise BroadcastRefused("Write a message: it cannot be empty or only spaces.")
-    if _CONTROL.search(message):
-        raise BroadcastRefused("The message contains control characters; use plain text.")
-    count = grapheme_count(message)
-    if count > MAX_GRAPHEMES:
-        raise BroadcastRefused(
-            f"The message has {count} characters; at most {MAX_GRAPHEMES} are allowed."
-        )
-    return message
-
-
-def check_type(raw: Any) -> str:
-    if raw not in TYPES:
-        shown = repr(raw)[:40] if isinstance(raw, str) else type(raw).__name__
-        raise BroadcastRefused(f"Unknown type {shown}: choose one of {', '.join(TYPES)}.")
-    return raw
-
-
-def check_auto_close(raw: Any) -> int | None:
-    """Seconds until the notification closes itself; None: it stays until dismissed."""
-    low, high = AUTO_CLOSE_RANGE
-    problem = f"Auto-close must be never or a whole number of seconds from {low} to {high}."
-    if raw is None or raw is False:
-        return None
-    if isinstance(raw, bool):
-        raise BroadcastRefused(problem)
-    if isinstance(raw, str):
-        raw = raw.strip()
-        if raw.lower() == "never":
-            return None
-        if not raw.isascii() or not raw.isdigit():
-            raise BroadcastRefused(problem)
-        raw = int(raw)
-    if not isinstance(raw, int) or not low <= raw <= high:
-        raise BroadcastRefused(problem)
-    return raw
-
-
-@dataclass(frozen=True)
-class Recipients:
-    mode: str = "all"  # all | users | groups
-    names: tuple[str, ...] = ()
-
-    def record(self) -> dict[str, Any]:
-        """How the store keeps it: {"all": true}, {"users": [...]} or {"groups": [...]}."""
-        return {"all": True} if self.mode == "all" else {self.mode: list(self.names)}
-
-
-def check_recipients(mode: Any, names: Iterable[Any] = ()) -> Recipients:
-    if mode in (None, "", "all"):
-        return Recipients()
-    if mode not in ("users", "groups"):
-        raise BroadcastRefused("Recipients must be all active servers, chosen users or groups.")
-    wanted = [n.strip() for n in names if isinstance(n, str) and n.strip()]
-    if not wanted:
-        raise BroadcastRefused(f"Choose at least one {'user' if mode == 'users' else 'group'}.")
-    if len(wanted) > MAX_RECIPIENT_NAMES:
-        raise BroadcastRefused(f"At most {MAX_RECIPIENT_NAMES} names per broadcast.")
-    return Recipients(mode, tuple(sorted(set(wanted))))
-
-
-@dataclass(frozen=True)
-class BroadcastRequest:
-    message: str
-    type: str
-    auto_close: int | None  # seconds; None: never
-    recipients: Recipients
-
-    def payload(self) -> dict[str, Any]:
-        """The extension's ingest body (HARNESS.md section 6)."""
-        return {
-            "message": self.message,
-            "type": self.type,
-            "autoClose": False if self.auto_close is None else self.auto_close * 1000,
-            # Pushed at once to open lab tabs; otherwise queued until the lab next polls.
-            "immediate": True,
-        }
-
-
-def validate(message: Any, type_: Any = "info", auto_close: Any = DEFAULT_AUTO_CLOSE,
-             recipients: Recipients | None = None) -> BroadcastRequest:
-    """Every check before anything is sent; raises BroadcastRefused with a readable message."""
-    return BroadcastRequest(
-        message=clean_message(message),
-        type=check_type(type_),
-        auto_close=check_auto_close(auto_close),
-        recipients=recipients or Recipients(),
-    )
-
-
-# --- recipients -> servers ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Target:
-    user: str
-    url: str | None  # ingest URL; None when there is no running server
-    reason: str = ""  # why there is no URL
-
-
-def target_of(user: Any) -> Target:
-    """The user's default server as the hub (and its proxy) reach it, or why there is none."""
-    spawner = user.spawner
-    if spawner.pending == "spawn":
-        return Target(user.name, None, f"{NOT_RUNNING} (still starting)")
-    if spawner.pending == "stop":
-        return Target(user.name, None, f"{NOT_RUNNING} (stopping)")
-    if not spawner.ready or spawner.server is None:
-        return Target(user.name, None, NOT_RUNNING)
-    return Target(user.name, url_path_join(spawner.server.url, INGEST_PATH))
-
-
-def resolve_targets(recipients: Recipients, db: Any, users: Mapping[Any, Any]) -> list[Target]:
-    """Recipients -> one target per user, sorted by name. Unknown names are refused.
-
-    `users` is the hub's UserDict (`users[orm_user]` gives the hub's User with its spawner).
-    """
-    if recipients.mode == "all":
-        # Every default server the hub has a running (or still starting) server record for.
-        query = db.query(orm.Spawner).filter(
-            orm.Spawner.server_id.isnot(None), orm.Spawner.name == ""
-        )
-        chosen = {s.user.name: users[s.user] for s in query if s.user is not None}
-    elif recipients.mode == "users":
-        found = {n: orm.User.find(db, n) for n in recipients.names}
-        missing = [n for n, u in found.items() if u is None]
-        if missing:
-            raise BroadcastRefused(f"No such user: {', '.join(missing[:10])}.")
-        chosen = {n: users[u] for n, u in found.items()}
-    else:
-        groups = {n: orm.Group.find(db, n) for n in recipients.names}
-        missing = [n for n, g in groups.items() if g is None]
-        if missing:
-            raise BroadcastRefused(f"No such group: {', '.join(missing[:10])}.")
-        chosen = {u.name: users[u] for g in groups.values() for u in g.users}
-    return [target_of(chosen[name]) for name in sorted(chosen)]
-
-
-# --- sending --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Delivery:

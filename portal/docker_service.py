@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import docker
@@ -20,57 +18,24 @@ from docker.errors import APIError, DockerException, NotFound
 from docker.utils import parse_repository_tag
 from requests.exceptions import RequestException
 
+from .docker_types import (
+    ContainerInfo,
+    ContainerMissing,
+    DockerRefused,
+    DockerUnavailable,
+    RunResult,
+    VolumeInfo,
+    VolumeInUse,
+    explain,
+    is_socket_path,
+    stream_error,
+)
+
+__all__ = ["ContainerMissing", "DockerRefused", "DockerUnavailable", "DockerService",
+           "VolumeInUse", "is_socket_path"]
 T = TypeVar("T")
 # Every stopped server card pings Docker; a success is trusted this long (seconds).
 PING_FRESH = 3.0
-
-
-DOCKER_SOCKET = "/var/run/docker.sock"
-
-
-def is_socket_path(path: str) -> bool:
-    """Whether a host path names the engine's socket (/var/run links to /run everywhere)."""
-    normalised = "/" + "/".join(p for p in path.split("/") if p)
-    return normalised in (DOCKER_SOCKET, "/run/docker.sock")
-
-
-class DockerUnavailable(Exception):
-    """The engine cannot be reached or did not answer in time."""
-
-
-class ContainerMissing(Exception):
-    """No such container."""
-
-
-class VolumeInUse(Exception):
-    """Docker refused to remove a volume because a container uses it."""
-
-
-class DockerRefused(Exception):
-    """The engine answered but refused (unknown runtime, no such image, a failed pull, ...)."""
-
-
-@dataclass(frozen=True)
-class VolumeInfo:
-    name: str
-    exists: bool
-    size_bytes: int | None = None  # None: exists but Docker did not report a size
-
-
-@dataclass(frozen=True)
-class RunResult:
-    exit_code: int
-    output: str  # stdout and stderr, tail
-
-
-@dataclass(frozen=True)
-class ContainerInfo:
-    id: str
-    status: str  # Docker's word: running, exited, restarting, ...
-    exit_code: int | None
-    error: str
-    privileged: bool = False
-    docker_socket: bool = False
 
 
 class DockerService:
@@ -111,10 +76,10 @@ class DockerService:
             if e.status_code is not None and e.status_code < 500:
                 raise
             self._ping_ok_at = float("-inf")
-            raise DockerUnavailable(_explain(e)) from None
+            raise DockerUnavailable(explain(e)) from None
         except (DockerException, RequestException, OSError) as e:
             self._ping_ok_at = float("-inf")
-            raise DockerUnavailable(_explain(e)) from None
+            raise DockerUnavailable(explain(e)) from None
 
     async def ping(self) -> None:
         """Raise DockerUnavailable unless the engine answers.
@@ -191,7 +156,7 @@ class DockerService:
                 return False
             except APIError as e:
                 if e.status_code == 409:
-                    raise VolumeInUse(_explain(e)) from None
+                    raise VolumeInUse(explain(e)) from None
                 raise
 
         return await self._run(remove, bound=120)
@@ -243,11 +208,11 @@ class DockerService:
             params = {"fromImage": repo, "tag": tag or "latest"}
             with api.post(url, params=params, stream=True, timeout=bound) as response:
                 if response.status_code >= 400:
-                    raise DockerRefused(_message(response.text) or response.reason)
+                    raise DockerRefused(stream_error(response.text) or response.reason)
                 for line in response.iter_lines():
                     if time.monotonic() > deadline:
                         raise TimeoutError
-                    error = _message(line.decode(errors="replace"), key="error")
+                    error = stream_error(line.decode(errors="replace"), key="error")
                     if error:
                         raise DockerRefused(error)
 
@@ -277,28 +242,10 @@ class DockerService:
                 status = api.wait(name, timeout=left)
                 logs = api.logs(name, stdout=True, stderr=True, tail=20)
             except APIError as e:
-                raise DockerRefused(_explain(e)) from None
+                raise DockerRefused(explain(e)) from None
             return RunResult(
                 exit_code=int(status.get("StatusCode", -1)),
                 output=logs.decode(errors="replace").strip(),
             )
 
         return await self._run(run, bound=bound + 2)
-
-
-def _message(text: str, key: str = "message") -> str:
-    """The engine's JSON error text (`{"message": ...}` or a pull stream's `{"error": ...}`)."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return ""
-    return str(data.get(key) or "") if isinstance(data, dict) else ""
-
-
-def _explain(error: Exception) -> str:
-    if isinstance(error, APIError):
-        return str(error.explanation or error)
-    text = str(error) or type(error).__name__
-    if "Connection refused" in text or "No such file" in text or "FileNotFoundError" in text:
-        return "the Docker engine is not reachable"
-    return text

@@ -22,12 +22,13 @@ from traitlets.config import LoggingConfigurable
 from .docker_service import DockerRefused, DockerService, DockerUnavailable
 from .logs import portal_logger
 from .runtime import GpuStatus, Runtime
+from .tasks import in_background
+from .upstream import serving_hub
 
 CONTAINER_NAME = "jupyterhub_nvidia_autodetect"
 REMOVE_BOUND = 15.0  # seconds for removing the probe, on top of the detection's own bound
 
 log = portal_logger("gpu")
-_tasks: set[asyncio.Task] = set()
 
 
 class GpuDetection(LoggingConfigurable):
@@ -132,35 +133,13 @@ async def _remove_probe(docker: DockerService, logger: Any) -> None:
         logger.warning("GPU detection: could not remove %s: %s", CONTAINER_NAME, e)
 
 
-def starting_hub() -> Any | None:
-    """The JupyterHub app when this configuration load is a hub starting to serve, else None.
-
-    JupyterHub 5 loads its config file inside its running event loop (`initialize` is async),
-    so no loop means a plain import (tests, tools). With a loop, the singleton app tells a real
-    start from `--show-config`, `--generate-certs` and sub-commands such as `jupyterhub token`.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    from jupyterhub.app import JupyterHub
-
-    if not JupyterHub.initialized():
-        return None
-    app = JupyterHub.instance()
-    flags = ("subapp", "generate_config", "generate_certs", "show_config", "show_config_json")
-    if any(getattr(app, flag, None) for flag in flags):
-        return None
-    return app
-
-
 def start_detection(runtime: Runtime) -> asyncio.Task | None:
     """Settle `runtime.gpu` for modes 0/1, or start the one probe of mode 2 (hub start only)."""
     mode = runtime.settings.gpu_mode
     if mode != 2:
         runtime.gpu = fixed_status(mode)
         return None
-    app = starting_hub()
+    app = serving_hub()
     if app is None:
         runtime.gpu = GpuStatus(
             2, False, "No GPU: detection runs only when the hub starts, and this configuration "
@@ -168,10 +147,8 @@ def start_detection(runtime: Runtime) -> asyncio.Task | None:
         )
         return None
     runtime.gpu = None  # pending: the admin area says "detecting", spawns wait
-    task = asyncio.ensure_future(_detect_for_hub(runtime, app))
+    task = in_background(_detect_for_hub(runtime, app), "GPU detection")
     runtime.gpu_ready = task
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
     return task
 
 
@@ -216,3 +193,9 @@ async def settled(runtime: Runtime) -> GpuStatus:
     if runtime.gpu is None:  # setup() did not run start_detection (a hand-built runtime)
         runtime.gpu = fixed_status(1 if runtime.settings.gpu_mode == 1 else 0)
     return runtime.gpu
+
+
+async def decision(runtime: Runtime) -> tuple[bool, bool]:
+    """(request GPUs?, did a probe find them?) for a container about to be created."""
+    status = await settled(runtime)
+    return status.enabled, is_detected(status)

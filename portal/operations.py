@@ -1,4 +1,4 @@
-"""Per-user operations in flight (start, restart, volume reset): conflicting ones are refused.
+"""Owns per-user operations in flight (start, restart, volume reset) and their last outcome.
 
 The hub is one process with one event loop, so a dict guarded by that loop is enough: checks and
 claims happen without an `await` between them.
@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .states import OperationKind
+
 
 class Busy(Exception):
     """Another operation holds this user's server or volumes."""
 
-    def __init__(self, user: str, kind: str) -> None:
+    def __init__(self, user: str, kind: OperationKind) -> None:
         super().__init__(f"{kind} is already in progress for {user}")
         self.user = user
         self.kind = kind
@@ -23,7 +25,7 @@ class Busy(Exception):
 
 @dataclass
 class Operation:
-    kind: str  # "starting" | "restarting" | "resetting volumes"
+    kind: OperationKind
     started: float = field(default_factory=time.monotonic)
 
 
@@ -31,7 +33,7 @@ class Operation:
 class Outcome:
     """What the last operation left for the card to say (a failure reason, for instance)."""
 
-    kind: str
+    kind: str  # what was attempted: "start", "restart", ...
     ok: bool
     message: str
     at: float = field(default_factory=time.time)
@@ -51,8 +53,9 @@ class Operations:
     def forget(self, user: str) -> None:
         self._last.pop(user, None)
 
-    def acquire(self, user: str, kind: str) -> Operation:
+    def acquire(self, user: str, kind: OperationKind | str) -> Operation:
         """Hold `user` for `kind`; raise Busy if something else already does."""
+        kind = OperationKind(kind)  # an unknown kind is a programming error (ValueError)
         running = self._running.get(user)
         if running is not None:
             raise Busy(user, running.kind)
@@ -63,7 +66,7 @@ class Operations:
         self._running.pop(user, None)
 
     @contextmanager
-    def claim(self, user: str, kind: str) -> Iterator[Operation]:
+    def claim(self, user: str, kind: OperationKind | str) -> Iterator[Operation]:
         op = self.acquire(user, kind)
         try:
             yield op
@@ -72,3 +75,10 @@ class Operations:
 
     def record(self, user: str, kind: str, ok: bool, message: str) -> None:
         self._last[user] = Outcome(kind, ok, message)
+
+    def start_refusal(self, user: str) -> str | None:
+        """Why a server may not start now, whoever asks (portal, /hub/spawn, REST), or None."""
+        op = self._running.get(user)
+        if op is not None and op.kind is OperationKind.RESETTING_VOLUMES:
+            return "Your volumes are being reset; start again when that finishes."
+        return None

@@ -6,13 +6,12 @@ whose message is one line naming the variable, the value and what it accepts.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
-from urllib.parse import quote, unquote
+
+from . import settings_parsers as parsers
 
 SERVICE_PREFIX = "ENABLE_SERVICE_"
 
@@ -31,157 +30,119 @@ class Variable:
     """One environment variable: its default, what it accepts, and what it does (for the docs)."""
 
     name: str
+    field: str  # the Settings attribute it fills
     default: str
     accepts: str
     effect: str
     parse: Callable[[str], Any]
 
 
-def _choice(*allowed: str) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
-        if raw not in allowed:
-            raise ValueError
-        return raw
-
-    return parse
-
-
-def _flag(raw: str) -> bool:
-    return _choice("0", "1")(raw) == "1"
-
-
-def _gpu_mode(raw: str) -> int:
-    return int(_choice("0", "1", "2")(raw))
-
-
-def _log_level(raw: str) -> str:
-    return _choice("0", "1", "2", "3")(raw)
-
-
-_USERNAME = re.compile(r"[^\s/&?#%]{1,255}")
-
-
-def _username(raw: str) -> str:
-    if not _USERNAME.fullmatch(raw):
-        raise ValueError
-    return raw
-
-
-def _nonempty(raw: str) -> str:
-    if not raw.strip() or any(c.isspace() for c in raw):
-        raise ValueError
-    return raw
-
-
-def _base_url(raw: str) -> str:
-    """Normalise `jupyterhub`, `/jupyterhub`, `/jupyterhub/` and `` to `/jupyterhub/` or `/`.
-
-    Segments are percent-encoded (`ds hub` -> `/ds%20hub/`): that is the path browsers send,
-    and the proxy's route API refuses raw spaces.
-    """
-    stripped = raw.strip().strip("/")
-    if any(c in stripped for c in "?#\\") or "//" in stripped:
-        raise ValueError
-    safe = "-._~!$&'()*+,;=:@"
-    encoded = "/".join(quote(unquote(part), safe=safe) for part in stripped.split("/"))
-    return f"/{encoded}/" if stripped else "/"
-
-
-def _network(raw: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", raw):
-        raise ValueError
-    return raw
-
-
-def _logo_uri(raw: str) -> str:
-    # The content is checked (and reported) when the logo is loaded; here only the form.
-    if raw and not raw.startswith(("https://", "http://", "file://", "data:")):
-        raise ValueError
-    return raw
-
-
-def _db_url(raw: str) -> str:
-    if raw and not re.match(r"^[a-z][a-z0-9+]*://", raw):
-        raise ValueError
-    return raw
-
-
-_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
-
-
-def _hostnames(raw: str) -> tuple[str, ...]:
-    """`hub.example.org, 203.0.113.7` -> names for the generated TLS certificates."""
-    names = tuple(n.strip().lower().rstrip(".") for n in raw.split(",") if n.strip())
-    for name in names:
-        try:
-            ipaddress.ip_address(name)
-        except ValueError:
-            if not _HOSTNAME.fullmatch(name):
-                raise ValueError from None
-    return names
-
-
-def _path(raw: str) -> str:
-    if not raw.startswith("/"):
-        raise ValueError
-    return raw.rstrip("/") or "/"
-
-
-VARIABLES: tuple[Variable, ...] = (
-    Variable("JUPYTERHUB_ADMIN", "admin", "a user name without spaces or / & ? # %",
-             "This user is an admin and is authorized at sign-up without approval.", _username),
-    Variable("JUPYTERHUB_BASE_URL", "/", "a URL path such as /, jupyterhub or /jupyterhub/",
-             "Path the platform is served under (normalised to /path/).", _base_url),
-    Variable("DOCKER_NOTEBOOK_IMAGE", "stellars/stellars-jupyterlab-ds:latest",
-             "a Docker image reference", "Image every user's JupyterLab runs from.", _nonempty),
-    Variable("DOCKER_NETWORK_NAME", "jupyterhub_network",
-             "a Docker network name, or host",
-             "Network of the lab containers; host gives each server its own loopback port.",
-             _network),
-    Variable("ENABLE_JUPYTERHUB_SSL", "0", "0 or 1",
-             "1: the hub itself serves HTTPS (deployments without Traefik).", _flag),
-    Variable("ENABLE_GPU_SUPPORT", "0", "0 (off), 1 (on) or 2 (detect)",
-             "Give lab containers the NVIDIA GPUs; 2 probes for them once at hub start.",
-             _gpu_mode),
-    Variable("ENABLE_SIGNUP", "1", "0 or 1",
-             "1: people sign up and wait for admin approval; 0: only admins create users.",
-             _flag),
-    Variable("TF_CPP_MIN_LOG_LEVEL", "3", "0, 1, 2 or 3",
-             "TensorFlow log level inside the labs.", _log_level),
-    Variable("NVIDIA_AUTODETECT_IMAGE", "nvidia/cuda:12.9.1-base-ubuntu24.04",
-             "a Docker image reference containing nvidia-smi",
-             "Image of the GPU detection probe (ENABLE_GPU_SUPPORT=2).", _nonempty),
-    Variable("JUPYTERHUB_CUSTOM_LOGO_URI", "", "empty, or an http(s)://, file:// or data: URI",
-             "Replaces the hub's logo on every page.", _logo_uri),
-    Variable("JUPYTERHUB_DATA_DIR", "/data", "an absolute path",
-             "Where the hub keeps its database, cookie secret and the portal's store.", _path),
-    Variable("PORTAL_DATABASE_URL", "", "empty, or an SQLAlchemy database URL",
-             "The portal's own store (broadcast history, group audit); empty: SQLite in the "
-             "data directory.", _db_url),
-    Variable("JUPYTERHUB_HOST", "", "empty, or host names / IP addresses separated by commas",
-             "Names the generated self-signed TLS certificates are valid for (besides localhost "
-             "and the machine's own names).", _hostnames),
-)
+def setting(name: str, default: str, accepts: str, effect: str,
+            parse: Callable[[str], Any]) -> Any:
+    """Declare a Settings field fed by environment variable `name` (parsed default included)."""
+    return field(default=parse(default), metadata={"variable": (name, default, accepts, effect,
+                                                                parse)})
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Typed view of the environment. Build it with `load_settings()`."""
+    """Typed view of the environment, and the one declaration of every variable.
 
-    admin: str
-    base_url: str
-    notebook_image: str
-    network_name: str
-    ssl: bool
-    gpu_mode: int
-    signup: bool
-    tf_log_level: str
-    gpu_probe_image: str
-    logo_uri: str
-    data_dir: str
-    portal_db_url: str
-    hostnames: tuple[str, ...] = ()
-    services: dict[str, str] = field(default_factory=dict)
+    Each field names its variable, raw default, accepted values (for errors and the README) and
+    effect. The README's configuration table is `markdown_table()`, and a test keeps the two
+    equal. Build it with `load_settings()`.
+    """
+
+    admin: str = setting(
+        "JUPYTERHUB_ADMIN", "admin",
+        "a user name without spaces or / & ? # %",
+        "This user is an admin and is authorized at sign-up without approval.",
+        parsers.username,
+    )
+    base_url: str = setting(
+        "JUPYTERHUB_BASE_URL", "/",
+        "a URL path such as /, jupyterhub or /jupyterhub/",
+        "Path the platform is served under; normalised to `/path/` (segments percent-encoded). "
+        "With `compose.yml` write it as `/path` (Traefik's route rule needs that form).",
+        parsers.base_url,
+    )
+    notebook_image: str = setting(
+        "DOCKER_NOTEBOOK_IMAGE", "stellars/stellars-jupyterlab-ds:latest",
+        "a Docker image reference",
+        "Image of every user's JupyterLab (`make dev` uses `dshub-lab:latest`).",
+        parsers.nonempty,
+    )
+    network_name: str = setting(
+        "DOCKER_NETWORK_NAME", "jupyterhub_network",
+        "a Docker network name, or host",
+        "Network of the lab containers; `host` (dev/tests) gives each server its own loopback "
+        "port.",
+        parsers.network,
+    )
+    ssl: bool = setting(
+        "ENABLE_JUPYTERHUB_SSL", "0",
+        "0 or 1",
+        "`1`: the hub itself serves HTTPS (no Traefik in front) with `certs/cert.pem` and "
+        "`key.pem` in the data directory: yours, or self-signed ones generated at the first start.",
+        parsers.flag,
+    )
+    gpu_mode: int = setting(
+        "ENABLE_GPU_SUPPORT", "0",
+        "0 (off), 1 (on) or 2 (detect)",
+        "`1`: every lab requests all NVIDIA GPUs; `2`: a probe at hub start decides (see "
+        "[GPU](#gpu)).",
+        parsers.gpu_mode,
+    )
+    signup: bool = setting(
+        "ENABLE_SIGNUP", "1",
+        "0 or 1",
+        "`1`: people sign up and wait for approval at `/hub/authorize`; `0`: no sign-up page, "
+        "admins create accounts in the portal.",
+        parsers.flag,
+    )
+    tf_log_level: str = setting(
+        "TF_CPP_MIN_LOG_LEVEL", "3",
+        "0, 1, 2 or 3",
+        "TensorFlow log level inside the labs.",
+        parsers.log_level,
+    )
+    gpu_probe_image: str = setting(
+        "NVIDIA_AUTODETECT_IMAGE", "nvidia/cuda:12.9.1-base-ubuntu24.04",
+        "a Docker image reference containing nvidia-smi",
+        "Image of the GPU probe (`ENABLE_GPU_SUPPORT=2`); pulled if missing, within the probe's "
+        "time bound.",
+        parsers.nonempty,
+    )
+    logo_uri: str = setting(
+        "JUPYTERHUB_CUSTOM_LOGO_URI", "",
+        "empty, or an http(s)://, file:// or data: URI",
+        "Replaces the logo on every hub and portal page (PNG, JPEG, GIF, WebP, ICO or script-free "
+        "SVG, up to 2 MiB). Read once at start and copied into the data directory; a URL whose "
+        "host is down keeps the last copy. An unreadable file or malformed URI is logged at start "
+        "(`JUPYTERHUB_CUSTOM_LOGO_URI=... cannot be used: ...`) and the stock logo stays.",
+        parsers.logo_uri,
+    )
+    data_dir: str = setting(
+        "JUPYTERHUB_DATA_DIR", "/data",
+        "an absolute path",
+        "Hub database, cookie secret and the portal's own store.",
+        parsers.path,
+    )
+    portal_db_url: str = setting(
+        "PORTAL_DATABASE_URL", "",
+        "empty, or an SQLAlchemy database URL",
+        "The portal's own store (broadcast history, group audit); empty: `portal.sqlite` in the "
+        "data directory.",
+        parsers.db_url,
+    )
+    hostnames: tuple[str, ...] = setting(
+        "JUPYTERHUB_HOST", "",
+        "empty, or host names / IP addresses separated by commas",
+        "Names the generated self-signed certificates are valid for, besides `localhost`, the "
+        "loopback addresses and the machine's own names.",
+        parsers.hostnames,
+    )
+    services: dict[str, str] = field(default_factory=dict)  # every ENABLE_SERVICE_*
 
     @property
     def store_url(self) -> str:
@@ -200,21 +161,12 @@ class Settings:
         return env
 
 
-_FIELDS = {
-    "JUPYTERHUB_ADMIN": "admin",
-    "JUPYTERHUB_BASE_URL": "base_url",
-    "DOCKER_NOTEBOOK_IMAGE": "notebook_image",
-    "DOCKER_NETWORK_NAME": "network_name",
-    "ENABLE_JUPYTERHUB_SSL": "ssl",
-    "ENABLE_GPU_SUPPORT": "gpu_mode",
-    "ENABLE_SIGNUP": "signup",
-    "TF_CPP_MIN_LOG_LEVEL": "tf_log_level",
-    "NVIDIA_AUTODETECT_IMAGE": "gpu_probe_image",
-    "JUPYTERHUB_CUSTOM_LOGO_URI": "logo_uri",
-    "JUPYTERHUB_DATA_DIR": "data_dir",
-    "PORTAL_DATABASE_URL": "portal_db_url",
-    "JUPYTERHUB_HOST": "hostnames",
-}
+
+
+VARIABLES: tuple[Variable, ...] = tuple(
+    Variable(f.metadata["variable"][0], f.name, *f.metadata["variable"][1:])
+    for f in fields(Settings) if "variable" in f.metadata
+)
 
 
 def _parse(var: Variable, raw: str) -> Any:
@@ -227,7 +179,7 @@ def _parse(var: Variable, raw: str) -> Any:
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every variable; raise `SettingsError` on the first bad one."""
     env = os.environ if environ is None else environ
-    values = {_FIELDS[v.name]: _parse(v, env.get(v.name, v.default)) for v in VARIABLES}
+    values = {v.field: _parse(v, env.get(v.name, v.default)) for v in VARIABLES}
     services = {}
     for name in sorted(env):
         if name.startswith(SERVICE_PREFIX) and len(name) > len(SERVICE_PREFIX):
@@ -237,6 +189,22 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 def _parse_service(name: str, raw: str) -> bool:
     try:
-        return _flag(raw)
+        return parsers.flag(raw)
     except ValueError:
         raise SettingsError(name, raw, "0 or 1") from None
+
+
+def markdown_table() -> str:
+    """The README's configuration table, generated from the declarations above."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| Variable | Default | Accepted values | Effect |", "|---|---|---|---|"]
+    for v in VARIABLES:
+        default = f"`{v.default}`" if v.default else "(empty)"
+        lines.append(f"| `{v.name}` | {default} | {cell(v.accepts)} | {cell(v.effect)} |")
+    lines.append(f"| `{SERVICE_PREFIX}*` | (none) | 0 or 1 | Every such variable (MLflow, Glances, "
+                 "TensorBoard, future ones) is passed to the labs. |")
+    return "\n".join(lines) + "\n"
+

@@ -19,15 +19,11 @@ from typing import Any
 
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
-from traitlets import Bool, Dict, Int, Unicode, default
+from traitlets import Bool, Callable, Dict, Int, Unicode, default
 
-from .docker_service import DOCKER_SOCKET, is_socket_path
-
-SOCK_GROUP = "docker-sock"
-PRIVILEGED_GROUP = "docker-privileged"
-NVIDIA_DEVICES = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
-# Watchtower must never recreate a lab under its user, whatever scope it runs with.
-WATCHTOWER_LABEL = "com.centurylinklabs.watchtower.enable"
+from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
+from .container_policy import enforce_host_config, with_watchtower_opt_out
+from .upstream import spawn_pending
 
 # DockerSpawner's own pool has one thread, so one slow stop would queue every other user's call.
 _docker_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="docker-spawner")
@@ -86,6 +82,16 @@ class PortalSpawner(DockerSpawner):
 
     host_port = Int(0, help="Loopback port of this server in host-network mode (state).")
 
+    # Injected by portal.setup(c), so the spawner never reaches into the hub's settings.
+    start_guard = Callable(
+        None, allow_none=True,
+        help="f(user name) -> why the server may not start now, or None (e.g. a volume reset).",
+    ).tag(config=True)
+    gpu_decision = Callable(
+        None, allow_none=True,
+        help="async f() -> (request GPUs?, were they detected?): the hub-wide GPU decision.",
+    ).tag(config=True)
+
     @default("name_template")
     def _name_template_default(self) -> str:
         return "jupyterlab-{username}"
@@ -137,10 +143,9 @@ class PortalSpawner(DockerSpawner):
     async def start(self) -> tuple[str, int]:
         # Every way to start (portal, /hub/spawn, REST API) meets the same rule: not while the
         # portal resets this user's volumes.
-        runtime = (getattr(self.user, "settings", None) or {}).get("dshub_portal")
-        op = runtime.operations.current(self.user.name) if runtime is not None else None
-        if op is not None and op.kind == "resetting volumes":
-            raise RuntimeError("Your volumes are being reset; start again when that finishes.")
+        refusal = self.start_guard(self.user.name) if self.start_guard else None
+        if refusal:
+            raise RuntimeError(refusal)
         self._set_phase(5, "Preparing your server")
         await self._follow_gpu_decision()
         if self.host_network:
@@ -175,7 +180,7 @@ class PortalSpawner(DockerSpawner):
 
     async def progress(self):  # noqa: ANN201 (an async generator, as JupyterHub expects)
         seen = ""
-        while self._spawn_pending:
+        while spawn_pending(self):
             if self.phase and self.phase != seen:
                 seen = self.phase
                 yield {"progress": self.phase_progress, "message": self.phase}
@@ -183,14 +188,9 @@ class PortalSpawner(DockerSpawner):
 
     async def _follow_gpu_decision(self) -> None:
         """Take the hub's GPU decision, waiting for a detection still running (it is bounded)."""
-        runtime = (getattr(self.user, "settings", None) or {}).get("dshub_portal")
-        if runtime is None:
+        if self.gpu_decision is None:
             return  # no portal (unit tests, plain use): the trait decides
-        from .gpu import is_detected, settled  # here: gpu -> runtime -> access_groups -> spawner
-
-        status = await settled(runtime)
-        self.gpu_enabled = status.enabled
-        self.gpu_detected = is_detected(status)
+        self.gpu_enabled, self.gpu_detected = await self.gpu_decision()
 
     def get_env(self) -> dict[str, str]:
         env = super().get_env()
@@ -206,36 +206,18 @@ class PortalSpawner(DockerSpawner):
 
     def docker(self, method: str, *args: Any, **kwargs: Any):
         if method == "create_container":
-            self._enforce_host_config(kwargs.setdefault("host_config", {}))
-            labels = kwargs.get("labels")
-            labels = dict(labels) if isinstance(labels, dict) else dict.fromkeys(labels or [], "")
-            kwargs["labels"] = {**labels, WATCHTOWER_LABEL: "false"}
+            self.enforce_host_config(kwargs.setdefault("host_config", {}))
+            kwargs["labels"] = with_watchtower_opt_out(kwargs.get("labels"))
         return super().docker(method, *args, **kwargs)
 
-    def _enforce_host_config(self, host_config: dict[str, Any]) -> None:
-        """Last word before Docker: access and GPU come from groups and settings only."""
+    def enforce_host_config(self, host_config: dict[str, Any]) -> None:
+        """Last word before Docker: access from groups, GPUs from the hub's decision."""
         sock, privileged = self.docker_access()
-        binds = [b for b in host_config.get("Binds") or [] if not _mounts_socket(b)]
-        mounts = [
-            m for m in host_config.get("Mounts") or [] if not is_socket_path(m.get("Source") or "")
-        ]
-        if sock:
-            binds.append(f"{DOCKER_SOCKET}:{DOCKER_SOCKET}:rw")
-        host_config["Binds"] = binds
-        host_config["Mounts"] = mounts
-        host_config["Privileged"] = privileged
-        # Keep the container on stop so `docker restart` keeps it; the hub removes it on stop.
-        host_config["AutoRemove"] = False
-        requests = [
-            r for r in host_config.get("DeviceRequests") or [] if r.get("Driver") != "nvidia"
-        ]
-        if self.gpu_enabled:
-            requests.append(dict(NVIDIA_DEVICES))
-        host_config["DeviceRequests"] = requests or None
+        enforce_host_config(host_config, docker_socket=sock, privileged=privileged,
+                            gpu=self.gpu_enabled)
         self.log.info(
-            "Container for %s: docker socket %s, privileged %s, gpu %s",
-            self.user.name, "yes" if sock else "no", "yes" if privileged else "no",
-            "yes" if self.gpu_enabled else "no",
+            "Container for %s: docker socket %s, privileged %s, gpu %s", self.user.name,
+            *("yes" if flag else "no" for flag in (sock, privileged, self.gpu_enabled)),
         )
 
     def get_state(self) -> dict[str, Any]:
@@ -253,9 +235,3 @@ class PortalSpawner(DockerSpawner):
         super().clear_state()
         self.host_port = 0
         self._set_phase(0, "")
-
-
-
-
-def _mounts_socket(bind: str) -> bool:
-    return any(is_socket_path(p) for p in bind.split(":")[:2])

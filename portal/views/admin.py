@@ -6,10 +6,9 @@ import asyncio
 
 from jupyterhub import orm
 from jupyterhub.scopes import needs_scope
-from tornado import web
 
 from ..accounts import create_account
-from ..server_service import ActionRefused, server_view
+from ..server_view import server_view
 from .base import PortalHandler, portal_authenticated
 
 
@@ -46,10 +45,7 @@ class CreateUserHandler(PortalHandler):
     async def post(self) -> None:
         name = self.get_body_argument("username", "")
         password = self.get_body_argument("password", "")
-        try:
-            username = await create_account(self.authenticator, name, password)
-        except ActionRefused as e:
-            raise web.HTTPError(e.status, "%s", e.message) from None
+        username = await create_account(self.authenticator, name, password)
         self.user_from_username(username)
         self.log.info("%s created the account %s", self.current_user.name, username)
         html = await self.render_fragment("partials/user_created.html", username=username)

@@ -1,7 +1,8 @@
 """JSON endpoints for scripts: the same actions as the portal, with token authentication.
 
 Token requests (`Authorization: token ...`) need no XSRF token; cookie requests still do (the
-hub's APIHandler checks). Permissions are the same scopes as the portal's.
+hub's APIHandler checks). Permissions are the same scopes as the portal's; refusals answer
+`{"status", "message"}` through views/refusals.py.
 """
 
 from __future__ import annotations
@@ -12,38 +13,32 @@ from typing import Any
 
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.scopes import needs_scope
-from tornado import web
 
-from .. import server_service as service
+from ..errors import ActionRefused
+from ..server_actions import act
+from ..server_view import server_view
+from ..volume_service import reset_volumes, volume_rows
+from .base import PortalCommon
+from .refusals import RefusalResponses
 
 
-class PortalAPIHandler(APIHandler):
-    @property
-    def runtime(self):
-        return self.settings["dshub_portal"]
-
-    def target_user(self, user_name: str):
-        user = self.find_user(user_name)
-        if user is None:
-            raise web.HTTPError(404, "No such user: %s", user_name)
-        return user
-
+class PortalAPIHandler(RefusalResponses, PortalCommon, APIHandler):
     def json_body(self) -> dict[str, Any]:
         if not self.request.body:
             return {}
         try:
             body = json.loads(self.request.body)
         except (ValueError, UnicodeDecodeError):
-            raise web.HTTPError(400, "The request body is not valid JSON.") from None
+            raise ActionRefused("The request body is not valid JSON.", 400) from None
         if not isinstance(body, dict):
-            raise web.HTTPError(400, "The request body must be a JSON object.")
+            raise ActionRefused("The request body must be a JSON object.", 400)
         return body
 
-    async def write_server(self, user, status: int = 200) -> None:
-        view = await service.server_view(user, self.runtime)
+    async def write_server(self, user: Any, status: int = 200) -> None:
+        view = await server_view(user, self.runtime)
         self.set_status(status)
         self.write({
-            "user": view.user, "state": view.state, "detail": view.detail,
+            "user": view.user, "state": str(view.state), "detail": view.detail,
             "lab_url": view.lab_url, "docker_problem": view.docker_problem or None,
         })
 
@@ -59,25 +54,14 @@ class ServerActionAPI(PortalAPIHandler):
     async def post(self, user_name: str, action: str) -> None:
         user = self.target_user(user_name)
         wait = action == "restart" and bool(self.json_body().get("wait", False))
-        try:
-            await service.act(
-                action, user, self.runtime, spawn_fn=self.spawn_single_user,
-                stop_fn=self.stop_single_user,
-                public_url=service.loopback_url(self.proxy.public_url), wait=wait,
-            )
-        except service.ActionRefused as e:
-            raise web.HTTPError(e.status, "%s", e.message) from None
+        await act(action, user, self.runtime, self.hub_actions(), wait=wait)
         await self.write_server(user, 202 if action != "restart" else 200)
 
 
 class VolumesAPI(PortalAPIHandler):
     @needs_scope("read:servers")
     async def get(self, user_name: str) -> None:
-        user = self.target_user(user_name)
-        try:
-            rows = await service.volume_rows(user, self.runtime)
-        except service.DockerUnavailable as e:
-            raise web.HTTPError(503, f"Docker cannot be reached: {e}") from None
+        rows = await volume_rows(self.target_user(user_name), self.runtime)
         self.write({"volumes": [
             {**asdict(r.volume), "exists": r.exists, "size_bytes": r.size_bytes} for r in rows
         ]})
@@ -90,14 +74,11 @@ class VolumesResetAPI(PortalAPIHandler):
         body = self.json_body()
         keys = body.get("volumes")
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            raise web.HTTPError(400, '"volumes" must be a list of volume keys.')
-        try:
-            service.choose_volumes(user, keys)
-            if body.get("confirm") is not True:
-                raise service.ActionRefused('Set "confirm": true: the data will be deleted.', 400)
-            result = await service.reset_volumes(user, self.runtime, keys)
-        except service.ActionRefused as e:
-            raise web.HTTPError(e.status, "%s", e.message) from None
+            raise ActionRefused('"volumes" must be a list of volume keys.', 400)
+        result = await reset_volumes(
+            user, self.runtime, keys, confirmed=body.get("confirm") is True,
+            how_to_confirm='Set "confirm": true: the data will be deleted.',
+        )
         self.write(asdict(result))
 
 

@@ -1,4 +1,4 @@
-"""Shared handler behaviour: htmx helpers, session expiry for fragments, readable errors."""
+"""Owns what every portal handler shares: the runtime, the target user, htmx helpers, errors."""
 
 from __future__ import annotations
 
@@ -10,20 +10,49 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jupyterhub.handlers import BaseHandler
+from jupyterhub.user import User
 from jupyterhub.utils import url_path_join
 from tornado import web
 
+from ..errors import ActionRefused
+from ..readiness import loopback_url
 from ..runtime import Runtime
+from ..server_actions import HubActions
+from .refusals import RefusalResponses
 
 DEFAULT_ERROR_TARGET = "#portal-flash"
 
 
-class PortalHandler(BaseHandler):
-    """Base for every portal page and fragment."""
+class PortalCommon:
+    """Shared by pages, fragments and the JSON API (mixed into hub handler classes)."""
 
     @property
     def runtime(self) -> Runtime:
-        return self.settings["dshub_portal"]
+        return self.settings["dshub_portal"]  # type: ignore[attr-defined]
+
+    def target_user(self, user_name: str) -> Any:
+        """The hub's User named in the URL; 404 when there is none (scopes were checked)."""
+        current = self.current_user  # type: ignore[attr-defined]
+        if isinstance(current, User) and current.name == user_name:
+            # One's own card (what every open portal page polls): the hub already loaded this
+            # user for the request; find_user would query the database again (benchmarks).
+            return current
+        user = self.find_user(user_name)  # type: ignore[attr-defined]
+        if user is None:
+            raise ActionRefused(f"No such user: {user_name[:80]}", 404)
+        return user
+
+    def hub_actions(self) -> HubActions:
+        """The hub's own start/stop for the service layer, and where the proxy answers."""
+        return HubActions(
+            spawn=self.spawn_single_user,  # type: ignore[attr-defined]
+            stop=self.stop_single_user,  # type: ignore[attr-defined]
+            public_url=loopback_url(self.proxy.public_url),  # type: ignore[attr-defined]
+        )
+
+
+class PortalHandler(RefusalResponses, PortalCommon, BaseHandler):
+    """Base for every portal page and fragment."""
 
     # htmx: one helper per header, like django-htmx.
     @property
@@ -31,7 +60,10 @@ class PortalHandler(BaseHandler):
         return self.request.headers.get("HX-Request") == "true"
 
     def hx_trigger(self, event: str, detail: Any = None) -> None:
-        self.set_header("HX-Trigger", json.dumps({event: detail}) if detail else event)
+        """Add an event to HX-Trigger; earlier events of this response are kept."""
+        events = self.__dict__.setdefault("_hx_events", {})
+        events[event] = detail
+        self.set_header("HX-Trigger", json.dumps(events))
 
     def hx_redirect(self, url: str) -> None:
         self.set_header("HX-Redirect", url)
@@ -49,14 +81,15 @@ class PortalHandler(BaseHandler):
         if not self.is_htmx:
             return super().write_error(status_code, **kwargs)
         exception = (kwargs.get("exc_info") or (None, None, None))[1]
+        refusal = getattr(exception, "jupyterhub_message", "")
         message = ""
         if isinstance(exception, web.HTTPError) and exception.log_message:
             message = exception.log_message % exception.args if exception.args else (
                 exception.log_message
             )
-        if status_code >= 500 or not message:
-            message = message if status_code < 500 else "Something went wrong on the hub."
-            message = message or responses.get(status_code, "Error")
+        if status_code >= 500 and not refusal:
+            message = "Something went wrong on the hub."
+        message = message or responses.get(status_code, "Error")
         # Errors land in a flash area (or the one the element asked for), never over the card.
         target = self.request.headers.get("X-Portal-Error-Target") or DEFAULT_ERROR_TARGET
         if target.startswith("#") and target[1:].replace("-", "").isalnum():

@@ -9,10 +9,13 @@ from typing import Any
 
 from jupyterhub import orm
 from jupyterhub.scopes import define_custom_scopes, needs_scope
-from tornado import web
 
-from .. import broadcast
-from ..broadcast import Broadcaster, BroadcastRefused, Outcome
+from .. import broadcast, broadcast_message
+from ..broadcast import Broadcaster, Outcome
+from ..broadcast_message import BroadcastRequest, check_recipients, refused, validate
+from ..broadcast_targets import resolve_targets
+from ..errors import ActionRefused
+from ..hub_queries import running_user_names
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 
@@ -36,14 +39,11 @@ class BroadcastSending:
     def broadcaster(self) -> Broadcaster:
         b = self.settings["dshub_portal"].broadcaster
         if b is None:
-            raise web.HTTPError(503, "Broadcast is not set up on this hub.")
+            raise ActionRefused("Broadcast is not set up on this hub.", 503)
         return b
 
-    async def send_broadcast(self, request: broadcast.BroadcastRequest) -> Outcome:
-        try:
-            targets = broadcast.resolve_targets(request.recipients, self.db, self.users)
-        except BroadcastRefused as e:
-            raise web.HTTPError(e.status, "%s", e.message) from None
+    async def send_broadcast(self, request: BroadcastRequest) -> Outcome:
+        targets = resolve_targets(request.recipients, self.db, self.users)
         broadcaster = self.broadcaster()
         return await broadcaster.send(sender_name(self.current_user), request, targets,
                                       broadcaster.credentials(self.db))
@@ -62,10 +62,7 @@ def summary(recipients: dict[str, Any]) -> str:
 class BroadcastPageMixin(BroadcastSending):
     async def render_body(self) -> str:
         users = self.db.query(orm.User).order_by(orm.User.name)
-        running = {
-            s.user.name for s in self.db.query(orm.Spawner)
-            .filter(orm.Spawner.server_id.isnot(None), orm.Spawner.name == "") if s.user
-        }
+        running = running_user_names(self.db)
         groups = [g.name for g in self.db.query(orm.Group).order_by(orm.Group.name)]
         return await self.render_fragment(
             "partials/broadcast_body.html",
@@ -77,9 +74,9 @@ class BroadcastPageMixin(BroadcastSending):
 
     def broadcast_ns(self) -> dict[str, Any]:
         return {
-            "types": TYPE_LABELS, "max_chars": broadcast.MAX_GRAPHEMES,
-            "auto_close_range": broadcast.AUTO_CLOSE_RANGE,
-            "default_auto_close": broadcast.DEFAULT_AUTO_CLOSE, "summary": summary,
+            "types": TYPE_LABELS, "max_chars": broadcast_message.MAX_GRAPHEMES,
+            "auto_close_range": broadcast_message.AUTO_CLOSE_RANGE,
+            "default_auto_close": broadcast_message.DEFAULT_AUTO_CLOSE, "summary": summary,
         }
 
 
@@ -99,13 +96,10 @@ class BroadcastHandler(BroadcastPageMixin, PortalHandler):
         auto_close: Any = "never"
         if self.get_body_argument("auto_close", "after") == "after":
             auto_close = self.get_body_argument("auto_close_seconds", "")
-        try:
-            request = broadcast.validate(
-                self.get_body_argument("message", ""), self.get_body_argument("type", "info"),
-                auto_close, broadcast.check_recipients(mode, names),
-            )
-        except BroadcastRefused as e:
-            raise web.HTTPError(e.status, "%s", e.message) from None
+        request = validate(
+            self.get_body_argument("message", ""), self.get_body_argument("type", "info"),
+            auto_close, check_recipients(mode, names),
+        )
         outcome = await self.send_broadcast(request)
         # The history under the composer reloads itself on this event.
         self.hx_trigger("portal:broadcast-sent")
@@ -136,7 +130,7 @@ class BroadcastAPI(BroadcastSending, PortalAPIHandler):
         try:
             limit = int(self.get_argument("limit", str(HISTORY_LIMIT)))
         except ValueError:
-            raise web.HTTPError(400, "limit must be a whole number.") from None
+            raise ActionRefused("limit must be a whole number.", 400) from None
         rows = await self.runtime.store.broadcasts(limit=max(1, min(limit, 500)))
         self.write({"broadcasts": [{
             "id": b.id, "sender": b.sender, "created": b.created.isoformat(),
@@ -149,22 +143,17 @@ class BroadcastAPI(BroadcastSending, PortalAPIHandler):
     async def post(self) -> None:
         body = self.json_body()
         recipients = body.get("recipients", "all")
-        try:
-            if isinstance(recipients, dict):
-                if len(recipients) != 1 or not isinstance(next(iter(recipients.values())), list):
-                    raise BroadcastRefused(
-                        'recipients: "all", {"users": [...]} or {"groups": [...]}.'
-                    )
-                mode, names = next(iter(recipients.items()))
-                chosen = broadcast.check_recipients(mode, names)
-            else:
-                chosen = broadcast.check_recipients(recipients)
-            request = broadcast.validate(
-                body.get("message"), body.get("type", "info"),
-                body.get("auto_close", broadcast.DEFAULT_AUTO_CLOSE), chosen,
-            )
-        except BroadcastRefused as e:
-            raise web.HTTPError(e.status, "%s", e.message) from None
+        if isinstance(recipients, dict):
+            if len(recipients) != 1 or not isinstance(next(iter(recipients.values())), list):
+                raise refused('recipients: "all", {"users": [...]} or {"groups": [...]}.')
+            mode, names = next(iter(recipients.items()))
+            chosen = check_recipients(mode, names)
+        else:
+            chosen = check_recipients(recipients)
+        request = validate(
+            body.get("message"), body.get("type", "info"),
+            body.get("auto_close", broadcast_message.DEFAULT_AUTO_CLOSE), chosen,
+        )
         outcome = await self.send_broadcast(request)
         self.write(outcome.as_json())
 

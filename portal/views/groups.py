@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
-from tornado import web
 
 from .. import access_groups as groups
 from ..errors import ActionRefused
+from ..hub_queries import search_users
 from .base import PortalHandler, portal_authenticated
 
 
@@ -33,14 +33,11 @@ class MembershipHandler(GroupsHandler):
     async def post(self, group_name: str, action: str) -> None:
         username = self.get_body_argument("username", "")
         if not username.strip():
-            raise web.HTTPError(400, "Choose a user first.")
-        try:
-            changed = await groups.change_membership(
-                self.db, self.runtime.group_guard, self.current_user.name, group_name,
-                username, add=action == "add",
-            )
-        except ActionRefused as e:
-            raise web.HTTPError(e.status, "%s", e.message) from None
+            raise ActionRefused("Choose a user first.", 400)
+        changed = await groups.change_membership(
+            self.db, self.runtime.group_guard, self.current_user.name, group_name,
+            username, add=action == "add",
+        )
         verb = "added to" if action == "add" else "removed from"
         notice = (
             f"{username.strip()} {verb} {group_name}. It applies at their next start."
@@ -56,7 +53,7 @@ class UserSearchHandler(PortalHandler):
     @needs_scope("list:users")
     async def get(self) -> None:
         query = self.get_argument("username", "")[:100]
-        names = groups.search_users(self.db, query) if query.strip() else []
+        names = search_users(self.db, query) if query.strip() else []
         html = await self.render_fragment("partials/user_options.html", names=names)
         self.finish(html)
 

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from jupyterhub.scopes import needs_scope
-from jupyterhub.user import User
-from tornado import web
+from typing import Any
 
-from .. import server_service as service
+from jupyterhub.scopes import needs_scope
+
+from ..errors import ActionRefused
+from ..server_actions import act
+from ..server_view import server_view
 from .base import PortalHandler, portal_authenticated
 
 
-class PortalHandlerWithUser(PortalHandler):
-    def target_user(self, user_name: str):
-        current = self.current_user
-        if isinstance(current, User) and current.name == user_name:
-            # One's own card (what every open portal page polls): the hub already loaded this
-            # user for the request; find_user would query the database again (benchmarks).
-            return current
-        user = self.find_user(user_name)
-        if user is None:
-            raise web.HTTPError(404, "No such user: %s", user_name)
-        return user
-
-    async def render_card(self, user) -> None:
-        view = await service.server_view(user, self.runtime)
+class CardRendering(PortalHandler):
+    async def render_card(self, user: Any) -> None:
+        view = await server_view(user, self.runtime)
         html = await self.render_fragment(
             "partials/server_card.html", view=view, target=user,
             owner=user.name == self.current_user.name,
@@ -31,22 +22,22 @@ class PortalHandlerWithUser(PortalHandler):
         self.finish(html)
 
 
-class PortalPageHandler(PortalHandlerWithUser):
+class PortalPageHandler(PortalHandler):
     """`/hub/portal`: where users land after signing in."""
 
     @portal_authenticated
     async def get(self) -> None:
         user = self.current_user
         if not hasattr(user, "spawner"):  # a service token has no server of its own
-            raise web.HTTPError(400, "The portal page is for users; services use the JSON API.")
-        view = await service.server_view(user, self.runtime)
+            raise ActionRefused("The portal page is for users; services use the JSON API.", 400)
+        view = await server_view(user, self.runtime)
         html = await self.render_fragment(
             "pages/portal.html", view=view, target=user, owner=True
         )
         self.finish(html)
 
 
-class ServerCardHandler(PortalHandlerWithUser):
+class ServerCardHandler(CardRendering):
     """The card fragment; it polls itself while the state is changing."""
 
     @portal_authenticated
@@ -55,25 +46,18 @@ class ServerCardHandler(PortalHandlerWithUser):
         await self.render_card(self.target_user(user_name))
 
 
-class ServerActionHandler(PortalHandlerWithUser):
+class ServerActionHandler(CardRendering):
     """POST start | stop | restart | recreate, answering with the fresh card."""
 
     @portal_authenticated
     @needs_scope("servers")
     async def post(self, user_name: str, action: str) -> None:
         user = self.target_user(user_name)
-        try:
-            await service.act(
-                action, user, self.runtime, spawn_fn=self.spawn_single_user,
-                stop_fn=self.stop_single_user,
-                public_url=service.loopback_url(self.proxy.public_url),
-            )
-        except service.ActionRefused as e:
-            raise web.HTTPError(e.status, "%s", e.message) from None
+        await act(action, user, self.runtime, self.hub_actions())
         await self.render_card(user)
 
 
-class RestartConfirmHandler(PortalHandlerWithUser):
+class RestartConfirmHandler(PortalHandler):
     """The confirmation dialog: what a restart keeps and what it loses."""
 
     @portal_authenticated

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
-from tornado import web
 
-from .. import server_service as service
-from .base import portal_authenticated
-from .server import PortalHandlerWithUser
+from ..errors import DockerUnavailable
+from ..server_view import server_view
+from ..volume_service import reset_volumes, volume_rows
+from .base import PortalHandler, portal_authenticated
 
 
-class VolumesHandler(PortalHandlerWithUser):
+class VolumesHandler(PortalHandler):
     @portal_authenticated
     @needs_scope("read:servers")
     async def get(self, user_name: str) -> None:
         user = self.target_user(user_name)
-        view = await service.server_view(user, self.runtime)
+        view = await server_view(user, self.runtime)
         rows = []
         problem = ""
         try:
-            rows = await service.volume_rows(user, self.runtime)
-        except service.DockerUnavailable as e:
-            problem = f"Docker cannot be reached: {e}"
+            rows = await volume_rows(user, self.runtime)
+        except DockerUnavailable as e:  # the modal still opens and says why it is empty
+            problem = e.message
         html = await self.render_fragment(
             "partials/volumes_modal.html", view=view, rows=rows, target=user, problem=problem,
             shared=user.spawner.shared_volume(),
@@ -29,22 +29,17 @@ class VolumesHandler(PortalHandlerWithUser):
         self.finish(html)
 
 
-class VolumesResetHandler(PortalHandlerWithUser):
+class VolumesResetHandler(PortalHandler):
     @portal_authenticated
     @needs_scope("servers")
     async def post(self, user_name: str) -> None:
         user = self.target_user(user_name)
-        keys = self.get_body_arguments("volume")
-        try:
-            service.choose_volumes(user, keys)
+        result = await reset_volumes(
+            user, self.runtime, self.get_body_arguments("volume"),
             # Exactly one "yes": duplicated or mixed answers are no consent.
-            if self.get_body_arguments("confirm") != ["yes"]:
-                raise service.ActionRefused(
-                    "Tick the box to confirm that the data will be deleted.", 400
-                )
-            result = await service.reset_volumes(user, self.runtime, keys)
-        except service.ActionRefused as e:
-            raise web.HTTPError(e.status, "%s", e.message) from None
+            confirmed=self.get_body_arguments("confirm") == ["yes"],
+            how_to_confirm="Tick the box to confirm that the data will be deleted.",
+        )
         html = await self.render_fragment("partials/reset_result.html", result=result)
         self.hx_trigger("portal:server-changed")
         self.finish(html)

@@ -17,6 +17,9 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from portal import broadcast as b
+from portal import broadcast_message as m
+from portal.broadcast_targets import INGEST_PATH, Target
+from portal.errors import ActionRefused
 from portal.store import PortalStore
 
 FAMILY = "👩‍👩‍👧‍👦"  # one grapheme, 7 code points
@@ -26,55 +29,55 @@ FAMILY = "👩‍👩‍👧‍👦"  # one grapheme, 7 code points
     ("hello", 5), (FAMILY, 1), ("🇫🇷🇩🇪", 2), ("e\u0301", 1), ("👍🏽x", 2), ("a\r\nb", 3), ("", 0),
 ])
 def test_graphemes_are_counted_as_a_person_counts(text, count):
-    assert b.grapheme_count(text) == count
+    assert m.grapheme_count(text) == count
 
 
 def test_message_limits_and_cleaning():
-    assert b.clean_message(FAMILY * 140) == FAMILY * 140
-    assert b.clean_message("  hi \r\n there \n") == "hi \n there"
-    with pytest.raises(b.BroadcastRefused, match="141 characters"):
-        b.clean_message(FAMILY * 141)
-    with pytest.raises(b.BroadcastRefused, match="141 characters"):
-        b.clean_message("x" * 141)
+    assert m.clean_message(FAMILY * 140) == FAMILY * 140
+    assert m.clean_message("  hi \r\n there \n") == "hi \n there"
+    with pytest.raises(ActionRefused, match="141 characters"):
+        m.clean_message(FAMILY * 141)
+    with pytest.raises(ActionRefused, match="141 characters"):
+        m.clean_message("x" * 141)
     for bad in ("", "   ", "\n\t \u3000"):
-        with pytest.raises(b.BroadcastRefused, match="cannot be empty"):
-            b.clean_message(bad)
-    with pytest.raises(b.BroadcastRefused, match="control"):
-        b.clean_message("ring \x07")
-    with pytest.raises(b.BroadcastRefused, match="text"):
-        b.clean_message(None)
-    assert b.clean_message("<b>kept</b> & shown") == "<b>kept</b> & shown"
+        with pytest.raises(ActionRefused, match="cannot be empty"):
+            m.clean_message(bad)
+    with pytest.raises(ActionRefused, match="control"):
+        m.clean_message("ring \x07")
+    with pytest.raises(ActionRefused, match="text"):
+        m.clean_message(None)
+    assert m.clean_message("<b>kept</b> & shown") == "<b>kept</b> & shown"
 
 
 def test_types_and_auto_close():
-    for t in b.TYPES:
-        assert b.check_type(t) == t
+    for t in m.TYPES:
+        assert m.check_type(t) == t
     for bad in ("Warning", "", None, "in progress", 3):
-        with pytest.raises(b.BroadcastRefused, match="Unknown type"):
-            b.check_type(bad)
-    assert b.check_auto_close(None) is None
-    assert b.check_auto_close(False) is None
-    assert b.check_auto_close("never") is None
-    assert b.check_auto_close("10") == 10
-    assert b.check_auto_close(600) == 600
+        with pytest.raises(ActionRefused, match="Unknown type"):
+            m.check_type(bad)
+    assert m.check_auto_close(None) is None
+    assert m.check_auto_close(False) is None
+    assert m.check_auto_close("never") is None
+    assert m.check_auto_close("10") == 10
+    assert m.check_auto_close(600) == 600
     for bad in (0, 601, -1, True, "1.5", "٣", "", 2.5, "ten"):
-        with pytest.raises(b.BroadcastRefused, match="Auto-close"):
-            b.check_auto_close(bad)
+        with pytest.raises(ActionRefused, match="Auto-close"):
+            m.check_auto_close(bad)
 
 
 def test_recipients_and_payload():
-    assert b.check_recipients(None) == b.Recipients()
-    assert b.check_recipients("all").record() == {"all": True}
-    chosen = b.check_recipients("users", [" bob", "ann", "bob", ""])
+    assert m.check_recipients(None) == m.Recipients()
+    assert m.check_recipients("all").record() == {"all": True}
+    chosen = m.check_recipients("users", [" bob", "ann", "bob", ""])
     assert chosen.record() == {"users": ["ann", "bob"]}
-    with pytest.raises(b.BroadcastRefused, match="at least one group"):
-        b.check_recipients("groups", [" "])
-    with pytest.raises(b.BroadcastRefused):
-        b.check_recipients("everyone")
-    request = b.validate("Hi", "warning", None)
+    with pytest.raises(ActionRefused, match="at least one group"):
+        m.check_recipients("groups", [" "])
+    with pytest.raises(ActionRefused):
+        m.check_recipients("everyone")
+    request = m.validate("Hi", "warning", None)
     assert request.payload() == {"message": "Hi", "type": "warning", "autoClose": False,
                                  "immediate": True}
-    assert b.validate("Hi", "info", "7").payload()["autoClose"] == 7000
+    assert m.validate("Hi", "info", "7").payload()["autoClose"] == 7000
 
 
 @pytest.mark.parametrize("code,body,ok,reason", [
@@ -124,8 +127,8 @@ async def labs():
     server.stop()
 
 
-def target(base: str, name: str) -> b.Target:
-    return b.Target(name, f"{base}/user/{name}/{b.INGEST_PATH}")
+def target(base: str, name: str) -> Target:
+    return Target(name, f"{base}/user/{name}/{INGEST_PATH}")
 
 
 def run(coro):
@@ -147,11 +150,11 @@ async def _send_bounds(tmp_path):
             *(target(base, f"ok{i}") for i in range(6)),
             *(target(base, f"hang{i}") for i in range(6)),
             target(base, "refuse"),
-            b.Target("absent", f"{base}/user/absent/{b.INGEST_PATH}"),  # 404: no extension
-            b.Target("closed", "http://127.0.0.1:9/nothing"),  # nobody listens
-            b.Target("stopped", None, b.NOT_RUNNING),
+            Target("absent", f"{base}/user/absent/{INGEST_PATH}"),  # 404: no extension
+            Target("closed", "http://127.0.0.1:9/nothing"),  # nobody listens
+            Target("stopped", None, b.NOT_RUNNING),
         ]
-        outcome = await sender.send("admin", b.validate("Hello", "error", None), targets,
+        outcome = await sender.send("admin", m.validate("Hello", "error", None), targets,
                                     lambda user: f"only-{user}")
     # Six hung servers, four at a time: two rounds of one timeout each, not six.
     assert 1.0 <= outcome.seconds < 1.5, outcome.seconds
@@ -180,6 +183,6 @@ async def _send_bounds(tmp_path):
 
 def test_nobody_to_send_to_is_still_recorded(tmp_path):
     store = PortalStore(f"sqlite:///{tmp_path}/portal.sqlite")
-    outcome = run(b.Broadcaster("t", store).send("admin", b.validate("Hi"), [], str))
+    outcome = run(b.Broadcaster("t", store).send("admin", m.validate("Hi"), [], str))
     assert outcome.targeted == 0 and outcome.saved
     assert len(run(store.broadcasts())) == 1

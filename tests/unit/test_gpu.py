@@ -19,7 +19,8 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 import portal
-from portal import gpu, startup
+from portal import gpu, tasks
+from portal.container_policy import enforce_host_config
 from portal.docker_service import DockerService, DockerUnavailable, RunResult
 from portal.runtime import GpuStatus
 from portal.settings import load_settings
@@ -50,7 +51,7 @@ def no_hub_app():
     """No JupyterHub singleton before or after (other tasks may create one)."""
     JupyterHub.clear_instance()
     yield
-    for task in list(startup._tasks):  # the group guard's wait for a hub that never comes
+    for task in list(tasks._running):  # the group guard's wait for a hub that never comes
         if not task.get_loop().is_closed():
             task.cancel()
     JupyterHub.clear_instance()
@@ -160,10 +161,11 @@ def runtime_for(mode: int, status: GpuStatus | None, ready=None) -> SimpleNamesp
 async def test_spawner_takes_the_hub_decision(monkeypatch, mode, status, request_gpu, env):
     monkeypatch.setattr(DockerSpawner, "get_env", lambda self: {"ENABLE_GPU_SUPPORT": str(mode)})
     spawner = make_spawner(gpu_enabled=not request_gpu)  # the trait is overridden
-    spawner.user.settings = {"dshub_portal": runtime_for(mode, status)}
+    runtime = runtime_for(mode, status)
+    spawner.gpu_decision = lambda: gpu.decision(runtime)
     await spawner._follow_gpu_decision()
     config: dict = {}
-    spawner._enforce_host_config(config)
+    enforce_host_config(config, docker_socket=False, privileged=False, gpu=spawner.gpu_enabled)
     assert bool(config["DeviceRequests"]) is request_gpu
     got = spawner.get_env()
     assert (got["ENABLE_GPU_SUPPORT"], got["NVIDIA_DETECTED"]) == env
@@ -179,7 +181,7 @@ async def test_spawner_waits_for_a_running_detection():
 
     runtime.gpu_ready = asyncio.ensure_future(detection())
     spawner = make_spawner()
-    spawner.user.settings = {"dshub_portal": runtime}
+    spawner.gpu_decision = lambda: gpu.decision(runtime)
     await spawner._follow_gpu_decision()
     assert spawner.gpu_enabled is True and spawner.gpu_detected is True
 

@@ -11,8 +11,10 @@ import copy
 import pytest
 from dockerspawner import DockerSpawner
 
-from portal.server_service import ActionRefused, choose_volumes, describe_failure
+from portal.errors import ActionRefused
+from portal.server_view import describe_failure
 from portal.spawner import PortalSpawner, UserVolume
+from portal.volume_service import choose_volumes
 
 SOCK_BIND = "/var/run/docker.sock:/var/run/docker.sock:rw"
 NVIDIA = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
@@ -170,7 +172,7 @@ def hostile_host_config() -> dict:
 def test_non_member_loses_socket_and_privileges():
     spawner = make_spawner()
     config = hostile_host_config()
-    spawner._enforce_host_config(config)
+    spawner.enforce_host_config(config)
     assert config["Binds"] == ["jupyterlab-john-2edoe_home:/home:rw", "/srv/data:/data:ro"]
     assert config["Mounts"] == [
         {"Type": "volume", "Source": "jupyterhub_shared", "Target": "/mnt/shared"}
@@ -185,7 +187,7 @@ def test_non_member_loses_socket_and_privileges():
 def test_sock_member_gets_exactly_one_socket_bind():
     spawner = make_spawner(groups=("docker-sock",))
     config = hostile_host_config()
-    spawner._enforce_host_config(config)
+    spawner.enforce_host_config(config)
     assert config["Binds"] == [
         "jupyterlab-john-2edoe_home:/home:rw",
         "/srv/data:/data:ro",
@@ -198,7 +200,7 @@ def test_sock_member_gets_exactly_one_socket_bind():
 def test_privileged_member_gets_privileged_but_no_socket():
     spawner = make_spawner(groups=("docker-privileged",))
     config = {"Binds": [], "Mounts": [], "Privileged": False, "DeviceRequests": None}
-    spawner._enforce_host_config(config)
+    spawner.enforce_host_config(config)
     assert config["Privileged"] is True
     assert config["Binds"] == []
     assert config["AutoRemove"] is False
@@ -207,7 +209,7 @@ def test_privileged_member_gets_privileged_but_no_socket():
 def test_member_of_both_groups():
     spawner = make_spawner(groups=("docker-privileged", "docker-sock"))
     config = {"Binds": None, "Mounts": None, "Privileged": None, "DeviceRequests": None}
-    spawner._enforce_host_config(config)
+    spawner.enforce_host_config(config)
     assert config["Binds"] == [SOCK_BIND]
     assert config["Mounts"] == []
     assert config["Privileged"] is True
@@ -217,7 +219,7 @@ def test_gpu_enabled_adds_one_nvidia_request():
     spawner = make_spawner(gpu_enabled=True)
     other = {"Driver": "other", "Count": 1}
     config = {"Binds": [], "Mounts": [], "DeviceRequests": [dict(NVIDIA), other]}
-    spawner._enforce_host_config(config)
+    spawner.enforce_host_config(config)
     assert config["DeviceRequests"] == [other, NVIDIA]
     assert config["AutoRemove"] is False
 
@@ -226,9 +228,9 @@ def test_gpu_request_is_a_copy_of_the_constant():
     spawner = make_spawner(gpu_enabled=True)
     first: dict = {}
     second: dict = {}
-    spawner._enforce_host_config(first)
+    spawner.enforce_host_config(first)
     first["DeviceRequests"][0]["Count"] = 1
-    spawner._enforce_host_config(second)
+    spawner.enforce_host_config(second)
     assert second["DeviceRequests"] == [NVIDIA]
 
 
@@ -236,13 +238,13 @@ def test_gpu_disabled_keeps_other_device_requests():
     spawner = make_spawner(gpu_enabled=False)
     other = {"Driver": "other", "Count": 1}
     config = {"DeviceRequests": [other, dict(NVIDIA)]}
-    spawner._enforce_host_config(config)
+    spawner.enforce_host_config(config)
     assert config["DeviceRequests"] == [other]
 
 
 def test_empty_host_config_is_filled_in():
     config: dict = {}
-    make_spawner()._enforce_host_config(config)
+    make_spawner().enforce_host_config(config)
     assert config == {
         "Binds": [],
         "Mounts": [],
@@ -255,9 +257,9 @@ def test_empty_host_config_is_filled_in():
 def test_enforcement_is_idempotent():
     spawner = make_spawner(groups=("docker-sock",), gpu_enabled=True)
     config = hostile_host_config()
-    spawner._enforce_host_config(config)
+    spawner.enforce_host_config(config)
     once = copy.deepcopy(config)
-    spawner._enforce_host_config(config)
+    spawner.enforce_host_config(config)
     assert config == once
     assert config["Binds"].count(SOCK_BIND) == 1
     assert config["DeviceRequests"] == [NVIDIA]
@@ -266,10 +268,10 @@ def test_enforcement_is_idempotent():
 def test_group_change_between_spawns_takes_effect():
     spawner = make_spawner(groups=("docker-sock", "docker-privileged"))
     granted = hostile_host_config()
-    spawner._enforce_host_config(granted)
+    spawner.enforce_host_config(granted)
     spawner.user.groups = []
     # Reuse the previous create call's config, as a stale one would be.
-    spawner._enforce_host_config(granted)
+    spawner.enforce_host_config(granted)
     assert SOCK_BIND not in granted["Binds"]
     assert granted["Privileged"] is False
 

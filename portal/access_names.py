@@ -1,0 +1,4 @@
+"""Owns the names of the built-in Docker-access groups (shared by the spawner and the portal)."""
+
+SOCK_GROUP = "docker-sock"
+PRIVILEGED_GROUP = "docker-privileged"

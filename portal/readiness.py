@@ -1,0 +1,48 @@
+"""Owns "does the lab answer through the proxy yet?", bounded, on a client of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import urlparse
+
+from jupyterhub.utils import url_path_join
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+PROXY_ERRORS = (502, 503, 504, 599)  # the proxy answered for a lab that is not up yet
+
+
+def loopback_url(public_url: str) -> str:
+    """Where the hub itself reaches the proxy's public side: scheme://host:port only."""
+    parsed = urlparse(public_url or "http://:8000")
+    host = parsed.hostname or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"{parsed.scheme or 'http'}://{host}:{parsed.port or 8000}"
+
+
+async def wait_until_answering(public_url: str, path: str, bound: float) -> None:
+    """Poll the lab through the proxy until it answers (any status but a proxy error).
+
+    Raises TimeoutError after `bound` seconds.
+    """
+    url = url_path_join(public_url, path, "api")
+    # A client of our own: the hub's shared one (10 slots) also carries its proxy calls.
+    client = AsyncHTTPClient(force_instance=True)
+    deadline = time.monotonic() + bound
+    try:
+        while True:
+            try:
+                await client.fetch(url, request_timeout=5, follow_redirects=False,
+                                   validate_cert=False)
+                return
+            except HTTPClientError as e:
+                if e.code not in PROXY_ERRORS:
+                    return  # the lab itself answered (a redirect to sign in counts)
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(url)
+            await asyncio.sleep(0.25)
+    finally:
+        client.close()

@@ -1,0 +1,195 @@
+"""Owns the server actions (start, stop, restart, re-create) and their rules of conflict.
+
+Start and stop go through the hub (`spawn_single_user` / `stop_single_user`) so proxy routes,
+events and the hub's admin page stay consistent; restart talks to Docker. The work runs in the
+background (the card shows its progress); refusals are `ActionRefused`, raised before anything
+changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .docker_service import ContainerMissing
+from .errors import ActionRefused, DockerUnavailable
+from .logs import portal_logger
+from .operations import Busy
+from .readiness import wait_until_answering
+from .runtime import Runtime
+from .server_view import describe_failure
+from .states import OperationKind
+from .tasks import in_background, wait_until
+from .upstream import spawn_failed
+
+log = portal_logger()
+
+RESTART_BOUND = 120.0  # seconds until a restarted lab must answer through the proxy again
+STOP_BOUND = 120.0  # seconds a stop through the hub may take before a re-creation gives up
+MARK_PENDING_BOUND = 0.2  # seconds we give the hub to mark a spawn/stop pending before replying
+
+HubCall = Callable[[Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class HubActions:
+    """The hub's own start and stop for a user (the handler's spawn/stop_single_user)."""
+
+    spawn: HubCall
+    stop: HubCall
+    public_url: str  # where the hub reaches the proxy's public side (readiness checks)
+
+
+ACTIONS = ("start", "stop", "restart", "recreate")
+
+
+async def act(action: str, user: Any, runtime: Runtime, hub: HubActions,
+              wait: bool = False) -> None:
+    """One server action by name, for pages and the JSON API alike."""
+    if action == "start":
+        await start(user, runtime, hub)
+    elif action == "stop":
+        await stop(user, runtime, hub)
+    elif action == "recreate":
+        await recreate(user, runtime, hub)
+    elif action == "restart":
+        await restart(user, runtime, hub, wait=wait)
+    else:
+        raise ActionRefused(f"Unknown action: {action[:40]}", 400)
+
+
+async def _container_gone(spawner: Any, runtime: Runtime) -> bool:
+    """The hub thinks the server runs, but its container was stopped or removed outside it."""
+    try:
+        return (await runtime.docker.container(spawner.object_name)).status != "running"
+    except ContainerMissing:
+        return True
+
+
+async def start(user: Any, runtime: Runtime, hub: HubActions) -> None:
+    """Start through the hub; returns once the spawn is under way.
+
+    If the hub still records a server whose container died or was removed outside it, the hub
+    stops that record first (routes, state), so the start begins from a clean slate.
+    """
+    spawner = user.spawner
+    op = runtime.operations.current(user.name)
+    if op is not None:
+        raise ActionRefused(f"Cannot start while {op.kind} is in progress.")
+    stale = False
+    if spawner.active:
+        if spawner.pending or not await _container_gone(spawner, runtime):
+            raise ActionRefused("The server is already running or starting.")
+        stale = True
+    runtime.operations.forget(user.name)
+    # Hold the user until the hub marks the spawn pending: a reset arriving in between must see
+    # a start in progress, not a stopped server.
+    try:
+        runtime.operations.acquire(user.name, OperationKind.STARTING)
+    except Busy as e:  # claimed while we checked the container (a double click, a restart)
+        raise ActionRefused(f"Cannot start: {e.kind} is already in progress.") from None
+    in_background(_start_then_follow(user, runtime, hub, stale), f"start of {user.name}")
+    # Let the hub mark the spawn pending before we render the card.
+    await wait_until(lambda: spawner.active or spawn_failed(spawner), MARK_PENDING_BOUND, 0.01)
+
+
+async def _start_then_follow(user: Any, runtime: Runtime, hub: HubActions, stale: bool) -> None:
+    spawner = user.spawner
+    spawning = None
+    try:
+        if stale:
+            log.info("Clearing %s's server, whose container is gone, before starting", user.name)
+            await hub.stop(user)
+            await wait_until(lambda: not spawner.active, STOP_BOUND, 0.1)
+        spawning = in_background(_spawn_recording_failure(user, runtime, hub),
+                                 f"spawn of {user.name}")
+        await wait_until(lambda: spawning.done() or spawner.pending, STOP_BOUND, 0.02)
+    finally:
+        runtime.operations.release(user.name)
+    if spawning is not None:
+        await spawning
+
+
+async def _spawn_recording_failure(user: Any, runtime: Runtime, hub: HubActions) -> None:
+    try:
+        await hub.spawn(user)
+    except Exception as e:  # refusals before the spawner ran leave no spawn future to read
+        runtime.operations.record(user.name, "start", False, describe_failure(e))
+        raise
+
+
+async def stop(user: Any, runtime: Runtime, hub: HubActions) -> None:
+    spawner = user.spawner
+    if runtime.operations.current(user.name) is not None:
+        raise ActionRefused("Wait until the current operation finishes.")
+    if not spawner.active:
+        raise ActionRefused("The server is not running.")
+    if spawner.pending == "stop":
+        raise ActionRefused("The server is already stopping.")
+    runtime.operations.forget(user.name)
+    in_background(hub.stop(user), f"stop of {user.name}")
+    await wait_until(lambda: spawner.pending == "stop" or not spawner.active,
+                     MARK_PENDING_BOUND, 0.01)
+
+
+def _claim_for_restart(user: Any, runtime: Runtime) -> Any:
+    """Both restarts need a running server and hold the user while they work."""
+    spawner = user.spawner
+    if not spawner.ready or spawner.pending:
+        raise ActionRefused("Only a running server can be restarted; start it instead.")
+    try:
+        runtime.operations.acquire(user.name, OperationKind.RESTARTING)
+    except Busy as e:
+        raise ActionRefused(f"Cannot restart: {e.kind} is already in progress.") from None
+    return spawner
+
+
+async def recreate(user: Any, runtime: Runtime, hub: HubActions) -> None:
+    """Stop and start through the hub: a new container, so changed Docker access applies.
+
+    (A Docker restart would keep the old container and its old access.)
+    """
+    spawner = _claim_for_restart(user, runtime)
+
+    async def run() -> None:
+        try:
+            await hub.stop(user)
+            await wait_until(lambda: not spawner.pending, STOP_BOUND, 0.2)
+        finally:
+            runtime.operations.release(user.name)
+        await _spawn_recording_failure(user, runtime, hub)
+
+    in_background(run(), f"re-creation of {user.name}'s server")
+
+
+async def restart(user: Any, runtime: Runtime, hub: HubActions, wait: bool = False) -> None:
+    """Docker restart of the user's running container; the lab keeps its container and volumes.
+
+    Returns at once (the card shows "restarting") unless `wait`; the outcome is recorded.
+    """
+    spawner = _claim_for_restart(user, runtime)
+
+    async def run() -> None:
+        try:
+            ok, message = True, "Restarted."
+            await runtime.docker.restart(spawner.object_name)
+            await wait_until_answering(hub.public_url, user.url, RESTART_BOUND)
+        except ContainerMissing:
+            ok, message = False, "Your container no longer exists; start it again."
+        except DockerUnavailable as e:
+            ok, message = False, f"Restart failed: {e}"
+        except TimeoutError:
+            ok, message = False, (
+                f"JupyterLab did not answer within {RESTART_BOUND:.0f} s after the restart."
+            )
+        except Exception as e:  # e.g. Docker refusing (409): say it instead of losing it
+            log.exception("Restart of %s failed", user.name)
+            ok, message = False, f"Restart failed: {e}"
+        finally:
+            runtime.operations.release(user.name)
+        runtime.operations.record(user.name, "restart", ok, message)
+
+    task = in_background(run(), f"restart of {user.name}")
+    if wait:
+        await task

@@ -1,0 +1,128 @@
+"""Owns the server card's view-model: the true state of a user's server and its wording."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .docker_service import ContainerMissing
+from .errors import DockerUnavailable
+from .runtime import Runtime
+from .states import OPERATION_CARDS, CardState
+from .upstream import spawn_error, spawn_failed
+
+
+@dataclass
+class ServerView:
+    user: str
+    state: CardState
+    detail: str = ""
+    lab_url: str = ""
+    since: float | None = None  # epoch seconds the current state began, when known
+    docker_problem: str = ""
+    pending_access_change: bool = False
+    hub_active: bool = False  # the hub holds a server record (running, pending or failed)
+
+    @property
+    def busy(self) -> bool:
+        return self.state.busy
+
+    @property
+    def can_start(self) -> bool:  # a failed server is started again from here too
+        return self.state in (CardState.STOPPED, CardState.FAILED) and not self.docker_problem
+
+    @property
+    def can_stop(self) -> bool:
+        return self.state in (CardState.RUNNING, CardState.FAILED) and self.hub_active
+
+    @property
+    def can_restart(self) -> bool:
+        return self.state is CardState.RUNNING
+
+    @property
+    def can_recreate(self) -> bool:
+        return self.state is CardState.RUNNING and self.pending_access_change
+
+    @property
+    def can_reset(self) -> bool:
+        return self.state in (CardState.STOPPED, CardState.FAILED) and not self.hub_active
+
+
+def describe_failure(error: BaseException | None) -> str:
+    """A spawn failure in plain words."""
+    if error is None:
+        return "The server failed to start."
+    text = str(error) or type(error).__name__
+    name = type(error).__name__
+    if name == "ImageNotFound" or "No such image" in text:
+        image = text.split("No such image:", 1)[-1].strip(' ")(') if "No such image" in text else ""
+        return f"The lab image is not available on this host{f' ({image})' if image else ''}."
+    if isinstance(error, TimeoutError) or "Timeout" in name or "timed out" in text.lower():
+        return "The server did not come up in time. Try again, or ask an admin to check the logs."
+    if "could not select device driver" in text or "nvidia" in text.lower():
+        # Docker's own words (e.g. `could not select device driver "nvidia" with capabilities:
+        # [[gpu]]` when the host has no NVIDIA runtime), without the request URL around them.
+        why = getattr(error, "explanation", None) or text
+        return f"The GPU could not be given to your server: {why}"
+    return f"The server failed to start: {text}"
+
+
+async def server_view(user: Any, runtime: Runtime) -> ServerView:
+    """The true state of a user's default server, for the card."""
+    spawner = user.spawner
+    orm = spawner.orm_spawner
+    started = orm.started.timestamp() if orm is not None and orm.started else None
+    view = ServerView(user=user.name, state=CardState.STOPPED, lab_url=user.url,
+                      hub_active=bool(spawner.active))
+    op = runtime.operations.current(user.name)
+    if op is not None:
+        view.state, view.detail = OPERATION_CARDS[op.kind]
+        view.since = time.time() - (time.monotonic() - op.started)
+        return view
+    if spawner.pending == "spawn":
+        view.state, view.since = CardState.STARTING, started
+        view.detail = getattr(spawner, "phase", "") or "Starting your server"
+        return view
+    if spawner.pending == "stop":
+        view.state, view.detail = CardState.STOPPING, "Stopping your server"
+        return view
+    last = runtime.operations.last(user.name)
+    if spawner.ready:
+        view.state, view.since = CardState.RUNNING, started
+        if last is not None and not last.ok:
+            view.detail = last.message
+        await _check_container(view, spawner, runtime)
+        return view
+    if spawn_failed(spawner):
+        view.state, view.detail = CardState.FAILED, describe_failure(spawn_error(spawner))
+    elif last is not None and not last.ok:
+        view.state, view.detail = CardState.FAILED, last.message
+    try:
+        await runtime.docker.ping()
+    except DockerUnavailable as e:
+        view.docker_problem = e.message
+    return view
+
+
+async def _check_container(view: ServerView, spawner: Any, runtime: Runtime) -> None:
+    """A server the hub believes running: is its container really there, with which access?"""
+    try:
+        info = await runtime.docker.container(spawner.object_name)
+    except ContainerMissing:
+        view.state = CardState.FAILED
+        view.detail = (
+            "Your container was removed outside the hub. Start it again; your volumes are kept."
+        )
+        return
+    except DockerUnavailable as e:
+        view.docker_problem = e.message
+        return
+    # Group changes apply at the next start; say so while the old access is in force.
+    view.pending_access_change = (info.docker_socket, info.privileged) != spawner.docker_access()
+    if info.status != "running":
+        view.state = CardState.FAILED
+        view.detail = (
+            f"Your container stopped outside the hub ({info.status}, exit code "
+            f"{info.exit_code}). Start it again; your volumes are kept."
+        )

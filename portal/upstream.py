@@ -1,0 +1,60 @@
+"""Owns every read of JupyterHub's private attributes, in one place to re-check on upgrades.
+
+Checked against JupyterHub 5.5.4 and 6.1 (spawner.py, app.py): `Spawner._failed`,
+`Spawner._spawn_future`, `Spawner._spawn_pending`, `JupyterHub.tornado_application` and the
+sub-command flags of the app. Everything else in the portal uses public hub API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+# Flags JupyterHub sets when the configuration is loaded for something other than serving.
+_NOT_SERVING_FLAGS = ("subapp", "generate_config", "generate_certs", "show_config",
+                      "show_config_json")
+
+
+def spawn_failed(spawner: Any) -> bool:
+    """The last spawn of this server ended with an exception (and nothing runs now)."""
+    return bool(getattr(spawner, "_failed", False))
+
+
+def spawn_error(spawner: Any) -> BaseException | None:
+    """The exception the last spawn ended with, if it failed."""
+    future = getattr(spawner, "_spawn_future", None)
+    if future is None or not future.done() or future.cancelled():
+        return None
+    return future.exception()
+
+
+def spawn_pending(spawner: Any) -> bool:
+    """The hub is inside this spawner's start (its progress API streams while this holds)."""
+    return bool(getattr(spawner, "_spawn_pending", False))
+
+
+def serving_hub() -> Any | None:
+    """The JupyterHub app when this configuration load is a hub starting to serve, else None.
+
+    JupyterHub loads its config file inside its running event loop (`initialize` is async), so
+    no loop means a plain import (tests, tools). With a loop, the singleton app tells a real
+    start from `--show-config`, `--generate-certs` and sub-commands such as `jupyterhub token`.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    from jupyterhub.app import JupyterHub
+
+    if not JupyterHub.initialized():
+        return None
+    app = JupyterHub.instance()
+    if any(getattr(app, flag, None) for flag in _NOT_SERVING_FLAGS):
+        return None
+    return app
+
+
+def web_app_ready(app: Any) -> bool:
+    """The hub made its web application, the last step of `initialize()`: database, users and
+    groups are loaded by then."""
+    return getattr(app, "tornado_application", None) is not None

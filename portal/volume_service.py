@@ -1,0 +1,95 @@
+"""Owns a user's own volumes: listing them with sizes, and resetting the chosen ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .docker_types import VolumeInUse
+from .errors import ActionRefused, DockerUnavailable
+from .logs import portal_logger
+from .operations import Busy
+from .runtime import Runtime
+from .spawner import UserVolume
+from .states import OperationKind
+
+log = portal_logger()
+
+
+@dataclass
+class VolumeRow:
+    volume: UserVolume
+    exists: bool
+    size_bytes: int | None
+
+
+@dataclass
+class ResetResult:
+    reset: list[str] = field(default_factory=list)  # keys removed
+    absent: list[str] = field(default_factory=list)  # keys that did not exist (nothing to do)
+    failed: dict[str, str] = field(default_factory=dict)  # key -> reason
+
+
+async def volume_rows(user: Any, runtime: Runtime) -> list[VolumeRow]:
+    volumes = user.spawner.owned_volumes()
+    infos = await runtime.docker.volumes(v.name for v in volumes)
+    return [VolumeRow(v, i.exists, i.size_bytes) for v, i in zip(volumes, infos, strict=True)]
+
+
+def choose_volumes(user: Any, keys: Iterable[str]) -> list[UserVolume]:
+    """Map requested keys to the user's own volumes; anything else is refused, not ignored."""
+    owned = {v.key: v for v in user.spawner.owned_volumes()}
+    wanted = list(dict.fromkeys(k.strip() for k in keys))
+    if not wanted or wanted == [""]:
+        raise ActionRefused("Choose at least one volume to reset.", 400)
+    unknown = [k for k in wanted if k not in owned]
+    if unknown:
+        shown = ", ".join(repr(k[:40]) for k in unknown[:5])
+        raise ActionRefused(
+            f"Not one of your volumes: {shown}. You can reset: {', '.join(owned)}.", 400
+        )
+    return [owned[k] for k in wanted]
+
+
+async def reset_volumes(user: Any, runtime: Runtime, keys: Iterable[str], confirmed: bool,
+                        how_to_confirm: str) -> ResetResult:
+    """Remove the chosen volumes of a stopped server; they are re-created empty at next start.
+
+    `confirmed` is the user's explicit consent (the page's tick box, the API's "confirm": true);
+    without it nothing is removed and `how_to_confirm` tells them what to do.
+    """
+    chosen = choose_volumes(user, keys)
+    if not confirmed:
+        raise ActionRefused(how_to_confirm, 400)
+    spawner = user.spawner
+    try:
+        with runtime.operations.claim(user.name, OperationKind.RESETTING_VOLUMES):
+            # Checked after claiming: a start that began earlier is pending by now.
+            if spawner.active:
+                raise ActionRefused("Stop the server before resetting its volumes.")
+            result = ResetResult()
+            for volume in chosen:
+                await _reset_one(runtime, volume, result)
+            log.info(
+                "Volume reset for %s: reset %s, absent %s, failed %s",
+                user.name, result.reset, result.absent, result.failed,
+            )
+            return result
+    except Busy as e:
+        raise ActionRefused(f"Cannot reset volumes: {e.kind} is already in progress.") from None
+
+
+async def _reset_one(runtime: Runtime, volume: UserVolume, result: ResetResult) -> None:
+    try:
+        users = await runtime.docker.containers_using(volume.name)
+        if users:
+            result.failed[volume.key] = f"in use by container {', '.join(users)}"
+        elif await runtime.docker.remove_volume(volume.name):
+            result.reset.append(volume.key)
+        else:
+            result.absent.append(volume.key)
+    except VolumeInUse as e:
+        result.failed[volume.key] = f"in use: {e}"
+    except DockerUnavailable as e:
+        result.failed[volume.key] = str(e)
