@@ -89,5 +89,5 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     start_detection(runtime)
     _inject_into_spawner(c, runtime)
     # Broadcast: one hub service with access:servers reaches every lab (appended, not assigned).
-    runtime.broadcaster = broadcast.register(c, runtime.store)
+    runtime.broadcaster = broadcast.register(c, runtime.store, runtime.audit)
     return runtime

@@ -14,6 +14,7 @@ from typing import Any
 from jupyterhub import orm
 
 from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
+from .audit import SYSTEM_ACTOR, AuditLog, EventKind
 from .errors import ActionRefused
 from .logs import portal_logger
 from .store import PortalStore
@@ -27,7 +28,6 @@ GROUP_WARNINGS = {
                       "kernel features; a lab process can take over the host.",
 }
 BUILTIN_GROUPS = tuple(GROUP_WARNINGS)
-SYSTEM_ACTOR = "(hub)"
 
 
 @dataclass
@@ -40,8 +40,9 @@ class GroupView:
 class GroupGuard:
     """Re-creates a deleted built-in group with the members it last had."""
 
-    def __init__(self, store: PortalStore, interval: float = 2.0) -> None:
+    def __init__(self, store: PortalStore, audit: AuditLog, interval: float = 2.0) -> None:
         self.store = store
+        self.audit = audit
         self.interval = interval
         self._members: dict[str, set[str]] = {}
 
@@ -79,6 +80,8 @@ class GroupGuard:
         """`check`, plus an audit entry for each group it had to re-create."""
         for name in self.check(db):
             await self.store.add_membership_change(SYSTEM_ACTOR, name, "", "group re-created")
+            await self.audit.record(SYSTEM_ACTOR, EventKind.GROUP_CHANGE, name,
+                                    "built-in group re-created")
 
     def remember(self, group: str, members: set[str]) -> None:
         self._members[group] = set(members)
@@ -116,5 +119,7 @@ async def change_membership(db: Any, guard: GroupGuard, actor: str, group_name: 
     action = "added" if add else "removed"
     log.info("%s %s %s %s %s", actor, action, user.name, "to" if add else "from", group_name)
     await guard.store.add_membership_change(actor, group_name, user.name, action)
+    await guard.audit.record(actor, EventKind.GROUP_CHANGE, user.name,
+                             f"{action} {'to' if add else 'from'} {group_name}")
     return True
 

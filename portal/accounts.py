@@ -1,4 +1,4 @@
-"""Accounts an admin creates (the only way in when ENABLE_SIGNUP=0)."""
+"""Owns accounts an admin creates (the only way in when ENABLE_SIGNUP=0)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any
 import bcrypt
 from nativeauthenticator.orm import UserInfo
 
+from .audit import AuditLog, EventKind
 from .errors import ActionRefused
 
 
-async def create_account(authenticator: Any, name: str, password: str) -> str:
+async def create_account(authenticator: Any, name: str, password: str, audit: AuditLog,
+                         actor: str) -> str:
     """Create an authorized NativeAuthenticator account; returns the normalised user name.
 
     NativeAuthenticator's own `create_user` refuses everything while signup is off, so the
@@ -36,4 +38,5 @@ async def create_account(authenticator: Any, name: str, password: str) -> str:
     )
     authenticator.db.add(UserInfo(username=username, password=hashed, is_authorized=True))
     authenticator.db.commit()
+    await audit.record(actor, EventKind.ACCOUNT_CREATED, username, "created by an admin")
     return username

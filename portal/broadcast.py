@@ -22,6 +22,7 @@ from typing import Any
 from jupyterhub import orm
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from .audit import AuditLog, EventKind
 from .broadcast_message import BroadcastRequest
 from .broadcast_targets import NOT_RUNNING, Target
 from .logs import portal_logger
@@ -121,10 +122,11 @@ def classify(code: int, body: bytes = b"") -> tuple[bool, str]:
 class Broadcaster:
     """Holds the hub credential and sends broadcasts; one per hub process."""
 
-    def __init__(self, token: str, store: PortalStore, timeout: float = DEFAULT_TIMEOUT,
-                 concurrency: int = DEFAULT_CONCURRENCY) -> None:
+    def __init__(self, token: str, store: PortalStore, audit: AuditLog | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, concurrency: int = DEFAULT_CONCURRENCY) -> None:
         self.token = token
         self.store = store
+        self.audit = audit
         self.timeout = timeout
         self.concurrency = concurrency
 
@@ -196,11 +198,15 @@ class Broadcaster:
         except Exception:  # the messages are out; say so instead of failing the whole send
             log.exception("Could not save the broadcast by %s", sender)
             outcome.saved = False
-        log.info(
-            "Broadcast by %s (%s): %d targeted, %d delivered, %d failed in %.2f s",
-            sender, request.type, outcome.targeted, outcome.delivered, outcome.failed,
-            outcome.seconds,
-        )
+        summary = (f"{request.type}: {outcome.targeted} targeted, {outcome.delivered} delivered, "
+                   f"{outcome.failed} failed in {outcome.seconds:.2f} s")
+        log.info("Broadcast by %s (%s)", sender, summary)
+        if self.audit is not None:
+            recipients = request.recipients
+            target = "all" if recipients.mode == "all" else f"{recipients.mode}: " + ", ".join(
+                recipients.names)
+            await self.audit.record(sender, EventKind.BROADCAST, target, summary,
+                                    ok=outcome.failed == 0)
         return outcome
 
     async def _deliver(self, client: AsyncHTTPClient, target: Target, body: str,
@@ -229,7 +235,7 @@ class Broadcaster:
         return Delivery(target.user, ok, reason, None if response.code == 599 else response.code)
 
 
-def register(c: Any, store: PortalStore) -> Broadcaster:
+def register(c: Any, store: PortalStore, audit: AuditLog) -> Broadcaster:
     """Give the hub one credential for broadcasts: a service with `access:servers`.
 
     Appends (never assigns) so other configuration of services, roles and scopes stays.
@@ -243,7 +249,7 @@ def register(c: Any, store: PortalStore) -> Broadcaster:
         "scopes": ["access:servers"],
         "services": [SERVICE_NAME],
     })
-    broadcaster = Broadcaster(token, store)
+    broadcaster = Broadcaster(token, store, audit)
 
     async def forget_old_tokens(app: Any) -> None:
         broadcaster.forget_old_tokens(app.db)

@@ -1,4 +1,4 @@
-"""What the portal's handlers share at run time, built once by `portal.setup(c)`."""
+"""Owns what the portal's handlers and services share at run time (built by `portal.setup`)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from .access_groups import GroupGuard
+from .audit import AuditLog
 from .broadcast import Broadcaster
 from .docker_service import DockerService
 from .operations import Operations
@@ -26,6 +27,7 @@ class Runtime:
     docker: DockerService
     store: PortalStore
     group_guard: GroupGuard = None  # type: ignore[assignment]  # set in __post_init__
+    audit: AuditLog = None  # type: ignore[assignment]  # set in __post_init__
     operations: Operations = field(default_factory=Operations)
     gpu: GpuStatus | None = None
     # ENABLE_GPU_SUPPORT=2: the detection task; `gpu` stays None until it ends.
@@ -34,8 +36,10 @@ class Runtime:
     broadcaster: Broadcaster | None = None
 
     def __post_init__(self) -> None:
+        if self.audit is None:
+            self.audit = AuditLog(self.store)
         if self.group_guard is None:
-            self.group_guard = GroupGuard(self.store)
+            self.group_guard = GroupGuard(self.store, self.audit)
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

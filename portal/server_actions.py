@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .audit import EventKind
 from .docker_service import ContainerMissing
 from .errors import ActionRefused, DockerUnavailable
 from .logs import portal_logger
@@ -39,24 +40,32 @@ class HubActions:
     spawn: HubCall
     stop: HubCall
     public_url: str  # where the hub reaches the proxy's public side (readiness checks)
+    actor: str  # who asked (user, admin or service name), for the event log
 
 
-ACTIONS = ("start", "stop", "restart", "recreate")
+EVENTS = {"start": EventKind.START, "stop": EventKind.STOP, "restart": EventKind.RESTART,
+          "recreate": EventKind.RECREATE}
 
 
 async def act(action: str, user: Any, runtime: Runtime, hub: HubActions,
               wait: bool = False) -> None:
-    """One server action by name, for pages and the JSON API alike."""
-    if action == "start":
-        await start(user, runtime, hub)
-    elif action == "stop":
-        await stop(user, runtime, hub)
-    elif action == "recreate":
-        await recreate(user, runtime, hub)
-    elif action == "restart":
-        await restart(user, runtime, hub, wait=wait)
-    else:
+    """One server action by name, for pages and the JSON API alike; recorded once."""
+    if action not in EVENTS:
         raise ActionRefused(f"Unknown action: {action[:40]}", 400)
+    try:
+        if action == "start":
+            await start(user, runtime, hub)
+        elif action == "stop":
+            await stop(user, runtime, hub)
+        elif action == "recreate":
+            await recreate(user, runtime, hub)
+        else:
+            await restart(user, runtime, hub, wait=wait)
+    except ActionRefused as refusal:
+        await runtime.audit.record(hub.actor, EVENTS[action], user.name,
+                                   f"refused: {refusal.message}", ok=False)
+        raise
+    await runtime.audit.record(hub.actor, EVENTS[action], user.name, "requested")
 
 
 async def _container_gone(spawner: Any, runtime: Runtime) -> bool:
@@ -116,6 +125,8 @@ async def _spawn_recording_failure(user: Any, runtime: Runtime, hub: HubActions)
         await hub.spawn(user)
     except Exception as e:  # refusals before the spawner ran leave no spawn future to read
         runtime.operations.record(user.name, "start", False, describe_failure(e))
+        await runtime.audit.record(hub.actor, EventKind.START, user.name, describe_failure(e),
+                                   ok=False)
         raise
 
 
@@ -189,6 +200,8 @@ async def restart(user: Any, runtime: Runtime, hub: HubActions, wait: bool = Fal
         finally:
             runtime.operations.release(user.name)
         runtime.operations.record(user.name, "restart", ok, message)
+        if not ok:
+            await runtime.audit.record(hub.actor, EventKind.RESTART, user.name, message, ok=False)
 
     task = in_background(run(), f"restart of {user.name}")
     if wait:

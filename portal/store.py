@@ -1,4 +1,4 @@
-"""The portal's own store (never the hub's tables): broadcast history and group audit.
+"""Owns the portal's own database (never the hub's tables): broadcasts, group audit, events.
 
 SQLite in the data directory by default; any SQLAlchemy URL via PORTAL_DATABASE_URL. Calls run
 in a one-thread pool: SQLite has a single writer, and the event loop must never wait on disk.
@@ -82,6 +82,14 @@ class PortalStore:
         self.url = url
         self._engine = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-store")
+
+    def session(self) -> Session:
+        """A session on the portal's own database (tables created on first use)."""
+        return self._db()
+
+    async def run(self, fn, *args):  # noqa: ANN001, ANN201 (any blocking function and result)
+        """Run `fn(*args)` on the store's one thread: never on the event loop."""
+        return await self._run(fn, *args)
 
     def _db(self) -> Session:
         if self._engine is None:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .audit import EventKind
 from .docker_types import VolumeInUse
 from .errors import ActionRefused, DockerUnavailable
 from .logs import portal_logger
@@ -53,7 +54,7 @@ def choose_volumes(user: Any, keys: Iterable[str]) -> list[UserVolume]:
 
 
 async def reset_volumes(user: Any, runtime: Runtime, keys: Iterable[str], confirmed: bool,
-                        how_to_confirm: str) -> ResetResult:
+                        how_to_confirm: str, actor: str) -> ResetResult:
     """Remove the chosen volumes of a stopped server; they are re-created empty at next start.
 
     `confirmed` is the user's explicit consent (the page's tick box, the API's "confirm": true);
@@ -71,10 +72,11 @@ async def reset_volumes(user: Any, runtime: Runtime, keys: Iterable[str], confir
             result = ResetResult()
             for volume in chosen:
                 await _reset_one(runtime, volume, result)
-            log.info(
-                "Volume reset for %s: reset %s, absent %s, failed %s",
-                user.name, result.reset, result.absent, result.failed,
-            )
+            summary = (f"reset {result.reset}, absent {result.absent}, "
+                       f"failed {result.failed}")
+            log.info("Volume reset for %s by %s: %s", user.name, actor, summary)
+            await runtime.audit.record(actor, EventKind.VOLUME_RESET, user.name, summary,
+                                       ok=not result.failed)
             return result
     except Busy as e:
         raise ActionRefused(f"Cannot reset volumes: {e.kind} is already in progress.") from None

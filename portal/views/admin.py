@@ -45,7 +45,8 @@ class CreateUserHandler(PortalHandler):
     async def post(self) -> None:
         name = self.get_body_argument("username", "")
         password = self.get_body_argument("password", "")
-        username = await create_account(self.authenticator, name, password)
+        username = await create_account(self.authenticator, name, password, self.runtime.audit,
+                                        self.actor_name)
         self.user_from_username(username)
         self.log.info("%s created the account %s", self.current_user.name, username)
         html = await self.render_fragment("partials/user_created.html", username=username)

@@ -77,7 +77,7 @@ class VolumesResetAPI(PortalAPIHandler):
             raise ActionRefused('"volumes" must be a list of volume keys.', 400)
         result = await reset_volumes(
             user, self.runtime, keys, confirmed=body.get("confirm") is True,
-            how_to_confirm='Set "confirm": true: the data will be deleted.',
+            how_to_confirm='Set "confirm": true: the data will be deleted.', actor=self.actor_name,
         )
         self.write(asdict(result))
 

@@ -48,7 +48,15 @@ class PortalCommon:
             spawn=self.spawn_single_user,  # type: ignore[attr-defined]
             stop=self.stop_single_user,  # type: ignore[attr-defined]
             public_url=loopback_url(self.proxy.public_url),  # type: ignore[attr-defined]
+            actor=self.actor_name,
         )
+
+    @property
+    def actor_name(self) -> str:
+        """Who is acting, as the event log writes it: a user's name, or `name (service)`."""
+        current = self.current_user  # type: ignore[attr-defined]
+        kind = getattr(current, "kind", "user")
+        return current.name if kind == "user" else f"{current.name} ({kind})"
 
 
 class PortalHandler(RefusalResponses, PortalCommon, BaseHandler):

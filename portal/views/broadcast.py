@@ -28,11 +28,6 @@ TYPE_LABELS = {"default": "Default", "info": "Info", "success": "Success", "warn
                "error": "Error", "in-progress": "In progress"}
 
 
-def sender_name(current_user: Any) -> str:
-    kind = getattr(current_user, "kind", "user")
-    return current_user.name if kind == "user" else f"{current_user.name} ({kind})"
-
-
 class BroadcastSending:
     """What the page and the API share: resolve, send, raise 4xx for bad input."""
 
@@ -45,7 +40,7 @@ class BroadcastSending:
     async def send_broadcast(self, request: BroadcastRequest) -> Outcome:
         targets = resolve_targets(request.recipients, self.db, self.users)
         broadcaster = self.broadcaster()
-        return await broadcaster.send(sender_name(self.current_user), request, targets,
+        return await broadcaster.send(self.actor_name, request, targets,
                                       broadcaster.credentials(self.db))
 
 

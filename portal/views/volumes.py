@@ -39,6 +39,7 @@ class VolumesResetHandler(PortalHandler):
             # Exactly one "yes": duplicated or mixed answers are no consent.
             confirmed=self.get_body_arguments("confirm") == ["yes"],
             how_to_confirm="Tick the box to confirm that the data will be deleted.",
+            actor=self.actor_name,
         )
         html = await self.render_fragment("partials/reset_result.html", result=result)
         self.hx_trigger("portal:server-changed")
