@@ -57,7 +57,7 @@ c.PortalSpawner.environment = settings.lab_environment()
 c.PortalSpawner.gpu_enabled = settings.gpu_mode == 1
 
 if settings.host_network:
-    # Tests and local runs: everything on loopback, labs on their own ports (HARNESS.md).
+    # Tests and local runs: everything on loopback, labs on their own ports (docs/architecture.md).
     # (ip/port rather than bind_url: JupyterHub rebuilds bind_url whenever base_url is set.)
     c.JupyterHub.ip = "127.0.0.1"
     c.JupyterHub.port = 8000

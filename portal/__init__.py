@@ -1,4 +1,4 @@
-"""DS Hub portal: a self-service portal served inside JupyterHub at /hub/portal.
+"""Owns `setup(c)`: the one place that registers the portal with the hub (routes, templates, hooks).
 
 `setup(c)` is the single entry point the hub configuration calls.
 """

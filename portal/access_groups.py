@@ -1,4 +1,4 @@
-"""The built-in Docker-access groups: always present, membership audited.
+"""Owns the built-in Docker-access groups: kept in existence, membership changed and audited.
 
 `docker-sock` mounts the host's Docker socket into the member's lab; `docker-privileged` runs it
 privileged. The spawner enforces both at every start (portal/spawner.py); this module keeps the

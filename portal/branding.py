@@ -1,4 +1,4 @@
-"""Custom logo (JUPYTERHUB_CUSTOM_LOGO_URI): an https:// URL, a file:// path or a data: URI.
+"""Owns the custom logo (JUPYTERHUB_CUSTOM_LOGO_URI): an https:// URL, a file:// path or data: URI.
 
 The hub serves its logo at `{base_url}logo` from `c.JupyterHub.logo_file`, and every hub and
 portal page shows that URL, so the logo is materialised once at start into the data directory

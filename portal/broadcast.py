@@ -1,4 +1,4 @@
-"""Admin notification broadcast into running JupyterLabs (service layer: no HTML).
+"""Owns sending a broadcast into running JupyterLabs: credentials, delivery, results (no HTML).
 
 One POST from the hub to each recipient's server at
 `<server url>/jupyterlab-notifications-extension/ingest`, authenticated with ONE hub credential:

@@ -109,7 +109,7 @@ class BroadcastRequest:
     recipients: Recipients
 
     def payload(self) -> dict[str, Any]:
-        """The extension's ingest body (HARNESS.md section 6)."""
+        """The notifications extension's ingest body (message, type, autoClose ms, immediate)."""
         return {
             "message": self.message,
             "type": self.type,

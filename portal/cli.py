@@ -1,4 +1,4 @@
-"""`dshub-add-user NAME`: create an authorized account from a shell on the hub.
+"""Owns `dshub-add-user NAME`: creating an authorized account from a shell on the hub.
 
 The way to the first admin account when ENABLE_SIGNUP=0 (nobody can sign up, and the portal's
 "Create an account" form needs an admin). Reads the password from the terminal, or from stdin

@@ -1,4 +1,4 @@
-"""Thin async layer over docker-py: every call runs in a thread pool with a timeout.
+"""Owns every call to the Docker engine: async, in a thread pool, each with a timeout.
 
 A blocking Docker call on the Tornado loop would freeze the hub for everyone, so nothing here
 touches the engine from the loop. Docker's errors become domain exceptions the views can word.

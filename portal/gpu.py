@@ -1,4 +1,4 @@
-"""GPU auto-detection (`ENABLE_GPU_SUPPORT=2`) and the hub-wide GPU decision.
+"""Owns the hub-wide GPU decision and its auto-detection (`ENABLE_GPU_SUPPORT=2`).
 
 Mode 0 is off and 1 is on, decided without touching Docker. Mode 2 runs one probe when the hub
 starts: a container named `jupyterhub_nvidia_autodetect` from `NVIDIA_AUTODETECT_IMAGE` running

@@ -1,4 +1,4 @@
-"""`python -m portal.healthcheck`: exit 0 when the hub answers `{base_url}hub/health`, else 1.
+"""Owns the image health check: `python -m portal.healthcheck` exits 0 when the hub answers.
 
 The image's and compose's health check. It asks through the public port (proxy and hub both
 have to be up), on loopback, over HTTPS when ENABLE_JUPYTERHUB_SSL=1 (the hub's own certificate

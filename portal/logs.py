@@ -1,5 +1,7 @@
-"""One logger for the portal, under the hub's own ("JupyterHub"), so its lines reach the hub log
-with the hub's level and format."""
+"""Owns the portal's logger: under the hub's own ("JupyterHub"), so lines reach the hub log.
+
+They take the hub's level and format.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The platform's environment variables, parsed once into typed, validated settings.
+"""Owns the platform's environment variables: declared once, parsed once, validated.
 
 Every variable has a default; a value outside what a variable accepts raises `SettingsError`
 whose message is one line naming the variable, the value and what it accepts.

@@ -1,4 +1,4 @@
-"""The DockerSpawner used in every mode, and the one place that knows Docker object names.
+"""Owns the lab containers' spawner: the one place that knows Docker object names.
 
 - Container `jupyterlab-{username}` and the user's volumes are rendered by DockerSpawner's own
   templating (escaped user names), never rebuilt from strings elsewhere: ask `owned_volumes()`.

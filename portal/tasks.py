@@ -45,8 +45,10 @@ def running() -> list[str]:
 
 
 async def cancel_all() -> None:
-    """Cancel every background task and wait for them (tests; the hub's shutdown does this)."""
-    tasks = [t for t in _running if not t.done()]
+    """Cancel every background task of this loop and wait for them (the hub's shutdown does
+    this for the whole loop)."""
+    loop = asyncio.get_running_loop()
+    tasks = [t for t in _running if not t.done() and t.get_loop() is loop]
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

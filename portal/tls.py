@@ -1,4 +1,4 @@
-"""TLS certificates: the hub's own (ENABLE_JUPYTERHUB_SSL=1) and Traefik's (compose `certs`).
+"""Owns TLS certificates: the hub's own (ENABLE_JUPYTERHUB_SSL=1) and Traefik's (compose `certs`).
 
 A directory holds `cert.pem` (the certificate, or a full chain) and `key.pem`. When both are
 missing a self-signed certificate is generated once, valid for localhost, the loopback addresses,

@@ -19,7 +19,7 @@ done
 [ -S /var/run/docker.sock ] && rm -f /var/run/docker.sock
 mkdir -p "$STATE" "$EXEC" "$(dirname "$LOG")"
 
-# Loopback-only engine: no bridge, no iptables (see HARNESS.md, network rule).
+# Loopback-only engine: no bridge, no iptables: test traffic never leaves 127.0.0.0/8.
 setsid dockerd --bridge=none --iptables=false --ip-masq=false --ip6tables=false \
   --data-root "$STATE" --exec-root "$EXEC" --pidfile "$PIDFILE" >>"$LOG" 2>&1 < /dev/null &
 for _ in $(seq 1 120); do

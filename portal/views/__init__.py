@@ -1,0 +1,1 @@
+"""Owns the portal's Tornado handlers: one module per concern, each ending with its routes."""

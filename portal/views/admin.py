@@ -1,4 +1,4 @@
-"""The portal's admin area: every user with their server, and creating accounts."""
+"""Owns the admin area's page, every user's card, and creating accounts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""JSON endpoints for scripts: the same actions as the portal, with token authentication.
+"""Owns the JSON API for scripts: the same actions as the portal, with token authentication.
 
 Token requests (`Authorization: token ...`) need no XSRF token; cookie requests still do (the
 hub's APIHandler checks). Permissions are the same scopes as the portal's; refusals answer

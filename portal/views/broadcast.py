@@ -1,4 +1,4 @@
-"""Notification broadcast in the admin area (composer, result, history) and its JSON API.
+"""Owns the broadcast pages (composer, result, history) and the broadcast JSON API.
 
 Senders need `custom:dshub:broadcast` or `admin:servers` (every admin has the latter).
 """

@@ -1,4 +1,4 @@
-"""The admin area's GPU section on its own, so it can refresh itself while detection runs."""
+"""Owns the admin area's GPU section (its own fragment, refreshed while detection runs)."""
 
 from __future__ import annotations
 

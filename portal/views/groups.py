@@ -1,4 +1,4 @@
-"""Docker-access groups in the admin area: members, add (with search), remove, audit."""
+"""Owns the Docker-access groups section: members, add (with search), remove, audit."""
 
 from __future__ import annotations
 

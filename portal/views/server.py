@@ -1,4 +1,4 @@
-"""The portal home page and the live server card with start / stop / restart."""
+"""Owns the portal home page and the live server card with start / stop / restart."""
 
 from __future__ import annotations
 

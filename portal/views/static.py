@@ -1,4 +1,4 @@
-"""The portal's own static files (vendored htmx, CSS, JS), cached hard when versioned."""
+"""Owns the portal's static files (vendored htmx, CSS, JS), cached hard when versioned."""
 
 from __future__ import annotations
 

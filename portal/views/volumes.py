@@ -1,4 +1,4 @@
-"""The volume modal: list a user's own volumes with sizes; reset the chosen ones."""
+"""Owns the volume modal: a user's own volumes with sizes, and resetting the chosen ones."""
 
 from __future__ import annotations
 

@@ -1,0 +1,205 @@
+"""Every server state x every action, with fakes of the spawner and the Docker service.
+
+Pure logic of portal/server_view.py, server_actions.py and volume_service.py: what the card
+shows in each state, which actions are accepted, and how each refusal reads. The real-Docker
+tests (tests/integration) check the same paths end to end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import pytest
+
+from portal import tasks
+from portal.docker_types import ContainerInfo, ContainerMissing, VolumeInfo
+from portal.errors import ActionRefused, DockerUnavailable
+from portal.runtime import Runtime
+from portal.server_actions import HubActions, act
+from portal.server_view import server_view
+from portal.settings import load_settings
+from portal.spawner import UserVolume
+from portal.states import OPERATION_CARDS, CardState, OperationKind
+from portal.store import PortalStore
+from portal.volume_service import reset_volumes
+
+
+class FakeDocker:
+    """The Docker service as the state machine sees it: up or down, the container's state."""
+
+    def __init__(self, up: bool, container: str | None) -> None:
+        self.up = up
+        self.container_status = container  # None: no such container
+        self.removed: list[str] = []
+
+    def _check(self) -> None:
+        if not self.up:
+            raise DockerUnavailable("the Docker engine is not reachable")
+
+    async def ping(self) -> None:
+        self._check()
+
+    async def container(self, name: str) -> ContainerInfo:
+        self._check()
+        if self.container_status is None:
+            raise ContainerMissing(name)
+        return ContainerInfo("id", self.container_status, 0, "")
+
+    async def restart(self, name: str) -> str:
+        self._check()
+        raise ContainerMissing(name)  # ends the background restart at once
+
+    async def volumes(self, names):  # noqa: ANN001, ANN201
+        self._check()
+        return [VolumeInfo(n, True, 1) for n in names]
+
+    async def containers_using(self, volume: str) -> list[str]:
+        self._check()
+        return []
+
+    async def remove_volume(self, name: str) -> bool:
+        self._check()
+        self.removed.append(name)
+        return True
+
+
+@dataclass
+class FakeSpawner:
+    active: bool = False
+    ready: bool = False
+    pending: str | None = None
+    _failed: bool = False
+    object_name: str = "jupyterlab-ann"
+    phase: str = ""
+    orm_spawner: object = field(default_factory=lambda: SimpleNamespace(started=None))
+
+    def docker_access(self) -> tuple[bool, bool]:
+        return False, False
+
+    def owned_volumes(self) -> list[UserVolume]:
+        return [UserVolume("home", "jupyterlab-ann_home", "/home", "")]
+
+
+# name -> (spawner, docker up?, container status, operation in flight)
+SITUATIONS = {
+    "stopped": (FakeSpawner(), True, None, None),
+    "starting": (FakeSpawner(active=True, pending="spawn"), True, None, None),
+    "running": (FakeSpawner(active=True, ready=True), True, "running", None),
+    "stopping": (FakeSpawner(active=True, pending="stop"), True, "running", None),
+    "spawn failed": (FakeSpawner(_failed=True), True, None, None),
+    "container gone": (FakeSpawner(active=True, ready=True), True, None, None),
+    "container exited": (FakeSpawner(active=True, ready=True), True, "exited", None),
+    "restarting": (FakeSpawner(active=True, ready=True), True, "running",
+                   OperationKind.RESTARTING),
+    "resetting": (FakeSpawner(), True, None, OperationKind.RESETTING_VOLUMES),
+    "docker down, stopped": (FakeSpawner(), False, None, None),
+    "docker down, running": (FakeSpawner(active=True, ready=True), False, "running", None),
+}
+
+OK = None
+NOT_RUNNING = (409, "not running")
+ONLY_RUNNING = (409, "Only a running server can be restarted")
+STOP_FIRST = (409, "Stop the server before resetting")
+ALREADY = (409, "already running or starting")
+WAIT = (409, "Wait until the current operation finishes")
+# name -> (card state, docker problem shown?, {action: OK or (status, words of the refusal)})
+EXPECTED = {
+    "stopped": (CardState.STOPPED, False, dict(
+        start=OK, stop=NOT_RUNNING, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=OK)),
+    "starting": (CardState.STARTING, False, dict(
+        start=ALREADY, stop=OK, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=STOP_FIRST)),
+    "running": (CardState.RUNNING, False, dict(
+        start=ALREADY, stop=OK, restart=OK, recreate=OK, reset=STOP_FIRST)),
+    "stopping": (CardState.STOPPING, False, dict(
+        start=ALREADY, stop=(409, "already stopping"), restart=ONLY_RUNNING,
+        recreate=ONLY_RUNNING, reset=STOP_FIRST)),
+    "spawn failed": (CardState.FAILED, False, dict(
+        start=OK, stop=NOT_RUNNING, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=OK)),
+    "container gone": (CardState.FAILED, False, dict(
+        start=OK, stop=OK, restart=OK, recreate=OK, reset=STOP_FIRST)),
+    "container exited": (CardState.FAILED, False, dict(
+        start=OK, stop=OK, restart=OK, recreate=OK, reset=STOP_FIRST)),
+    "restarting": (CardState.RESTARTING, False, dict(
+        start=(409, "Cannot start while restarting"), stop=WAIT,
+        restart=(409, "Cannot restart: restarting"), recreate=(409, "Cannot restart: restarting"),
+        reset=(409, "Cannot reset volumes: restarting"))),
+    "resetting": (CardState.RESETTING, False, dict(
+        start=(409, "Cannot start while resetting volumes"), stop=WAIT, restart=ONLY_RUNNING,
+        recreate=ONLY_RUNNING, reset=(409, "Cannot reset volumes: resetting volumes"))),
+    "docker down, stopped": (CardState.STOPPED, True, dict(
+        start=OK, stop=NOT_RUNNING, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=OK)),
+    "docker down, running": (CardState.RUNNING, True, dict(
+        start=(503, "Docker cannot be reached"), stop=OK, restart=OK, recreate=OK,
+        reset=STOP_FIRST)),
+}
+ACTIONS = ("start", "stop", "restart", "recreate", "reset")
+
+
+def make(situation: str, tmp_path) -> tuple[SimpleNamespace, Runtime, HubActions]:
+    template, up, container, operation = SITUATIONS[situation]
+    spawner = FakeSpawner(**{k: getattr(template, k) for k in ("active", "ready", "pending",
+                                                                 "_failed")})
+    user = SimpleNamespace(name="ann", url="/user/ann/", spawner=spawner)
+    runtime = Runtime(settings=load_settings({}), docker=FakeDocker(up, container),  # type: ignore[arg-type]
+                      store=PortalStore(f"sqlite:///{tmp_path}/portal.sqlite"))
+    if operation is not None:
+        runtime.operations.acquire("ann", operation)
+
+    async def hub_call(user: SimpleNamespace) -> None:
+        return None
+
+    return user, runtime, HubActions(hub_call, hub_call, "http://127.0.0.1:1", "admin")
+
+
+def test_the_tables_cover_every_situation_and_action():
+    assert set(SITUATIONS) == set(EXPECTED)
+    assert all(set(actions) == set(ACTIONS) for _, _, actions in EXPECTED.values())
+
+
+def test_every_operation_kind_has_a_card_state_and_unknown_kinds_fail_loudly():
+    assert set(OPERATION_CARDS) == set(OperationKind)
+    with pytest.raises(ValueError):
+        OperationKind("resetting everything")
+
+
+@pytest.mark.parametrize("situation", list(EXPECTED))
+async def test_the_card_shows_the_true_state(situation, tmp_path):
+    user, runtime, _ = make(situation, tmp_path)
+    view = await server_view(user, runtime)
+    state, docker_problem, _ = EXPECTED[situation]
+    assert view.state is state
+    assert bool(view.docker_problem) is docker_problem
+    assert view.busy is state.busy
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize("situation", list(EXPECTED))
+async def test_each_action_is_accepted_or_refused_in_plain_words(situation, action, tmp_path):
+    user, runtime, hub = make(situation, tmp_path)
+    expected = EXPECTED[situation][2][action]
+    try:
+        if action == "reset":
+            run = reset_volumes(user, runtime, ["home"], confirmed=True, how_to_confirm="",
+                                actor="admin")
+        else:
+            run = act(action, user, runtime, hub)
+        if expected is OK:
+            await run
+        else:
+            status, words = expected
+            with pytest.raises(ActionRefused) as refused:
+                await run
+            assert refused.value.status == status
+            assert words in refused.value.message
+    finally:
+        await tasks.cancel_all()
+
+
+async def test_a_refused_reset_asks_for_consent_and_removes_nothing(tmp_path):
+    user, runtime, _ = make("stopped", tmp_path)
+    with pytest.raises(ActionRefused, match="Tick the box") as refused:
+        await reset_volumes(user, runtime, ["home"], confirmed=False,
+                            how_to_confirm="Tick the box.", actor="ann")
+    assert refused.value.status == 400
+    assert runtime.docker.removed == []  # type: ignore[attr-defined]
