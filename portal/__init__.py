@@ -26,10 +26,10 @@ TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
 def _routes() -> list[tuple]:
-    from .views import admin, api, broadcast, gpu, groups, server, static, volumes
+    from .views import admin, api, audit, broadcast, gpu, groups, server, static, volumes
 
     return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *gpu.routes,
-            *broadcast.routes, *api.routes, *static.routes]
+            *broadcast.routes, *audit.routes, *api.routes, *static.routes]
 
 
 def _configured(section: Any, name: str, empty: Any) -> Any:
@@ -82,6 +82,9 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # The Docker-access groups exist from the first start and come back if deleted.
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
+    if settings.audit_retention_days:
+        days = settings.audit_retention_days
+        when_hub_runs(lambda app: runtime.audit.keep_only(days), "audit retention")
     # Start-up objects (config, ORM, users) live as long as the hub: frozen, they are skipped by
     # full collections, whose pauses would otherwise stall the event loop (benchmarks).
     when_hub_runs(_freeze_startup_objects, "freezing start-up objects")

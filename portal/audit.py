@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, Integer, String, Text, select
@@ -141,6 +141,14 @@ class AuditLog:
                 return [_event(r) for r in db.scalars(q)]
 
         return await self.store.run(load)
+
+    async def keep_only(self, days: int, every: float = 3600.0) -> None:
+        """Retention: delete events older than `days`, now and then every `every` seconds."""
+        while True:
+            gone = await self.forget_before(datetime.now(UTC) - timedelta(days=days))
+            if gone:
+                log.info("Audit retention (%d days): deleted %d older events", days, gone)
+            await asyncio.sleep(every)
 
     async def forget_before(self, cutoff: datetime) -> int:
         """Retention: delete events older than `cutoff`; returns how many went."""

@@ -142,6 +142,12 @@ class Settings:
         "loopback addresses and the machine's own names.",
         parsers.hostnames,
     )
+    audit_retention_days: int = setting(
+        "AUDIT_RETENTION_DAYS", "365", "a whole number of days; 0 keeps every event",
+        "How long the audit (Portal -> Admin -> Audit) keeps events; older ones are deleted "
+        "hourly.",
+        parsers.whole_number,
+    )
     services: dict[str, str] = field(default_factory=dict)  # every ENABLE_SERVICE_*
 
     @property

@@ -97,3 +97,10 @@ def path(raw: str) -> str:
     if not raw.startswith("/"):
         raise ValueError
     return raw.rstrip("/") or "/"
+
+
+def whole_number(raw: str) -> int:
+    """0, 1, 2, ... (no sign, no spaces)."""
+    if not raw.isascii() or not raw.isdigit():
+        raise ValueError
+    return int(raw)

@@ -23,6 +23,7 @@ DEFAULTS = {
     "JUPYTERHUB_DATA_DIR": ("data_dir", "/data"),
     "PORTAL_DATABASE_URL": ("portal_db_url", ""),
     "JUPYTERHUB_HOST": ("hostnames", ()),
+    "AUDIT_RETENTION_DAYS": ("audit_retention_days", 365),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -40,6 +41,7 @@ RAW_DEFAULTS = {
     "JUPYTERHUB_DATA_DIR": "/data",
     "PORTAL_DATABASE_URL": "",
     "JUPYTERHUB_HOST": "",
+    "AUDIT_RETENTION_DAYS": "365",
 }
 
 
