@@ -1,35 +1,82 @@
-"""Run every benchmark, each under the shared engine lock of its own (others are not blocked for
-the whole series), then print the report.
+"""Run every benchmark: full size (each under the shared engine lock of its own, then the
+report), or `--quick` (tiny sizes, seconds each, no results written; what CI runs).
 
     .venv/bin/python -m benchmarks [--only responsiveness restart ...]
+    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks --quick
+
+`--quick` takes no lock itself (the caller holds it: scripts/test.sh runs it inside the lock of
+its pytest session) and exits 1 if any benchmark broke, naming each and why.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
+import time
 
 from .common import ROOT
 
 LOCK = "/tmp/dshub-pytest.lock"
-ALL = ["responsiveness", "portal_speed", "broadcast_fanout", "page_weight", "restart", "memory"]
+
+# Every benchmark: benchmarks/<name>.py, whose main() reads its options with
+# common.arguments(parser, QUICK) and which ends with `run(main)`. Adding one here is all it
+# takes for `python -m benchmarks` and CI's quick run to include it.
+BENCHMARKS = [
+    "responsiveness",
+    "portal_speed",
+    "broadcast_fanout",
+    "page_weight",
+    "restart",
+    "memory",
+]
+# Runnable modules that are not benchmarks (quick mode runs the report over the stored results).
+TOOLS = ["report"]
+
+
+def unlisted() -> list[str]:
+    """Runnable modules of benchmarks/ in neither list (a benchmark nobody would run)."""
+    found = []
+    for path in sorted((ROOT / "benchmarks").glob("*.py")):
+        runnable = re.search(r"^if __name__ == .__main__.:", path.read_text(), re.MULTILINE)
+        if runnable and path.stem not in (*BENCHMARKS, *TOOLS, "__main__"):
+            found.append(path.stem)
+    return found
+
+
+def step(module: str, *args: str, lock: bool = False, quiet: bool = False) -> tuple[int, float]:
+    """Run `python -m benchmarks.<module>`: (exit status, seconds)."""
+    command = [sys.executable, "-m", f"benchmarks.{module}", *args]
+    t0 = time.monotonic()
+    done = subprocess.run(["flock", LOCK, *command] if lock else command, cwd=ROOT,
+                          stdout=subprocess.DEVNULL if quiet else None)
+    return done.returncode, time.monotonic() - t0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=ALL, default=ALL)
+    parser.add_argument("--only", nargs="+", choices=BENCHMARKS, default=BENCHMARKS)
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes, no results written; the caller holds the lock")
     args = parser.parse_args()
-    failed = []
+    failed = [f"benchmarks/{name}.py is runnable but not in BENCHMARKS or TOOLS "
+              "(benchmarks/__main__.py)" for name in unlisted()]
+    times = []
     for name in args.only:
-        print(f"\n=== {name} ===", flush=True)
-        run = subprocess.run(["flock", LOCK, sys.executable, "-m", f"benchmarks.{name}"],
-                             cwd=ROOT)
-        if run.returncode:
-            failed.append(name)
-    subprocess.run([sys.executable, "-m", "benchmarks.report"], cwd=ROOT)
+        print(f"\n=== {name}{' (quick)' if args.quick else ''} ===", flush=True)
+        code, seconds = (step(name, "--quick") if args.quick else step(name, lock=True))
+        times.append(f"{name} {seconds:.0f} s")
+        if code:
+            failed.append(f"{name} (exit status {code}; its last line above says why)")
+    # The report reads the stored results: in quick mode only whether it still can.
+    code, _ = step("report", quiet=args.quick)
+    if code:
+        failed.append(f"report (exit status {code})")
+    print(f"\nbenchmarks{' (quick)' if args.quick else ''}: {', '.join(times)}")
     if failed:
-        sys.exit(f"failed: {', '.join(failed)}")
+        sys.exit("broken benchmarks:\n  " + "\n  ".join(failed))
+    print("every benchmark ran")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
    for them); 10% never answer. Every answering one must be delivered, and the whole send done
    within the per-server timeout + 1 s, with the /hub/health prober's p99 under 50 ms.
 
-    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.broadcast_fanout
+    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.broadcast_fanout [--quick]
     (--concurrency N: a what-if run with another bound on concurrent sends)
 """
 
@@ -23,13 +23,22 @@ import requests
 
 from portal.broadcast import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 
-from .common import bench_hub, create_plain_users, gc_pauses, machine, save, start_servers
+from .common import (
+    arguments,
+    bench_hub,
+    create_plain_users,
+    gc_pauses,
+    machine,
+    run,
+    save,
+    start_servers,
+)
 from .prober import Prober
-from .stats import table
+from .stats import measured, table
 from .stubs import Stubs
 
 EXT = "jupyterlab-notifications-extension"
-LABS = [f"lab{i}" for i in range(10)]
+QUICK = {"labs": 2, "stubs": 20, "idle_seconds": 0.5, "lab_sends": 2}
 
 
 def spawn_stubs(hub: Any, names: list[str]) -> None:
@@ -74,13 +83,15 @@ def drained(hub: Any, user: str) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--labs", type=int, default=10)
     parser.add_argument("--stubs", type=int, default=1000)
     parser.add_argument("--hang-every", type=int, default=10, help="every Nth stub never answers")
     parser.add_argument("--concurrency", type=int, default=0,
                         help=f"what-if bound on concurrent sends (portal's: {DEFAULT_CONCURRENCY})")
     parser.add_argument("--idle-seconds", type=float, default=10.0)
-    parser.add_argument("--lab-sends", type=int, default=20, help="sends to the 10 labs")
-    args = parser.parse_args()
+    parser.add_argument("--lab-sends", type=int, default=20, help="sends to the labs")
+    args = arguments(parser, QUICK)
+    labs = [f"lab{i}" for i in range(args.labs)]
     env = {}
     if args.concurrency:
         env["DSHUB_BENCH_BROADCAST_CONCURRENCY"] = str(args.concurrency)
@@ -94,11 +105,12 @@ def main() -> None:
         target = ("127.0.0.1", hub.ports["hub"], "/hub/health")
         stub_names = [f"stub{port}" for port, _ in stubs.ports]
         hung = sum(1 for _, h in stubs.ports if h)
-        create_plain_users(hub, LABS + stub_names)
-        for group, members in (("labs", LABS), ("stubs", stub_names)):
+        create_plain_users(hub, labs + stub_names)
+        groups = {"labs": labs, "stubs": stub_names}
+        for group, members in groups.items():
             r = hub.api("POST", f"groups/{group}", json={"users": members})
             assert r.status_code == 201, r.text[:300]
-        start_servers(hub, LABS)
+        start_servers(hub, labs)
         t0 = time.perf_counter()
         spawn_stubs(hub, stub_names)
         results["stub_spawn_s"] = round(time.perf_counter() - t0, 1)
@@ -110,11 +122,13 @@ def main() -> None:
 
         # One send to 10 labs lasts ~0.1 s: several in one prober window give it probes enough.
         rounds = {"labs": args.lab_sends, "stubs": 1}
-        for group, expect in (("labs", len(LABS)), ("stubs", len(stub_names) - hung)):
+        for group, expect in (("labs", len(labs)), ("stubs", len(stub_names) - hung)):
             with Prober(*target) as p:
                 sends = [broadcast(hub, group, f"Benchmark broadcast {i} to {group}")
                          for i in range(rounds[group])]
             outcomes = [o for o, _ in sends]
+            measured(f"recipients of the broadcast to {group}", outcomes[-1]["results"],
+                     len(groups[group]))
             reasons: dict[str, int] = {}
             for row in outcomes[-1]["results"]:
                 reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
@@ -130,10 +144,10 @@ def main() -> None:
         # Every GC pause >= 20 ms of the hub during the whole run (spawns included).
         results["hub_gc_whole_run_ms"] = [ms for _, _, ms in gc_pauses(hub, 0, time.time())]
         # Every lab must hold every message in its own queue.
-        results["labs_received_all"] = sum(
-            1 for u in LABS
-            if sum(m.startswith("Benchmark broadcast") for m in drained(hub, u)) == args.lab_sends
-        )
+        received = {u: sum(m.startswith("Benchmark broadcast") for m in drained(hub, u))
+                    for u in labs}
+        measured("broadcasts found in the labs' queues", [n for n in received.values() if n])
+        results["labs_received_all"] = sum(n == args.lab_sends for n in received.values())
     results["stub_side"] = {**stubs.seen, "hung_stubs": hung}
 
     rows = []
@@ -145,13 +159,14 @@ def main() -> None:
                  "hub GC [s, gen, ms]", "delivered/expected", "send s"], rows))
     stubs_row = scenarios["broadcast to stubs"]
     verdict = "met" if stubs_row["send_s"] <= DEFAULT_TIMEOUT + 1 else "missed"
-    print(f"1,000 stubs: {stubs_row['send_s']} s with concurrency {concurrency} "
+    print(f"{len(stub_names):,} stubs: {stubs_row['send_s']} s with concurrency {concurrency} "
           f"(goal <= {DEFAULT_TIMEOUT + 1} s: {verdict}); reasons {stubs_row['reasons']}")
     print(f"labs holding all {args.lab_sends} messages: {results['labs_received_all']}/"
-          f"{len(LABS)}; "
+          f"{len(labs)}; "
           f"stub side: {results['stub_side']}; stub servers started in {results['stub_spawn_s']} s")
-    save("broadcast_fanout" + (f"_c{args.concurrency}" if args.concurrency else ""), results)
+    save("broadcast_fanout" + (f"_c{args.concurrency}" if args.concurrency else ""), results,
+         args.quick)
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

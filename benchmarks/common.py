@@ -1,12 +1,14 @@
-"""A real hub for one benchmark run, users, the machine's description, and results on disk.
+"""A real hub for one benchmark run, users, the machine's description, results on disk, and
+the command line every benchmark shares (`--quick`, `run(main)`).
 
 Every Docker object a benchmark makes is named dshubbench-* and removed at the end (and at the
 start, should an earlier run have crashed). Run benchmarks under the shared engine lock:
-`flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.<name>`.
+`flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.<name> [--quick]`.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -16,7 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,32 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_CONFIG = ROOT / "benchmarks" / "jupyterhub_bench_config.py"
 RESULTS = ROOT / "benchmarks" / "results"
 LAB_IMAGE = "dshub-lab:latest"
+
+
+def arguments(parser: argparse.ArgumentParser, quick: dict[str, Any]) -> argparse.Namespace:
+    """Parse the command line, with `--quick`: `quick` replaces the defaults (tiny sizes, a run
+    of seconds that shows the benchmark still works; figures mean nothing, results are not
+    written). Options given on the command line still win."""
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes, seconds: check that it runs (no results written)")
+    if parser.parse_known_args()[0].quick:
+        parser.set_defaults(**quick)
+    return parser.parse_args()
+
+
+def run(main: Callable[[], None]) -> None:
+    """A benchmark's entry point: any failure ends the process with status 1 and a last line
+    naming the benchmark and the cause (what `python -m benchmarks --quick` reports)."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    name = spec.name if spec else Path(sys.argv[0]).stem
+    t0 = time.monotonic()
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001 (every failure is reported the same way)
+        traceback.print_exc()
+        cause = (str(e).strip().splitlines() or [""])[0][:300]
+        sys.exit(f"\n{name} is BROKEN after {time.monotonic() - t0:.0f} s: "
+                 f"{type(e).__name__}: {cause}")
 
 
 def docker_client() -> docker.DockerClient:
@@ -176,8 +205,12 @@ def machine() -> dict[str, Any]:
     }
 
 
-def save(name: str, data: dict[str, Any]) -> Path:
-    """Write benchmarks/results/<name>.json (the figures docs/benchmarks.md quotes)."""
+def save(name: str, data: dict[str, Any], quick: bool = False) -> Path | None:
+    """Write benchmarks/results/<name>.json (the figures docs/benchmarks.md quotes); a quick
+    run's figures are not worth keeping and write nothing."""
+    if quick:
+        print(f"\nquick run of {name}: it works (figures above are not kept)")
+        return None
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")

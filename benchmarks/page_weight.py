@@ -6,11 +6,12 @@ every response is counted (document, scripts, styles, fonts, images, XHR/htmx). 
 text response compressed at level 6 (what a gzip-enabled server or proxy would send); fonts
 and images are counted as they are.
 
-    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.page_weight
+    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.page_weight [--quick]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gzip
 from typing import Any
@@ -20,14 +21,15 @@ from playwright.async_api import Browser, async_playwright
 
 from tests.support.clients import Portal
 
-from .common import bench_hub, create_accounts, create_plain_users, machine, save
-from .stats import table
+from .common import arguments, bench_hub, create_accounts, create_plain_users, machine, run, save
+from .stats import measured, table
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 GOAL_GZIP = 130 * 1024
+QUICK = {"users": 3}
 ICON_FONT = "fa-solid-900.woff2"
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml",
               "application/x-javascript", "application/xml")
@@ -70,6 +72,7 @@ async def weigh(browser: Browser, cookies: list[dict[str, Any]], url: str,
             "served_gzip": (await r.all_headers()).get("content-encoding") == "gzip",
         })
     await context.close()
+    measured(f"responses loaded by {urlsplit(url).path}", items)
     by_type: dict[str, int] = {}
     for i in items:
         by_type[i["type"]] = by_type.get(i["type"], 0) + i["gzip"]
@@ -85,7 +88,7 @@ async def weigh(browser: Browser, cookies: list[dict[str, Any]], url: str,
     }
 
 
-async def measure(hub: Any, admin: Portal) -> dict[str, Any]:
+async def measure(hub: Any, admin: Portal, users: int) -> dict[str, Any]:
     cookies = [{"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"}
                for c in admin.s.cookies]
     pages = {"/hub/portal": "portal", "/hub/portal/admin": "portal/admin",
@@ -96,6 +99,10 @@ async def measure(hub: Any, admin: Portal) -> dict[str, Any]:
         try:
             for name, path in pages.items():
                 out[name] = await weigh(browser, cookies, hub.hub_url(path))
+            # The portal's pages must show what they are for, or their weight means nothing.
+            measured("server cards on /hub/portal", out["/hub/portal"]["server_cards"], 1)
+            measured("server cards on /hub/portal/admin",
+                     out["/hub/portal/admin"]["server_cards"], users)
             # What-if: without the icon font that the hub's navbar icons (theme toggle, logout)
             # pull in through the hub's style.min.css.
             out["/hub/portal, what-if: no icon font"] = await weigh(
@@ -106,12 +113,16 @@ async def measure(hub: Any, admin: Portal) -> dict[str, Any]:
 
 
 def main() -> None:
-    results: dict[str, Any] = {"machine": machine(), "users": 10, "goal_gzip": GOAL_GZIP}
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10, help="users (cards on the admin page)")
+    args = arguments(parser, QUICK)
+    results: dict[str, Any] = {"machine": machine(), "users": args.users, "goal_gzip": GOAL_GZIP}
     with bench_hub() as hub:
         admin = Portal(hub, "admin")
         create_accounts(admin, ["reader"])
-        create_plain_users(hub, [f"user{i}" for i in range(8)])  # 10 users, 10 admin cards
-        results["pages"] = asyncio.run(measure(hub, admin))
+        # admin + reader + plain users: one card each on the admin page
+        create_plain_users(hub, [f"user{i}" for i in range(args.users - 2)])
+        results["pages"] = asyncio.run(measure(hub, admin, args.users))
     pages = results["pages"]
     kb = lambda n: round(n / 1024, 1)  # noqa: E731
     print(table(["page (signed in as admin, cold cache)", "requests", "raw KB", "gzip KB",
@@ -128,8 +139,8 @@ def main() -> None:
         print(table(["url", "type", "raw KB", "gzip KB"],
                     [[i["url"][-60:], i["type"], kb(i["raw"]), kb(i["gzip"])]
                      for i in pages[name]["items"][:12]]))
-    save("page_weight", results)
+    save("page_weight", results, args.quick)
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
 from .http import Connection
-from .stats import summary
+from .stats import measured, summary
 
 PROBE_TIMEOUT = 30.0
 
@@ -100,6 +100,8 @@ class Prober:
             self._proc.kill()
 
     def summary(self) -> dict[str, Any]:
+        """Figures of the window; Broken if no probe got a 200 (wrong path, hub gone)."""
+        measured(f"probes of {self.args[2]} answered with 200", [p for p in self.probes if p.ok])
         lat = [p.seconds * 1000 for p in self.probes]
         failed = sum(1 for p in self.probes if not p.ok)
         slowest = sorted(self.probes, key=lambda p: -p.seconds)[:3]

@@ -5,7 +5,7 @@ A prober (own process) GETs /hub/health every 20 ms without waiting for earlier 
 whose PID 1 ignores SIGTERM (Docker waits 10 s, then kills), and (b) three volumes holding
 200 MB in 20,000 small files are reset. Same prober on the idle hub before and after.
 
-    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.responsiveness
+    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.responsiveness [--quick]
 """
 
 from __future__ import annotations
@@ -26,26 +26,27 @@ from tests.support.clients import Portal, ensure_stopped
 
 from .common import (
     ROOT,
+    arguments,
     bench_hub,
     container_name,
     create_accounts,
     docker_client,
     gc_pauses,
     machine,
+    run,
     save,
     server_state,
     start_servers,
 )
 from .prober import Prober
-from .stats import table
+from .stats import measured, table
 
 STUBBORN_IMAGE = "dshubbench-lab-stubborn:latest"
 DOCKERFILE = ROOT / "benchmarks" / "images" / "stubborn-lab.Dockerfile"
-FILES = 20_000
 FILE_BYTES = 10_000  # 20,000 x 10 kB = 200 MB
-# Where the files go: the home, workspace and cache volumes of one lab.
-SPREAD = {"/home/lab/workspace/fill": 10_000, "/home/lab/.cache/fill": 5_000,
-          "/home/lab/fill": 5_000}
+# Where the files go (share of them): the home, workspace and cache volumes of one lab.
+SPREAD = {"/home/lab/workspace/fill": 0.5, "/home/lab/.cache/fill": 0.25, "/home/lab/fill": 0.25}
+QUICK = {"idle_seconds": 1.0, "files": 200}
 
 
 def build_stubborn(client: docker.DockerClient) -> None:
@@ -53,12 +54,13 @@ def build_stubborn(client: docker.DockerClient) -> None:
                         rm=True, forcerm=True, network_mode="host", pull=False)
 
 
-def fill_volumes(client: docker.DockerClient, user: str) -> dict[str, Any]:
-    """Write the files from inside the running lab (as its user), then measure them."""
+def fill_volumes(client: docker.DockerClient, user: str, files: int) -> dict[str, Any]:
+    """Write `files` files from inside the running lab (as its user), then measure them."""
+    counts = {folder: round(files * share) for folder, share in SPREAD.items()}
     script = (
         "import os\n"
         f"block = os.urandom({FILE_BYTES})\n"
-        f"for folder, count in {SPREAD!r}.items():\n"
+        f"for folder, count in {counts!r}.items():\n"
         "    os.makedirs(folder, exist_ok=True)\n"
         "    for i in range(count):\n"
         "        with open(f'{folder}/f{i:05d}', 'wb') as f:\n"
@@ -72,7 +74,9 @@ def fill_volumes(client: docker.DockerClient, user: str) -> dict[str, Any]:
     code, out = container.exec_run(["du", "-sb", *SPREAD])
     total = sum(int(line.split()[0]) for line in out.decode().splitlines())
     code, out = container.exec_run(["sh", "-c", f"find {' '.join(SPREAD)} -type f | wc -l"])
-    return {"bytes": total, "files": int(out.decode().strip()), "fill_s": round(seconds, 1)}
+    found = int(out.decode().strip())
+    measured(f"files written to {user}'s volumes", found, sum(counts.values()))
+    return {"bytes": total, "files": found, "fill_s": round(seconds, 1)}
 
 
 def timed_under_probe(hub: Any, target: tuple[str, int, str],
@@ -118,7 +122,10 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--via", choices=["hub", "proxy"], default="hub",
                         help="probe the hub's own port (default) or through the proxy")
-    args = parser.parse_args()
+    parser.add_argument("--files", type=int, default=20_000,
+                        help=f"files of {FILE_BYTES // 1000} kB written, then reset")
+    args = arguments(parser, QUICK)
+    megabytes = f"{args.files * FILE_BYTES / 1e6:.0f} MB"
     client = docker_client()
     build_stubborn(client)
     results: dict[str, Any] = {"machine": machine(), "scenarios": {}}
@@ -144,10 +151,10 @@ def main() -> None:
             scenarios["restart, lab ignores SIGTERM (10 s)"] = timed_under_probe(
                 hub, target, lambda: restart_and_wait(admin, hub, "stubborn"))
 
-            filled = fill_volumes(client, "filler")
+            filled = fill_volumes(client, "filler", args.files)
             results["filled"] = filled
             ensure_stopped(admin, "filler")
-            scenarios["volume sizes (modal) over 200 MB"] = timed_under_probe(
+            scenarios[f"volume sizes (modal) over {megabytes}"] = timed_under_probe(
                 hub, target, lambda: admin.get("portal/users/filler/volumes").status_code)
 
             def reset() -> str:
@@ -156,7 +163,7 @@ def main() -> None:
                 assert r.status_code == 200, r.text[:300]
                 return " ".join(r.text.split())[:160]
 
-            scenarios["reset 3 volumes, 200 MB in 20,000 files"] = timed_under_probe(
+            scenarios[f"reset 3 volumes, {megabytes} in {args.files:,} files"] = timed_under_probe(
                 hub, target, reset)
             left = [v.name for v in client.volumes.list(filters={"name": "filler"})]
             results["volumes_left_after_reset"] = left
@@ -174,8 +181,8 @@ def main() -> None:
     for name, s in scenarios.items():
         if s.get("outcome") is not None:
             print(f"{name}: {s['outcome']}")
-    save("responsiveness", results)
+    save("responsiveness", results, args.quick)
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -6,7 +6,7 @@ Floor: `docker restart` of the same container (docker-py, 10 s stop timeout like
 then GET `/user/<name>/api` through the proxy every 20 ms until the lab answers (any status
 but 502/503/504). The two alternate, rounds times, on the same running lab.
 
-    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.restart
+    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.restart [--quick]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import docker
 from tests.support.clients import Portal
 
 from .common import (
+    arguments,
     bench_hub,
     container_name,
     create_accounts,
@@ -29,14 +30,16 @@ from .common import (
     machine,
     portal_api,
     proxy_address,
+    run,
     save,
     start_servers,
 )
 from .http import Connection
-from .stats import table
+from .stats import measured, table
 
 USER = "restarter"
 GOAL_RATIO = 1.1
+QUICK = {"rounds": 1}
 
 
 async def answers(host: str, port: int, path: str) -> bool:
@@ -77,7 +80,7 @@ def docker_restart(client: docker.DockerClient, address: tuple[str, int, str]) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
+    args = arguments(parser, QUICK)
     client = docker_client()
     results: dict[str, Any] = {"machine": machine(), "rounds": args.rounds}
     portal_s: list[float] = []
@@ -100,6 +103,8 @@ def main() -> None:
                     floor_s.append(docker_restart(client, address))
                 wait_answering(*address)
                 time.sleep(1.5)  # let the lab finish starting up (CPU) before the next one
+    measured("portal restarts", portal_s, args.rounds)
+    measured("docker restarts", floor_s, args.rounds)
     p, f = statistics.median(portal_s), statistics.median(floor_s)
     results.update({
         "portal_s": [round(x, 3) for x in portal_s],
@@ -113,8 +118,8 @@ def main() -> None:
     ]))
     verdict = "met" if p / f <= GOAL_RATIO else "missed"
     print(f"ratio of medians {p / f:.3f} (goal: within {GOAL_RATIO}x, {verdict})")
-    save("restart", results)
+    save("restart", results, args.quick)
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

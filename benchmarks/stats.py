@@ -1,10 +1,30 @@
-"""Percentiles and plain-text tables."""
+"""Percentiles, plain-text tables, and the check that a benchmark measured anything at all."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Sequence, Sized
+from typing import Any, TypeVar
+
+S = TypeVar("S", Sized, int)
+
+
+class Broken(RuntimeError):
+    """The benchmark itself no longer works (it measured nothing, or not what it should):
+    never raised for a slow figure."""
+
+
+def measured(what: str, items: S, expected: int | None = None) -> S:
+    """`items` (a collection or a count) back, if there is at least one (or exactly
+    `expected`); else Broken.
+
+    Every sample set a figure comes from goes through here, so a benchmark that silently finds
+    nothing (0 cards, 0 probes answered) fails instead of printing an empty table."""
+    n = items if isinstance(items, int) else len(items)
+    if n == 0 or (expected is not None and n != expected):
+        want = "at least 1" if expected is None else str(expected)
+        raise Broken(f"{what}: {n} measured, expected {want}")
+    return items
 
 
 def pct(values: Sequence[float], q: float) -> float:
@@ -17,13 +37,14 @@ def pct(values: Sequence[float], q: float) -> float:
     return data[lo] + (data[hi] - data[lo]) * (pos - lo)
 
 
-def summary(ms: Sequence[float]) -> dict[str, Any]:
-    """n, p50, p99, max of latencies in milliseconds."""
+def summary(ms: Sequence[float], what: str = "latencies") -> dict[str, Any]:
+    """n, p50, p99, max of latencies in milliseconds (Broken when there are none)."""
+    measured(what, ms)
     return {
         "n": len(ms),
         "p50_ms": round(pct(ms, 50), 2),
         "p99_ms": round(pct(ms, 99), 2),
-        "max_ms": round(max(ms), 2) if ms else math.nan,
+        "max_ms": round(max(ms), 2),
     }
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test: lint, unit, integration (real hub + real Docker) and UI (real Chromium).
+# Every test: lint, unit, integration (real hub + real Docker), UI (real Chromium), then every
+# benchmark in quick mode.
 # Installs and starts what it needs; removes only what it created.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +11,14 @@ DSHUB_DOCKER_STARTED_FILE=$started_file bash scripts/setup.sh --browser
 status=0
 .venv/bin/ruff check portal tests config benchmarks || status=1
 # One test session at a time per engine: each removes the dshubtest-* objects it finds at start.
-flock /tmp/dshub-pytest.lock .venv/bin/pytest -p no:cacheprovider "$@" \
-  tests/unit tests/integration tests/ui || status=$?
+# In the same lock, every benchmark in quick mode (tiny sizes, no figure asserted): it fails
+# when a benchmark no longer runs or measures nothing. Arguments go to pytest.
+flock /tmp/dshub-pytest.lock bash -c '
+  tests=0
+  .venv/bin/pytest -p no:cacheprovider "$@" tests/unit tests/integration tests/ui || tests=$?
+  .venv/bin/python -m benchmarks --quick || tests=$(( tests ? tests : 1 ))
+  exit $tests
+' test.sh "$@" || status=$?
 # Stop the Docker engine only if this run started it (by its PID).
 if [ "$(cat "$started_file")" = started ]; then
   bash scripts/stop-docker.sh
