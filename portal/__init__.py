@@ -26,10 +26,21 @@ TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
 def _routes() -> list[tuple]:
-    from .views import admin, api, audit, broadcast, gpu, groups, server, static, volumes
+    from .views import (
+        admin,
+        api,
+        audit,
+        broadcast,
+        gpu,
+        groups,
+        server,
+        static,
+        user_table,
+        volumes,
+    )
 
     return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *gpu.routes,
-            *broadcast.routes, *audit.routes, *api.routes, *static.routes]
+            *broadcast.routes, *audit.routes, *user_table.routes, *api.routes, *static.routes]
 
 
 def _configured(section: Any, name: str, empty: Any) -> Any:

@@ -99,27 +99,52 @@ async def group_views(db: Any, guard: GroupGuard) -> list[GroupView]:
 
 async def change_membership(db: Any, guard: GroupGuard, actor: str, group_name: str,
                             username: str, add: bool) -> bool:
-    """Add or remove a member; returns False if nothing changed (already so)."""
+    """Add or remove one member of a Docker-access group; False if nothing changed."""
     if group_name not in BUILTIN_GROUPS:
         raise ActionRefused(f"{group_name!r} is not a Docker-access group.", 404)
-    await guard.check_and_record(db)
-    group = orm.Group.find(db, group_name)
-    user = orm.User.find(db, username.strip())
-    if user is None:
-        raise ActionRefused(f"There is no user named {username.strip()[:80]!r}.", 404)
-    present = user in group.users
-    if present == add:
-        return False
-    if add:
-        group.users.append(user)
-    else:
-        group.users.remove(user)
-    db.commit()
-    guard.remember(group_name, {u.name for u in group.users})
-    action = "added" if add else "removed"
-    log.info("%s %s %s %s %s", actor, action, user.name, "to" if add else "from", group_name)
-    await guard.store.add_membership_change(actor, group_name, user.name, action)
-    await guard.audit.record(actor, EventKind.GROUP_CHANGE, user.name,
-                             f"{action} {'to' if add else 'from'} {group_name}")
-    return True
+    name = username.strip()
+    outcome = (await change_memberships(db, guard, actor, group_name, [name], add))[name]
+    if outcome == NO_SUCH_USER:
+        raise ActionRefused(f"There is no user named {name[:80]!r}.", 404)
+    return outcome == CHANGED
 
+
+CHANGED, UNCHANGED, NO_SUCH_USER = "changed", "already so", "no such user"
+
+
+async def change_memberships(db: Any, guard: GroupGuard, actor: str, group_name: str,
+                             usernames: list[str], add: bool) -> dict[str, str]:
+    """Add or remove many members of any group in one commit; each name -> what happened."""
+    builtin = group_name in BUILTIN_GROUPS
+    if builtin:
+        await guard.check_and_record(db)
+    group = orm.Group.find(db, group_name)
+    if group is None:
+        raise ActionRefused(f"There is no group named {group_name[:80]!r}.", 404)
+    members = set(group.users)
+    outcome: dict[str, str] = {}
+    changed = []
+    for name in usernames:
+        user = orm.User.find(db, name)
+        if user is None:
+            outcome[name] = NO_SUCH_USER
+        elif (user in members) == add:
+            outcome[name] = UNCHANGED
+        else:
+            (group.users.append if add else group.users.remove)(user)
+            members = members | {user} if add else members - {user}
+            outcome[name] = CHANGED
+            changed.append(user.name)
+    if not changed:
+        return outcome
+    db.commit()  # one commit for the whole selection
+    action = "added" if add else "removed"
+    detail = f"{action} {'to' if add else 'from'} {group_name}"
+    log.info("%s %s: %s", actor, detail, ", ".join(changed))
+    if builtin:
+        guard.remember(group_name, {u.name for u in group.users})
+    for name in changed:
+        if builtin:
+            await guard.store.add_membership_change(actor, group_name, name, action)
+        await guard.audit.record(actor, EventKind.GROUP_CHANGE, name, detail)
+    return outcome

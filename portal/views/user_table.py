@@ -1,0 +1,88 @@
+"""Owns the admin's user table: one page of users by search, filters and sort, in the URL."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from jupyterhub import orm
+from jupyterhub.scopes import needs_scope
+
+from ..broadcast_message import DEFAULT_AUTO_CLOSE, check_recipients, validate
+from ..bulk_actions import Result, check_selection, run_bulk
+from ..user_table import (
+    IDLE_CHOICES,
+    PAGE_SIZES,
+    STATE_FILTERS,
+    matching_names,
+    read_query,
+    table_page,
+)
+from .base import PortalHandler, portal_authenticated
+from .broadcast import BroadcastSending
+
+QUERY_KEYS = ("q", "state", "group", "idle", "sort", "dir", "size")
+
+
+class UserTableHandler(PortalHandler):
+    """The table fragment; the admin page loads it with the page's own query string, and every
+    change pushes the new position into the address bar (back and reload keep it)."""
+
+    @portal_authenticated
+    @needs_scope("admin-ui")
+    async def get(self) -> None:
+        query = read_query(lambda name: self.get_argument(name, ""))
+        page = table_page(self.db, self.users, self.runtime, query)
+        current = {k: self.get_argument(k, "") for k in QUERY_KEYS}
+
+        def link(**change: object) -> str:
+            """This table's query string with `change` applied (empty values dropped)."""
+            merged = {**current, "page": str(query.page), **{k: str(v) for k, v in change.items()}}
+            return urlencode({k: v for k, v in merged.items()
+                              if v and not (k == "page" and v == "1")})
+
+        # Back and reload keep the position: the address bar shows the admin page with it.
+        self.set_header("HX-Push-Url", f"{self.portal_url('admin')}?{link()}")
+        groups = [g for (g,) in self.db.query(orm.Group.name).order_by(orm.Group.name)]
+        html = await self.render_fragment(
+            "partials/user_table.html", page=page, query=query, current=current, link=link,
+            groups=groups, states=STATE_FILTERS, idles=list(IDLE_CHOICES), sizes=PAGE_SIZES,
+        )
+        self.finish(html)
+
+
+class BulkHandler(BroadcastSending, PortalHandler):
+    """POST an action for the ticked users, or for all users matching the table's filters."""
+
+    @portal_authenticated
+    @needs_scope("admin:servers")
+    @needs_scope("admin:groups")
+    async def post(self) -> None:
+        matching = None
+        if self.get_body_argument("scope", "selected") == "matching":
+            filters = {k: self.get_body_argument(f"filter_{k}", "") for k in QUERY_KEYS}
+            matching = matching_names(self.db, read_query(lambda k: filters.get(k, "")))
+        names = check_selection(self.get_body_arguments("user"), matching,
+                                self.get_body_argument("matching", ""))
+        message = self.get_body_argument("message", "")
+
+        async def broadcast(names: list[str]) -> list[Result]:
+            request = validate(message, "info", DEFAULT_AUTO_CLOSE,
+                               check_recipients("users", names))
+            outcome = await self.send_broadcast(request)
+            return [Result(d.user, d.ok, d.reason) for d in outcome.results]
+
+        action = self.get_body_argument("action", "")
+        results = await run_bulk(
+            action, names, runtime=self.runtime, hub=self.hub_actions(), db=self.db,
+            find_user=self.find_user, group=self.get_body_argument("group", ""),
+            broadcast=broadcast)
+        html = await self.render_fragment("partials/bulk_result.html", action=action,
+                                          results=results)
+        self.hx_trigger("portal:users-changed")
+        self.finish(html)
+
+
+routes = [
+    (r"/portal/admin/user-table", UserTableHandler),
+    (r"/portal/admin/bulk", BulkHandler),
+]
