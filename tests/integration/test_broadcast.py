@@ -18,6 +18,7 @@ import requests
 
 from portal.broadcast import DEFAULT_TIMEOUT, SERVICE_NAME
 from tests.support.clients import Portal, ensure_running, ensure_stopped
+from tests.support.hub import PREFIX
 
 EXT = "jupyterlab-notifications-extension"
 
@@ -105,7 +106,7 @@ def test_a_hung_lab_costs_only_its_timeout_and_the_hub_stays_responsive(cast, ad
                                                                         docker_client):
     run1, run2 = cast["run1"], cast["run2"]
     drain(hub, run1.name)
-    container = docker_client.containers.get(f"dshubtest-jupyterlab-{run2.name}")
+    container = docker_client.containers.get(f"{PREFIX}jupyterlab-{run2.name}")
     container.pause()  # accepts connections (the kernel does), never answers
     answer: dict = {}
 

@@ -7,10 +7,11 @@ import time
 import pytest
 
 from tests.support.clients import card_state, ensure_running, ensure_stopped, wait_state
+from tests.support.hub import PREFIX
 
 
 def access(docker_client, name: str) -> tuple[bool, bool]:
-    c = docker_client.containers.get(f"dshubtest-jupyterlab-{name}")
+    c = docker_client.containers.get(f"{PREFIX}jupyterlab-{name}")
     socket = any(m.get("Source") == "/var/run/docker.sock" for m in c.attrs["Mounts"])
     return socket, bool(c.attrs["HostConfig"]["Privileged"])
 
@@ -37,7 +38,7 @@ def test_members_get_socket_and_privilege_nonmembers_neither(hub, admin, make_us
     assert access(docker_client, member.name) == (True, True)
     assert access(docker_client, bystander.name) == (False, False)
     # Inside the lab the socket is the engine's.
-    out = docker_client.containers.get(f"dshubtest-jupyterlab-{member.name}").exec_run(
+    out = docker_client.containers.get(f"{PREFIX}jupyterlab-{member.name}").exec_run(
         ["test", "-S", "/var/run/docker.sock"])
     assert out.exit_code == 0
 
@@ -47,14 +48,14 @@ def test_members_get_socket_and_privilege_nonmembers_neither(hub, admin, make_us
     card = member.get(f"portal/users/{member.name}/card").text
     assert "Your Docker access changed" in card and "Restart to apply" in card
     assert access(docker_client, member.name) == (True, True)  # not before the restart
-    old_id = docker_client.containers.get(f"dshubtest-jupyterlab-{member.name}").id
+    old_id = docker_client.containers.get(f"{PREFIX}jupyterlab-{member.name}").id
     r = member.post(f"portal/users/{member.name}/recreate")
     assert r.status_code == 200, r.text
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         state = card_state(member.get(f"portal/users/{member.name}/card").text)
         containers = {c.name: c.id for c in docker_client.containers.list()}
-        if state == "running" and containers.get(f"dshubtest-jupyterlab-{member.name}") not in (
+        if state == "running" and containers.get(f"{PREFIX}jupyterlab-{member.name}") not in (
             None, old_id
         ):
             break

@@ -23,7 +23,7 @@ import pytest
 from portal.docker_service import DockerService
 from portal.gpu import CONTAINER_NAME, detect
 from tests.support.clients import PASSWORD, Portal, card_state, signup, user_path, wait_state
-from tests.support.hub import Hub
+from tests.support.hub import PREFIX, Hub
 
 PROBE_IMAGE = "dshubtest-gpu-probe:latest"
 BASE_IMAGE = "dshub-base:bookworm"
@@ -236,7 +236,7 @@ def test_detected_gpu_is_shown_to_admins_and_requested_for_every_lab(gpu_hub, do
     r = user.post(f"portal/users/{user_path(user.name)}/start")
     assert r.status_code == 200, r.text
     assert wait_state(user, user.name, {"failed", "running"}) == "failed"
-    container = docker_client.containers.get("dshubtest-jupyterlab-gpu-2euser")
+    container = docker_client.containers.get(f"{PREFIX}jupyterlab-gpu-2euser")
     assert container.attrs["HostConfig"]["DeviceRequests"] == [NVIDIA_REQUEST]
     env = container_env(container)
     assert (env["ENABLE_GPU_SUPPORT"], env["NVIDIA_DETECTED"]) == ("1", "1")
@@ -274,7 +274,7 @@ def test_without_nvidia_the_hub_says_why_and_labs_run_without_gpu(no_gpu_hub, do
     r = user.post(f"portal/users/{user_path(user.name)}/start")
     assert r.status_code == 200, r.text
     assert wait_state(user, user.name, {"failed", "running"}) == "running"
-    container = docker_client.containers.get("dshubtest-jupyterlab-nogpu")
+    container = docker_client.containers.get(f"{PREFIX}jupyterlab-nogpu")
     assert not container.attrs["HostConfig"]["DeviceRequests"]
     env = container_env(container)
     assert (env["ENABLE_GPU_SUPPORT"], env["NVIDIA_DETECTED"]) == ("0", "0")
@@ -294,7 +294,7 @@ def test_mode_1_requests_gpus_without_probing(docker_client, tmp_path_factory):
         user = create_user(admin, "gpuon")
         assert user.post(f"portal/users/{user_path(user.name)}/start").status_code == 200
         assert wait_state(user, user.name, {"failed", "running"}) == "failed"
-        container = docker_client.containers.get("dshubtest-jupyterlab-gpuon")
+        container = docker_client.containers.get(f"{PREFIX}jupyterlab-gpuon")
         assert container.attrs["HostConfig"]["DeviceRequests"] == [NVIDIA_REQUEST]
         env = container_env(container)
         assert (env["ENABLE_GPU_SUPPORT"], env["NVIDIA_DETECTED"]) == ("1", "0")

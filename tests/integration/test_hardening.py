@@ -16,17 +16,18 @@ from tests.support.clients import (
     signup,
     wait_state,
 )
+from tests.support.hub import PREFIX
 
 
 def volumes_of(docker_client, name: str) -> set[str]:
     return {v.name for v in docker_client.volumes.list() if v.name.startswith(
-        f"dshubtest-jupyterlab-{name}_")}
+        f"{PREFIX}jupyterlab-{name}_")}
 
 
 def test_container_killed_or_removed_outside_the_hub(make_user, docker_client):
     user = make_user("victim")
     ensure_running(user)
-    container = f"dshubtest-jupyterlab-{user.name}"
+    container = f"{PREFIX}jupyterlab-{user.name}"
     for outside in (["docker", "kill", container], ["docker", "rm", "-f", container]):
         subprocess.run(outside, check=True, capture_output=True)
         html = user.get(f"portal/users/{user.name}/card").text
@@ -46,8 +47,8 @@ def test_reset_of_a_volume_in_use_elsewhere_is_refused_and_removes_nothing(make_
     ensure_stopped(user)
     before = volumes_of(docker_client, user.name)
     holder = docker_client.containers.create(
-        "dshub-base:bookworm", ["sleep", "60"], name=f"dshubtest-holder-{user.name}",
-        volumes={f"dshubtest-jupyterlab-{user.name}_workspace": {"bind": "/w", "mode": "rw"}},
+        "dshub-base:bookworm", ["sleep", "60"], name=f"{PREFIX}holder-{user.name}",
+        volumes={f"{PREFIX}jupyterlab-{user.name}_workspace": {"bind": "/w", "mode": "rw"}},
     )
     try:
         r = user.post(f"portal/users/{user.name}/volumes/reset",
@@ -56,14 +57,14 @@ def test_reset_of_a_volume_in_use_elsewhere_is_refused_and_removes_nothing(make_
         assert "Not reset: workspace" in r.text and holder.name in r.text
         assert "Reset: cache" in r.text
         assert volumes_of(docker_client, user.name) == before - {
-            f"dshubtest-jupyterlab-{user.name}_cache"}
+            f"{PREFIX}jupyterlab-{user.name}_cache"}
     finally:
         holder.remove(force=True)
 
 
 def _fill(docker_client, user: Portal, files: int = 15000) -> None:
     ensure_running(user)
-    subprocess.run(["docker", "exec", f"dshubtest-jupyterlab-{user.name}", "sh", "-c",
+    subprocess.run(["docker", "exec", f"{PREFIX}jupyterlab-{user.name}", "sh", "-c",
                     f"cd /home/lab/workspace && seq 1 {files} | xargs touch"], check=True)
     ensure_stopped(user)
 
@@ -89,7 +90,7 @@ def test_two_resets_at_once_one_wins_the_other_is_refused(make_user, docker_clie
     else:  # the first finished before the second arrived: nothing left to reset, no error
         assert statuses == [200, 200] and "Nothing to reset" in texts
     assert "Reset: workspace" in texts
-    assert f"dshubtest-jupyterlab-{user.name}_workspace" not in volumes_of(docker_client,
+    assert f"{PREFIX}jupyterlab-{user.name}_workspace" not in volumes_of(docker_client,
                                                                             user.name)
 
 

@@ -16,6 +16,7 @@ from tests.support.clients import (
     user_path,
     wait_state,
 )
+from tests.support.hub import PREFIX
 
 
 def sh(container: str, script: str) -> str:
@@ -28,7 +29,7 @@ def test_restart_keeps_container_and_workspace_and_lab_answers_again(make_user, 
                                                                      hub):
     user = make_user("restart")
     ensure_running(user)
-    name = f"dshubtest-jupyterlab-{user.name}"
+    name = f"{PREFIX}jupyterlab-{user.name}"
     before = docker_client.containers.get(name).id
     sh(name, "echo survived > /home/lab/workspace/note.txt")
 
@@ -46,7 +47,7 @@ def test_reset_workspace_only_keeps_home_shared_and_other_users(make_user, docke
     user, neighbour = make_user("reset"), make_user("neighbour")
     for p in (user, neighbour):
         ensure_running(p)
-    mine, theirs = (f"dshubtest-jupyterlab-{p.name}" for p in (user, neighbour))
+    mine, theirs = (f"{PREFIX}jupyterlab-{p.name}" for p in (user, neighbour))
     sh(mine, "echo w > /home/lab/workspace/w.txt; echo h > /home/lab/h.txt;"
              " echo s > /mnt/shared/s-$(hostname).txt; echo s > /mnt/shared/shared.txt")
     sh(theirs, "echo n > /home/lab/workspace/n.txt")
@@ -54,8 +55,8 @@ def test_reset_workspace_only_keeps_home_shared_and_other_users(make_user, docke
     ensure_stopped(neighbour)
 
     # Refused while the server runs, and for anything that is not one of the user's volumes.
-    for bad in (["jupyterhub_shared"], ["dshubtest-shared"], ["shared"],
-                [f"dshubtest-jupyterlab-{neighbour.name}_workspace"], [], ["home", "bogus"]):
+    for bad in (["jupyterhub_shared"], [f"{PREFIX}shared"], ["shared"],
+                [f"{PREFIX}jupyterlab-{neighbour.name}_workspace"], [], ["home", "bogus"]):
         r = user.post(f"portal/users/{user.name}/volumes/reset",
                       {"volume": bad, "confirm": "yes"})
         assert r.status_code == 400, (bad, r.text)
@@ -70,7 +71,7 @@ def test_reset_workspace_only_keeps_home_shared_and_other_users(make_user, docke
 
     volumes = {v.name for v in docker_client.volumes.list()}
     assert f"{mine}_workspace" not in volumes
-    assert {f"{mine}_home", f"{mine}_cache", "dshubtest-shared",
+    assert {f"{mine}_home", f"{mine}_cache", f"{PREFIX}shared",
             f"{theirs}_workspace", f"{theirs}_home"} <= volumes
 
     ensure_running(user)
@@ -88,7 +89,7 @@ def test_running_server_cannot_be_reset_and_stopped_one_cannot_restart(make_user
                   {"volume": ["cache"], "confirm": "yes"})
     assert r.status_code == 409 and "Stop the server" in r.text
     volumes = {v.name for v in docker_client.volumes.list()}
-    assert f"dshubtest-jupyterlab-{user.name}_cache" in volumes
+    assert f"{PREFIX}jupyterlab-{user.name}_cache" in volumes
     ensure_stopped(user)
     r = user.post(f"portal/users/{user.name}/restart")
     assert r.status_code == 409 and "start it instead" in r.text
@@ -177,7 +178,7 @@ TABLE = [
 
 def snapshot(client: docker.DockerClient, owner: str) -> tuple:
     containers = sorted(c.name for c in client.containers.list(all=True)
-                        if c.name.startswith("dshubtest-"))
+                        if c.name.startswith(PREFIX))
     volumes = sorted(v.name for v in client.volumes.list() if owner in v.name)
     return containers, volumes
 

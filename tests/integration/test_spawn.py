@@ -17,7 +17,7 @@ from tests.support.clients import (
     user_path,
     wait_state,
 )
-from tests.support.hub import ROOT, Hub
+from tests.support.hub import PREFIX, ROOT, Hub
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +29,15 @@ def john(hub, admin) -> Portal:
 
 def test_container_has_exactly_the_configured_mounts_and_environment(john, docker_client, hub):
     ensure_running(john)
-    container = docker_client.containers.get("dshubtest-jupyterlab-john-2edoe")
+    container = docker_client.containers.get(f"{PREFIX}jupyterlab-john-2edoe")
     mounts = {
         m["Destination"]: (m["Type"], m.get("Name"), m["RW"]) for m in container.attrs["Mounts"]
     }
     assert mounts == {
-        "/home": ("volume", "dshubtest-jupyterlab-john-2edoe_home", True),
-        "/home/lab/workspace": ("volume", "dshubtest-jupyterlab-john-2edoe_workspace", True),
-        "/home/lab/.cache": ("volume", "dshubtest-jupyterlab-john-2edoe_cache", True),
-        "/mnt/shared": ("volume", "dshubtest-shared", True),
+        "/home": ("volume", f"{PREFIX}jupyterlab-john-2edoe_home", True),
+        "/home/lab/workspace": ("volume", f"{PREFIX}jupyterlab-john-2edoe_workspace", True),
+        "/home/lab/.cache": ("volume", f"{PREFIX}jupyterlab-john-2edoe_cache", True),
+        "/mnt/shared": ("volume", f"{PREFIX}shared", True),
     }
     host = container.attrs["HostConfig"]
     assert not any("docker.sock" in b for b in host["Binds"] or [])
@@ -58,20 +58,20 @@ def test_container_has_exactly_the_configured_mounts_and_environment(john, docke
 def test_stop_removes_the_container_and_keeps_the_volumes(john, docker_client):
     ensure_running(john)
     subprocess.run(
-        ["docker", "exec", "dshubtest-jupyterlab-john-2edoe", "sh", "-c",
+        ["docker", "exec", f"{PREFIX}jupyterlab-john-2edoe", "sh", "-c",
          "echo kept > /home/lab/workspace/kept.txt"], check=True,
     )
     r = john.post(f"portal/users/{user_path(john.name)}/stop")
     assert r.status_code == 200, r.text
     assert wait_state(john, john.name, {"stopped"}) == "stopped"
     names = [c.name for c in docker_client.containers.list(all=True)]
-    assert "dshubtest-jupyterlab-john-2edoe" not in names
+    assert f"{PREFIX}jupyterlab-john-2edoe" not in names
     volumes = {v.name for v in docker_client.volumes.list()}
-    assert {"dshubtest-jupyterlab-john-2edoe_home", "dshubtest-jupyterlab-john-2edoe_workspace",
-            "dshubtest-jupyterlab-john-2edoe_cache", "dshubtest-shared"} <= volumes
+    assert {f"{PREFIX}jupyterlab-john-2edoe_home", f"{PREFIX}jupyterlab-john-2edoe_workspace",
+            f"{PREFIX}jupyterlab-john-2edoe_cache", f"{PREFIX}shared"} <= volumes
     ensure_running(john)
     out = subprocess.run(
-        ["docker", "exec", "dshubtest-jupyterlab-john-2edoe", "cat",
+        ["docker", "exec", f"{PREFIX}jupyterlab-john-2edoe", "cat",
          "/home/lab/workspace/kept.txt"], check=True, capture_output=True, text=True,
     )
     assert out.stdout.strip() == "kept"
@@ -80,12 +80,12 @@ def test_stop_removes_the_container_and_keeps_the_volumes(john, docker_client):
 def test_hub_restart_keeps_a_running_server_reachable(hub, make_user, docker_client):
     user = make_user("restartee")
     ensure_running(user)
-    before = docker_client.containers.get(f"dshubtest-jupyterlab-{user.name}").id
+    before = docker_client.containers.get(f"{PREFIX}jupyterlab-{user.name}").id
     hub.restart()
     r = user.s.get(f"{hub.url}user/{user.name}/api/status", timeout=30, allow_redirects=False)
     assert r.status_code in (200, 302, 403), r.status_code  # the lab answered, not the proxy
     assert "JupyterLab" in user.s.get(f"{hub.url}user/{user.name}/lab", timeout=30).text
-    assert docker_client.containers.get(f"dshubtest-jupyterlab-{user.name}").id == before
+    assert docker_client.containers.get(f"{PREFIX}jupyterlab-{user.name}").id == before
     assert wait_state(user, user.name, {"running"}) == "running"
 
 

@@ -17,7 +17,9 @@ from urllib3.exceptions import InsecureRequestWarning
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "tests" / "support" / "jupyterhub_test_config.py"
-PREFIX = "dshubtest-"
+# Every Docker object a test run makes starts with this; clean-up removes only those. Two runs
+# with different prefixes can share one engine (DSHUB_TEST_PREFIX).
+PREFIX = os.environ.get("DSHUB_TEST_PREFIX", "dshubtest-")
 
 
 def remove_named_objects(client, prefix: str = PREFIX) -> None:
@@ -81,6 +83,7 @@ class Hub:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "DSHUB_TEST_TOKEN": self.token,
             "DSHUB_TEST_PORTS": json.dumps(self.ports),
+            "DSHUB_TEST_PREFIX": PREFIX,
         })
         env.update(self.extra_env)
         return env

@@ -1,5 +1,6 @@
 # Test hub: the production configuration plus a driver service, loopback ports chosen by the
-# test run, and a `dshubtest-` prefix on every Docker object so clean-up touches only ours.
+# test run, and a prefix (`dshubtest-` unless DSHUB_TEST_PREFIX says otherwise) on every Docker
+# object so clean-up touches only ours.
 import json
 import os
 
@@ -13,9 +14,10 @@ c.JupyterHub.hub_port = ports["hub"]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{ports['api']}"
 # The proxy outlives a hub restart in the restart test, like in production.
 c.ConfigurableHTTPProxy.should_start = True
-c.PortalSpawner.name_template = "dshubtest-jupyterlab-{username}"
-c.PortalSpawner.volume_name_template = "dshubtest-jupyterlab-{username}_{volume}"
-c.PortalSpawner.shared_volume_name = "dshubtest-shared"
+prefix = os.environ.get("DSHUB_TEST_PREFIX", "dshubtest-")
+c.PortalSpawner.name_template = prefix + "jupyterlab-{username}"
+c.PortalSpawner.volume_name_template = prefix + "jupyterlab-{username}_{volume}"
+c.PortalSpawner.shared_volume_name = prefix + "shared"
 c.PortalSpawner.pull_policy = "never"
 c.PortalSpawner.start_timeout = 60
 # Appended: portal.setup(c) registers its own service and role (broadcast) before this.
