@@ -30,6 +30,7 @@ BENCHMARKS = [
     "page_weight",
     "restart",
     "memory",
+    "admin_scale",
 ]
 # Runnable modules that are not benchmarks (quick mode runs the report over the stored results).
 TOOLS = ["report"]

@@ -22,6 +22,7 @@ from .store import PortalStore
 
 __version__ = "0.1.0"
 HTMX_VERSION = "2.0.11"
+HTMX_SSE_VERSION = "2.2.4"
 TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
@@ -31,6 +32,7 @@ def _routes() -> list[tuple]:
         api,
         audit,
         broadcast,
+        events,
         gpu,
         groups,
         server,
@@ -40,7 +42,8 @@ def _routes() -> list[tuple]:
     )
 
     return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *gpu.routes,
-            *broadcast.routes, *audit.routes, *user_table.routes, *api.routes, *static.routes]
+            *broadcast.routes, *audit.routes, *user_table.routes, *events.routes, *api.routes,
+            *static.routes]
 
 
 def _configured(section: Any, name: str, empty: Any) -> Any:
@@ -86,6 +89,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         **_configured(hub, "template_vars", {}),
         "portal_version": __version__,
         "htmx_version": HTMX_VERSION,
+        "htmx_sse_version": HTMX_SSE_VERSION,
         "portal_static": url_path_join(settings.base_url, "hub/portal/static"),
     }
     # Users land on the portal after signing in.
@@ -93,6 +97,9 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # The Docker-access groups exist from the first start and come back if deleted.
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
+    # Pushed updates: one watcher over the servers the hub holds, only while pages listen.
+    when_hub_runs(lambda app: runtime.live.watch(lambda: iter(list(app.users.values()))),
+                  "pushed updates")
     if settings.audit_retention_days:
         days = settings.audit_retention_days
         when_hub_runs(lambda app: runtime.audit.keep_only(days), "audit retention")

@@ -9,6 +9,7 @@ from .access_groups import GroupGuard
 from .audit import AuditLog
 from .broadcast import Broadcaster
 from .docker_service import DockerService
+from .live_updates import LiveUpdates
 from .operations import Operations
 from .settings import Settings
 from .store import PortalStore
@@ -28,6 +29,7 @@ class Runtime:
     store: PortalStore
     group_guard: GroupGuard = None  # type: ignore[assignment]  # set in __post_init__
     audit: AuditLog = None  # type: ignore[assignment]  # set in __post_init__
+    live: LiveUpdates = None  # type: ignore[assignment]  # set in __post_init__
     operations: Operations = field(default_factory=Operations)
     gpu: GpuStatus | None = None
     # ENABLE_GPU_SUPPORT=2: the detection task; `gpu` stays None until it ends.
@@ -36,6 +38,8 @@ class Runtime:
     broadcaster: Broadcaster | None = None
 
     def __post_init__(self) -> None:
+        if self.live is None:
+            self.live = LiveUpdates(self.operations)
         if self.audit is None:
             self.audit = AuditLog(self.store)
         if self.group_guard is None:

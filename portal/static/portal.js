@@ -1,5 +1,5 @@
 // Small behaviours htmx does not cover: open dialogs swapped into #portal-modal, close buttons,
-// and the elapsed-seconds counter on a busy server card.
+// the elapsed-seconds counter on a busy server card, and whether the event stream is open.
 (function () {
   "use strict";
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -21,5 +21,12 @@
     });
   }
   setInterval(tick, 1000);
+  // Pushed updates: while the page's event stream is open, cards and tables do not poll; when
+  // it drops (the extension reconnects by itself), they fall back to slow polling, quietly.
+  var streamOpen = false;
+  window.portalStreamDown = function () { return !streamOpen; };
+  document.addEventListener("htmx:sseOpen", function () { streamOpen = true; });
+  document.addEventListener("htmx:sseError", function () { streamOpen = false; });
+  document.addEventListener("htmx:sseClose", function () { streamOpen = false; });
   document.addEventListener("htmx:afterSettle", tick);
 })();

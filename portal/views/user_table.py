@@ -40,8 +40,10 @@ class UserTableHandler(PortalHandler):
             return urlencode({k: v for k, v in merged.items()
                               if v and not (k == "page" and v == "1")})
 
-        # Back and reload keep the position: the address bar shows the admin page with it.
-        self.set_header("HX-Push-Url", f"{self.portal_url('admin')}?{link()}")
+        # Back and reload keep the position: the address bar shows the admin page with it
+        # (not for the rows' own refresh on a pushed update).
+        if not self.get_argument("refresh", ""):
+            self.set_header("HX-Push-Url", f"{self.portal_url('admin')}?{link()}")
         groups = [g for (g,) in self.db.query(orm.Group.name).order_by(orm.Group.name)]
         html = await self.render_fragment(
             "partials/user_table.html", page=page, query=query, current=current, link=link,
