@@ -26,10 +26,10 @@ TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
 def _routes() -> list[tuple]:
-    from .views import admin, api, broadcast, gpu, groups, server, static, volumes
+    from .views import admin, api, broadcast, gpu, groups, logo, server, static, volumes
 
     return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *gpu.routes,
-            *broadcast.routes, *api.routes, *static.routes]
+            *broadcast.routes, *api.routes, *static.routes, *logo.routes]
 
 
 def _configured(section: Any, name: str, empty: Any) -> Any:

@@ -58,3 +58,10 @@ def web_app_ready(app: Any) -> bool:
     """The hub made its web application, the last step of `initialize()`: database, users and
     groups are loaded by then."""
     return getattr(app, "tornado_application", None) is not None
+
+
+def hub_logo_file() -> str:
+    """The logo file the running hub serves (`JupyterHub.logo_file`, its default included)."""
+    from jupyterhub.app import JupyterHub
+
+    return JupyterHub.instance().logo_file
