@@ -2,6 +2,7 @@
 # Every variable is described in the README's configuration table.
 import logging
 import os
+import socket
 import sys
 
 from portal import setup
@@ -63,9 +64,16 @@ if settings.host_network:
     c.JupyterHub.port = 8000
     c.JupyterHub.hub_ip = "127.0.0.1"
 else:
-    # Production: the hub container is reached by name on the Docker network.
+    # Production: the labs reach the hub's API by name on their network (DOCKER_NETWORK_NAME).
     c.JupyterHub.hub_ip = "0.0.0.0"
     c.JupyterHub.hub_connect_ip = "jupyterhub"
+    # The public port listens only on Traefik's network (compose.yml gives the hub the alias
+    # jupyterhub-edge there), so labs cannot reach it; the proxy's API stays on loopback.
+    # Elsewhere (no such network) it listens on every interface, as JupyterHub does.
+    try:
+        c.JupyterHub.ip = socket.gethostbyname("jupyterhub-edge")
+    except OSError:
+        pass
 
 log = logging.getLogger("JupyterHub")
 if settings.ssl:
