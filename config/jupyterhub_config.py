@@ -1,5 +1,6 @@
 # DS Hub: environment -> validated settings -> JupyterHub -> portal.setup(c).
 # Every variable is described in the README's configuration table.
+import contextlib
 import logging
 import os
 import socket
@@ -70,10 +71,8 @@ else:
     # The public port listens only on Traefik's network (compose.yml gives the hub the alias
     # jupyterhub-edge there), so labs cannot reach it; the proxy's API stays on loopback.
     # Elsewhere (no such network) it listens on every interface, as JupyterHub does.
-    try:
+    with contextlib.suppress(OSError):
         c.JupyterHub.ip = socket.gethostbyname("jupyterhub-edge")
-    except OSError:
-        pass
 
 log = logging.getLogger("JupyterHub")
 if settings.ssl:
