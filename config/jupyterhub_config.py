@@ -1,13 +1,12 @@
 # DS Hub: environment -> validated settings -> JupyterHub -> portal.setup(c).
 # Every variable is described in the README's configuration table.
-import contextlib
 import logging
 import os
-import socket
 import sys
 
 from portal import setup
 from portal.branding import configure_logo
+from portal.healthcheck import edge_address
 from portal.settings import SettingsError, load_settings
 from portal.tls import CertificateError, ensure_certificate
 
@@ -71,8 +70,7 @@ else:
     # The public port listens only on Traefik's network (compose.yml gives the hub the alias
     # jupyterhub-edge there), so labs cannot reach it; the proxy's API stays on loopback.
     # Elsewhere (no such network) it listens on every interface, as JupyterHub does.
-    with contextlib.suppress(OSError):
-        c.JupyterHub.ip = socket.gethostbyname("jupyterhub-edge")
+    c.JupyterHub.ip = edge_address() or ""
 
 log = logging.getLogger("JupyterHub")
 if settings.ssl:
