@@ -280,10 +280,10 @@ def test_compose_file_alone():
     assert "--providers.docker" not in command
     assert not any("docker.sock" in str(v) for v in traefik.get("volumes", []))
     assert "--providers.file.filename=/etc/traefik/dynamic.yml" in command
-    dynamic = [v for v in traefik["volumes"] if isinstance(v, dict)
-               and v["target"] == "/etc/traefik/dynamic.yml"]
-    assert dynamic and dynamic[0]["read_only"] is True
-    assert dynamic[0]["source"] == str(ROOT / "traefik" / "dynamic.yml")
+    assert mounts(traefik)["/etc/traefik/dynamic.yml"] == str(ROOT / "traefik" / "dynamic.yml")
+    (dynamic,) = [v for v in traefik["volumes"] if "/etc/traefik/dynamic.yml" in str(v)]
+    assert dynamic.get("read_only") is True if isinstance(dynamic, dict) else dynamic.endswith(
+        ":ro")
     assert traefik["environment"]["JUPYTERHUB_BASE_URL"] == "/jupyterhub"
     routes = yaml.safe_load((ROOT / "traefik" / "dynamic.yml").read_text())
     router = routes["http"]["routers"]["jupyterhub"]

@@ -130,7 +130,9 @@ def open_and_watch(browser: Browser, url: str, listener: Listener, click: bool =
     page.on("dialog", lambda d: (signs.append(f"dialog {d.message}"), d.dismiss()))
     page.on("console", lambda m: signs.append(f"console {m.text}")
             if "DSHUB-PWNED" in m.text else None)
-    page.on("request", lambda r: signs.append(f"request {r.url}")
+    # A request the policy blocks is still announced ("request", then "requestfailed" with
+    # net::ERR_BLOCKED_BY_CSP); one that completed has left the page.
+    page.on("requestfinished", lambda r: signs.append(f"request {r.url}")
             if not r.url.startswith((url, "data:")) else None)
     if route:
         page.route(route[0], lambda r: r.fulfill(status=200, body=route[1],
