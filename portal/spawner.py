@@ -244,7 +244,13 @@ class PortalSpawner(DockerSpawner):
 
     def docker(self, method: str, *args: Any, **kwargs: Any):
         if method == "create_container":
-            self.enforce_host_config(kwargs.setdefault("host_config", {}))
+            host_config = kwargs.setdefault("host_config", {})
+            self.enforce_host_config(host_config)
+            # A dropped bind leaves no mount point behind (Docker would put an anonymous
+            # volume there).
+            bound = {b.split(":")[1] for b in host_config["Binds"] if b.count(":") >= 1}
+            if kwargs.get("volumes"):
+                kwargs["volumes"] = [v for v in kwargs["volumes"] if v in bound]
             kwargs["labels"] = with_watchtower_opt_out(kwargs.get("labels"))
         return super().docker(method, *args, **kwargs)
 
