@@ -20,16 +20,16 @@ RUN if [ -f /tmp/build/build-ca.crt ]; then export NODE_EXTRA_CA_CERTS=/tmp/buil
       configurable-http-proxy@4.6.3 \
  && /opt/proxy/bin/configurable-http-proxy --version
 
-# --- The hub. ---------------------------------------------------------------------------------
-FROM ${BASE_IMAGE}
+# --- The hub's Python environment, built in a throwaway stage: PIP_INDEX_URL (which may hold
+# credentials) is a build argument of this stage only, so it never reaches the hub image's
+# history or environment; only /opt/hub is copied over. ---------------------------------------
+FROM ${BASE_IMAGE} AS venv
 ARG PIP_INDEX_URL=
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates nodejs python3 python3-venv \
- && apt-get clean && rm -rf /var/lib/apt/lists/*
-COPY --from=proxy /opt/proxy /opt/proxy
-ENV PATH=/opt/hub/bin:/opt/proxy/bin:$PATH \
-    PYTHONUNBUFFERED=1 \
+      ca-certificates python3 python3-venv \
+ && rm -rf /var/lib/apt/lists/*
+ENV PATH=/opt/hub/bin:$PATH \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 
@@ -48,10 +48,21 @@ COPY portal /tmp/src/portal
 RUN if [ -f /tmp/build/build-ca.crt ]; then export PIP_CERT=/tmp/build/build-ca.crt; fi \
  && if [ -n "$PIP_INDEX_URL" ]; then export PIP_INDEX_URL; else unset PIP_INDEX_URL; fi \
  && echo "DS Hub" > /tmp/src/README.md \
- && pip install -c /tmp/build/requirements-hub.txt /tmp/src \
- && rm -rf /tmp/src /tmp/build \
- && mkdir -p /data /srv/jupyterhub
+ && pip install -c /tmp/build/requirements-hub.txt /tmp/src
 
+# --- The hub. ---------------------------------------------------------------------------------
+FROM ${BASE_IMAGE}
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates nodejs python3 python3-venv \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /data /srv/jupyterhub
+COPY --from=proxy /opt/proxy /opt/proxy
+COPY --from=venv /opt/hub /opt/hub
+ENV PATH=/opt/hub/bin:/opt/proxy/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
 COPY config/jupyterhub_config.py /srv/jupyterhub/jupyterhub_config.py
 WORKDIR /srv/jupyterhub
 EXPOSE 8000

@@ -6,6 +6,7 @@ import sys
 
 from portal import setup
 from portal.branding import configure_logo
+from portal.healthcheck import edge_address
 from portal.settings import SettingsError, load_settings
 from portal.tls import CertificateError, ensure_certificate
 
@@ -63,9 +64,13 @@ if settings.host_network:
     c.JupyterHub.port = 8000
     c.JupyterHub.hub_ip = "127.0.0.1"
 else:
-    # Production: the hub container is reached by name on the Docker network.
+    # Production: the labs reach the hub's API by name on their network (DOCKER_NETWORK_NAME).
     c.JupyterHub.hub_ip = "0.0.0.0"
     c.JupyterHub.hub_connect_ip = "jupyterhub"
+    # The public port listens only on Traefik's network (compose.yml gives the hub the alias
+    # jupyterhub-edge there), so labs cannot reach it; the proxy's API stays on loopback.
+    # Elsewhere (no such network) it listens on every interface, as JupyterHub does.
+    c.JupyterHub.ip = edge_address() or ""
 
 log = logging.getLogger("JupyterHub")
 if settings.ssl:

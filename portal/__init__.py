@@ -35,15 +35,17 @@ def _routes() -> list[tuple]:
         events,
         gpu,
         groups,
+        logo,
         server,
         static,
         user_table,
         volumes,
     )
 
-    return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *gpu.routes,
-            *broadcast.routes, *audit.routes, *user_table.routes, *events.routes, *api.routes,
-            *static.routes]
+    # Each view module ends with its own route list; this is the one place they all meet.
+    modules = (server, volumes, admin, groups, gpu, broadcast, audit, user_table, events, api,
+               static, logo)
+    return [route for module in modules for route in module.routes]
 
 
 def _configured(section: Any, name: str, empty: Any) -> Any:

@@ -6,7 +6,11 @@ as `branding/logo.<type>` and `logo_file` points there. Downloading (rather than
 browsers at the URL) keeps users' browsers off third-party hosts and keeps the logo when that
 host is down: a failed download falls back to the copy made from the same URL last time.
 
-Anything unusable (unreadable file, malformed URI, not an image, active SVG content) is
+An SVG logo is rebuilt from an allow-list (portal/svg_sanitiser.py) and, like every logo, served
+with a policy under which nothing in it can run or load (portal/views/logo.py). Plain http://
+is not accepted: the logo is shown on every page, so its bytes must not be changeable in transit.
+
+Anything unusable (unreadable file, malformed URI, not an image, an SVG with a DTD) is
 reported with one log line naming the variable, and the stock logo stays: a logo is not worth
 refusing to start the hub for.
 """
@@ -18,15 +22,19 @@ import binascii
 import hashlib
 import logging
 import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
+from . import svg_sanitiser
+
 VARIABLE = "JUPYTERHUB_CUSTOM_LOGO_URI"
 MAX_BYTES = 2 * 1024 * 1024
-FETCH_TIMEOUT = 10.0
+FETCH_TIMEOUT = 15.0  # the whole download, not each read
+READ_TIMEOUT = 5.0  # one connect or read
 BRANDING_DIR = "branding"
 _SOURCE_FILE = "source.sha256"  # which URI the saved logo came from
 
@@ -35,17 +43,6 @@ log = logging.getLogger(__name__)
 
 class LogoError(Exception):
     """Why a logo URI cannot be used (a short, human-readable reason)."""
-
-
-# SVG is XML served from the hub's own origin: script or event handlers in it would run there
-# for anyone who opens /hub/logo, so such files are refused rather than sanitised.
-# Character and entity references are refused too: they can spell any of these words
-# ("jav&#x61;script:") past a pattern match, and a logo has no need for them.
-_ACTIVE_SVG = re.compile(
-    rb"<script|<foreignobject|\son[a-z]+\s*=|javascript:|<iframe|<embed|<object"
-    rb"|&#|<!entity|\shref\s*=|xlink:href",
-    re.IGNORECASE,
-)
 
 
 def sniff_image(data: bytes) -> str:
@@ -64,13 +61,20 @@ def sniff_image(data: bytes) -> str:
         return "ico"
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<svg", b"<?xml", b"<!--", b"<!doctype svg")) and b"<svg" in head:
-        if _ACTIVE_SVG.search(data):
-            raise LogoError(
-                "it is an SVG with scripts, event handlers, links or character references, "
-                "which are not allowed"
-            )
         return "svg"
     raise LogoError("it is not a PNG, JPEG, GIF, WebP, ICO or SVG image")
+
+
+def sanitise_svg(data: bytes, logger: logging.Logger | None = None) -> bytes:
+    """The SVG rebuilt from allow-listed drawing only; raise `LogoError` if it cannot be."""
+    try:
+        clean, dropped = svg_sanitiser.sanitise_svg(data)
+    except svg_sanitiser.UnsafeSvg as e:
+        raise LogoError(str(e)) from None
+    if dropped:
+        (logger or log).warning("%s: left out of the SVG logo (not on the allow-list): %s",
+                                VARIABLE, ", ".join(sorted(dropped)))
+    return clean
 
 
 def _short(uri: str, limit: int = 80) -> str:
@@ -109,12 +113,32 @@ def _read_file_uri(uri: str) -> bytes:
     return data
 
 
+class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201
+        if urlsplit(newurl).scheme.lower() != "https":
+            raise LogoError(f"it redirects to a non-https URL ({_short(newurl)})")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def _fetch(uri: str, timeout: float) -> bytes:
+    """Download within `timeout` seconds overall (a server that drips bytes is cut off)."""
     request = urllib.request.Request(uri, headers={"User-Agent": "DS-Hub-logo-fetch"})
+    opener = urllib.request.build_opener(_HttpsOnlyRedirects)
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
     try:
         # Runs while the hub loads its configuration, before it serves anyone.
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.read(MAX_BYTES + 1)
+        with opener.open(request, timeout=min(READ_TIMEOUT, timeout)) as response:
+            while size <= MAX_BYTES:
+                if time.monotonic() > deadline:
+                    raise LogoError(f"downloading it took longer than {timeout:.0f} s")
+                chunk = response.read1(65536)  # one read: returns what has arrived
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        return b"".join(chunks)
     except urllib.error.HTTPError as e:
         raise LogoError(f"downloading it answered HTTP {e.code}") from None
     except (urllib.error.URLError, OSError, ValueError) as e:
@@ -122,22 +146,27 @@ def _fetch(uri: str, timeout: float) -> bytes:
         raise LogoError(f"downloading it failed ({reason})") from None
 
 
-def load_logo(uri: str, timeout: float = FETCH_TIMEOUT) -> tuple[bytes, str]:
+def load_logo(uri: str, timeout: float = FETCH_TIMEOUT,
+              logger: logging.Logger | None = None) -> tuple[bytes, str]:
     """The logo's bytes and file extension; raise `LogoError` saying why it cannot be used."""
     scheme = uri.split(":", 1)[0].lower() if ":" in uri else ""
     if scheme == "data":
         data = _decode_data_uri(uri)
     elif scheme == "file":
         data = _read_file_uri(uri)
-    elif scheme in ("https", "http"):
+    elif scheme == "https":
         if not urlsplit(uri).hostname:
             raise LogoError(f"the {scheme}:// URL has no host")
         data = _fetch(uri, timeout)
+    elif scheme == "http":
+        raise LogoError("plain http:// is not accepted (the logo could be changed in transit); "
+                        "use https://, file:///path or data:image/...")
     else:
         raise LogoError("accepted forms are https://..., file:///path and data:image/...")
     if len(data) > MAX_BYTES:
         raise LogoError(f"it is larger than {MAX_BYTES // 1024 // 1024} MiB")
-    return data, sniff_image(data)
+    ext = sniff_image(data)
+    return (sanitise_svg(data, logger) if ext == "svg" else data), ext
 
 
 def _cached(directory: Path, uri: str) -> Path | None:
@@ -173,10 +202,10 @@ def configure_logo(
         return None
     directory = Path(data_dir) / BRANDING_DIR
     try:
-        data, ext = load_logo(uri, timeout)
+        data, ext = load_logo(uri, timeout, logger)
         path = _save(directory, uri, data, ext)
     except LogoError as e:
-        fallback = _cached(directory, uri) if uri.lower().startswith("http") else None
+        fallback = _cached(directory, uri) if uri.lower().startswith("https:") else None
         if fallback is None:
             logger.error("%s=%r cannot be used: %s; keeping the stock logo",
                          VARIABLE, _short(uri), e)

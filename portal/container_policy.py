@@ -1,15 +1,18 @@
 """Owns the last word on a lab container's host settings: Docker access, GPUs, auto-removal.
 
 Whatever the volumes, `extra_host_config` or the image say, the socket bind and the privileged
-flag follow group membership and the GPU request follows the hub's decision. (Other host
-settings, e.g. capabilities or devices, are the admin's configuration and are not filtered.)
+flag follow group membership and the GPU request follows the hub's decision. Binds and mounts
+are checked by normalised path: the engine's socket in any spelling, containerd's, anything
+else under /run (= /var/run) and the parents `/` and `/var` never come from configuration;
+`VolumesFrom` (another container's mounts, unchecked) is dropped. (Other host settings, e.g.
+capabilities or devices, are the admin's configuration and are not filtered.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .docker_types import DOCKER_SOCKET, is_socket_path
+from .docker_types import DOCKER_SOCKET, is_engine_path, is_socket_path
 
 NVIDIA_DEVICES = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
 # Watchtower must never recreate a lab under its user, whatever scope it runs with.
@@ -17,12 +20,20 @@ WATCHTOWER_LABEL = "com.centurylinklabs.watchtower.enable"
 
 
 def enforce_host_config(host_config: dict[str, Any], *, docker_socket: bool, privileged: bool,
-                        gpu: bool) -> None:
-    """Rewrite `host_config` in place for the create call."""
-    binds = [b for b in host_config.get("Binds") or [] if not _mounts_socket(b)]
-    mounts = [
-        m for m in host_config.get("Mounts") or [] if not is_socket_path(m.get("Source") or "")
-    ]
+                        gpu: bool) -> list[str]:
+    """Rewrite `host_config` in place for the create call; return what was dropped."""
+    dropped: list[str] = []
+    binds, mounts = [], []
+    for bind in host_config.get("Binds") or []:
+        (dropped if _bind_reaches_engine(bind) else binds).append(bind)
+    for mount in host_config.get("Mounts") or []:
+        if _mount_reaches_engine(mount):
+            dropped.append(f"mount {mount.get('Source')}:{mount.get('Target')}")
+        else:
+            mounts.append(mount)
+    if host_config.get("VolumesFrom"):
+        dropped.append(f"volumes from {', '.join(host_config['VolumesFrom'])}")
+    host_config["VolumesFrom"] = None
     if docker_socket:
         binds.append(f"{DOCKER_SOCKET}:{DOCKER_SOCKET}:rw")
     host_config["Binds"] = binds
@@ -34,6 +45,7 @@ def enforce_host_config(host_config: dict[str, Any], *, docker_socket: bool, pri
     if gpu:
         requests.append(dict(NVIDIA_DEVICES))
     host_config["DeviceRequests"] = requests or None
+    return dropped
 
 
 def with_watchtower_opt_out(labels: Any) -> dict[str, str]:
@@ -42,5 +54,12 @@ def with_watchtower_opt_out(labels: Any) -> dict[str, str]:
     return {**labels, WATCHTOWER_LABEL: "false"}
 
 
-def _mounts_socket(bind: str) -> bool:
-    return any(is_socket_path(p) for p in bind.split(":")[:2])
+def _bind_reaches_engine(bind: str) -> bool:
+    source, _, rest = bind.partition(":")
+    return is_engine_path(source) or is_socket_path(rest.split(":")[0])
+
+
+def _mount_reaches_engine(mount: dict[str, Any]) -> bool:
+    """A bind mount of an engine path, or a local volume whose driver binds one (`device`)."""
+    options = ((mount.get("VolumeOptions") or {}).get("DriverConfig") or {}).get("Options") or {}
+    return any(is_engine_path(p or "") for p in (mount.get("Source"), options.get("device")))

@@ -14,10 +14,38 @@ __all__ = ["DockerUnavailable"]
 DOCKER_SOCKET = "/var/run/docker.sock"
 
 
+# Links every Linux host has into the runtime directory /run.
+_RUN_ALIASES = (("/var/run", "/run"), ("/var/lock", "/run/lock"))
+
+
+def host_path(path: str) -> str | None:
+    """An absolute host path normalised (`.`, `//`, trailing `/`, /var/run -> /run); None when
+    it has a `..`, which only the host's own symlinks could resolve (/var/run/.. is /)."""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        return None
+    normalised = "/" + "/".join(parts)
+    for alias, target in _RUN_ALIASES:
+        if normalised == alias or normalised.startswith(alias + "/"):
+            normalised = target + normalised[len(alias):]
+    return normalised
+
+
 def is_socket_path(path: str) -> bool:
-    """Whether a host path names the engine's socket (/var/run links to /run everywhere)."""
-    normalised = "/" + "/".join(p for p in path.split("/") if p)
-    return normalised in (DOCKER_SOCKET, "/run/docker.sock")
+    """Whether a host path names the engine's socket, however it is spelled."""
+    return host_path(path) == "/run/docker.sock"
+
+
+def is_engine_path(path: str) -> bool:
+    """Whether a bind source reaches the engine: its socket, containerd's, anything else in the
+    host's runtime directory /run (= /var/run), or a parent of it (`/`, `/var`). A source with
+    `..` counts too. Volume names (no leading `/`) are not host paths."""
+    if not path.startswith("/"):
+        return False
+    normalised = host_path(path)
+    if normalised is None:
+        return True
+    return normalised in ("/", "/var", "/run") or normalised.startswith("/run/")
 
 
 class ContainerMissing(Exception):

@@ -1,13 +1,15 @@
 """Owns the image health check: `python -m portal.healthcheck` exits 0 when the hub answers.
 
 The image's and compose's health check. It asks through the public port (proxy and hub both
-have to be up), on loopback, over HTTPS when ENABLE_JUPYTERHUB_SSL=1 (the hub's own certificate
-is self-signed or issued for the public name, so it is not verified on 127.0.0.1).
+have to be up), on loopback or, in compose.yml's stack, on the edge network where that port
+listens; over HTTPS when ENABLE_JUPYTERHUB_SSL=1 (the hub's own certificate is self-signed or
+issued for the public name, so it is not verified).
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
 import ssl
 import sys
 import urllib.error
@@ -15,8 +17,20 @@ import urllib.request
 
 from .settings import SettingsError, load_settings
 
+# compose.yml's name for the hub on Traefik's network; its public port listens there only.
+EDGE_ALIAS = "jupyterhub-edge"
 
-def health_url(port: int = 8000, host: str = "127.0.0.1") -> str:
+
+def edge_address() -> str | None:
+    """The hub's address on the edge network, when it runs on one."""
+    try:
+        return socket.gethostbyname(EDGE_ALIAS)
+    except OSError:
+        return None
+
+
+def health_url(port: int = 8000, host: str | None = None) -> str:
+    host = host or edge_address() or "127.0.0.1"
     settings = load_settings()
     scheme = "https" if settings.ssl else "http"
     return f"{scheme}://{host}:{port}{settings.base_url}hub/health"

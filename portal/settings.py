@@ -115,9 +115,10 @@ class Settings:
     )
     logo_uri: str = setting(
         "JUPYTERHUB_CUSTOM_LOGO_URI", "",
-        "empty, or an http(s)://, file:// or data: URI",
-        "Replaces the logo on every hub and portal page (PNG, JPEG, GIF, WebP, ICO or script-free "
-        "SVG, up to 2 MiB). Read once at start and copied into the data directory; a URL whose "
+        "empty, or an https://, file:// or data: URI",
+        "Replaces the logo on every hub and portal page (PNG, JPEG, GIF, WebP, ICO or SVG, up to "
+        "2 MiB; an SVG keeps only allow-listed drawing, see SECURITY.md). Read once at start "
+        "(an https download has 15 s in all) and copied into the data directory; a URL whose "
         "host is down keeps the last copy. An unreadable file or malformed URI is logged at start "
         "(`JUPYTERHUB_CUSTOM_LOGO_URI=... cannot be used: ...`) and the stock logo stays.",
         parsers.logo_uri,

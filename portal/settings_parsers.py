@@ -66,7 +66,8 @@ def network(raw: str) -> str:
 
 def logo_uri(raw: str) -> str:
     # The content is checked (and reported) when the logo is loaded; here only the form.
-    if raw and not raw.startswith(("https://", "http://", "file://", "data:")):
+    # Plain http:// is refused: the logo is on every page and must not change in transit.
+    if raw and not raw.startswith(("https://", "file://", "data:")):
         raise ValueError
     return raw
 

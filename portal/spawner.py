@@ -6,8 +6,11 @@
   kept in the spawner state so it survives a hub restart.
 - Docker access (groups `docker-sock`, `docker-privileged`) and GPU requests are enforced on the
   final create call: the socket bind and the privileged flag follow group membership whatever
-  the volumes or extra_host_config say. (Other host settings, e.g. capabilities or devices, are
-  the admin's configuration and are not filtered.)
+  the volumes or extra_host_config say; binds reaching the engine (checked by normalised path,
+  portal/container_policy.py) never come from configuration. (Other host settings, e.g.
+  capabilities or devices, are the admin's configuration and are not filtered.)
+- A container is removed on every stop and before every create, whatever `remove` says: a kept
+  container would start again with the grants it was created with (see SECURITY.md).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
-from traitlets import Bool, Callable, Dict, Int, Unicode, default
+from traitlets import Bool, Callable, Dict, Int, Unicode, default, validate
 
 from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
 from .container_policy import enforce_host_config, with_watchtower_opt_out
@@ -91,6 +94,25 @@ class PortalSpawner(DockerSpawner):
         None, allow_none=True,
         help="async f() -> (request GPUs?, were they detected?): the hub-wide GPU decision.",
     ).tag(config=True)
+
+    keep_failed_containers = Bool(
+        False,
+        help="Keep a container whose start failed, to inspect it (tests, debugging). It never "
+        "ran; the next start removes it before creating a new one.",
+    ).tag(config=True)
+
+    @default("remove")
+    def _remove_default(self) -> bool:
+        return True
+
+    @validate("remove")
+    def _always_remove(self, proposal: Any) -> bool:
+        # A kept container is started again as it was created: with the Docker access of its
+        # creation, not today's groups. Every start makes a fresh one.
+        if not proposal.value:
+            self.log.warning("PortalSpawner.remove=False is ignored: containers are removed on "
+                             "stop (keep_failed_containers keeps failed starts for inspection)")
+        return True
 
     @default("name_template")
     def _name_template_default(self) -> str:
@@ -174,9 +196,25 @@ class PortalSpawner(DockerSpawner):
         self._set_phase(35, "Creating your container")
         return await super().create_object()
 
+    _never_ran = False  # the last start_object failed: the container never ran
+
     async def start_object(self) -> None:
         self._set_phase(55, "Starting your container")
-        await super().start_object()
+        self._never_ran = False
+        try:
+            await super().start_object()
+        except Exception:
+            self._never_ran = True
+            raise
+
+    async def stop(self, now: bool = False) -> None:
+        if self.keep_failed_containers and self._never_ran:
+            self._never_ran = False
+            self.log.warning("Keeping container %s, whose start failed (keep_failed_containers); "
+                             "the next start removes it", self.object_name)
+            self.clear_state()
+            return
+        await super().stop(now)
 
     async def progress(self):  # noqa: ANN201 (an async generator, as JupyterHub expects)
         seen = ""
@@ -206,15 +244,24 @@ class PortalSpawner(DockerSpawner):
 
     def docker(self, method: str, *args: Any, **kwargs: Any):
         if method == "create_container":
-            self.enforce_host_config(kwargs.setdefault("host_config", {}))
+            host_config = kwargs.setdefault("host_config", {})
+            self.enforce_host_config(host_config)
+            # A dropped bind leaves no mount point behind (Docker would put an anonymous
+            # volume there).
+            bound = {b.split(":")[1] for b in host_config["Binds"] if b.count(":") >= 1}
+            if kwargs.get("volumes"):
+                kwargs["volumes"] = [v for v in kwargs["volumes"] if v in bound]
             kwargs["labels"] = with_watchtower_opt_out(kwargs.get("labels"))
         return super().docker(method, *args, **kwargs)
 
     def enforce_host_config(self, host_config: dict[str, Any]) -> None:
         """Last word before Docker: access from groups, GPUs from the hub's decision."""
         sock, privileged = self.docker_access()
-        enforce_host_config(host_config, docker_socket=sock, privileged=privileged,
-                            gpu=self.gpu_enabled)
+        dropped = enforce_host_config(host_config, docker_socket=sock, privileged=privileged,
+                                      gpu=self.gpu_enabled)
+        if dropped:
+            self.log.warning("Container for %s: left out (they reach the Docker engine): %s",
+                             self.user.name, "; ".join(dropped))
         self.log.info(
             "Container for %s: docker socket %s, privileged %s, gpu %s", self.user.name,
             *("yes" if flag else "no" for flag in (sock, privileged, self.gpu_enabled)),

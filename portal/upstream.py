@@ -67,3 +67,10 @@ def loaded_user(users: Any, user_id: int) -> Any | None:
     `dict.get` reads only what is there (a table of 5,000 users must not build 5,000 Users).
     """
     return dict.get(users, user_id)
+
+
+def hub_logo_file() -> str:
+    """The logo file the running hub serves (`JupyterHub.logo_file`, its default included)."""
+    from jupyterhub.app import JupyterHub
+
+    return JupyterHub.instance().logo_file

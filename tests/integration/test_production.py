@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +58,22 @@ def test_image_layout(hub_image):
                    "import os, portal; d = os.path.dirname(portal.__file__); "
                    "print(sorted(os.listdir(d + '/hub')), sorted(os.listdir(d + '/static')))")
     assert b"page.html" in listing.stdout and b"htmx.min.js" in listing.stdout, listing.stderr
+
+
+def test_image_keeps_no_trace_of_the_package_index(hub_image):
+    """scripts/build-images.sh passes this machine's configured index (if any) as PIP_INDEX_URL;
+    neither the argument nor its value may be in the hub image's history or environment."""
+    history = subprocess.run(["docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}",
+                              hub_image.id], capture_output=True, text=True, timeout=60)
+    assert history.returncode == 0, history.stderr
+    assert "pip install" not in history.stdout  # the venv was built in another stage
+    assert "PIP_INDEX_URL" not in history.stdout
+    env = "\n".join(hub_image.attrs["Config"]["Env"] or [])
+    assert "PIP_INDEX_URL" not in env
+    index = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.index-url"],
+                           capture_output=True, text=True).stdout.strip()
+    if index:
+        assert index not in history.stdout and index not in env
 
 
 def _run(image, *cmd: str, stdin: bytes | None = None, volumes: tuple[str, ...] = ()):
@@ -258,11 +276,39 @@ def test_compose_file_alone():
     assert mounts(traefik)["/certs"] in ("certs", "jupyterhub_certs")
     assert traefik["depends_on"]["certs"]["condition"] == "service_completed_successfully"
 
-    # Traefik routes the base URL to the hub's port 8000 over TLS.
+    # Traefik holds no Docker socket: its routes are the repository's file, read-only.
+    assert "--providers.docker" not in command
+    assert not any("docker.sock" in str(v) for v in traefik.get("volumes", []))
+    assert "--providers.file.filename=/etc/traefik/dynamic.yml" in command
+    assert mounts(traefik)["/etc/traefik/dynamic.yml"] == str(ROOT / "traefik" / "dynamic.yml")
+    (dynamic,) = [v for v in traefik["volumes"] if "/etc/traefik/dynamic.yml" in str(v)]
+    assert dynamic.get("read_only") is True if isinstance(dynamic, dict) else dynamic.endswith(
+        ":ro")
+    assert traefik["environment"]["JUPYTERHUB_BASE_URL"] == "/jupyterhub"
+    routes = yaml.safe_load((ROOT / "traefik" / "dynamic.yml").read_text())
+    router = routes["http"]["routers"]["jupyterhub"]
+    assert router["rule"] == 'PathPrefix(`{{ env "JUPYTERHUB_BASE_URL" }}`)'
+    assert router["entryPoints"] == ["websecure"] and "tls" in router
+    server = routes["http"]["services"]["jupyterhub"]["loadBalancer"]["servers"][0]["url"]
+    assert server == "http://jupyterhub-edge:8000"
+    store = routes["tls"]["stores"]["default"]["defaultCertificate"]
+    assert store == {"certFile": "/certs/cert.pem", "keyFile": "/certs/key.pem"}
     hub_labels = labels(hub)
-    assert hub_labels["traefik.http.routers.jupyterhub.rule"] == "PathPrefix(`/jupyterhub`)"
-    assert hub_labels["traefik.http.routers.jupyterhub.tls"] == "true"
-    assert hub_labels["traefik.http.services.jupyterhub.loadbalancer.server.port"] == "8000"
+    assert not [k for k in hub_labels if k.startswith("traefik.")]
+
+    # Every image is pinned to a version (the hub's is this repository's own build).
+    for name, service in services.items():
+        image = service["image"]
+        if name in ("jupyterhub", "certs"):
+            assert image == "dshub-hub:latest"
+            continue
+        tag = image.rpartition(":")[2]
+        assert re.fullmatch(r"v?\d+\.\d+\.\d+", tag), f"{name}: {image} is not pinned"
+
+    # The labs' network has the hub, not Traefik; Traefik reaches the hub on the edge network.
+    assert set(traefik["networks"]) == {"dshub_edge"}
+    assert set(hub["networks"]) == {"dshub_edge", "jupyterhub_network"}
+    assert hub["networks"]["dshub_edge"]["aliases"] == ["jupyterhub-edge"]
 
     # The hub: socket, data volume, shared volume, the lab network, a real health check.
     hub_mounts = mounts(hub)
@@ -272,7 +318,6 @@ def test_compose_file_alone():
     assert config["volumes"]["shared"]["name"] == "jupyterhub_shared"
     assert config["volumes"]["data"]["name"] == "jupyterhub_data"
     assert config["networks"]["jupyterhub_network"]["name"] == "jupyterhub_network"
-    assert "jupyterhub_network" in hub["networks"]
     assert hub["environment"]["DOCKER_NETWORK_NAME"] == "jupyterhub_network"
     assert hub["environment"]["JUPYTERHUB_BASE_URL"] == "/jupyterhub"
     assert hub["healthcheck"]["test"] == ["CMD", "python", "-m", "portal.healthcheck"]
@@ -293,7 +338,7 @@ def test_compose_settings_come_from_the_environment():
                             JUPYTERHUB_IMAGE="registry.example.test/dshub-hub:1",
                             JUPYTERHUB_AUTO_UPDATE="true", HTTPS_PORT="8443")
     hub, certs = config["services"]["jupyterhub"], config["services"]["certs"]
-    assert labels(hub)["traefik.http.routers.jupyterhub.rule"] == "PathPrefix(`/ds`)"
+    assert config["services"]["traefik"]["environment"]["JUPYTERHUB_BASE_URL"] == "/ds"
     assert labels(hub)["com.centurylinklabs.watchtower.enable"] == "true"
     assert hub["image"] == certs["image"] == "registry.example.test/dshub-hub:1"
     assert certs["command"][-2:] == ["--host", "hub.test"]
@@ -355,13 +400,12 @@ def test_compose_certs_service_makes_traefiks_certificate_once(hub_image, docker
     try:
         first = _run(hub_image, *certs["command"], volumes=(f"{volume}:/certs",))
         assert first.returncode == 0, first.stderr
-        read = _run(hub_image, "sh", "-c", "cat /certs/cert.pem; cat /certs/traefik.yml; "
+        read = _run(hub_image, "sh", "-c", "cat /certs/cert.pem; "
                     "stat -c %a /certs/key.pem", volumes=(f"{volume}:/certs:ro",))
         text = read.stdout.decode()
         cert = x509.load_pem_x509_certificate(text.encode())
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         assert "hub.example.test" in san.get_values_for_type(x509.DNSName)
-        assert "certFile: /certs/cert.pem" in text and "keyFile: /certs/key.pem" in text
         assert text.strip().endswith("600")
         # A second start (or the operator's own pair) leaves the certificate alone.
         again = _run(hub_image, *certs["command"], volumes=(f"{volume}:/certs",))

@@ -21,6 +21,7 @@ import pytest
 import requests
 from cryptography import x509
 
+from portal.branding import sanitise_svg
 from portal.tls import generate_self_signed
 from tests.support.clients import Portal, signup
 from tests.support.hub import Hub
@@ -154,12 +155,13 @@ def test_https_logo_is_downloaded_and_kept_when_its_host_is_down(tmp_path, https
     data_dir = tmp_path / "hub"
     with running_hub(tmp_path, env, data_dir) as hub:
         r = served_logo(hub)
-        assert r.content == SVG
+        assert r.content == sanitise_svg(SVG)  # rebuilt from the allow-list
+        assert b'<rect width="80" height="20" fill="teal"/>' in r.content
         assert r.headers["Content-Type"] == "image/svg+xml"
     server.stop()
     # The logo host is down at the next start: the copy downloaded from the same URL stays.
     with running_hub(tmp_path, env, data_dir) as hub:
-        assert served_logo(hub).content == SVG
+        assert served_logo(hub).content == sanitise_svg(SVG)
         assert "using the copy saved at an earlier start" in hub_log(hub)
     # The copy belongs to that URL only: another unreachable URL gets the stock logo.
     other = {**env, "JUPYTERHUB_CUSTOM_LOGO_URI": server.url.replace("logo.svg", "new.svg")}
@@ -179,9 +181,10 @@ def test_https_logo_is_downloaded_and_kept_when_its_host_is_down(tmp_path, https
         (lambda d: "data:image/png;base64,@@not-base64@@", "base64 data is malformed"),
         (lambda d: "data:image/png;base64", "has no ','"),
         (lambda d: "https:///logo.png", "has no host"),
-        (lambda d: _write(d / "x.svg", b'<svg onload="alert(1)"/>').as_uri(), "scripts"),
+        (lambda d: _write(d / "x.svg", b'<!DOCTYPE svg [<!ENTITY x "&#60;script&#62;">]>'
+                          b'<svg xmlns="http://www.w3.org/2000/svg">&x;</svg>').as_uri(), "DTD"),
     ],
-    ids=["missing-file", "not-an-image", "bad-base64", "no-comma", "no-host", "active-svg"],
+    ids=["missing-file", "not-an-image", "bad-base64", "no-comma", "no-host", "svg-entities"],
 )
 def test_unusable_logo_keeps_the_stock_logo_with_a_clear_log_line(tmp_path, make_uri, reason):
     uri = make_uri(tmp_path)

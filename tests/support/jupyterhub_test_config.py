@@ -50,4 +50,7 @@ if os.environ.get("DSHUB_TEST_GPU_RUNTIME"):
 if os.environ.get("DSHUB_TEST_GPU_TIMEOUT"):
     c.GpuDetection.timeout = float(os.environ["DSHUB_TEST_GPU_TIMEOUT"])
 if os.environ.get("DSHUB_TEST_KEEP_CONTAINERS") == "1":
-    c.PortalSpawner.remove = False
+    c.PortalSpawner.keep_failed_containers = True
+# A test's own additions (e.g. a hostile spawner configuration), loaded last.
+if os.environ.get("DSHUB_TEST_EXTRA_CONFIG"):
+    load_subconfig(os.environ["DSHUB_TEST_EXTRA_CONFIG"])  # noqa: F821

@@ -208,7 +208,13 @@ def test_host_network_property():
             "JUPYTERHUB_CUSTOM_LOGO_URI",
             "ftp://x",
             "JUPYTERHUB_CUSTOM_LOGO_URI='ftp://x' is not valid: "
-            "accepted values are empty, or an http(s)://, file:// or data: URI",
+            "accepted values are empty, or an https://, file:// or data: URI",
+        ),
+        (
+            "JUPYTERHUB_CUSTOM_LOGO_URI",
+            "http://x/logo.png",
+            "JUPYTERHUB_CUSTOM_LOGO_URI='http://x/logo.png' is not valid: "
+            "accepted values are empty, or an https://, file:// or data: URI",
         ),
         (
             "DOCKER_NOTEBOOK_IMAGE",

@@ -251,6 +251,7 @@ def test_empty_host_config_is_filled_in():
         "Privileged": False,
         "AutoRemove": False,
         "DeviceRequests": None,
+        "VolumesFrom": None,
     }
 
 
@@ -521,3 +522,45 @@ def test_spawn_progress_reports_each_phase_once():
     assert [e["progress"] for e in events] == [15, 35, 55]
     spawner.clear_state()
     assert spawner.phase == ""
+
+
+# --- engine paths ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["/var/run/../run/docker.sock", "/var/run/../var/run/docker.sock", "/run/./docker.sock",
+     "/var/run/docker.sock/", "//run//docker.sock", "/run/docker.sock", "/var/run", "/run/",
+     "/", "/var", "/var/", "/run/containerd/containerd.sock",
+     "/var/run/containerd/containerd.sock", "/run/docker/containerd/containerd.sock",
+     "/var/lock/../docker.sock", "/srv/../run/docker.sock"],
+)
+def test_engine_paths_never_reach_a_lab(source):
+    for groups in ((), ("docker-sock",)):
+        config = {
+            "Binds": [f"{source}:/x:rw", "/srv/data:/data:ro", "vol_home:/home:rw"],
+            "Mounts": [{"Type": "bind", "Source": source, "Target": "/y"},
+                       {"Type": "volume", "Source": "bound", "Target": "/z",
+                        "VolumeOptions": {"DriverConfig": {"Name": "local", "Options": {
+                            "type": "none", "o": "bind", "device": source}}}}],
+            "VolumesFrom": ["jupyterhub"],
+        }
+        make_spawner(groups=groups).enforce_host_config(config)
+        expected = ["/srv/data:/data:ro", "vol_home:/home:rw"]
+        assert config["Binds"] == expected + ([SOCK_BIND] if groups else [])
+        assert config["Mounts"] == []
+        assert config["VolumesFrom"] is None
+
+
+@pytest.mark.parametrize("source", ["/srv/run", "/var/lib/data", "/running", "/home/run"])
+def test_ordinary_host_paths_stay(source):
+    config = {"Binds": [f"{source}:/x:ro"]}
+    make_spawner().enforce_host_config(config)
+    assert config["Binds"] == [f"{source}:/x:ro"]
+
+
+def test_remove_false_is_ignored():
+    spawner = make_spawner()
+    assert spawner.remove is True
+    spawner.remove = False
+    assert spawner.remove is True
