@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -24,7 +24,6 @@ from .docker_types import (
     DockerRefused,
     DockerUnavailable,
     RunResult,
-    VolumeInfo,
     VolumeInUse,
     explain,
     is_socket_path,
@@ -52,6 +51,9 @@ class DockerService:
         )
         self._client: docker.DockerClient | None = None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="portal-docker")
+        # Volume listing and sizes only: however often the volume modal opens, starts,
+        # restarts and resets never wait behind them (one size computation at a time).
+        self._sizes_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="portal-sizes")
         self.timeout = timeout
         self._ping_ok_at = float("-inf")
 
@@ -60,12 +62,13 @@ class DockerService:
             self._client = self._client_factory()
         return self._client.api
 
-    async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None) -> T:
+    async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None,
+                   pool: ThreadPoolExecutor | None = None) -> T:
         loop = asyncio.get_running_loop()
         call = functools.partial(fn, *args)
         try:
             return await asyncio.wait_for(
-                loop.run_in_executor(self._pool, call), bound or self.timeout
+                loop.run_in_executor(pool or self._pool, call), bound or self.timeout
             )
         except TimeoutError:
             self._ping_ok_at = float("-inf")
@@ -128,22 +131,28 @@ class DockerService:
         # Docker waits up to stop_timeout for the process to exit, then kills and starts it.
         return await self._run(restart, bound=stop_timeout + self.timeout)
 
-    async def volumes(self, names: Iterable[str]) -> list[VolumeInfo]:
-        """Existence and size on disk of each named volume, in the order asked."""
-        wanted = list(names)
+    async def existing_volumes(self) -> set[str]:
+        """Names of every volume on the engine (one cheap list call, on the sizes pool)."""
 
-        def sizes() -> list[VolumeInfo]:
-            api = self._api()
-            existing = {v["Name"] for v in (api.volumes().get("Volumes") or [])}
-            usage: dict[str, int] = {}
-            if existing & set(wanted):
-                for v in api.df().get("Volumes") or []:
-                    size = (v.get("UsageData") or {}).get("Size", -1)
-                    if size is not None and size >= 0:
-                        usage[v["Name"]] = size
-            return [VolumeInfo(n, n in existing, usage.get(n)) for n in wanted]
+        def names() -> set[str]:
+            return {v["Name"] for v in (self._api().volumes().get("Volumes") or [])}
 
-        return await self._run(sizes, bound=60)
+        return await self._run(names, bound=15, pool=self._sizes_pool)
+
+    async def volume_usage(self) -> dict[str, int]:
+        """Size on disk of every volume (`docker system df`): walks every volume on the host,
+        seconds with many files. Runs on the sizes pool, never in the actions' pool; callers
+        cache it (portal/volume_sizes.py)."""
+
+        def usage() -> dict[str, int]:
+            found = {}
+            for v in self._api().df().get("Volumes") or []:
+                size = (v.get("UsageData") or {}).get("Size", -1)
+                if size is not None and size >= 0:
+                    found[v["Name"]] = size
+            return found
+
+        return await self._run(usage, bound=120, pool=self._sizes_pool)
 
     async def remove_volume(self, name: str) -> bool:
         """Remove a volume; False if it did not exist; VolumeInUse if a container holds it."""
