@@ -170,6 +170,52 @@ class DockerService:
 
         return await self._run(remove, bound=120)
 
+    async def volume_labels(self, name: str) -> dict[str, str] | None:
+        """A volume's labels ({} when it has none), or None when there is no such volume."""
+
+        def inspect() -> dict[str, str] | None:
+            try:
+                return self._api().inspect_volume(name).get("Labels") or {}
+            except NotFound:
+                return None
+
+        return await self._run(inspect, bound=15)
+
+    async def labelled_volumes(self, label: str) -> list[dict[str, Any]]:
+        """Every volume carrying `label` (any value): [{"Name", "Labels", "CreatedAt"}, ...]."""
+
+        def find() -> list[dict[str, Any]]:
+            found = self._api().volumes(filters={"label": label}).get("Volumes") or []
+            return [{"Name": v["Name"], "Labels": v.get("Labels") or {},
+                     "CreatedAt": v.get("CreatedAt", "")} for v in found]
+
+        return await self._run(find, bound=15)
+
+    async def copy_volume(self, source: str, target: str, labels: dict[str, str], image: str,
+                          bound: float = 600) -> None:
+        """Create `target` with `labels` and copy every file of `source` into it (owners,
+        modes and times kept) with a short-lived container of `image`; `source` stays."""
+        name = f"{target}-copy"[:200]
+
+        def copy() -> None:
+            api = self._api()
+            api.create_volume(target, labels=labels)
+            host_config = api.create_host_config(binds={source: {"bind": "/from", "mode": "ro"},
+                                                        target: {"bind": "/to", "mode": "rw"}})
+            api.create_container(image, ["-c", "cp -a /from/. /to/"], name=name, user="0",
+                                 entrypoint=["/bin/sh"], host_config=host_config,
+                                 network_disabled=True)
+            try:
+                api.start(name)
+                status = api.wait(name, timeout=bound)
+                if status.get("StatusCode") != 0:
+                    logs = api.logs(name, tail=5).decode(errors="replace").strip()
+                    raise DockerRefused(f"copying {source} failed: {logs}")
+            finally:
+                api.remove_container(name, force=True)
+
+        await self._run(copy, bound=bound + 30)
+
     async def containers_using(self, volume: str) -> list[str]:
         """Names of containers (running or not) that mount the volume."""
 

@@ -24,6 +24,7 @@ from traitlets import Bool, Callable, Dict, Int, Unicode, default
 from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
 from .container_policy import enforce_host_config, with_watchtower_opt_out
 from .upstream import spawn_pending
+from .volume_owners import claim_volumes
 
 # DockerSpawner's own pool has one thread, so one slow stop would queue every other user's call.
 _docker_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="docker-spawner")
@@ -91,6 +92,10 @@ class PortalSpawner(DockerSpawner):
         None, allow_none=True,
         help="async f() -> (request GPUs?, were they detected?): the hub-wide GPU decision.",
     ).tag(config=True)
+    account_deleted = Callable(
+        None, allow_none=True,
+        help="async f(spawner): the user is being deleted; their volumes go (or are archived).",
+    ).tag(config=True)
 
     @default("name_template")
     def _name_template_default(self) -> str:
@@ -147,6 +152,7 @@ class PortalSpawner(DockerSpawner):
         if refusal:
             raise RuntimeError(refusal)
         self._set_phase(5, "Preparing your server")
+        await claim_volumes(self.docker, self.owned_volumes(), self.user.id, self.user.name)
         await self._follow_gpu_decision()
         if self.host_network:
             # Every server on the host network needs its own port; the hub reaches it on loopback.
@@ -219,6 +225,11 @@ class PortalSpawner(DockerSpawner):
             "Container for %s: docker socket %s, privileged %s, gpu %s", self.user.name,
             *("yes" if flag else "no" for flag in (sock, privileged, self.gpu_enabled)),
         )
+
+    async def delete_forever(self) -> None:
+        """JupyterHub calls this when the user is deleted (admin page, REST API), after stop."""
+        if self.account_deleted is not None:
+            await self.account_deleted(self)
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
