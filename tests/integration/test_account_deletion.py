@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.support.clients import PASSWORD, Portal, ensure_running, ensure_stopped, wait_state
+from tests.support.clients import (
+    PASSWORD,
+    Portal,
+    ensure_running,
+    ensure_stopped,
+    signup,
+    wait_state,
+)
+from tests.support.hub import Hub
 
 
 def volumes_of(docker_client, name: str) -> dict[str, dict]:
@@ -63,3 +71,56 @@ def test_a_start_over_a_volume_labelled_for_another_account_is_refused(make_user
     assert not docker_client.containers.list(all=True, filters={
         "name": f"dshubtest-jupyterlab-{heir.name}"})
     assert docker_client.volumes.get(foreign).attrs["Labels"]["dshub.owner-id"] == "987654"
+
+
+def test_archived_volumes_are_listed_restored_into_a_new_account_and_deleted(tmp_path,
+                                                                             docker_client):
+    hub = Hub(tmp_path / "archive", base_url="/", env={"DELETED_USER_VOLUMES": "archive"})
+    hub.start()
+    name = "archivist"
+    try:
+        assert signup(hub, "admin").status_code == 200
+        admin = Portal(hub, "admin")
+        assert admin.post("portal/admin/users", {"username": name,
+                                                 "password": PASSWORD}).status_code == 200
+        user = Portal(hub, name)
+        ensure_running(user)
+        lab = docker_client.containers.get(f"dshubtest-jupyterlab-{name}")
+        assert lab.exec_run(["sh", "-c", "echo kept > /home/lab/workspace/notes.txt"]
+                            ).exit_code == 0
+        ensure_stopped(user)
+        old_id = volumes_of(docker_client, name)[f"dshubtest-jupyterlab-{name}_workspace"][
+            "dshub.owner-id"]
+        assert hub.api("DELETE", f"users/{name}").status_code == 204
+        archives = {n for n in volumes_of(docker_client, name) if ".archived-" in n}
+        assert archives == {f"dshubtest-jupyterlab-{name}_{k}.archived-{old_id}"
+                            for k in ("home", "workspace", "cache")}
+        assert set(volumes_of(docker_client, name)) == archives  # the originals are gone
+        section = admin.get("portal/admin/archived-volumes").text
+        assert all(a in section for a in archives) and "Restore" in section
+
+        # Restore the workspace into a new account of the same name; delete the rest.
+        assert admin.post("portal/admin/users", {"username": name,
+                                                 "password": PASSWORD}).status_code == 200
+        workspace = f"dshubtest-jupyterlab-{name}_workspace.archived-{old_id}"
+        r = admin.post("portal/admin/archived-volumes/restore",
+                       {"volume": workspace, "username": name})
+        assert r.status_code == 200 and "Restored" in r.text, r.text
+        for archive in archives - {workspace}:
+            r = admin.post("portal/admin/archived-volumes/delete", {"volume": archive})
+            assert r.status_code == 200, r.text
+        assert not {n for n in volumes_of(docker_client, name) if ".archived-" in n}
+        new_user = Portal(hub, name)
+        ensure_running(new_user)
+        lab = docker_client.containers.get(f"dshubtest-jupyterlab-{name}")
+        out = lab.exec_run(["cat", "/home/lab/workspace/notes.txt"])
+        assert out.exit_code == 0 and out.output.decode().strip() == "kept"
+        labels = volumes_of(docker_client, name)[f"dshubtest-jupyterlab-{name}_workspace"]
+        assert labels["dshub.owner-id"] != old_id
+        ensure_stopped(new_user)
+        with sqlite3.connect(hub.data_dir / "portal.sqlite") as db:
+            kinds = [k for (k,) in db.execute(
+                "SELECT kind FROM audit_events WHERE target = ?", (name,))]
+        assert "account deleted" in kinds and kinds.count("volume archive") == 3
+    finally:
+        hub.stop()

@@ -102,8 +102,10 @@ def test_membership_changes_through_the_rest_api_are_in_the_event_log(hub, admin
             "added to docker-privileged (hub REST API)") in events
     assert ("test-driver (service)", "group change",
             "removed from docker-privileged (hub REST API)") in events
+    # The Docker-access history in the admin area shows them too.
     page = admin.get("portal/admin/groups").text
-    assert f"added {user.name} to" in page or f"{user.name}" in page
+    assert f"added {user.name} to" in page and f"removed {user.name} from" in page
+    assert "test-driver (service)" in page
 
 
 def test_a_member_added_just_before_a_deletion_from_outside_the_hub_is_kept(hub, make_user):
