@@ -41,13 +41,37 @@ class ArchivedVolume:
 
 
 async def dispose_of_volumes(spawner: Any, runtime: Runtime) -> None:
-    """The spawner's `account_deleted` hook: remove or archive the user's own volumes."""
+    """The spawner's `account_deleted` hook: remove or archive the user's own volumes.
+
+    A failure is recorded and raised (the hub logs it and still deletes the account): what is
+    left keeps its owner label, so a new account of the same name is refused, never given it.
+    """
     user_id, user_name = spawner.user.id, spawner.user.name
     archive = runtime.settings.deleted_user_volumes == "archive"
+    done: list[str] = []
+    kept: list[str] = []
+    try:
+        await _dispose(spawner, runtime, archive, done, kept)
+    except Exception as e:
+        await runtime.audit.record(acting_as.get(), EventKind.ACCOUNT_DELETED, user_name,
+                                   f"volumes {done or 'none'} done; stopped by: {e}", ok=False)
+        raise
+    finally:
+        runtime.volume_sizes.forget(done)
+    verb = "archived" if archive else "removed"
+    detail = f"volumes {verb}: {', '.join(done) or 'none'}"
+    if kept:
+        detail += f"; left alone (another account's): {', '.join(kept)}"
+    log.info("Account %s (id %s) deleted: %s", user_name, user_id, detail)
+    await runtime.audit.record(acting_as.get(), EventKind.ACCOUNT_DELETED, user_name, detail)
+
+
+async def _dispose(spawner: Any, runtime: Runtime, archive: bool, done: list[str],
+                   kept: list[str]) -> None:
+    user_id, user_name = spawner.user.id, spawner.user.name
     docker = runtime.docker
     # A kept container would hold the volumes (and a new account could reuse it).
     await docker.remove_container(spawner.container_name)
-    done, kept = [], []
     for volume in spawner.owned_volumes():
         labels = await docker.volume_labels(volume.name)
         if labels is None:
@@ -62,13 +86,6 @@ async def dispose_of_volumes(spawner: Any, runtime: Runtime) -> None:
                 ARCHIVED_AT: time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())})
         await docker.remove_volume(volume.name)
         done.append(volume.name)
-    runtime.volume_sizes.forget(done)
-    verb = "archived" if archive else "removed"
-    detail = f"volumes {verb}: {', '.join(done) or 'none'}"
-    if kept:
-        detail += f"; left alone (another account's): {', '.join(kept)}"
-    log.info("Account %s (id %s) deleted: %s", user_name, user_id, detail)
-    await runtime.audit.record(acting_as.get(), EventKind.ACCOUNT_DELETED, user_name, detail)
 
 
 async def archived_volumes(runtime: Runtime) -> list[ArchivedVolume]:
