@@ -68,7 +68,7 @@ async def dispose_of_volumes(spawner: Any, runtime: Runtime) -> None:
 
 async def _dispose(spawner: Any, runtime: Runtime, archive: bool, done: list[str],
                    kept: list[str]) -> None:
-    user_id, user_name = spawner.user.id, spawner.user.name
+    user_id = spawner.user.id
     docker = runtime.docker
     # A kept container would hold the volumes (and a new account could reuse it).
     await docker.remove_container(spawner.container_name)
@@ -76,13 +76,14 @@ async def _dispose(spawner: Any, runtime: Runtime, archive: bool, done: list[str
         labels = await docker.volume_labels(volume.name)
         if labels is None:
             continue
-        if foreign_owner(labels, user_id) is not None:
+        if foreign_owner(labels, spawner.user) is not None:
             kept.append(volume.name)  # someone else's: never touched here
             continue
         if archive:
-            target = f"{volume.name}.archived-{user_id}"
+            # Ids can be re-used (SQLite): the time keeps every archive's name its own.
+            target = f"{volume.name}.archived-{user_id}-{time.strftime('%Y%m%d%H%M%S')}"
             await docker.copy_volume(volume.name, target, image=spawner.image, labels={
-                **owner_labels(user_id, user_name, volume.key), ARCHIVED_FROM: volume.name,
+                **owner_labels(spawner.user, volume.key), ARCHIVED_FROM: volume.name,
                 ARCHIVED_AT: time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())})
         await docker.remove_volume(volume.name)
         done.append(volume.name)
@@ -118,7 +119,7 @@ async def restore(runtime: Runtime, name: str, account: Any, actor: str) -> str:
                             "their volume dialog first, then restore.")
     try:
         await runtime.docker.copy_volume(name, own.name, image=spawner.image,
-                                         labels=owner_labels(account.id, account.name, own.key))
+                                         labels=owner_labels(account, own.key))
     except DockerRefused as e:
         raise ActionRefused(str(e), 502) from None
     await runtime.docker.remove_volume(name)

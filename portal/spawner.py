@@ -152,7 +152,7 @@ class PortalSpawner(DockerSpawner):
         if refusal:
             raise RuntimeError(refusal)
         self._set_phase(5, "Preparing your server")
-        await claim_volumes(self.docker, self.owned_volumes(), self.user.id, self.user.name)
+        await claim_volumes(self.docker, self.owned_volumes(), self.user)
         await self._follow_gpu_decision()
         if self.host_network:
             # Every server on the host network needs its own port; the hub reaches it on loopback.
