@@ -102,8 +102,14 @@ class Flood:
 
     def summary(self) -> dict[str, Any]:
         ok = [s * 1000 for s, status, bad in self.answers if status == 200 and not bad]
+        statuses: dict[str, int] = {}
+        for _, status, _ in self.answers:
+            statuses[str(status or "no answer")] = statuses.get(str(status or "no answer"), 0) + 1
         return {"requests": len(self.answers), "ok": len(ok),
                 "docker_unreachable_or_failed": len(self.answers) - len(ok),
+                "said_docker_unreachable": sum(1 for _, st, bad in self.answers
+                                               if st == 200 and bad),
+                "statuses": statuses,
                 **{f"modal_{k}": v for k, v in summary(ok).items() if k != "n"}}
 
 
