@@ -112,6 +112,11 @@ def test_archived_volumes_are_listed_restored_into_a_new_account_and_deleted(tmp
         assert admin.post("portal/admin/users", {"username": name,
                                                  "password": PASSWORD}).status_code == 200
         workspace = next(a for a in archives if "_workspace.archived-" in a)
+        # Only admins see or act on archives.
+        new_user = Portal(hub, name)
+        assert new_user.get("portal/admin/archived-volumes").status_code == 403
+        r = new_user.post("portal/admin/archived-volumes/delete", {"volume": workspace})
+        assert r.status_code == 403 and workspace in volumes_of(docker_client, name)
         r = admin.post("portal/admin/archived-volumes/restore",
                        {"volume": workspace, "username": name})
         assert r.status_code == 200 and "Restored" in r.text, r.text
@@ -119,7 +124,6 @@ def test_archived_volumes_are_listed_restored_into_a_new_account_and_deleted(tmp
             r = admin.post("portal/admin/archived-volumes/delete", {"volume": archive})
             assert r.status_code == 200, r.text
         assert not {n for n in volumes_of(docker_client, name) if ".archived-" in n}
-        new_user = Portal(hub, name)
         ensure_running(new_user)
         lab = docker_client.containers.get(f"dshubtest-jupyterlab-{name}")
         out = lab.exec_run(["cat", "/home/lab/workspace/notes.txt"])
