@@ -117,6 +117,22 @@ def memory(d: dict[str, Any]) -> str:
                   for s in d["stages"]])
 
 
+def volume_modal(d: dict[str, Any]) -> str:
+    rows = []
+    for code, r in d["runs"].items():
+        f = r["flood"]
+        rows.append([code, r["prober, no flood"]["p99_ms"], r["prober, flood"]["p99_ms"],
+                     r["prober, flood"]["max_ms"], gc_text(r["prober, flood"]),
+                     ", ".join(map(str, r["restart s, no flood"])),
+                     ", ".join(map(str, r["restart s, flood"])),
+                     f"{f['ok']}/{f['requests']}", f.get("modal_p50_ms", "-"),
+                     f.get("modal_p99_ms", "-"), r["size measurements logged"]])
+    return table(["code", "/hub/health p99 ms, no flood", "p99 ms, flood", "max ms, flood",
+                  "hub GC pauses >= 20 ms, flood", "other's restarts s, no flood",
+                  "other's restarts s, flood", "modal answered fine/sent", "modal p50 ms",
+                  "modal p99 ms", "size computations logged"], rows)
+
+
 def main() -> None:
     sections = []
     latest = None
@@ -126,6 +142,7 @@ def main() -> None:
         ("page_weight", "4. Page weight (cold cache, Chromium)", page_weight),
         ("restart", "5. Restart to JupyterLab answering", restart),
         ("memory", "6. Hub memory", memory),
+        ("volume_modal", "7. Volume modal flood (50 openings a second)", volume_modal),
     ):
         d = load(name)
         if d:
