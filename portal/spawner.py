@@ -2,6 +2,9 @@
 
 - Container `jupyterlab-{username}` and the user's volumes are rendered by DockerSpawner's own
   templating (escaped user names), never rebuilt from strings elsewhere: ask `owned_volumes()`.
+  Each start creates the missing volumes itself, labelled with the owning account, and refuses
+  volumes labelled for another account (portal/volume_owners.py); deleting the user hands them
+  to the injected `account_deleted` hook (removed or archived).
 - `DOCKER_NETWORK_NAME=host` (tests, local runs): each server listens on its own loopback port,
   kept in the spawner state so it survives a hub restart.
 - Docker access (groups `docker-sock`, `docker-privileged`) and GPU requests are enforced on the
