@@ -31,6 +31,7 @@ BENCHMARKS = [
     "restart",
     "memory",
     "admin_scale",
+    "volume_modal",
 ]
 # Runnable modules that are not benchmarks (quick mode runs the report over the stored results).
 TOOLS = ["report"]

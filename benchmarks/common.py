@@ -83,13 +83,38 @@ def container_name(user: str) -> str:
 
 
 @contextmanager
-def bench_hub(env: dict[str, str] | None = None) -> Iterator[Hub]:
-    """A hub of our own (data dir, ports, dshubbench-* objects), with `admin` signed up."""
+def code_at(rev: str) -> Iterator[Path]:
+    """The project's files at git revision `rev`, for a hub that runs the code before a change
+    (`bench_hub(code=...)`), so before and after are measured in one session."""
+    tree = Path(tempfile.mkdtemp(prefix=f"{PREFIX}src-"))
+    try:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        yield tree
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
+
+
+def short_rev(rev: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+@contextmanager
+def bench_hub(env: dict[str, str] | None = None, code: Path | None = None) -> Iterator[Hub]:
+    """A hub of our own (data dir, ports, dshubbench-* objects), with `admin` signed up.
+
+    `code`: a tree from `code_at()`; the hub then imports its portal and configuration.
+    """
     client = docker_client()
     remove_bench_objects(client)
     data = Path(tempfile.mkdtemp(prefix=f"{PREFIX}hub-"))
-    hub = Hub(data, base_url="/", env={"DSHUB_BENCH_GC_LOG": "1", **(env or {})},
-              config=BENCH_CONFIG)
+    env = {"DSHUB_BENCH_GC_LOG": "1", **(env or {})}
+    if code is not None:
+        env["PYTHONPATH"] = str(code)  # ahead of the editable install of this checkout
+    config = BENCH_CONFIG if code is None else code / BENCH_CONFIG.relative_to(ROOT)
+    hub = Hub(data, base_url="/", env=env, config=config)
     try:
         hub.start()
         r = signup(hub, "admin")

@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from jupyterhub.utils import url_path_join
+from nativeauthenticator import NativeAuthenticator
 
 from . import broadcast
 from .access_groups import BUILTIN_GROUPS
+from .account_volumes import dispose_of_volumes
+from .authenticator import PortalAuthenticator
 from .docker_service import DockerService
 from .gpu import decision, start_detection
 from .runtime import Runtime
@@ -30,6 +33,7 @@ def _routes() -> list[tuple]:
     from .views import (
         admin,
         api,
+        archive,
         audit,
         broadcast,
         events,
@@ -43,8 +47,8 @@ def _routes() -> list[tuple]:
     )
 
     # Each view module ends with its own route list; this is the one place they all meet.
-    modules = (server, volumes, admin, groups, gpu, broadcast, audit, user_table, events, api,
-               static, logo)
+    modules = (server, volumes, admin, groups, gpu, broadcast, archive, audit, user_table, events,
+               api, static, logo)
     return [route for module in modules for route in module.routes]
 
 
@@ -68,8 +72,12 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
     async def gpu_decision() -> tuple[bool, bool]:
         return await decision(runtime)
 
+    async def account_deleted(spawner: Any) -> None:
+        await dispose_of_volumes(spawner, runtime)
+
     c.PortalSpawner.start_guard = start_guard
     c.PortalSpawner.gpu_decision = gpu_decision
+    c.PortalSpawner.account_deleted = account_deleted
 
 
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
@@ -94,6 +102,10 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         "htmx_sse_version": HTMX_SSE_VERSION,
         "portal_static": url_path_join(settings.base_url, "hub/portal/static"),
     }
+    # Protected groups and audited hub REST changes: handlers ahead of the hub's own, which only
+    # the authenticator can register (portal/hub_overrides.py).
+    if hub.get("authenticator_class", "native") in ("native", NativeAuthenticator):
+        hub.authenticator_class = PortalAuthenticator
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
     # The Docker-access groups exist from the first start and come back if deleted.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyterhub import orm
+from sqlalchemy import event
 
 from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
 from .audit import SYSTEM_ACTOR, AuditLog, EventKind
@@ -67,7 +68,40 @@ class GroupGuard:
             self._members[name] = {u.name for u in group.users}
         return recreated
 
+    def watch(self, db: Any) -> None:
+        """Keep the members it would restore exact, not up to `interval` seconds old.
+
+        Every committed membership change of a built-in group, made in this process by any code
+        (portal, hub REST API, admin page), updates the snapshot at commit; a deletion of the
+        group in this process snapshots its members just before the rows go. Only a deletion
+        from outside the hub (another process) relies on the snapshot, which then is exact.
+        """
+        pending: dict[str, set[str]] = {}
+
+        def builtin(objects: Any) -> list[Any]:
+            return [o for o in objects if isinstance(o, orm.Group) and o.name in BUILTIN_GROUPS]
+
+        @event.listens_for(db, "before_flush")
+        def before_flush(session: Any, context: Any, instances: Any) -> None:
+            for group in builtin(session.deleted):
+                self._members[group.name] = {u.name for u in group.users}
+
+        @event.listens_for(db, "after_flush")
+        def after_flush(session: Any, context: Any) -> None:
+            for group in builtin([*session.dirty, *session.new]):
+                pending[group.name] = {u.name for u in group.users}
+
+        @event.listens_for(db, "after_commit")
+        def after_commit(session: Any) -> None:
+            self._members.update(pending)
+            pending.clear()
+
+        @event.listens_for(db, "after_rollback")
+        def after_rollback(session: Any) -> None:
+            pending.clear()
+
     async def run(self, app: Any) -> None:
+        self.watch(app.db)
         while True:
             try:
                 await self.check_and_record(app.db)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -20,6 +21,9 @@ from .store import Base, PortalStore
 
 log = portal_logger("audit")
 SYSTEM_ACTOR = "(hub)"
+# Who a hub handler acts for, for hooks that run inside the request without it (the spawner's
+# delete_forever during DELETE /hub/api/users/<name>): set by the portal's handler overrides.
+acting_as: ContextVar[str] = ContextVar("dshub_acting_as", default=SYSTEM_ACTOR)
 
 
 class EventKind(StrEnum):
@@ -28,6 +32,7 @@ class EventKind(StrEnum):
     RESTART = "restart"
     RECREATE = "re-create"
     VOLUME_RESET = "volume reset"
+    VOLUME_ARCHIVE = "volume archive"
     GROUP_CHANGE = "group change"
     LIMIT_CHANGE = "limit change"
     BROADCAST = "broadcast"

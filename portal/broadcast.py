@@ -25,6 +25,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from .audit import AuditLog, EventKind
 from .broadcast_message import BroadcastRequest
 from .broadcast_targets import NOT_RUNNING, Target
+from .broadcast_tokens import LabTokens
 from .logs import portal_logger
 from .startup import when_hub_runs
 from .store import PortalStore
@@ -43,7 +44,6 @@ CUSTOM_SCOPES = {
 SENDER_SCOPES = (BROADCAST_SCOPE, "admin:servers")
 
 DEFAULT_TIMEOUT = 5.0  # seconds per server
-TOKEN_LIFETIME = 60  # seconds a per-server broadcast token stays valid
 # Requests in flight at once. A server that never answers holds its slot for the whole timeout,
 # so the slots must outnumber the dead servers a large team can have (benchmarks: 1,000 labs,
 # 10% silent, done in timeout + 0.6 s with 128).
@@ -129,6 +129,7 @@ class Broadcaster:
         self.audit = audit
         self.timeout = timeout
         self.concurrency = concurrency
+        self.tokens = LabTokens(SERVICE_NAME)
 
     def forget_old_tokens(self, db: Any) -> int:
         """Delete this service's tokens from earlier starts: only the current one may work.
@@ -147,24 +148,17 @@ class Broadcaster:
             log.info("Removed %d token(s) of %s from earlier starts", len(stale), SERVICE_NAME)
         return len(stale)
 
-    def credentials(self, db: Any) -> Callable[[str], str]:
+    async def credentials(self, db: Any, targets: list[Target]) -> Callable[[str], str]:
         """Per-recipient tokens: each server gets one that opens only that server.
 
         A user controls the code of their own lab, so whatever their server receives must be
-        worthless elsewhere: a token scoped to `access:servers!server=<user>/`, expiring in a
-        minute. Never the service's own token, which opens every lab.
+        worthless elsewhere: a token scoped to `access:servers!server=<user>/`, expiring within
+        minutes. Never the service's own token, which opens every lab. Minted together, off the
+        event loop, and reused by broadcasts that follow soon (portal/broadcast_tokens.py).
         """
-        service = orm.Service.find(db, SERVICE_NAME)
-        if service is None:
-            raise RuntimeError(f"the {SERVICE_NAME} service is not registered")
-
-        def mint(user: str) -> str:
-            return service.new_api_token(
-                scopes=[f"access:servers!server={user}/"], expires_in=TOKEN_LIFETIME,
-                note="portal broadcast (one server)",
-            )
-
-        return mint
+        users = [t.user for t in targets if t.url is not None]
+        tokens = await self.tokens.for_users(db, users) if users else {}
+        return tokens.__getitem__
 
     async def send(self, sender: str, request: BroadcastRequest, targets: list[Target],
                    credential: Callable[[str], str]) -> Outcome:

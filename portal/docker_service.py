@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -24,12 +24,12 @@ from .docker_types import (
     DockerRefused,
     DockerUnavailable,
     RunResult,
-    VolumeInfo,
     VolumeInUse,
     explain,
     is_socket_path,
     stream_error,
 )
+from .docker_volumes import DockerVolumes
 
 __all__ = ["ContainerMissing", "DockerRefused", "DockerUnavailable", "DockerService",
            "VolumeInUse", "is_socket_path"]
@@ -38,7 +38,7 @@ T = TypeVar("T")
 PING_FRESH = 3.0
 
 
-class DockerService:
+class DockerService(DockerVolumes):
     """Async facade for the few Docker operations the portal needs."""
 
     def __init__(
@@ -52,6 +52,9 @@ class DockerService:
         )
         self._client: docker.DockerClient | None = None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="portal-docker")
+        # Volume listing and sizes only: however often the volume modal opens, starts,
+        # restarts and resets never wait behind them (one size computation at a time).
+        self._sizes_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="portal-sizes")
         self.timeout = timeout
         self._ping_ok_at = float("-inf")
 
@@ -60,12 +63,13 @@ class DockerService:
             self._client = self._client_factory()
         return self._client.api
 
-    async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None) -> T:
+    async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None,
+                   pool: ThreadPoolExecutor | None = None) -> T:
         loop = asyncio.get_running_loop()
         call = functools.partial(fn, *args)
         try:
             return await asyncio.wait_for(
-                loop.run_in_executor(self._pool, call), bound or self.timeout
+                loop.run_in_executor(pool or self._pool, call), bound or self.timeout
             )
         except TimeoutError:
             self._ping_ok_at = float("-inf")
@@ -127,48 +131,6 @@ class DockerService:
 
         # Docker waits up to stop_timeout for the process to exit, then kills and starts it.
         return await self._run(restart, bound=stop_timeout + self.timeout)
-
-    async def volumes(self, names: Iterable[str]) -> list[VolumeInfo]:
-        """Existence and size on disk of each named volume, in the order asked."""
-        wanted = list(names)
-
-        def sizes() -> list[VolumeInfo]:
-            api = self._api()
-            existing = {v["Name"] for v in (api.volumes().get("Volumes") or [])}
-            usage: dict[str, int] = {}
-            if existing & set(wanted):
-                for v in api.df().get("Volumes") or []:
-                    size = (v.get("UsageData") or {}).get("Size", -1)
-                    if size is not None and size >= 0:
-                        usage[v["Name"]] = size
-            return [VolumeInfo(n, n in existing, usage.get(n)) for n in wanted]
-
-        return await self._run(sizes, bound=60)
-
-    async def remove_volume(self, name: str) -> bool:
-        """Remove a volume; False if it did not exist; VolumeInUse if a container holds it."""
-
-        def remove() -> bool:
-            try:
-                self._api().remove_volume(name)
-                return True
-            except NotFound:
-                return False
-            except APIError as e:
-                if e.status_code == 409:
-                    raise VolumeInUse(explain(e)) from None
-                raise
-
-        return await self._run(remove, bound=120)
-
-    async def containers_using(self, volume: str) -> list[str]:
-        """Names of containers (running or not) that mount the volume."""
-
-        def find() -> list[str]:
-            found = self._api().containers(all=True, filters={"volume": volume})
-            return [c["Names"][0].lstrip("/") for c in found if c.get("Names")]
-
-        return await self._run(find, bound=15)
 
     async def remove_container(self, name: str, bound: float = 15) -> bool:
         """Force-remove a container (running or not); False if there was none."""

@@ -61,13 +61,6 @@ class DockerRefused(Exception):
 
 
 @dataclass(frozen=True)
-class VolumeInfo:
-    name: str
-    exists: bool
-    size_bytes: int | None = None  # None: exists but Docker did not report a size
-
-
-@dataclass(frozen=True)
 class RunResult:
     exit_code: int
     output: str  # stdout and stderr, tail

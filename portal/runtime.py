@@ -13,6 +13,7 @@ from .live_updates import LiveUpdates
 from .operations import Operations
 from .settings import Settings
 from .store import PortalStore
+from .volume_sizes import VolumeSizes
 
 
 @dataclass
@@ -36,12 +37,15 @@ class Runtime:
     gpu_ready: asyncio.Task | None = None
     # Notification broadcast: the hub's one credential for reaching every lab (portal.setup).
     broadcaster: Broadcaster | None = None
+    volume_sizes: VolumeSizes = None  # type: ignore[assignment]  # set in __post_init__
 
     def __post_init__(self) -> None:
         if self.live is None:
             self.live = LiveUpdates(self.operations)
         if self.audit is None:
             self.audit = AuditLog(self.store)
+        if self.volume_sizes is None:
+            self.volume_sizes = VolumeSizes(self.docker)
         if self.group_guard is None:
             self.group_guard = GroupGuard(self.store, self.audit)
 

@@ -149,6 +149,14 @@ class Settings:
         "hourly.",
         parsers.whole_number,
     )
+    deleted_user_volumes: str = setting(
+        "DELETED_USER_VOLUMES", "remove",
+        "remove or archive",
+        "What deleting an account does to its volumes: `remove` deletes them; `archive` keeps a "
+        "copy, listed in the portal's admin area with Restore and Delete. Either way a new "
+        "account of the same name starts empty.",
+        parsers.choice("remove", "archive"),
+    )
     services: dict[str, str] = field(default_factory=dict)  # every ENABLE_SERVICE_*
 
     @property

@@ -2,6 +2,9 @@
 
 - Container `jupyterlab-{username}` and the user's volumes are rendered by DockerSpawner's own
   templating (escaped user names), never rebuilt from strings elsewhere: ask `owned_volumes()`.
+  Each start creates the missing volumes itself, labelled with the owning account, and refuses
+  volumes labelled for another account (portal/volume_owners.py); deleting the user hands them
+  to the injected `account_deleted` hook (removed or archived).
 - `DOCKER_NETWORK_NAME=host` (tests, local runs): each server listens on its own loopback port,
   kept in the spawner state so it survives a hub restart.
 - Docker access (groups `docker-sock`, `docker-privileged`) and GPU requests are enforced on the
@@ -27,6 +30,7 @@ from traitlets import Bool, Callable, Dict, Int, Unicode, default, validate
 from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
 from .container_policy import enforce_host_config, with_watchtower_opt_out
 from .upstream import spawn_pending
+from .volume_owners import claim_volumes
 
 # DockerSpawner's own pool has one thread, so one slow stop would queue every other user's call.
 _docker_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="docker-spawner")
@@ -93,6 +97,10 @@ class PortalSpawner(DockerSpawner):
     gpu_decision = Callable(
         None, allow_none=True,
         help="async f() -> (request GPUs?, were they detected?): the hub-wide GPU decision.",
+    ).tag(config=True)
+    account_deleted = Callable(
+        None, allow_none=True,
+        help="async f(spawner): the user is being deleted; their volumes go (or are archived).",
     ).tag(config=True)
 
     keep_failed_containers = Bool(
@@ -169,6 +177,7 @@ class PortalSpawner(DockerSpawner):
         if refusal:
             raise RuntimeError(refusal)
         self._set_phase(5, "Preparing your server")
+        await claim_volumes(self.docker, self.owned_volumes(), self.user)
         await self._follow_gpu_decision()
         if self.host_network:
             # Every server on the host network needs its own port; the hub reaches it on loopback.
@@ -266,6 +275,11 @@ class PortalSpawner(DockerSpawner):
             "Container for %s: docker socket %s, privileged %s, gpu %s", self.user.name,
             *("yes" if flag else "no" for flag in (sock, privileged, self.gpu_enabled)),
         )
+
+    async def delete_forever(self) -> None:
+        """JupyterHub calls this when the user is deleted (admin page, REST API), after stop."""
+        if self.account_deleted is not None:
+            await self.account_deleted(self)
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()

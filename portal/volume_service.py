@@ -32,10 +32,22 @@ class ResetResult:
     failed: dict[str, str] = field(default_factory=dict)  # key -> reason
 
 
-async def volume_rows(user: Any, runtime: Runtime) -> list[VolumeRow]:
+@dataclass
+class VolumeListing:
+    rows: list[VolumeRow]
+    sizes_age_s: float | None  # how old the sizes are (None: not measured yet)
+    measuring: bool  # a new measurement is running
+
+
+async def volume_rows(user: Any, runtime: Runtime) -> VolumeListing:
+    """The user's volumes: whether each exists (asked now) and its size (cached, with its age)."""
     volumes = user.spawner.owned_volumes()
-    infos = await runtime.docker.volumes(v.name for v in volumes)
-    return [VolumeRow(v, i.exists, i.size_bytes) for v, i in zip(volumes, infos, strict=True)]
+    existing = await runtime.docker.existing_volumes()
+    sizes = await runtime.volume_sizes.current()
+    rows = [VolumeRow(v, v.name in existing,
+                      sizes.by_name.get(v.name) if v.name in existing else None)
+            for v in volumes]
+    return VolumeListing(rows, sizes.age_s, sizes.measuring)
 
 
 def choose_volumes(user: Any, keys: Iterable[str]) -> list[UserVolume]:
@@ -72,6 +84,7 @@ async def reset_volumes(user: Any, runtime: Runtime, keys: Iterable[str], confir
             result = ResetResult()
             for volume in chosen:
                 await _reset_one(runtime, volume, result)
+            runtime.volume_sizes.forget([v.name for v in chosen if v.key in result.reset])
             summary = (f"reset {result.reset}, absent {result.absent}, "
                        f"failed {result.failed}")
             log.info("Volume reset for %s by %s: %s", user.name, actor, summary)

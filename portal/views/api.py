@@ -61,10 +61,15 @@ class ServerActionAPI(PortalAPIHandler):
 class VolumesAPI(PortalAPIHandler):
     @needs_scope("read:servers")
     async def get(self, user_name: str) -> None:
-        rows = await volume_rows(self.target_user(user_name), self.runtime)
-        self.write({"volumes": [
-            {**asdict(r.volume), "exists": r.exists, "size_bytes": r.size_bytes} for r in rows
-        ]})
+        listing = await volume_rows(self.target_user(user_name), self.runtime)
+        age = listing.sizes_age_s
+        self.write({
+            "volumes": [{**asdict(r.volume), "exists": r.exists, "size_bytes": r.size_bytes}
+                        for r in listing.rows],
+            # Sizes are measured at most once a minute for the whole hub: say how old they are.
+            "sizes_age_s": None if age is None else round(age, 1),
+            "sizes_measuring": listing.measuring,
+        })
 
 
 class VolumesResetAPI(PortalAPIHandler):

@@ -24,6 +24,8 @@ from .base import PortalHandler, portal_authenticated
 define_custom_scopes(broadcast.CUSTOM_SCOPES)
 
 HISTORY_LIMIT = 50
+# Message (<= MAX_RAW_LENGTH) plus up to MAX_RECIPIENT_NAMES names of up to 255 characters.
+MAX_BODY_BYTES = broadcast_message.MAX_RAW_LENGTH * 4 + broadcast_message.MAX_RECIPIENT_NAMES * 1024
 TYPE_LABELS = {"default": "Default", "info": "Info", "success": "Success", "warning": "Warning",
                "error": "Error", "in-progress": "In progress"}
 
@@ -40,8 +42,8 @@ class BroadcastSending:
     async def send_broadcast(self, request: BroadcastRequest) -> Outcome:
         targets = resolve_targets(request.recipients, self.db, self.users)
         broadcaster = self.broadcaster()
-        return await broadcaster.send(self.actor_name, request, targets,
-                                      broadcaster.credentials(self.db))
+        credentials = await broadcaster.credentials(self.db, targets)
+        return await broadcaster.send(self.actor_name, request, targets, credentials)
 
 
 def summary(recipients: dict[str, Any]) -> str:
@@ -136,6 +138,9 @@ class BroadcastAPI(BroadcastSending, PortalAPIHandler):
 
     @needs_scope(*broadcast.SENDER_SCOPES)
     async def post(self) -> None:
+        # A body far beyond any valid request is refused before it is parsed as JSON.
+        if len(self.request.body) > MAX_BODY_BYTES:
+            raise ActionRefused("The request body is far too large for a broadcast.", 413)
         body = self.json_body()
         recipients = body.get("recipients", "all")
         if isinstance(recipients, dict):

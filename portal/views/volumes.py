@@ -16,15 +16,15 @@ class VolumesHandler(PortalHandler):
     async def get(self, user_name: str) -> None:
         user = self.target_user(user_name)
         view = await server_view(user, self.runtime)
-        rows = []
+        listing = None
         problem = ""
         try:
-            rows = await volume_rows(user, self.runtime)
+            listing = await volume_rows(user, self.runtime)
         except DockerUnavailable as e:  # the modal still opens and says why it is empty
             problem = e.message
         html = await self.render_fragment(
-            "partials/volumes_modal.html", view=view, rows=rows, target=user, problem=problem,
-            shared=user.spawner.shared_volume(),
+            "partials/volumes_modal.html", view=view, rows=listing.rows if listing else [],
+            listing=listing, target=user, problem=problem, shared=user.spawner.shared_volume(),
         )
         self.finish(html)
 

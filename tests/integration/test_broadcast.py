@@ -249,6 +249,9 @@ def test_json_api_for_scripts(cast, hub):
         assert r.status_code == 400, (bad, r.text)
         assert words in r.json()["message"], (bad, r.json())
     assert api(hub, "POST", hub.token, data="{not json").status_code == 400
+    # A body far beyond any valid request is refused before it is parsed.
+    huge = api(hub, "POST", hub.token, data='{"message": "' + "x" * 2_000_000 + '"}')
+    assert huge.status_code == 413 and "far too large" in huge.json()["message"]
     assert len(stored(hub)) == before
     assert drain(hub, run1.name) == []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
@@ -70,18 +71,57 @@ def test_members_get_socket_and_privilege_nonmembers_neither(hub, admin, make_us
     ensure_stopped(bystander)
 
 
-def test_deleted_builtin_group_comes_back_with_its_members(hub, admin, make_user):
+def test_builtin_groups_cannot_be_deleted_through_the_rest_api(hub, make_user):
     user = make_user("keeper")
-    assert change(admin, "docker-sock", "add", user.name).status_code == 200
+    r = hub.api("POST", "groups/docker-sock/users", json={"users": [user.name]})
+    assert r.status_code == 200, r.text
+    for group in ("docker-sock", "docker-privileged"):
+        r = hub.api("DELETE", f"groups/{group}")
+        assert r.status_code == 403, r.text
+        assert "built-in group" in r.json()["message"]
+        assert hub.api("GET", f"groups/{group}").status_code == 200
     assert user.name in members(hub, "docker-sock")
-    r = hub.api("DELETE", "groups/docker-sock")
-    assert r.status_code == 204
+    # Other groups are the hub's business as before.
+    assert hub.api("POST", "groups/plain-team").status_code == 201
+    assert hub.api("DELETE", "groups/plain-team").status_code == 204
+
+
+def events_about(hub, target: str) -> list[tuple]:
+    with sqlite3.connect(hub.data_dir / "portal.sqlite") as db:
+        return db.execute("SELECT actor, kind, detail, at FROM audit_events WHERE target = ?"
+                          " ORDER BY id", (target,)).fetchall()
+
+
+def test_membership_changes_through_the_rest_api_are_in_the_event_log(hub, admin, make_user):
+    user = make_user("restmember")
+    for method in ("POST", "DELETE"):
+        r = hub.api(method, "groups/docker-privileged/users", json={"users": [user.name]})
+        assert r.status_code == 200, r.text
+    events = [(actor, kind, detail) for actor, kind, detail, at in events_about(hub, user.name)
+              if at]
+    assert ("test-driver (service)", "group change",
+            "added to docker-privileged (hub REST API)") in events
+    assert ("test-driver (service)", "group change",
+            "removed from docker-privileged (hub REST API)") in events
+    # The Docker-access history in the admin area shows them too.
+    page = admin.get("portal/admin/groups").text
+    assert f"added {user.name} to" in page and f"removed {user.name} from" in page
+    assert "test-driver (service)" in page
+
+
+def test_a_member_added_just_before_a_deletion_from_outside_the_hub_is_kept(hub, make_user):
+    user = make_user("latecomer")
+    r = hub.api("POST", "groups/docker-sock/users", json={"users": [user.name]})
+    assert r.status_code == 200, r.text
+    # At once (well within the guard's 2 s poll), straight in the hub's database.
+    with sqlite3.connect(hub.data_dir / "jupyterhub.sqlite") as db:
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("DELETE FROM groups WHERE name = 'docker-sock'")
     deadline = time.monotonic() + 15
     while hub.api("GET", "groups/docker-sock").status_code != 200:
         assert time.monotonic() < deadline, "docker-sock was not re-created"
         time.sleep(0.2)
     assert user.name in members(hub, "docker-sock")
-    assert "group re-created" in admin.get("portal/admin/groups").text
     assert "re-created it with members" in hub.log_path.read_text()
 
 

@@ -142,6 +142,7 @@ POST_ROUTES = [
     "portal/users/{u}/start", "portal/users/{u}/stop", "portal/users/{u}/restart",
     "portal/users/{u}/recreate", "portal/users/{u}/volumes/reset", "portal/admin/users",
     "portal/admin/groups/docker-sock/add", "portal/admin/groups/docker-sock/remove",
+    "portal/admin/archived-volumes/restore", "portal/admin/archived-volumes/delete",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import docker
 import pytest
@@ -245,3 +246,25 @@ def test_admin_table_lists_every_user_and_opens_their_card(cast):
         assert f'<tr data-user="{who}"' in html
     card = roles[ADMIN].get(f"portal/users/{owner.name}/card")
     assert card.status_code == 200 and f'data-user="{owner.name}"' in card.text
+
+
+def test_volume_sizes_are_measured_once_for_many_openings_and_labelled_with_their_age(
+        make_user, hub):
+    """A user opening the modal again and again must not run `docker system df` each time."""
+    user = make_user("sizes")
+    ensure_running(user)
+    ensure_stopped(user)
+    url = hub.hub_url(f"portal/api/users/{user.name}/volumes")
+    first = user.s.get(url, timeout=60)
+    assert first.status_code == 200, first.text
+    measured = hub.log_path.read_text().count("Measured the sizes of")
+    assert measured >= 1
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(lambda _: user.s.get(url, timeout=60), range(40)))
+    assert all(r.status_code == 200 for r in answers)
+    # One measurement serves every opening within a minute; each answer says how old it is.
+    assert hub.log_path.read_text().count("Measured the sizes of") == measured
+    ages = [r.json()["sizes_age_s"] for r in answers]
+    assert all(isinstance(a, float | int) and 0 <= a < 60 for a in ages), ages
+    html = user.get(f"portal/users/{user.name}/volumes").text
+    assert "Sizes measured" in html and "s ago" in html

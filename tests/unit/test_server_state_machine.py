@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from portal import tasks
-from portal.docker_types import ContainerInfo, ContainerMissing, VolumeInfo
+from portal.docker_types import ContainerInfo, ContainerMissing
 from portal.errors import ActionRefused, DockerUnavailable
 from portal.runtime import Runtime
 from portal.server_actions import HubActions, act
@@ -50,9 +50,9 @@ class FakeDocker:
         self._check()
         raise ContainerMissing(name)  # ends the background restart at once
 
-    async def volumes(self, names):  # noqa: ANN001, ANN201
+    async def existing_volumes(self) -> set[str]:
         self._check()
-        return [VolumeInfo(n, True, 1) for n in names]
+        return {"jupyterlab-ann_home"}
 
     async def containers_using(self, volume: str) -> list[str]:
         self._check()

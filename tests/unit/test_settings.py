@@ -24,6 +24,7 @@ DEFAULTS = {
     "PORTAL_DATABASE_URL": ("portal_db_url", ""),
     "JUPYTERHUB_HOST": ("hostnames", ()),
     "AUDIT_RETENTION_DAYS": ("audit_retention_days", 365),
+    "DELETED_USER_VOLUMES": ("deleted_user_volumes", "remove"),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -42,6 +43,7 @@ RAW_DEFAULTS = {
     "PORTAL_DATABASE_URL": "",
     "JUPYTERHUB_HOST": "",
     "AUDIT_RETENTION_DAYS": "365",
+    "DELETED_USER_VOLUMES": "remove",
 }
 
 
@@ -137,6 +139,7 @@ def test_base_url_is_normalised(raw, expected):
         ("DOCKER_NOTEBOOK_IMAGE", "lab:1.0", "notebook_image", "lab:1.0"),
         ("NVIDIA_AUTODETECT_IMAGE", "probe:2", "gpu_probe_image", "probe:2"),
         ("JUPYTERHUB_HOST", "Hub.Example.org.", "hostnames", ("hub.example.org",)),
+        ("DELETED_USER_VOLUMES", "archive", "deleted_user_volumes", "archive"),
         ("JUPYTERHUB_HOST", "hub, 203.0.113.7,::1", "hostnames", ("hub", "203.0.113.7", "::1")),
     ],
 )
@@ -192,6 +195,11 @@ def test_host_network_property():
             "ad min",
             "JUPYTERHUB_ADMIN='ad min' is not valid: "
             "accepted values are a user name without spaces or / & ? # %",
+        ),
+        (
+            "DELETED_USER_VOLUMES",
+            "keep",
+            "DELETED_USER_VOLUMES='keep' is not valid: accepted values are remove or archive",
         ),
         (
             "JUPYTERHUB_DATA_DIR",

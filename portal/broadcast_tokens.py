@@ -1,0 +1,101 @@
+"""Owns the per-lab broadcast tokens: minted in one commit off the event loop, reused a while.
+
+Each recipient's server gets a token that opens only that server (`access:servers!server=u/`).
+Minting one per recipient with `Service.new_api_token` commits the hub database once per token
+on the event loop: 1,000 recipients held the hub for seconds (benchmarks/broadcast_fanout.py).
+Here the missing tokens are written in ONE commit, in a thread with a session of its own, and
+a token is reused by later broadcasts while it has at least `REUSE_MARGIN` seconds left, so a
+second broadcast sent while the first still runs mints nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from jupyterhub import orm
+from jupyterhub.utils import new_token
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+TOKEN_LIFETIME = 300  # seconds a per-lab token stays valid
+REUSE_MARGIN = 60  # reuse a cached token only while it has at least this long left
+NOTE = "portal broadcast (one server)"
+
+
+def lab_scope(user: str) -> str:
+    return f"access:servers!server={user}/"
+
+
+def _add_tokens(db: Any, service: Any, users: list[str], lifetime: int) -> dict[str, str]:
+    """The rows `Service.new_api_token` would write, without its commit per token.
+
+    Every scope is `access:servers!server=<user>/`, a subset of the service's own
+    `access:servers` (its role, registered by portal.broadcast.register).
+    """
+    expires = orm.APIToken.now() + timedelta(seconds=lifetime)
+    minted = {}
+    for user in users:
+        secret = new_token()
+        row = orm.APIToken(generated=True, note=NOTE, client_id="jupyterhub",
+                           scopes=[lab_scope(user)])
+        db.add(row)
+        row.token = secret  # hashed by the model (one round: generated tokens)
+        row.service = service
+        row.expires_at = expires
+        minted[user] = secret
+    db.commit()
+    return minted
+
+
+def mint_in_own_session(engine: Any, service_id: int, users: list[str],
+                        lifetime: int) -> dict[str, str]:
+    """Thread body: a session of its own (sessions are not thread-safe; the engine is)."""
+    with Session(bind=engine, expire_on_commit=False) as db:
+        service = db.get(orm.Service, service_id)
+        if service is None:
+            raise RuntimeError("the broadcast service is not registered")
+        return _add_tokens(db, service, users, lifetime)
+
+
+class LabTokens:
+    """Per-lab tokens of one service, cached until shortly before they expire."""
+
+    def __init__(self, service_name: str, lifetime: int = TOKEN_LIFETIME,
+                 reuse_margin: int = REUSE_MARGIN) -> None:
+        self.service_name = service_name
+        self.lifetime = lifetime
+        self.reuse_margin = reuse_margin
+        self._cache: dict[str, tuple[str, float]] = {}  # user -> (token, monotonic expiry)
+        self._lock = asyncio.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-tokens")
+        self.minted = 0  # how many this process minted (logs, tests)
+
+    async def for_users(self, db: Any, users: list[str]) -> dict[str, str]:
+        """A token for each user's server: cached ones, the rest minted in one commit."""
+        async with self._lock:  # a concurrent broadcast waits, then finds them cached
+            now = time.monotonic()
+            tokens = {u: t for u, (t, until) in self._cache.items()
+                      if until - now >= self.reuse_margin}
+            missing = sorted({u for u in users if u not in tokens})
+            if missing:
+                service = orm.Service.find(db, self.service_name)
+                if service is None:
+                    raise RuntimeError(f"the {self.service_name} service is not registered")
+                engine = db.get_bind()
+                if isinstance(engine.pool, StaticPool):
+                    # One shared connection (an in-memory database): stay on the hub's session.
+                    minted = _add_tokens(db, service, missing, self.lifetime)
+                else:
+                    minted = await asyncio.get_running_loop().run_in_executor(
+                        self._pool, mint_in_own_session, engine, service.id, missing,
+                        self.lifetime)
+                until = now + self.lifetime
+                self._cache = {u: v for u, v in self._cache.items() if v[1] - now > 0}
+                self._cache.update({u: (t, until) for u, t in minted.items()})
+                tokens.update(minted)
+                self.minted += len(minted)
+            return {u: tokens[u] for u in users}
