@@ -12,6 +12,7 @@ from .docker_service import DockerService
 from .operations import Operations
 from .settings import Settings
 from .store import PortalStore
+from .sudo import SUDO_API_PATH, SudoMode
 
 
 @dataclass
@@ -34,12 +35,17 @@ class Runtime:
     gpu_ready: asyncio.Task | None = None
     # Notification broadcast: the hub's one credential for reaching every lab (portal.setup).
     broadcaster: Broadcaster | None = None
+    # Password confirmations for actions that grant host power (portal/sudo.py).
+    sudo: SudoMode = None  # type: ignore[assignment]  # set in __post_init__
 
     def __post_init__(self) -> None:
         if self.audit is None:
             self.audit = AuditLog(self.store)
         if self.group_guard is None:
             self.group_guard = GroupGuard(self.store, self.audit)
+        if self.sudo is None:
+            self.sudo = SudoMode(self.settings.sudo_minutes, self.audit,
+                                 self.settings.base_url + SUDO_API_PATH)
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.
