@@ -1,5 +1,5 @@
 .PHONY: dev test lint images build
-# Run the platform locally at http://127.0.0.1:8000 (installs what is missing first).
+# Run the platform locally at http://localhost:8000 (labs on <user>.localhost) (installs what is missing first).
 dev:
 	bash scripts/dev.sh
 # Every test: unit, integration (real hub + Docker) and UI (Chromium). Installs what it needs.

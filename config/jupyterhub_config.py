@@ -25,6 +25,10 @@ c.JupyterHub.base_url = settings.base_url
 os.makedirs(settings.data_dir, exist_ok=True)
 c.JupyterHub.db_url = f"sqlite:///{settings.data_dir}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = f"{settings.data_dir}/jupyterhub_cookie_secret"
+# JUPYTERHUB_SUBDOMAIN_HOST: each lab on its own origin <user>.<host> (the proxy routes on the
+# Host header), so a lab's code cannot script the hub's pages as an admin who opens it.
+if settings.subdomain_host:
+    c.JupyterHub.subdomain_host = settings.subdomain_host
 # Users' labs keep running while the hub restarts or is upgraded.
 c.JupyterHub.cleanup_servers = False
 

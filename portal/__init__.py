@@ -22,6 +22,7 @@ from .runtime import Runtime
 from .settings import Settings, load_settings
 from .startup import when_hub_runs
 from .store import PortalStore
+from .upstream import replace_hub_handlers, serving_hub
 
 __version__ = "0.1.0"
 HTMX_VERSION = "2.0.11"
@@ -80,6 +81,14 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
     c.PortalSpawner.account_deleted = account_deleted
 
 
+def _gate_hub_api() -> None:
+    app = serving_hub()
+    if app is not None:
+        from .views.hub_api import REPLACEMENTS
+
+        replace_hub_handlers(app, REPLACEMENTS)
+
+
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
     """Register the portal with the hub: routes, templates, static files, shared runtime."""
     settings = settings or load_settings()
@@ -123,6 +132,8 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     start_detection(runtime)
     _inject_into_spawner(c, runtime)
+    # Sudo mode on the hub's REST API routes that grant host power (views/hub_api.py).
+    _gate_hub_api()
     # Broadcast: one hub service with access:servers reaches every lab (appended, not assigned).
     runtime.broadcaster = broadcast.register(c, runtime.store, runtime.audit)
     return runtime

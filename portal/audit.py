@@ -42,6 +42,7 @@ class EventKind(StrEnum):
     ACCOUNT_DELETED = "account deleted"
     CULL = "cull"
     SERVER_EXITED = "server exited"
+    SUDO = "sudo"
 
 
 class AuditEventRow(Base):

@@ -11,6 +11,9 @@ admin page uses the same REST API, so it meets the same rules.
   written to the event log with who made it (and to the Docker-access history).
 - DELETE /api/users/<name>: the hub's own code, with the acting admin known to the
   spawner's delete_forever hook (the account-deletion event names them).
+
+These routes take precedence over the hub's, so they build on the sudo-mode gates of
+portal/views/hub_api.py: a cookie request that grants host power still needs a recent password.
 """
 
 from __future__ import annotations
@@ -18,17 +21,15 @@ from __future__ import annotations
 from typing import Any
 
 from jupyterhub import orm
-from jupyterhub.apihandlers.groups import GroupAPIHandler, GroupUsersAPIHandler
-from jupyterhub.apihandlers.users import UserAPIHandler
 from jupyterhub.scopes import needs_scope
 from tornado import web
 
 from .access_groups import BUILTIN_GROUPS
 from .audit import EventKind, acting_as
-from .views.base import PortalCommon
+from .views.hub_api import GatedGroup, GatedGroupUsers, GatedUser, finish
 
 
-class ProtectedGroupAPIHandler(PortalCommon, GroupAPIHandler):
+class ProtectedGroupAPIHandler(GatedGroup):
     @needs_scope("delete:groups")
     def delete(self, group_name: str) -> Any:
         if group_name in BUILTIN_GROUPS:
@@ -38,7 +39,7 @@ class ProtectedGroupAPIHandler(PortalCommon, GroupAPIHandler):
         return super().delete(group_name)
 
 
-class AuditedGroupUsersAPIHandler(PortalCommon, GroupUsersAPIHandler):
+class AuditedGroupUsersAPIHandler(GatedGroupUsers):
     def _members(self, group_name: str) -> set[str]:
         group = orm.Group.find(self.db, group_name)
         return {u.name for u in group.users} if group is not None else set()
@@ -59,20 +60,20 @@ class AuditedGroupUsersAPIHandler(PortalCommon, GroupUsersAPIHandler):
 
     async def post(self, group_name: str) -> None:
         before = self._members(group_name)
-        super().post(group_name)  # the hub's own handler checks scopes and input
+        await finish(super().post(group_name))  # sudo gate, then the hub's own handler
         await self._record(group_name, before)
 
     async def delete(self, group_name: str) -> None:
         before = self._members(group_name)
-        await super().delete(group_name)
+        await finish(super().delete(group_name))
         await self._record(group_name, before)
 
 
-class AuditedUserAPIHandler(PortalCommon, UserAPIHandler):
+class AuditedUserAPIHandler(GatedUser):
     async def delete(self, user_name: str) -> None:
         token = acting_as.set(self.actor_name)
         try:
-            await super().delete(user_name)
+            await finish(super().delete(user_name))
         finally:
             acting_as.reset(token)
 

@@ -21,20 +21,33 @@ def loopback_url(public_url: str) -> str:
     return f"{parsed.scheme or 'http'}://{host}:{parsed.port or 8000}"
 
 
-async def wait_until_answering(public_url: str, path: str, bound: float) -> None:
+def through_proxy(proxy_url: str, lab_url: str) -> tuple[str, dict[str, str]]:
+    """The URL and headers that reach `lab_url` through the proxy at `proxy_url`.
+
+    With subdomains (JUPYTERHUB_SUBDOMAIN_HOST) the hub's `user.url` is absolute, on a host the
+    hub itself may not resolve (`*.localhost`): connect to the proxy and name the lab's host in
+    the Host header, which is what the proxy routes on.
+    """
+    parsed = urlparse(lab_url)
+    url = url_path_join(proxy_url, parsed.path, "api")
+    return url, ({"Host": parsed.netloc} if parsed.netloc else {})
+
+
+async def wait_until_answering(proxy_url: str, lab_url: str, bound: float) -> None:
     """Poll the lab through the proxy until it answers (any status but a proxy error).
 
-    Raises TimeoutError after `bound` seconds.
+    `lab_url` is the hub's `user.url` (a path, or an absolute URL with subdomains). Raises
+    TimeoutError after `bound` seconds.
     """
-    url = url_path_join(public_url, path, "api")
+    url, headers = through_proxy(proxy_url, lab_url)
     # A client of our own: the hub's shared one (10 slots) also carries its proxy calls.
     client = AsyncHTTPClient(force_instance=True)
     deadline = time.monotonic() + bound
     try:
         while True:
             try:
-                await client.fetch(url, request_timeout=5, follow_redirects=False,
-                                   validate_cert=False)
+                await client.fetch(url, headers=headers, request_timeout=5,
+                                   follow_redirects=False, validate_cert=False)
                 return
             except HTTPClientError as e:
                 if e.code not in PROXY_ERRORS:

@@ -13,6 +13,7 @@ from .live_updates import LiveUpdates
 from .operations import Operations
 from .settings import Settings
 from .store import PortalStore
+from .sudo import SUDO_API_PATH, SudoMode
 from .volume_sizes import VolumeSizes
 
 
@@ -38,6 +39,8 @@ class Runtime:
     # Notification broadcast: the hub's one credential for reaching every lab (portal.setup).
     broadcaster: Broadcaster | None = None
     volume_sizes: VolumeSizes = None  # type: ignore[assignment]  # set in __post_init__
+    # Password confirmations for actions that grant host power (portal/sudo.py).
+    sudo: SudoMode = None  # type: ignore[assignment]  # set in __post_init__
 
     def __post_init__(self) -> None:
         if self.live is None:
@@ -48,6 +51,9 @@ class Runtime:
             self.volume_sizes = VolumeSizes(self.docker)
         if self.group_guard is None:
             self.group_guard = GroupGuard(self.store, self.audit)
+        if self.sudo is None:
+            self.sudo = SudoMode(self.settings.sudo_minutes, self.audit,
+                                 self.settings.base_url + SUDO_API_PATH)
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

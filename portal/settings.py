@@ -157,6 +157,23 @@ class Settings:
         "account of the same name starts empty.",
         parsers.choice("remove", "archive"),
     )
+    subdomain_host: str = setting(
+        "JUPYTERHUB_SUBDOMAIN_HOST", "",
+        "empty, or the hub's public origin such as https://hub.example.org or "
+        "http://localhost:8000 (a host name, no path)",
+        "Serves each user's JupyterLab on an origin of its own, `<user>.<host>`, so code in a lab "
+        "cannot act in the portal as an admin who opens it. Needs wildcard DNS and a certificate "
+        "for `*.<host>` (the generated ones include it). `make dev` uses `http://localhost:8000`.",
+        parsers.origin,
+    )
+    sudo_minutes: int = setting(
+        "SUDO_MODE_MINUTES", "5",
+        "a whole number of minutes, 0 to 1440",
+        "Granting host power (adding to `docker-sock` / `docker-privileged`, making an admin, "
+        "a token made with a browser session) asks for the admin's password again unless they "
+        "confirmed it within this many minutes in the same session; `0`: every time.",
+        parsers.minutes,
+    )
     services: dict[str, str] = field(default_factory=dict)  # every ENABLE_SERVICE_*
 
     @property

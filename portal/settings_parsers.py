@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlparse
 
 
 def choice(*allowed: str) -> Callable[[str], str]:
@@ -103,5 +103,31 @@ def path(raw: str) -> str:
 def whole_number(raw: str) -> int:
     """0, 1, 2, ... (no sign, no spaces)."""
     if not raw.isascii() or not raw.isdigit():
+        raise ValueError
+    return int(raw)
+
+
+def origin(raw: str) -> str:
+    """`https://hub.example.org[:port]` (a named host; no path) -> its normalised form, or ``.
+
+    Users' labs become `<user>.<host>`: an IP address has no subdomains, so it is refused.
+    """
+    if not raw:
+        return ""
+    parsed = urlparse(raw.strip())
+    try:
+        port = parsed.port
+    except ValueError:
+        raise ValueError from None
+    host = (parsed.hostname or "").rstrip(".")
+    if (parsed.scheme not in ("http", "https") or parsed.path not in ("", "/") or parsed.query
+            or parsed.fragment or parsed.username or parsed.password
+            or not HOSTNAME_PATTERN.fullmatch(host) or host.replace(".", "").isdigit()):
+        raise ValueError
+    return f"{parsed.scheme}://{host}{f':{port}' if port else ''}"
+
+
+def minutes(raw: str) -> int:
+    if not raw.isdigit() or int(raw) > 1440:
         raise ValueError
     return int(raw)

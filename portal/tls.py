@@ -2,7 +2,8 @@
 
 A directory holds `cert.pem` (the certificate, or a full chain) and `key.pem`. When both are
 missing a self-signed certificate is generated once, valid for localhost, the loopback addresses,
-this machine's names and the configured host names; an operator replaces it by putting their own
+this machine's names and the configured host names with their wildcards (`*.name`, for labs on
+subdomains); an operator replaces it by putting their own
 two files there. One file without the other, or a key that does not match, is an error: serving
 a half-replaced pair would fail in every browser with a less helpful message.
 
@@ -50,10 +51,25 @@ class CertificatePair:
     generated: bool
 
 
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 def default_hostnames(extra: Iterable[str] = ()) -> list[str]:
-    """Names a generated certificate covers: the configured ones first, then this machine's."""
+    """Names a generated certificate covers: the configured ones first, then this machine's.
+
+    Every configured name and `localhost` also get their wildcard (`*.hub.example.org`): with
+    JUPYTERHUB_SUBDOMAIN_HOST each user's lab is served on such a subdomain.
+    """
     names: list[str] = []
-    for name in [*extra, "localhost", socket.gethostname(), socket.getfqdn(), "127.0.0.1", "::1"]:
+    configured = [n.strip().lower() for n in extra]
+    wildcards = [f"*.{n}" for n in [*configured, "localhost"] if n and not _is_address(n)]
+    for name in [*configured, "localhost", *wildcards, socket.gethostname(), socket.getfqdn(),
+                 "127.0.0.1", "::1"]:
         name = name.strip().lower()
         if name and name not in names:
             names.append(name)

@@ -2,7 +2,8 @@
 
 Checked against JupyterHub 5.5.4 and 6.1 (spawner.py, app.py): `Spawner._failed`,
 `Spawner._spawn_future`, `Spawner._spawn_pending`, `JupyterHub.tornado_application` and the
-sub-command flags of the app. Everything else in the portal uses public hub API.
+sub-command flags of the app, `BaseHandler._token_authenticated` and the hub's `handlers` list
+(rewritten before the web application is made). Everything else in the portal uses public hub API.
 """
 
 from __future__ import annotations
@@ -74,3 +75,23 @@ def hub_logo_file() -> str:
     from jupyterhub.app import JupyterHub
 
     return JupyterHub.instance().logo_file
+def token_authenticated(handler: Any) -> bool:
+    """The request was authenticated by an API token (not a browser's cookie)."""
+    return bool(getattr(handler, "_token_authenticated", False))
+
+
+def replace_hub_handlers(app: Any, replacements: dict[type, type]) -> None:
+    """Serve the hub's own routes with our subclasses of its handlers.
+
+    `init_handlers` builds `app.handlers` and `init_tornado_application` serves it right after;
+    observing the list swaps the classes in between, so no request ever meets the originals
+    (tornado takes the first matching route, so appended handlers could not do this).
+    """
+
+    def swap(change: dict[str, Any]) -> None:
+        rules = change["new"]
+        swapped = [(r[0], replacements.get(r[1], r[1]), *r[2:]) for r in rules]
+        if any(a[1] is not b[1] for a, b in zip(rules, swapped, strict=True)):
+            app.handlers = swapped
+
+    app.observe(swap, names="handlers")

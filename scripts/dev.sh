@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run DS Hub locally at http://127.0.0.1:8000 with host-network lab containers.
+# Run DS Hub locally at http://localhost:8000 with host-network lab containers (labs on
+# <user>.localhost:8000, their own origins).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -9,11 +10,15 @@ export DOCKER_NOTEBOOK_IMAGE=${DOCKER_NOTEBOOK_IMAGE:-dshub-lab:latest}
 export JUPYTERHUB_DATA_DIR=${JUPYTERHUB_DATA_DIR:-$PWD/.dev/data}
 export ENABLE_GPU_SUPPORT=${ENABLE_GPU_SUPPORT:-0}
 export JUPYTERHUB_ADMIN=${JUPYTERHUB_ADMIN:-admin}
+# Each lab on its own origin (<user>.localhost, which browsers resolve to loopback); set it to
+# empty to serve labs under the hub's own origin instead.
+export JUPYTERHUB_SUBDOMAIN_HOST=${JUPYTERHUB_SUBDOMAIN_HOST-http://localhost:8000}
 base=$(.venv/bin/python -c 'from portal.settings import load_settings as l; print(l().base_url)')
+origin=${JUPYTERHUB_SUBDOMAIN_HOST:-http://127.0.0.1:8000}
 cat <<MSG
 
-  DS Hub is starting at http://127.0.0.1:8000${base}hub/portal
-  First time? Sign up as '${JUPYTERHUB_ADMIN}' at http://127.0.0.1:8000${base}hub/signup with a
+  DS Hub is starting at ${origin}${base}hub/portal
+  First time? Sign up as '${JUPYTERHUB_ADMIN}' at ${origin}${base}hub/signup with a
   password of your choice (8+ characters): that account is the admin and is approved at once.
   Other people sign up the same way and wait for approval at ${base}hub/authorize.
   Stop with Ctrl-C (lab containers keep running; the next start finds them).

@@ -40,7 +40,11 @@ def hub(docker_client, tmp_path_factory) -> Iterator[Hub]:
 
 @pytest.fixture(scope="session")
 def admin(hub) -> Portal:
-    return Portal(hub, "admin")
+    """The admin's session, in sudo mode (its grants need no password prompt)."""
+    portal = Portal(hub, "admin")
+    r = portal.confirm_sudo()
+    assert r.status_code == 200, r.text
+    return portal
 
 
 @pytest.fixture(scope="session")

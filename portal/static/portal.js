@@ -1,5 +1,5 @@
 // Small behaviours htmx does not cover: open dialogs swapped into #portal-modal, close buttons,
-// the elapsed-seconds counter on a busy server card, and whether the event stream is open.
+// closing the password dialog once answered, and the elapsed-seconds counter on a busy card.
 (function () {
   "use strict";
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -11,6 +11,15 @@
     if (closer) {
       var dialog = closer.closest("dialog");
       if (dialog) dialog.close();
+    }
+  });
+  // The password dialog (sudo mode) closes once the action it sent again succeeded; a refusal
+  // shows inside it (#sudo-error), a wrong password brings a fresh dialog.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var dialog = event.detail.elt.closest && event.detail.elt.closest("dialog[data-sudo]");
+    var xhr = event.detail.xhr;
+    if (dialog && dialog.open && xhr && xhr.status < 400) {
+      dialog.close();
     }
   });
   function tick() {

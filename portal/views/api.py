@@ -2,7 +2,8 @@
 
 Token requests (`Authorization: token ...`) need no XSRF token; cookie requests still do (the
 hub's APIHandler checks). Permissions are the same scopes as the portal's; refusals answer
-`{"status", "message"}` through views/refusals.py.
+`{"status", "message"}` through views/refusals.py. `POST /portal/api/sudo` confirms the
+session's password for actions that grant host power (portal/sudo.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from jupyterhub.scopes import needs_scope
 from ..errors import ActionRefused
 from ..server_actions import act
 from ..server_view import server_view
+from ..upstream import token_authenticated
 from ..volume_service import reset_volumes, volume_rows
 from .base import PortalCommon
 from .refusals import RefusalResponses
@@ -41,6 +43,24 @@ class PortalAPIHandler(RefusalResponses, PortalCommon, APIHandler):
             "user": view.user, "state": str(view.state), "detail": view.detail,
             "lab_url": view.lab_url, "docker_problem": view.docker_problem or None,
         })
+
+
+class SudoAPI(PortalAPIHandler):
+    """POST {"password": ...} with a browser session: sudo mode for SUDO_MODE_MINUTES."""
+
+    async def post(self) -> None:
+        user = self.current_user
+        if user is None or getattr(user, "kind", "user") != "user":
+            raise ActionRefused("Sign in first: sudo mode confirms a user's own password.", 403)
+        if token_authenticated(self):
+            raise ActionRefused("API tokens need no sudo mode.", 400)
+        password = self.json_body().get("password")
+        if not isinstance(password, str) or not password:
+            raise ActionRefused('Send {"password": "<your password>"}.', 400)
+        await self.require_sudo("Sudo mode", password)
+        minutes = self.runtime.settings.sudo_minutes
+        self.write({"confirmed": True, "minutes": minutes,
+                    "message": f"Password confirmed for {minutes} minutes in this session."})
 
 
 class ServerStateAPI(PortalAPIHandler):
@@ -88,6 +108,7 @@ class VolumesResetAPI(PortalAPIHandler):
 
 
 routes = [
+    (r"/portal/api/sudo", SudoAPI),
     (r"/portal/api/users/([^/]+)/server", ServerStateAPI),
     (r"/portal/api/users/([^/]+)/server/(start|stop|restart|recreate)", ServerActionAPI),
     (r"/portal/api/users/([^/]+)/volumes", VolumesAPI),

@@ -18,6 +18,8 @@ from ..errors import ActionRefused
 from ..readiness import loopback_url
 from ..runtime import Runtime
 from ..server_actions import HubActions
+from ..sudo import native_password_check
+from ..upstream import token_authenticated
 from .refusals import RefusalResponses
 
 DEFAULT_ERROR_TARGET = "#portal-flash"
@@ -49,6 +51,16 @@ class PortalCommon:
             stop=self.stop_single_user,  # type: ignore[attr-defined]
             public_url=loopback_url(self.proxy.public_url),  # type: ignore[attr-defined]
             actor=self.actor_name,
+        )
+
+    async def require_sudo(self, what: str, password: str | None = None) -> None:
+        """Refuse (SudoRequired) unless this session confirmed its password lately, or
+        `password` is right. API tokens pass: they are credentials of their own."""
+        if token_authenticated(self):
+            return
+        await self.runtime.sudo.require(
+            self.current_user.name, self.get_session_cookie(),  # type: ignore[attr-defined]
+            what, password, native_password_check(lambda: self.db),  # type: ignore[attr-defined]
         )
 
     @property
@@ -98,6 +110,8 @@ class PortalHandler(RefusalResponses, PortalCommon, BaseHandler):
         if status_code >= 500 and not refusal:
             message = "Something went wrong on the hub."
         message = message or responses.get(status_code, "Error")
+        if getattr(exception, "sudo_required", False):
+            return self.write_sudo_dialog(message)
         # Errors land in a flash area (or the one the element asked for), never over the card.
         target = self.request.headers.get("X-Portal-Error-Target") or DEFAULT_ERROR_TARGET
         if target.startswith("#") and target[1:].replace("-", "").isalnum():
@@ -105,6 +119,23 @@ class PortalHandler(RefusalResponses, PortalCommon, BaseHandler):
         self.set_header("HX-Reswap", "innerHTML")
         html = self.render_template(
             "partials/error.html", sync=True, status_code=status_code, message=message
+        )
+        self.finish(html)
+
+    def write_sudo_dialog(self, message: str) -> None:
+        """The password dialog that sends the refused action again (partials/sudo_dialog)."""
+        fields = [(name, value.decode(errors="replace"))
+                  for name, values in self.request.body_arguments.items()
+                  if name not in ("_xsrf", "sudo_password") for value in values]
+        target = self.request.headers.get("HX-Target", "")
+        if not target.replace("-", "").isalnum():
+            target = ""
+        self.set_header("X-Portal-Sudo", "required")
+        self.hx_retarget("#portal-modal")
+        self.set_header("HX-Reswap", "innerHTML")
+        html = self.render_template(
+            "partials/sudo_dialog.html", sync=True, action=self.request.path, fields=fields,
+            target=target, message=message, minutes=self.runtime.settings.sudo_minutes,
         )
         self.finish(html)
 

@@ -14,12 +14,15 @@ from typing import Any
 from tornado import web
 
 from ..errors import ActionRefused
+from ..sudo import SudoRequired
 
 
 def as_http_error(refusal: ActionRefused) -> web.HTTPError:
     error = web.HTTPError(refusal.status, "%s", refusal.message)
     # The hub's page writer prefers this attribute; fragments show it even for a 503.
     error.jupyterhub_message = refusal.message  # type: ignore[attr-defined]
+    # Fragments answer this one with the password dialog instead of the error partial.
+    error.sudo_required = isinstance(refusal, SudoRequired)  # type: ignore[attr-defined]
     return error
 
 

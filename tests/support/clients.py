@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import quote
+from http.cookiejar import DefaultCookiePolicy
+from urllib.parse import quote, urlparse
 
 import requests
 
@@ -13,12 +14,39 @@ from .hub import Hub
 PASSWORD = "Ds-hub-test-pw-2026"
 
 
+class LocalhostDomainPolicy(DefaultCookiePolicy):
+    """Keep `Domain=localhost` cookies, as browsers do (Python's jar drops them).
+
+    With JUPYTERHUB_SUBDOMAIN_HOST=http://localhost:<port> the hub sets its session-id cookie
+    for the domain `localhost`.
+    """
+
+    @staticmethod
+    def _localhost(cookie, request) -> bool:
+        host = urlparse(request.get_full_url()).hostname or ""
+        return cookie.domain.lstrip(".") == "localhost" and (
+            host == "localhost" or host.endswith(".localhost"))
+
+    def set_ok_domain(self, cookie, request) -> bool:
+        return self._localhost(cookie, request) or super().set_ok_domain(cookie, request)
+
+    def return_ok_domain(self, cookie, request) -> bool:
+        return self._localhost(cookie, request) or super().return_ok_domain(cookie, request)
+
+    def domain_return_ok(self, domain, request) -> bool:
+        host = urlparse(request.get_full_url()).hostname or ""
+        if domain.lstrip(".") == "localhost" and host.endswith("localhost"):
+            return True
+        return super().domain_return_ok(domain, request)
+
+
 class Portal:
     """A browser-less session of one signed-in user."""
 
     def __init__(self, hub: Hub, name: str, password: str = PASSWORD) -> None:
         self.hub, self.name = hub, name
         self.s = requests.Session()
+        self.s.cookies.set_policy(LocalhostDomainPolicy())
         self.s.get(hub.hub_url("login"), timeout=10)
         r = self.s.post(
             hub.hub_url("login"),
@@ -36,6 +64,11 @@ class Portal:
 
     def url(self, path: str) -> str:
         return self.hub.hub_url(path)
+
+    def confirm_sudo(self, password: str = PASSWORD) -> requests.Response:
+        """Sudo mode for this session (actions that grant host power)."""
+        return self.s.post(self.url("portal/api/sudo"), json={"password": password},
+                           headers={"X-XSRFToken": self.xsrf}, timeout=30)
 
     def get(self, path: str, htmx: bool = True, **kw) -> requests.Response:
         headers = {"HX-Request": "true"} if htmx else {}

@@ -42,12 +42,18 @@ class Hub:
     """Start, stop and restart one hub; talk to its REST API with the driver token."""
 
     def __init__(self, data_dir: Path, base_url: str = "/ds hub/", env: dict | None = None,
-                 config: Path = CONFIG):
+                 config: Path = CONFIG, subdomains: bool = False):
         self.config = config  # benchmarks pass their own file, which loads this one
         self.data_dir = data_dir
         self.token = secrets.token_hex(16)
         self.ports = {"proxy": free_port(), "hub": free_port(), "api": free_port()}
         self.extra_env = env or {}
+        # Labs on <user>.localhost (JUPYTERHUB_SUBDOMAIN_HOST): the hub is then reached as
+        # localhost, the origin its cookies and OAuth redirects name.
+        self.host = "localhost" if subdomains else "127.0.0.1"
+        if subdomains:
+            self.extra_env.setdefault("JUPYTERHUB_SUBDOMAIN_HOST",
+                                      f"http://localhost:{self.ports['proxy']}")
         self.base_path = base_url  # as configured; URLs below are percent-encoded
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir / "hub.log"
@@ -62,7 +68,7 @@ class Hub:
         from portal.settings import load_settings
 
         base = load_settings({"JUPYTERHUB_BASE_URL": self.base_path}).base_url
-        return f"{self.scheme}://127.0.0.1:{self.ports['proxy']}{base}"
+        return f"{self.scheme}://{self.host}:{self.ports['proxy']}{base}"
 
     def hub_url(self, path: str = "") -> str:
         return f"{self.url}hub/{path}"
@@ -81,6 +87,9 @@ class Hub:
             "ENABLE_SERVICE_MLFLOW": "1",
             "ENABLE_SERVICE_GLANCES": "0",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            # The session's admin confirms its password once (tests/conftest.py); sudo tests
+            # use fresh sessions.
+            "SUDO_MODE_MINUTES": "1440",
             "DSHUB_TEST_TOKEN": self.token,
             "DSHUB_TEST_PORTS": json.dumps(self.ports),
             "DSHUB_TEST_PREFIX": PREFIX,

@@ -1,9 +1,10 @@
-"""In Chromium: an admin grants and revokes Docker access with the search-as-you-type picker."""
+"""In Chromium: an admin grants (confirming their password) and revokes Docker access."""
 
 from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.support.clients import PASSWORD
 from tests.ui.conftest import SCREENSHOTS
 from tests.ui.test_signup_to_lab import sign_in
 
@@ -22,6 +23,20 @@ def test_admin_adds_and_removes_a_member_without_reloading(hub, browser, make_us
     expect(page.locator(f'#user-options option[value="{user.name}"]')).to_have_count(1)
     picker.fill(user.name)
     group.get_by_role("button", name="Add").click()
+    # Sudo mode: this session has not confirmed the password, so the grant waits for it.
+    dialog = page.get_by_role("dialog", name="Confirm your password")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("grants power over the host")
+    assert user.name not in hub.api("GET", "groups/docker-sock").json()["users"]
+    dialog.get_by_label("Your password").fill("not-the-password")
+    dialog.get_by_role("button", name="Confirm and continue").click()
+    dialog = page.get_by_role("dialog", name="Confirm your password")
+    expect(dialog).to_contain_text("not right")
+    assert user.name not in hub.api("GET", "groups/docker-sock").json()["users"]
+    page.screenshot(path=str(SCREENSHOTS / "admin-sudo.png"))
+    dialog.get_by_label("Your password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Confirm and continue").click()
+    expect(dialog).to_be_hidden()
     notice = page.locator("#groups-notice").get_by_role("status")
     expect(notice).to_contain_text(f"{user.name} added to docker-sock")
     group = page.get_by_role("article", name="Group docker-sock")

@@ -140,6 +140,9 @@ def test_generated_certificate_names_and_key_permissions(tmp_path):
     cert = tls.check_pair(pair.cert, pair.key)
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert {"hub.example.test", "localhost"} <= set(san.get_values_for_type(x509.DNSName))
+    # Labs on their own origin (JUPYTERHUB_SUBDOMAIN_HOST) are <user>.<host>: wildcards too.
+    assert {"*.hub.example.test", "*.localhost"} <= set(san.get_values_for_type(x509.DNSName))
+    assert not any(n.startswith("*.203") for n in san.get_values_for_type(x509.DNSName))
     assert {"203.0.113.9", "127.0.0.1", "::1"} <= {
         str(a) for a in san.get_values_for_type(x509.IPAddress)
     }

@@ -25,6 +25,8 @@ DEFAULTS = {
     "JUPYTERHUB_HOST": ("hostnames", ()),
     "AUDIT_RETENTION_DAYS": ("audit_retention_days", 365),
     "DELETED_USER_VOLUMES": ("deleted_user_volumes", "remove"),
+    "JUPYTERHUB_SUBDOMAIN_HOST": ("subdomain_host", ""),
+    "SUDO_MODE_MINUTES": ("sudo_minutes", 5),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -44,6 +46,8 @@ RAW_DEFAULTS = {
     "JUPYTERHUB_HOST": "",
     "AUDIT_RETENTION_DAYS": "365",
     "DELETED_USER_VOLUMES": "remove",
+    "JUPYTERHUB_SUBDOMAIN_HOST": "",
+    "SUDO_MODE_MINUTES": "5",
 }
 
 
@@ -141,6 +145,12 @@ def test_base_url_is_normalised(raw, expected):
         ("JUPYTERHUB_HOST", "Hub.Example.org.", "hostnames", ("hub.example.org",)),
         ("DELETED_USER_VOLUMES", "archive", "deleted_user_volumes", "archive"),
         ("JUPYTERHUB_HOST", "hub, 203.0.113.7,::1", "hostnames", ("hub", "203.0.113.7", "::1")),
+        ("JUPYTERHUB_SUBDOMAIN_HOST", "https://Hub.Example.org/", "subdomain_host",
+         "https://hub.example.org"),
+        ("JUPYTERHUB_SUBDOMAIN_HOST", "http://localhost:8000", "subdomain_host",
+         "http://localhost:8000"),
+        ("SUDO_MODE_MINUTES", "0", "sudo_minutes", 0),
+        ("SUDO_MODE_MINUTES", "1440", "sudo_minutes", 1440),
     ],
 )
 def test_accepted_values_are_parsed(name, raw, field_name, expected):
@@ -351,3 +361,17 @@ def test_store_url_defaults_to_sqlite_in_the_data_dir():
     assert load_settings({"JUPYTERHUB_DATA_DIR": "/srv/d"}).store_url == "sqlite:////srv/d/portal.sqlite"
     url = "postgresql://hub@db/portal"
     assert load_settings({"PORTAL_DATABASE_URL": url}).store_url == url
+
+
+@pytest.mark.parametrize("raw", ["localhost", "http://127.0.0.1:8000", "https://hub/path",
+                                 "ftp://hub.example.org", "http://hub:99999", "https://a b",
+                                 "https://user@hub.example.org", "https://hub.example.org?x=1"])
+def test_subdomain_host_must_be_an_origin_with_a_host_name(raw):
+    with pytest.raises(SettingsError, match="JUPYTERHUB_SUBDOMAIN_HOST"):
+        load_settings({"JUPYTERHUB_SUBDOMAIN_HOST": raw})
+
+
+@pytest.mark.parametrize("raw", ["-1", "1441", "five", "", "2.5"])
+def test_sudo_minutes_are_whole_minutes_up_to_a_day(raw):
+    with pytest.raises(SettingsError, match="SUDO_MODE_MINUTES"):
+        load_settings({"SUDO_MODE_MINUTES": raw})
