@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from jupyterhub import orm
 from jupyterhub.scopes import needs_scope
 
+from ..access_groups import BUILTIN_GROUPS
 from ..broadcast_message import DEFAULT_AUTO_CLOSE, check_recipients, validate
 from ..bulk_actions import Result, check_selection, run_bulk
 from ..user_table import (
@@ -73,11 +74,13 @@ class BulkHandler(BroadcastSending, PortalHandler):
             outcome = await self.send_broadcast(request)
             return [Result(d.user, d.ok, d.reason) for d in outcome.results]
 
-        action = self.get_body_argument("action", "")
+        action, group = self.get_body_argument("action", ""), self.get_body_argument("group", "")
+        if action == "group-add" and group in BUILTIN_GROUPS:  # host power: password again
+            await self.require_sudo(f"Adding {len(names)} users to {group}",
+                                    self.get_body_argument("sudo_password", None))
         results = await run_bulk(
             action, names, runtime=self.runtime, hub=self.hub_actions(), db=self.db,
-            find_user=self.find_user, group=self.get_body_argument("group", ""),
-            broadcast=broadcast)
+            find_user=self.find_user, group=group, broadcast=broadcast)
         html = await self.render_fragment("partials/bulk_result.html", action=action,
                                           results=results)
         self.hx_trigger("portal:users-changed")

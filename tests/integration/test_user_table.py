@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.support.clients import ensure_running, wait_state
+from tests.support.clients import Portal, ensure_running, wait_state
 
 ROWS = re.compile(r'<tr data-user="([^"]+)" data-state="(\w+)"')
 
@@ -98,3 +98,13 @@ def test_bulk_group_change_reports_each_user(admin, make_user, hub):
                                      "user": [a.name, b.name]})
     members = hub.api("GET", "groups/docker-sock").json()["users"]
     assert not {a.name, b.name} & set(members)
+
+
+def test_bulk_grant_of_docker_access_needs_the_password_again(hub, make_user):
+    """A session without a recent password confirmation cannot grant host power in bulk."""
+    target = make_user("bulksudo")
+    fresh = Portal(hub, "admin")  # signed in, never confirmed its password
+    r = fresh.post("portal/admin/bulk", {"action": "group-add", "group": "docker-sock",
+                                         "user": [target.name]})
+    assert r.status_code == 403, r.text
+    assert target.name not in hub.api("GET", "groups/docker-sock").json()["users"]
