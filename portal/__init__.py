@@ -11,7 +11,7 @@ from typing import Any
 
 from jupyterhub.utils import url_path_join
 
-from . import broadcast
+from . import auth, broadcast
 from .access_groups import BUILTIN_GROUPS
 from .docker_service import DockerService
 from .gpu import start_detection
@@ -26,10 +26,10 @@ TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
 def _routes() -> list[tuple]:
-    from .views import admin, api, broadcast, gpu, groups, server, static, volumes
+    from .views import admin, api, broadcast, gpu, groups, server, signups, static, volumes
 
     return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *gpu.routes,
-            *broadcast.routes, *api.routes, *static.routes]
+            *broadcast.routes, *api.routes, *static.routes, *signups.routes]
 
 
 def _configured(section: Any, name: str, empty: Any) -> Any:
@@ -64,6 +64,8 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         "htmx_version": HTMX_VERSION,
         "portal_static": url_path_join(settings.base_url, "hub/portal/static"),
     }
+    # Sign-in and sign-up (setup code, throttling, approvals by POST) and cookie flags.
+    auth.configure(c, settings)
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
     # The Docker-access groups exist from the first start and come back if deleted.

@@ -58,13 +58,21 @@ def _log_level(raw: str) -> str:
     return _choice("0", "1", "2", "3")(raw)
 
 
-_USERNAME = re.compile(r"[^\s/&?#%]{1,255}")
-
-
 def _username(raw: str) -> str:
-    if not _USERNAME.fullmatch(raw):
+    from .auth.names import is_valid_username  # the rule sign-up applies too
+
+    if not is_valid_username(raw):
         raise ValueError
     return raw
+
+
+def _count(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValueError
+        return int(raw)
+
+    return parse
 
 
 def _nonempty(raw: str) -> str:
@@ -128,8 +136,10 @@ def _path(raw: str) -> str:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("JUPYTERHUB_ADMIN", "admin", "a user name without spaces or / & ? # %",
-             "This user is an admin and is authorized at sign-up without approval.", _username),
+    Variable("JUPYTERHUB_ADMIN", "admin",
+             "a user name: 1 to 128 characters, no spaces, control characters or , / & ? # %",
+             "This user is an admin; signing up under this name needs the one-time setup code "
+             "the hub prints at start, and is then approved at once.", _username),
     Variable("JUPYTERHUB_BASE_URL", "/", "a URL path such as /, jupyterhub or /jupyterhub/",
              "Path the platform is served under (normalised to /path/).", _base_url),
     Variable("DOCKER_NOTEBOOK_IMAGE", "stellars/stellars-jupyterlab-ds:latest",
@@ -161,6 +171,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("JUPYTERHUB_HOST", "", "empty, or host names / IP addresses separated by commas",
              "Names the generated self-signed TLS certificates are valid for (besides localhost "
              "and the machine's own names).", _hostnames),
+    Variable("SIGNUP_MAX_PENDING", "50", "a whole number from 1 to 100000",
+             "Sign-ups waiting for approval at most; further ones are refused until admins "
+             "approve or reject some.", _count(1, 100_000)),
+    Variable("JUPYTERHUB_TLS_PROXY", "0", "0 or 1",
+             "1: a TLS-terminating reverse proxy (compose.yml's Traefik, which sets it) is in "
+             "front of the hub: cookies are Secure and sign-in throttling uses the client "
+             "address that proxy reports.", _flag),
 )
 
 
@@ -181,6 +198,8 @@ class Settings:
     data_dir: str
     portal_db_url: str
     hostnames: tuple[str, ...] = ()
+    max_pending_signups: int = 50
+    tls_proxy: bool = False
     services: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -214,6 +233,8 @@ _FIELDS = {
     "JUPYTERHUB_DATA_DIR": "data_dir",
     "PORTAL_DATABASE_URL": "portal_db_url",
     "JUPYTERHUB_HOST": "hostnames",
+    "SIGNUP_MAX_PENDING": "max_pending_signups",
+    "JUPYTERHUB_TLS_PROXY": "tls_proxy",
 }
 
 

@@ -104,6 +104,11 @@ class ContainerHub:
     def logs(self) -> str:
         return self.container.logs(tail=60).decode(errors="replace")
 
+    def setup_code(self) -> str:
+        """Read the way the README tells operators: `dshub-setup-code` inside the container."""
+        out = self.container.exec_run(["dshub-setup-code"])
+        return out.output.decode().strip() if out.exit_code == 0 else ""
+
 
 @pytest.fixture(scope="module")
 def container_hub(hub_image, docker_client, tmp_path_factory) -> Iterator[ContainerHub]:
@@ -263,6 +268,11 @@ def test_compose_file_alone():
     assert hub_labels["traefik.http.routers.jupyterhub.rule"] == "PathPrefix(`/jupyterhub`)"
     assert hub_labels["traefik.http.routers.jupyterhub.tls"] == "true"
     assert hub_labels["traefik.http.services.jupyterhub.loadbalancer.server.port"] == "8000"
+    # HSTS on every answer, and the hub knows TLS is in front (Secure cookies).
+    middlewares = hub_labels["traefik.http.routers.jupyterhub.middlewares"].split(",")
+    assert "jupyterhub-hsts" in middlewares
+    assert int(hub_labels["traefik.http.middlewares.jupyterhub-hsts.headers.stsSeconds"]) >= 1
+    assert hub["environment"]["JUPYTERHUB_TLS_PROXY"] == "1"
 
     # The hub: socket, data volume, shared volume, the lab network, a real health check.
     hub_mounts = mounts(hub)
