@@ -84,9 +84,11 @@ def address_key(ip: str) -> str:
         parsed = ipaddress.ip_address(ip)
     except ValueError:
         return ip
-    if parsed.version == 6 and parsed.ipv4_mapped is None:
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
         return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-    return str(parsed.ipv4_mapped or parsed)
+    return str(parsed)
 
 
 def _peer_is_local(request: Any) -> bool:

@@ -37,7 +37,8 @@ def test_get_links_and_images_cannot_approve_discard_or_lock_out(hub, admin, bro
     section = page.get_by_role("region", name="Sign-ups waiting for approval")
     section.get_by_role("row").filter(has_text=stranger).get_by_role(
         "button", name="Approve").click()
-    expect(section.get_by_role("status")).to_have_text(f"{stranger} is approved and can sign in now.")
+    expect(section.get_by_role("status")).to_have_text(
+        f"{stranger} is approved and can sign in now.")
     page.once("dialog", lambda dialog: dialog.accept())
     section.get_by_role("row").filter(has_text=other).get_by_role("button", name="Reject").click()
     expect(section.get_by_role("status")).to_contain_text(f"The sign-up of {other} was rejected")

@@ -23,6 +23,8 @@ DEFAULTS = {
     "JUPYTERHUB_DATA_DIR": ("data_dir", "/data"),
     "PORTAL_DATABASE_URL": ("portal_db_url", ""),
     "JUPYTERHUB_HOST": ("hostnames", ()),
+    "SIGNUP_MAX_PENDING": ("max_pending_signups", 50),
+    "JUPYTERHUB_TLS_PROXY": ("tls_proxy", False),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -40,6 +42,8 @@ RAW_DEFAULTS = {
     "JUPYTERHUB_DATA_DIR": "/data",
     "PORTAL_DATABASE_URL": "",
     "JUPYTERHUB_HOST": "",
+    "SIGNUP_MAX_PENDING": "50",
+    "JUPYTERHUB_TLS_PROXY": "0",
 }
 
 
@@ -183,13 +187,15 @@ def test_host_network_property():
             "JUPYTERHUB_ADMIN",
             "ad/min",
             "JUPYTERHUB_ADMIN='ad/min' is not valid: "
-            "accepted values are a user name without spaces or / & ? # %",
+            "accepted values are a user name: 1 to 128 characters, no spaces, control "
+            "characters or , / & ? # %",
         ),
         (
             "JUPYTERHUB_ADMIN",
             "ad min",
             "JUPYTERHUB_ADMIN='ad min' is not valid: "
-            "accepted values are a user name without spaces or / & ? # %",
+            "accepted values are a user name: 1 to 128 characters, no spaces, control "
+            "characters or , / & ? # %",
         ),
         (
             "JUPYTERHUB_DATA_DIR",
