@@ -8,8 +8,8 @@ from tests.support.clients import PASSWORD, signup
 
 pytestmark = pytest.mark.hub
 
-BAD = ["two words", "tab\tname", "new\nline", "car\rriage", "bell\x07", "esc\x1b[31m",
-       "nul\x00l", "a/b", "a&b", "a?b", "a#b", "a%2fb", "zero\u200bwidth", "nbsp\u00a0name",
+BAD = ["two words", "tab\tname", "new\nline", "car\rriage", "be\x07ll", "esc\x1b[31m",
+       "nu\x00ll", "a/b", "a&b", "a?b", "a#b", "a%2fb", "zero\u200bwidth", "nbsp\u00a0name",
        "comma,name", "x" * 129]
 
 
@@ -35,6 +35,6 @@ def test_the_rule_is_on_the_sign_up_form(hub):
 
 
 def test_ordinary_names_still_sign_up(hub):
-    for name in ("ann-marie", "j.doe_2", "zoë"):
-        r = signup(hub, f"{name}x")
+    for name in ("ok-mary-ann", "ok.j_doe2", "okzoë"):
+        r = signup(hub, name)
         assert r.status_code == 200 and "sent to the admin" in r.text, r.text[:300]
