@@ -47,3 +47,21 @@ host=${JUPYTERHUB_HOST:-$(dotenv JUPYTERHUB_HOST)}
 base=${JUPYTERHUB_BASE_URL:-$(dotenv JUPYTERHUB_BASE_URL)}
 echo "DS Hub: https://${host}${base:-/jupyterhub}/ (the hub needs about"
 echo "a minute to report healthy before Traefik routes to it)"
+
+# First start: the hub writes a one-time setup code for signing up the admin (only while that
+# account does not exist). Wait for it (bounded) and show it with the command to read it again.
+admin=${JUPYTERHUB_ADMIN:-$(dotenv JUPYTERHUB_ADMIN)}
+admin=${admin:-admin}
+read_code=(docker compose exec jupyterhub dshub-setup-code)
+for _ in $(seq 45); do
+  if code=$("${compose[@]}" "${files[@]}" exec -T jupyterhub dshub-setup-code 2>/dev/null); then
+    echo
+    echo "First sign-in: sign up as '${admin}' at https://${host}${base:-/jupyterhub}/hub/signup"
+    echo "with the setup code ${code} (it works once; read it again with: ${read_code[*]})"
+    break
+  fi
+  id=$("${compose[@]}" "${files[@]}" ps -q jupyterhub 2>/dev/null || true)
+  # Healthy and no code: the admin account exists already.
+  [ -n "$id" ] && [ "$(docker inspect -f '{{.State.Health.Status}}' "$id" 2>/dev/null)" = healthy ] && break
+  sleep 2
+done

@@ -23,8 +23,10 @@ class Response:
 class Connection:
     """One connection to host:port; reconnects when the server closed an idle keep-alive."""
 
-    def __init__(self, host: str, port: int, keep_alive: bool = True) -> None:
+    def __init__(self, host: str, port: int, keep_alive: bool = True,
+                 local_addr: tuple[str, int] | None = None) -> None:
         self.host, self.port, self.keep_alive = host, port, keep_alive
+        self.local_addr = local_addr  # e.g. ("127.0.0.7", 0): another client on loopback
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -40,7 +42,8 @@ class Connection:
         for attempt in (1, 2):
             fresh = self._writer is None
             if fresh:
-                self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+                self._reader, self._writer = await asyncio.open_connection(
+                    self.host, self.port, local_addr=self.local_addr)
             try:
                 return await self._exchange(method, path, headers or {}, body)
             except (ConnectionError, asyncio.IncompleteReadError):

@@ -32,21 +32,22 @@ if settings.subdomain_host:
 # Users' labs keep running while the hub restarts or is upgraded.
 c.JupyterHub.cleanup_servers = False
 
-# NativeAuthenticator: accounts with passwords in the hub's own database.
-c.JupyterHub.authenticator_class = "native"
+# Accounts with passwords in the hub's own database: NativeAuthenticator, made safe to expose by
+# portal.auth (registered by setup() below; its options here apply to it).
 # ENABLE_SIGNUP=1: people register and wait for an admin's approval; 0: no signup page at all.
 c.NativeAuthenticator.enable_signup = settings.signup
 c.NativeAuthenticator.open_signup = False
-# The configured admin is an admin and is authorized at sign-up without approval.
+# The configured admin is an admin; signing up under that name needs the setup code the hub
+# prints at start (portal.auth.setup_code), and is then authorized without approval.
 c.Authenticator.admin_users = {settings.admin}
 # JupyterHub 5 needs an explicit allow rule; NativeAuthenticator's approval stays the gate.
 c.Authenticator.allow_all = True
-# Sign-in safety: passwords of 8+ characters that are not common ones, and a 5-minute lock
-# after 5 failed sign-ins in a row (slows password guessing).
+# Sign-in safety: passwords of 8+ characters that are not common ones. Guessing is slowed per
+# client address (c.DSHubAuthenticator.signin_free_failures / signin_max_delay), never by
+# locking the account itself, which would let any stranger lock the admin out.
 c.NativeAuthenticator.minimum_password_length = 8
 c.NativeAuthenticator.check_common_password = True
-c.NativeAuthenticator.allowed_failed_logins = 5
-c.NativeAuthenticator.seconds_before_next_try = 300
+c.NativeAuthenticator.allowed_failed_logins = 0
 
 # One Docker container per user, named and mounted by the portal's spawner.
 c.JupyterHub.spawner_class = "portal.spawner.PortalSpawner"

@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from jupyterhub.utils import url_path_join
-from nativeauthenticator import NativeAuthenticator
 
-from . import broadcast
+from . import auth, broadcast
 from .access_groups import BUILTIN_GROUPS
 from .account_volumes import dispose_of_volumes
-from .authenticator import PortalAuthenticator
 from .docker_service import DockerService
 from .gpu import decision, start_detection
 from .runtime import Runtime
@@ -42,6 +40,7 @@ def _routes() -> list[tuple]:
         groups,
         logo,
         server,
+        signups,
         static,
         user_table,
         volumes,
@@ -49,7 +48,7 @@ def _routes() -> list[tuple]:
 
     # Each view module ends with its own route list; this is the one place they all meet.
     modules = (server, volumes, admin, groups, gpu, broadcast, archive, audit, user_table, events,
-               api, static, logo)
+               signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
 
@@ -111,10 +110,10 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         "htmx_sse_version": HTMX_SSE_VERSION,
         "portal_static": url_path_join(settings.base_url, "hub/portal/static"),
     }
-    # Protected groups and audited hub REST changes: handlers ahead of the hub's own, which only
-    # the authenticator can register (portal/hub_overrides.py).
-    if hub.get("authenticator_class", "native") in ("native", NativeAuthenticator):
-        hub.authenticator_class = PortalAuthenticator
+    # Sign-in and sign-up (setup code, throttling, approvals by POST), cookie flags, and the
+    # hub REST overrides (protected groups, audited changes), which only the authenticator can
+    # put ahead of the hub's own handlers (portal/auth, portal/hub_overrides.py).
+    auth.configure(c, settings)
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
     # The Docker-access groups exist from the first start and come back if deleted.

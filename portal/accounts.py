@@ -9,6 +9,7 @@ import bcrypt
 from nativeauthenticator.orm import UserInfo
 
 from .audit import AuditLog, EventKind
+from .auth.names import RULE
 from .errors import ActionRefused
 
 
@@ -21,9 +22,7 @@ async def create_account(authenticator: Any, name: str, password: str, audit: Au
     """
     username = authenticator.normalize_username(name.strip())
     if not username or not authenticator.validate_username(username):
-        raise ActionRefused(
-            "A user name may not be empty or contain spaces, commas or slashes.", 400
-        )
+        raise ActionRefused(f"A user name has {RULE}.", 400)
     if authenticator.user_exists(username):
         raise ActionRefused(f"An account named {username} already exists.", 409)
     if not authenticator.is_password_strong(password):

@@ -16,6 +16,7 @@ from nativeauthenticator.orm import Base, UserInfo
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from .auth.names import RULE, is_valid_username
 from .settings import SettingsError, load_settings
 
 
@@ -35,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         password = getpass.getpass(f"Password for {args.name}: ")
     name = args.name.strip().lower()
-    if not name or any(c in name for c in ", /"):
-        print("A user name may not be empty or contain spaces, commas or slashes.", file=sys.stderr)
+    if not is_valid_username(name):
+        print(f"A user name has {RULE}.", file=sys.stderr)
         return 2
     if len(password) < 8:
         print("The password must have at least 8 characters.", file=sys.stderr)

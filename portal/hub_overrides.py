@@ -3,7 +3,7 @@
 JupyterHub routes a request to the FIRST matching handler, and its own API handlers come
 before `extra_handlers` (JupyterHub.init_handlers), so an extra handler for the same path is
 never reached. The authenticator's handlers come first of all (`Authenticator.get_handlers`,
-public API): `PortalAuthenticator` (portal/authenticator.py) returns these there. The hub's
+public API): `DSHubAuthenticator` (portal/auth/authenticator.py) returns these there. The hub's
 admin page uses the same REST API, so it meets the same rules.
 
 - DELETE /api/groups/docker-sock|docker-privileged: refused (403), members untouched.

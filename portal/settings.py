@@ -55,8 +55,9 @@ class Settings:
 
     admin: str = setting(
         "JUPYTERHUB_ADMIN", "admin",
-        "a user name without spaces or / & ? # %",
-        "This user is an admin and is authorized at sign-up without approval.",
+        "a user name: 1 to 128 characters, no spaces, control characters or , / & ? # %",
+        "This user is an admin; signing up under this name needs the one-time setup code the "
+        "hub prints at start, and is then approved at once.",
         parsers.username,
     )
     base_url: str = setting(
@@ -173,6 +174,19 @@ class Settings:
         "a token made with a browser session) asks for the admin's password again unless they "
         "confirmed it within this many minutes in the same session; `0`: every time.",
         parsers.minutes,
+    )
+    max_pending_signups: int = setting(
+        "SIGNUP_MAX_PENDING", "50", "a whole number from 1 to 100000",
+        "Sign-ups waiting for approval at most; further ones are refused until admins approve "
+        "or reject some.",
+        parsers.count(1, 100_000),
+    )
+    tls_proxy: bool = setting(
+        "JUPYTERHUB_TLS_PROXY", "0", "0 or 1",
+        "`1`: a TLS-terminating reverse proxy (compose.yml's Traefik, which sets it) is in front "
+        "of the hub: cookies are Secure and sign-in throttling uses the client address that "
+        "proxy reports.",
+        parsers.flag,
     )
     services: dict[str, str] = field(default_factory=dict)  # every ENABLE_SERVICE_*
 

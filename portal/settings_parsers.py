@@ -29,13 +29,25 @@ def log_level(raw: str) -> str:
     return choice("0", "1", "2", "3")(raw)
 
 
-USERNAME_PATTERN = re.compile(r"[^\s/&?#%]{1,255}")
 
 
 def username(raw: str) -> str:
-    if not USERNAME_PATTERN.fullmatch(raw):
+    from .auth.names import is_valid_username  # the rule sign-up applies too
+
+    if not is_valid_username(raw):
         raise ValueError
     return raw
+
+
+def count(low: int, high: int) -> Callable[[str], int]:
+    """A whole number from `low` to `high`."""
+
+    def parse(raw: str) -> int:
+        if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+            raise ValueError
+        return int(raw)
+
+    return parse
 
 
 def nonempty(raw: str) -> str:

@@ -17,11 +17,28 @@ base=$(.venv/bin/python -c 'from portal.settings import load_settings as l; prin
 origin=${JUPYTERHUB_SUBDOMAIN_HOST:-http://127.0.0.1:8000}
 cat <<MSG
 
-  DS Hub is starting at ${origin}${base}hub/portal
-  First time? Sign up as '${JUPYTERHUB_ADMIN}' at ${origin}${base}hub/signup with a
-  password of your choice (8+ characters): that account is the admin and is approved at once.
-  Other people sign up the same way and wait for approval at ${base}hub/authorize.
+  DS Hub is starting at http://127.0.0.1:8000${base}hub/portal
+  First time? Sign up as '${JUPYTERHUB_ADMIN}' at http://127.0.0.1:8000${base}hub/signup with a
+  password of your choice (8+ characters) and the one-time setup code printed below (the hub
+  also logs it as "DS Hub setup code"; .venv/bin/dshub-setup-code shows it again). That account
+  is the admin and is approved at once. Other people sign up the same way (no code) and wait for
+  approval under Portal -> Admin.
   Stop with Ctrl-C (lab containers keep running; the next start finds them).
 
 MSG
+# Once the hub answers, print the setup code it wrote while starting (only while the admin
+# account does not exist). A bounded helper beside the hub, which stays in the foreground.
+(
+  health="http://127.0.0.1:8000${base}hub/health"
+  for _ in $(seq 90); do
+    if .venv/bin/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+        "$health" 2>/dev/null; then
+      if code=$(.venv/bin/dshub-setup-code 2>/dev/null); then
+        printf '\n  Setup code for %s: %s\n\n' "$JUPYTERHUB_ADMIN" "$code"
+      fi
+      break
+    fi
+    sleep 1
+  done
+) &
 exec .venv/bin/jupyterhub -f config/jupyterhub_config.py --PortalSpawner.pull_policy=never

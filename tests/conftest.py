@@ -32,8 +32,11 @@ def docker_client() -> Iterator[docker.DockerClient]:
 def hub(docker_client, tmp_path_factory) -> Iterator[Hub]:
     h = Hub(tmp_path_factory.mktemp("hub"))
     h.start()
-    # The configured admin signs up and is authorized at once (ENABLE_SIGNUP=1).
-    assert signup(h, "admin").status_code == 200
+    # The configured admin signs up with the one-time setup code the hub wrote into its data
+    # directory (and log), and is authorized at once (ENABLE_SIGNUP=1).
+    code = h.setup_code()
+    assert code and code in h.log_path.read_text(), "no setup code in the data dir and log"
+    assert signup(h, "admin", setup_code=code).status_code == 200
     yield h
     h.stop()
 

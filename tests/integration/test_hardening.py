@@ -125,17 +125,8 @@ def test_sign_in_safety(hub):
     assert "common" in r.text.lower()
     for name in ("shorty", "commoner"):
         assert hub.api("GET", f"users/{name}").status_code == 404
-    # A locked account refuses even the right password for a while.
-    assert signup(hub, "guessme").status_code == 200
-    s = requests.Session()
-    s.get(hub.hub_url("login"), timeout=10)
-    for _ in range(6):
-        s.post(hub.hub_url("login"), data={"username": "guessme", "password": "wrong-password!",
-                                           "_xsrf": s.cookies.get("_xsrf")}, timeout=30)
-    r = s.post(hub.hub_url("login"), data={"username": "guessme", "password": PASSWORD,
-                                           "_xsrf": s.cookies.get("_xsrf")},
-               allow_redirects=False, timeout=30)
-    assert r.status_code != 302, "a locked account signed in"
+    # Password guessing is slowed per client address, not by locking accounts: attacked in
+    # tests/integration/test_first_admin.py on a hub of its own.
 
 
 POST_ROUTES = [

@@ -122,6 +122,11 @@ class ContainerHub:
     def logs(self) -> str:
         return self.container.logs(tail=60).decode(errors="replace")
 
+    def setup_code(self) -> str:
+        """Read the way the README tells operators: `dshub-setup-code` inside the container."""
+        out = self.container.exec_run(["dshub-setup-code"])
+        return out.output.decode().strip() if out.exit_code == 0 else ""
+
 
 @pytest.fixture(scope="module")
 def container_hub(hub_image, docker_client, tmp_path_factory) -> Iterator[ContainerHub]:
@@ -295,6 +300,11 @@ def test_compose_file_alone():
     assert store == {"certFile": "/certs/cert.pem", "keyFile": "/certs/key.pem"}
     hub_labels = labels(hub)
     assert not [k for k in hub_labels if k.startswith("traefik.")]
+    # HSTS on every answer, and the hub knows a TLS proxy is in front (Secure cookies).
+    assert router["middlewares"] == ["jupyterhub-compress", "jupyterhub-hsts"]
+    hsts = routes["http"]["middlewares"]["jupyterhub-hsts"]["headers"]["stsSeconds"]
+    assert int(hsts) >= 31536000
+    assert hub["environment"]["JUPYTERHUB_TLS_PROXY"] == "1"
 
     # Every image is pinned to a version (the hub's is this repository's own build).
     for name, service in services.items():

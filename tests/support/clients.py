@@ -8,6 +8,7 @@ from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import quote, urlparse
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from .hub import Hub
 
@@ -81,12 +82,18 @@ class Portal:
         return self.s.post(self.url(path), data=data, headers=headers, timeout=60, **kw)
 
 
-def signup(hub: Hub, name: str, password: str = PASSWORD) -> requests.Response:
+def signup(hub: Hub, name: str, password: str = PASSWORD,
+           setup_code: str | None = None) -> requests.Response:
+    """Sign up through the form. The configured admin (`admin` in tests) gets the hub's
+    one-time setup code unless the test passes one (or "" for none)."""
+    if setup_code is None:
+        setup_code = hub.setup_code() if name == "admin" else ""
     s = requests.Session()
     s.get(hub.hub_url("signup"), timeout=10)
     return s.post(hub.hub_url("signup"), timeout=30, data={
         "username": name, "signup_password": password,
         "signup_password_confirmation": password, "_xsrf": s.cookies.get("_xsrf", ""),
+        "setup_code": setup_code,
     })
 
 
@@ -131,3 +138,31 @@ def ensure_stopped(portal: Portal, user: str | None = None) -> None:
         r = portal.post(f"portal/users/{user_path(user)}/stop")
         assert r.status_code == 200, r.text
     assert wait_state(portal, user, {"stopped"}) == "stopped"
+
+
+class _FromAddress(HTTPAdapter):
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        return super().init_poolmanager(*args, **kwargs)
+
+
+def session_from(address: str = "127.0.0.1") -> requests.Session:
+    """A session whose connections come from another loopback address (another client)."""
+    s = requests.Session()
+    adapter = _FromAddress(address)
+    s.mount("http://", adapter)
+    s.mount("https://", adapter)
+    return s
+
+
+def try_sign_in(hub: Hub, name: str, password: str = PASSWORD,
+                address: str = "127.0.0.1") -> requests.Response:
+    """One sign-in through the login form from `address`; 302 means it worked."""
+    s = session_from(address)
+    s.get(hub.hub_url("login"), timeout=10)
+    return s.post(hub.hub_url("login"), allow_redirects=False, timeout=30, data={
+        "username": name, "password": password, "_xsrf": s.cookies.get("_xsrf", "")})

@@ -136,6 +136,11 @@ class Hub:
         self.stop()
         self.start()
 
+    def setup_code(self) -> str:
+        """The one-time code for signing up the first admin ("" when there is none)."""
+        path = self.data_dir / "setup-code"
+        return path.read_text().strip() if path.exists() else ""
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 

@@ -34,12 +34,11 @@ def test_signup_approval_signin_start_and_reach_jupyterlab(hub, browser):
 
     admin = browser.new_page()
     sign_in(admin, hub, "admin")
-    admin.goto(hub.hub_url("authorize"))
-    row = admin.get_by_role("row").filter(has_text="ann-marie")
-    with admin.expect_navigation():
-        row.get_by_role("button", name="Authorize").click()
-    expect(admin.get_by_role("row").filter(has_text="ann-marie")
-           .get_by_role("button", name="Unauthorize")).to_be_visible()
+    admin.goto(hub.hub_url("portal/admin"))
+    signups = admin.get_by_role("region", name="Sign-ups waiting for approval")
+    signups.get_by_role("row").filter(has_text="ann-marie").get_by_role(
+        "button", name="Approve").click()
+    expect(signups.get_by_role("status")).to_have_text("ann-marie is approved and can sign in now.")
 
     sign_in(newcomer, hub, "ann-marie")
     expect(newcomer).to_have_url(re.compile(r"/hub/portal$"))

@@ -27,6 +27,8 @@ DEFAULTS = {
     "DELETED_USER_VOLUMES": ("deleted_user_volumes", "remove"),
     "JUPYTERHUB_SUBDOMAIN_HOST": ("subdomain_host", ""),
     "SUDO_MODE_MINUTES": ("sudo_minutes", 5),
+    "SIGNUP_MAX_PENDING": ("max_pending_signups", 50),
+    "JUPYTERHUB_TLS_PROXY": ("tls_proxy", False),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -48,6 +50,8 @@ RAW_DEFAULTS = {
     "DELETED_USER_VOLUMES": "remove",
     "JUPYTERHUB_SUBDOMAIN_HOST": "",
     "SUDO_MODE_MINUTES": "5",
+    "SIGNUP_MAX_PENDING": "50",
+    "JUPYTERHUB_TLS_PROXY": "0",
 }
 
 
@@ -198,13 +202,15 @@ def test_host_network_property():
             "JUPYTERHUB_ADMIN",
             "ad/min",
             "JUPYTERHUB_ADMIN='ad/min' is not valid: "
-            "accepted values are a user name without spaces or / & ? # %",
+            "accepted values are a user name: 1 to 128 characters, no spaces, control "
+            "characters or , / & ? # %",
         ),
         (
             "JUPYTERHUB_ADMIN",
             "ad min",
             "JUPYTERHUB_ADMIN='ad min' is not valid: "
-            "accepted values are a user name without spaces or / & ? # %",
+            "accepted values are a user name: 1 to 128 characters, no spaces, control "
+            "characters or , / & ? # %",
         ),
         (
             "DELETED_USER_VOLUMES",

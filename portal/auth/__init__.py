@@ -1,0 +1,37 @@
+"""Owns sign-in and sign-up for DS Hub: NativeAuthenticator made safe to expose.
+
+Kept import-light: `portal.settings` uses the user-name rule in `names` without loading the hub.
+The authenticator itself lives in `portal.auth.authenticator` and is registered by
+`portal.auth.configure(c, settings)`, which `portal.setup(c)` calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def configure(c: Any, settings: Any) -> None:
+    """Use DSHubAuthenticator, and Secure / SameSite=Lax cookies where the public side is HTTPS."""
+    c.JupyterHub.authenticator_class = "portal.auth.authenticator.DSHubAuthenticator"
+    c.DSHubAuthenticator.admin_name = settings.admin
+    c.DSHubAuthenticator.setup_code_path = f"{settings.data_dir}/setup-code"
+    c.DSHubAuthenticator.max_pending_signups = settings.max_pending_signups
+    # Behind compose.yml's Traefik the hub's own proxy is the second hop: the client's address
+    # is the entry Traefik wrote into X-Forwarded-For, one before the proxy's.
+    c.DSHubAuthenticator.trusted_proxy_hops = 1 if settings.tls_proxy else 0
+    # Lax: cookies go with top-level navigation (links into the hub keep working) but not with
+    # cross-site subrequests or POSTs. Secure only where browsers reach the hub over HTTPS:
+    # behind Traefik the hub sees "http" (its proxy appends its own X-Forwarded-Proto), so
+    # JupyterHub's own per-request check would leave the flag off.
+    cookies = {"samesite": "Lax"}
+    if settings.ssl or settings.tls_proxy:
+        cookies["secure"] = True
+    hub = c.JupyterHub
+    current = hub.get("tornado_settings", {})
+    current = current if isinstance(current, dict) else {}
+    hub.tornado_settings = {
+        **current,
+        "cookie_options": {**current.get("cookie_options", {}), **cookies},
+        # JupyterHub copies cookie_options into the XSRF cookie's only when this is empty.
+        "xsrf_cookie_kwargs": {**current.get("xsrf_cookie_kwargs", {}), **cookies},
+    }

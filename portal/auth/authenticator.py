@@ -1,0 +1,188 @@
+"""Owns DSHubAuthenticator: NativeAuthenticator with bcrypt off the event loop, a setup code
+for the first admin, per-address throttling, capped pending sign-ups and a strict name rule."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import bcrypt
+from nativeauthenticator import NativeAuthenticator
+from nativeauthenticator.orm import UserInfo
+from traitlets import Float, Integer, Unicode
+
+from ..logs import portal_logger
+from .names import RULE, is_valid_username
+from .setup_code import SetupCode
+from .throttle import SignInThrottle
+
+log = portal_logger("auth")
+# Checked against when the user does not exist, so a miss costs as long as a wrong password
+# (no user-name probing by timing).
+@functools.cache
+def _dummy_hash() -> bytes:
+    return bcrypt.hashpw(b"no such user", bcrypt.gensalt())
+
+
+@dataclass
+class SignUpResult:
+    ok: bool
+    message: str
+    status: int = 200
+    user: UserInfo | None = None
+    authorized: bool = False
+
+
+class DSHubAuthenticator(NativeAuthenticator):
+    admin_name = Unicode("admin", config=True, help="JUPYTERHUB_ADMIN: needs the setup code.")
+    setup_code_path = Unicode("", config=True, help="Where the setup code is written.")
+    max_pending_signups = Integer(50, config=True, help="Sign-ups waiting for approval, at most.")
+    trusted_proxy_hops = Integer(0, config=True,
+                                 help="Proxies in front of the hub's own (Traefik: 1).")
+    signin_free_failures = Integer(5, config=True,
+                                   help="Failed sign-ins an address makes before it waits.")
+    signin_max_delay = Float(300.0, config=True, help="Longest wait after failures, seconds.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # bcrypt releases the GIL: two threads of its own keep the hub's loop and the portal's
+        # Docker pool free however many sign-ins arrive.
+        self.hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dshub-bcrypt")
+        self.throttle = SignInThrottle(free_failures=self.signin_free_failures,
+                                       max_delay=self.signin_max_delay)
+        self.setup_code = SetupCode(self.setup_code_path or "setup-code")
+        if _hub_is_starting():
+            self.prepare_setup_code()
+
+    # --- setup code ---------------------------------------------------------------------
+    def prepare_setup_code(self) -> None:
+        """A fresh code while the admin account is missing; none (and no file) once it exists."""
+        if self.get_user(self.admin_name) is not None or not self.enable_signup:
+            self.setup_code.withdraw()
+            return
+        code = self.setup_code.issue()
+        log.warning(
+            "DS Hub setup code: %s  (the account %r does not exist yet: sign up as %r on the "
+            "sign-up page and enter this code; it works once. Read it again with "
+            "`dshub-setup-code`, in production `docker compose exec jupyterhub "
+            "dshub-setup-code`)", code, self.admin_name, self.admin_name)
+
+    # --- passwords, off the event loop --------------------------------------------------
+    async def hash_password(self, password: str) -> bytes:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.hasher, _hash, password)
+
+    async def check_password(self, password: str, hashed: bytes | None) -> bool:
+        """bcrypt in a thread; `hashed` None checks against a dummy hash (same cost)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.hasher, _check, password, hashed)
+
+    async def authenticate(self, handler: Any, data: dict[str, Any]) -> str | None:
+        """NativeAuthenticator's check with bcrypt in a thread, and no per-account lock."""
+        username = self.normalize_username(data.get("username", ""))
+        password = data.get("password", "")
+        info = self.get_user(username) if is_valid_username(username) else None
+        valid = await self.check_password(password, info.password if info else None)
+        if info is None or not valid:
+            return None
+        if not info.is_authorized:
+            # The login page says "not approved yet" only to someone who knows the password.
+            if handler is not None:
+                handler.dshub_awaiting_approval = True
+            return None
+        if info.has_2fa and not info.is_valid_token(data.get("2fa")):
+            return None
+        return username
+
+    async def change_password_async(self, username: str, new_password: str) -> bool:
+        info = self.get_user(username)
+        if info is None or not self.is_password_strong(new_password):
+            return False
+        info.password = await self.hash_password(new_password)
+        self.db.commit()
+        return True
+
+    # --- names and sign-up ----------------------------------------------------------------
+    def validate_username(self, username: str) -> bool:
+        return is_valid_username(username) and super().validate_username(username)
+
+    def pending_signups(self) -> list[UserInfo]:
+        return (self.db.query(UserInfo).filter(UserInfo.is_authorized.is_(False))
+                .order_by(UserInfo.id).all())
+
+    async def sign_up(self, name: str, password: str, setup_code: str = "") -> SignUpResult:
+        """Create a sign-up: the admin with the setup code (approved at once), others pending."""
+        username = self.normalize_username(name)
+        if not self.validate_username(username):
+            return SignUpResult(False, f"A user name has {RULE}.", 400)
+        if self.user_exists(username):
+            return SignUpResult(False, "This user name is taken: please choose another.", 409)
+        if not self.is_password_strong(password):
+            return SignUpResult(False, f"The password needs at least "
+                                f"{self.minimum_password_length} characters and may not be a "
+                                "common one.", 400)
+        is_admin = username == self.normalize_username(self.admin_name)
+        if is_admin and not self.setup_code.matches(setup_code):
+            return SignUpResult(False, f"Signing up as {username!r} needs the one-time setup "
+                                "code the hub printed in its log when it started (read it with "
+                                "`dshub-setup-code` on the hub). No account was created.", 403)
+        if not is_admin and len(self.pending_signups()) >= self.max_pending_signups:
+            return SignUpResult(False, "Too many sign-ups are waiting for an admin's approval "
+                                "right now. Please try again later, or ask an admin.", 429)
+        hashed = await self.hash_password(password)
+        if self.user_exists(username):  # signed up by someone else while we hashed
+            return SignUpResult(False, "This user name is taken: please choose another.", 409)
+        authorized = is_admin or self.open_signup
+        info = UserInfo(username=username, password=hashed, is_authorized=authorized)
+        self.db.add(info)
+        self.db.commit()
+        if is_admin:
+            self.setup_code.withdraw()
+            log.info("The admin account %s was created with the setup code", username)
+        return SignUpResult(True, "", 200, info, authorized)
+
+    def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
+        from . import handlers
+
+        replaced = {
+            r"/login": handlers.LoginHandler,
+            r"/signup": handlers.SignUpHandler,
+            r"/authorize": handlers.ToPortalHandler,
+            r"/authorize/([^/]*)": handlers.ToPortalHandler,
+            r"/discard/([^/]*)": handlers.ToPortalHandler,
+            r"/change-password": handlers.ChangePasswordHandler,
+            r"/change-password/([^/]+)": handlers.ChangePasswordAdminHandler,
+        }
+        # The portal's REST overrides go first: the hub routes a request to the first match,
+        # and these are the only handlers placed ahead of its own API (portal/hub_overrides.py).
+        from ..hub_overrides import handlers as overrides
+
+        return [*overrides, *((path, replaced.get(path, handler)) for path, handler in
+                              super().get_handlers(app))]
+
+
+def _hash(password: str) -> bytes:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt())
+
+
+def _check(password: str, hashed: bytes | None) -> bool:
+    if hashed is None:
+        bcrypt.checkpw(password.encode(), _dummy_hash())
+        return False
+    try:
+        return bcrypt.checkpw(password.encode(), hashed)
+    except ValueError:  # not a bcrypt hash
+        return False
+
+
+def _hub_is_starting() -> bool:
+    """JupyterHub builds its authenticator inside its running loop; tools loading the config
+    have none (the same test as portal.startup.when_hub_runs)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
