@@ -15,10 +15,12 @@ from . import broadcast
 from .access_groups import BUILTIN_GROUPS
 from .docker_service import DockerService
 from .gpu import decision, start_detection
+from .limits import Limits
 from .runtime import Runtime
 from .settings import Settings, load_settings
 from .startup import when_hub_runs
 from .store import PortalStore
+from .usage import running_labs
 
 __version__ = "0.1.0"
 HTMX_VERSION = "2.0.11"
@@ -26,10 +28,10 @@ TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
 def _routes() -> list[tuple]:
-    from .views import admin, api, broadcast, gpu, groups, server, static, volumes
+    from .views import admin, api, broadcast, gpu, groups, limits, server, static, usage, volumes
 
     return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *gpu.routes,
-            *broadcast.routes, *api.routes, *static.routes]
+            *limits.routes, *usage.routes, *broadcast.routes, *api.routes, *static.routes]
 
 
 def _configured(section: Any, name: str, empty: Any) -> Any:
@@ -52,8 +54,18 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
     async def gpu_decision() -> tuple[bool, bool]:
         return await decision(runtime)
 
+    async def limits_policy(groups: set[str]) -> Limits:
+        return await runtime.limits.for_groups(groups)
+
+    def exit_report(user_name: str, container: dict) -> None:
+        runtime.exits.report(user_name, container)
+
+    # Plain functions: traitlets deep-copies config values, and a bound method would take a
+    # copy of its object along.
     c.PortalSpawner.start_guard = start_guard
     c.PortalSpawner.gpu_decision = gpu_decision
+    c.PortalSpawner.limits_policy = limits_policy
+    c.PortalSpawner.exit_report = exit_report
 
 
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
@@ -88,6 +100,11 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     start_detection(runtime)
     _inject_into_spawner(c, runtime)
+
+    async def collect_usage(app: Any) -> None:
+        await runtime.usage.run(lambda: running_labs(app))
+
+    when_hub_runs(collect_usage, "lab usage collection")
     # Broadcast: one hub service with access:servers reaches every lab (appended, not assigned).
     runtime.broadcaster = broadcast.register(c, runtime.store, runtime.audit)
     return runtime

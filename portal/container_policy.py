@@ -1,7 +1,8 @@
-"""Owns the last word on a lab container's host settings: Docker access, GPUs, auto-removal.
+"""Owns the last word on a lab container's host settings: Docker access, GPUs, limits, removal.
 
 Whatever the volumes, `extra_host_config` or the image say, the socket bind and the privileged
-flag follow group membership and the GPU request follows the hub's decision. (Other host
+flag follow group membership, the GPU request follows the hub's decision and memory and CPU
+follow the portal's limits (portal/limits.py). (Other host
 settings, e.g. capabilities or devices, are the admin's configuration and are not filtered.)
 """
 
@@ -17,8 +18,8 @@ WATCHTOWER_LABEL = "com.centurylinklabs.watchtower.enable"
 
 
 def enforce_host_config(host_config: dict[str, Any], *, docker_socket: bool, privileged: bool,
-                        gpu: bool) -> None:
-    """Rewrite `host_config` in place for the create call."""
+                        gpu: bool, memory: int | None = None, cpus: float | None = None) -> None:
+    """Rewrite `host_config` in place for the create call (memory in bytes; None: no limit)."""
     binds = [b for b in host_config.get("Binds") or [] if not _mounts_socket(b)]
     mounts = [
         m for m in host_config.get("Mounts") or [] if not is_socket_path(m.get("Source") or "")
@@ -34,6 +35,12 @@ def enforce_host_config(host_config: dict[str, Any], *, docker_socket: bool, pri
     if gpu:
         requests.append(dict(NVIDIA_DEVICES))
     host_config["DeviceRequests"] = requests or None
+    # Memory without extra swap (swap limit = memory limit); CPU as a quota of CPU time.
+    host_config["Memory"] = memory or 0
+    host_config["MemorySwap"] = memory or 0
+    for key in ("CpuQuota", "CpuPeriod", "CpuShares"):
+        host_config.pop(key, None)
+    host_config["NanoCpus"] = int(round(cpus * 1e9)) if cpus else 0
 
 
 def with_watchtower_opt_out(labels: Any) -> dict[str, str]:

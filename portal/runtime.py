@@ -9,9 +9,12 @@ from .access_groups import GroupGuard
 from .audit import AuditLog
 from .broadcast import Broadcaster
 from .docker_service import DockerService
+from .lab_exits import ExitReports
+from .limits import Limits, LimitsService
 from .operations import Operations
 from .settings import Settings
 from .store import PortalStore
+from .usage import UsageCollector
 
 
 @dataclass
@@ -34,12 +37,22 @@ class Runtime:
     gpu_ready: asyncio.Task | None = None
     # Notification broadcast: the hub's one credential for reaching every lab (portal.setup).
     broadcaster: Broadcaster | None = None
+    limits: LimitsService = None  # type: ignore[assignment]  # set in __post_init__
+    exits: ExitReports = None  # type: ignore[assignment]  # set in __post_init__
+    usage: UsageCollector = None  # type: ignore[assignment]  # set in __post_init__
 
     def __post_init__(self) -> None:
         if self.audit is None:
             self.audit = AuditLog(self.store)
         if self.group_guard is None:
             self.group_guard = GroupGuard(self.store, self.audit)
+        if self.limits is None:
+            default = Limits(self.settings.lab_memory, self.settings.lab_cpus)
+            self.limits = LimitsService(self.store, self.audit, default)
+        if self.exits is None:
+            self.exits = ExitReports(self.operations, self.audit)
+        if self.usage is None:
+            self.usage = UsageCollector(self.docker, self.settings.usage_interval)
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

@@ -49,3 +49,5 @@ if os.environ.get("DSHUB_TEST_GPU_TIMEOUT"):
     c.GpuDetection.timeout = float(os.environ["DSHUB_TEST_GPU_TIMEOUT"])
 if os.environ.get("DSHUB_TEST_KEEP_CONTAINERS") == "1":
     c.PortalSpawner.remove = False
+# The hub notices a lab that ended by itself (out of memory) within seconds, not half a minute.
+c.PortalSpawner.poll_interval = 5

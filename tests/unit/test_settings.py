@@ -23,6 +23,13 @@ DEFAULTS = {
     "JUPYTERHUB_DATA_DIR": ("data_dir", "/data"),
     "PORTAL_DATABASE_URL": ("portal_db_url", ""),
     "JUPYTERHUB_HOST": ("hostnames", ()),
+    "LAB_MEMORY_LIMIT": ("lab_memory", None),
+    "LAB_CPU_LIMIT": ("lab_cpus", None),
+    "LAB_USAGE_INTERVAL": ("usage_interval", 30.0),
+    "IDLE_CULL_AFTER": ("idle_cull_after", 0.0),
+    "IDLE_CULL_WARNING": ("idle_cull_warning", 1800.0),
+    "IDLE_CULL_KEEP_MAX": ("idle_keep_max", 28800.0),
+    "IDLE_CULL_EXEMPT_GROUPS": ("idle_exempt_groups", ()),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -40,6 +47,13 @@ RAW_DEFAULTS = {
     "JUPYTERHUB_DATA_DIR": "/data",
     "PORTAL_DATABASE_URL": "",
     "JUPYTERHUB_HOST": "",
+    "LAB_MEMORY_LIMIT": "",
+    "LAB_CPU_LIMIT": "",
+    "LAB_USAGE_INTERVAL": "30s",
+    "IDLE_CULL_AFTER": "0",
+    "IDLE_CULL_WARNING": "30m",
+    "IDLE_CULL_KEEP_MAX": "8h",
+    "IDLE_CULL_EXEMPT_GROUPS": "",
 }
 
 
