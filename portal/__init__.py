@@ -28,10 +28,23 @@ TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
 def _routes() -> list[tuple]:
-    from .views import admin, api, broadcast, gpu, groups, limits, server, static, usage, volumes
+    from .views import (
+        admin,
+        api,
+        broadcast,
+        culling,
+        gpu,
+        groups,
+        limits,
+        server,
+        static,
+        usage,
+        volumes,
+    )
 
     return [*server.routes, *volumes.routes, *admin.routes, *groups.routes, *gpu.routes,
-            *limits.routes, *usage.routes, *broadcast.routes, *api.routes, *static.routes]
+            *limits.routes, *usage.routes, *culling.routes, *broadcast.routes, *api.routes,
+            *static.routes]
 
 
 def _configured(section: Any, name: str, empty: Any) -> Any:
@@ -105,6 +118,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         await runtime.usage.run(lambda: running_labs(app))
 
     when_hub_runs(collect_usage, "lab usage collection")
+    when_hub_runs(runtime.culler.run, "idle culling")
     # Broadcast: one hub service with access:servers reaches every lab (appended, not assigned).
     runtime.broadcaster = broadcast.register(c, runtime.store, runtime.audit)
     return runtime

@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     ACCOUNT_REJECTED = "account rejected"
     ACCOUNT_DELETED = "account deleted"
     CULL = "cull"
+    CULL_POLICY = "cull policy"
     SERVER_EXITED = "server exited"
 
 

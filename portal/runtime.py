@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from .access_groups import GroupGuard
 from .audit import AuditLog
 from .broadcast import Broadcaster
+from .cull_policy import CullPolicy
 from .docker_service import DockerService
 from .lab_exits import ExitReports
 from .limits import Limits, LimitsService
@@ -40,6 +42,7 @@ class Runtime:
     limits: LimitsService = None  # type: ignore[assignment]  # set in __post_init__
     exits: ExitReports = None  # type: ignore[assignment]  # set in __post_init__
     usage: UsageCollector = None  # type: ignore[assignment]  # set in __post_init__
+    culler: Any = None  # portal.culling.Culler, set in __post_init__
 
     def __post_init__(self) -> None:
         if self.audit is None:
@@ -53,6 +56,12 @@ class Runtime:
             self.exits = ExitReports(self.operations, self.audit)
         if self.usage is None:
             self.usage = UsageCollector(self.docker, self.settings.usage_interval)
+        if self.culler is None:
+            from .culling import Culler  # it needs the runtime's services
+
+            s = self.settings
+            self.culler = Culler(self, CullPolicy(s.idle_cull_after, s.idle_cull_warning,
+                                                  s.idle_keep_max, s.idle_exempt_groups))
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from .docker_service import ContainerMissing
@@ -31,6 +32,8 @@ class ServerView:
     limits: Limits | None = None  # what the user's groups give now (the next start applies it)
     usage: LabUsage | None = None  # the last background sample, for a running server
     usage_stale: bool = False
+    idle_stop_at: float | None = None  # epoch seconds an idle running server will be stopped
+    keep_label: str = ""  # "8 more hours": what "Keep running" gives
 
     @property
     def busy(self) -> bool:
@@ -51,6 +54,12 @@ class ServerView:
     @property
     def can_recreate(self) -> bool:
         return self.state is CardState.RUNNING and bool(self.pending_changes)
+
+    @property
+    def idle_stop_words(self) -> str:
+        if self.idle_stop_at is None:
+            return ""
+        return datetime.fromtimestamp(self.idle_stop_at, UTC).strftime("%H:%M:%S UTC")
 
     @property
     def pending_sentence(self) -> str:
@@ -107,6 +116,8 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
             view.detail = last.message
         view.usage = runtime.usage.get(user.name)
         view.usage_stale = view.usage is not None and runtime.usage.stale(view.usage)
+        view.idle_stop_at = runtime.culler.card_stop_at(user)
+        view.keep_label = runtime.culler.keep_label() if view.idle_stop_at else ""
         await _check_container(view, spawner, runtime)
         return view
     if spawn_failed(spawner):

@@ -95,7 +95,8 @@ class UsageCollector:
     async def collect(self, labs: Iterable[Lab]) -> None:
         """One pass over the running labs; a lab that fails keeps its last (aging) sample."""
         labs = list(labs)
-        if self.passes % VOLUME_EVERY == 0:
+        unseen = any(v.name not in self._volume_sizes for lab in labs for v in lab.volumes)
+        if self.passes % VOLUME_EVERY == 0 or unseen:  # a new lab's volumes: size them now
             await self._sample_volumes(labs)
         self.passes += 1
         gate = asyncio.Semaphore(self.concurrency)

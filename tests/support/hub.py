@@ -79,6 +79,7 @@ class Hub:
             "ENABLE_SERVICE_MLFLOW": "1",
             "ENABLE_SERVICE_GLANCES": "0",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "LAB_USAGE_INTERVAL": "5s",
             "DSHUB_TEST_TOKEN": self.token,
             "DSHUB_TEST_PORTS": json.dumps(self.ports),
         })
