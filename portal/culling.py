@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jupyterhub import orm
+from sqlalchemy import func
 
 from .audit import SYSTEM_ACTOR, EventKind
 from .broadcast_targets import target_of
@@ -75,11 +76,16 @@ class Culler:
         return self.policies.current
 
     @staticmethod
-    def servers(db: Any) -> list[tuple[str, float]]:
-        """(user, last activity) of every running default server: one query."""
+    def servers(db: Any, quiet_since: float | None = None) -> list[tuple[str, float]]:
+        """(user, last activity) of running default servers, in one query; with `quiet_since`,
+        only those without activity since then (the others need no decision yet)."""
         rows = (db.query(orm.User.name, orm.Spawner.last_activity, orm.Spawner.started)
                 .join(orm.Spawner, orm.Spawner.user_id == orm.User.id)
                 .filter(orm.Spawner.server_id.isnot(None), orm.Spawner.name == ""))
+        if quiet_since is not None:
+            cutoff = datetime.fromtimestamp(quiet_since, UTC).replace(tzinfo=None)
+            rows = rows.filter(func.coalesce(orm.Spawner.last_activity, orm.Spawner.started)
+                               <= cutoff)
         return [(name, epoch(last or started) or time.time()) for name, last, started in rows]
 
     @staticmethod
@@ -97,7 +103,10 @@ class Culler:
         policy = self.policy
         if not policy.on:
             return Plan()
-        decided = plan(now, self.servers(app.db), policy, self.keep_until, self.warned,
+        # "Keep running" only ever postpones, so servers active within the warning window
+        # are left out by the database.
+        quiet_since = now - (policy.idle_after - policy.warning)
+        decided = plan(now, self.servers(app.db, quiet_since), policy, self.keep_until, self.warned,
                        self.exempt_members(app.db, policy.exempt),
                        lambda name: self.runtime.operations.current(name) is not None)
         for name, stop_at in decided.warn:
@@ -159,8 +168,8 @@ class Culler:
         minutes = max(round((stop_at - time.time()) / 60), 1)
         when = datetime.fromtimestamp(stop_at, UTC).strftime("%H:%M UTC")
         message = (f"Your server is idle and will stop at {when} (in about {minutes} min). "
-                   f"Keep working, or choose \"Keep running for "
-                   f"{human_duration(self.policy.keep_max)}\" in the portal, to keep it.")
+                   f"Keep working, or choose \"Keep running for {self.keep_label()}\" in the "
+                   "portal, to keep it.")
         ok, why = False, "broadcast is not set up"
         if broadcaster is not None:
             delivery = await broadcaster.notify(target_of(user), {

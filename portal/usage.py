@@ -81,7 +81,8 @@ class UsageCollector:
         self._counters: dict[str, tuple[int, int, int]] = {}  # container -> last CPU counters
         self._volume_sizes: dict[str, int | None] = {}
         self.passes = 0
-        self.docker_calls = 0
+        self.docker_calls = 0  # since the hub started (benchmarks, the API)
+        self.last_pass_seconds = 0.0
 
     def get(self, user: str) -> LabUsage | None:
         return self._usage.get(user)
@@ -152,6 +153,7 @@ class UsageCollector:
                 await self.collect(labs_now())
             except Exception:
                 log.exception("Usage collection failed; trying again")
+            self.last_pass_seconds = time.monotonic() - started
             await asyncio.sleep(max(self.interval - (time.monotonic() - started), 1.0))
 
 

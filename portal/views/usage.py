@@ -49,7 +49,10 @@ class UsageAPI(PortalAPIHandler):
     @needs_scope("admin:servers")
     async def get(self) -> None:
         sort = self.get_argument("sort", "memory")
-        self.write({"interval_seconds": self.runtime.usage.interval, "labs": [
+        usage = self.runtime.usage
+        self.write({"interval_seconds": usage.interval, "passes": usage.passes,
+                    "docker_calls": usage.docker_calls,
+                    "last_pass_seconds": round(usage.last_pass_seconds, 3), "labs": [
             {"user": name, **u.as_json()} for name, u in
             sorted_usage(self.runtime.usage.all(), sort)]})
 
