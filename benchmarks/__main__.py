@@ -32,6 +32,9 @@ BENCHMARKS = [
     "memory",
     "admin_scale",
     "volume_modal",
+    "signin_abuse",
+    "usage_collection",
+    "culling_pass",
 ]
 # Runnable modules that are not benchmarks (quick mode runs the report over the stored results).
 TOOLS = ["report"]

@@ -14,13 +14,17 @@ from jupyterhub.utils import url_path_join
 from . import auth, broadcast
 from .access_groups import BUILTIN_GROUPS
 from .account_volumes import dispose_of_volumes
+from .cull_policy import CullPolicy
+from .culling import Culler
 from .docker_service import DockerService
 from .gpu import decision, start_detection
+from .limits import Limits
 from .runtime import Runtime
 from .settings import Settings, load_settings
 from .startup import when_hub_runs
 from .store import PortalStore
 from .upstream import replace_hub_handlers, serving_hub
+from .usage import running_labs
 
 __version__ = "0.1.0"
 HTMX_VERSION = "2.0.11"
@@ -35,20 +39,23 @@ def _routes() -> list[tuple]:
         archive,
         audit,
         broadcast,
+        culling,
         events,
         gpu,
         groups,
+        limits,
         logo,
         server,
         signups,
         static,
+        usage,
         user_table,
         volumes,
     )
 
     # Each view module ends with its own route list; this is the one place they all meet.
-    modules = (server, volumes, admin, groups, gpu, broadcast, archive, audit, user_table, events,
-               signups, api, static, logo)
+    modules = (server, volumes, admin, groups, gpu, limits, usage, culling, broadcast, archive,
+               audit, user_table, events, signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
 
@@ -75,9 +82,17 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
     async def account_deleted(spawner: Any) -> None:
         await dispose_of_volumes(spawner, runtime)
 
+    async def limits_policy(groups: set[str]) -> Limits:
+        return await runtime.limits.for_groups(groups)
+
+    def exit_report(user_name: str, container: dict) -> None:
+        runtime.exits.report(user_name, container)
+
     c.PortalSpawner.start_guard = start_guard
     c.PortalSpawner.gpu_decision = gpu_decision
     c.PortalSpawner.account_deleted = account_deleted
+    c.PortalSpawner.limits_policy = limits_policy
+    c.PortalSpawner.exit_report = exit_report
 
 
 def _gate_hub_api() -> None:
@@ -133,6 +148,15 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     _inject_into_spawner(c, runtime)
     # Sudo mode on the hub's REST API routes that grant host power (views/hub_api.py).
     _gate_hub_api()
+
+    async def collect_usage(app: Any) -> None:
+        await runtime.usage.run(lambda: running_labs(app))
+
+    when_hub_runs(collect_usage, "lab usage collection")
+    policy = CullPolicy(settings.idle_cull_after, settings.idle_cull_warning,
+                        settings.idle_keep_max, settings.idle_exempt_groups)
+    runtime.culler = Culler(runtime, policy)
+    when_hub_runs(runtime.culler.run, "idle culling")
     # Broadcast: one hub service with access:servers reaches every lab (appended, not assigned).
     runtime.broadcaster = broadcast.register(c, runtime.store, runtime.audit)
     return runtime

@@ -41,6 +41,7 @@ class EventKind(StrEnum):
     ACCOUNT_REJECTED = "account rejected"
     ACCOUNT_DELETED = "account deleted"
     CULL = "cull"
+    CULL_POLICY = "cull policy"
     SERVER_EXITED = "server exited"
     SUDO = "sudo"
 

@@ -203,6 +203,15 @@ class Broadcaster:
                                     ok=outcome.failed == 0)
         return outcome
 
+    async def notify(self, target: Target, payload: dict[str, Any],
+                     credential: Callable[[str], str]) -> Delivery:
+        """One notification to one lab (the idle warning), without the broadcast history."""
+        client = AsyncHTTPClient(force_instance=True, max_clients=2)
+        try:
+            return await self._deliver(client, target, json.dumps(payload), credential)
+        finally:
+            client.close()
+
     async def _deliver(self, client: AsyncHTTPClient, target: Target, body: str,
                        credential: Callable[[str], str]) -> Delivery:
         if target.url is None:

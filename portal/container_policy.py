@@ -1,7 +1,8 @@
-"""Owns the last word on a lab container's host settings: Docker access, GPUs, auto-removal.
+"""Owns the last word on a lab container's host settings: Docker access, GPUs, limits, removal.
 
 Whatever the volumes, `extra_host_config` or the image say, the socket bind and the privileged
-flag follow group membership and the GPU request follows the hub's decision. Binds and mounts
+flag follow group membership, the GPU request follows the hub's decision, and memory and CPU
+follow the portal's limits (portal/limits.py). Binds and mounts
 are checked by normalised path: the engine's socket in any spelling, containerd's, anything
 else under /run (= /var/run) and the parents `/` and `/var` never come from configuration;
 `VolumesFrom` (another container's mounts, unchecked) is dropped. (Other host settings, e.g.
@@ -20,8 +21,10 @@ WATCHTOWER_LABEL = "com.centurylinklabs.watchtower.enable"
 
 
 def enforce_host_config(host_config: dict[str, Any], *, docker_socket: bool, privileged: bool,
-                        gpu: bool) -> list[str]:
-    """Rewrite `host_config` in place for the create call; return what was dropped."""
+                        gpu: bool, memory: int | None = None,
+                        cpus: float | None = None) -> list[str]:
+    """Rewrite `host_config` in place for the create call (memory in bytes, CPUs; None: no
+    limit); return what was dropped."""
     dropped: list[str] = []
     binds, mounts = [], []
     for bind in host_config.get("Binds") or []:
@@ -45,6 +48,12 @@ def enforce_host_config(host_config: dict[str, Any], *, docker_socket: bool, pri
     if gpu:
         requests.append(dict(NVIDIA_DEVICES))
     host_config["DeviceRequests"] = requests or None
+    # Memory without extra swap (swap limit = memory limit); CPU as a quota of CPU time.
+    host_config["Memory"] = memory or 0
+    host_config["MemorySwap"] = memory or 0
+    for key in ("CpuQuota", "CpuPeriod", "CpuShares"):
+        host_config.pop(key, None)
+    host_config["NanoCpus"] = int(round(cpus * 1e9)) if cpus else 0
     return dropped
 
 

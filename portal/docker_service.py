@@ -114,9 +114,23 @@ class DockerService(DockerVolumes):
                 error=state.get("Error") or "",
                 privileged=bool(host.get("Privileged")),
                 docker_socket=any(is_socket_path(m or "") for m in mounts),
+                oom_killed=bool(state.get("OOMKilled")),
+                memory=int(host.get("Memory") or 0),
+                nano_cpus=int(host.get("NanoCpus") or 0),
             )
 
         return await self._run(inspect, bound=10)
+
+    async def stats_once(self, name: str) -> dict[str, Any]:
+        """One sample of a container's CPU and memory counters (no wait for a second one)."""
+
+        def sample() -> dict[str, Any]:
+            try:
+                return self._api().stats(name, stream=False, one_shot=True)
+            except NotFound:
+                raise ContainerMissing(name) from None
+
+        return await self._run(sample, bound=10)
 
     async def restart(self, name: str, stop_timeout: int = 10) -> str:
         """Docker restart (same container, same volumes); returns the container id."""

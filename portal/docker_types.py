@@ -74,6 +74,9 @@ class ContainerInfo:
     error: str
     privileged: bool = False
     docker_socket: bool = False
+    oom_killed: bool = False
+    memory: int = 0  # HostConfig.Memory in bytes; 0: no limit
+    nano_cpus: int = 0  # HostConfig.NanoCpus; 0: no limit
 
 
 def stream_error(text: str, key: str = "message") -> str:

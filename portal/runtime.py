@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from .access_groups import GroupGuard
 from .audit import AuditLog
 from .broadcast import Broadcaster
 from .docker_service import DockerService
+from .lab_exits import ExitReports
+from .limits import Limits, LimitsService
 from .live_updates import LiveUpdates
 from .operations import Operations
 from .settings import Settings
 from .store import PortalStore
 from .sudo import SUDO_API_PATH, SudoMode
+from .usage import UsageCollector
 from .volume_sizes import VolumeSizes
 
 
@@ -41,6 +45,10 @@ class Runtime:
     volume_sizes: VolumeSizes = None  # type: ignore[assignment]  # set in __post_init__
     # Password confirmations for actions that grant host power (portal/sudo.py).
     sudo: SudoMode = None  # type: ignore[assignment]  # set in __post_init__
+    limits: LimitsService = None  # type: ignore[assignment]  # set in __post_init__
+    exits: ExitReports = None  # type: ignore[assignment]  # set in __post_init__
+    usage: UsageCollector = None  # type: ignore[assignment]  # set in __post_init__
+    culler: Any = None  # portal.culling.Culler, set by portal.setup (it needs this runtime)
 
     def __post_init__(self) -> None:
         if self.live is None:
@@ -54,6 +62,13 @@ class Runtime:
         if self.sudo is None:
             self.sudo = SudoMode(self.settings.sudo_minutes, self.audit,
                                  self.settings.base_url + SUDO_API_PATH)
+        if self.limits is None:
+            default = Limits(self.settings.lab_memory, self.settings.lab_cpus)
+            self.limits = LimitsService(self.store, self.audit, default)
+        if self.exits is None:
+            self.exits = ExitReports(self.operations, self.audit)
+        if self.usage is None:
+            self.usage = UsageCollector(self.docker, self.settings.usage_interval)
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from .docker_service import ContainerMissing
 from .errors import DockerUnavailable
+from .lab_exits import EXITED, card_sentence, exit_reason
+from .limits import Limits
 from .runtime import Runtime
 from .states import OPERATION_CARDS, CardState
 from .upstream import spawn_error, spawn_failed
+from .usage import LabUsage
 
 
 @dataclass
@@ -21,8 +25,15 @@ class ServerView:
     lab_url: str = ""
     since: float | None = None  # epoch seconds the current state began, when known
     docker_problem: str = ""
-    pending_access_change: bool = False
+    # What changed since the container was created and applies when it is re-created, in
+    # words ("Docker access", "limits").
+    pending_changes: tuple[str, ...] = ()
     hub_active: bool = False  # the hub holds a server record (running, pending or failed)
+    limits: Limits | None = None  # what the user's groups give now (the next start applies it)
+    usage: LabUsage | None = None  # the last background sample, for a running server
+    usage_stale: bool = False
+    idle_stop_at: float | None = None  # epoch seconds an idle running server will be stopped
+    keep_label: str = ""  # "8 more hours": what "Keep running" gives
 
     @property
     def busy(self) -> bool:
@@ -42,7 +53,17 @@ class ServerView:
 
     @property
     def can_recreate(self) -> bool:
-        return self.state is CardState.RUNNING and self.pending_access_change
+        return self.state is CardState.RUNNING and bool(self.pending_changes)
+
+    @property
+    def idle_stop_words(self) -> str:
+        if self.idle_stop_at is None:
+            return ""
+        return datetime.fromtimestamp(self.idle_stop_at, UTC).strftime("%H:%M:%S UTC")
+
+    @property
+    def pending_sentence(self) -> str:
+        return f"Your {' and '.join(self.pending_changes)} changed." if self.pending_changes else ""
 
     @property
     def can_reset(self) -> bool:
@@ -74,7 +95,8 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
     orm = spawner.orm_spawner
     started = orm.started.timestamp() if orm is not None and orm.started else None
     view = ServerView(user=user.name, state=CardState.STOPPED, lab_url=user.url,
-                      hub_active=bool(spawner.active))
+                      hub_active=bool(spawner.active),
+                      limits=await runtime.limits.for_groups(g.name for g in user.groups))
     op = runtime.operations.current(user.name)
     if op is not None:
         view.state, view.detail = OPERATION_CARDS[op.kind]
@@ -90,12 +112,18 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
     last = runtime.operations.last(user.name)
     if spawner.ready:
         view.state, view.since = CardState.RUNNING, started
-        if last is not None and not last.ok:
+        if last is not None and not last.ok and last.kind != EXITED:
             view.detail = last.message
+        view.usage = runtime.usage.get(user.name)
+        view.usage_stale = view.usage is not None and runtime.usage.stale(view.usage)
+        view.idle_stop_at = runtime.culler.card_stop_at(user) if runtime.culler else None
+        view.keep_label = runtime.culler.keep_label() if view.idle_stop_at else ""
         await _check_container(view, spawner, runtime)
         return view
     if spawn_failed(spawner):
         view.state, view.detail = CardState.FAILED, describe_failure(spawn_error(spawner))
+    elif last is not None and last.kind == EXITED:
+        view.detail = last.message  # stopped, with the reason (out of memory, ...)
     elif last is not None and not last.ok:
         view.state, view.detail = CardState.FAILED, last.message
     try:
@@ -118,11 +146,20 @@ async def _check_container(view: ServerView, spawner: Any, runtime: Runtime) -> 
     except DockerUnavailable as e:
         view.docker_problem = e.message
         return
-    # Group changes apply at the next start; say so while the old access is in force.
-    view.pending_access_change = (info.docker_socket, info.privileged) != spawner.docker_access()
+    # Group and limit changes apply at the next start; say so while the old ones are in force.
+    changes = []
+    if (info.docker_socket, info.privileged) != spawner.docker_access():
+        changes.append("Docker access")
+    limits = view.limits or Limits()
+    if (info.memory, info.nano_cpus) != (limits.memory or 0, round((limits.cpus or 0) * 1e9)):
+        changes.append("limits")
+    view.pending_changes = tuple(changes)
     if info.status != "running":
         view.state = CardState.FAILED
-        view.detail = (
-            f"Your container stopped outside the hub ({info.status}, exit code "
-            f"{info.exit_code}). Start it again; your volumes are kept."
-        )
+        if info.oom_killed:
+            view.detail = card_sentence(exit_reason(True, info.exit_code, info.memory))
+        else:
+            view.detail = (
+                f"Your container stopped outside the hub ({info.status}, exit code "
+                f"{info.exit_code}). Start it again; your volumes are kept."
+            )

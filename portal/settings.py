@@ -188,6 +188,53 @@ class Settings:
         "proxy reports.",
         parsers.flag,
     )
+    lab_memory: int | None = setting(
+        "LAB_MEMORY_LIMIT", "",
+        "empty (no limit), or a size such as 512M, 4G or 1.5G (K, M, G, T: powers of 1024; "
+        "at least 64M)",
+        "Memory limit of every lab, without extra swap; groups may have their own (admin area, "
+        "[Limits](#limits-usage-and-idle-culling)). Applies at each lab's next start.",
+        parsers.optional_size,
+    )
+    lab_cpus: float | None = setting(
+        "LAB_CPU_LIMIT", "",
+        "empty (no limit), or a number of CPUs such as 1.5, at most the host's CPU count",
+        "CPU limit of every lab (a quota: the lab may use this many CPUs' worth of time); "
+        "groups may have their own. Applies at each lab's next start.",
+        parsers.optional_cpus,
+    )
+    usage_interval: float = setting(
+        "LAB_USAGE_INTERVAL", "30s",
+        "a duration such as 15s or 1m (at least 5s)",
+        "How often the hub samples CPU and memory of running labs (one Docker call per lab, "
+        "a few at a time); volume sizes are sampled every tenth time.",
+        parsers.at_least(5.0, parsers.duration),
+    )
+    idle_cull_after: float = setting(
+        "IDLE_CULL_AFTER", "0",
+        "0 (off), or a duration such as 45m, 8h or 2d",
+        "Labs without activity for this long are stopped (kernels, terminals and browser "
+        "traffic, as the hub tracks them). Admins can change it in the portal.",
+        parsers.duration,
+    )
+    idle_cull_warning: float = setting(
+        "IDLE_CULL_WARNING", "30m",
+        "a duration such as 15m",
+        "How long before an idle stop the user's JupyterLab shows a warning.",
+        parsers.duration,
+    )
+    idle_keep_max: float = setting(
+        "IDLE_CULL_KEEP_MAX", "8h",
+        "a duration such as 4h",
+        "The most \"Keep running\" on the card can postpone an idle stop (counted from the press).",
+        parsers.duration,
+    )
+    idle_exempt_groups: tuple[str, ...] = setting(
+        "IDLE_CULL_EXEMPT_GROUPS", "",
+        "empty, or group names separated by commas",
+        "Members of these groups are never stopped for being idle.",
+        parsers.names,
+    )
     services: dict[str, str] = field(default_factory=dict)  # every ENABLE_SERVICE_*
 
     @property

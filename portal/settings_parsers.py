@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Callable
 from urllib.parse import quote, unquote, urlparse
@@ -143,3 +144,74 @@ def minutes(raw: str) -> int:
     if not raw.isdigit() or int(raw) > 1440:
         raise ValueError
     return int(raw)
+# Sizes as Docker reads them: K, M, G and T are powers of 1024; a bare number is bytes.
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+MIN_MEMORY = 64 * 1024**2  # a lab needs more; Docker itself refuses below 6 MB
+
+
+def size(raw: str) -> int:
+    """`512M`, `4G`, `1.5g`, `2GiB` -> bytes (at least MIN_MEMORY)."""
+    match = _SIZE.fullmatch(raw.strip())
+    if not match:
+        raise ValueError
+    value = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    if value < MIN_MEMORY:
+        raise ValueError
+    return value
+
+
+def optional_size(raw: str) -> int | None:
+    """Empty: no limit."""
+    return size(raw) if raw.strip() else None
+
+
+def host_cpus() -> int:
+    return os.cpu_count() or 1
+
+
+def cpus(raw: str) -> float:
+    """`1.5` -> 1.5: more than 0, at most the host's CPU count, in hundredths (Docker's step)."""
+    value = float(raw.strip())
+    if not (0.01 <= value <= host_cpus()) or value != value:
+        raise ValueError
+    return round(value, 2)
+
+
+def optional_cpus(raw: str) -> float | None:
+    return cpus(raw) if raw.strip() else None
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])", re.IGNORECASE)
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(raw: str) -> float:
+    """`45s`, `30m`, `8h`, `1d` -> seconds; `0` is zero (off)."""
+    text = raw.strip()
+    if text == "0":
+        return 0.0
+    match = _DURATION.fullmatch(text)
+    if not match:
+        raise ValueError
+    return float(match.group(1)) * _SECONDS[match.group(2).lower()]
+
+
+def names(raw: str) -> tuple[str, ...]:
+    """`staff, teachers` -> ("staff", "teachers"); empty: none."""
+    from .auth.names import is_valid_username  # group names follow the user-name rule
+
+    found = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    if any(not is_valid_username(n) for n in found):
+        raise ValueError
+    return found
+
+
+def at_least(low: float, parse: Callable[[str], float]) -> Callable[[str], float]:
+    def bounded(raw: str) -> float:
+        value = parse(raw)
+        if value < low:
+            raise ValueError
+        return value
+
+    return bounded

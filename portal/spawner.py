@@ -7,9 +7,10 @@
   to the injected `account_deleted` hook (removed or archived).
 - `DOCKER_NETWORK_NAME=host` (tests, local runs): each server listens on its own loopback port,
   kept in the spawner state so it survives a hub restart.
-- Docker access (groups `docker-sock`, `docker-privileged`) and GPU requests are enforced on the
-  final create call: the socket bind and the privileged flag follow group membership whatever
-  the volumes or extra_host_config say; binds reaching the engine (checked by normalised path,
+- Docker access (groups `docker-sock`, `docker-privileged`), GPU requests and memory/CPU limits
+  (asked of `limits_policy` at each start) are enforced on the final create call: the socket
+  bind and the privileged flag follow group membership whatever the volumes or
+  extra_host_config say; binds reaching the engine (checked by normalised path,
   portal/container_policy.py) never come from configuration. (Other host settings, e.g.
   capabilities or devices, are the admin's configuration and are not filtered.)
 - A container is removed on every stop and before every create, whatever `remove` says: a kept
@@ -98,6 +99,19 @@ class PortalSpawner(DockerSpawner):
         None, allow_none=True,
         help="async f() -> (request GPUs?, were they detected?): the hub-wide GPU decision.",
     ).tag(config=True)
+    limits_policy = Callable(
+        None, allow_none=True,
+        help="async f(group names) -> Limits (memory bytes, CPUs; None: no limit) for a lab.",
+    ).tag(config=True)
+    exit_report = Callable(
+        None, allow_none=True,
+        help="f(user name, container inspect data): a lab container ended without the hub.",
+    ).tag(config=True)
+
+    # What this start's container gets (memory bytes, CPUs; None: no limit).
+    lab_memory: int | None = None
+    lab_cpus: float | None = None
+
     account_deleted = Callable(
         None, allow_none=True,
         help="async f(spawner): the user is being deleted; their volumes go (or are archived).",
@@ -179,6 +193,7 @@ class PortalSpawner(DockerSpawner):
         self._set_phase(5, "Preparing your server")
         await claim_volumes(self.docker, self.owned_volumes(), self.user)
         await self._follow_gpu_decision()
+        await self._follow_limits()
         if self.host_network:
             # Every server on the host network needs its own port; the hub reaches it on loopback.
             self.host_port = random_port()
@@ -239,11 +254,34 @@ class PortalSpawner(DockerSpawner):
             return  # no portal (unit tests, plain use): the trait decides
         self.gpu_enabled, self.gpu_detected = await self.gpu_decision()
 
+    async def _follow_limits(self) -> None:
+        if self.limits_policy is None:
+            return
+        limits = await self.limits_policy(self.group_names())
+        self.lab_memory, self.lab_cpus = limits.memory, limits.cpus
+
+    def group_names(self) -> set[str]:
+        return {g.name for g in self.user.groups}
+
+    async def poll(self) -> int | None:
+        status = await super().poll()
+        if status is not None and self.exit_report is not None:
+            # The container ended by itself (out of memory, a crash): say why before it goes.
+            container = await self.get_object()
+            if container is not None:
+                self.exit_report(self.user.name, container)
+        return status
+
     def get_env(self) -> dict[str, str]:
         env = super().get_env()
         # What this container really gets (2 resolves to 0 or 1), as the lab images expect.
         env["ENABLE_GPU_SUPPORT"] = "1" if self.gpu_enabled else "0"
         env["NVIDIA_DETECTED"] = "1" if self.gpu_detected else "0"
+        # What the lab's own resource displays read (JupyterHub's names).
+        if self.lab_memory:
+            env["MEM_LIMIT"] = str(self.lab_memory)
+        if self.lab_cpus:
+            env["CPU_LIMIT"] = f"{self.lab_cpus:g}"
         return env
 
     async def get_ip_and_port(self) -> tuple[str, int]:
@@ -267,13 +305,16 @@ class PortalSpawner(DockerSpawner):
         """Last word before Docker: access from groups, GPUs from the hub's decision."""
         sock, privileged = self.docker_access()
         dropped = enforce_host_config(host_config, docker_socket=sock, privileged=privileged,
-                                      gpu=self.gpu_enabled)
+                                      gpu=self.gpu_enabled, memory=self.lab_memory,
+                                      cpus=self.lab_cpus)
         if dropped:
             self.log.warning("Container for %s: left out (they reach the Docker engine): %s",
                              self.user.name, "; ".join(dropped))
         self.log.info(
-            "Container for %s: docker socket %s, privileged %s, gpu %s", self.user.name,
+            "Container for %s: docker socket %s, privileged %s, gpu %s, memory %s, cpus %s",
+            self.user.name,
             *("yes" if flag else "no" for flag in (sock, privileged, self.gpu_enabled)),
+            self.lab_memory or "no limit", self.lab_cpus or "no limit",
         )
 
     async def delete_forever(self) -> None:

@@ -15,6 +15,7 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 
 from ..errors import ActionRefused
+from ..limits import human_size
 from ..readiness import loopback_url
 from ..runtime import Runtime
 from ..server_actions import HubActions
@@ -104,7 +105,8 @@ class PortalHandler(RefusalResponses, PortalCommon, BaseHandler):
         return url_path_join(self.hub.base_url, "portal", *parts)
 
     async def render_fragment(self, name: str, **ns: Any) -> str:
-        return await self.render_template(name, portal_url=self.portal_url, **ns)
+        return await self.render_template(name, portal_url=self.portal_url,
+                                          human_size=human_size, **ns)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if not self.is_htmx:

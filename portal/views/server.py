@@ -57,6 +57,17 @@ class ServerActionHandler(CardRendering):
         await self.render_card(user)
 
 
+class KeepRunningHandler(CardRendering):
+    """Postpone the idle stop (up to the ceiling), answering with the fresh card."""
+
+    @portal_authenticated
+    @needs_scope("servers")
+    async def post(self, user_name: str) -> None:
+        user = self.target_user(user_name)
+        await self.runtime.culler.keep_running(user, self.actor_name)
+        await self.render_card(user)
+
+
 class RestartConfirmHandler(PortalHandler):
     """The confirmation dialog: what a restart keeps and what it loses."""
 
@@ -76,4 +87,5 @@ routes = [
     (r"/portal/?", PortalPageHandler),
     (r"/portal/users/([^/]+)/card", ServerCardHandler),
     (r"/portal/users/([^/]+)/(start|stop|restart|recreate)", ServerActionHandler),
+    (r"/portal/users/([^/]+)/keep-running", KeepRunningHandler),
 ]

@@ -90,6 +90,7 @@ class Hub:
             # The session's admin confirms its password once (tests/conftest.py); sudo tests
             # use fresh sessions.
             "SUDO_MODE_MINUTES": "1440",
+            "LAB_USAGE_INTERVAL": "5s",
             "DSHUB_TEST_TOKEN": self.token,
             "DSHUB_TEST_PORTS": json.dumps(self.ports),
             "DSHUB_TEST_PREFIX": PREFIX,

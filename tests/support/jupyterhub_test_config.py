@@ -54,3 +54,5 @@ if os.environ.get("DSHUB_TEST_KEEP_CONTAINERS") == "1":
 # A test's own additions (e.g. a hostile spawner configuration), loaded last.
 if os.environ.get("DSHUB_TEST_EXTRA_CONFIG"):
     load_subconfig(os.environ["DSHUB_TEST_EXTRA_CONFIG"])  # noqa: F821
+# The hub notices a lab that ended by itself (out of memory) within seconds, not half a minute.
+c.PortalSpawner.poll_interval = 5

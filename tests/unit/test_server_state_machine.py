@@ -140,7 +140,7 @@ def make(situation: str, tmp_path) -> tuple[SimpleNamespace, Runtime, HubActions
     template, up, container, operation = SITUATIONS[situation]
     spawner = FakeSpawner(**{k: getattr(template, k) for k in ("active", "ready", "pending",
                                                                  "_failed")})
-    user = SimpleNamespace(name="ann", url="/user/ann/", spawner=spawner)
+    user = SimpleNamespace(name="ann", url="/user/ann/", spawner=spawner, groups=[])
     runtime = Runtime(settings=load_settings({}), docker=FakeDocker(up, container),  # type: ignore[arg-type]
                       store=PortalStore(f"sqlite:///{tmp_path}/portal.sqlite"))
     if operation is not None:

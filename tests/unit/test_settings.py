@@ -29,6 +29,13 @@ DEFAULTS = {
     "SUDO_MODE_MINUTES": ("sudo_minutes", 5),
     "SIGNUP_MAX_PENDING": ("max_pending_signups", 50),
     "JUPYTERHUB_TLS_PROXY": ("tls_proxy", False),
+    "LAB_MEMORY_LIMIT": ("lab_memory", None),
+    "LAB_CPU_LIMIT": ("lab_cpus", None),
+    "LAB_USAGE_INTERVAL": ("usage_interval", 30.0),
+    "IDLE_CULL_AFTER": ("idle_cull_after", 0.0),
+    "IDLE_CULL_WARNING": ("idle_cull_warning", 1800.0),
+    "IDLE_CULL_KEEP_MAX": ("idle_keep_max", 28800.0),
+    "IDLE_CULL_EXEMPT_GROUPS": ("idle_exempt_groups", ()),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -52,6 +59,13 @@ RAW_DEFAULTS = {
     "SUDO_MODE_MINUTES": "5",
     "SIGNUP_MAX_PENDING": "50",
     "JUPYTERHUB_TLS_PROXY": "0",
+    "LAB_MEMORY_LIMIT": "",
+    "LAB_CPU_LIMIT": "",
+    "LAB_USAGE_INTERVAL": "30s",
+    "IDLE_CULL_AFTER": "0",
+    "IDLE_CULL_WARNING": "30m",
+    "IDLE_CULL_KEEP_MAX": "8h",
+    "IDLE_CULL_EXEMPT_GROUPS": "",
 }
 
 

@@ -252,6 +252,9 @@ def test_empty_host_config_is_filled_in():
         "AutoRemove": False,
         "DeviceRequests": None,
         "VolumesFrom": None,
+        "Memory": 0,  # no limit configured
+        "MemorySwap": 0,
+        "NanoCpus": 0,
     }
 
 

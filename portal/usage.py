@@ -1,0 +1,175 @@
+"""Owns live usage of running labs: CPU, memory against the limit, volume sizes, sampled in the
+background at a bounded cost.
+
+One loop for the whole hub: every `interval` seconds one one-shot `docker stats` per running lab,
+at most `concurrency` at a time; volume sizes (Docker's `df`, an expensive call) every
+`VOLUME_EVERY`-th pass. Pages and the API only read the last samples, never Docker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .docker_service import DockerService
+from .hub_queries import running_default_spawners
+from .logs import portal_logger
+from .spawner import UserVolume
+
+log = portal_logger("usage")
+VOLUME_EVERY = 10
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A running lab to sample: its user, container and volumes."""
+
+    user: str
+    container: str
+    volumes: tuple[UserVolume, ...] = ()
+
+
+@dataclass(frozen=True)
+class LabUsage:
+    cpus: float | None  # CPUs busy (1.0 = one whole CPU); None until two samples exist
+    memory: int  # bytes in use, page cache excluded
+    memory_limit: int  # bytes; 0: no limit
+    volumes: dict[str, int | None] = field(default_factory=dict)  # volume key -> bytes
+    at: float = field(default_factory=time.time)  # when sampled (epoch seconds)
+
+    def age(self, now: float | None = None) -> float:
+        return (now or time.time()) - self.at
+
+    def as_json(self) -> dict[str, Any]:
+        return {"cpus": None if self.cpus is None else round(self.cpus, 3),
+                "memory_bytes": self.memory, "memory_limit_bytes": self.memory_limit or None,
+                "volumes": self.volumes, "sampled_at": self.at,
+                "age_seconds": round(self.age(), 1)}
+
+
+def memory_in_use(stats: dict[str, Any]) -> int:
+    memory = stats.get("memory_stats") or {}
+    detail = memory.get("stats") or {}
+    # What `docker stats` shows: usage without the page cache (cgroup v1: cache; v2: inactive).
+    cache = detail.get("total_inactive_file", detail.get("inactive_file", detail.get("cache", 0)))
+    return max(int(memory.get("usage") or 0) - int(cache or 0), 0)
+
+
+def cpu_counters(stats: dict[str, Any]) -> tuple[int, int, int]:
+    cpu = stats.get("cpu_stats") or {}
+    usage = cpu.get("cpu_usage") or {}
+    online = cpu.get("online_cpus") or len(usage.get("percpu_usage") or []) or 1
+    return int(usage.get("total_usage") or 0), int(cpu.get("system_cpu_usage") or 0), online
+
+
+def cpus_busy(before: tuple[int, int, int], after: tuple[int, int, int]) -> float | None:
+    """CPUs busy between two samples, as `docker stats` computes it."""
+    container, system = after[0] - before[0], after[1] - before[1]
+    if system <= 0 or container < 0:
+        return None
+    return container / system * after[2]
+
+
+class UsageCollector:
+    def __init__(self, docker: DockerService, interval: float, concurrency: int = 4) -> None:
+        self.docker, self.interval, self.concurrency = docker, interval, concurrency
+        self._usage: dict[str, LabUsage] = {}
+        self._counters: dict[str, tuple[int, int, int]] = {}  # container -> last CPU counters
+        self._volume_sizes: dict[str, int | None] = {}
+        self.passes = 0
+        self.docker_calls = 0  # since the hub started (benchmarks, the API)
+        self.last_pass_seconds = 0.0
+
+    def get(self, user: str) -> LabUsage | None:
+        return self._usage.get(user)
+
+    def all(self) -> dict[str, LabUsage]:
+        return dict(self._usage)
+
+    def stale(self, usage: LabUsage) -> bool:
+        return usage.age() > 2.5 * self.interval
+
+    async def collect(self, labs: Iterable[Lab]) -> None:
+        """One pass over the running labs; a lab that fails keeps its last (aging) sample."""
+        labs = list(labs)
+        unseen = any(v.name not in self._volume_sizes for lab in labs for v in lab.volumes)
+        if self.passes % VOLUME_EVERY == 0 or unseen:  # a new lab's volumes: size them now
+            await self._sample_volumes(labs)
+        self.passes += 1
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(lab: Lab) -> None:
+            async with gate:
+                try:
+                    self.docker_calls += 1
+                    stats = await self.docker.stats_once(lab.container)
+                except Exception as e:  # gone, or Docker slow: the old sample shows its age
+                    log.debug("Usage of %s: %s", lab.user, e)
+                    return
+            counters = cpu_counters(stats)
+            before = self._counters.get(lab.container)
+            self._counters[lab.container] = counters
+            self._usage[lab.user] = LabUsage(
+                cpus=cpus_busy(before, counters) if before else None,
+                memory=memory_in_use(stats),
+                memory_limit=self._limit(stats),
+                volumes={v.key: self._volume_sizes.get(v.name) for v in lab.volumes},
+            )
+
+        await asyncio.gather(*(one(lab) for lab in labs))
+        running = {lab.user for lab in labs}
+        for user in set(self._usage) - running:
+            del self._usage[user]
+        for name in set(self._counters) - {lab.container for lab in labs}:
+            del self._counters[name]
+
+    @staticmethod
+    def _limit(stats: dict[str, Any]) -> int:
+        # Without a limit Docker reports the host's memory as the limit; say "no limit" then.
+        limit = int((stats.get("memory_stats") or {}).get("limit") or 0)
+        return 0 if limit >= 2**60 or limit == _host_memory() else limit
+
+    async def _sample_volumes(self, labs: list[Lab]) -> None:
+        names = [v.name for lab in labs for v in lab.volumes]
+        if not names:
+            return
+        try:
+            self.docker_calls += 2  # volume list and df
+            infos = await self.docker.volumes(names)
+        except Exception as e:
+            log.info("Volume sizes: %s", e)
+            return
+        self._volume_sizes = {i.name: i.size_bytes for i in infos}
+
+    async def run(self, labs_now: Any) -> None:
+        """Forever: `labs_now()` gives the running labs at each pass."""
+        while True:
+            started = time.monotonic()
+            try:
+                await self.collect(labs_now())
+            except Exception:
+                log.exception("Usage collection failed; trying again")
+            self.last_pass_seconds = time.monotonic() - started
+            await asyncio.sleep(max(self.interval - (time.monotonic() - started), 1.0))
+
+
+def _host_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return -1
+
+
+def running_labs(app: Any) -> list[Lab]:
+    """The labs the hub has ready servers for (from its own records, no Docker call)."""
+    labs = []
+    for orm_spawner in running_default_spawners(app.db):
+        spawner = app.users[orm_spawner.user].spawner
+        if spawner.ready and not spawner.pending:
+            labs.append(Lab(spawner.user.name, spawner.object_name,
+                            tuple(spawner.owned_volumes())))
+    return labs

@@ -1,0 +1,61 @@
+"""Owns the idle-culling pages: the admin policy section, its JSON API, keep-running for scripts."""
+
+from __future__ import annotations
+
+from jupyterhub.scopes import needs_scope
+
+from .api import PortalAPIHandler
+from .base import PortalHandler, portal_authenticated
+
+FIELDS = ("idle_after", "warning", "keep_max", "exempt")
+
+
+class CullingSectionHandler(PortalHandler):
+    async def render_section(self, notice: str = "") -> None:
+        html = await self.render_fragment("partials/culling_section.html",
+                                          policy=self.runtime.culler.policy, notice=notice)
+        self.finish(html)
+
+    @portal_authenticated
+    @needs_scope("admin:servers")
+    async def get(self) -> None:
+        await self.render_section()
+
+    @portal_authenticated
+    @needs_scope("admin:servers")
+    async def post(self) -> None:
+        body = {key: self.get_body_argument(key, "") for key in FIELDS}
+        if body["exempt"] == "" and self.get_body_argument("exempt", None) is None:
+            body.pop("exempt")
+        policy = await self.runtime.culler.policies.change(self.db, self.actor_name, body)
+        await self.render_section(f"Saved: {policy.words()}.")
+
+
+class CullingAPI(PortalAPIHandler):
+    @needs_scope("admin:servers")
+    async def get(self) -> None:
+        self.write(self.runtime.culler.policy.as_json())
+
+    @needs_scope("admin:servers")
+    async def put(self) -> None:
+        body = self.json_body()
+        policy = await self.runtime.culler.policies.change(self.db, self.actor_name, {
+            "idle_after": body.get("idle_after"), "warning": body.get("warning"),
+            "keep_max": body.get("keep_max"), "exempt": body.get("exempt_groups"),
+        })
+        self.write(policy.as_json())
+
+
+class KeepRunningAPI(PortalAPIHandler):
+    @needs_scope("servers")
+    async def post(self, user_name: str) -> None:
+        user = self.target_user(user_name)
+        until = await self.runtime.culler.keep_running(user, self.actor_name)
+        self.write({"user": user.name, "idle_stop_at": until})
+
+
+routes = [
+    (r"/portal/admin/culling", CullingSectionHandler),
+    (r"/portal/api/culling", CullingAPI),
+    (r"/portal/api/users/([^/]+)/server/keep-running", KeepRunningAPI),
+]

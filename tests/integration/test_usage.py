@@ -1,0 +1,44 @@
+"""Live usage from the background sampler: owner and admins read it, others do not."""
+
+from __future__ import annotations
+
+import time
+
+from tests.support.clients import ensure_running, ensure_stopped
+
+
+def usage_of(portal, user: str) -> dict:
+    r = portal.get(f"portal/api/users/{user}/usage", htmx=False)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_running_lab_shows_cpu_memory_and_volume_sizes(hub, admin, make_user):
+    user, other = make_user("measured"), make_user("curious")
+    ensure_running(user)
+    deadline, sample = time.monotonic() + 40, None
+    while time.monotonic() < deadline:
+        sample = usage_of(user, user.name)["usage"]
+        if sample and sample["cpus"] is not None:  # two samples make a CPU figure
+            break
+        time.sleep(1)
+    assert sample and sample["cpus"] is not None, sample
+    assert sample["memory_bytes"] > 10 * 1024**2
+    assert set(sample["volumes"]) == {"home", "workspace", "cache"}
+    assert sample["age_seconds"] < 15
+    card = user.get(f"portal/users/{user.name}/card").text
+    assert "Using:" in card and "volumes: home" in card
+
+    # Admins see every lab, sortable; another user sees nothing of it.
+    assert usage_of(admin, user.name)["usage"] is not None
+    labs = admin.get("portal/api/usage?sort=memory", htmx=False).json()["labs"]
+    assert user.name in [lab["user"] for lab in labs]
+    memories = [lab["memory_bytes"] for lab in labs]
+    assert memories == sorted(memories, reverse=True)
+    assert admin.get("portal/api/usage?sort=bogus", htmx=False).status_code == 400
+    section = admin.get("portal/admin/usage?sort=cpu").text
+    assert f'data-user="{user.name}"' in section
+    assert other.get(f"portal/api/users/{user.name}/usage", htmx=False).status_code in (403, 404)
+    assert other.get("portal/api/usage", htmx=False).status_code == 403
+    ensure_stopped(user)
+    assert "Using:" not in user.get(f"portal/users/{user.name}/card").text

@@ -1,0 +1,29 @@
+"""Helpers for limit tests: groups through the hub's API, containers' limits and the event log."""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIB = 1024**2
+
+
+def make_group(hub, name: str, *members: str) -> None:
+    r = hub.api("POST", f"groups/{name}")
+    assert r.status_code in (201, 409), r.text
+    if members:
+        r = hub.api("POST", f"groups/{name}/users", json={"users": list(members)})
+        assert r.status_code == 200, r.text
+
+
+def container_limits(docker_client, user: str) -> tuple[int, int, int]:
+    """(Memory, MemorySwap, NanoCpus) of the user's lab container."""
+    host = docker_client.containers.get(f"dshubtest-jupyterlab-{user}").attrs["HostConfig"]
+    return host["Memory"], host["MemorySwap"], host["NanoCpus"]
+
+
+def events(hub, kind: str, target: str | None = None) -> list[tuple]:
+    """(actor, target, detail, ok) rows of the portal's event log, oldest first."""
+    with sqlite3.connect(hub.data_dir / "portal.sqlite") as db:
+        rows = db.execute("SELECT actor, target, detail, ok FROM audit_events WHERE kind = ? "
+                          "ORDER BY id", (kind,)).fetchall()
+    return [r for r in rows if target is None or r[1] == target]
