@@ -13,11 +13,11 @@ from tests.support.clients import (
     signup,
     wait_state,
 )
-from tests.support.hub import Hub
+from tests.support.hub import PREFIX, Hub
 
 
 def volumes_of(docker_client, name: str) -> dict[str, dict]:
-    prefix = f"dshubtest-jupyterlab-{name}_"
+    prefix = f"{PREFIX}jupyterlab-{name}_"
     return {v.name: v.attrs.get("Labels") or {} for v in docker_client.volumes.list()
             if v.name.startswith(prefix)}
 
@@ -26,7 +26,7 @@ def test_a_new_account_with_a_deleted_accounts_name_does_not_get_its_files(
         hub, admin, make_user, docker_client):
     bob = make_user("bob")
     ensure_running(bob)
-    lab = docker_client.containers.get(f"dshubtest-jupyterlab-{bob.name}")
+    lab = docker_client.containers.get(f"{PREFIX}jupyterlab-{bob.name}")
     assert lab.exec_run(["sh", "-c", "echo secret > /home/lab/workspace/old.txt"]).exit_code == 0
     labels = volumes_of(docker_client, bob.name)
     ensure_stopped(bob)
@@ -41,7 +41,7 @@ def test_a_new_account_with_a_deleted_accounts_name_does_not_get_its_files(
     assert r.status_code == 200, r.text
     new_bob = Portal(hub, bob.name)
     ensure_running(new_bob)
-    lab = docker_client.containers.get(f"dshubtest-jupyterlab-{bob.name}")
+    lab = docker_client.containers.get(f"{PREFIX}jupyterlab-{bob.name}")
     assert lab.exec_run(["test", "-e", "/home/lab/workspace/old.txt"]).exit_code != 0
     # How: the old volumes carried the old account's key, and went with it (event logged).
     assert left_after_deletion == {}
@@ -64,7 +64,7 @@ def test_a_new_account_with_a_deleted_accounts_name_does_not_get_its_files(
 def test_a_start_over_a_volume_labelled_for_another_account_is_refused(make_user,
                                                                        docker_client):
     heir = make_user("heir")
-    foreign = f"dshubtest-jupyterlab-{heir.name}_workspace"
+    foreign = f"{PREFIX}jupyterlab-{heir.name}_workspace"
     docker_client.volumes.create(foreign, labels={"dshub.owner-key": "987654-20250101T000000",
                                                   "dshub.owner-id": "987654",
                                                   "dshub.owner": heir.name})
@@ -74,11 +74,11 @@ def test_a_start_over_a_volume_labelled_for_another_account_is_refused(make_user
     card = heir.get(f"portal/users/{heir.name}/card").text
     assert "belongs to another account" in card and "987654" in card
     assert not docker_client.containers.list(all=True, filters={
-        "name": f"dshubtest-jupyterlab-{heir.name}"})
+        "name": f"{PREFIX}jupyterlab-{heir.name}"})
     assert docker_client.volumes.get(foreign).attrs["Labels"]["dshub.owner-id"] == "987654"
     # The other two volumes were created for the heir, labelled as theirs.
     mine = volumes_of(docker_client, heir.name)
-    assert mine[f"dshubtest-jupyterlab-{heir.name}_home"]["dshub.owner"] == heir.name
+    assert mine[f"{PREFIX}jupyterlab-{heir.name}_home"]["dshub.owner"] == heir.name
 
 
 def test_archived_volumes_are_listed_restored_into_a_new_account_and_deleted(tmp_path,
@@ -93,16 +93,16 @@ def test_archived_volumes_are_listed_restored_into_a_new_account_and_deleted(tmp
                                                  "password": PASSWORD}).status_code == 200
         user = Portal(hub, name)
         ensure_running(user)
-        lab = docker_client.containers.get(f"dshubtest-jupyterlab-{name}")
+        lab = docker_client.containers.get(f"{PREFIX}jupyterlab-{name}")
         assert lab.exec_run(["sh", "-c", "echo kept > /home/lab/workspace/notes.txt"]
                             ).exit_code == 0
         ensure_stopped(user)
-        old_key = volumes_of(docker_client, name)[f"dshubtest-jupyterlab-{name}_workspace"][
+        old_key = volumes_of(docker_client, name)[f"{PREFIX}jupyterlab-{name}_workspace"][
             "dshub.owner-key"]
         assert hub.api("DELETE", f"users/{name}").status_code == 204
         archives = {n for n in volumes_of(docker_client, name) if ".archived-" in n}
         assert len(archives) == 3 and all(
-            any(a.startswith(f"dshubtest-jupyterlab-{name}_{k}.archived-") for a in archives)
+            any(a.startswith(f"{PREFIX}jupyterlab-{name}_{k}.archived-") for a in archives)
             for k in ("home", "workspace", "cache"))
         assert set(volumes_of(docker_client, name)) == archives  # the originals are gone
         section = admin.get("portal/admin/archived-volumes").text
@@ -125,10 +125,10 @@ def test_archived_volumes_are_listed_restored_into_a_new_account_and_deleted(tmp
             assert r.status_code == 200, r.text
         assert not {n for n in volumes_of(docker_client, name) if ".archived-" in n}
         ensure_running(new_user)
-        lab = docker_client.containers.get(f"dshubtest-jupyterlab-{name}")
+        lab = docker_client.containers.get(f"{PREFIX}jupyterlab-{name}")
         out = lab.exec_run(["cat", "/home/lab/workspace/notes.txt"])
         assert out.exit_code == 0 and out.output.decode().strip() == "kept"
-        labels = volumes_of(docker_client, name)[f"dshubtest-jupyterlab-{name}_workspace"]
+        labels = volumes_of(docker_client, name)[f"{PREFIX}jupyterlab-{name}_workspace"]
         assert labels["dshub.owner-key"] != old_key
         ensure_stopped(new_user)
         with sqlite3.connect(hub.data_dir / "portal.sqlite") as db:

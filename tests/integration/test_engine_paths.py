@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.clients import Portal, ensure_running, ensure_stopped, signup
-from tests.support.hub import Hub
+from tests.support.hub import PREFIX, Hub
 
 pytestmark = pytest.mark.docker
 
@@ -56,7 +56,7 @@ def test_configured_engine_paths_never_reach_a_non_members_lab(hostile_hub, dock
     # The admin is in neither Docker-access group: a non-member like any other.
     user = Portal(hostile_hub, "admin")
     ensure_running(user)
-    lab = docker_client.containers.get("dshubtest-jupyterlab-admin")
+    lab = docker_client.containers.get(f"{PREFIX}jupyterlab-admin")
     first_id = lab.id
     mounts = lab.attrs["Mounts"]
     binds = {m["Destination"]: m["Source"] for m in mounts if m["Type"] == "bind"}
@@ -65,13 +65,13 @@ def test_configured_engine_paths_never_reach_a_non_members_lab(hostile_hub, dock
     assert not any("docker.sock" in m.get("Source", "") or "containerd" in m.get("Source", "")
                    for m in mounts), mounts
     assert {m["Destination"]: m.get("Name") for m in mounts}["/home/lab/workspace"] == (
-        "dshubtest-jupyterlab-admin_workspace")  # the lab's own volumes are still there
+        f"{PREFIX}jupyterlab-admin_workspace")  # the lab's own volumes are still there
     assert not lab.attrs["HostConfig"].get("VolumesFrom")
     # Asked to keep containers, the hub still removes the container on stop ...
     ensure_stopped(user)
     assert not docker_client.containers.list(
-        all=True, filters={"name": "dshubtest-jupyterlab-admin"})
+        all=True, filters={"name": f"{PREFIX}jupyterlab-admin"})
     # ... so the next start creates a new one from today's rules.
     ensure_running(user)
-    assert docker_client.containers.get("dshubtest-jupyterlab-admin").id != first_id
+    assert docker_client.containers.get(f"{PREFIX}jupyterlab-admin").id != first_id
     ensure_stopped(user)

@@ -6,6 +6,7 @@ import html
 import time
 
 from tests.support.clients import card_state, ensure_running, ensure_stopped, wait_state
+from tests.support.hub import PREFIX
 from tests.support.limits import MIB, container_limits, events, make_group
 
 
@@ -42,12 +43,12 @@ def test_member_of_two_groups_gets_the_higher_limits_and_changes_wait_for_restar
     assert "Your limits changed" in card and "Restart to apply" in card
     assert "Limits: 1 GiB memory, no CPU limit" in card
     assert container_limits(docker_client, user.name) == (768 * MIB, 768 * MIB, 10**9)
-    old = docker_client.containers.get(f"dshubtest-jupyterlab-{user.name}").id
+    old = docker_client.containers.get(f"{PREFIX}jupyterlab-{user.name}").id
     assert user.post(f"portal/users/{user.name}/recreate").status_code == 200
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         ids = {c.name: c.id for c in docker_client.containers.list()}
-        if ids.get(f"dshubtest-jupyterlab-{user.name}") not in (None, old):
+        if ids.get(f"{PREFIX}jupyterlab-{user.name}") not in (None, old):
             break
         time.sleep(0.5)
     assert wait_state(user, user.name, {"running"}) == "running"
@@ -95,7 +96,7 @@ def test_out_of_memory_is_explained_and_start_brings_the_lab_back(hub, admin, ma
     make_group(hub, "lim-256", user.name)
     assert set_limits(admin, "lim-256", "256M", "").status_code == 200
     ensure_running(user)
-    lab = docker_client.containers.get(f"dshubtest-jupyterlab-{user.name}")
+    lab = docker_client.containers.get(f"{PREFIX}jupyterlab-{user.name}")
     assert lab.attrs["HostConfig"]["Memory"] == 256 * MIB
     # The kernel's OOM killer takes the biggest process; make it the lab server itself, as when
     # the server (not a kernel) outgrows the limit, then allocate 512 MiB inside the lab.

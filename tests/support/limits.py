@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from tests.support.hub import PREFIX
+
 MIB = 1024**2
 
 
@@ -17,7 +19,7 @@ def make_group(hub, name: str, *members: str) -> None:
 
 def container_limits(docker_client, user: str) -> tuple[int, int, int]:
     """(Memory, MemorySwap, NanoCpus) of the user's lab container."""
-    host = docker_client.containers.get(f"dshubtest-jupyterlab-{user}").attrs["HostConfig"]
+    host = docker_client.containers.get(f"{PREFIX}jupyterlab-{user}").attrs["HostConfig"]
     return host["Memory"], host["MemorySwap"], host["NanoCpus"]
 
 

@@ -21,10 +21,10 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.support.clients import PASSWORD, Portal, ensure_running, ensure_stopped, signup
-from tests.support.hub import Hub
+from tests.support.hub import PREFIX, Hub
 from tests.ui.test_signup_to_lab import sign_in
 
-EXTENSION = "dshubtest-lab-origin-probe"
+EXTENSION = f"{PREFIX}lab-origin-probe"
 # Runs in the admin's browser when the lab page loads the "extension": same-origin requests to
 # the portal if it can, plus a blind form post (no response needed) that a browser always sends.
 ATTACK_JS = r"""
@@ -72,7 +72,7 @@ def plant_extension(docker_client, user: str) -> None:
         "    os.makedirs(os.path.dirname(path), exist_ok=True)\n"
         "    open(path, 'w').write(text)\n"
     )
-    container = docker_client.containers.get(f"dshubtest-jupyterlab-{user}")
+    container = docker_client.containers.get(f"{PREFIX}jupyterlab-{user}")
     out = container.exec_run(["python3", "-c", code, json.dumps(files)], user="lab")
     assert out.exit_code == 0, out.output
 
