@@ -11,7 +11,7 @@ from typing import Any
 
 from jupyterhub.utils import url_path_join
 
-from . import broadcast
+from . import broadcast, compat
 from .access_groups import BUILTIN_GROUPS
 from .docker_service import DockerService
 from .gpu import start_detection
@@ -46,6 +46,8 @@ async def _freeze_startup_objects(app: Any) -> None:
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
     """Register the portal with the hub: routes, templates, static files, shared runtime."""
     settings = settings or load_settings()
+    # Shims for the JupyterHub line in use (NativeAuthenticator on 6.x); see portal/compat/.
+    compat.apply()
     runtime = Runtime(
         settings=settings, docker=DockerService(), store=PortalStore(settings.store_url)
     )

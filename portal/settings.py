@@ -101,9 +101,10 @@ def _logo_uri(raw: str) -> str:
 
 
 def _db_url(raw: str) -> str:
+    """An SQLAlchemy URL; `postgresql://` / `postgres://` get the installed driver (psycopg 3)."""
     if raw and not re.match(r"^[a-z][a-z0-9+]*://", raw):
         raise ValueError
-    return raw
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", raw)
 
 
 _HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
@@ -155,6 +156,9 @@ VARIABLES: tuple[Variable, ...] = (
              "Replaces the hub's logo on every page.", _logo_uri),
     Variable("JUPYTERHUB_DATA_DIR", "/data", "an absolute path",
              "Where the hub keeps its database, cookie secret and the portal's store.", _path),
+    Variable("JUPYTERHUB_DATABASE_URL", "", "empty, or an SQLAlchemy database URL",
+             "The hub's database (users, approvals, groups, tokens); empty: SQLite in the data "
+             "directory.", _db_url),
     Variable("PORTAL_DATABASE_URL", "", "empty, or an SQLAlchemy database URL",
              "The portal's own store (broadcast history, group audit); empty: SQLite in the "
              "data directory.", _db_url),
@@ -179,9 +183,14 @@ class Settings:
     gpu_probe_image: str
     logo_uri: str
     data_dir: str
+    hub_db_url: str
     portal_db_url: str
     hostnames: tuple[str, ...] = ()
     services: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def hub_database_url(self) -> str:
+        return self.hub_db_url or f"sqlite:///{self.data_dir}/jupyterhub.sqlite"
 
     @property
     def store_url(self) -> str:
@@ -212,6 +221,7 @@ _FIELDS = {
     "NVIDIA_AUTODETECT_IMAGE": "gpu_probe_image",
     "JUPYTERHUB_CUSTOM_LOGO_URI": "logo_uri",
     "JUPYTERHUB_DATA_DIR": "data_dir",
+    "JUPYTERHUB_DATABASE_URL": "hub_db_url",
     "PORTAL_DATABASE_URL": "portal_db_url",
     "JUPYTERHUB_HOST": "hostnames",
 }

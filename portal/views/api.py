@@ -15,6 +15,7 @@ from jupyterhub.scopes import needs_scope
 from tornado import web
 
 from .. import server_service as service
+from ..compat.scopes import needs_action_scope
 
 
 class PortalAPIHandler(APIHandler):
@@ -55,7 +56,7 @@ class ServerStateAPI(PortalAPIHandler):
 
 
 class ServerActionAPI(PortalAPIHandler):
-    @needs_scope("servers")
+    @needs_action_scope
     async def post(self, user_name: str, action: str) -> None:
         user = self.target_user(user_name)
         wait = action == "restart" and bool(self.json_body().get("wait", False))

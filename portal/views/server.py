@@ -7,6 +7,7 @@ from jupyterhub.user import User
 from tornado import web
 
 from .. import server_service as service
+from ..compat.scopes import needs_action_scope
 from .base import PortalHandler, portal_authenticated
 
 
@@ -59,7 +60,7 @@ class ServerActionHandler(PortalHandlerWithUser):
     """POST start | stop | restart | recreate, answering with the fresh card."""
 
     @portal_authenticated
-    @needs_scope("servers")
+    @needs_action_scope
     async def post(self, user_name: str, action: str) -> None:
         user = self.target_user(user_name)
         try:

@@ -21,6 +21,7 @@ DEFAULTS = {
     "NVIDIA_AUTODETECT_IMAGE": ("gpu_probe_image", "nvidia/cuda:12.9.1-base-ubuntu24.04"),
     "JUPYTERHUB_CUSTOM_LOGO_URI": ("logo_uri", ""),
     "JUPYTERHUB_DATA_DIR": ("data_dir", "/data"),
+    "JUPYTERHUB_DATABASE_URL": ("hub_db_url", ""),
     "PORTAL_DATABASE_URL": ("portal_db_url", ""),
     "JUPYTERHUB_HOST": ("hostnames", ()),
 }
@@ -38,6 +39,7 @@ RAW_DEFAULTS = {
     "NVIDIA_AUTODETECT_IMAGE": "nvidia/cuda:12.9.1-base-ubuntu24.04",
     "JUPYTERHUB_CUSTOM_LOGO_URI": "",
     "JUPYTERHUB_DATA_DIR": "/data",
+    "JUPYTERHUB_DATABASE_URL": "",
     "PORTAL_DATABASE_URL": "",
     "JUPYTERHUB_HOST": "",
 }
@@ -333,5 +335,22 @@ def test_any_text_is_settings_or_settings_error(name, raw):
 
 def test_store_url_defaults_to_sqlite_in_the_data_dir():
     assert load_settings({"JUPYTERHUB_DATA_DIR": "/srv/d"}).store_url == "sqlite:////srv/d/portal.sqlite"
-    url = "postgresql://hub@db/portal"
+    url = "sqlite:////var/lib/portal.db"
     assert load_settings({"PORTAL_DATABASE_URL": url}).store_url == url
+
+
+def test_hub_database_defaults_to_sqlite_in_the_data_dir():
+    settings = load_settings({"JUPYTERHUB_DATA_DIR": "/srv/d"})
+    assert settings.hub_database_url == "sqlite:////srv/d/jupyterhub.sqlite"
+
+
+@pytest.mark.parametrize("name", ["JUPYTERHUB_DATABASE_URL", "PORTAL_DATABASE_URL"])
+@pytest.mark.parametrize(("raw", "url"), [
+    ("postgresql://hub:s3cr%40t@db:5432/dshub", "postgresql+psycopg://hub:s3cr%40t@db:5432/dshub"),
+    ("postgres://hub@db/dshub", "postgresql+psycopg://hub@db/dshub"),
+    ("postgresql+psycopg://hub@db/dshub", "postgresql+psycopg://hub@db/dshub"),
+])
+def test_postgresql_urls_get_the_installed_driver(name, raw, url):
+    settings = load_settings({name: raw})
+    hub, store = settings.hub_database_url, settings.store_url
+    assert (hub if name == "JUPYTERHUB_DATABASE_URL" else store) == url
