@@ -28,6 +28,8 @@ def tables(url: str) -> set[str]:
 
 
 def test_the_session_hub_uses_the_runs_database(hub, admin):
+    # The portal's store makes its tables at first use: reading the history is one.
+    assert admin.get("portal/admin/broadcast").status_code == 200
     hub_tables = tables(hub.database_url)
     # The hub's tables, NativeAuthenticator's accounts, and (PostgreSQL: same database) the
     # portal's own; names never collide.
