@@ -21,7 +21,9 @@ case "${1:-}" in
     "$tmp/venv/bin/pip" install -q "$tmp/src"
     {
       echo "# The hub image's pinned dependencies: the runtime dependencies of pyproject.toml"
-      echo "# resolved once. Regenerate with ./build.sh lock after changing them there."
+      echo "# resolved once, on the newest JupyterHub it allows (the image's default line; the"
+      echo "# other line, 5.5, is tested from .venv-jh55). Regenerate with ./build.sh lock after"
+      echo "# changing them there."
       "$tmp/venv/bin/pip" freeze --exclude dshub-portal --exclude pip --exclude setuptools
     } > requirements-hub.txt
     echo "requirements-hub.txt: $(grep -c '==' requirements-hub.txt) pinned packages"

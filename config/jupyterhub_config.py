@@ -21,9 +21,14 @@ except SettingsError as error:
 
 # Served under JUPYTERHUB_BASE_URL (normalised to /path/).
 c.JupyterHub.base_url = settings.base_url
-# Database and cookie secret live in the data directory (a volume in production).
+# Database (SQLite in the data directory, or JUPYTERHUB_DATABASE_URL, e.g. PostgreSQL) and
+# cookie secret (data directory, a volume in production).
 os.makedirs(settings.data_dir, exist_ok=True)
-c.JupyterHub.db_url = f"sqlite:///{settings.data_dir}/jupyterhub.sqlite"
+c.JupyterHub.db_url = settings.hub_database_url
+# A database made by an older JupyterHub (e.g. 5.5 -> 6.1) is upgraded at start, only when its
+# schema is older; SQLite files are copied to jupyterhub.sqlite.<timestamp> first. Back up
+# PostgreSQL yourself before upgrading (docs/operations.md).
+c.JupyterHub.upgrade_db = True
 c.JupyterHub.cookie_secret_file = f"{settings.data_dir}/jupyterhub_cookie_secret"
 # JUPYTERHUB_SUBDOMAIN_HOST: each lab on its own origin <user>.<host> (the proxy routes on the
 # Host header), so a lab's code cannot script the hub's pages as an admin who opens it.

@@ -11,7 +11,7 @@ from typing import Any
 
 from jupyterhub.utils import url_path_join
 
-from . import auth, broadcast
+from . import auth, broadcast, compat
 from .access_groups import BUILTIN_GROUPS
 from .account_volumes import dispose_of_volumes
 from .cull_policy import CullPolicy
@@ -106,6 +106,8 @@ def _gate_hub_api() -> None:
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
     """Register the portal with the hub: routes, templates, static files, shared runtime."""
     settings = settings or load_settings()
+    # Shims for the JupyterHub line in use (NativeAuthenticator on 6.x); see portal/compat/.
+    compat.apply()
     runtime = Runtime(
         settings=settings, docker=DockerService(), store=PortalStore(settings.store_url)
     )

@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dshub-add-user", description=__doc__.splitlines()[0])
     parser.add_argument("name")
     parser.add_argument("--password-stdin", action="store_true")
-    parser.add_argument("--db-url", help="default: the hub database in JUPYTERHUB_DATA_DIR")
+    parser.add_argument("--db-url", help="default: JUPYTERHUB_DATABASE_URL, else the SQLite "
+                        "file in JUPYTERHUB_DATA_DIR")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(password) < 8:
         print("The password must have at least 8 characters.", file=sys.stderr)
         return 2
-    engine = create_engine(args.db_url or f"sqlite:///{settings.data_dir}/jupyterhub.sqlite")
+    engine = create_engine(args.db_url or settings.hub_database_url)
     Base.metadata.create_all(engine, tables=[UserInfo.__table__])
     with Session(engine) as db:
         if db.scalars(select(UserInfo).where(UserInfo.username == name)).first():

@@ -137,6 +137,13 @@ class Settings:
         "data directory.",
         parsers.db_url,
     )
+    hub_db_url: str = setting(
+        "JUPYTERHUB_DATABASE_URL", "", "empty, or an SQLAlchemy database URL",
+        "The hub's database (users, approvals, groups, tokens); empty: SQLite in the data "
+        "directory. `postgresql://user:password@host:5432/db` uses PostgreSQL (see "
+        "[docs/operations.md](docs/operations.md#postgresql)).",
+        parsers.db_url,
+    )
     hostnames: tuple[str, ...] = setting(
         "JUPYTERHUB_HOST", "",
         "empty, or host names / IP addresses separated by commas",
@@ -236,6 +243,10 @@ class Settings:
         parsers.names,
     )
     services: dict[str, str] = field(default_factory=dict)  # every ENABLE_SERVICE_*
+
+    @property
+    def hub_database_url(self) -> str:
+        return self.hub_db_url or f"sqlite:///{self.data_dir}/jupyterhub.sqlite"
 
     @property
     def store_url(self) -> str:

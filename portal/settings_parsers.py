@@ -86,9 +86,10 @@ def logo_uri(raw: str) -> str:
 
 
 def db_url(raw: str) -> str:
+    """An SQLAlchemy URL; `postgresql://` / `postgres://` get the installed driver (psycopg 3)."""
     if raw and not re.match(r"^[a-z][a-z0-9+]*://", raw):
         raise ValueError
-    return raw
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", raw)
 
 
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"

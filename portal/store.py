@@ -1,7 +1,8 @@
 """Owns the portal's own database (never the hub's tables): broadcasts, group audit, events.
 
-SQLite in the data directory by default; any SQLAlchemy URL via PORTAL_DATABASE_URL. Calls run
-in a one-thread pool: SQLite has a single writer, and the event loop must never wait on disk.
+SQLite in the data directory by default; any SQLAlchemy URL (e.g. PostgreSQL) via
+PORTAL_DATABASE_URL. Calls run in a one-thread pool: SQLite has a single writer, and the event
+loop must never wait on disk or on the network.
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ class PortalStore:
 
     def _db(self) -> Session:
         if self._engine is None:
-            self._engine = create_engine(self.url)
+            # pre-ping: a PostgreSQL restart must not leave the pool with dead connections.
+            self._engine = create_engine(self.url, pool_pre_ping=not self.url.startswith("sqlite"))
             Base.metadata.create_all(self._engine)
         return Session(self._engine, expire_on_commit=False)
 

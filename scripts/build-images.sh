@@ -6,16 +6,19 @@
 # An image is rebuilt only when its build context changed (hash kept in a label).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 BASE=${DSHUB_BASE_IMAGE:-dshub-base:bookworm}
 
-if ! docker image inspect "$BASE" >/dev/null 2>&1; then
-  SOURCES=/etc/apt/sources.list.d/debian.sources
-  [ -f "$SOURCES" ] || SOURCES=/etc/apt/sources.list
-  echo "building $BASE from $SOURCES (about 30 s)"
-  mmdebstrap --quiet --variant=minbase --include=ca-certificates \
-    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr bookworm - "$SOURCES" |
-    docker import -c 'CMD ["/bin/bash"]' -c 'ENV LANG=C.UTF-8' - "$BASE" >/dev/null
-fi
+base_image() {
+  if docker image inspect "$BASE" >/dev/null 2>&1; then echo "up to date" >&3; return; fi
+  local sources=/etc/apt/sources.list.d/debian.sources
+  [ -f "$sources" ] || sources=/etc/apt/sources.list
+  mmdebstrap --variant=minbase --include=ca-certificates \
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr bookworm - "$sources" |
+    docker import -c 'CMD ["/bin/bash"]' -c 'ENV LANG=C.UTF-8' - "$BASE"
+  echo "built from $sources" >&3
+}
+step "base image ($BASE)" base_image
 
 # pip inside a build goes through this machine's TLS-intercepting egress: hand it the host's CA
 # bundle (git-ignored copy) and the configured index, if any. Nothing host-specific is committed.
@@ -53,20 +56,23 @@ build_image() {
   local hash
   hash=$( (context_files "$ctx" | sort -z | (cd "$ctx" && xargs -0 sha256sum); echo "$*") | sha256sum | cut -c1-16)
   if [ "$(docker image inspect -f '{{ index .Config.Labels "dshub.context" }}' "$name" 2>/dev/null)" = "$hash" ]; then
+    echo "up to date" >&3
     return 0
   fi
-  echo "building $name"
-  DOCKER_BUILDKIT=0 docker build --network host -q --label "dshub.context=$hash" \
-    --build-arg "BASE_IMAGE=$BASE" "${index_args[@]}" "$@" -t "$name" "$ctx" >/dev/null
+  # The legacy builder (no BuildKit on this engine); its notices go to the log with the rest.
+  DOCKER_BUILDKIT=0 docker build --network host --label "dshub.context=$hash" \
+    --build-arg "BASE_IMAGE=$BASE" "${index_args[@]}" "$@" -t "$name" "$ctx"
+  echo "built" >&3
 }
 
-build_image dshub-lab:latest images/lab
+for extra in "$@"; do
+  case "$extra" in hub) ;; *) echo "unknown image: $extra" >&2; exit 2 ;; esac
+done
+step "lab image (dshub-lab:latest)" build_image dshub-lab:latest images/lab
 # Rebuilt whenever the lab image changes (its id is part of the context hash).
-build_image dshub-lab-noext:latest images/lab-noext \
+step "lab image without the extension (dshub-lab-noext:latest)" \
+  build_image dshub-lab-noext:latest images/lab-noext \
   --build-arg "LAB_IMAGE_ID=$(docker image inspect -f '{{.Id}}' dshub-lab:latest)"
 for extra in "$@"; do
-  case "$extra" in
-    hub) build_image dshub-hub:latest . ;;
-    *) echo "unknown image: $extra" >&2; exit 2 ;;
-  esac
+  step "hub image (dshub-hub:latest)" build_image dshub-hub:latest .
 done

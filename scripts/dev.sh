@@ -3,6 +3,7 @@
 # <user>.localhost:8000, their own origins).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 bash scripts/setup.sh
 export PATH="$(cat .dev/proxy-path):$PATH"
 export DOCKER_NETWORK_NAME=host
@@ -15,10 +16,11 @@ export JUPYTERHUB_ADMIN=${JUPYTERHUB_ADMIN:-admin}
 export JUPYTERHUB_SUBDOMAIN_HOST=${JUPYTERHUB_SUBDOMAIN_HOST-http://localhost:8000}
 base=$(.venv/bin/python -c 'from portal.settings import load_settings as l; print(l().base_url)')
 origin=${JUPYTERHUB_SUBDOMAIN_HOST:-http://127.0.0.1:8000}
+version=$(.venv/bin/python -c 'import jupyterhub; print(jupyterhub.__version__)')
 cat <<MSG
 
-  DS Hub is starting at http://127.0.0.1:8000${base}hub/portal
-  First time? Sign up as '${JUPYTERHUB_ADMIN}' at http://127.0.0.1:8000${base}hub/signup with a
+  DS Hub (JupyterHub ${version}) is starting at ${origin}${base}hub/portal
+  First time? Sign up as '${JUPYTERHUB_ADMIN}' at ${origin}${base}hub/signup with a
   password of your choice (8+ characters) and the one-time setup code printed below (the hub
   also logs it as "DS Hub setup code"; .venv/bin/dshub-setup-code shows it again). That account
   is the admin and is approved at once. Other people sign up the same way (no code) and wait for

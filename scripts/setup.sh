@@ -1,49 +1,83 @@
 #!/usr/bin/env bash
 # Install and start what DS Hub needs on a fresh Debian 12 machine; skips what already exists.
-#   setup.sh [--browser]   --browser also installs Chromium (for the UI tests)
+#   setup.sh [--browser]   --browser: also what the tests need: Chromium, PostgreSQL, and
+#                          .venv-jh55 (the other JupyterHub line, 5.5, scripts/test.sh)
+# One line per step on the terminal; apt, pip, npm and image builds write to the log it names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 ROOT=$PWD
-want_browser=0
-[ "${1:-}" = "--browser" ] && want_browser=1
+want_test=0
+[ "${1:-}" = "--browser" ] && want_test=1
+# The other JupyterHub line the tests also run on (the default one is what pyproject allows).
+OTHER_LINE="jupyterhub>=5.5.4,<5.6"
 
-# 1. Debian packages: Docker engine, mmdebstrap for the base image, Node for the proxy, and
-#    Compose (any implementation) to check the production compose files.
-pkgs=()
-command -v dockerd >/dev/null || pkgs+=(docker.io)
-docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null ||
-  pkgs+=(docker-compose)
-command -v mmdebstrap >/dev/null || pkgs+=(mmdebstrap)
-command -v npm >/dev/null || pkgs+=(nodejs npm)
-[ $want_browser = 1 ] && ! command -v chromium >/dev/null && pkgs+=(chromium fonts-dejavu-core fonts-noto-color-emoji)
-if [ ${#pkgs[@]} -gt 0 ]; then
-  echo "installing ${pkgs[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
-fi
+# Debian packages: Docker engine, mmdebstrap for the base image, Node for the proxy, Compose
+# (any implementation) to check the production compose files; for tests Chromium and PostgreSQL.
+debian_packages() {
+  local pkgs=()
+  command -v dockerd >/dev/null || pkgs+=(docker.io)
+  docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null ||
+    pkgs+=(docker-compose)
+  command -v mmdebstrap >/dev/null || pkgs+=(mmdebstrap)
+  command -v npm >/dev/null || pkgs+=(nodejs npm)
+  if [ $want_test = 1 ]; then
+    command -v chromium >/dev/null || pkgs+=(chromium fonts-dejavu-core fonts-noto-color-emoji)
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs+=(postgresql)
+  fi
+  if [ ${#pkgs[@]} -eq 0 ]; then echo "present" >&3; return; fi
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${pkgs[@]}"
+  echo "installed ${pkgs[*]}" >&3
+}
 
-# 2. Docker engine (started only if none answers) and the local images.
-# A caller that wants to stop the engine later passes DSHUB_DOCKER_STARTED_FILE: we write
-# "started" there only if this call started it.
-started=$(bash scripts/ensure-docker.sh)
-if [ "$started" = started ] && [ -n "${DSHUB_DOCKER_STARTED_FILE:-}" ]; then
-  echo started > "$DSHUB_DOCKER_STARTED_FILE"
-fi
+# Docker engine, started only if none answers. A caller that wants to stop the engine later
+# passes DSHUB_DOCKER_STARTED_FILE: we write "started" there only if this call started it.
+docker_engine() {
+  local started
+  started=$(bash scripts/ensure-docker.sh)
+  if [ "$started" = started ] && [ -n "${DSHUB_DOCKER_STARTED_FILE:-}" ]; then
+    echo started > "$DSHUB_DOCKER_STARTED_FILE"
+  fi
+  echo "${started:-running}" >&3
+}
+
+# python_env VENV EXTRAS [PIP ARGS]: a virtual environment with the project installed
+# (editable), re-installed only when pyproject.toml or the image's lock changed.
+python_env() {
+  local venv=$1 extras=$2; shift 2
+  if [ -x "$venv/bin/jupyterhub" ] && [ ! pyproject.toml -nt "$venv/.installed" ] &&
+     [ ! requirements-hub.txt -nt "$venv/.installed" ]; then
+    echo "JupyterHub $(jupyterhub_version "$venv"), up to date" >&3
+    return
+  fi
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -e ".[$extras]" "$@"
+  touch "$venv/.installed"
+  echo "JupyterHub $(jupyterhub_version "$venv"), installed" >&3
+}
+jupyterhub_version() { "$1/bin/python" -c 'import jupyterhub; print(jupyterhub.__version__)'; }
+
+# configurable-http-proxy (5.x needs node >= 20; Debian 12's node 18 gets 4.x).
+proxy() {
+  if [ -x .dev/node/node_modules/.bin/configurable-http-proxy ]; then
+    echo "present" >&3
+  else
+    local major chp
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    chp=configurable-http-proxy@5; [ "$major" -lt 20 ] && chp=configurable-http-proxy@4
+    npm install --no-audit --no-fund --prefix .dev/node "$chp"
+    echo "installed $chp" >&3
+  fi
+  echo "$ROOT/.dev/node/node_modules/.bin" > .dev/proxy-path
+}
+
+step "Debian packages" debian_packages
+step "Docker engine" docker_engine
 bash scripts/build-images.sh
-
-# 3. Python virtual environment, re-installed only when pyproject.toml changed.
-if [ ! -x .venv/bin/jupyterhub ] || [ pyproject.toml -nt .venv/.installed ]; then
-  echo "installing the Python environment (.venv)"
-  python3 -m venv .venv
-  .venv/bin/pip install -q -e '.[dev]'
-  touch .venv/.installed
+# .venv: the hub image's versions (its lock), so `make dev` and the tests run what ships.
+step "Python environment (.venv)" python_env .venv dev -c requirements-hub.txt
+if [ $want_test = 1 ]; then
+  step "Python environment (.venv-jh55)" python_env .venv-jh55 test "$OTHER_LINE"
 fi
-
-# 4. configurable-http-proxy (5.x needs node >= 20; Debian 12's node 18 gets 4.x).
-if [ ! -x .dev/node/node_modules/.bin/configurable-http-proxy ]; then
-  major=$(node -p 'process.versions.node.split(".")[0]')
-  chp=configurable-http-proxy@5; [ "$major" -lt 20 ] && chp=configurable-http-proxy@4
-  echo "installing $chp"
-  npm install -s --prefix .dev/node "$chp" >/dev/null
-fi
-echo "$ROOT/.dev/node/node_modules/.bin" > .dev/proxy-path
+step "proxy" proxy

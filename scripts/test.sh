@@ -1,26 +1,82 @@
 #!/usr/bin/env bash
-# Every test: lint, unit, integration (real hub + real Docker), UI (real Chromium), then every
-# benchmark in quick mode.
-# Installs and starts what it needs; removes only what it created.
+# Every test: lint, then pytest three times, one line each on the terminal (details in the log):
+#   1. the whole suite (unit, integration on the real hub + Docker, UI in Chromium) on the
+#      default JupyterHub line (.venv) with SQLite;
+#   2. the integration tests that touch the databases (sign-in, portal actions, broadcast
+#      history, groups and their audit) with the hub and the portal store on PostgreSQL, from a
+#      throwaway server this run starts on loopback and stops by its PID;
+#   3. unit tests and the sign-in, spawn, portal-action, broadcast and group integration tests
+#      on the other JupyterHub line (.venv-jh55, 5.5);
+# then every benchmark in quick mode (tiny sizes, no figure asserted): it fails when a benchmark
+# no longer runs or measures nothing.
+# Arguments go to every pytest run (e.g. -x). Installs and starts what it needs; removes only
+# what it created.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# This run's own record of whether it started the engine (never shared with other runs).
+source scripts/lib.sh
+
+POSTGRES_TESTS=(
+  tests/integration/test_jupyterhub_lines.py
+  tests/integration/test_databases.py::test_the_session_hub_uses_the_runs_database
+  tests/integration/test_hardening.py::test_sign_in_safety
+  tests/integration/test_portal_actions.py
+  tests/integration/test_broadcast.py
+  tests/integration/test_docker_groups.py
+)
+OTHER_LINE_TESTS=(
+  tests/unit
+  tests/integration/test_jupyterhub_lines.py
+  tests/integration/test_hardening.py::test_sign_in_safety
+  tests/integration/test_spawn.py
+  tests/integration/test_portal_actions.py
+  tests/integration/test_broadcast.py
+  tests/integration/test_docker_groups.py
+)
+
+# This run's own records: whether it started the engine, and its PostgreSQL directory.
 started_file=$(mktemp)
-trap 'rm -f "$started_file"' EXIT
+pg_dir=$(mktemp -d /tmp/dshub-pg.XXXXXX)
+cleanup() {
+  bash scripts/postgres.sh stop "$pg_dir" || true
+  # Stop the Docker engine only if this run started it (by its PID).
+  if [ "$(cat "$started_file")" = started ]; then bash scripts/stop-docker.sh; fi
+  rm -f "$started_file"
+}
+trap cleanup EXIT
 DSHUB_DOCKER_STARTED_FILE=$started_file bash scripts/setup.sh --browser
-status=0
-.venv/bin/ruff check portal tests config benchmarks || status=1
-# One test session at a time per engine: each removes the dshubtest-* objects it finds at start.
-# In the same lock, every benchmark in quick mode (tiny sizes, no figure asserted): it fails
-# when a benchmark no longer runs or measures nothing. Arguments go to pytest.
-flock /tmp/dshub-pytest.lock bash -c '
-  tests=0
-  .venv/bin/pytest -p no:cacheprovider "$@" tests/unit tests/integration tests/ui || tests=$?
-  .venv/bin/python -m benchmarks --quick || tests=$(( tests ? tests : 1 ))
-  exit $tests
-' test.sh "$@" || status=$?
-# Stop the Docker engine only if this run started it (by its PID).
-if [ "$(cat "$started_file")" = started ]; then
-  bash scripts/stop-docker.sh
+
+# pytest_run VENV [ARGS...]: one pytest session (one at a time per engine: each removes the
+# dshubtest-* objects it finds at start); its summary line is the step's result.
+pytest_run() {
+  local venv=$1 out; shift
+  out=$(mktemp)
+  trap "rm -f '$out'" EXIT
+  flock /tmp/dshub-pytest.lock "$venv/bin/pytest" -p no:cacheprovider -q -rfE "$@" 2>&1 |
+    tee "$out"
+  tail -n1 "$out" | tr -d '=' | sed 's/^ *//; s/ *$//' >&3
+}
+version() { "$1/bin/python" -c 'import jupyterhub; print(jupyterhub.__version__)'; }
+lint() { .venv/bin/ruff check portal tests config benchmarks; echo clean >&3; }
+postgres_start() { bash scripts/postgres.sh start "$pg_dir" >/dev/null; echo started >&3; }
+benchmarks_quick() {
+  flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks --quick
+  echo "every benchmark ran" >&3
+}
+
+try_step "ruff" lint
+export DSHUB_FAIL_LINES=40
+try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
+  tests/unit tests/integration tests/ui
+try_step "PostgreSQL (loopback, temporary)" postgres_start
+if [ -s "$pg_dir/url" ]; then
+  DSHUB_TEST_POSTGRES=$(cat "$pg_dir/url")
+  export DSHUB_TEST_POSTGRES
+  try_step "tests, JupyterHub $(version .venv), PostgreSQL" pytest_run .venv "$@" \
+    "${POSTGRES_TESTS[@]}"
+  unset DSHUB_TEST_POSTGRES
+  bash scripts/postgres.sh stop "$pg_dir"
 fi
-exit $status
+try_step "tests, JupyterHub $(version .venv-jh55), SQLite" pytest_run .venv-jh55 "$@" \
+  "${OTHER_LINE_TESTS[@]}"
+try_step "benchmarks, quick mode" benchmarks_quick
+exit $FAILED

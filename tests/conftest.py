@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import docker
 import pytest
 
+from tests.support import postgres
 from tests.support.clients import PASSWORD as PASSWORD_FOR_TESTS
 from tests.support.clients import Portal, signup
 from tests.support.hub import Hub, remove_named_objects
@@ -29,8 +30,20 @@ def docker_client() -> Iterator[docker.DockerClient]:
 
 
 @pytest.fixture(scope="session")
-def hub(docker_client, tmp_path_factory) -> Iterator[Hub]:
-    h = Hub(tmp_path_factory.mktemp("hub"))
+def database_env() -> Iterator[dict[str, str]]:
+    """The session hub's databases: a fresh PostgreSQL database for both the hub and the portal
+    store when the run provides a server (scripts/test.sh), else {} (SQLite, the default)."""
+    if not postgres.server_url():
+        yield {}
+        return
+    url = postgres.create_database()
+    yield {"JUPYTERHUB_DATABASE_URL": url, "PORTAL_DATABASE_URL": url}
+    postgres.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def hub(docker_client, database_env, tmp_path_factory) -> Iterator[Hub]:
+    h = Hub(tmp_path_factory.mktemp("hub"), env=database_env)
     h.start()
     # The configured admin signs up with the one-time setup code the hub wrote into its data
     # directory (and log), and is authorized at once (ENABLE_SIGNUP=1).

@@ -15,6 +15,7 @@ from typing import Any
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.scopes import needs_scope
 
+from ..compat.scopes import needs_action_scope
 from ..errors import ActionRefused
 from ..server_actions import act
 from ..server_view import server_view
@@ -70,7 +71,7 @@ class ServerStateAPI(PortalAPIHandler):
 
 
 class ServerActionAPI(PortalAPIHandler):
-    @needs_scope("servers")
+    @needs_action_scope
     async def post(self, user_name: str, action: str) -> None:
         user = self.target_user(user_name)
         wait = action == "restart" and bool(self.json_body().get("wait", False))

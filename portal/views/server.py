@@ -6,6 +6,7 @@ from typing import Any
 
 from jupyterhub.scopes import needs_scope
 
+from ..compat.scopes import needs_action_scope
 from ..errors import ActionRefused
 from ..server_actions import act
 from ..server_view import server_view
@@ -50,7 +51,7 @@ class ServerActionHandler(CardRendering):
     """POST start | stop | restart | recreate, answering with the fresh card."""
 
     @portal_authenticated
-    @needs_scope("servers")
+    @needs_action_scope
     async def post(self, user_name: str, action: str) -> None:
         user = self.target_user(user_name)
         await act(action, user, self.runtime, self.hub_actions())

@@ -9,12 +9,12 @@ from __future__ import annotations
 import html
 import json
 import re
-import sqlite3
 import threading
 import time
 
 import pytest
 import requests
+import sqlalchemy
 
 from portal.broadcast import DEFAULT_TIMEOUT, SERVICE_NAME
 from tests.support.clients import Portal, ensure_running, ensure_stopped
@@ -275,11 +275,13 @@ def test_history_survives_a_hub_restart_and_sending_still_works(cast, admin, hub
     r = send(admin, message="After the restart", recipients="users", users=[run1.name])
     assert results(r.text) == {run1.name: (True, "delivered")}
     assert [n["message"] for n in drain(hub, run1.name)] == ["After the restart"]
-    with sqlite3.connect(hub.data_dir / "jupyterhub.sqlite") as db:
-        rows = db.execute(
+    engine = sqlalchemy.create_engine(hub.database_url)  # SQLite or the run's PostgreSQL
+    with engine.connect() as db:
+        rows = db.execute(sqlalchemy.text(
             "SELECT api_tokens.expires_at, api_tokens.scopes FROM api_tokens"
-            " JOIN services ON services.id = api_tokens.service_id WHERE services.name = ?",
-            (SERVICE_NAME,)).fetchall()
+            " JOIN services ON services.id = api_tokens.service_id WHERE services.name = :name"),
+            {"name": SERVICE_NAME}).fetchall()
+    engine.dispose()
     # One long-lived service token (this start's); what reached the labs were per-server tokens
     # that expire and open only their recipient's server.
     assert sum(1 for expires, _ in rows if expires is None) == 1

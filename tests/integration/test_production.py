@@ -263,7 +263,8 @@ def labels(service: dict) -> dict[str, str]:
     return dict(item.split("=", 1) for item in raw) if isinstance(raw, list) else raw
 
 
-NAS = {"NAS_HOST": "nas.example.test", "NAS_USERNAME": "hubuser", "NAS_PASSWORD": "s3cret-Pw"}
+NAS = {"NAS_HOST": "nas.example.test", "NAS_USERNAME": "hubuser", "NAS_PASSWORD": "s3cret-Pw",
+       "POSTGRES_PASSWORD": "pg0secret"}
 
 
 def test_compose_file_alone():
@@ -372,6 +373,21 @@ def test_compose_with_the_example_override():
     # The credentials come from the environment / .env, never from the files themselves.
     override = (ROOT / "compose_override.example.yml").read_text()
     assert "password=${NAS_PASSWORD:?" in override and "username=${NAS_USERNAME:?" in override
+    assert "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?" in override
+
+    # PostgreSQL: a pinned image, its own volume, reachable by the hub only (internal network).
+    pg = config["services"]["postgres"]
+    assert re.fullmatch(r"postgres:\d+\.\d+-bookworm", pg["image"])
+    assert mounts(pg)["/var/lib/postgresql/data"] in ("postgres", "dshub_postgres")
+    assert config["volumes"]["postgres"]["name"] == "dshub_postgres"
+    assert pg["environment"]["POSTGRES_PASSWORD"] == "pg0secret"
+    url = "postgresql://dshub:pg0secret@postgres:5432/dshub"
+    assert hub["environment"]["JUPYTERHUB_DATABASE_URL"] == url
+    assert hub["environment"]["PORTAL_DATABASE_URL"] == url
+    assert set(pg["networks"]) == {"database"} and config["networks"]["database"]["internal"]
+    assert {"database", "jupyterhub_network"} <= set(hub["networks"])
+    assert hub["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert not published(pg)
 
 
 def test_compose_override_requires_the_nas_credentials():

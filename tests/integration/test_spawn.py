@@ -17,7 +17,7 @@ from tests.support.clients import (
     user_path,
     wait_state,
 )
-from tests.support.hub import PREFIX, ROOT, Hub
+from tests.support.hub import PREFIX, ROOT, VENV_BIN, Hub
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_signup_off_only_admins_create_accounts(tmp_path, docker_client):
         assert "signup" not in login_page.lower()
         # The first admin comes from a shell on the hub, the rest from the portal.
         subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "dshub-add-user"), "admin", "--password-stdin"],
+            [str(VENV_BIN / "dshub-add-user"), "admin", "--password-stdin"],
             input=PASSWORD + "\n", text=True, check=True,
             env={**hub.env(), "JUPYTERHUB_DATA_DIR": str(hub.data_dir)},
         )
@@ -141,7 +141,7 @@ def test_a_bad_variable_stops_the_hub_with_one_line(tmp_path, variable, value):
     env = Hub(tmp_path / "bad").env()
     env[variable] = value
     done = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "jupyterhub"), "-f", str(ROOT / "config" /
+        [str(VENV_BIN / "jupyterhub"), "-f", str(ROOT / "config" /
                                                            "jupyterhub_config.py")],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )

@@ -8,6 +8,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -16,6 +17,9 @@ import requests
 from urllib3.exceptions import InsecureRequestWarning
 
 ROOT = Path(__file__).resolve().parents[2]
+# The hub runs from the virtual environment running the tests: .venv (the default JupyterHub
+# line) or .venv-jh55 (the other line, scripts/test.sh).
+VENV_BIN = Path(sys.executable).parent
 CONFIG = ROOT / "tests" / "support" / "jupyterhub_test_config.py"
 # Every Docker object a test run makes starts with this; clean-up removes only those. Two runs
 # with different prefixes can share one engine (DSHUB_TEST_PREFIX).
@@ -42,8 +46,9 @@ class Hub:
     """Start, stop and restart one hub; talk to its REST API with the driver token."""
 
     def __init__(self, data_dir: Path, base_url: str = "/ds hub/", env: dict | None = None,
-                 config: Path = CONFIG, subdomains: bool = False):
+                 config: Path = CONFIG, subdomains: bool = False, venv_bin: Path = VENV_BIN):
         self.config = config  # benchmarks pass their own file, which loads this one
+        self.venv_bin = venv_bin  # the upgrade test runs the other JupyterHub line's
         self.data_dir = data_dir
         self.token = secrets.token_hex(16)
         self.ports = {"proxy": free_port(), "hub": free_port(), "api": free_port()}
@@ -73,11 +78,20 @@ class Hub:
     def hub_url(self, path: str = "") -> str:
         return f"{self.url}hub/{path}"
 
+    @property
+    def database_url(self) -> str:
+        """The hub's database: PostgreSQL when the run provides one, else SQLite."""
+        from portal.settings import load_settings
+
+        return load_settings({"JUPYTERHUB_DATA_DIR": str(self.data_dir),
+                              **self.extra_env}).hub_database_url
+
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ENABLE_", "JUPYTERHUB_"))}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("ENABLE_", "JUPYTERHUB_", "PORTAL_"))}
         proxy_bin = ROOT / ".dev" / "node" / "node_modules" / ".bin"
         env.update({
-            "PATH": f"{proxy_bin}:{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}",
+            "PATH": f"{proxy_bin}:{self.venv_bin}:{env.get('PATH', '')}",
             "DOCKER_NETWORK_NAME": "host",
             "DOCKER_NOTEBOOK_IMAGE": "dshub-lab:latest",
             "JUPYTERHUB_DATA_DIR": str(self.data_dir),
@@ -102,7 +116,7 @@ class Hub:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the process's life)
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "jupyterhub"), "-f", str(self.config)],
+            [str(self.venv_bin / "jupyterhub"), "-f", str(self.config)],
             cwd=self.data_dir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

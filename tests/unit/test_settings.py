@@ -21,6 +21,7 @@ DEFAULTS = {
     "NVIDIA_AUTODETECT_IMAGE": ("gpu_probe_image", "nvidia/cuda:12.9.1-base-ubuntu24.04"),
     "JUPYTERHUB_CUSTOM_LOGO_URI": ("logo_uri", ""),
     "JUPYTERHUB_DATA_DIR": ("data_dir", "/data"),
+    "JUPYTERHUB_DATABASE_URL": ("hub_db_url", ""),
     "PORTAL_DATABASE_URL": ("portal_db_url", ""),
     "JUPYTERHUB_HOST": ("hostnames", ()),
     "AUDIT_RETENTION_DAYS": ("audit_retention_days", 365),
@@ -51,6 +52,7 @@ RAW_DEFAULTS = {
     "NVIDIA_AUTODETECT_IMAGE": "nvidia/cuda:12.9.1-base-ubuntu24.04",
     "JUPYTERHUB_CUSTOM_LOGO_URI": "",
     "JUPYTERHUB_DATA_DIR": "/data",
+    "JUPYTERHUB_DATABASE_URL": "",
     "PORTAL_DATABASE_URL": "",
     "JUPYTERHUB_HOST": "",
     "AUDIT_RETENTION_DAYS": "365",
@@ -379,7 +381,7 @@ def test_any_text_is_settings_or_settings_error(name, raw):
 
 def test_store_url_defaults_to_sqlite_in_the_data_dir():
     assert load_settings({"JUPYTERHUB_DATA_DIR": "/srv/d"}).store_url == "sqlite:////srv/d/portal.sqlite"
-    url = "postgresql://hub@db/portal"
+    url = "sqlite:////var/lib/portal.db"
     assert load_settings({"PORTAL_DATABASE_URL": url}).store_url == url
 
 
@@ -395,3 +397,18 @@ def test_subdomain_host_must_be_an_origin_with_a_host_name(raw):
 def test_sudo_minutes_are_whole_minutes_up_to_a_day(raw):
     with pytest.raises(SettingsError, match="SUDO_MODE_MINUTES"):
         load_settings({"SUDO_MODE_MINUTES": raw})
+def test_hub_database_defaults_to_sqlite_in_the_data_dir():
+    settings = load_settings({"JUPYTERHUB_DATA_DIR": "/srv/d"})
+    assert settings.hub_database_url == "sqlite:////srv/d/jupyterhub.sqlite"
+
+
+@pytest.mark.parametrize("name", ["JUPYTERHUB_DATABASE_URL", "PORTAL_DATABASE_URL"])
+@pytest.mark.parametrize(("raw", "url"), [
+    ("postgresql://hub:s3cr%40t@db:5432/dshub", "postgresql+psycopg://hub:s3cr%40t@db:5432/dshub"),
+    ("postgres://hub@db/dshub", "postgresql+psycopg://hub@db/dshub"),
+    ("postgresql+psycopg://hub@db/dshub", "postgresql+psycopg://hub@db/dshub"),
+])
+def test_postgresql_urls_get_the_installed_driver(name, raw, url):
+    settings = load_settings({name: raw})
+    hub, store = settings.hub_database_url, settings.store_url
+    assert (hub if name == "JUPYTERHUB_DATABASE_URL" else store) == url

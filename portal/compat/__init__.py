@@ -1,0 +1,14 @@
+"""Owns the differences between the JupyterHub lines DS Hub supports (5.5.x and 6.x).
+
+`apply()` is called once by `portal.setup(c)`; each module says what it papers over and when it
+can go.
+"""
+
+from __future__ import annotations
+
+from . import nativeauth
+
+
+def apply() -> None:
+    """Install every shim this JupyterHub line needs (idempotent)."""
+    nativeauth.apply()
