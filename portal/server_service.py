@@ -38,6 +38,7 @@ class ServerView:
     since: float | None = None  # epoch seconds the current state began, when known
     docker_problem: str = ""
     pending_access_change: bool = False
+    node: str = ""  # Swarm mode: the node holding the user's volumes (shown to admins)
 
     @property
     def busy(self) -> bool:
@@ -110,7 +111,7 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
     op = runtime.operations.current(name)
     orm = spawner.orm_spawner
     started = orm.started.timestamp() if orm is not None and orm.started else None
-    view = ServerView(user=name, state="stopped", lab_url=user.url)
+    view = ServerView(user=name, state="stopped", lab_url=user.url, node=spawner.placement())
     view._hub_active = bool(spawner.active)
 
     if op is not None:
@@ -135,7 +136,7 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
         if last is not None and not last.ok:
             view.detail = last.message
         try:
-            info = await runtime.docker.container(spawner.object_name)
+            info = await spawner.lab_container(runtime.docker)
             # Group changes apply at the next start; say so while the old access is in force.
             view.pending_access_change = (info.docker_socket, info.privileged) != (
                 spawner.docker_access()
@@ -162,7 +163,7 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
     elif last is not None and not last.ok:
         view.state, view.detail = "failed", last.message
     try:
-        await runtime.docker.ping()
+        await (await spawner.lab_engine(runtime.docker)).ping()
     except DockerUnavailable as e:
         view.docker_problem = f"Docker cannot be reached: {e}"
     return view
@@ -189,7 +190,7 @@ def _keep(task: asyncio.Task) -> None:
 async def _container_gone(spawner: PortalSpawner, runtime: Runtime) -> bool:
     """The hub thinks the server runs, but its container was stopped or removed outside it."""
     try:
-        return (await runtime.docker.container(spawner.object_name)).status != "running"
+        return (await spawner.lab_container(runtime.docker)).status != "running"
     except ContainerMissing:
         return True
 
@@ -336,7 +337,7 @@ async def restart(user: Any, runtime: Runtime, public_url: str, wait: bool = Fal
 
     async def run() -> None:
         try:
-            await runtime.docker.restart(spawner.object_name)
+            await spawner.restart_lab(runtime.docker)
             await wait_until_answering(public_url, user.url, RESTART_BOUND)
             runtime.operations.record(user.name, "restart", True, "Restarted.")
         except ContainerMissing:
@@ -399,8 +400,11 @@ async def _poll_until_answering(client: AsyncHTTPClient, url: str, deadline: flo
 
 
 async def volume_rows(user: Any, runtime: Runtime) -> list[VolumeRow]:
-    volumes = spawner_of(user).owned_volumes()
-    infos = await runtime.docker.volumes(v.name for v in volumes)
+    spawner = spawner_of(user)
+    volumes = spawner.owned_volumes()
+    # Where the volumes live: the hub's engine, or in Swarm mode the user's node.
+    docker = await spawner.lab_engine(runtime.docker)
+    infos = await docker.volumes(v.name for v in volumes)
     return [VolumeRow(v, i.exists, i.size_bytes) for v, i in zip(volumes, infos, strict=True)]
 
 
@@ -429,13 +433,18 @@ async def reset_volumes(user: Any, runtime: Runtime, keys: Iterable[str]) -> Res
             if spawner.active:
                 raise ActionRefused("Stop the server before resetting its volumes.")
             result = ResetResult()
+            try:
+                docker = await spawner.lab_engine(runtime.docker)
+            except DockerUnavailable as e:
+                result.failed = {volume.key: str(e) for volume in chosen}
+                return result
             for volume in chosen:
                 try:
-                    users = await runtime.docker.containers_using(volume.name)
+                    users = await docker.containers_using(volume.name)
                     if users:
                         result.failed[volume.key] = f"in use by container {', '.join(users)}"
                         continue
-                    if await runtime.docker.remove_volume(volume.name):
+                    if await docker.remove_volume(volume.name):
                         result.reset.append(volume.key)
                     else:
                         result.absent.append(volume.key)

@@ -121,6 +121,12 @@ def _hostnames(raw: str) -> tuple[str, ...]:
     return names
 
 
+def _docker_host(raw: str) -> str:
+    if raw and not re.fullmatch(r"(unix|tcp|ssh|npipe)://\S+", raw):
+        raise ValueError
+    return raw
+
+
 def _path(raw: str) -> str:
     if not raw.startswith("/"):
         raise ValueError
@@ -161,6 +167,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("JUPYTERHUB_HOST", "", "empty, or host names / IP addresses separated by commas",
              "Names the generated self-signed TLS certificates are valid for (besides localhost "
              "and the machine's own names).", _hostnames),
+    Variable("DOCKER_SWARM", "0", "0 or 1",
+             "1: each lab is a Swarm service on a node of the swarm the hub's engine manages, "
+             "pinned to the node holding the user's volumes (docs/scale-out.md).", _flag),
+    Variable("DOCKER_HOST", "", "empty, or unix://, tcp://, ssh:// or npipe:// URL",
+             "The engine the hub talks to (read by docker-py); in Swarm mode a manager's. "
+             "Empty: the local socket.", _docker_host),
 )
 
 
@@ -181,6 +193,8 @@ class Settings:
     data_dir: str
     portal_db_url: str
     hostnames: tuple[str, ...] = ()
+    swarm: bool = False
+    docker_host: str = ""
     services: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -214,6 +228,8 @@ _FIELDS = {
     "JUPYTERHUB_DATA_DIR": "data_dir",
     "PORTAL_DATABASE_URL": "portal_db_url",
     "JUPYTERHUB_HOST": "hostnames",
+    "DOCKER_SWARM": "swarm",
+    "DOCKER_HOST": "docker_host",
 }
 
 

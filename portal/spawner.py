@@ -21,7 +21,7 @@ from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
 from traitlets import Bool, Dict, Int, Unicode, default
 
-from .docker_service import DOCKER_SOCKET, is_socket_path
+from .docker_service import DOCKER_SOCKET, ContainerInfo, DockerService, is_socket_path
 
 SOCK_GROUP = "docker-sock"
 PRIVILEGED_GROUP = "docker-privileged"
@@ -128,6 +128,22 @@ class PortalSpawner(DockerSpawner):
             mount=self.shared_volume_mount,
             description=self.volume_descriptions.get("shared", ""),
         )
+
+    # Where the lab lives, for the portal's services; Swarm mode overrides these (portal/swarm.py).
+    async def lab_engine(self, docker: DockerService) -> DockerService:
+        """The engine holding this user's volumes and container: on one engine, the hub's."""
+        return docker
+
+    async def lab_container(self, docker: DockerService) -> ContainerInfo:
+        return await docker.container(self.object_name)
+
+    async def restart_lab(self, docker: DockerService) -> None:
+        """Docker restart: the same container and volumes."""
+        await docker.restart(self.object_name)
+
+    def placement(self) -> str:
+        """The node the lab is pinned to, shown to admins; empty on one engine."""
+        return ""
 
     def docker_access(self) -> tuple[bool, bool]:
         """(socket, privileged) as granted by the user's current group membership."""
