@@ -170,7 +170,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DOCKER_SWARM", "0", "0 or 1",
              "1: each lab is a Swarm service on a node of the swarm the hub's engine manages, "
              "pinned to the node holding the user's volumes (docs/scale-out.md).", _flag),
-    Variable("DOCKER_HOST", "", "empty, or unix://, tcp://, ssh:// or npipe:// URL",
+    Variable("DOCKER_HOST", "", "empty, or a unix://, tcp://, ssh:// or npipe:// URL",
              "The engine the hub talks to (read by docker-py); in Swarm mode a manager's. "
              "Empty: the local socket.", _docker_host),
 )

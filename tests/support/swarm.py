@@ -102,7 +102,7 @@ class Swarm:
 
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix=SCRATCH_GLOB)))
     engines: list[Engine] = field(default_factory=list)
-    made_gwbridge: bool = False
+    had_gwbridge: bool = True  # until start() looks: never delete a bridge we did not make
     load_seconds: float = 0.0
     stop_seconds: dict[str, float] = field(default_factory=dict)
 
@@ -120,7 +120,7 @@ class Swarm:
         return self.engines[1]
 
     def start(self, image: str = LAB_IMAGE) -> Swarm:
-        had_bridge = _link_exists(GWBRIDGE)
+        self.had_gwbridge = _link_exists(GWBRIDGE)
         try:
             for engine in self.engines:
                 engine.start()
@@ -133,13 +133,11 @@ class Swarm:
             w.client().swarm.join(remote_addrs=[f"{m.addr}:2377"], join_token=token,
                                   advertise_addr=w.addr, listen_addr=f"{w.addr}:2377",
                                   data_path_addr=w.addr)
-            self.made_gwbridge = not had_bridge and _link_exists(GWBRIDGE)
             self._label_engines()
             started = time.monotonic()
             self.load_image(image)
             self.load_seconds = time.monotonic() - started
         except BaseException:
-            self.made_gwbridge = not had_bridge and _link_exists(GWBRIDGE)
             self.stop()
             raise
         return self
@@ -195,7 +193,9 @@ class Swarm:
         stopped = time.monotonic()
         _unmount_under(self.root)
         shutil.rmtree(self.root, ignore_errors=True)
-        if self.made_gwbridge and _link_exists(GWBRIDGE):
+        # Swarm mode makes this bridge when a node first needs it (not at init): ours if it
+        # appeared after start() and no other swarm runs on the machine's engine.
+        if not self.had_gwbridge and _link_exists(GWBRIDGE) and not _other_swarm_running():
             subprocess.run(["ip", "link", "del", GWBRIDGE], check=False)
         self.stop_seconds = {"leave": left - started, "daemons": stopped - left}
 

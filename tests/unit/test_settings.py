@@ -23,6 +23,8 @@ DEFAULTS = {
     "JUPYTERHUB_DATA_DIR": ("data_dir", "/data"),
     "PORTAL_DATABASE_URL": ("portal_db_url", ""),
     "JUPYTERHUB_HOST": ("hostnames", ()),
+    "DOCKER_SWARM": ("swarm", False),
+    "DOCKER_HOST": ("docker_host", ""),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -40,6 +42,8 @@ RAW_DEFAULTS = {
     "JUPYTERHUB_DATA_DIR": "/data",
     "PORTAL_DATABASE_URL": "",
     "JUPYTERHUB_HOST": "",
+    "DOCKER_SWARM": "0",
+    "DOCKER_HOST": "",
 }
 
 
@@ -136,6 +140,9 @@ def test_base_url_is_normalised(raw, expected):
         ("NVIDIA_AUTODETECT_IMAGE", "probe:2", "gpu_probe_image", "probe:2"),
         ("JUPYTERHUB_HOST", "Hub.Example.org.", "hostnames", ("hub.example.org",)),
         ("JUPYTERHUB_HOST", "hub, 203.0.113.7,::1", "hostnames", ("hub", "203.0.113.7", "::1")),
+        ("DOCKER_SWARM", "1", "swarm", True),
+        ("DOCKER_HOST", "unix:///tmp/d2/sock", "docker_host", "unix:///tmp/d2/sock"),
+        ("DOCKER_HOST", "tcp://203.0.113.7:2376", "docker_host", "tcp://203.0.113.7:2376"),
     ],
 )
 def test_accepted_values_are_parsed(name, raw, field_name, expected):
@@ -236,6 +243,12 @@ def test_host_network_property():
             "hub example.org",
             "JUPYTERHUB_HOST='hub example.org' is not valid: "
             "accepted values are empty, or host names / IP addresses separated by commas",
+        ),
+        (
+            "DOCKER_HOST",
+            "/var/run/docker.sock",
+            "DOCKER_HOST='/var/run/docker.sock' is not valid: "
+            "accepted values are empty, or a unix://, tcp://, ssh:// or npipe:// URL",
         ),
         (
             "ENABLE_SERVICE_MLFLOW",
