@@ -49,7 +49,9 @@ class BenchSpawner(PortalSpawner):
             await super().stop(now=now)
 
 
-c.JupyterHub.spawner_class = BenchSpawner
+# Swarm mode (benchmarks/swarm_spawn.py) keeps the configuration's PortalSwarmSpawner.
+if os.environ.get("DOCKER_SWARM") != "1":
+    c.JupyterHub.spawner_class = BenchSpawner
 # What-if runs of the fan-out with another bound on concurrent sends (default: the portal's).
 if os.environ.get("DSHUB_BENCH_BROADCAST_CONCURRENCY"):
     _runtime = c.JupyterHub.tornado_settings["dshub_portal"]

@@ -183,7 +183,7 @@ class Swarm:
             with contextlib.suppress(Exception):
                 client = engine.client(timeout=15)
                 for service in client.services.list():
-                    if service.name.startswith(PREFIX):
+                    if service.name.startswith((PREFIX, "dshubbench-")):
                         service.remove()
             with contextlib.suppress(Exception):
                 engine.client(timeout=15).swarm.leave(force=True)
