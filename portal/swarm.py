@@ -211,9 +211,10 @@ class PortalSwarmSpawner(PortalSpawner, SwarmSpawner):
         async with cls._place_lock:  # two first starts must not both pick the emptiest node
             if self.swarm_node:
                 node = await self._node(self.swarm_node)
-                if not node.ready:
+                if not (node.ready and node.active):
+                    why = "down" if not node.ready else "drained or paused by an admin"
                     raise SwarmRefused(
-                        f"Your volumes are on node {node.title}, which is down. Your lab is not "
+                        f"Your volumes are on node {node.title}, which is {why}. Your lab is not "
                         "started elsewhere (it would start empty); try again when it is back."
                     )
             else:

@@ -6,13 +6,16 @@ later ones act on them (the node-down test is last: it stops the worker's engine
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.support.clients import PASSWORD, Portal, card_state, signup, wait_state
-from tests.support.hub import Hub
+from tests.support.hub import ROOT, Hub
 from tests.support.swarm import Engine, Swarm
 
 PREFIX = "dshubtest-jupyterlab-"
@@ -206,3 +209,19 @@ def test_worker_down_card_says_so_and_other_user_unaffected(swarm, placed, admin
         all=True, filters={"label": f"com.docker.swarm.service.name={PREFIX}{name}"})
     assert on_manager == []
     assert f"{PREFIX}{name}_home" not in volume_names(swarm.manager)
+
+
+def test_stack_file_parses_and_deploys_the_hub_in_swarm_mode():
+    """compose.swarm.yml through docker's own stack loader (its images cannot be pulled here)."""
+    out = subprocess.run(["docker", "stack", "config", "-c", "compose.swarm.yml"], cwd=ROOT,
+                         capture_output=True, text=True, env={**os.environ, "HTTPS_PORT": "8443"})
+    assert out.returncode == 0, out.stderr
+    stack = yaml.safe_load(out.stdout)
+    hub = stack["services"]["jupyterhub"]
+    assert hub["environment"]["DOCKER_SWARM"] == "1"
+    assert hub["environment"]["DOCKER_NETWORK_NAME"] == "jupyterhub_overlay"
+    assert "node.role == manager" in hub["deploy"]["placement"]["constraints"]
+    network = stack["networks"]["jupyterhub_overlay"]
+    assert network["driver"] == "overlay" and network["attachable"] is True
+    assert "--providers.swarm=true" in stack["services"]["traefik"]["command"]
+    assert stack["services"]["traefik"]["ports"][0]["published"] == 8443

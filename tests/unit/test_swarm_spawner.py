@@ -177,3 +177,21 @@ def test_node_is_kept_in_state_across_stops():
     fresh = make()
     fresh.load_state(state)
     assert fresh.placement() == "host-n3 (10.0.0.3)"
+
+
+@pytest.mark.parametrize(("kw", "words"), [({"state": "down"}, "which is down"),
+                                          ({"availability": "drain"}, "drained or paused")])
+def test_a_pinned_lab_never_starts_elsewhere_while_its_node_is_out(kw, words, monkeypatch):
+    spawner = make()
+    spawner.swarm_node = "n2"
+    listing = [node_data("n1"), node_data("n2", **kw)]
+
+    async def fake_docker(method, *args, **kwargs):
+        return {"info": {"Swarm": {"NodeID": "n1"}}, "nodes": listing}[method]
+
+    monkeypatch.setattr(PortalSwarmSpawner, "_nodes_cache", (0.0, []))
+    monkeypatch.setattr(PortalSwarmSpawner, "_own_node_id", "")
+    spawner.docker = fake_docker
+    with pytest.raises(SwarmRefused, match=words):
+        asyncio.run(spawner._place())
+    assert spawner.swarm_node == "n2"  # still pinned to the node holding the volumes
