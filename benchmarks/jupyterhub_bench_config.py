@@ -12,6 +12,9 @@ c.PortalSpawner.volume_name_template = "dshubbench-jupyterlab-{username}_{volume
 c.PortalSpawner.shared_volume_name = "dshubbench-shared"
 # Two cores shared with other work: a first spawn can be slow.
 c.PortalSpawner.start_timeout = 120
+# 20 labs starting at once on two cores (swarm_spawn): JupyterLab may need over the default 30 s
+# to answer.
+c.PortalSpawner.http_timeout = 180
 
 # DSHUB_BENCH_IMAGES='{"user": "image"}': a lab image per user (the SIGTERM-ignoring lab).
 _images = json.loads(os.environ.get("DSHUB_BENCH_IMAGES") or "{}")
