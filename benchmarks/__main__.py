@@ -13,7 +13,8 @@ import sys
 from .common import ROOT
 
 LOCK = "/tmp/dshub-pytest.lock"
-ALL = ["responsiveness", "portal_speed", "broadcast_fanout", "page_weight", "restart", "memory"]
+ALL = ["responsiveness", "portal_speed", "broadcast_fanout", "page_weight", "restart", "memory",
+       "swarm_spawn"]
 
 
 def main() -> None:

@@ -117,6 +117,12 @@ def memory(d: dict[str, Any]) -> str:
                   for s in d["stages"]])
 
 
+def swarm_spawn(d: dict[str, Any]) -> str:
+    from .swarm_spawn import report
+
+    return report(d)
+
+
 def main() -> None:
     sections = []
     latest = None
@@ -126,6 +132,7 @@ def main() -> None:
         ("page_weight", "4. Page weight (cold cache, Chromium)", page_weight),
         ("restart", "5. Restart to JupyterLab answering", restart),
         ("memory", "6. Hub memory", memory),
+        ("swarm_spawn", "7. Spawning many labs: 2-node Swarm vs one engine", swarm_spawn),
     ):
         d = load(name)
         if d:

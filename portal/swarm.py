@@ -225,7 +225,8 @@ class PortalSwarmSpawner(PortalSpawner, SwarmSpawner):
         return node
 
     async def _least_loaded(self) -> nodes.Node:
-        services = await self.docker("services", filters={"label": nodes.NODE_LABEL})
+        # Every service, counted by its label here: the engine's label filter is not relied on.
+        services = await self.docker("services")
         load = nodes.lab_load(services)
         for node_id, n in type(self)._placing.items():
             load[node_id] = load.get(node_id, 0) + n
