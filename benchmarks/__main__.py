@@ -35,6 +35,7 @@ BENCHMARKS = [
     "signin_abuse",
     "usage_collection",
     "culling_pass",
+    "swarm_spawn",
 ]
 # Runnable modules that are not benchmarks (quick mode runs the report over the stored results).
 TOOLS = ["report"]

@@ -12,6 +12,9 @@ c.PortalSpawner.volume_name_template = "dshubbench-jupyterlab-{username}_{volume
 c.PortalSpawner.shared_volume_name = "dshubbench-shared"
 # Two cores shared with other work: a first spawn can be slow.
 c.PortalSpawner.start_timeout = 120
+# 20 labs starting at once on two cores (swarm_spawn): JupyterLab may need over the default 30 s
+# to answer.
+c.PortalSpawner.http_timeout = 180
 
 # DSHUB_BENCH_IMAGES='{"user": "image"}': a lab image per user (the SIGTERM-ignoring lab).
 _images = json.loads(os.environ.get("DSHUB_BENCH_IMAGES") or "{}")
@@ -49,7 +52,9 @@ class BenchSpawner(PortalSpawner):
             await super().stop(now=now)
 
 
-c.JupyterHub.spawner_class = BenchSpawner
+# Swarm mode (benchmarks/swarm_spawn.py) keeps the configuration's PortalSwarmSpawner.
+if os.environ.get("DOCKER_SWARM") != "1":
+    c.JupyterHub.spawner_class = BenchSpawner
 # What-if runs of the fan-out with another bound on concurrent sends (default: the portal's).
 if os.environ.get("DSHUB_BENCH_BROADCAST_CONCURRENCY"):
     _runtime = c.JupyterHub.tornado_settings["dshub_portal"]

@@ -131,6 +131,10 @@ def volume_modal(d: dict[str, Any]) -> str:
                   "hub GC pauses >= 20 ms, flood", "other's restarts s, no flood",
                   "other's restarts s, flood", "modal answered fine/sent", "modal p50 ms",
                   "modal p99 ms", "size computations logged"], rows)
+def swarm_spawn(d: dict[str, Any]) -> str:
+    from .swarm_spawn import report
+
+    return report(d)
 
 
 def main() -> None:
@@ -143,6 +147,7 @@ def main() -> None:
         ("restart", "5. Restart to JupyterLab answering", restart),
         ("memory", "6. Hub memory", memory),
         ("volume_modal", "7. Volume modal flood (50 openings a second)", volume_modal),
+        ("swarm_spawn", "7. Spawning many labs: 2-node Swarm vs one engine", swarm_spawn),
     ):
         d = load(name)
         if d:

@@ -54,8 +54,12 @@ c.NativeAuthenticator.minimum_password_length = 8
 c.NativeAuthenticator.check_common_password = True
 c.NativeAuthenticator.allowed_failed_logins = 0
 
-# One Docker container per user, named and mounted by the portal's spawner.
-c.JupyterHub.spawner_class = "portal.spawner.PortalSpawner"
+# One Docker container per user, named and mounted by the portal's spawner; with DOCKER_SWARM=1
+# one Swarm service per user on the manager DOCKER_HOST names (PortalSwarmSpawner is a
+# PortalSpawner, so every c.PortalSpawner setting below applies to it too).
+c.JupyterHub.spawner_class = (
+    "portal.swarm.PortalSwarmSpawner" if settings.swarm else "portal.spawner.PortalSpawner"
+)
 c.PortalSpawner.image = settings.notebook_image
 c.PortalSpawner.network_name = settings.network_name
 c.PortalSpawner.notebook_dir = "/home/lab/workspace"

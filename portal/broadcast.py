@@ -16,7 +16,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 from jupyterhub import orm
@@ -24,6 +24,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from .audit import AuditLog, EventKind
 from .broadcast_message import BroadcastRequest
+from .broadcast_results import UNREACHABLE, Delivery, Outcome, classify
 from .broadcast_targets import NOT_RUNNING, Target
 from .broadcast_tokens import LabTokens
 from .logs import portal_logger
@@ -48,75 +49,6 @@ DEFAULT_TIMEOUT = 5.0  # seconds per server
 # so the slots must outnumber the dead servers a large team can have (benchmarks: 1,000 labs,
 # 10% silent, done in timeout + 0.6 s with 128).
 DEFAULT_CONCURRENCY = 128
-
-# Reasons in plain words, shown to admins and kept in the history.
-DELIVERED = "delivered"
-NOT_INSTALLED = "extension not installed"
-UNREACHABLE = "unreachable or timed out"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    user: str
-    ok: bool
-    reason: str
-    code: int | None = None  # HTTP status from the lab, when it answered
-
-
-@dataclass
-class Outcome:
-    id: int | None
-    results: list[Delivery] = field(default_factory=list)
-    seconds: float = 0.0
-    saved: bool = True
-
-    @property
-    def targeted(self) -> int:
-        return len(self.results)
-
-    @property
-    def delivered(self) -> int:
-        return sum(1 for r in self.results if r.ok)
-
-    @property
-    def failed(self) -> int:
-        return self.targeted - self.delivered
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "targeted": self.targeted, "delivered": self.delivered,
-            "failed": self.failed, "seconds": round(self.seconds, 3), "saved": self.saved,
-            "results": [asdict(r) for r in self.results],
-        }
-
-
-def _lab_error(body: bytes) -> str:
-    try:
-        error = json.loads(body).get("error") or json.loads(body).get("message")
-    except (ValueError, AttributeError, UnicodeDecodeError):
-        return ""
-    return str(error)[:200] if error else ""
-
-
-def classify(code: int, body: bytes = b"") -> tuple[bool, str]:
-    """An HTTP answer from a lab -> (delivered?, reason in plain words)."""
-    if code == 200:
-        try:
-            if json.loads(body).get("success") is True:
-                return True, DELIVERED
-        except (ValueError, AttributeError, UnicodeDecodeError):
-            pass
-        return False, "refused (unexpected answer from the server)"
-    if code == 404:
-        return False, NOT_INSTALLED
-    if code == 599:
-        return False, UNREACHABLE
-    if 400 <= code < 500:
-        detail = _lab_error(body)
-        return False, f"refused (HTTP {code}{': ' + detail if detail else ''})"
-    if 300 <= code < 400:
-        return False, f"refused (HTTP {code}: redirected, the credential was not accepted)"
-    return False, f"server error (HTTP {code})"
 
 
 class Broadcaster:

@@ -71,7 +71,7 @@ async def act(action: str, user: Any, runtime: Runtime, hub: HubActions,
 async def _container_gone(spawner: Any, runtime: Runtime) -> bool:
     """The hub thinks the server runs, but its container was stopped or removed outside it."""
     try:
-        return (await runtime.docker.container(spawner.object_name)).status != "running"
+        return (await spawner.lab_container(runtime.docker)).status != "running"
     except ContainerMissing:
         return True
 
@@ -184,7 +184,7 @@ async def restart(user: Any, runtime: Runtime, hub: HubActions, wait: bool = Fal
     async def run() -> None:
         try:
             ok, message = True, "Restarted."
-            await runtime.docker.restart(spawner.object_name)
+            await spawner.restart_lab(runtime.docker)
             await wait_until_answering(hub.public_url, user.url, RESTART_BOUND)
         except ContainerMissing:
             ok, message = False, "Your container no longer exists; start it again."

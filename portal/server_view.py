@@ -29,6 +29,7 @@ class ServerView:
     # words ("Docker access", "limits").
     pending_changes: tuple[str, ...] = ()
     hub_active: bool = False  # the hub holds a server record (running, pending or failed)
+    node: str = ""  # Swarm mode: the node holding the user's volumes (shown to admins)
     limits: Limits | None = None  # what the user's groups give now (the next start applies it)
     usage: LabUsage | None = None  # the last background sample, for a running server
     usage_stale: bool = False
@@ -127,7 +128,7 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
     elif last is not None and not last.ok:
         view.state, view.detail = CardState.FAILED, last.message
     try:
-        await runtime.docker.ping()
+        await (await spawner.lab_engine(runtime.docker)).ping()
     except DockerUnavailable as e:
         view.docker_problem = e.message
     return view
@@ -136,7 +137,7 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
 async def _check_container(view: ServerView, spawner: Any, runtime: Runtime) -> None:
     """A server the hub believes running: is its container really there, with which access?"""
     try:
-        info = await runtime.docker.container(spawner.object_name)
+        info = await spawner.lab_container(runtime.docker)
     except ContainerMissing:
         view.state = CardState.FAILED
         view.detail = (

@@ -7,45 +7,19 @@ whose message is one line naming the variable, the value and what it accepts.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from . import settings_parsers as parsers
+from .settings_features import FeatureSettings
+from .settings_schema import SettingsError, Variable, setting
 
 SERVICE_PREFIX = "ENABLE_SERVICE_"
 
 
-class SettingsError(ValueError):
-    """A variable holds a value it does not accept."""
-
-    def __init__(self, name: str, value: str, accepts: str) -> None:
-        super().__init__(f"{name}={value!r} is not valid: accepted values are {accepts}")
-        self.name = name
-        self.value = value
-
-
 @dataclass(frozen=True)
-class Variable:
-    """One environment variable: its default, what it accepts, and what it does (for the docs)."""
-
-    name: str
-    field: str  # the Settings attribute it fills
-    default: str
-    accepts: str
-    effect: str
-    parse: Callable[[str], Any]
-
-
-def setting(name: str, default: str, accepts: str, effect: str,
-            parse: Callable[[str], Any]) -> Any:
-    """Declare a Settings field fed by environment variable `name` (parsed default included)."""
-    return field(default=parse(default), metadata={"variable": (name, default, accepts, effect,
-                                                                parse)})
-
-
-@dataclass(frozen=True)
-class Settings:
+class Settings(FeatureSettings):
     """Typed view of the environment, and the one declaration of every variable.
 
     Each field names its variable, raw default, accepted values (for errors and the README) and
@@ -151,97 +125,6 @@ class Settings:
         "loopback addresses and the machine's own names.",
         parsers.hostnames,
     )
-    audit_retention_days: int = setting(
-        "AUDIT_RETENTION_DAYS", "365", "a whole number of days; 0 keeps every event",
-        "How long the audit (Portal -> Admin -> Audit) keeps events; older ones are deleted "
-        "hourly.",
-        parsers.whole_number,
-    )
-    deleted_user_volumes: str = setting(
-        "DELETED_USER_VOLUMES", "remove",
-        "remove or archive",
-        "What deleting an account does to its volumes: `remove` deletes them; `archive` keeps a "
-        "copy, listed in the portal's admin area with Restore and Delete. Either way a new "
-        "account of the same name starts empty.",
-        parsers.choice("remove", "archive"),
-    )
-    subdomain_host: str = setting(
-        "JUPYTERHUB_SUBDOMAIN_HOST", "",
-        "empty, or the hub's public origin such as https://hub.example.org or "
-        "http://localhost:8000 (a host name, no path)",
-        "Serves each user's JupyterLab on an origin of its own, `<user>.<host>`, so code in a lab "
-        "cannot act in the portal as an admin who opens it. Needs wildcard DNS and a certificate "
-        "for `*.<host>` (the generated ones include it). `make dev` uses `http://localhost:8000`.",
-        parsers.origin,
-    )
-    sudo_minutes: int = setting(
-        "SUDO_MODE_MINUTES", "5",
-        "a whole number of minutes, 0 to 1440",
-        "Granting host power (adding to `docker-sock` / `docker-privileged`, making an admin, "
-        "a token made with a browser session) asks for the admin's password again unless they "
-        "confirmed it within this many minutes in the same session; `0`: every time.",
-        parsers.minutes,
-    )
-    max_pending_signups: int = setting(
-        "SIGNUP_MAX_PENDING", "50", "a whole number from 1 to 100000",
-        "Sign-ups waiting for approval at most; further ones are refused until admins approve "
-        "or reject some.",
-        parsers.count(1, 100_000),
-    )
-    tls_proxy: bool = setting(
-        "JUPYTERHUB_TLS_PROXY", "0", "0 or 1",
-        "`1`: a TLS-terminating reverse proxy (compose.yml's Traefik, which sets it) is in front "
-        "of the hub: cookies are Secure and sign-in throttling uses the client address that "
-        "proxy reports.",
-        parsers.flag,
-    )
-    lab_memory: int | None = setting(
-        "LAB_MEMORY_LIMIT", "",
-        "empty (no limit), or a size such as 512M, 4G or 1.5G (K, M, G, T: powers of 1024; "
-        "at least 64M)",
-        "Memory limit of every lab, without extra swap; groups may have their own (admin area, "
-        "[Limits](#limits-usage-and-idle-culling)). Applies at each lab's next start.",
-        parsers.optional_size,
-    )
-    lab_cpus: float | None = setting(
-        "LAB_CPU_LIMIT", "",
-        "empty (no limit), or a number of CPUs such as 1.5, at most the host's CPU count",
-        "CPU limit of every lab (a quota: the lab may use this many CPUs' worth of time); "
-        "groups may have their own. Applies at each lab's next start.",
-        parsers.optional_cpus,
-    )
-    usage_interval: float = setting(
-        "LAB_USAGE_INTERVAL", "30s",
-        "a duration such as 15s or 1m (at least 5s)",
-        "How often the hub samples CPU and memory of running labs (one Docker call per lab, "
-        "a few at a time); volume sizes are sampled every tenth time.",
-        parsers.at_least(5.0, parsers.duration),
-    )
-    idle_cull_after: float = setting(
-        "IDLE_CULL_AFTER", "0",
-        "0 (off), or a duration such as 45m, 8h or 2d",
-        "Labs without activity for this long are stopped (kernels, terminals and browser "
-        "traffic, as the hub tracks them). Admins can change it in the portal.",
-        parsers.duration,
-    )
-    idle_cull_warning: float = setting(
-        "IDLE_CULL_WARNING", "30m",
-        "a duration such as 15m",
-        "How long before an idle stop the user's JupyterLab shows a warning.",
-        parsers.duration,
-    )
-    idle_keep_max: float = setting(
-        "IDLE_CULL_KEEP_MAX", "8h",
-        "a duration such as 4h",
-        "The most \"Keep running\" on the card can postpone an idle stop (counted from the press).",
-        parsers.duration,
-    )
-    idle_exempt_groups: tuple[str, ...] = setting(
-        "IDLE_CULL_EXEMPT_GROUPS", "",
-        "empty, or group names separated by commas",
-        "Members of these groups are never stopped for being idle.",
-        parsers.names,
-    )
     services: dict[str, str] = field(default_factory=dict)  # every ENABLE_SERVICE_*
 
     @property
@@ -269,7 +152,9 @@ class Settings:
 
 VARIABLES: tuple[Variable, ...] = tuple(
     Variable(f.metadata["variable"][0], f.name, *f.metadata["variable"][1:])
-    for f in fields(Settings) if "variable" in f.metadata
+    # The platform's own settings first, then the features' (inherited) ones.
+    for f in sorted(fields(Settings), key=lambda f: f.name not in Settings.__annotations__)
+    if "variable" in f.metadata
 )
 
 

@@ -216,3 +216,9 @@ def at_least(low: float, parse: Callable[[str], float]) -> Callable[[str], float
         return value
 
     return bounded
+
+
+def docker_host(raw: str) -> str:
+    if raw and not re.fullmatch(r"(unix|tcp|ssh|npipe)://\S+", raw):
+        raise ValueError
+    return raw

@@ -19,67 +19,26 @@
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
-from traitlets import Bool, Callable, Dict, Int, Unicode, default, validate
+from traitlets import Bool, Int, default, validate
 
 from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
 from .container_policy import enforce_host_config, with_watchtower_opt_out
-from .upstream import spawn_pending
+from .lab_location import OneEngine
+from .spawn_phases import SpawnPhases
+from .spawner_hooks import PortalHooks
+from .spawner_volumes import UserVolumes
 from .volume_owners import claim_volumes
 
 # DockerSpawner's own pool has one thread, so one slow stop would queue every other user's call.
 _docker_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="docker-spawner")
 
 
-@dataclass(frozen=True)
-class UserVolume:
-    """One of a user's own volumes: its key, real Docker name, mount path and description."""
-
-    key: str
-    name: str
-    mount: str
-    description: str
-
-
-class PortalSpawner(DockerSpawner):
-    user_volumes = Dict(
-        default_value={
-            "home": "/home",
-            "workspace": "/home/lab/workspace",
-            "cache": "/home/lab/.cache",
-        },
-        help="The user's own volumes: key -> mount path. Users may reset these.",
-    ).tag(config=True)
-
-    volume_name_template = Unicode(
-        "jupyterlab-{username}_{volume}",
-        help="Docker name of a user volume; {volume} is its key, {username} the escaped name.",
-    ).tag(config=True)
-
-    shared_volume_name = Unicode(
-        "jupyterhub_shared", help="Volume every user sees; never resettable from the portal."
-    ).tag(config=True)
-
-    shared_volume_mount = Unicode("/mnt/shared", help="Where the shared volume is mounted.").tag(
-        config=True
-    )
-
-    volume_descriptions = Dict(
-        default_value={
-            "home": "Your home directory: settings, shell history, installed tools",
-            "workspace": "Your projects and notebooks",
-            "cache": "Downloaded packages and models; safe to reset",
-            "shared": "Shared with every user of the hub",
-        },
-        help="One-line description per volume key (and 'shared'), shown in the portal.",
-    ).tag(config=True)
-
+class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpawner):
     gpu_enabled = Bool(
         False,
         help="Request all NVIDIA GPUs for the container. With the portal set up, each start "
@@ -90,32 +49,9 @@ class PortalSpawner(DockerSpawner):
 
     host_port = Int(0, help="Loopback port of this server in host-network mode (state).")
 
-    # Injected by portal.setup(c), so the spawner never reaches into the hub's settings.
-    start_guard = Callable(
-        None, allow_none=True,
-        help="f(user name) -> why the server may not start now, or None (e.g. a volume reset).",
-    ).tag(config=True)
-    gpu_decision = Callable(
-        None, allow_none=True,
-        help="async f() -> (request GPUs?, were they detected?): the hub-wide GPU decision.",
-    ).tag(config=True)
-    limits_policy = Callable(
-        None, allow_none=True,
-        help="async f(group names) -> Limits (memory bytes, CPUs; None: no limit) for a lab.",
-    ).tag(config=True)
-    exit_report = Callable(
-        None, allow_none=True,
-        help="f(user name, container inspect data): a lab container ended without the hub.",
-    ).tag(config=True)
-
     # What this start's container gets (memory bytes, CPUs; None: no limit).
     lab_memory: int | None = None
     lab_cpus: float | None = None
-
-    account_deleted = Callable(
-        None, allow_none=True,
-        help="async f(spawner): the user is being deleted; their volumes go (or are archived).",
-    ).tag(config=True)
 
     keep_failed_containers = Bool(
         False,
@@ -140,15 +76,6 @@ class PortalSpawner(DockerSpawner):
     def _name_template_default(self) -> str:
         return "jupyterlab-{username}"
 
-    @default("volumes")
-    def _volumes_default(self) -> dict[str, str]:
-        binds = {
-            self.volume_name_template.replace("{volume}", key): path
-            for key, path in self.user_volumes.items()
-        }
-        binds[self.shared_volume_name] = self.shared_volume_mount
-        return binds
-
     @property
     def executor(self) -> ThreadPoolExecutor:
         return _docker_pool
@@ -156,28 +83,6 @@ class PortalSpawner(DockerSpawner):
     @property
     def host_network(self) -> bool:
         return self.network_name == "host"
-
-    def owned_volumes(self) -> list[UserVolume]:
-        """This user's own volumes with their real (escaped) Docker names."""
-        return [
-            UserVolume(
-                key=key,
-                name=self.format_volume_name(
-                    self.volume_name_template.replace("{volume}", key), self
-                ),
-                mount=path,
-                description=self.volume_descriptions.get(key, ""),
-            )
-            for key, path in self.user_volumes.items()
-        ]
-
-    def shared_volume(self) -> UserVolume:
-        return UserVolume(
-            key="shared",
-            name=self.shared_volume_name,
-            mount=self.shared_volume_mount,
-            description=self.volume_descriptions.get("shared", ""),
-        )
 
     def docker_access(self) -> tuple[bool, bool]:
         """(socket, privileged) as granted by the user's current group membership."""
@@ -204,22 +109,6 @@ class PortalSpawner(DockerSpawner):
         self._set_phase(80, "Waiting for JupyterLab to answer")
         return address
 
-    # Spawn progress: the phases of DockerSpawner.start(), for the hub's progress API (its own
-    # spawn page) and for the portal's card.
-    phase = ""
-    phase_progress = 0
-
-    def _set_phase(self, progress: int, message: str) -> None:
-        self.phase_progress, self.phase = progress, message
-
-    async def pull_image(self, image: str) -> None:
-        self._set_phase(15, "Checking the lab image")
-        await super().pull_image(image)
-
-    async def create_object(self) -> dict[str, Any]:
-        self._set_phase(35, "Creating your container")
-        return await super().create_object()
-
     _never_ran = False  # the last start_object failed: the container never ran
 
     async def start_object(self) -> None:
@@ -239,14 +128,6 @@ class PortalSpawner(DockerSpawner):
             self.clear_state()
             return
         await super().stop(now)
-
-    async def progress(self):  # noqa: ANN201 (an async generator, as JupyterHub expects)
-        seen = ""
-        while spawn_pending(self):
-            if self.phase and self.phase != seen:
-                seen = self.phase
-                yield {"progress": self.phase_progress, "message": self.phase}
-            await asyncio.sleep(0.25)
 
     async def _follow_gpu_decision(self) -> None:
         """Take the hub's GPU decision, waiting for a detection still running (it is bounded)."""

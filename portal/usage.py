@@ -18,7 +18,7 @@ from typing import Any
 from .docker_service import DockerService
 from .hub_queries import running_default_spawners
 from .logs import portal_logger
-from .spawner import UserVolume
+from .spawner_volumes import UserVolume
 
 log = portal_logger("usage")
 VOLUME_EVERY = 10

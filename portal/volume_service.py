@@ -12,7 +12,7 @@ from .errors import ActionRefused, DockerUnavailable
 from .logs import portal_logger
 from .operations import Busy
 from .runtime import Runtime
-from .spawner import UserVolume
+from .spawner_volumes import UserVolume
 from .states import OperationKind
 
 log = portal_logger()
@@ -42,7 +42,10 @@ class VolumeListing:
 async def volume_rows(user: Any, runtime: Runtime) -> VolumeListing:
     """The user's volumes: whether each exists (asked now) and its size (cached, with its age)."""
     volumes = user.spawner.owned_volumes()
-    existing = await runtime.docker.existing_volumes()
+    # Where the volumes live: the hub's engine, or in Swarm mode the user's node (whose sizes
+    # the hub-wide cache does not measure: they show as unknown).
+    docker = await user.spawner.lab_engine(runtime.docker)
+    existing = await docker.existing_volumes()
     sizes = await runtime.volume_sizes.current()
     rows = [VolumeRow(v, v.name in existing,
                       sizes.by_name.get(v.name) if v.name in existing else None)
@@ -82,8 +85,13 @@ async def reset_volumes(user: Any, runtime: Runtime, keys: Iterable[str], confir
             if spawner.active:
                 raise ActionRefused("Stop the server before resetting its volumes.")
             result = ResetResult()
-            for volume in chosen:
-                await _reset_one(runtime, volume, result)
+            try:
+                docker = await spawner.lab_engine(runtime.docker)
+            except DockerUnavailable as e:  # e.g. the node holding the volumes is down
+                result.failed = {volume.key: str(e) for volume in chosen}
+                docker = None
+            for volume in chosen if docker is not None else ():
+                await _reset_one(docker, volume, result)
             runtime.volume_sizes.forget([v.name for v in chosen if v.key in result.reset])
             summary = (f"reset {result.reset}, absent {result.absent}, "
                        f"failed {result.failed}")
@@ -95,12 +103,12 @@ async def reset_volumes(user: Any, runtime: Runtime, keys: Iterable[str], confir
         raise ActionRefused(f"Cannot reset volumes: {e.kind} is already in progress.") from None
 
 
-async def _reset_one(runtime: Runtime, volume: UserVolume, result: ResetResult) -> None:
+async def _reset_one(docker: Any, volume: UserVolume, result: ResetResult) -> None:
     try:
-        users = await runtime.docker.containers_using(volume.name)
+        users = await docker.containers_using(volume.name)
         if users:
             result.failed[volume.key] = f"in use by container {', '.join(users)}"
-        elif await runtime.docker.remove_volume(volume.name):
+        elif await docker.remove_volume(volume.name):
             result.reset.append(volume.key)
         else:
             result.absent.append(volume.key)

@@ -15,6 +15,7 @@ from tests.support import postgres
 from tests.support.clients import PASSWORD as PASSWORD_FOR_TESTS
 from tests.support.clients import Portal, signup
 from tests.support.hub import Hub, remove_named_objects
+from tests.support.swarm import Swarm, remove_stale_swarms
 
 _counter = itertools.count()
 
@@ -76,4 +77,10 @@ def make_user(hub, admin) -> Callable[..., Portal]:
     return make
 
 
-
+@pytest.fixture(scope="module")
+def swarm(docker_client) -> Iterator[Swarm]:
+    """Two extra engines forming a 2-node swarm (manager 127.0.0.2, worker 127.0.0.3)."""
+    remove_stale_swarms()  # left by a run that was killed half-way
+    s = Swarm().start()
+    yield s
+    s.stop()

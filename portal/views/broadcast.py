@@ -11,8 +11,9 @@ from jupyterhub import orm
 from jupyterhub.scopes import define_custom_scopes, needs_scope
 
 from .. import broadcast, broadcast_message
-from ..broadcast import Broadcaster, Outcome
+from ..broadcast import Broadcaster
 from ..broadcast_message import BroadcastRequest, check_recipients, refused, validate
+from ..broadcast_results import Outcome
 from ..broadcast_targets import resolve_targets
 from ..errors import ActionRefused
 from ..hub_queries import running_user_names

@@ -15,11 +15,12 @@ import pytest
 from portal import tasks
 from portal.docker_types import ContainerInfo, ContainerMissing
 from portal.errors import ActionRefused, DockerUnavailable
+from portal.lab_location import OneEngine
 from portal.runtime import Runtime
 from portal.server_actions import HubActions, act
 from portal.server_view import server_view
 from portal.settings import load_settings
-from portal.spawner import UserVolume
+from portal.spawner_volumes import UserVolume
 from portal.states import OPERATION_CARDS, CardState, OperationKind
 from portal.store import PortalStore
 from portal.volume_service import reset_volumes
@@ -65,7 +66,7 @@ class FakeDocker:
 
 
 @dataclass
-class FakeSpawner:
+class FakeSpawner(OneEngine):  # the real single-engine lookups, over the fake engine
     active: bool = False
     ready: bool = False
     pending: str | None = None

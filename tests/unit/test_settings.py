@@ -37,6 +37,8 @@ DEFAULTS = {
     "IDLE_CULL_WARNING": ("idle_cull_warning", 1800.0),
     "IDLE_CULL_KEEP_MAX": ("idle_keep_max", 28800.0),
     "IDLE_CULL_EXEMPT_GROUPS": ("idle_exempt_groups", ()),
+    "DOCKER_SWARM": ("swarm", False),
+    "DOCKER_HOST": ("docker_host", ""),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -68,6 +70,8 @@ RAW_DEFAULTS = {
     "IDLE_CULL_WARNING": "30m",
     "IDLE_CULL_KEEP_MAX": "8h",
     "IDLE_CULL_EXEMPT_GROUPS": "",
+    "DOCKER_SWARM": "0",
+    "DOCKER_HOST": "",
 }
 
 
@@ -171,6 +175,9 @@ def test_base_url_is_normalised(raw, expected):
          "http://localhost:8000"),
         ("SUDO_MODE_MINUTES", "0", "sudo_minutes", 0),
         ("SUDO_MODE_MINUTES", "1440", "sudo_minutes", 1440),
+        ("DOCKER_SWARM", "1", "swarm", True),
+        ("DOCKER_HOST", "unix:///tmp/d2/sock", "docker_host", "unix:///tmp/d2/sock"),
+        ("DOCKER_HOST", "tcp://203.0.113.7:2376", "docker_host", "tcp://203.0.113.7:2376"),
     ],
 )
 def test_accepted_values_are_parsed(name, raw, field_name, expected):
@@ -284,6 +291,12 @@ def test_host_network_property():
             "hub example.org",
             "JUPYTERHUB_HOST='hub example.org' is not valid: "
             "accepted values are empty, or host names / IP addresses separated by commas",
+        ),
+        (
+            "DOCKER_HOST",
+            "/var/run/docker.sock",
+            "DOCKER_HOST='/var/run/docker.sock' is not valid: "
+            "accepted values are empty, or a unix://, tcp://, ssh:// or npipe:// URL",
         ),
         (
             "ENABLE_SERVICE_MLFLOW",

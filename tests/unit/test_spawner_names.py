@@ -13,7 +13,8 @@ from dockerspawner import DockerSpawner
 
 from portal.errors import ActionRefused
 from portal.server_view import describe_failure
-from portal.spawner import PortalSpawner, UserVolume
+from portal.spawner import PortalSpawner
+from portal.spawner_volumes import UserVolume
 from portal.volume_service import choose_volumes
 
 SOCK_BIND = "/var/run/docker.sock:/var/run/docker.sock:rw"

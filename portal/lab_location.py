@@ -1,0 +1,33 @@
+"""Owns "where does this user's lab live?" for the portal's services: one engine by default.
+
+Swarm mode overrides each method (portal/swarm.py): the engine is then the node holding the
+user's volumes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .docker_service import DockerService
+from .docker_types import ContainerInfo
+
+
+class OneEngine:
+    """Mixed into PortalSpawner: the lab and its volumes are on the hub's own engine."""
+
+    object_name: Any
+
+    async def lab_engine(self, docker: DockerService) -> DockerService:
+        """The engine holding this user's volumes and container: on one engine, the hub's."""
+        return docker
+
+    async def lab_container(self, docker: DockerService) -> ContainerInfo:
+        return await docker.container(self.object_name)
+
+    async def restart_lab(self, docker: DockerService) -> None:
+        """Docker restart: the same container and volumes."""
+        await docker.restart(self.object_name)
+
+    def placement(self) -> str:
+        """The node the lab is pinned to, shown to admins; empty on one engine."""
+        return ""

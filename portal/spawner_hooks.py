@@ -1,0 +1,32 @@
+"""Owns what portal.setup(c) gives the spawner as functions, so it never looks up the hub."""
+
+from __future__ import annotations
+
+from traitlets import Callable, HasTraits
+
+
+class PortalHooks(HasTraits):
+    """Mixed into PortalSpawner: each hook is None outside a hub set up by the portal."""
+
+    start_guard = Callable(
+        None, allow_none=True,
+        help="f(user name) -> why the server may not start now, or None (e.g. a volume reset).",
+    ).tag(config=True)
+    gpu_decision = Callable(
+        None, allow_none=True,
+        help="async f() -> (request GPUs?, were they detected?): the hub-wide GPU decision.",
+    ).tag(config=True)
+    limits_policy = Callable(
+        None, allow_none=True,
+        help="async f(group names) -> Limits (memory bytes, CPUs; None: no limit) for a lab.",
+    ).tag(config=True)
+    exit_report = Callable(
+        None, allow_none=True,
+        help="f(user name, container inspect data): a lab container ended without the hub.",
+    ).tag(config=True)
+
+    account_deleted = Callable(
+        None, allow_none=True,
+        help="async f(spawner): the user is being deleted; their volumes go (or are archived).",
+    ).tag(config=True)
+

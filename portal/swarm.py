@@ -1,0 +1,251 @@
+"""Owns Swarm mode (DOCKER_SWARM=1): each lab is a Swarm service pinned to its volumes' node.
+
+The spawner is DockerSpawner's SwarmSpawner with everything PortalSpawner adds (names, volumes,
+loopback ports, spawn progress); object names still come from PortalSpawner's templates.
+
+- Data follows the user: volumes are node-local, so the first start picks a node (one that
+  already holds the user's volumes, else the usable node with the fewest labs) and every later
+  start is constrained to it (`node.id==...`). The node is kept in the spawner state across stops
+  and hub restarts and shown to admins. A lab whose node is down is not started elsewhere.
+- Shared storage (`volume_driver_options`, e.g. NFS through the local driver): labs are not
+  pinned; `{volume}` in an option is replaced by the volume's name.
+- Restart is a forced service update: Swarm replaces the task's container on the same node;
+  the volumes (and so the workspace) are kept, the container's own file system is not.
+- Docker access: docker-sock mounts the socket of the lab's node; docker-privileged is refused
+  (Swarm services cannot run privileged on Docker 20.10). GPUs: only as a generic resource the
+  nodes advertise (`gpu_generic_resource`); otherwise a GPU request is refused at start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from docker.errors import APIError, NotFound
+from docker.types import DriverConfig, Mount
+from dockerspawner import SwarmSpawner
+from requests.exceptions import RequestException
+from traitlets import Float, Unicode
+
+from . import swarm_nodes as nodes
+from .container_policy import WATCHTOWER_LABEL
+from .docker_service import DockerService
+from .docker_types import (
+    DOCKER_SOCKET,
+    ContainerInfo,
+    ContainerMissing,
+    DockerUnavailable,
+    is_socket_path,
+)
+from .spawner import PortalSpawner
+from .swarm_placement import NodePlacement, SwarmRefused
+
+__all__ = ["PortalSwarmSpawner", "SwarmRefused"]
+
+STARTING = {"new", "pending", "assigned", "accepted", "preparing", "ready", "starting"}
+
+
+class PortalSwarmSpawner(NodePlacement, PortalSpawner, SwarmSpawner):
+    swarm_node = Unicode("", help="Node ID holding this user's volumes (state, kept on stop).")
+    swarm_node_title = Unicode("", help="That node as admins see it (state).")
+
+    gpu_generic_resource = Unicode(
+        "",
+        help="Swarm generic resource naming a GPU (e.g. NVIDIA-GPU), advertised by the GPU "
+        "nodes' daemons. Empty: a lab that should get GPUs is refused at start in Swarm mode.",
+    ).tag(config=True)
+
+    restart_bound = Float(120.0, help="Seconds a forced update may take to run again.").tag(
+        config=True
+    )
+
+    @property
+    def shared_storage(self) -> bool:
+        return bool(self.volume_driver or self.volume_driver_options)
+
+    def placement(self) -> str:
+        return self.swarm_node_title or self.swarm_node[:12]
+
+    # --- what the portal's services ask (see PortalSpawner) ----------------------------------
+    async def lab_engine(self, docker: DockerService) -> DockerService:
+        if not self.swarm_node:
+            return docker  # never placed: no volumes anywhere yet (placement looks again)
+        return (await self._reachable_engine(docker))[1]
+
+    async def lab_container(self, docker: DockerService) -> ContainerInfo:
+        await self._reachable_engine(docker)
+        task = await self._task()
+        if task is None:
+            raise ContainerMissing(self.object_name)
+        status = task.get("Status") or {}
+        mounts = ((task.get("Spec") or {}).get("ContainerSpec") or {}).get("Mounts") or []
+        return ContainerInfo(
+            id=(status.get("ContainerStatus") or {}).get("ContainerID", ""),
+            status=status.get("State", "unknown"),
+            exit_code=(status.get("ContainerStatus") or {}).get("ExitCode"),
+            error=status.get("Err", ""),
+            privileged=False,
+            docker_socket=any(m.get("Target") == DOCKER_SOCKET for m in mounts),
+        )
+
+    async def restart_lab(self, docker: DockerService) -> None:
+        """Forced update: Swarm stops the task's container and starts a new one on the node."""
+        await self._reachable_engine(docker)
+        old = await self._task()
+        try:
+            service = await self.docker("inspect_service", self.object_name)
+            forced = int(service["Spec"]["TaskTemplate"].get("ForceUpdate", 0)) + 1
+            await self.docker(
+                "update_service", service["ID"], service["Version"]["Index"],
+                task_template={"ForceUpdate": forced}, fetch_current_spec=True,
+            )
+        except NotFound:
+            raise ContainerMissing(self.object_name) from None
+        except (APIError, RequestException, OSError) as e:
+            raise DockerUnavailable(str(e)) from None
+        deadline = time.monotonic() + self.restart_bound
+        while time.monotonic() < deadline:
+            task = await self._task()
+            if task and task["ID"] != (old or {}).get("ID") and _state(task) == "running":
+                return
+            await asyncio.sleep(0.3)
+        raise TimeoutError(f"{self.object_name} did not run again within {self.restart_bound} s")
+
+    # --- spawner life cycle ------------------------------------------------------------------
+    async def _task(self) -> dict[str, Any] | None:
+        try:
+            return await self.get_task()
+        except (APIError, RequestException, OSError) as e:
+            raise DockerUnavailable(f"the Swarm manager did not answer ({e})") from None
+
+    async def poll(self) -> int | str | None:
+        if self.swarm_node:
+            try:
+                await self._reachable_engine(self._hub_docker())
+            except DockerUnavailable as e:
+                # Saying "exited" would make the hub remove the service; the node may come back.
+                self.log.warning("Lab of %s: %s; keeping it as it is", self.user.name, e)
+                return None
+        return await super().poll()
+
+    async def create_object(self) -> dict[str, Any]:
+        sock, privileged = self.docker_access()
+        if privileged:
+            raise SwarmRefused(
+                "Your account is in the docker-privileged group, but Swarm services cannot run "
+                "privileged on this Docker version. Ask an admin to remove you from the group."
+            )
+        if self.gpu_enabled and not self.gpu_generic_resource:
+            raise SwarmRefused(
+                "GPUs cannot be given to Swarm services here: no GPU generic resource is "
+                "configured. Ask an admin to set one up or to turn GPU support off."
+            )
+        node = await self._place()
+        self._target = node
+        try:
+            return await super().create_object()
+        finally:
+            type(self)._placing[node.id] -= 1
+
+    async def start_object(self) -> None:
+        """Wait for the task to run, saying on which node and in which state it is."""
+        self._set_phase(55, f"Starting your lab on node {self.placement()}")
+        while True:
+            task = await self._task()
+            state = _state(task) if task else "new"
+            if state == "running":
+                return
+            if state not in STARTING:
+                why = (task or {}).get("Status", {}).get("Err") or state
+                raise RuntimeError(f"Node {self.placement()} could not run your lab: {why}")
+            self._set_phase(60, f"Node {self.placement()}: {state}")
+            await asyncio.sleep(0.25)
+
+    async def remove_object(self) -> None:
+        """Remove the service, then wait until the node removed its container (volume resets
+        right after a stop would otherwise find the volumes still in use)."""
+        task = await self.get_task()
+        container = (((task or {}).get("Status") or {}).get("ContainerStatus") or {}).get(
+            "ContainerID"
+        )
+        await super().remove_object()
+        if not container or not self.swarm_node:
+            return
+        try:
+            _, engine = await self._reachable_engine(self._hub_docker())
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                await engine.container(container)
+                await asyncio.sleep(0.2)
+        except (ContainerMissing, DockerUnavailable):
+            return
+
+    @property
+    def mounts(self) -> list[Mount]:
+        """Named volumes as volume mounts (SwarmSpawner makes every mount a bind)."""
+        result = []
+        for source, bind in self.volume_binds.items():
+            named = not source.startswith("/")
+            result.append(Mount(
+                target=bind["bind"], source=source, type="volume" if named else "bind",
+                read_only=bind["mode"] == "ro",
+                driver_config=self._driver_config(source) if named else None,
+            ))
+        return result
+
+    def _driver_config(self, volume: str) -> DriverConfig | None:
+        if not self.shared_storage:
+            return None
+        options = {k: str(v).replace("{volume}", volume)
+                   for k, v in (self.volume_driver_options or {}).items()}
+        return DriverConfig(name=self.volume_driver or "local", options=options or None)
+
+    def docker(self, method: str, *args: Any, **kwargs: Any):
+        if method == "create_service":
+            self._finish_service(kwargs)
+        return super().docker(method, *args, **kwargs)
+
+    def _finish_service(self, kwargs: dict[str, Any]) -> None:
+        """Last word before Docker: node, socket and GPU come from placement, groups, settings."""
+        node: nodes.Node = self._target
+        template = kwargs["task_template"]
+        spec = template["ContainerSpec"]
+        mounts = [m for m in spec.get("Mounts") or [] if not is_socket_path(m.get("Source", ""))]
+        sock, _ = self.docker_access()
+        if sock:
+            mounts.append(Mount(target=DOCKER_SOCKET, source=node.socket_path, type="bind"))
+        spec["Mounts"] = mounts
+        spec["Labels"] = {**(spec.get("Labels") or {}), WATCHTOWER_LABEL: "false"}
+        if not self.shared_storage:
+            placement = template.setdefault("Placement", {})
+            placement["Constraints"] = [*(placement.get("Constraints") or []),
+                                        f"node.id=={node.id}"]
+        if self.gpu_enabled:
+            resources = template.setdefault("Resources", {})
+            resources.setdefault("Reservations", {})["GenericResources"] = [
+                {"DiscreteResourceSpec": {"Kind": self.gpu_generic_resource, "Value": 1}}
+            ]
+        kwargs["labels"] = {**(kwargs.get("labels") or {}), nodes.NODE_LABEL: node.id}
+        self.log.info(
+            "Service for %s on node %s: docker socket %s, gpu %s", self.user.name, node.title,
+            "yes" if sock else "no", "yes" if self.gpu_enabled else "no",
+        )
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        if self.swarm_node:
+            state["swarm_node"] = self.swarm_node
+            state["swarm_node_title"] = self.swarm_node_title
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        self.swarm_node = state.get("swarm_node", self.swarm_node)
+        self.swarm_node_title = state.get("swarm_node_title", self.swarm_node_title)
+
+    # clear_state (on stop) keeps swarm_node: the volumes stay on that node.
+
+
+def _state(task: dict[str, Any]) -> str:
+    return ((task.get("Status") or {}).get("State") or "").lower()

@@ -1,0 +1,227 @@
+"""Swarm mode on a real 2-node swarm: placement, data on its node, restart, hub restart, node down.
+
+The tests run in order and share one swarm and one hub: the first places two users' labs, the
+later ones act on them (the node-down test is last: it stops the worker's engine).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.support.clients import PASSWORD, Portal, card_state, signup, wait_state
+from tests.support.hub import ROOT, Hub
+from tests.support.swarm import Engine, Swarm
+
+PREFIX = "dshubtest-jupyterlab-"
+
+
+@pytest.fixture(scope="module")
+def swarm_hub(swarm: Swarm, tmp_path_factory) -> Any:
+    hub = Hub(tmp_path_factory.mktemp("swarm-hub"), base_url="/",
+              env={"DOCKER_SWARM": "1", "DOCKER_HOST": swarm.manager.url})
+    hub.start()
+    assert signup(hub, "admin").status_code == 200
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(swarm_hub: Hub) -> Portal:
+    return Portal(swarm_hub, "admin")
+
+
+@pytest.fixture(scope="module")
+def placed(swarm: Swarm, swarm_hub: Hub, admin: Portal) -> dict[str, Any]:
+    """Two users started one after the other; each user's node and engine, by user name."""
+    users = {}
+    for name in ("swa", "swb"):
+        r = admin.post("portal/admin/users", {"username": name, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        users[name] = Portal(swarm_hub, name)
+    # swb may use Docker: its lab must get the socket of the node it runs on.
+    r = admin.post("portal/admin/groups/docker-sock/add", {"username": "swb"})
+    assert r.status_code == 200, r.text
+    for name, portal in users.items():
+        r = portal.post(f"portal/users/{name}/start")
+        assert r.status_code == 200, r.text
+        assert wait_state(portal, name, {"running", "failed"}) == "running", swarm_hub.log_tail()
+    return {name: {"portal": portal, "node": task(swarm, name)["NodeID"]}
+            for name, portal in users.items()}
+
+
+def task(swarm: Swarm, user: str) -> dict[str, Any]:
+    """The running task of a user's lab service, from the manager."""
+    api = swarm.manager.client().api
+    tasks = api.tasks(filters={"service": PREFIX + user, "desired-state": "running"})
+    running = [t for t in tasks if t["Status"]["State"] == "running"]
+    assert len(running) == 1, tasks
+    return running[0]
+
+
+def engine_of(swarm: Swarm, node_id: str) -> Engine:
+    return next(e for e in swarm.engines if swarm.node_id(e) == node_id)
+
+
+def lab_container(swarm: Swarm, user: str) -> tuple[Engine, Any]:
+    t = task(swarm, user)
+    engine = engine_of(swarm, t["NodeID"])
+    return engine, engine.client().containers.get(t["Status"]["ContainerStatus"]["ContainerID"])
+
+
+def sh(swarm: Swarm, user: str, command: str) -> str:
+    _, container = lab_container(swarm, user)
+    code, out = container.exec_run(["sh", "-c", command])
+    assert code == 0, out
+    return out.decode().strip()
+
+
+def reachable(portal: Portal) -> bool:
+    r = portal.s.get(f"{portal.hub.url}user/{portal.name}/api", timeout=20)
+    return r.status_code == 200 and "version" in r.json()
+
+
+def volume_names(engine: Engine) -> set[str]:
+    return {v.name for v in engine.client().volumes.list()}
+
+
+def test_two_users_on_two_nodes_with_their_mounts(swarm, placed, admin):
+    nodes = {info["node"] for info in placed.values()}
+    assert nodes == {swarm.node_id(swarm.manager), swarm.node_id(swarm.worker)}
+    for name, info in placed.items():
+        assert reachable(info["portal"])
+        engine, container = lab_container(swarm, name)
+        mounts = {m["Destination"]: m for m in container.attrs["Mounts"]}
+        for key, path in (("home", "/home"), ("workspace", "/home/lab/workspace")):
+            assert mounts[path]["Type"] == "volume"
+            assert mounts[path]["Name"] == f"{PREFIX}{name}_{key}"
+        # Node-local: created on the lab's node only.
+        other = next(e for e in swarm.engines if e is not engine)
+        assert f"{PREFIX}{name}_home" in volume_names(engine)
+        assert f"{PREFIX}{name}_home" not in volume_names(other)
+        # Admins see the node on the card.
+        html = admin.get(f"portal/users/{name}/card").text
+        assert f"dshubtest-{engine.name}" in html, html
+    # docker-sock: the socket of the node the lab runs on, which answers from inside the lab.
+    engine, container = lab_container(swarm, "swb")
+    sock = {m["Destination"]: m for m in container.attrs["Mounts"]}["/var/run/docker.sock"]
+    assert sock["Type"] == "bind" and sock["Source"] == str(engine.sock)
+    assert sh(swarm, "swb", "test -S /var/run/docker.sock && echo ok") == "ok"
+    assert sock["Source"] != "/var/run/docker.sock"  # never the machine's own engine
+
+
+def test_privileged_is_refused_clearly(swarm_hub, admin):
+    r = admin.post("portal/admin/users", {"username": "swpriv", "password": PASSWORD})
+    assert r.status_code == 200
+    assert admin.post("portal/admin/groups/docker-privileged/add",
+                      {"username": "swpriv"}).status_code == 200
+    user = Portal(swarm_hub, "swpriv")
+    assert user.post("portal/users/swpriv/start").status_code == 200
+    assert wait_state(user, "swpriv", {"failed", "running"}) == "failed"
+    html = user.get("portal/users/swpriv/card").text
+    assert "cannot run privileged" in html, html
+
+
+def test_restart_replaces_container_keeps_workspace_and_node(swarm, placed):
+    name = next(n for n, i in placed.items() if i["node"] == swarm.node_id(swarm.worker))
+    portal = placed[name]["portal"]
+    sh(swarm, name, "echo kept > /home/lab/workspace/keep.txt")
+    before = task(swarm, name)
+    r = portal.post(f"portal/users/{name}/restart")
+    assert r.status_code == 200 and card_state(r.text) == "restarting"
+    assert wait_state(portal, name, {"running", "failed"}, timeout=120) == "running"
+    html = portal.get(f"portal/users/{name}/card").text
+    assert "Restart failed" not in html and "did not answer" not in html, html
+    after = task(swarm, name)
+    assert after["ID"] != before["ID"]  # a new task, so a new container
+    assert after["NodeID"] == before["NodeID"]
+    assert sh(swarm, name, "cat /home/lab/workspace/keep.txt") == "kept"
+    assert reachable(portal)
+
+
+def test_hub_restart_keeps_labs_reachable_on_their_nodes(swarm, swarm_hub, placed):
+    swarm_hub.restart()
+    for name, info in placed.items():
+        portal = Portal(swarm_hub, name)  # a new hub process: sign in again
+        info["portal"] = portal
+        assert wait_state(portal, name, {"running"}, timeout=30) == "running"
+        assert reachable(portal)
+        assert task(swarm, name)["NodeID"] == info["node"]
+
+
+def test_reset_on_worker_removes_only_those_volumes_there(swarm, placed):
+    name = next(n for n, i in placed.items() if i["node"] == swarm.node_id(swarm.worker))
+    other_name = next(n for n in placed if n != name)
+    portal = placed[name]["portal"]
+    # A volume of the same name on the manager: a reset aimed at the wrong node would take it.
+    decoy = swarm.manager.client().volumes.create(f"{PREFIX}{name}_workspace")
+    try:
+        r = portal.post(f"portal/users/{name}/stop")
+        assert r.status_code == 200
+        assert wait_state(portal, name, {"stopped"}) == "stopped"
+        manager_before = volume_names(swarm.manager)
+        sizes = portal.get(f"portal/users/{name}/volumes").text
+        assert "not created yet" not in sizes, sizes
+        r = portal.post(f"portal/users/{name}/volumes/reset",
+                        {"volume": ["workspace"], "confirm": "yes"})
+        assert r.status_code == 200 and "Reset: workspace" in r.text, r.text
+        on_worker = volume_names(swarm.worker)
+        assert f"{PREFIX}{name}_workspace" not in on_worker
+        assert {f"{PREFIX}{name}_home", f"{PREFIX}{name}_cache"} <= on_worker
+        assert volume_names(swarm.manager) == manager_before  # decoy and the other user's kept
+        assert f"{PREFIX}{other_name}_workspace" in manager_before
+        # Started again: the same node (pinned), workspace empty, home kept.
+        r = portal.post(f"portal/users/{name}/start")
+        assert r.status_code == 200
+        assert wait_state(portal, name, {"running", "failed"}) == "running"
+        assert task(swarm, name)["NodeID"] == placed[name]["node"]
+        assert sh(swarm, name, "ls /home/lab/workspace") == ""
+    finally:
+        decoy.remove(force=True)
+
+
+def test_worker_down_card_says_so_and_other_user_unaffected(swarm, placed, admin):
+    worker = swarm.node_id(swarm.worker)
+    name = next(n for n, i in placed.items() if i["node"] == worker)
+    other = next(n for n in placed if n != name)
+    swarm.worker.stop()
+    deadline = time.monotonic() + 30
+    html = ""
+    while time.monotonic() < deadline:
+        html = admin.get(f"portal/users/{name}/card").text
+        if "unreachable" in html:
+            break
+        time.sleep(0.5)
+    assert "node dshubtest-d3" in html and "unreachable" in html, html
+    assert reachable(placed[other]["portal"])
+    assert card_state(admin.get(f"portal/users/{other}/card").text) == "running"
+    # Nothing moved or removed: the service is still there, pinned to the worker, and no
+    # container of it runs on the manager.
+    api = swarm.manager.client().api
+    service = api.inspect_service(PREFIX + name)
+    assert f"node.id=={worker}" in service["Spec"]["TaskTemplate"]["Placement"]["Constraints"]
+    on_manager = swarm.manager.client().containers.list(
+        all=True, filters={"label": f"com.docker.swarm.service.name={PREFIX}{name}"})
+    assert on_manager == []
+    assert f"{PREFIX}{name}_home" not in volume_names(swarm.manager)
+
+
+def test_stack_file_parses_and_deploys_the_hub_in_swarm_mode():
+    """compose.swarm.yml through docker's own stack loader (its images cannot be pulled here)."""
+    out = subprocess.run(["docker", "stack", "config", "-c", "compose.swarm.yml"], cwd=ROOT,
+                         capture_output=True, text=True, env={**os.environ, "HTTPS_PORT": "8443"})
+    assert out.returncode == 0, out.stderr
+    stack = yaml.safe_load(out.stdout)
+    hub = stack["services"]["jupyterhub"]
+    assert hub["environment"]["DOCKER_SWARM"] == "1"
+    assert hub["environment"]["DOCKER_NETWORK_NAME"] == "jupyterhub_overlay"
+    assert "node.role == manager" in hub["deploy"]["placement"]["constraints"]
+    network = stack["networks"]["jupyterhub_overlay"]
+    assert network["driver"] == "overlay" and network["attachable"] is True
+    assert "--providers.swarm=true" in stack["services"]["traefik"]["command"]
+    assert stack["services"]["traefik"]["ports"][0]["published"] == 8443

@@ -1,0 +1,197 @@
+"""Swarm mode's pure logic: node parsing and choice, mounts, and the final service spec.
+
+No Docker, no hub: the spawner is built around the same minimal fake user as PortalSpawner's
+tests. The real swarm is exercised in tests/integration/test_swarm.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from docker.types import ContainerSpec, Mount, Placement, Resources, TaskTemplate
+
+from portal import swarm_nodes as nodes
+from portal.spawner import PortalSpawner
+from portal.swarm import PortalSwarmSpawner, SwarmRefused
+from tests.unit.test_spawner_names import FakeUser
+
+
+def make(name: str = "john.doe", groups: tuple[str, ...] = (), **traits) -> PortalSwarmSpawner:
+    user = FakeUser(name, groups)
+    spawner = PortalSwarmSpawner(user=user, hub=None, orm_spawner=None, **traits)
+    user.spawner = spawner
+    return spawner
+
+
+def node_data(node_id: str, state: str = "ready", availability: str = "active",
+              labels: dict | None = None, addr: str = "10.0.0.2", name: str = "") -> dict:
+    return {"ID": node_id, "Description": {"Hostname": "host-" + node_id},
+            "Status": {"State": state, "Addr": addr},
+            "Spec": {"Availability": availability, "Labels": labels or {}, "Name": name}}
+
+
+def node(node_id: str, **kw) -> nodes.Node:
+    kw.setdefault("labels", {nodes.ENGINE_LABEL: f"tcp://{node_id}:2376"})
+    return nodes.parse_node(node_data(node_id, **kw), "self", "unix:///var/run/docker.sock")
+
+
+# --- nodes ---------------------------------------------------------------------------------
+
+
+def test_parse_node_reads_engine_label_name_and_state():
+    n = node("n1", name="gpu-1", addr="10.0.0.9")
+    assert (n.id, n.hostname, n.addr, n.ready, n.active) == ("n1", "gpu-1", "10.0.0.9", True, True)
+    assert n.engine_url == "tcp://n1:2376" and n.usable
+    assert n.title == "gpu-1 (10.0.0.9)"
+    assert n.socket_path == "/var/run/docker.sock"  # a TCP engine: the node's standard socket
+    unnamed = nodes.parse_node(node_data("n2"), "self", "")
+    assert unnamed.hostname == "host-n2" and not unnamed.engine_url and not unnamed.usable
+
+
+def test_the_hubs_own_node_needs_no_label_and_its_socket_follows_docker_host():
+    own = nodes.parse_node(node_data("self", labels={}), "self", "unix:///tmp/d2/sock")
+    assert own.engine_url == "unix:///tmp/d2/sock" and own.usable
+    assert own.socket_path == "/tmp/d2/sock"
+
+
+@pytest.mark.parametrize("kw", [{"state": "down"}, {"availability": "drain"},
+                                {"availability": "pause"},
+                                {"labels": {nodes.ENGINE_LABEL: "tcp://x:1",
+                                            nodes.LABS_LABEL: "false"}}])
+def test_unusable_nodes_never_get_labs(kw):
+    assert nodes.choose_node([node("bad", **kw)], {}) is None
+    assert nodes.choose_node([node("bad", **kw), node("ok")], {"ok": 9}).id == "ok"
+
+
+def test_choose_the_least_loaded_node_ties_by_address():
+    a, b = node("a", addr="10.0.0.3"), node("b", addr="10.0.0.2")
+    assert nodes.choose_node([a, b], {}).id == "b"
+    assert nodes.choose_node([a, b], {"b": 2, "a": 1}).id == "a"
+
+
+def test_lab_load_counts_services_by_their_node_label():
+    services = [{"Spec": {"Labels": {nodes.NODE_LABEL: "a"}}},
+                {"Spec": {"Labels": {nodes.NODE_LABEL: "a"}}},
+                {"Spec": {"Labels": {"other": "x"}}}, {"Spec": {}}]
+    assert nodes.lab_load(services) == {"a": 2}
+
+
+# --- the spawner ---------------------------------------------------------------------------
+
+
+def test_it_is_a_portal_spawner_so_the_portal_config_and_names_apply():
+    spawner = make()
+    assert isinstance(spawner, PortalSpawner)
+    assert spawner.object_name == "jupyterlab-john-2edoe"
+    assert spawner.placement() == ""
+
+
+def test_named_volumes_are_volume_mounts_and_paths_are_binds():
+    spawner = make(volumes={"/srv/data": {"bind": "/data", "mode": "ro"},
+                            "jupyterlab-{username}_home": "/home"})
+    mounts = {m["Target"]: m for m in spawner.mounts}
+    assert mounts["/home"]["Type"] == "volume"
+    assert mounts["/home"]["Source"] == "jupyterlab-john-2edoe_home"
+    assert "VolumeOptions" not in mounts["/home"]  # node-local: the local driver as is
+    assert mounts["/data"]["Type"] == "bind" and mounts["/data"]["ReadOnly"] is True
+
+
+def test_shared_storage_options_name_each_volume():
+    spawner = make(volume_driver_options={"type": "nfs", "o": "addr=nfs.example.org,rw",
+                                          "device": ":/exports/dshub/{volume}"})
+    home = next(m for m in spawner.mounts if m["Target"] == "/home")
+    driver = home["VolumeOptions"]["DriverConfig"]
+    assert driver["Name"] == "local"
+    assert driver["Options"]["device"] == ":/exports/dshub/jupyterlab-john-2edoe_home"
+
+
+def service_kwargs(spawner: PortalSwarmSpawner, target: nodes.Node, extra_mounts=()) -> dict:
+    spec = ContainerSpec(image="lab", mounts=[*spawner.mounts, *extra_mounts])
+    kwargs = {"task_template": TaskTemplate(container_spec=spec, resources=Resources(),
+                                            placement=Placement(constraints=["node.role==worker"])),
+              "name": spawner.object_name}
+    spawner._target = target
+    spawner._finish_service(kwargs)
+    return kwargs
+
+
+def test_service_is_pinned_to_the_chosen_node_and_labelled():
+    spawner = make()
+    kwargs = service_kwargs(spawner, node("n7"))
+    template = kwargs["task_template"]
+    assert template["Placement"]["Constraints"] == ["node.role==worker", "node.id==n7"]
+    assert kwargs["labels"][nodes.NODE_LABEL] == "n7"
+    assert template["ContainerSpec"]["Labels"]["com.centurylinklabs.watchtower.enable"] == "false"
+
+
+def test_shared_storage_labs_are_not_pinned():
+    spawner = make(volume_driver_options={"type": "nfs", "device": ":/x/{volume}"})
+    template = service_kwargs(spawner, node("n7"))["task_template"]
+    assert template["Placement"]["Constraints"] == ["node.role==worker"]
+
+
+SOCK = Mount(target="/var/run/docker.sock", source="/run/docker.sock", type="bind")
+
+
+def test_socket_only_for_the_group_and_always_the_nodes_own():
+    outsider = make()
+    mounts = service_kwargs(outsider, node("n1"), [SOCK])["task_template"]["ContainerSpec"][
+        "Mounts"]
+    assert all(m["Target"] != "/var/run/docker.sock" for m in mounts)
+    member = make(groups=("docker-sock",))
+    own = nodes.parse_node(node_data("self"), "self", "unix:///tmp/d2/sock")
+    mounts = service_kwargs(member, own, [SOCK])["task_template"]["ContainerSpec"]["Mounts"]
+    socks = [m for m in mounts if m["Target"] == "/var/run/docker.sock"]
+    assert [(m["Source"], m["Type"]) for m in socks] == [("/tmp/d2/sock", "bind")]
+
+
+def test_gpu_becomes_a_generic_resource_reservation():
+    spawner = make(gpu_enabled=True, gpu_generic_resource="NVIDIA-GPU")
+    resources = service_kwargs(spawner, node("n1"))["task_template"]["Resources"]
+    assert resources["Reservations"]["GenericResources"] == [
+        {"DiscreteResourceSpec": {"Kind": "NVIDIA-GPU", "Value": 1}}]
+
+
+@pytest.mark.parametrize(("groups", "traits", "words"), [
+    (("docker-privileged",), {}, "cannot run privileged"),
+    ((), {"gpu_enabled": True}, "no GPU generic resource"),
+])
+def test_what_swarm_cannot_honour_is_refused_before_any_docker_call(groups, traits, words):
+    spawner = make(groups=groups, **traits)
+
+    def no_docker(*args, **kwargs):
+        raise AssertionError("Docker was called")
+
+    spawner.docker = no_docker
+    with pytest.raises(SwarmRefused, match=words):
+        asyncio.run(spawner.create_object())
+
+
+def test_node_is_kept_in_state_across_stops():
+    spawner = make()
+    spawner.swarm_node, spawner.swarm_node_title = "n3", "host-n3 (10.0.0.3)"
+    spawner.clear_state()
+    state = spawner.get_state()
+    assert state["swarm_node"] == "n3"
+    fresh = make()
+    fresh.load_state(state)
+    assert fresh.placement() == "host-n3 (10.0.0.3)"
+
+
+@pytest.mark.parametrize(("kw", "words"), [({"state": "down"}, "which is down"),
+                                          ({"availability": "drain"}, "drained or paused")])
+def test_a_pinned_lab_never_starts_elsewhere_while_its_node_is_out(kw, words, monkeypatch):
+    spawner = make()
+    spawner.swarm_node = "n2"
+    listing = [node_data("n1"), node_data("n2", **kw)]
+
+    async def fake_docker(method, *args, **kwargs):
+        return {"info": {"Swarm": {"NodeID": "n1"}}, "nodes": listing}[method]
+
+    monkeypatch.setattr(PortalSwarmSpawner, "_nodes_cache", (0.0, []))
+    monkeypatch.setattr(PortalSwarmSpawner, "_own_node_id", "")
+    spawner.docker = fake_docker
+    with pytest.raises(SwarmRefused, match=words):
+        asyncio.run(spawner._place())
+    assert spawner.swarm_node == "n2"  # still pinned to the node holding the volumes
