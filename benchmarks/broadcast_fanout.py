@@ -31,6 +31,7 @@ from .common import (
     machine,
     run,
     save,
+    settle,
     start_servers,
 )
 from .prober import Prober
@@ -114,7 +115,7 @@ def main() -> None:
         t0 = time.perf_counter()
         spawn_stubs(hub, stub_names)
         results["stub_spawn_s"] = round(time.perf_counter() - t0, 1)
-        time.sleep(3)
+        settle(args, 3)
         with Prober(*target) as p:
             time.sleep(args.idle_seconds)
         scenarios["idle hub"] = {
