@@ -36,6 +36,7 @@ from .common import (
     run,
     save,
     short_rev,
+    settle,
     start_servers,
 )
 from .prober import Prober
@@ -134,7 +135,7 @@ def scenario(args: argparse.Namespace, labs: list[str], code: Any = None) -> dic
         t0 = time.perf_counter()
         spawn_stubs(hub, stub_names)
         results["stub_spawn_s"] = round(time.perf_counter() - t0, 1)
-        time.sleep(3)
+        settle(args, 3)
         with Prober(*target) as p:
             time.sleep(args.idle_seconds)
         scenarios["idle hub"] = {

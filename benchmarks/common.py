@@ -49,6 +49,13 @@ def arguments(parser: argparse.ArgumentParser, quick: dict[str, Any]) -> argpars
     return parser.parse_args()
 
 
+def settle(args: argparse.Namespace, seconds: float) -> None:
+    """A pause that lets the machine settle before a measurement (a lab's start-up CPU); a
+    quick run skips it: its figures mean nothing anyway."""
+    if not args.quick:
+        time.sleep(seconds)
+
+
 def run(main: Callable[[], None]) -> None:
     """A benchmark's entry point: any failure ends the process with status 1 and a last line
     naming the benchmark and the cause (what `python -m benchmarks --quick` reports)."""

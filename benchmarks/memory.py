@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,6 +28,7 @@ from .common import (
     rss_kib,
     run,
     save,
+    settle,
 )
 from .stats import measured, table
 
@@ -47,7 +47,7 @@ def main() -> None:
         pid = hub.proc.pid
 
         def stage(name: str) -> None:
-            time.sleep(1)
+            settle(args, 1)
             mem = rss_kib(pid)
             stages.append({"stage": name, "rss_mib": round(mem["VmRSS"] / 1024, 1),
                            "peak_mib": round(mem["VmHWM"] / 1024, 1)})

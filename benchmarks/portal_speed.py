@@ -26,6 +26,7 @@ from .common import (
     proxy_address,
     run,
     save,
+    settle,
     start_servers,
 )
 from .http import Connection
@@ -111,7 +112,7 @@ def main() -> None:
         portal = Portal(hub, USER)
         results["phases"]["server stopped"] = measure(hub, portal, args.rounds, per_round)
         start_servers(hub, [USER])
-        time.sleep(3)  # the lab's start-up CPU is not the portal's
+        settle(args, 3)  # the lab's start-up CPU is not the portal's
         results["phases"]["server running"] = measure(hub, portal, args.rounds, per_round)
 
     for phase, rows in results["phases"].items():

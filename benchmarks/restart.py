@@ -32,6 +32,7 @@ from .common import (
     proxy_address,
     run,
     save,
+    settle,
     start_servers,
 )
 from .http import Connection
@@ -92,7 +93,7 @@ def main() -> None:
         host, port, base = proxy_address(hub)
         address = (host, port, f"{base}user/{USER}/api")
         wait_answering(*address)
-        time.sleep(2)
+        settle(args, 2)
         for i in range(args.rounds):
             # Alternate which goes first, so a drift in machine load hits both alike.
             order = ("portal", "docker") if i % 2 == 0 else ("docker", "portal")
@@ -102,7 +103,7 @@ def main() -> None:
                 else:
                     floor_s.append(docker_restart(client, address))
                 wait_answering(*address)
-                time.sleep(1.5)  # let the lab finish starting up (CPU) before the next one
+                settle(args, 1.5)  # the lab's start-up CPU, before the next one
     measured("portal restarts", portal_s, args.rounds)
     measured("docker restarts", floor_s, args.rounds)
     p, f = statistics.median(portal_s), statistics.median(floor_s)
