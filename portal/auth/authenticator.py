@@ -4,7 +4,10 @@ for the first admin, per-address throttling, capped pending sign-ups and a stric
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -49,8 +52,9 @@ class DSHubAuthenticator(NativeAuthenticator):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # bcrypt releases the GIL: two threads of its own keep the hub's loop and the portal's
-        # Docker pool free however many sign-ins arrive.
-        self.hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dshub-bcrypt")
+        # Docker pool free however many sign-ins arrive, at a lower CPU priority than the loop.
+        self.hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dshub-bcrypt",
+                                         initializer=_lower_priority)
         self.throttle = SignInThrottle(free_failures=self.signin_free_failures,
                                        max_delay=self.signin_max_delay)
         self.setup_code = SetupCode(self.setup_code_path or "setup-code")
@@ -162,6 +166,13 @@ class DSHubAuthenticator(NativeAuthenticator):
 
         return [*overrides, *((path, replaced.get(path, handler)) for path, handler in
                               super().get_handlers(app))]
+
+
+def _lower_priority() -> None:
+    # Linux schedules threads by their own nice value: under a flood of sign-ins the hub's event
+    # loop (nice 0) gets the CPU before the hashing threads (nice 10).
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def _hash(password: str) -> bytes:
