@@ -107,12 +107,16 @@ class PortalSpawner(DockerSpawner):
 
     @validate("remove")
     def _always_remove(self, proposal: Any) -> bool:
-        # A kept container is started again as it was created: with the Docker access of its
-        # creation, not today's groups. Every start makes a fresh one.
-        if not proposal.value:
+        return True
+
+    def force_removal(self) -> None:
+        """A kept container is started again as it was created: with the Docker access of its
+        creation, not today's groups. So every stop removes it and every start makes a fresh
+        one, whatever the configuration says (traitlets does not validate config values)."""
+        if not self.remove:
             self.log.warning("PortalSpawner.remove=False is ignored: containers are removed on "
                              "stop (keep_failed_containers keeps failed starts for inspection)")
-        return True
+            self.remove = True
 
     @default("name_template")
     def _name_template_default(self) -> str:
@@ -168,6 +172,7 @@ class PortalSpawner(DockerSpawner):
         refusal = self.start_guard(self.user.name) if self.start_guard else None
         if refusal:
             raise RuntimeError(refusal)
+        self.force_removal()  # DockerSpawner then removes a leftover container before creating
         self._set_phase(5, "Preparing your server")
         await self._follow_gpu_decision()
         if self.host_network:
@@ -214,6 +219,7 @@ class PortalSpawner(DockerSpawner):
                              "the next start removes it", self.object_name)
             self.clear_state()
             return
+        self.force_removal()
         await super().stop(now)
 
     async def progress(self):  # noqa: ANN201 (an async generator, as JupyterHub expects)
