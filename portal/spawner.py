@@ -65,12 +65,16 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
 
     @validate("remove")
     def _always_remove(self, proposal: Any) -> bool:
-        # A kept container is started again as it was created: with the Docker access of its
-        # creation, not today's groups. Every start makes a fresh one.
-        if not proposal.value:
+        return True
+
+    def force_removal(self) -> None:
+        """A kept container is started again as it was created: with the Docker access of its
+        creation, not today's groups. So every stop removes it and every start makes a fresh
+        one, whatever the configuration says (traitlets does not validate config values)."""
+        if not self.remove:
             self.log.warning("PortalSpawner.remove=False is ignored: containers are removed on "
                              "stop (keep_failed_containers keeps failed starts for inspection)")
-        return True
+            self.remove = True
 
     @default("name_template")
     def _name_template_default(self) -> str:
@@ -95,6 +99,7 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
         refusal = self.start_guard(self.user.name) if self.start_guard else None
         if refusal:
             raise RuntimeError(refusal)
+        self.force_removal()  # DockerSpawner then removes a leftover container before creating
         self._set_phase(5, "Preparing your server")
         await claim_volumes(self.docker, self.owned_volumes(), self.user)
         await self._follow_gpu_decision()
@@ -127,6 +132,7 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
                              "the next start removes it", self.object_name)
             self.clear_state()
             return
+        self.force_removal()
         await super().stop(now)
 
     async def _follow_gpu_decision(self) -> None:

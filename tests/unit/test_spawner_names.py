@@ -564,7 +564,15 @@ def test_ordinary_host_paths_stay(source):
 
 
 def test_remove_false_is_ignored():
+    from traitlets.config import Config
+
     spawner = make_spawner()
     assert spawner.remove is True
     spawner.remove = False
     assert spawner.remove is True
+    # A configured False gets past traitlets' validation; start and stop force removal.
+    config = Config()
+    config.PortalSpawner.remove = False
+    configured = PortalSpawner(config=config)
+    configured.force_removal()
+    assert configured.remove is True
