@@ -251,6 +251,10 @@ def test_empty_host_config_is_filled_in():
         "Privileged": False,
         "AutoRemove": False,
         "DeviceRequests": None,
+        # No limits configured: memory, swap and CPUs explicitly unlimited.
+        "Memory": 0,
+        "MemorySwap": 0,
+        "NanoCpus": 0,
     }
 
 
