@@ -35,8 +35,8 @@ from .common import (
     machine,
     run,
     save,
-    short_rev,
     settle,
+    short_rev,
     start_servers,
 )
 from .prober import Prober

@@ -53,19 +53,19 @@ def test_idle_lab_is_warned_in_jupyterlab_then_stopped_keep_and_exempt_survive(
     assert "If it stays idle" not in users["exempt"].get(
         f"portal/users/{names['exempt']}/card").text
 
+    # The keeper is warned first (started earlier); keeping it postpones the stop by 3 minutes.
+    deadline = time.monotonic() + IDLE
+    while not any(e[2].startswith("warned") for e in events(hub, "cull", names["keeper"])):
+        assert time.monotonic() < deadline, "the keeper was never warned"
+        time.sleep(0.5)
+    r = users["keeper"].post(f"portal/users/{names['keeper']}/keep-running")
+    assert r.status_code == 200 and card_state(r.text) == "running", r.text
+
     lab = open_lab(browser, hub, idler)
     toast = lab.locator(".Toastify__toast").filter(has_text="Your server is idle and will stop")
     expect(toast).to_be_visible(timeout=(IDLE + 20) * 1000)
     expect(toast).to_have_class(re.compile("Toastify__toast--warning"))
     expect(toast).to_contain_text("Keep running for 3 more minutes")
-
-    # The keeper was warned too; keeping it postpones the stop by up to 3 minutes.
-    deadline = time.monotonic() + IDLE
-    while not any(e[2].startswith("warned") for e in events(hub, "cull", names["keeper"])):
-        assert time.monotonic() < deadline, "the keeper was never warned"
-        time.sleep(1)
-    r = users["keeper"].post(f"portal/users/{names['keeper']}/keep-running")
-    assert r.status_code == 200 and card_state(r.text) == "running", r.text
 
     assert wait_state(users["idler"], idler, {"stopped"}, timeout=IDLE + 30) == "stopped"
     stopped = [e for e in events(hub, "cull", idler) if e[2].startswith("stopped")]

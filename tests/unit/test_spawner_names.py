@@ -253,7 +253,8 @@ def test_empty_host_config_is_filled_in():
         "AutoRemove": False,
         "DeviceRequests": None,
         "VolumesFrom": None,
-        "Memory": 0,  # no limit configured
+        # No limits configured: memory, swap and CPUs explicitly unlimited.
+        "Memory": 0,
         "MemorySwap": 0,
         "NanoCpus": 0,
     }
