@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from .auth.names import RULE, is_valid_username
-from .settings import SettingsError, load_settings
+from .settings import settings_or_exit
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,11 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db-url", help="default: JUPYTERHUB_DATABASE_URL, else the SQLite "
                         "file in JUPYTERHUB_DATA_DIR")
     args = parser.parse_args(argv)
-    try:
-        settings = load_settings()
-    except SettingsError as e:
-        print(e, file=sys.stderr)
-        return 2
+    settings = settings_or_exit()
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:

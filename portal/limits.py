@@ -85,35 +85,37 @@ def effective(default: Limits, overrides: Iterable[GroupLimit]) -> Limits:
     return Limits(int(memory) if memory else None, cpus or None)
 
 
-def parse_memory(raw: Any) -> int | None:
-    """A group's memory from a form or JSON: default / none / a size."""
+def _parse_limit(raw: Any, parse: Any, kinds: tuple[type, ...], wrong_type: str,
+                 not_valid: str) -> Any:
+    """A group's limit from a form or JSON: None for "default", 0 for no limit, else parsed."""
     if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "default")):
         return None
     if isinstance(raw, str) and raw.strip().lower() in NO_LIMIT_WORDS:
         return 0
-    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        raise ActionRefused("Memory must be a size such as 512M or 4G, 'none' or 'default'.", 400)
+    if isinstance(raw, bool) or not isinstance(raw, kinds):
+        raise ActionRefused(wrong_type, 400)
     try:
-        return parsers.size(str(raw))
+        return parse(str(raw))
     except ValueError:
-        raise ActionRefused(
-            f"Memory {str(raw)[:40]!r} is not a size: write e.g. 512M or 4G (at least 64M), "
-            "'none' for no limit, or 'default'.", 400) from None
+        raise ActionRefused(not_valid.format(str(raw)[:40]), 400) from None
+
+
+def parse_memory(raw: Any) -> int | None:
+    """A group's memory: default / none / a size."""
+    return _parse_limit(
+        raw, parsers.size, (str, int),
+        "Memory must be a size such as 512M or 4G, 'none' or 'default'.",
+        "Memory {!r} is not a size: write e.g. 512M or 4G (at least 64M), 'none' for no limit, "
+        "or 'default'.")
 
 
 def parse_cpus(raw: Any) -> float | None:
-    if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "default")):
-        return None
-    if isinstance(raw, str) and raw.strip().lower() in NO_LIMIT_WORDS:
-        return 0
-    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-        raise ActionRefused("CPUs must be a number such as 1.5, 'none' or 'default'.", 400)
-    try:
-        return parsers.cpus(str(raw))
-    except ValueError:
-        raise ActionRefused(
-            f"CPUs {str(raw)[:40]!r} is not valid: write a number from 0.01 to "
-            f"{parsers.host_cpus()} (this host's CPU count), 'none' or 'default'.", 400) from None
+    """A group's CPUs: default / none / a number up to this host's CPU count."""
+    return _parse_limit(
+        raw, parsers.cpus, (str, int, float),
+        "CPUs must be a number such as 1.5, 'none' or 'default'.",
+        f"CPUs {{!r}} is not valid: write a number from 0.01 to {parsers.host_cpus()} (this "
+        "host's CPU count), 'none' or 'default'.")
 
 
 class LimitsService:

@@ -7,6 +7,7 @@ whose message is one line naming the variable, the value and what it accepts.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -174,6 +175,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if name.startswith(SERVICE_PREFIX) and len(name) > len(SERVICE_PREFIX):
             services[name] = "1" if _parse_service(name, env[name]) else "0"
     return Settings(**values, services=services)
+
+
+def settings_or_exit() -> Settings:
+    """For command-line tools: the settings, or the one-line reason on stderr and exit 2."""
+    try:
+        return load_settings()
+    except SettingsError as e:
+        print(e, file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _parse_service(name: str, raw: str) -> bool:

@@ -59,18 +59,14 @@ class SetupCode:
 
 def main(argv: list[str] | None = None) -> int:
     """`dshub-setup-code`: print the code in force, or say why there is none (exit 1)."""
-    from ..settings import SettingsError, load_settings
+    from ..settings import settings_or_exit
 
     parser = argparse.ArgumentParser(
         prog="dshub-setup-code",
         description="Print the one-time code for signing up the first admin.")
     parser.add_argument("--data-dir", help="default: JUPYTERHUB_DATA_DIR")
     args = parser.parse_args(argv)
-    try:
-        settings = load_settings()
-    except SettingsError as e:
-        print(e, file=sys.stderr)
-        return 2
+    settings = settings_or_exit()
     path = Path(args.data_dir or settings.data_dir) / FILE_NAME
     try:
         code = path.read_text().strip()
