@@ -132,6 +132,18 @@ class DockerService(DockerVolumes):
 
         return await self._run(sample, bound=10)
 
+    async def log_tail(self, name: str, lines: int = 40, max_chars: int = 8000) -> str:
+        """The last lines of a container's output (stdout and stderr), at most `max_chars`."""
+
+        def tail() -> str:
+            try:
+                raw = self._api().logs(name, stdout=True, stderr=True, tail=lines)
+            except NotFound:
+                raise ContainerMissing(name) from None
+            return raw.decode(errors="replace")[-max_chars:]
+
+        return await self._run(tail, bound=10)
+
     async def restart(self, name: str, stop_timeout: int = 10) -> str:
         """Docker restart (same container, same volumes); returns the container id."""
 

@@ -164,3 +164,17 @@ async def _check_container(view: ServerView, spawner: Any, runtime: Runtime) -> 
                 f"Your container stopped outside the hub ({info.status}, exit code "
                 f"{info.exit_code}). Start it again; your volumes are kept."
             )
+
+
+async def start_log(user: Any, runtime: Runtime) -> tuple[str, str]:
+    """(where it comes from, text): the lab's output while it starts, or what it printed last.
+
+    Bounded in size; the template escapes it (a lab's output is its user's text).
+    """
+    spawner = user.spawner
+    try:
+        docker = await spawner.lab_engine(runtime.docker)
+        return "now", await docker.log_tail(spawner.object_name)
+    except ContainerMissing:
+        last = getattr(spawner, "last_log", "")
+        return ("when the container was removed", last) if last else ("", "")

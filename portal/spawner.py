@@ -132,8 +132,19 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
                              "the next start removes it", self.object_name)
             self.clear_state()
             return
+        await self._keep_log_tail()
         self.force_removal()
         await super().stop(now)
+
+    # The end of the last container's output, kept when it is removed (a failed start's reason).
+    last_log = ""
+
+    async def _keep_log_tail(self) -> None:
+        try:
+            raw = await self.docker("logs", self.object_name, stdout=True, stderr=True, tail=40)
+        except Exception:  # no container (never created, already gone): nothing to keep
+            return
+        self.last_log = raw.decode(errors="replace")[-8000:] if isinstance(raw, bytes) else ""
 
     async def _follow_gpu_decision(self) -> None:
         """Take the hub's GPU decision, waiting for a detection still running (it is bounded)."""

@@ -9,7 +9,7 @@ from jupyterhub.scopes import needs_scope
 from ..compat.scopes import needs_action_scope
 from ..errors import ActionRefused
 from ..server_actions import act
-from ..server_view import server_view
+from ..server_view import server_view, start_log
 from .base import PortalHandler, portal_authenticated
 
 
@@ -83,7 +83,19 @@ class RestartConfirmHandler(PortalHandler):
         self.finish(html)
 
 
+class StartLogHandler(PortalHandler):
+    """The last lines of the lab's output (owner and admins, like the card)."""
+
+    @portal_authenticated
+    @needs_scope("read:servers")
+    async def get(self, user_name: str) -> None:
+        source, text = await start_log(self.target_user(user_name), self.runtime)
+        self.finish(await self.render_fragment("partials/start_log.html", source=source,
+                                               text=text))
+
+
 routes = [
+    (r"/portal/users/([^/]+)/log", StartLogHandler),
     (r"/portal/users/([^/]+)/restart-confirm", RestartConfirmHandler),
     (r"/portal/?", PortalPageHandler),
     (r"/portal/users/([^/]+)/card", ServerCardHandler),

@@ -108,3 +108,18 @@ def test_bulk_grant_of_docker_access_needs_the_password_again(hub, make_user):
                                          "user": [target.name]})
     assert r.status_code == 403, r.text
     assert target.name not in hub.api("GET", "groups/docker-sock").json()["users"]
+
+
+def test_the_start_log_is_for_the_owner_and_admins_only(admin, make_user):
+    owner, other = make_user("logged"), make_user("nosy")
+    ensure_running(owner)
+    mine = owner.get(f"portal/users/{owner.name}/log")
+    assert mine.status_code == 200 and "<pre" in mine.text, mine.text[:300]
+    assert "jupyter" in mine.text.lower()
+    assert admin.get(f"portal/users/{owner.name}/log").status_code == 200
+    assert other.get(f"portal/users/{owner.name}/log").status_code == 404
+    owner.post(f"portal/users/{owner.name}/stop")
+    assert wait_state(owner, owner.name, {"stopped"}) == "stopped"
+    # After the container is gone, what it printed last is still there.
+    kept = owner.get(f"portal/users/{owner.name}/log")
+    assert "when the container was removed" in kept.text and "<pre" in kept.text
