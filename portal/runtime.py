@@ -68,7 +68,8 @@ class Runtime:
         if self.exits is None:
             self.exits = ExitReports(self.operations, self.audit)
         if self.usage is None:
-            self.usage = UsageCollector(self.docker, self.settings.usage_interval)
+            self.usage = UsageCollector(self.docker, self.settings.usage_interval,
+                                        sizes=self.volume_sizes)
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

@@ -120,7 +120,7 @@ class NodePlacement:
                 continue
             engine = self._engine(node, self._hub_docker())
             try:
-                if any(v.exists for v in await engine.volumes(names)):
+                if set(names) & await engine.existing_volumes():
                     holders.append(node)
             except DockerUnavailable as e:
                 self.log.warning("Looking for %s's volumes on %s: %s", self.user.name,

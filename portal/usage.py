@@ -19,6 +19,7 @@ from .docker_service import DockerService
 from .hub_queries import running_default_spawners
 from .logs import portal_logger
 from .spawner_volumes import UserVolume
+from .volume_sizes import VolumeSizes
 
 log = portal_logger("usage")
 VOLUME_EVERY = 10
@@ -75,8 +76,10 @@ def cpus_busy(before: tuple[int, int, int], after: tuple[int, int, int]) -> floa
 
 
 class UsageCollector:
-    def __init__(self, docker: DockerService, interval: float, concurrency: int = 4) -> None:
+    def __init__(self, docker: DockerService, interval: float, concurrency: int = 4,
+                 sizes: VolumeSizes | None = None) -> None:
         self.docker, self.interval, self.concurrency = docker, interval, concurrency
+        self.sizes = sizes  # the hub-wide cache of volume sizes
         self._usage: dict[str, LabUsage] = {}
         self._counters: dict[str, tuple[int, int, int]] = {}  # container -> last CPU counters
         self._volume_sizes: dict[str, int | None] = {}
@@ -134,16 +137,17 @@ class UsageCollector:
         return 0 if limit >= 2**60 or limit == _host_memory() else limit
 
     async def _sample_volumes(self, labs: list[Lab]) -> None:
+        """Volume sizes from the hub-wide cache (portal/volume_sizes.py): one `docker system df`
+        at most a minute, shared with the volume modal; never a call of our own."""
         names = [v.name for lab in labs for v in lab.volumes]
-        if not names:
+        if not names or self.sizes is None:
             return
         try:
-            self.docker_calls += 2  # volume list and df
-            infos = await self.docker.volumes(names)
+            sizes = await self.sizes.current()
         except Exception as e:
             log.info("Volume sizes: %s", e)
             return
-        self._volume_sizes = {i.name: i.size_bytes for i in infos}
+        self._volume_sizes = {n: sizes.by_name.get(n) for n in names}
 
     async def run(self, labs_now: Any) -> None:
         """Forever: `labs_now()` gives the running labs at each pass."""
