@@ -46,7 +46,7 @@ def server_signature(user: Any, operations: Operations) -> tuple:
 
 
 class LiveUpdates:
-    def __init__(self, operations: Operations, interval: float = 0.25) -> None:
+    def __init__(self, operations: Operations, interval: float = 0.5) -> None:
         self.operations = operations
         self.interval = interval
         self._subscribers: set[Subscriber] = set()
