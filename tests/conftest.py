@@ -61,6 +61,7 @@ def admin(hub) -> Portal:
     portal = Portal(hub, "admin")
     r = portal.confirm_sudo()
     assert r.status_code == 200, r.text
+    portal.keeps_sudo = True
     return portal
 
 

@@ -65,7 +65,8 @@ def test_a_55_database_and_store_upgrade_to_6_intact(docker_client, tmp_path):
         for name in ("approved", "waiting"):
             assert signup(old, name).status_code == 200
         admin = Portal(old, "admin")
-        assert admin.s.get(old.hub_url("authorize/approved"), timeout=30).status_code == 200
+        assert admin.confirm_sudo().status_code == 200  # Docker access is granted below
+        assert admin.post("portal/admin/signups/approved/approve").status_code == 200
         Portal(old, "approved")  # signs in: approved, and a hub user from now on
         assert old.api("POST", "groups/team-x", json={"users": ["approved"]}).status_code == 201
         r = admin.post("portal/admin/groups/docker-sock/add", {"username": "approved"})
@@ -92,7 +93,7 @@ def test_a_55_database_and_store_upgrade_to_6_intact(docker_client, tmp_path):
         # Accounts and approvals.
         assert sign_in(new, "approved").status_code == 302
         r = sign_in(new, "waiting")
-        assert r.status_code == 200 and "has not been authorized" in r.text
+        assert r.status_code == 200 and "has not been approved" in r.text
         # Groups, including the Docker-access one, and the user's token.
         assert new.api("GET", "groups/team-x").json()["users"] == ["approved"]
         assert new.api("GET", "groups/docker-sock").json()["users"] == ["approved"]

@@ -97,9 +97,9 @@ ports = json.loads(os.environ["DSHUB_TEST_PORTS"])
 c.JupyterHub.port = ports["proxy"]
 c.JupyterHub.hub_port = ports["hub"]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{ports['api']}"
-c.PortalSpawner.name_template = "dshubtest-prod-{username}"
-c.PortalSpawner.volume_name_template = "dshubtest-prod-{username}_{volume}"
-c.PortalSpawner.shared_volume_name = "dshubtest-prod-shared"
+c.PortalSpawner.name_template = "@PREFIX@prod-{username}"
+c.PortalSpawner.volume_name_template = "@PREFIX@prod-{username}_{volume}"
+c.PortalSpawner.shared_volume_name = "@PREFIX@prod-shared"
 c.PortalSpawner.pull_policy = "never"
 c.PortalSpawner.start_timeout = 60
 """
@@ -131,7 +131,7 @@ class ContainerHub:
 @pytest.fixture(scope="module")
 def container_hub(hub_image, docker_client, tmp_path_factory) -> Iterator[ContainerHub]:
     config_dir = tmp_path_factory.mktemp("prod-config")
-    (config_dir / "custom_config.py").write_text(CUSTOM_CONFIG)
+    (config_dir / "custom_config.py").write_text(CUSTOM_CONFIG.replace("@PREFIX@", PREFIX))
     ports = {"proxy": free_port(), "hub": free_port(), "api": free_port()}
     second = 1_000_000_000
     container = docker_client.containers.run(

@@ -75,11 +75,19 @@ class Portal:
         headers = {"HX-Request": "true"} if htmx else {}
         return self.s.get(self.url(path), headers=headers, timeout=60, **kw)
 
+    # A session that keeps sudo mode (the session admin): a hub restart forgets confirmations
+    # (they live in the hub's memory), so a refused grant confirms again and is sent once more.
+    keeps_sudo = False
+
     def post(self, path: str, data=None, xsrf: bool = True, **kw) -> requests.Response:
         headers = {"HX-Request": "true"}
         if xsrf:
             headers["X-XSRFToken"] = self.xsrf
-        return self.s.post(self.url(path), data=data, headers=headers, timeout=60, **kw)
+        r = self.s.post(self.url(path), data=data, headers=headers, timeout=60, **kw)
+        if self.keeps_sudo and r.status_code == 403 and "data-sudo" in r.text:
+            assert self.confirm_sudo().status_code == 200
+            r = self.s.post(self.url(path), data=data, headers=headers, timeout=60, **kw)
+        return r
 
 
 def signup(hub: Hub, name: str, password: str = PASSWORD,
