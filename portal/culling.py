@@ -172,9 +172,10 @@ class Culler:
                    "portal, to keep it.")
         ok, why = False, "broadcast is not set up"
         if broadcaster is not None:
-            delivery = await broadcaster.notify(target_of(user), {
+            target = target_of(user)
+            delivery = await broadcaster.notify(target, {
                 "message": message, "type": "warning", "autoClose": False, "immediate": True,
-            }, broadcaster.credentials(app.db))
+            }, await broadcaster.credentials(app.db, [target]))
             ok, why = delivery.ok, delivery.reason
         log.info("Idle warning to %s (stop at %s): %s", name, when, why)
         await self.runtime.audit.record(SYSTEM_ACTOR, EventKind.CULL, name,

@@ -131,8 +131,9 @@ def cast(hub, admin, make_user):
 
 # (method, path under /hub/ with {owner}, form data, expected status per role)
 # The owner's server is stopped, so allowed state changes answer 409/400 and change nothing.
-# Anonymous POSTs carry no XSRF cookie, so the hub's XSRF check refuses them first (403).
-# The hub accepts tokens on its API routes only: on HTML fragments a token is no sign-in (401).
+# Without a session a portal POST is answered like a GET: 401 with HX-Redirect to the login
+# page (the XSRF check waits for a session). The hub accepts tokens on its API routes only: on
+# HTML pages and fragments a token is no sign-in (401). The JSON API answers 403.
 TABLE = [
     ("GET", "portal", None, {ANON: 302, OTHER: 200, OWNER: 200, ADMIN: 200}),
     ("GET", "portal/users/{owner}/card", None,
@@ -143,16 +144,16 @@ TABLE = [
      {ANON: 401, OTHER: 404, OWNER: 200, ADMIN: 200}),
     ("POST", "portal/users/{owner}/start", {}, {ANON: 401, OTHER: 404}),
     ("POST", "portal/users/{owner}/stop", {},
-     {ANON: 401, OTHER: 404, OWNER: 409, ADMIN: 409, TOKEN: 403}),
+     {ANON: 401, OTHER: 404, OWNER: 409, ADMIN: 409, TOKEN: 401}),
     ("POST", "portal/users/{owner}/recreate", {},
-     {ANON: 401, OTHER: 404, OWNER: 409, ADMIN: 409, TOKEN: 403}),
+     {ANON: 401, OTHER: 404, OWNER: 409, ADMIN: 409, TOKEN: 401}),
     ("POST", "portal/users/{owner}/restart", {},
      {ANON: 401, OTHER: 404, OWNER: 409, ADMIN: 409}),
     ("POST", "portal/users/{owner}/volumes/reset", {"volume": ["home"]},
-     {ANON: 401, OTHER: 404, OWNER: 400, ADMIN: 400, TOKEN: 403}),
+     {ANON: 401, OTHER: 404, OWNER: 400, ADMIN: 400, TOKEN: 401}),
     ("GET", "portal/admin/groups", None, {ANON: 401, OTHER: 403, OWNER: 403, ADMIN: 200}),
     ("POST", "portal/admin/groups/docker-sock/add", {"username": ""},
-     {ANON: 401, OTHER: 403, OWNER: 403, ADMIN: 400, TOKEN: 403}),
+     {ANON: 401, OTHER: 403, OWNER: 403, ADMIN: 400, TOKEN: 401}),
     ("POST", "portal/admin/groups/docker-privileged/remove", {"username": ""},
      {ANON: 401, OTHER: 403, OWNER: 403, ADMIN: 400}),
     ("GET", "portal/admin/user-search?username=a", None,

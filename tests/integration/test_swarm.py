@@ -33,7 +33,9 @@ def swarm_hub(swarm: Swarm, tmp_path_factory) -> Any:
 
 @pytest.fixture(scope="module")
 def admin(swarm_hub: Hub) -> Portal:
-    return Portal(swarm_hub, "admin")
+    portal = Portal(swarm_hub, "admin")
+    portal.keeps_sudo = True  # it grants Docker access: confirms its password when asked
+    return portal
 
 
 @pytest.fixture(scope="module")
