@@ -7,9 +7,8 @@ changed state on a plain link or <img> (portal.auth.handlers now only points her
 from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
-from nativeauthenticator.orm import UserInfo
-from tornado import web
 
+from ..signups import decide
 from .base import PortalHandler, portal_authenticated
 
 
@@ -31,22 +30,12 @@ class SignupDecisionHandler(SignupsHandler):
     @portal_authenticated
     @needs_scope("admin:users")
     async def post(self, name: str, decision: str) -> None:
-        info = UserInfo.find(self.db, name)
-        if info is None or info.is_authorized:
-            raise web.HTTPError(404, "No sign-up of %s is waiting.", name)
-        actor = self.current_user.name
-        if decision == "approve":
-            info.is_authorized = True
-            self.db.commit()
-            self.log.info("%s approved the sign-up of %s", actor, name)
-            notice = f"{name} is approved and can sign in now."
-        else:
-            self.db.delete(info)
-            self.db.commit()
-            if self.find_user(name) is not None:
-                self.users.delete(name)
-            self.log.info("%s rejected the sign-up of %s", actor, name)
-            notice = f"The sign-up of {name} was rejected and removed."
+        def forget_hub_user(user_name: str) -> None:
+            if self.find_user(user_name) is not None:
+                self.users.delete(user_name)
+
+        notice = await decide(self.db, self.runtime.audit, self.actor_name, name,
+                              decision == "approve", forget_hub_user)
         await self.render_section(notice)
 
 

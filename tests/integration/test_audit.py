@@ -72,3 +72,13 @@ def test_only_admins_read_the_audit(make_user, hub):
     r = user.s.get(hub.hub_url("portal/api/audit"), timeout=10,
                    headers={"X-XSRFToken": user.xsrf})
     assert r.status_code == 403
+
+
+def test_an_approval_is_recorded(hub, admin):
+    from tests.support.clients import signup
+
+    assert signup(hub, "approvee").status_code == 200
+    r = admin.post("portal/admin/signups/approvee/approve")
+    assert r.status_code == 200, r.text
+    (event,) = audit(hub, user="approvee", kind="account approved")
+    assert (event["actor"], event["detail"], event["ok"]) == ("admin", "sign-up approved", True)
