@@ -55,6 +55,12 @@ class Portal:
             allow_redirects=False, timeout=30,
         )
         assert r.status_code == 302, f"login of {name} failed: {r.status_code}"
+        # requests sends through a fresh jar with the default policy, which drops the hub's
+        # Domain=localhost session cookie: keep it as a host cookie for localhost instead.
+        for cookie in list(self.s.cookies):
+            if cookie.domain == ".localhost":
+                self.s.cookies.set(cookie.name, cookie.value, domain="localhost.local",
+                                   path=cookie.path)
 
     @property
     def xsrf(self) -> str:

@@ -161,10 +161,10 @@ def test_with_subdomains_a_lab_script_cannot_read_or_change_anything(subdomain_h
     plant_extension(docker_client, victim.name)
 
     result, link = admin_opens_the_lab(browser, hub, victim.name)
-    # The portal links to the lab on its own origin, which Chromium resolves to loopback.
-    assert urlparse(link).netloc == f"subvictim.localhost:{hub.ports['proxy']}"
     assert result["read"] is False and result["status"] is None, result
     assert "subvictim" not in sock_members(hub)
+    # The portal links to the lab on its own origin, which Chromium resolves to loopback.
+    assert urlparse(link).netloc == f"subvictim.localhost:{hub.ports['proxy']}"
 
     # Restart readiness reaches the lab through the proxy by its Host; broadcasts arrive.
     driver = {"Authorization": f"token {hub.token}"}
