@@ -100,7 +100,7 @@ def main() -> None:
     args = arguments(parser, QUICK)
     out: dict[str, Any] = {"machine": machine(), "users": args.users, "running": args.running}
     # Stand-ins answer every GET (the hub checks a new server with one); none are silent here.
-    with Stubs(args.running, 10**9) as stubs, bench_hub() as hub:
+    with Stubs(args.running, 0) as stubs, bench_hub() as hub:
         admin = Portal(hub, "admin")
         stub_names = [f"stub{port}" for port, _ in stubs.ports]
         create_accounts(admin, [READER])
