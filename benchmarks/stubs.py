@@ -57,7 +57,7 @@ async def _serve(count: int, hang_every: int, stop: Any, out: Pipe) -> None:
 
     servers, ports = [], []
     for i in range(count):
-        hang = i % hang_every == 0
+        hang = hang_every > 0 and i % hang_every == 0  # 0: none hang
         server = await asyncio.start_server(
             functools.partial(handle, hang=hang), "127.0.0.1", 0, backlog=64)
         servers.append(server)
