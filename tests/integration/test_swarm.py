@@ -15,10 +15,11 @@ import pytest
 import yaml
 
 from tests.support.clients import PASSWORD, Portal, card_state, signup, wait_state
+from tests.support.hub import PREFIX as RUN_PREFIX
 from tests.support.hub import ROOT, Hub
 from tests.support.swarm import Engine, Swarm
 
-PREFIX = "dshubtest-jupyterlab-"
+PREFIX = f"{RUN_PREFIX}jupyterlab-"
 
 
 @pytest.fixture(scope="module")

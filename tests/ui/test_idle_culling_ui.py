@@ -84,6 +84,8 @@ def test_idle_lab_is_warned_in_jupyterlab_then_stopped_keep_and_exempt_survive(
 
 
 def test_bad_idle_policy_gets_a_readable_4xx_and_changes_nothing(culling_hub):
+    # Its own hub may be a fresh one (the browser tests above are parametrized differently).
+    make_group(culling_hub, "cull-exempt")
     admin = Portal(culling_hub, "admin")
     before = admin.get("portal/api/culling", htmx=False).json()
     for body, words in [({"idle_after": "-5m"}, "not a duration"),
