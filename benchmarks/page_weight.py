@@ -54,13 +54,17 @@ async def weigh(browser: Browser, cookies: list[dict[str, Any]], url: str,
     page.on("console", lambda m: errors.append(m.text[:200]) if m.type == "error" else None)
     if block:
         await page.route(lambda u: any(b in u for b in block), lambda route: route.abort())
-    await page.goto(url, wait_until="networkidle")
-    await page.wait_for_timeout(500)
+    # Not "networkidle": the page's event stream (pushed updates) never goes idle. Load, then
+    # give htmx time to fetch the fragments the page loads by itself.
+    await page.goto(url, wait_until="load")
+    await page.wait_for_timeout(2000)
     cards = await page.locator("[data-state]").count()
     items = []
     for r in responses:
         if 300 <= r.status < 400:
             continue  # a redirect has no body a page uses
+        if "text/event-stream" in (await r.all_headers()).get("content-type", ""):
+            continue  # the open event stream: no body until the page closes it
         try:
             body = await r.body()
         except Exception:  # noqa: BLE001 (e.g. a response the page dropped)
