@@ -198,7 +198,7 @@ def main() -> None:
                  "restart s (max), flood", "modal answered/sent", "modal p50 ms",
                  "modal p99 ms", "size measurements"], rows))
     print(f"CPU: {results['machine']['cpu']} x {results['machine']['nproc']}")
-    save("volume_modal" + ("_quick" if args.quick else ""), results)
+    save("volume_modal", results, quick=args.quick)
 
 
 if __name__ == "__main__":
