@@ -2,7 +2,7 @@
 
 User volumes are node-local, so the hub talks to the engine of the node that holds them (sizes,
 reset, the Docker socket a lab gets). A node tells the hub where its engine is with the node
-label `dshub.engine` (a Docker host URL, e.g. `tcp://10.0.0.12:2376`, TLS from DOCKER_CERT_PATH
+label `dshub.engine` (a Docker host URL, e.g. `tcp://node2:2376`, TLS from DOCKER_CERT_PATH
 like the manager's); the manager the hub already talks to (DOCKER_HOST) needs no label. Nodes
 labelled `dshub.labs=false` never get new labs. See docs/scale-out.md.
 """

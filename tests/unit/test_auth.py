@@ -101,20 +101,20 @@ def test_client_address_counts_trusted_hops_from_the_right():
     # The hub's own proxy appended the client; whatever the client wrote to the left is ignored.
     assert client_address(request("6.6.6.6, 203.0.113.9"), 0) == "203.0.113.9"
     # Behind Traefik: Traefik wrote the client, the hub's proxy wrote Traefik.
-    assert client_address(request("6.6.6.6, 203.0.113.9, 172.18.0.2"), 1) == "203.0.113.9"
+    assert client_address(request("6.6.6.6, 203.0.113.9, 198.51.100.2"), 1) == "203.0.113.9"
     # The hub's proxy on the container's own address (compose) is local too.
-    assert client_address(request("203.0.113.9, 172.18.0.2", peer="172.18.0.5",
-                                  local="172.18.0.5"), 1) == "203.0.113.9"
+    assert client_address(request("203.0.113.9, 198.51.100.2", peer="198.51.100.5",
+                                  local="198.51.100.5"), 1) == "203.0.113.9"
     # Someone reaching the hub's port directly is judged by its own address.
-    assert client_address(request("1.1.1.1", peer="172.18.0.9", local="172.18.0.5"), 0) == \
-        "172.18.0.9"
+    assert client_address(request("1.1.1.1", peer="198.51.100.9", local="198.51.100.5"), 0) == \
+        "198.51.100.9"
     assert client_address(request(""), 0) == "127.0.0.1"
 
 
 def test_ipv6_clients_are_keyed_by_their_64():
     assert address_key("2001:db8:1:2:3:4:5:6") == address_key("2001:db8:1:2:ffff::1")
     assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
-    assert address_key("::ffff:10.0.0.1") == "10.0.0.1"
+    assert address_key("::ffff:198.51.100.1") == "198.51.100.1"
 
 
 async def test_bcrypt_runs_outside_the_event_loop_thread(monkeypatch):

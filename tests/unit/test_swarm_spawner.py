@@ -25,7 +25,7 @@ def make(name: str = "john.doe", groups: tuple[str, ...] = (), **traits) -> Port
 
 
 def node_data(node_id: str, state: str = "ready", availability: str = "active",
-              labels: dict | None = None, addr: str = "10.0.0.2", name: str = "") -> dict:
+              labels: dict | None = None, addr: str = "127.0.0.2", name: str = "") -> dict:
     return {"ID": node_id, "Description": {"Hostname": "host-" + node_id},
             "Status": {"State": state, "Addr": addr},
             "Spec": {"Availability": availability, "Labels": labels or {}, "Name": name}}
@@ -40,10 +40,10 @@ def node(node_id: str, **kw) -> nodes.Node:
 
 
 def test_parse_node_reads_engine_label_name_and_state():
-    n = node("n1", name="gpu-1", addr="10.0.0.9")
-    assert (n.id, n.hostname, n.addr, n.ready, n.active) == ("n1", "gpu-1", "10.0.0.9", True, True)
+    n = node("n1", name="gpu-1", addr="127.0.0.9")
+    assert (n.id, n.hostname, n.addr, n.ready, n.active) == ("n1", "gpu-1", "127.0.0.9", True, True)
     assert n.engine_url == "tcp://n1:2376" and n.usable
-    assert n.title == "gpu-1 (10.0.0.9)"
+    assert n.title == "gpu-1 (127.0.0.9)"
     assert n.socket_path == "/var/run/docker.sock"  # a TCP engine: the node's standard socket
     unnamed = nodes.parse_node(node_data("n2"), "self", "")
     assert unnamed.hostname == "host-n2" and not unnamed.engine_url and not unnamed.usable
@@ -65,7 +65,7 @@ def test_unusable_nodes_never_get_labs(kw):
 
 
 def test_choose_the_least_loaded_node_ties_by_address():
-    a, b = node("a", addr="10.0.0.3"), node("b", addr="10.0.0.2")
+    a, b = node("a", addr="127.0.0.3"), node("b", addr="127.0.0.2")
     assert nodes.choose_node([a, b], {}).id == "b"
     assert nodes.choose_node([a, b], {"b": 2, "a": 1}).id == "a"
 
@@ -170,13 +170,13 @@ def test_what_swarm_cannot_honour_is_refused_before_any_docker_call(groups, trai
 
 def test_node_is_kept_in_state_across_stops():
     spawner = make()
-    spawner.swarm_node, spawner.swarm_node_title = "n3", "host-n3 (10.0.0.3)"
+    spawner.swarm_node, spawner.swarm_node_title = "n3", "host-n3 (127.0.0.3)"
     spawner.clear_state()
     state = spawner.get_state()
     assert state["swarm_node"] == "n3"
     fresh = make()
     fresh.load_state(state)
-    assert fresh.placement() == "host-n3 (10.0.0.3)"
+    assert fresh.placement() == "host-n3 (127.0.0.3)"
 
 
 @pytest.mark.parametrize(("kw", "words"), [({"state": "down"}, "which is down"),
