@@ -3,8 +3,6 @@ and a start over a volume labelled for another account is refused."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from tests.support.clients import (
     PASSWORD,
     Portal,
@@ -45,9 +43,8 @@ def test_a_new_account_with_a_deleted_accounts_name_does_not_get_its_files(
     assert lab.exec_run(["test", "-e", "/home/lab/workspace/old.txt"]).exit_code != 0
     # How: the old volumes carried the old account's key, and went with it (event logged).
     assert left_after_deletion == {}
-    with sqlite3.connect(hub.data_dir / "portal.sqlite") as db:
-        rows = db.execute("SELECT actor, detail FROM audit_events WHERE kind = 'account deleted'"
-                          " AND target = ?", (bob.name,)).fetchall()
+    rows = hub.sql("portal", "SELECT actor, detail FROM audit_events"
+                   " WHERE kind = 'account deleted' AND target = :target", target=bob.name)
     assert rows and rows[-1][0] == "test-driver (service)" and "removed" in rows[-1][1]
     assert len(labels) == 3 and all(lb.get("dshub.owner") == bob.name for lb in labels.values())
     ids = {lb.get("dshub.owner-id") for lb in labels.values()}
@@ -131,9 +128,8 @@ def test_archived_volumes_are_listed_restored_into_a_new_account_and_deleted(tmp
         labels = volumes_of(docker_client, name)[f"{PREFIX}jupyterlab-{name}_workspace"]
         assert labels["dshub.owner-key"] != old_key
         ensure_stopped(new_user)
-        with sqlite3.connect(hub.data_dir / "portal.sqlite") as db:
-            kinds = [k for (k,) in db.execute(
-                "SELECT kind FROM audit_events WHERE target = ?", (name,))]
+        kinds = [k for (k,) in hub.sql(
+            "portal", "SELECT kind FROM audit_events WHERE target = :target", target=name)]
         assert "account deleted" in kinds and kinds.count("volume archive") == 3
     finally:
         hub.stop()

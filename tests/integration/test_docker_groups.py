@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 import pytest
@@ -87,9 +86,8 @@ def test_builtin_groups_cannot_be_deleted_through_the_rest_api(hub, make_user):
 
 
 def events_about(hub, target: str) -> list[tuple]:
-    with sqlite3.connect(hub.data_dir / "portal.sqlite") as db:
-        return db.execute("SELECT actor, kind, detail, at FROM audit_events WHERE target = ?"
-                          " ORDER BY id", (target,)).fetchall()
+    return hub.sql("portal", "SELECT actor, kind, detail, at FROM audit_events"
+                   " WHERE target = :target ORDER BY id", target=target)
 
 
 def test_membership_changes_through_the_rest_api_are_in_the_event_log(hub, admin, make_user):
@@ -114,9 +112,7 @@ def test_a_member_added_just_before_a_deletion_from_outside_the_hub_is_kept(hub,
     r = hub.api("POST", "groups/docker-sock/users", json={"users": [user.name]})
     assert r.status_code == 200, r.text
     # At once (well within the guard's 2 s poll), straight in the hub's database.
-    with sqlite3.connect(hub.data_dir / "jupyterhub.sqlite") as db:
-        db.execute("PRAGMA foreign_keys = ON")
-        db.execute("DELETE FROM groups WHERE name = 'docker-sock'")
+    hub.sql("hub", "DELETE FROM groups WHERE name = 'docker-sock'")
     deadline = time.monotonic() + 15
     while hub.api("GET", "groups/docker-sock").status_code != 200:
         assert time.monotonic() < deadline, "docker-sock was not re-created"

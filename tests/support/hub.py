@@ -86,6 +86,25 @@ class Hub:
         return load_settings({"JUPYTERHUB_DATA_DIR": str(self.data_dir),
                               **self.extra_env}).hub_database_url
 
+    def sql(self, database: str, statement: str, **params) -> list[tuple]:
+        """Run one statement on the hub's ("hub") or the portal's ("portal") database, whichever
+        engine this run uses (SQLite or PostgreSQL); return its rows (none for a change)."""
+        import sqlalchemy
+
+        from portal.settings import load_settings
+
+        settings = load_settings({"JUPYTERHUB_DATA_DIR": str(self.data_dir), **self.extra_env})
+        url = settings.hub_database_url if database == "hub" else settings.store_url
+        engine = sqlalchemy.create_engine(url)
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "sqlite":  # cascades, as PostgreSQL always does
+                    conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+                result = conn.execute(sqlalchemy.text(statement), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            engine.dispose()
+
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("ENABLE_", "JUPYTERHUB_", "PORTAL_"))}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from tests.support.hub import PREFIX
 
 MIB = 1024**2
@@ -25,7 +23,6 @@ def container_limits(docker_client, user: str) -> tuple[int, int, int]:
 
 def events(hub, kind: str, target: str | None = None) -> list[tuple]:
     """(actor, target, detail, ok) rows of the portal's event log, oldest first."""
-    with sqlite3.connect(hub.data_dir / "portal.sqlite") as db:
-        rows = db.execute("SELECT actor, target, detail, ok FROM audit_events WHERE kind = ? "
-                          "ORDER BY id", (kind,)).fetchall()
+    rows = hub.sql("portal", "SELECT actor, target, detail, ok FROM audit_events"
+                   " WHERE kind = :kind ORDER BY id", kind=kind)
     return [r for r in rows if target is None or r[1] == target]
