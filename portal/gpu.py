@@ -53,6 +53,11 @@ class GpuDetection(LoggingConfigurable):
     pull = Bool(
         True, help="Pull the probe image when it is missing (within `timeout`)."
     ).tag(config=True)
+    container_name = Unicode(
+        CONTAINER_NAME,
+        help="Name of the probe's container. Hubs sharing one engine (test runs) each need "
+        "their own: a probe removes a leftover container of this name before it runs.",
+    ).tag(config=True)
 
 
 def fixed_status(mode: int) -> GpuStatus:
@@ -75,6 +80,7 @@ async def detect(
     command: list[str] | None = None,
     bound: float = 45.0,
     pull: bool = True,
+    name: str = CONTAINER_NAME,
     logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> GpuStatus:
     """Run the probe once; never raises; done within `bound` s (+ REMOVE_BOUND to clean up)."""
@@ -84,7 +90,7 @@ async def detect(
     step = "removing an earlier probe container"
     try:
         # A hub that crashed mid-probe leaves its container; the name must be free again.
-        if await docker.remove_container(CONTAINER_NAME, bound=min(bound, REMOVE_BOUND)):
+        if await docker.remove_container(name, bound=min(bound, REMOVE_BOUND)):
             logger.info("GPU detection: removed a probe container left by an earlier hub")
         step = f"looking for the probe image {image}"
         if not await docker.image_present(image):
@@ -95,7 +101,7 @@ async def detect(
             await docker.pull_image(image, bound=_left(deadline))
         step = f"running {' '.join(command)} under the {runtime} runtime"
         result = await docker.run_to_end(
-            CONTAINER_NAME, image, command, runtime=runtime, bound=_left(deadline),
+            name, image, command, runtime=runtime, bound=_left(deadline),
             # Images other than nvidia/cuda may not ask the runtime for the GPUs themselves.
             environment={"NVIDIA_VISIBLE_DEVICES": "all"},
         )
@@ -115,7 +121,7 @@ async def detect(
         return _off(f"the probe failed while {step}: {e}")
     finally:
         # Always, including after a timeout or a cancellation: no probe outlives detection.
-        await _remove_probe(docker, logger)
+        await _remove_probe(docker, name, logger)
 
 
 def _left(deadline: float) -> float:
@@ -126,11 +132,11 @@ def _off(why: str) -> GpuStatus:
     return GpuStatus(2, False, f"No GPU: {why}.")
 
 
-async def _remove_probe(docker: DockerService, logger: Any) -> None:
+async def _remove_probe(docker: DockerService, name: str, logger: Any) -> None:
     try:
-        await docker.remove_container(CONTAINER_NAME, bound=REMOVE_BOUND)
+        await docker.remove_container(name, bound=REMOVE_BOUND)
     except Exception as e:  # the next hub start removes it as a stale probe
-        logger.warning("GPU detection: could not remove %s: %s", CONTAINER_NAME, e)
+        logger.warning("GPU detection: could not remove %s: %s", name, e)
 
 
 def start_detection(runtime: Runtime) -> asyncio.Task | None:
@@ -167,7 +173,7 @@ async def _detect_for_hub(runtime: Runtime, app: Any) -> GpuStatus:
         )
         status = await detect(
             runtime.docker, image, runtime=knobs.runtime, command=knobs.command,
-            bound=knobs.timeout, pull=knobs.pull, logger=logger,
+            bound=knobs.timeout, pull=knobs.pull, name=knobs.container_name, logger=logger,
         )
     except asyncio.CancelledError:
         runtime.gpu = GpuStatus(2, False, "No GPU: detection was cancelled (the hub is stopping).")

@@ -1,7 +1,7 @@
 """GPU detection against the real Docker engine, and what a hub does with its result.
 
 This machine has no NVIDIA runtime, so the real probe must end as "no GPU" in time. The GPU case
-uses a probe image made here (`dshubtest-gpu-probe:latest`, a fake `nvidia-smi`) under runc,
+uses a probe image made here (`<prefix>gpu-probe:latest`, a fake `nvidia-smi`) under runc,
 chosen through the GpuDetection settings; user containers then carry the NVIDIA device request,
 which this engine cannot honour, so their start fails with Docker's reason on the card.
 """
@@ -20,12 +20,15 @@ from collections.abc import Iterator
 import docker
 import pytest
 
+from portal import gpu
 from portal.docker_service import DockerService
-from portal.gpu import CONTAINER_NAME, detect
 from tests.support.clients import PASSWORD, Portal, card_state, signup, user_path, wait_state
 from tests.support.hub import PREFIX, Hub
 
-PROBE_IMAGE = "dshubtest-gpu-probe:latest"
+PROBE_IMAGE = f"{PREFIX}gpu-probe:latest"
+# This run's probe container (the test hub config names it the same way): runs sharing one
+# engine never remove each other's probe.
+PROBE_NAME = f"{PREFIX}gpu-probe"
 BASE_IMAGE = "dshub-base:bookworm"
 FAKE_GPU = "GPU 0: DS Hub Test GPU (UUID: GPU-dshubtest-0)"
 NVIDIA_REQUEST = {
@@ -36,14 +39,14 @@ SLACK = 10.0  # seconds allowed on top of a bound: removing the probe, a loaded 
 
 def probe_containers(client: docker.DockerClient) -> list:
     return [
-        c for c in client.containers.list(all=True, filters={"name": CONTAINER_NAME})
-        if c.name == CONTAINER_NAME
+        c for c in client.containers.list(all=True, filters={"name": PROBE_NAME})
+        if c.name == PROBE_NAME
     ]
 
 
 @pytest.fixture(autouse=True)
 def no_probe_container(docker_client) -> Iterator[None]:
-    """The probe's name is the one the issue fixes (no dshubtest- prefix): clean it ourselves."""
+    """No probe container before or after a test (a failed test may leave one)."""
     for c in probe_containers(docker_client):
         c.remove(force=True)
     yield
@@ -71,6 +74,10 @@ def probe_image(docker_client, tmp_path_factory) -> Iterator[str]:
         docker_client.images.remove(PROBE_IMAGE, force=True)
 
 
+async def detect(docker: DockerService, image: str, **options) -> gpu.GpuStatus:
+    return await gpu.detect(docker, image, name=PROBE_NAME, **options)
+
+
 @pytest.fixture
 def service() -> DockerService:
     return DockerService()
@@ -94,7 +101,7 @@ async def test_without_nvidia_detection_ends_off_in_time_and_leaves_no_container
 async def test_stale_probe_container_is_removed(service, docker_client, probe_image):
     # What a hub that crashed mid-probe leaves behind.
     stale = docker_client.containers.run(
-        BASE_IMAGE, ["sleep", "600"], name=CONTAINER_NAME, detach=True
+        BASE_IMAGE, ["sleep", "600"], name=PROBE_NAME, detach=True
     )
     status = await detect(service, probe_image, runtime="runc", bound=30, pull=False)
     assert status.enabled is True, status.reason

@@ -18,6 +18,7 @@ prefix = os.environ.get("DSHUB_TEST_PREFIX", "dshubtest-")
 c.PortalSpawner.name_template = prefix + "jupyterlab-{username}"
 c.PortalSpawner.volume_name_template = prefix + "jupyterlab-{username}_{volume}"
 c.PortalSpawner.shared_volume_name = prefix + "shared"
+c.GpuDetection.container_name = prefix + "gpu-probe"
 c.PortalSpawner.pull_policy = "never"
 c.PortalSpawner.start_timeout = 60
 # Appended: portal.setup(c) registers its own service and role (broadcast) before this.
