@@ -45,13 +45,18 @@ cleanup() {
 trap cleanup EXIT
 DSHUB_DOCKER_STARTED_FILE=$started_file bash scripts/setup.sh --browser
 
+# Two pytest workers (pytest-xdist), each with its own session hub and Docker object prefix
+# (dshubtest-gw0-, ...); a file's tests stay on one worker, sharing that file's fixtures.
+WORKERS=${DSHUB_TEST_WORKERS:-2}
+
 # pytest_run VENV [ARGS...]: one pytest session (one at a time per engine: each removes the
 # dshubtest-* objects it finds at start); its summary line is the step's result.
 pytest_run() {
   local venv=$1 out; shift
   out=$(mktemp)
   trap "rm -f '$out'" EXIT
-  flock /tmp/dshub-pytest.lock "$venv/bin/pytest" -p no:cacheprovider -q -rfE "$@" 2>&1 |
+  flock /tmp/dshub-pytest.lock "$venv/bin/pytest" -p no:cacheprovider -q -rfE \
+    -n "$WORKERS" --dist loadfile "$@" 2>&1 |
     tee "$out"
   tail -n1 "$out" | tr -d '=' | sed 's/^ *//; s/ *$//' >&3
 }

@@ -23,7 +23,11 @@ VENV_BIN = Path(sys.executable).parent
 CONFIG = ROOT / "tests" / "support" / "jupyterhub_test_config.py"
 # Every Docker object a test run makes starts with this; clean-up removes only those. Two runs
 # with different prefixes can share one engine (DSHUB_TEST_PREFIX).
+# Under pytest-xdist each worker (gw0, gw1, ...) adds its own name: workers never remove each
+# other's objects, and a plain run's clean-up (`dshubtest-`) still covers them all.
 PREFIX = os.environ.get("DSHUB_TEST_PREFIX", "dshubtest-")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    PREFIX = f"{PREFIX}{os.environ['PYTEST_XDIST_WORKER']}-"
 
 
 def remove_named_objects(client, prefix: str = PREFIX) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 
 from jupyterhub import orm
@@ -23,7 +22,7 @@ def hub_db(tmp_path):
     return db
 
 
-def test_tokens_are_minted_in_one_commit_off_the_loop_and_reused(tmp_path):
+async def test_tokens_are_minted_in_one_commit_off_the_loop_and_reused(tmp_path):
     db = hub_db(tmp_path)
     broadcaster = Broadcaster("unused", PortalStore(f"sqlite:///{tmp_path}/portal.sqlite"))
     targets = [Target(f"u{i}", f"http://127.0.0.1:1/user/u{i}/") for i in range(300)]
@@ -43,7 +42,7 @@ def test_tokens_are_minted_in_one_commit_off_the_loop_and_reused(tmp_path):
             second = await broadcaster.credentials(db, targets[:50])
             return loop_thread, first, after_first, second
 
-        loop_thread, first, after_first, second = asyncio.run(run())
+        loop_thread, first, after_first, second = await run()
     finally:
         event.remove(Session, "after_commit", count)
 

@@ -19,28 +19,25 @@ class SlowDocker:
         return {"a": 10, "b": 20}
 
 
-def test_one_measurement_serves_everyone_and_is_repeated_only_when_old():
-    async def run() -> None:
-        docker = SlowDocker()
-        sizes = VolumeSizes(docker, max_age=0.3, first_wait=0.05)  # type: ignore[arg-type]
-        # 50 openings while the first measurement runs: one computation, nothing to show yet.
-        early = await asyncio.gather(*(sizes.current() for _ in range(50)))
-        assert docker.calls == 1
-        assert all(s.age_s is None and s.measuring and s.by_name == {} for s in early)
-        docker.release.set()
-        await asyncio.sleep(0.01)
-        fresh = await sizes.current()
-        assert fresh.by_name == {"a": 10, "b": 20} and fresh.age_s is not None
-        assert fresh.age_s < 0.3 and not fresh.measuring
-        for _ in range(20):
-            await sizes.current()
-        assert docker.calls == 1  # still fresh: no new measurement
-        await asyncio.sleep(0.35)
-        stale = await sizes.current()  # old: served at once with its age, one refresh starts
-        assert stale.age_s is not None and stale.age_s >= 0.3 and stale.by_name["a"] == 10
-        await asyncio.sleep(0.01)
-        assert docker.calls == 2
-        sizes.forget(["a"])
-        assert "a" not in (await sizes.current()).by_name
-
-    asyncio.run(run())
+async def test_one_measurement_serves_everyone_and_is_repeated_only_when_old():
+    docker = SlowDocker()
+    sizes = VolumeSizes(docker, max_age=0.3, first_wait=0.05)  # type: ignore[arg-type]
+    # 50 openings while the first measurement runs: one computation, nothing to show yet.
+    early = await asyncio.gather(*(sizes.current() for _ in range(50)))
+    assert docker.calls == 1
+    assert all(s.age_s is None and s.measuring and s.by_name == {} for s in early)
+    docker.release.set()
+    await asyncio.sleep(0.01)
+    fresh = await sizes.current()
+    assert fresh.by_name == {"a": 10, "b": 20} and fresh.age_s is not None
+    assert fresh.age_s < 0.3 and not fresh.measuring
+    for _ in range(20):
+        await sizes.current()
+    assert docker.calls == 1  # still fresh: no new measurement
+    await asyncio.sleep(0.35)
+    stale = await sizes.current()  # old: served at once with its age, one refresh starts
+    assert stale.age_s is not None and stale.age_s >= 0.3 and stale.by_name["a"] == 10
+    await asyncio.sleep(0.01)
+    assert docker.calls == 2
+    sizes.forget(["a"])
+    assert "a" not in (await sizes.current()).by_name
