@@ -109,7 +109,7 @@ def test_two_users_on_two_nodes_with_their_mounts(swarm, placed, admin):
         assert f"{PREFIX}{name}_home" not in volume_names(other)
         # Admins see the node on the card.
         html = admin.get(f"portal/users/{name}/card").text
-        assert f"dshubtest-{engine.name}" in html, html
+        assert f"{RUN_PREFIX}{engine.name}" in html, html
     # docker-sock: the socket of the node the lab runs on, which answers from inside the lab.
     engine, container = lab_container(swarm, "swb")
     sock = {m["Destination"]: m for m in container.attrs["Mounts"]}["/var/run/docker.sock"]
@@ -200,7 +200,7 @@ def test_worker_down_card_says_so_and_other_user_unaffected(swarm, placed, admin
         if "unreachable" in html:
             break
         time.sleep(0.5)
-    assert "node dshubtest-d3" in html and "unreachable" in html, html
+    assert f"node {RUN_PREFIX}d3" in html and "unreachable" in html, html
     assert reachable(placed[other]["portal"])
     assert card_state(admin.get(f"portal/users/{other}/card").text) == "running"
     # Nothing moved or removed: the service is still there, pinned to the worker, and no
