@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from docker.errors import APIError, NotFound
@@ -91,7 +92,7 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
             nano_cpus=int(limits.get("NanoCPUs") or 0),
         )
 
-    def container_locator(self):  # noqa: ANN201 (OneEngine's signature)
+    def container_locator(self) -> Callable[[DockerService], Awaitable[tuple[DockerService, str]]]:
         return self.lab_location
 
     async def lab_location(self, docker: DockerService) -> tuple[DockerService, str]:
