@@ -107,6 +107,15 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
 
     async def restart_lab(self, docker: DockerService) -> None:
         """Forced update: Swarm stops the task's container and starts a new one on the node."""
+        self._restarting = True
+        try:
+            await self._forced_update(docker)
+        finally:
+            self._restarting = False
+
+    _restarting = False  # a forced update is under way: its new task is not running yet
+
+    async def _forced_update(self, docker: DockerService) -> None:
         await self._reachable_engine(docker)
         old = await self._task()
         try:
@@ -136,6 +145,8 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
             raise DockerUnavailable(f"the Swarm manager did not answer ({e})") from None
 
     async def poll(self) -> int | str | None:
+        if self._restarting:
+            return None  # the replaced task's states (shutdown, preparing) are not a stop
         if self.swarm_node:
             try:
                 await self._reachable_engine(self._hub_docker())

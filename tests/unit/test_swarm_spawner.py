@@ -210,3 +210,15 @@ def test_a_pinned_lab_never_starts_elsewhere_while_its_node_is_out(kw, words, mo
     with pytest.raises(SwarmRefused, match=words):
         asyncio.run(spawner._place())
     assert spawner.swarm_node == "n2"  # still pinned to the node holding the volumes
+
+
+def test_a_restart_under_way_is_not_seen_as_a_stop():
+    spawner = make()
+    spawner.swarm_node = "n1"
+    spawner._restarting = True  # the hub's periodic poll must not see the task being replaced
+
+    def no_docker(*args, **kwargs):
+        raise AssertionError("Docker was called")
+
+    spawner.docker = no_docker
+    assert asyncio.run(spawner.poll()) is None
