@@ -98,6 +98,10 @@ class DockerService(DockerVolumes):
         await self._run(lambda: self._api().ping(), bound=5)
         self._ping_ok_at = time.monotonic()
 
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Any docker-py APIClient method on this engine, like DockerSpawner's `docker()`."""
+        return await self._run(lambda: getattr(self._api(), method)(*args, **kwargs))
+
     async def container(self, name: str) -> ContainerInfo:
         def inspect() -> ContainerInfo:
             try:

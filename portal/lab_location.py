@@ -6,6 +6,7 @@ user's volumes.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .docker_service import DockerService
@@ -27,6 +28,13 @@ class OneEngine:
     async def restart_lab(self, docker: DockerService) -> None:
         """Docker restart: the same container and volumes."""
         await docker.restart(self.object_name)
+
+    def container_locator(
+        self,
+    ) -> Callable[[DockerService], Awaitable[tuple[DockerService, str]]] | None:
+        """How the usage sampler finds the running container: None, it is the object name on
+        the hub's engine (no lookup)."""
+        return None
 
     def placement(self) -> str:
         """The node the lab is pinned to, shown to admins; empty on one engine."""

@@ -96,7 +96,7 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
     orm = spawner.orm_spawner
     started = orm.started.timestamp() if orm is not None and orm.started else None
     view = ServerView(user=user.name, state=CardState.STOPPED, lab_url=user.url,
-                      hub_active=bool(spawner.active),
+                      hub_active=bool(spawner.active), node=spawner.placement(),
                       limits=await runtime.limits.for_groups(g.name for g in user.groups))
     op = runtime.operations.current(user.name)
     if op is not None:

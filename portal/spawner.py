@@ -101,7 +101,7 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
             raise RuntimeError(refusal)
         self.force_removal()  # DockerSpawner then removes a leftover container before creating
         self._set_phase(5, "Preparing your server")
-        await claim_volumes(self.docker, self.owned_volumes(), self.user)
+        await self.claim_user_volumes()
         await self._follow_gpu_decision()
         await self._follow_limits()
         if self.host_network:
@@ -113,6 +113,10 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
         address = await super().start()
         self._set_phase(80, "Waiting for JupyterLab to answer")
         return address
+
+    async def claim_user_volumes(self) -> None:
+        """Create the missing volumes, labelled as this account's (Swarm: on the chosen node)."""
+        await claim_volumes(self.docker, self.owned_volumes(), self.user)
 
     _never_ran = False  # the last start_object failed: the container never ran
 

@@ -7,6 +7,10 @@ loopback ports, spawn progress); object names still come from PortalSpawner's te
   already holds the user's volumes, else the usable node with the fewest labs) and every later
   start is constrained to it (`node.id==...`). The node is kept in the spawner state across stops
   and hub restarts and shown to admins. A lab whose node is down is not started elsewhere.
+  The volumes are created (labelled with their owner) on that node's engine once it is chosen.
+- Limits: the groups' memory and CPU limits become the service's resource limits; the task
+  carries them, so the card compares them like a container's. Usage is sampled on the node's
+  engine (`lab_location`: the running task's container).
 - Shared storage (`volume_driver_options`, e.g. NFS through the local driver): labs are not
   pinned; `{volume}` in an option is replaced by the volume's name.
 - Restart is a forced service update: Swarm replaces the task's container on the same node;
@@ -20,33 +24,31 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from docker.errors import APIError, NotFound
-from docker.types import DriverConfig, Mount
 from dockerspawner import SwarmSpawner
 from requests.exceptions import RequestException
 from traitlets import Float, Unicode
 
-from . import swarm_nodes as nodes
-from .container_policy import WATCHTOWER_LABEL
 from .docker_service import DockerService
 from .docker_types import (
     DOCKER_SOCKET,
     ContainerInfo,
     ContainerMissing,
     DockerUnavailable,
-    is_socket_path,
 )
 from .spawner import PortalSpawner
 from .swarm_placement import NodePlacement, SwarmRefused
+from .swarm_service import ServiceSpec
 
 __all__ = ["PortalSwarmSpawner", "SwarmRefused"]
 
 STARTING = {"new", "pending", "assigned", "accepted", "preparing", "ready", "starting"}
 
 
-class PortalSwarmSpawner(NodePlacement, PortalSpawner, SwarmSpawner):
+class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner):
     swarm_node = Unicode("", help="Node ID holding this user's volumes (state, kept on stop).")
     swarm_node_title = Unicode("", help="That node as admins see it (state).")
 
@@ -59,10 +61,6 @@ class PortalSwarmSpawner(NodePlacement, PortalSpawner, SwarmSpawner):
     restart_bound = Float(120.0, help="Seconds a forced update may take to run again.").tag(
         config=True
     )
-
-    @property
-    def shared_storage(self) -> bool:
-        return bool(self.volume_driver or self.volume_driver_options)
 
     def placement(self) -> str:
         return self.swarm_node_title or self.swarm_node[:12]
@@ -79,7 +77,10 @@ class PortalSwarmSpawner(NodePlacement, PortalSpawner, SwarmSpawner):
         if task is None:
             raise ContainerMissing(self.object_name)
         status = task.get("Status") or {}
-        mounts = ((task.get("Spec") or {}).get("ContainerSpec") or {}).get("Mounts") or []
+        spec = task.get("Spec") or {}
+        mounts = (spec.get("ContainerSpec") or {}).get("Mounts") or []
+        # What the task was created with (the card compares it with the groups' limits now).
+        limits = (spec.get("Resources") or {}).get("Limits") or {}
         return ContainerInfo(
             id=(status.get("ContainerStatus") or {}).get("ContainerID", ""),
             status=status.get("State", "unknown"),
@@ -87,10 +88,34 @@ class PortalSwarmSpawner(NodePlacement, PortalSpawner, SwarmSpawner):
             error=status.get("Err", ""),
             privileged=False,
             docker_socket=any(m.get("Target") == DOCKER_SOCKET for m in mounts),
+            memory=int(limits.get("MemoryBytes") or 0),
+            nano_cpus=int(limits.get("NanoCPUs") or 0),
         )
+
+    def container_locator(self) -> Callable[[DockerService], Awaitable[tuple[DockerService, str]]]:
+        return self.lab_location
+
+    async def lab_location(self, docker: DockerService) -> tuple[DockerService, str]:
+        """The engine of the lab's node and the running task's container ID (usage sampling)."""
+        _, engine = await self._reachable_engine(docker)
+        task = await self._task()
+        container = (((task or {}).get("Status") or {}).get("ContainerStatus") or {}).get(
+            "ContainerID")
+        if not task or _state(task) != "running" or not container:
+            raise ContainerMissing(self.object_name)
+        return engine, container
 
     async def restart_lab(self, docker: DockerService) -> None:
         """Forced update: Swarm stops the task's container and starts a new one on the node."""
+        self._restarting = True
+        try:
+            await self._forced_update(docker)
+        finally:
+            self._restarting = False
+
+    _restarting = False  # a forced update is under way: its new task is not running yet
+
+    async def _forced_update(self, docker: DockerService) -> None:
         await self._reachable_engine(docker)
         old = await self._task()
         try:
@@ -120,6 +145,8 @@ class PortalSwarmSpawner(NodePlacement, PortalSpawner, SwarmSpawner):
             raise DockerUnavailable(f"the Swarm manager did not answer ({e})") from None
 
     async def poll(self) -> int | str | None:
+        if self._restarting:
+            return None  # the replaced task's states (shutdown, preparing) are not a stop
         if self.swarm_node:
             try:
                 await self._reachable_engine(self._hub_docker())
@@ -144,6 +171,7 @@ class PortalSwarmSpawner(NodePlacement, PortalSpawner, SwarmSpawner):
         node = await self._place()
         self._target = node
         try:
+            await self._claim_on(node)
             return await super().create_object()
         finally:
             type(self)._placing[node.id] -= 1
@@ -180,57 +208,6 @@ class PortalSwarmSpawner(NodePlacement, PortalSpawner, SwarmSpawner):
                 await asyncio.sleep(0.2)
         except (ContainerMissing, DockerUnavailable):
             return
-
-    @property
-    def mounts(self) -> list[Mount]:
-        """Named volumes as volume mounts (SwarmSpawner makes every mount a bind)."""
-        result = []
-        for source, bind in self.volume_binds.items():
-            named = not source.startswith("/")
-            result.append(Mount(
-                target=bind["bind"], source=source, type="volume" if named else "bind",
-                read_only=bind["mode"] == "ro",
-                driver_config=self._driver_config(source) if named else None,
-            ))
-        return result
-
-    def _driver_config(self, volume: str) -> DriverConfig | None:
-        if not self.shared_storage:
-            return None
-        options = {k: str(v).replace("{volume}", volume)
-                   for k, v in (self.volume_driver_options or {}).items()}
-        return DriverConfig(name=self.volume_driver or "local", options=options or None)
-
-    def docker(self, method: str, *args: Any, **kwargs: Any):
-        if method == "create_service":
-            self._finish_service(kwargs)
-        return super().docker(method, *args, **kwargs)
-
-    def _finish_service(self, kwargs: dict[str, Any]) -> None:
-        """Last word before Docker: node, socket and GPU come from placement, groups, settings."""
-        node: nodes.Node = self._target
-        template = kwargs["task_template"]
-        spec = template["ContainerSpec"]
-        mounts = [m for m in spec.get("Mounts") or [] if not is_socket_path(m.get("Source", ""))]
-        sock, _ = self.docker_access()
-        if sock:
-            mounts.append(Mount(target=DOCKER_SOCKET, source=node.socket_path, type="bind"))
-        spec["Mounts"] = mounts
-        spec["Labels"] = {**(spec.get("Labels") or {}), WATCHTOWER_LABEL: "false"}
-        if not self.shared_storage:
-            placement = template.setdefault("Placement", {})
-            placement["Constraints"] = [*(placement.get("Constraints") or []),
-                                        f"node.id=={node.id}"]
-        if self.gpu_enabled:
-            resources = template.setdefault("Resources", {})
-            resources.setdefault("Reservations", {})["GenericResources"] = [
-                {"DiscreteResourceSpec": {"Kind": self.gpu_generic_resource, "Value": 1}}
-            ]
-        kwargs["labels"] = {**(kwargs.get("labels") or {}), nodes.NODE_LABEL: node.id}
-        self.log.info(
-            "Service for %s on node %s: docker socket %s, gpu %s", self.user.name, node.title,
-            "yes" if sock else "no", "yes" if self.gpu_enabled else "no",
-        )
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()

@@ -4,6 +4,11 @@ background at a bounded cost.
 One loop for the whole hub: every `interval` seconds one one-shot `docker stats` per running lab,
 at most `concurrency` at a time; volume sizes (Docker's `df`, an expensive call) every
 `VOLUME_EVERY`-th pass. Pages and the API only read the last samples, never Docker.
+
+On one engine a lab's container is the spawner's object name on the hub's engine. In Swarm mode
+the spawner gives a locator instead (the node's engine and the task's container ID): it is asked
+in this pass, remembered, and asked again when that container no longer runs (a restart
+replaces it). Volume sizes come from the hub's engine only (see docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -11,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .docker_service import DockerService
+from .docker_types import ContainerMissing
 from .hub_queries import running_default_spawners
 from .logs import portal_logger
 from .spawner_volumes import UserVolume
@@ -24,14 +30,19 @@ from .volume_sizes import VolumeSizes
 log = portal_logger("usage")
 VOLUME_EVERY = 10
 
+# Given the hub's engine: (the engine running the lab's container, that container's ID).
+Locator = Callable[[DockerService], Awaitable[tuple[DockerService, str]]]
+
 
 @dataclass(frozen=True)
 class Lab:
-    """A running lab to sample: its user, container and volumes."""
+    """A running lab to sample: its user, container (object name) and volumes; `locate` when
+    the container is elsewhere than the hub's engine under that name (Swarm)."""
 
     user: str
     container: str
     volumes: tuple[UserVolume, ...] = ()
+    locate: Locator | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,7 @@ class UsageCollector:
         self.sizes = sizes  # the hub-wide cache of volume sizes
         self._usage: dict[str, LabUsage] = {}
         self._counters: dict[str, tuple[int, int, int]] = {}  # container -> last CPU counters
+        self._located: dict[str, tuple[DockerService, str]] = {}  # user -> engine, container ID
         self._volume_sizes: dict[str, int | None] = {}
         self.passes = 0
         self.docker_calls = 0  # since the hub started (benchmarks, the API)
@@ -105,30 +117,62 @@ class UsageCollector:
         self.passes += 1
         gate = asyncio.Semaphore(self.concurrency)
 
+        sampled: set[str] = set()
+
         async def one(lab: Lab) -> None:
             async with gate:
                 try:
-                    self.docker_calls += 1
-                    stats = await self.docker.stats_once(lab.container)
+                    engine, container, stats = await self._stats(lab)
                 except Exception as e:  # gone, or Docker slow: the old sample shows its age
                     log.debug("Usage of %s: %s", lab.user, e)
                     return
+            sampled.add(container)
             counters = cpu_counters(stats)
-            before = self._counters.get(lab.container)
-            self._counters[lab.container] = counters
+            before = self._counters.get(container)
+            self._counters[container] = counters
+            # The sizes are the hub engine's: a volume of that name on another node is another.
+            here = engine is self.docker
             self._usage[lab.user] = LabUsage(
                 cpus=cpus_busy(before, counters) if before else None,
                 memory=memory_in_use(stats),
                 memory_limit=self._limit(stats),
-                volumes={v.key: self._volume_sizes.get(v.name) for v in lab.volumes},
+                volumes={v.key: self._volume_sizes.get(v.name) if here else None
+                         for v in lab.volumes},
             )
 
         await asyncio.gather(*(one(lab) for lab in labs))
         running = {lab.user for lab in labs}
         for user in set(self._usage) - running:
             del self._usage[user]
-        for name in set(self._counters) - {lab.container for lab in labs}:
+        for user in set(self._located) - running:
+            del self._located[user]
+        kept = sampled | {lab.container for lab in labs}  # a failed sample keeps its counters
+        for name in set(self._counters) - kept - {c for _, c in self._located.values()}:
             del self._counters[name]
+
+    async def _stats(self, lab: Lab) -> tuple[DockerService, str, dict[str, Any]]:
+        """(engine, container, one stats sample) of a lab; a located container that no longer
+        runs (a Swarm restart leaves the old one exited) is located again, once."""
+        if lab.locate is None:
+            self.docker_calls += 1
+            return self.docker, lab.container, await self.docker.stats_once(lab.container)
+        fresh = lab.user not in self._located
+        while True:
+            if lab.user not in self._located:
+                self.docker_calls += 1
+                self._located[lab.user] = await lab.locate(self.docker)
+            engine, container = self._located[lab.user]
+            self.docker_calls += 1
+            try:
+                stats = await engine.stats_once(container)
+            except ContainerMissing:
+                stats = {}
+            if stats.get("memory_stats"):  # a container that is not running reports none
+                return engine, container, stats
+            del self._located[lab.user]
+            if fresh:
+                raise ContainerMissing(f"{lab.container}: no running container")
+            fresh = True
 
     @staticmethod
     def _limit(stats: dict[str, Any]) -> int:
@@ -175,5 +219,5 @@ def running_labs(app: Any) -> list[Lab]:
         spawner = app.users[orm_spawner.user].spawner
         if spawner.ready and not spawner.pending:
             labs.append(Lab(spawner.user.name, spawner.object_name,
-                            tuple(spawner.owned_volumes())))
+                            tuple(spawner.owned_volumes()), spawner.container_locator()))
     return labs

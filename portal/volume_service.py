@@ -43,12 +43,14 @@ async def volume_rows(user: Any, runtime: Runtime) -> VolumeListing:
     """The user's volumes: whether each exists (asked now) and its size (cached, with its age)."""
     volumes = user.spawner.owned_volumes()
     # Where the volumes live: the hub's engine, or in Swarm mode the user's node (whose sizes
-    # the hub-wide cache does not measure: they show as unknown).
+    # the hub-wide cache does not measure: they show as unknown, even when the hub's engine
+    # has a volume of the same name).
     docker = await user.spawner.lab_engine(runtime.docker)
     existing = await docker.existing_volumes()
     sizes = await runtime.volume_sizes.current()
+    here = docker is runtime.docker
     rows = [VolumeRow(v, v.name in existing,
-                      sizes.by_name.get(v.name) if v.name in existing else None)
+                      sizes.by_name.get(v.name) if here and v.name in existing else None)
             for v in volumes]
     return VolumeListing(rows, sizes.age_s, sizes.measuring)
 

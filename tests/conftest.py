@@ -15,7 +15,7 @@ from tests.support import postgres
 from tests.support.clients import PASSWORD as PASSWORD_FOR_TESTS
 from tests.support.clients import Portal, signup
 from tests.support.hub import Hub, remove_named_objects
-from tests.support.swarm import Swarm, remove_stale_swarms
+from tests.support.swarm import Swarm
 
 _counter = itertools.count()
 
@@ -81,7 +81,6 @@ def make_user(hub, admin) -> Callable[..., Portal]:
 @pytest.fixture(scope="module")
 def swarm(docker_client) -> Iterator[Swarm]:
     """Two extra engines forming a 2-node swarm (manager 127.0.0.2, worker 127.0.0.3)."""
-    remove_stale_swarms()  # left by a run that was killed half-way
-    s = Swarm().start()
+    s = Swarm().start()  # waits for another run's swarm; removes one a killed run left
     yield s
     s.stop()

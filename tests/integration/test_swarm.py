@@ -17,6 +17,7 @@ import yaml
 from tests.support.clients import PASSWORD, Portal, card_state, signup, wait_state
 from tests.support.hub import PREFIX as RUN_PREFIX
 from tests.support.hub import ROOT, Hub
+from tests.support.limits import MIB, make_group
 from tests.support.swarm import Engine, Swarm
 
 PREFIX = f"{RUN_PREFIX}jupyterlab-"
@@ -109,7 +110,7 @@ def test_two_users_on_two_nodes_with_their_mounts(swarm, placed, admin):
         assert f"{PREFIX}{name}_home" not in volume_names(other)
         # Admins see the node on the card.
         html = admin.get(f"portal/users/{name}/card").text
-        assert f"dshubtest-{engine.name}" in html, html
+        assert f"{RUN_PREFIX}{engine.name}" in html, html
     # docker-sock: the socket of the node the lab runs on, which answers from inside the lab.
     engine, container = lab_container(swarm, "swb")
     sock = {m["Destination"]: m for m in container.attrs["Mounts"]}["/var/run/docker.sock"]
@@ -128,6 +129,62 @@ def test_privileged_is_refused_clearly(swarm_hub, admin):
     assert wait_state(user, "swpriv", {"failed", "running"}) == "failed"
     html = user.get("portal/users/swpriv/card").text
     assert "cannot run privileged" in html, html
+
+
+def usage_of(portal: Portal, user: str, timeout: float = 40) -> dict[str, Any]:
+    """The user's usage sample, once the background sampler has one with a CPU figure."""
+    deadline, sample = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        r = portal.get(f"portal/api/users/{user}/usage", htmx=False)
+        assert r.status_code == 200, r.text
+        sample = r.json()["usage"]
+        if sample and sample["cpus"] is not None:
+            return sample
+        time.sleep(1)
+    raise AssertionError(f"no usage for {user} within {timeout} s: {sample}")
+
+
+def test_usage_is_sampled_on_each_labs_node(swarm, placed):
+    for name, info in placed.items():
+        sample = usage_of(info["portal"], name)
+        assert sample["memory_bytes"] > 10 * MIB, (name, sample)
+        assert sample["memory_limit_bytes"] is None  # no limit: not the node's memory either
+        assert set(sample["volumes"]) == {"home", "workspace", "cache"}
+        if info["node"] == swarm.node_id(swarm.worker):
+            # Sizes are measured on the hub's engine only: blank for the worker's volumes.
+            assert set(sample["volumes"].values()) == {None}, sample
+
+
+def test_group_limits_reach_the_task_container_and_the_card(swarm, swarm_hub, admin):
+    r = admin.post("portal/admin/users", {"username": "swlim", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    make_group(swarm_hub, "sw-limited", "swlim")
+    r = admin.post("portal/admin/limits", {"group": "sw-limited", "memory": "512M",
+                                           "cpus": "0.5"})
+    assert r.status_code == 200, r.text
+    user = Portal(swarm_hub, "swlim")
+    assert user.post("portal/users/swlim/start").status_code == 200
+    assert wait_state(user, "swlim", {"running", "failed"}) == "running", swarm_hub.log_tail()
+    service = swarm.manager.client().api.inspect_service(PREFIX + "swlim")
+    limits = service["Spec"]["TaskTemplate"]["Resources"]["Limits"]
+    assert limits == {"MemoryBytes": 512 * MIB, "NanoCPUs": 500_000_000}, limits
+    # What the task's container on its node really gets. Swarm has no swap setting: the
+    # engine's default applies, swap up to the memory limit again (on one engine: none).
+    _, container = lab_container(swarm, "swlim")
+    host = container.attrs["HostConfig"]
+    assert (host["Memory"], host["NanoCpus"]) == (512 * MIB, 500_000_000), host
+    assert host["MemorySwap"] == 2 * 512 * MIB, host
+    card = user.get("portal/users/swlim/card").text
+    assert "Limits: 512 MiB memory, 0.5 CPUs" in card and "Restart to apply" not in card, card
+    sample = usage_of(user, "swlim")
+    assert sample["memory_limit_bytes"] == 512 * MIB and sample["memory_bytes"] > 10 * MIB
+    # A change waits for the next start: the card compares it with the task's limits.
+    assert admin.post("portal/admin/limits", {"group": "sw-limited", "memory": "768M",
+                                              "cpus": "0.5"}).status_code == 200
+    card = user.get("portal/users/swlim/card").text
+    assert "Your limits changed" in card and "Restart to apply" in card, card
+    assert user.post("portal/users/swlim/stop").status_code == 200
+    assert wait_state(user, "swlim", {"stopped"}) == "stopped"
 
 
 def test_restart_replaces_container_keeps_workspace_and_node(swarm, placed):
@@ -200,7 +257,7 @@ def test_worker_down_card_says_so_and_other_user_unaffected(swarm, placed, admin
         if "unreachable" in html:
             break
         time.sleep(0.5)
-    assert "node dshubtest-d3" in html and "unreachable" in html, html
+    assert f"node {RUN_PREFIX}d3" in html and "unreachable" in html, html
     assert reachable(placed[other]["portal"])
     assert card_state(admin.get(f"portal/users/{other}/card").text) == "running"
     # Nothing moved or removed: the service is still there, pinned to the worker, and no

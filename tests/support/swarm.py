@@ -4,11 +4,16 @@ Each engine has its own data root, exec root, socket and pidfile under one scrat
 (`/tmp/dshubtest-swarm-*`) and advertises its own loopback address (127.0.0.2 manager,
 127.0.0.3 worker), so the swarm's traffic stays on loopback. The machine's own engine is only
 read from (`docker save` of the lab image); everything here is torn down by PID and by name.
+
+Those addresses are fixed, so only one such swarm can exist on the machine: `start()` takes an
+exclusive lock (LOCK_PATH, blocking) and `stop()` releases it; runs with other object prefixes
+(DSHUB_TEST_PREFIX) wait their turn. Object names use the run's prefix.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -22,9 +27,11 @@ from pathlib import Path
 import docker
 
 from portal.swarm_nodes import ENGINE_LABEL
+from tests.support.hub import PREFIX
 
-PREFIX = "dshubtest-"
+# Not per prefix: whatever run left a swarm behind, its addresses block the next one.
 SCRATCH_GLOB = "dshubtest-swarm-"
+LOCK_PATH = Path("/tmp/dshub-swarm.lock")
 LAB_IMAGE = "dshub-lab:latest"
 # The lab image saved from the machine's engine, kept between runs (re-saved when it changes).
 IMAGE_CACHE = Path(tempfile.gettempdir()) / "dshubtest-lab-image.tar"
@@ -100,16 +107,12 @@ class Engine:
 class Swarm:
     """Manager (127.0.0.2) and worker (127.0.0.3); `start()` then `stop()`."""
 
-    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix=SCRATCH_GLOB)))
+    root: Path | None = None  # made by start(), once the machine's swarm lock is ours
     engines: list[Engine] = field(default_factory=list)
     had_gwbridge: bool = True  # until start() looks: never delete a bridge we did not make
     load_seconds: float = 0.0
+    lock_wait_seconds: float = 0.0
     stop_seconds: dict[str, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not self.engines:
-            self.engines = [Engine("d2", "127.0.0.2", self.root / "d2"),
-                            Engine("d3", "127.0.0.3", self.root / "d3")]
 
     @property
     def manager(self) -> Engine:
@@ -120,6 +123,17 @@ class Swarm:
         return self.engines[1]
 
     def start(self, image: str = LAB_IMAGE) -> Swarm:
+        started = time.monotonic()
+        _take_lock()
+        self.lock_wait_seconds = time.monotonic() - started
+        try:
+            _remove_stale()  # left by a run that was killed half-way (the lock is ours now)
+            self.root = Path(tempfile.mkdtemp(prefix=SCRATCH_GLOB))
+            self.engines = [Engine("d2", "127.0.0.2", self.root / "d2"),
+                            Engine("d3", "127.0.0.3", self.root / "d3")]
+        except BaseException:
+            _release_lock()
+            raise
         self.had_gwbridge = _link_exists(GWBRIDGE)
         try:
             for engine in self.engines:
@@ -175,7 +189,14 @@ class Swarm:
             raise errors[0]
 
     def stop(self) -> None:
-        """Undo everything, in order: our services, swarm membership, daemons, mounts, roots."""
+        """Undo everything, in order: our services, swarm membership, daemons, mounts, roots;
+        then let the next run have the machine's swarm."""
+        try:
+            self._stop()
+        finally:
+            _release_lock()
+
+    def _stop(self) -> None:
         started = time.monotonic()
         for engine in self.engines:
             if not engine.sock.exists():
@@ -191,8 +212,9 @@ class Swarm:
         for engine in self.engines:
             engine.stop()
         stopped = time.monotonic()
-        _unmount_under(self.root)
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self.root is not None:
+            _unmount_under(self.root)
+            shutil.rmtree(self.root, ignore_errors=True)
         # Swarm mode makes this bridge when a node first needs it (not at init): ours if it
         # appeared after start() and no other swarm runs on the machine's engine.
         if not self.had_gwbridge and _link_exists(GWBRIDGE) and not _other_swarm_running():
@@ -214,11 +236,52 @@ def cached_image(image: str) -> Path:
     return IMAGE_CACHE
 
 
+_lock_fd: int | None = None  # this process's hold on LOCK_PATH, from start() to stop()
+
+
+def _take_lock() -> None:
+    """Wait until no other run has a swarm on this machine, then hold the lock."""
+    global _lock_fd
+    if _lock_fd is not None:
+        raise RuntimeError("this process already runs a test swarm (only one fits the machine)")
+    fd = os.open(LOCK_PATH, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Waiting for another run's swarm to end ({LOCK_PATH})", flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    _lock_fd = fd
+
+
+def _release_lock() -> None:
+    global _lock_fd
+    if _lock_fd is not None:
+        fd, _lock_fd = _lock_fd, None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def remove_stale_swarms() -> None:
     """A run killed half-way leaves daemons and mounts behind: remove them, by PID and by name.
 
-    Only folders named like ours and daemons whose pidfile lies in them are touched.
+    Waits for the machine's swarm lock first (a live swarm of another run is never touched);
+    `Swarm.start()` does this by itself. A no-op while this process runs a swarm.
     """
+    if _lock_fd is not None:
+        return
+    _take_lock()
+    try:
+        _remove_stale()
+    finally:
+        _release_lock()
+
+
+def _remove_stale() -> None:
+    """Only folders named like ours and daemons whose pidfile lies in them are touched."""
     gwbridge_ours = False
     for root in Path(tempfile.gettempdir()).glob(f"{SCRATCH_GLOB}*"):
         for pidfile in root.glob("*/pid"):

@@ -125,6 +125,21 @@ def test_service_is_pinned_to_the_chosen_node_and_labelled():
     assert template["ContainerSpec"]["Labels"]["com.centurylinklabs.watchtower.enable"] == "false"
 
 
+def test_the_groups_limits_replace_the_configured_ones():
+    spawner = make()
+    spawner.lab_memory, spawner.lab_cpus = 512 * 1024**2, 1.5
+    spec = ContainerSpec(image="lab", mounts=spawner.mounts)
+    kwargs = {"task_template": TaskTemplate(
+        container_spec=spec, resources=Resources(mem_limit=8 * 1024**3, cpu_limit=4 * 10**9)),
+        "name": spawner.object_name}
+    spawner._target = node("n1")
+    spawner._finish_service(kwargs)
+    limits = kwargs["task_template"]["Resources"]["Limits"]
+    assert limits == {"MemoryBytes": 512 * 1024**2, "NanoCPUs": 1_500_000_000}
+    spawner.lab_memory = spawner.lab_cpus = None  # no limit: none, whatever the configuration
+    assert service_kwargs(spawner, node("n1"))["task_template"]["Resources"]["Limits"] == {}
+
+
 def test_shared_storage_labs_are_not_pinned():
     spawner = make(volume_driver_options={"type": "nfs", "device": ":/x/{volume}"})
     template = service_kwargs(spawner, node("n7"))["task_template"]
@@ -195,3 +210,15 @@ def test_a_pinned_lab_never_starts_elsewhere_while_its_node_is_out(kw, words, mo
     with pytest.raises(SwarmRefused, match=words):
         asyncio.run(spawner._place())
     assert spawner.swarm_node == "n2"  # still pinned to the node holding the volumes
+
+
+def test_a_restart_under_way_is_not_seen_as_a_stop():
+    spawner = make()
+    spawner.swarm_node = "n1"
+    spawner._restarting = True  # the hub's periodic poll must not see the task being replaced
+
+    def no_docker(*args, **kwargs):
+        raise AssertionError("Docker was called")
+
+    spawner.docker = no_docker
+    assert asyncio.run(spawner.poll()) is None
