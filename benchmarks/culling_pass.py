@@ -5,7 +5,9 @@ In-process: the hub's own ORM in an SQLite file with 5,000 users, each with a de
 record and a last activity spread over the last 10 hours, 500 of them in an exempt group; the
 portal's `Culler.pass_once` (queries and decisions: everything that runs on the loop) runs
 while a ticker coroutine (`await asyncio.sleep(0)` in a loop) notes the time between its turns:
-the longest gap during a pass is the longest time the pass held the loop. Warnings and stops go
+the longest gap during a pass is the longest time the pass held the loop, in wall time (what
+another request waits, including the time the process waits for a core on a loaded machine)
+and in the process's CPU time (the pass's own work, without that wait). Warnings and stops go
 to background tasks, replaced by no-ops here. Each code runs in a process of its own;
 `--before REV` measures the code at REV first (a `git archive` of it ahead on `sys.path`), in
 the same session. `--quick`: 1,000 users, 5 passes.
@@ -73,16 +75,16 @@ async def measure(users: int, passes: int, chunk: int) -> dict[str, Any]:
 
         culler._warn = culler._cull = nothing  # type: ignore[method-assign]
         app = SimpleNamespace(db=db)
-        turns: list[float] = []  # when the ticker got the loop
+        turns: list[tuple[float, float]] = []  # when the ticker got the loop (wall, CPU)
         ticking = True
 
         async def ticker() -> None:
             while ticking:
-                turns.append(time.perf_counter())
+                turns.append((time.perf_counter(), time.process_time()))
                 await asyncio.sleep(0)
 
         tick = asyncio.ensure_future(ticker())
-        stalls, totals, decided = [], [], None
+        stalls, cpu_stalls, totals, decided = [], [], [], None
         for _ in range(passes):
             culler.warned.clear()
             for _ in range(3):  # the ticker runs, and the last pass's no-op tasks are done
@@ -94,15 +96,17 @@ async def measure(users: int, passes: int, chunk: int) -> dict[str, Any]:
                 decided = await decided
             totals.append((time.perf_counter() - t0) * 1000)
             await asyncio.sleep(0)  # the ticker's turn that ends the pass's last hold
-            gaps = [b - a for a, b in zip(turns[mark:], turns[mark + 1:], strict=False)]
-            stalls.append(max(gaps) * 1000)
+            held = list(zip(turns[mark:], turns[mark + 1:], strict=False))
+            stalls.append(max(b[0] - a[0] for a, b in held) * 1000)
+            cpu_stalls.append(max(b[1] - a[1] for a, b in held) * 1000)
         ticking = False
         await tick
         db.close()
     # The first pass also compiles the queries (SQLAlchemy caches them): shown on its own.
     return {"users": users, "passes": passes, "portal": portal.culling.__file__,
             "first_pass_ms": {"stall": round(stalls[0], 2), "total": round(totals[0], 2)},
-            "stall_ms": summary(stalls[1:]), "total_ms": summary(totals[1:]),
+            "stall_ms": summary(stalls[1:]), "stall_cpu_ms": summary(cpu_stalls[1:]),
+            "total_ms": summary(totals[1:]),
             "warned": len(decided.warn), "stopped": len(decided.cull)}
 
 
@@ -143,15 +147,16 @@ def main() -> None:
     results["runs"]["after (this checkout)"] = in_process_of_its_own(args)
     rows = []
     for code, r in results["runs"].items():
-        stall, total = r["stall_ms"], r["total_ms"]
+        stall, cpu, total = r["stall_ms"], r["stall_cpu_ms"], r["total_ms"]
         rows.append([code, r["passes"] - 1, f"{r['warned']}/{r['stopped']}", stall["p50_ms"],
-                     stall["p99_ms"], stall["max_ms"], total["p50_ms"], total["p99_ms"],
+                     stall["p99_ms"], stall["max_ms"], cpu["p50_ms"], cpu["max_ms"],
+                     total["p50_ms"], total["p99_ms"],
                      f"{r['first_pass_ms']['stall']} / {r['first_pass_ms']['total']}",
                      "met" if stall["max_ms"] < 20 else "missed"])
     print(f"Culling pass over {args.users} running servers")
     print(table(["code", "passes", "warn/stop", "stall p50 ms", "stall p99 ms", "stall max ms",
-                 "pass p50 ms", "pass p99 ms", "first pass stall / total ms",
-                 "longest stall < 20 ms"], rows))
+                 "stall CPU p50 ms", "stall CPU max ms", "pass p50 ms", "pass p99 ms",
+                 "first pass stall / total ms", "longest stall < 20 ms"], rows))
     save("culling_pass", results, quick=args.quick)
 
 
