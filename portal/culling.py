@@ -28,8 +28,9 @@ from .server_actions import HubActions, stop
 from .tasks import in_background
 
 log = portal_logger("culling")
-# Servers per query of a pass: the loop is given back after each chunk; 250 kept every hold
-# under 20 ms on a loaded 2-core machine, 500 did not (benchmarks/culling_pass.py).
+# Servers per query of a pass, the loop given back after each: with 5,000 users a chunk holds
+# it for ~6-8 ms of CPU, half the wall-time holds of 500 on a loaded machine
+# (benchmarks/culling_pass.py).
 CHUNK = 250
 
 
