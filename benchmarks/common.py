@@ -1,8 +1,10 @@
 """A real hub for one benchmark run, users, the machine's description, results on disk, and
 the command line every benchmark shares (`--quick`, `run(main)`).
 
-Every Docker object a benchmark makes is named dshubbench-* and removed at the end (and at the
-start, should an earlier run have crashed). Run benchmarks under the shared engine lock:
+Every Docker object a benchmark makes is named with PREFIX (`dshubbench-` unless
+DSHUB_BENCH_PREFIX says otherwise, so sessions sharing one engine keep apart) and removed at
+the end (and at the start, should an earlier run have crashed). Run benchmarks under the
+shared engine lock:
 `flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.<name> [--quick]`.
 """
 
@@ -31,7 +33,7 @@ import requests
 from tests.support.clients import PASSWORD, Portal, signup
 from tests.support.hub import Hub, remove_named_objects
 
-PREFIX = "dshubbench-"
+PREFIX = os.environ.get("DSHUB_BENCH_PREFIX", "dshubbench-")
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_CONFIG = ROOT / "benchmarks" / "jupyterhub_bench_config.py"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -79,7 +81,7 @@ def docker_client() -> docker.DockerClient:
 
 
 def remove_bench_objects(client: docker.DockerClient) -> None:
-    """Containers and volumes named dshubbench-*; nothing else."""
+    """Containers and volumes named PREFIX*; nothing else."""
     remove_named_objects(client, PREFIX)
 
 
@@ -110,14 +112,14 @@ def short_rev(rev: str) -> str:
 
 @contextmanager
 def bench_hub(env: dict[str, str] | None = None, code: Path | None = None) -> Iterator[Hub]:
-    """A hub of our own (data dir, ports, dshubbench-* objects), with `admin` signed up.
+    """A hub of our own (data dir, ports, PREFIX* objects), with `admin` signed up.
 
     `code`: a tree from `code_at()`; the hub then imports its portal and configuration.
     """
     client = docker_client()
     remove_bench_objects(client)
     data = Path(tempfile.mkdtemp(prefix=f"{PREFIX}hub-"))
-    env = {"DSHUB_BENCH_GC_LOG": "1", **(env or {})}
+    env = {"DSHUB_BENCH_GC_LOG": "1", "DSHUB_BENCH_PREFIX": PREFIX, **(env or {})}
     if code is not None:
         env["PYTHONPATH"] = str(code)  # ahead of the editable install of this checkout
     config = BENCH_CONFIG if code is None else code / BENCH_CONFIG.relative_to(ROOT)

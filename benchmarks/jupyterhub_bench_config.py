@@ -1,5 +1,6 @@
-# Benchmark hub: the test hub's configuration, with every Docker object named dshubbench-* so
-# a test session's clean-up (dshubtest-*) and ours never touch each other's objects.
+# Benchmark hub: the test hub's configuration, with every Docker object named dshubbench-* (or
+# DSHUB_BENCH_PREFIX*) so a test session's clean-up (dshubtest-*) and ours never touch each
+# other's objects.
 import json
 import os
 
@@ -7,9 +8,10 @@ c = get_config()  # noqa: F821 (provided by JupyterHub)
 here = os.path.dirname(os.path.abspath(__file__))
 load_subconfig(os.path.join(here, "..", "tests", "support", "jupyterhub_test_config.py"))  # noqa: F821
 
-c.PortalSpawner.name_template = "dshubbench-jupyterlab-{username}"
-c.PortalSpawner.volume_name_template = "dshubbench-jupyterlab-{username}_{volume}"
-c.PortalSpawner.shared_volume_name = "dshubbench-shared"
+_prefix = os.environ.get("DSHUB_BENCH_PREFIX", "dshubbench-")
+c.PortalSpawner.name_template = _prefix + "jupyterlab-{username}"
+c.PortalSpawner.volume_name_template = _prefix + "jupyterlab-{username}_{volume}"
+c.PortalSpawner.shared_volume_name = _prefix + "shared"
 # Two cores shared with other work: a first spawn can be slow.
 c.PortalSpawner.start_timeout = 120
 # 20 labs starting at once on two cores (swarm_spawn): JupyterLab may need over the default 30 s

@@ -25,6 +25,7 @@ import docker
 from tests.support.clients import Portal, ensure_stopped
 
 from .common import (
+    PREFIX,
     ROOT,
     arguments,
     bench_hub,
@@ -42,7 +43,7 @@ from .common import (
 from .prober import Prober
 from .stats import measured, table
 
-STUBBORN_IMAGE = "dshubbench-lab-stubborn:latest"
+STUBBORN_IMAGE = f"{PREFIX}lab-stubborn:latest"
 DOCKERFILE = ROOT / "benchmarks" / "images" / "stubborn-lab.Dockerfile"
 FILE_BYTES = 10_000  # 20,000 x 10 kB = 200 MB
 # Where the files go (share of them): the home, workspace and cache volumes of one lab.

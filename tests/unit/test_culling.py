@@ -1,0 +1,101 @@
+"""Idle culling's pass over the hub's database: chunked, the same decisions as one block."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from jupyterhub import orm
+
+from portal.cull_policy import CullPolicy
+from portal.culling import Culler, epoch, plan
+
+HOUR = 3600.0
+POLICY = CullPolicy(idle_after=8 * HOUR, warning=HOUR, keep_max=8 * HOUR, exempt=("staff",))
+NOW = datetime(2026, 12, 1, 12, 0, 0)
+
+
+def hub_db(tmp_path):
+    """Users with idle times of 0 to 11 h: running or not, exempt or not, one never active."""
+    db = orm.new_session_factory(f"sqlite:///{tmp_path}/jupyterhub.sqlite")()
+    staff, other = orm.Group(name="staff"), orm.Group(name="other")
+    db.add_all([staff, other])
+    expected: list[tuple[str, float]] = []  # (name, last activity) of running, not exempt
+    for i in range(37):
+        user = orm.User(name=f"u{i:02d}")
+        running = i % 9 != 4
+        server = orm.Server() if running else None
+        last = NOW - timedelta(minutes=20 * i)
+        spawner = orm.Spawner(name="", user=user, server=server, started=NOW - timedelta(hours=12),
+                              last_activity=None if i == 30 else last)
+        db.add_all([user, spawner] + ([server] if server else []))
+        if i % 7 == 3:
+            staff.users.append(user)
+        if i % 5 == 1:
+            other.users.append(user)
+        if i % 6 == 2:  # a named server of the same user counts for nothing
+            named = orm.Server()
+            db.add_all([named, orm.Spawner(name="extra", user=user, server=named,
+                                           last_activity=NOW - timedelta(hours=20))])
+        if running and i % 7 != 3:
+            expected.append((user.name, epoch(spawner.started if i == 30 else last)))
+    db.commit()
+    return db, expected
+
+
+def culler(busy: set[str]) -> Culler:
+    runtime = SimpleNamespace(operations=SimpleNamespace(
+        current=lambda name: "restart" if name in busy else None), store=None, audit=None)
+    c = Culler(runtime, POLICY)
+
+    async def nothing(*args):
+        return None
+
+    c._warn = c._cull = nothing
+    return c
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 8, 500])
+async def test_a_chunked_pass_decides_as_one_block_would(tmp_path, chunk):
+    db, servers = hub_db(tmp_path)
+    now = epoch(NOW)
+    busy = {"u27"}
+    keep = {"u26": now + HOUR, "u25": now + 5 * HOUR}  # one back in the window, one past it
+    warned = {"u22": now - 22 * 20 * 60 + POLICY.idle_after}  # warned already for this stop
+    reference = plan(now, servers, POLICY, dict(keep), dict(warned), set(), busy.__contains__)
+    assert reference.cull and reference.warn  # the data covers both decisions
+
+    c = culler(busy)
+    c.keep_until, c.warned = dict(keep), dict(warned)
+    decided = await c.pass_once(SimpleNamespace(db=db), now=now, chunk=chunk)
+
+    assert sorted(decided.cull) == sorted(reference.cull)
+    assert sorted(decided.warn) == sorted(reference.warn)
+    assert "u03" not in decided.cull  # staff: never
+    assert all(c.warned[name] == at for name, at in decided.warn)
+    # A second pass warns nobody again.
+    again = await c.pass_once(SimpleNamespace(db=db), now=now, chunk=chunk)
+    assert again.warn == [] and sorted(again.cull) == sorted(reference.cull)
+
+
+async def test_a_pass_gives_the_loop_back_between_chunks(tmp_path):
+    db, servers = hub_db(tmp_path)
+    turns = 0
+    done = False
+
+    async def other_work() -> None:
+        nonlocal turns
+        while not done:
+            turns += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.ensure_future(other_work())
+    await asyncio.sleep(0)
+    before = turns
+    await culler(set()).pass_once(SimpleNamespace(db=db), now=epoch(NOW) + 10 * HOUR, chunk=4)
+    done = True
+    await ticker
+    # Everything running is past its idle time then: one turn of other work per full chunk.
+    assert turns - before >= len(servers) // 4
