@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from .cull_policy import CullPolicy
 from .culling import Culler
 from .docker_service import DockerService
 from .gpu import decision, start_detection
+from .heap import freeze_survivors
 from .limits import Limits
 from .runtime import Runtime
 from .settings import Settings, load_settings
@@ -66,8 +66,7 @@ def _configured(section: Any, name: str, empty: Any) -> Any:
 
 
 async def _freeze_startup_objects(app: Any) -> None:
-    gc.collect()
-    gc.freeze()
+    freeze_survivors()
 
 
 def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
@@ -143,7 +142,8 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         days = settings.audit_retention_days
         when_hub_runs(lambda app: runtime.audit.keep_only(days), "audit retention")
     # Start-up objects (config, ORM, users) live as long as the hub: frozen, they are skipped by
-    # full collections, whose pauses would otherwise stall the event loop (benchmarks).
+    # full collections, whose pauses would otherwise stall the event loop; so are the survivors
+    # of every later full collection (portal/heap.py).
     when_hub_runs(_freeze_startup_objects, "freezing start-up objects")
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     start_detection(runtime)
