@@ -14,9 +14,11 @@ from jupyterhub import orm
 from sqlalchemy import and_, func, or_
 
 from .errors import ActionRefused
+from .limits import Limits, effective
 from .runtime import Runtime
 from .states import OPERATION_CARDS, CardState
 from .upstream import loaded_user, spawn_failed
+from .usage import LabUsage
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = ("name", "state", "activity")
@@ -44,6 +46,9 @@ class Row:
     last_activity: datetime | None
     groups: list[str] = field(default_factory=list)
     admin: bool = False
+    usage: LabUsage | None = None  # the last background sample, running servers only
+    usage_stale: bool = False
+    limits: Limits | None = None
 
 
 @dataclass
@@ -129,6 +134,18 @@ def table_page(db: Any, users: Any, runtime: Runtime, q: TableQuery) -> TablePag
     rows = [Row(u.name, row_state(u, users, runtime), u.last_activity,
                 sorted(g.name for g in u.groups), bool(u.admin)) for u in found]
     return TablePage(rows, total, q)
+
+
+async def add_usage_and_limits(page: TablePage, runtime: Runtime) -> None:
+    """Each row's last usage sample and limits: from memory and one cached read of the group
+    overrides, never a Docker call."""
+    overrides = await runtime.limits.overrides()
+    for row in page.rows:
+        row.limits = effective(runtime.limits.default,
+                               (overrides[g] for g in row.groups if g in overrides))
+        usage = runtime.usage.get(row.name)
+        if usage is not None and row.state == CardState.RUNNING:
+            row.usage, row.usage_stale = usage, runtime.usage.stale(usage)
 
 
 def matching_names(db: Any, q: TableQuery) -> list[str]:

@@ -14,6 +14,7 @@ from ..user_table import (
     IDLE_CHOICES,
     PAGE_SIZES,
     STATE_FILTERS,
+    add_usage_and_limits,
     matching_names,
     read_query,
     table_page,
@@ -33,6 +34,7 @@ class UserTableHandler(PortalHandler):
     async def get(self) -> None:
         query = read_query(lambda name: self.get_argument(name, ""))
         page = table_page(self.db, self.users, self.runtime, query)
+        await add_usage_and_limits(page, self.runtime)
         current = {k: self.get_argument(k, "") for k in QUERY_KEYS}
 
         def link(**change: object) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from tests.support.clients import ensure_running, ensure_stopped
@@ -28,6 +29,13 @@ def test_running_lab_shows_cpu_memory_and_volume_sizes(hub, admin, make_user):
     assert sample["age_seconds"] < 15
     card = user.get(f"portal/users/{user.name}/card").text
     assert "Using:" in card and "volumes: home" in card
+    # The admin's user table shows the same sample in the user's row, and the limits.
+    table = admin.get(f"portal/admin/user-table?q={user.name}").text
+    row = table[table.index(f'<tr data-user="{user.name}"'):]
+    row = row[:row.index("</tr>")]
+    assert re.search(r'class="usage-cpu">\d+\.\d\d<', row), row
+    assert re.search(r'class="usage-memory">[\d.]+ [KMG]iB', row), row
+    assert re.search(r'memory( limit)?, (no CPU limit|[\d.]+ CPUs?)<', row), row
 
     # Admins see every lab, sortable; another user sees nothing of it.
     assert usage_of(admin, user.name)["usage"] is not None
