@@ -8,7 +8,7 @@ container: each costs the sampler one real Docker round trip per pass (answered 
 count as a real lab. `--quick`: 1 lab, 20 stand-ins, a 3 s window at a 5 s interval.
 
     flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.usage_collection [--quick] \
-        [--only labs|stubs]
+        [--only labs|stubs] [--before REV]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import argparse
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -27,12 +28,14 @@ from .broadcast_fanout import spawn_stubs
 from .common import (
     arguments,
     bench_hub,
+    code_at,
     create_plain_users,
     gc_pauses,
     machine,
     run,
     save,
     settle,
+    short_rev,
     start_servers,
 )
 from .prober import Prober
@@ -102,9 +105,10 @@ def real_labs(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def stand_ins(args: argparse.Namespace) -> dict[str, Any]:
+def stand_ins(args: argparse.Namespace, code: Path | None = None) -> dict[str, Any]:
     interval = duration(args.interval)
-    with Stubs(args.stubs, 0) as stubs, bench_hub({"LAB_USAGE_INTERVAL": args.interval}) as hub:
+    with (Stubs(args.stubs, 0) as stubs,
+          bench_hub({"LAB_USAGE_INTERVAL": args.interval}, code=code) as hub):
         names = [f"stub{port}" for port, _ in stubs.ports]
         create_plain_users(hub, names)
         spawn_stubs(hub, names)
@@ -126,9 +130,14 @@ def main() -> None:
                         help="one scenario (default: both, one after the other)")
     parser.add_argument("--window", type=float, default=60.0, help="seconds measured")
     parser.add_argument("--interval", default="10s", help="LAB_USAGE_INTERVAL of the hub (s)")
+    parser.add_argument("--before", default="",
+                        help="git revision: the stand-ins on that code first, in the same run")
     args = arguments(parser, QUICK)
     results: dict[str, Any] = {"machine": machine(), "interval": args.interval,
                                "window_s": args.window, "scenarios": {}}
+    if args.before:  # the stand-ins on the code before a change first, in this session
+        with code_at(args.before) as tree:
+            results["scenarios"][f"stand-ins, {short_rev(args.before)}"] = stand_ins(args, tree)
     for key in [args.only] if args.only else list(SCENARIOS):
         name, scenario = SCENARIOS[key]
         results["scenarios"][name] = scenario(args)
