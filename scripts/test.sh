@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every test: lint, then pytest three times, one line each on the terminal (details in the log):
-#   1. the whole suite (unit, integration on the real hub + Docker, UI in Chromium) on the
-#      default JupyterHub line (.venv) with SQLite;
+# Every test: lint, then pytest four times, one line each on the terminal (details in the log):
+#   1. unit and integration tests (the real hub + Docker), then the UI tests in Chromium, on the
+#      default JupyterHub line (.venv) with SQLite (two sessions);
 #   2. the integration tests that touch the databases (sign-in, portal actions, broadcast
 #      history, groups and their audit) with the hub and the portal store on PostgreSQL, from a
 #      throwaway server this run starts on loopback and stops by its PID;
@@ -72,8 +72,12 @@ benchmarks_quick() {
 
 try_step "ruff" lint
 export DSHUB_FAIL_LINES=40
+# The UI tests in a session of their own: Playwright's sync API leaves its event loop marked as
+# running in the worker's thread, which breaks any asyncio test after it in the same process.
 try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
-  tests/unit tests/integration tests/ui
+  tests/unit tests/integration
+try_step "UI tests in Chromium, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
+  tests/ui
 # The quick benchmarks run beside passes 2 and 3, with a log of their own; their line is
 # printed when they end.
 bench_out=$(mktemp) bench_log=${DSHUB_LOG%.log}-benchmarks.log
