@@ -135,7 +135,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # Sign-in and sign-up (setup code, throttling, approvals by POST), cookie flags, and the
     # hub REST overrides (protected groups, audited changes), which only the authenticator can
     # put ahead of the hub's own handlers (portal/auth, portal/hub_overrides.py).
-    auth.configure(c, settings)
+    auth.configure(c, settings, runtime.audit)
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
     # The Docker-access groups exist from the first start and come back if deleted.
