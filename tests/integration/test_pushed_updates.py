@@ -32,7 +32,7 @@ class Stream:
 
     def wait_for(self, needle: str, since: float, timeout: float) -> float | None:
         """Seconds after `since` at which `needle` arrived, or None."""
-        deadline = since + timeout
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for at, chunk in list(self.heard):
                 if at >= since and needle in chunk:
