@@ -8,7 +8,10 @@ open portal pages cost with pushed updates against the polling they replaced.
    CPU seconds and requests per minute (a stream counts once, when it opens).
 3. The hub's resident memory with every user in the database and the streams open.
 
-    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.admin_scale [--quick]
+    flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.admin_scale [--before REV] [--quick]
+
+(--before REV: the same scenario on the code at REV first, on a hub of its own, in the same
+session, so the two are compared side by side.)
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .broadcast_fanout import spawn_stubs
 from .common import (
     arguments,
     bench_hub,
+    code_at,
     cookie_header,
     create_accounts,
     create_plain_users,
@@ -35,6 +39,7 @@ from .common import (
     rss_kib,
     run,
     save,
+    short_rev,
 )
 from .portal_speed import load
 from .prober import Prober
@@ -90,17 +95,11 @@ async def poll_cards(url: str, cookie: str, pages: int, window: float, every: fl
     return made
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=5000)
-    parser.add_argument("--running", type=int, default=500, help="running stand-ins")
-    parser.add_argument("--pages", type=int, default=50, help="open portal pages")
-    parser.add_argument("--window", type=float, default=60.0, help="seconds per page scenario")
-    parser.add_argument("--requests", type=int, default=200, help="table requests per query")
-    args = arguments(parser, QUICK)
-    out: dict[str, Any] = {"machine": machine(), "users": args.users, "running": args.running}
+def scenario(args: argparse.Namespace, code: Path | None = None) -> dict[str, Any]:
+    """Everything on one hub (`code`: a tree of the code before, see common.code_at)."""
+    out: dict[str, Any] = {}
     # Stand-ins answer every GET (the hub checks a new server with one); none are silent here.
-    with Stubs(args.running, 0) as stubs, bench_hub() as hub:
+    with Stubs(args.running, 0) as stubs, bench_hub(code=code) as hub:
         admin = Portal(hub, "admin")
         stub_names = [f"stub{port}" for port, _ in stubs.ports]
         create_accounts(admin, [READER])
@@ -154,6 +153,27 @@ def main() -> None:
                     scenarios))
         print(f"hub RSS with {args.users} users and {args.pages} streams: "
               f"{out['pushed']['rss_kib_with_streams']['VmRSS'] / 1024:.0f} MiB")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=5000)
+    parser.add_argument("--running", type=int, default=500, help="running stand-ins")
+    parser.add_argument("--pages", type=int, default=50, help="open portal pages")
+    parser.add_argument("--window", type=float, default=60.0, help="seconds per page scenario")
+    parser.add_argument("--requests", type=int, default=200, help="table requests per query")
+    parser.add_argument("--before", default="",
+                        help="git revision of the code before: run it first, same session")
+    args = arguments(parser, QUICK)
+    out: dict[str, Any] = {"machine": machine(), "users": args.users, "running": args.running,
+                           "runs": {}}
+    if args.before:
+        print(f"--- before ({short_rev(args.before)}) ---")
+        with code_at(args.before) as tree:
+            out["runs"][f"before ({short_rev(args.before)})"] = scenario(args, tree)
+        print("--- after (this checkout) ---")
+    out["runs"]["after (this checkout)"] = scenario(args)
     save("admin_scale", out, quick=args.quick)
 
 
