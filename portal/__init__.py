@@ -22,6 +22,7 @@ from .limits import Limits
 from .runtime import Runtime
 from .settings import Settings, load_settings
 from .startup import when_hub_runs
+from .states import ServerChange
 from .store import PortalStore
 from .upstream import replace_hub_handlers, serving_hub
 from .usage import running_labs
@@ -87,11 +88,15 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
     def exit_report(user_name: str, container: dict) -> None:
         runtime.exits.report(user_name, container)
 
+    def server_changed(spawner: Any, change: ServerChange) -> None:
+        runtime.live.server_changed(spawner, change)
+
     c.PortalSpawner.start_guard = start_guard
     c.PortalSpawner.gpu_decision = gpu_decision
     c.PortalSpawner.account_deleted = account_deleted
     c.PortalSpawner.limits_policy = limits_policy
     c.PortalSpawner.exit_report = exit_report
+    c.PortalSpawner.server_changed = server_changed
 
 
 def _gate_hub_api() -> None:
@@ -129,15 +134,15 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # Sign-in and sign-up (setup code, throttling, approvals by POST), cookie flags, and the
     # hub REST overrides (protected groups, audited changes), which only the authenticator can
     # put ahead of the hub's own handlers (portal/auth, portal/hub_overrides.py).
-    auth.configure(c, settings)
+    auth.configure(c, settings, runtime.audit)
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
     # The Docker-access groups exist from the first start and come back if deleted.
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
-    # Pushed updates: one watcher over the servers the hub holds, only while pages listen.
-    when_hub_runs(lambda app: runtime.live.watch(lambda: iter(list(app.users.values()))),
-                  "pushed updates")
+    # Pushed updates: from events (the spawner's hook below, operations, the audit log), never
+    # a scan of the loaded users (portal/live_updates.py).
+    runtime.audit.subscribe(runtime.live.audited)
     if settings.audit_retention_days:
         days = settings.audit_retention_days
         when_hub_runs(lambda app: runtime.audit.keep_only(days), "audit retention")

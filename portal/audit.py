@@ -37,6 +37,7 @@ class EventKind(StrEnum):
     LIMIT_CHANGE = "limit change"
     BROADCAST = "broadcast"
     ACCOUNT_CREATED = "account created"
+    SIGN_UP = "sign-up"  # an account someone made for themselves (the sign-up form)
     ACCOUNT_APPROVED = "account approved"
     ACCOUNT_REJECTED = "account rejected"
     ACCOUNT_DELETED = "account deleted"

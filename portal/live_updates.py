@@ -1,60 +1,69 @@
 """Owns pushed updates: which user's server changed, told to every open stream allowed to see it.
 
-One watcher compares each server the hub holds in memory (its pending/ready/failed state and the
-portal's operation in flight) every `interval` seconds, so a change made anywhere (another tab,
-the hub's admin page, the REST API, the culler) reaches open pages within about a second. Its
-cost is one pass over the loaded users, without Docker or the database.
+Nothing scans the users. Changes arrive as events: the spawner reports what the hub asks of it
+(a start, a stop, a poll finding the lab gone: the `server_changed` hook, whoever asked: the
+portal, the hub's admin page, the REST API, the culler), the portal's operations report when they
+begin and end, and each audit event names its target. A server that changed is then followed
+alone, its signature compared every `interval` seconds until nothing is pending, so the steps the
+hub takes after the spawner returns (the lab answering, a failed start, the end of a stop) are
+pushed too. The cost grows with the servers changing, not with the users loaded. Open cards still
+check themselves once a minute: the safety net, should an event ever be missed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from .logs import portal_logger
 from .operations import Operations
+from .states import ServerChange
+from .tasks import in_background
 from .upstream import spawn_failed
 
 log = portal_logger("live")
 QUEUE_BOUND = 100  # a stream that falls this far behind is told to reload everything
+FOLLOW_BOUND = 900.0  # seconds: longer than any start or stop the hub allows
+# (user name, the spawner's escaped name: "" when unknown, then only the admin table reloads);
+# None: reload everything shown.
+Change = tuple[str, str] | None
 
 
 @dataclass(eq=False)  # each stream is itself (hashed by identity)
 class Subscriber:
-    """One open stream: the user it belongs to, whether it sees everyone, its queue."""
+    """One open stream: the user it belongs to, their card's name, whether it sees everyone."""
 
     user: str
     sees_everyone: bool
-    # (user name, the spawner's escaped name) per change; None: reload everything shown.
-    queue: asyncio.Queue[tuple[str, str] | None] = field(
-        default_factory=lambda: asyncio.Queue(QUEUE_BOUND))
+    escaped: str = ""  # the spawner's escaped name of `user` (their own card's event)
+    queue: asyncio.Queue[Change] = field(default_factory=lambda: asyncio.Queue(QUEUE_BOUND))
 
     def allowed(self, changed_user: str) -> bool:
         return self.sees_everyone or changed_user == self.user
 
 
-def server_signature(user: Any, operations: Operations) -> tuple:
+def server_signature(spawner: Any, op_kind: str | None) -> tuple:
     """What a card shows, reduced to what changes it: compared, never displayed."""
-    spawner = user.spawners.get("")
-    op = operations.current(user.name)
-    if spawner is None:
-        return (op.kind if op else None,)
-    return (op.kind if op else None, spawner.pending, spawner.ready, spawn_failed(spawner),
+    return (op_kind, spawner.pending, spawner.ready, spawn_failed(spawner),
             getattr(spawner, "phase", ""))
 
 
 class LiveUpdates:
-    def __init__(self, operations: Operations, interval: float = 0.5) -> None:
+    def __init__(self, operations: Operations, interval: float = 0.2) -> None:
         self.operations = operations
         self.interval = interval
         self._subscribers: set[Subscriber] = set()
-        self._seen: dict[str, tuple] | None = None  # None: no baseline yet
+        self._escaped: dict[str, str] = {}  # user name -> escaped name, learnt from spawners
+        self._spawners: dict[str, Any] = {}  # servers being followed, by user name
+        operations.listener = self.operation_changed
 
-    def subscribe(self, user: str, sees_everyone: bool) -> Subscriber:
-        subscriber = Subscriber(user, sees_everyone)
+    def subscribe(self, user: str, sees_everyone: bool, escaped: str = "") -> Subscriber:
+        subscriber = Subscriber(user, sees_everyone, escaped)
         self._subscribers.add(subscriber)
+        if escaped:
+            self._escaped[user] = escaped
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
@@ -64,37 +73,65 @@ class LiveUpdates:
     def streams(self) -> int:
         return len(self._subscribers)
 
-    def publish(self, changed_user: str, escaped_name: str) -> None:
+    @property
+    def following(self) -> int:
+        return len(self._spawners)
+
+    def publish(self, changed_user: str, escaped_name: str = "") -> None:
         """Tell every stream allowed to see `changed_user` that its server changed."""
+        escaped_name = escaped_name or self._escaped.get(changed_user, "")
         for subscriber in list(self._subscribers):
-            if subscriber.allowed(changed_user):
-                try:
-                    subscriber.queue.put_nowait((changed_user, escaped_name))
-                except asyncio.QueueFull:  # a stalled stream: it reloads what it shows
-                    subscriber.queue = asyncio.Queue(QUEUE_BOUND)
-                    subscriber.queue.put_nowait(None)
+            if not subscriber.allowed(changed_user):
+                continue
+            escaped = escaped_name or (subscriber.escaped if changed_user == subscriber.user
+                                       else "")
+            try:
+                subscriber.queue.put_nowait((changed_user, escaped))
+            except asyncio.QueueFull:  # a stalled stream: it reloads what it shows
+                subscriber.queue = asyncio.Queue(QUEUE_BOUND)
+                subscriber.queue.put_nowait(None)
 
-    def compare(self, users: Iterator[Any]) -> list[str]:
-        """One pass: the names whose signature changed since the last pass (published)."""
-        loaded = list(users)
-        current = {u.name: server_signature(u, self.operations) for u in loaded}
-        # Event names use the spawner's escaped name, as the card's element id does.
-        escaped = {u.name: getattr(u.spawners.get(""), "escaped_name", "") for u in loaded}
-        seen, self._seen = self._seen, current
-        if seen is None:  # the first pass only sets the baseline
-            return []
-        # Changed, newly loaded by the hub (a REST start), or let go of by it.
-        changed = [n for n, sig in current.items() if seen.get(n) != sig]
-        changed += [n for n in seen.keys() - current.keys()]
-        for name in changed:
-            self.publish(name, escaped.get(name, ""))
-        return changed
+    # --- event sources ----------------------------------------------------------------
+    def server_changed(self, spawner: Any, change: ServerChange) -> None:
+        """The spawner's hook: the hub started, stopped or found gone `spawner`'s server."""
+        name = spawner.user.name
+        escaped = getattr(spawner, "escaped_name", "")
+        if escaped:
+            self._escaped[name] = escaped
+        log.debug("%s: %s", name, change)
+        if not self._subscribers:
+            return  # nobody listens; a page opened later renders the state it finds
+        self.publish(name, escaped)
+        if name not in self._spawners:
+            self._spawners[name] = spawner
+            in_background(self._follow(name, spawner), f"following {name}'s server")
 
-    async def watch(self, loaded_users: Callable[[], Iterator[Any]]) -> None:
-        """Compare forever (the hub's lifetime); only while someone is listening."""
-        while True:
-            if self._subscribers:
-                self.compare(loaded_users())
-            else:
-                self._seen = None
-            await asyncio.sleep(self.interval)
+    def operation_changed(self, user: str) -> None:
+        """An operation of the portal on `user`'s server began or ended."""
+        if self._subscribers:
+            self.publish(user)
+
+    def audited(self, event: Any) -> None:
+        """An audit event (any action, by anyone): its target's row and card may show it."""
+        if self._subscribers and event.target:
+            self.publish(event.target)
+
+    async def _follow(self, name: str, spawner: Any) -> None:
+        """Compare one server's signature until nothing is pending, publishing each change."""
+        def signature() -> tuple:
+            op = self.operations.current(name)
+            return server_signature(spawner, op.kind if op else None)
+
+        try:
+            seen = signature()
+            deadline = time.monotonic() + FOLLOW_BOUND
+            while time.monotonic() < deadline:
+                await asyncio.sleep(self.interval)
+                now = signature()
+                if now != seen:
+                    seen = now
+                    self.publish(name, getattr(spawner, "escaped_name", ""))
+                if not spawner.pending and now[0] is None:
+                    return
+        finally:
+            self._spawners.pop(name, None)

@@ -7,7 +7,7 @@ claims happen without an `await` between them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -43,6 +43,8 @@ class Operations:
     def __init__(self) -> None:
         self._running: dict[str, Operation] = {}
         self._last: dict[str, Outcome] = {}
+        # Told the user's name when an operation begins or ends (pushed updates).
+        self.listener: Callable[[str], None] | None = None
 
     def current(self, user: str) -> Operation | None:
         return self._running.get(user)
@@ -60,10 +62,16 @@ class Operations:
         if running is not None:
             raise Busy(user, running.kind)
         op = self._running[user] = Operation(kind)
+        self._tell(user)
         return op
 
     def release(self, user: str) -> None:
-        self._running.pop(user, None)
+        if self._running.pop(user, None) is not None:
+            self._tell(user)
+
+    def _tell(self, user: str) -> None:
+        if self.listener is not None:
+            self.listener(user)
 
     @contextmanager
     def claim(self, user: str, kind: OperationKind | str) -> Iterator[Operation]:

@@ -32,6 +32,7 @@ from .lab_location import OneEngine
 from .spawn_phases import SpawnPhases
 from .spawner_hooks import PortalHooks
 from .spawner_volumes import UserVolumes
+from .states import ServerChange
 from .volume_owners import claim_volumes
 
 # DockerSpawner's own pool has one thread, so one slow stop would queue every other user's call.
@@ -93,9 +94,16 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
         groups = {g.name for g in self.user.groups}
         return SOCK_GROUP in groups, PRIVILEGED_GROUP in groups
 
+    def _report(self, change: ServerChange) -> None:
+        """Tell the portal (pushed updates) what the hub just asked of this server."""
+        if self.server_changed is not None:
+            self.server_changed(self, change)
+
     async def start(self) -> tuple[str, int]:
-        # Every way to start (portal, /hub/spawn, REST API) meets the same rule: not while the
-        # portal resets this user's volumes.
+        # Whoever asks (portal, /hub/spawn, REST API), open pages hear of it from here.
+        self._report(ServerChange.START_REQUESTED)
+        # Every way to start meets the same rule: not while the portal resets this user's
+        # volumes.
         refusal = self.start_guard(self.user.name) if self.start_guard else None
         if refusal:
             raise RuntimeError(refusal)
@@ -130,6 +138,14 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
             raise
 
     async def stop(self, now: bool = False) -> None:
+        # Whoever stops it (portal, hub admin page, REST API, culler), pages hear of it here.
+        self._report(ServerChange.STOPPING)
+        try:
+            await self._stop(now)
+        finally:
+            self._report(ServerChange.STOPPED)
+
+    async def _stop(self, now: bool) -> None:
         if self.keep_failed_containers and self._never_ran:
             self._never_ran = False
             self.log.warning("Keeping container %s, whose start failed (keep_failed_containers); "
@@ -167,6 +183,9 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
 
     async def poll(self) -> int | None:
         status = await super().poll()
+        if status is not None:
+            # The hub found the lab gone (its periodic poll, or before a stop): pages hear of it.
+            self._report(ServerChange.ENDED)
         if status is not None and self.exit_report is not None:
             # The container ended by itself (out of memory, a crash): say why before it goes.
             container = await self.get_object()

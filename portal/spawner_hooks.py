@@ -24,7 +24,11 @@ class PortalHooks(HasTraits):
         None, allow_none=True,
         help="f(user name, container inspect data): a lab container ended without the hub.",
     ).tag(config=True)
-
+    server_changed = Callable(
+        None, allow_none=True,
+        help="f(spawner, ServerChange): the hub asked for a start or stop, or a poll found the "
+        "lab gone (pushed updates; whoever asked: portal, hub admin page, REST API, culler).",
+    ).tag(config=True)
     account_deleted = Callable(
         None, allow_none=True,
         help="async f(spawner): the user is being deleted; their volumes go (or are archived).",

@@ -13,6 +13,15 @@ class OperationKind(StrEnum):
     RESETTING_VOLUMES = "resetting volumes"
 
 
+class ServerChange(StrEnum):
+    """What the spawner reports to the portal as the hub asks it (portal/live_updates.py)."""
+
+    START_REQUESTED = "start requested"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    ENDED = "ended by itself"  # a poll found the lab gone
+
+
 class CardState(StrEnum):
     """What a server card shows; `busy` states make the card refresh itself quickly."""
 

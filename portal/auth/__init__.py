@@ -10,9 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 
-def configure(c: Any, settings: Any) -> None:
-    """Use DSHubAuthenticator, and Secure / SameSite=Lax cookies where the public side is HTTPS."""
+def configure(c: Any, settings: Any, audit: Any = None) -> None:
+    """Use DSHubAuthenticator, and Secure / SameSite=Lax cookies where the public side is HTTPS.
+
+    `audit` (the portal's AuditLog): each account a sign-up creates is recorded in it.
+    """
     c.JupyterHub.authenticator_class = "portal.auth.authenticator.DSHubAuthenticator"
+    if audit is not None:
+        from ..audit import EventKind
+
+        async def record_signup(name: str, detail: str) -> None:
+            # The new user is the actor: nobody else was signed in to act.
+            await audit.record(name, EventKind.SIGN_UP, name, detail)
+
+        c.DSHubAuthenticator.signup_recorder = record_signup
     c.DSHubAuthenticator.admin_name = settings.admin
     c.DSHubAuthenticator.setup_code_path = f"{settings.data_dir}/setup-code"
     c.DSHubAuthenticator.max_pending_signups = settings.max_pending_signups

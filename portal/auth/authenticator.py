@@ -15,7 +15,7 @@ from typing import Any
 import bcrypt
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
-from traitlets import Float, Integer, Unicode
+from traitlets import Callable, Float, Integer, Unicode
 
 from ..logs import portal_logger
 from .names import RULE, is_valid_username
@@ -48,6 +48,10 @@ class DSHubAuthenticator(NativeAuthenticator):
     signin_free_failures = Integer(5, config=True,
                                    help="Failed sign-ins an address makes before it waits.")
     signin_max_delay = Float(300.0, config=True, help="Longest wait after failures, seconds.")
+    signup_recorder = Callable(
+        None, allow_none=True, config=True,
+        help="async f(user name, detail): a sign-up created an account (the event log; set by "
+        "portal.setup). Refused sign-ups are not recorded: anyone may send them.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -146,6 +150,8 @@ class DSHubAuthenticator(NativeAuthenticator):
         if is_admin:
             self.setup_code.withdraw()
             log.info("The admin account %s was created with the setup code", username)
+        if self.signup_recorder is not None:
+            await self.signup_recorder(username, _signup_detail(is_admin, authorized))
         return SignUpResult(True, "", 200, info, authorized)
 
     def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
@@ -166,6 +172,14 @@ class DSHubAuthenticator(NativeAuthenticator):
 
         return [*overrides, *((path, replaced.get(path, handler)) for path, handler in
                               super().get_handlers(app))]
+
+
+def _signup_detail(is_admin: bool, authorized: bool) -> str:
+    if is_admin:
+        return "self sign-up of the configured admin, with the setup code"
+    if authorized:
+        return "self sign-up, approved at once (open sign-up)"
+    return "self sign-up, waiting for an admin's approval"
 
 
 def _lower_priority() -> None:

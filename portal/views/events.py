@@ -24,7 +24,8 @@ class EventStreamHandler(PortalHandler):
     async def get(self) -> None:
         user = self.current_user
         live = self.runtime.live
-        self.subscriber = live.subscribe(user.name, "admin-ui" in self.parsed_scopes)
+        own_card = getattr(user.spawner, "escaped_name", "")  # the element id of their card
+        self.subscriber = live.subscribe(user.name, "admin-ui" in self.parsed_scopes, own_card)
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
@@ -44,9 +45,9 @@ class EventStreamHandler(PortalHandler):
         except TimeoutError:
             self.write(": keep-alive\n\n")
         else:
-            if change is None or not change[1]:
+            if change is None:
                 self.write("event: reload\ndata: all\n\n")
-            else:
+            elif change[1]:  # "": a user whose card name is unknown here (the table only)
                 self.write(f"event: card-{change[1]}\ndata: {change[1]}\n\n")
             if subscriber.sees_everyone:
                 self.write("event: users-changed\ndata: 1\n\n")

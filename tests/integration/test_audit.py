@@ -82,3 +82,21 @@ def test_an_approval_is_recorded(hub, admin):
     assert r.status_code == 200, r.text
     (event,) = audit(hub, user="approvee", kind="account approved")
     assert (event["actor"], event["detail"], event["ok"]) == ("admin", "sign-up approved", True)
+
+
+def test_a_sign_up_is_recorded_and_a_refused_one_is_not(hub, admin):
+    """Through the real sign-up form; the admin reads the audit API with their session."""
+    from tests.support.clients import PASSWORD, signup
+
+    assert signup(hub, "selfsigned").status_code == 200
+    assert signup(hub, "selfsigned").status_code == 409  # the name is taken now
+    assert signup(hub, "weakling", password="abc").status_code == 400  # too short
+    r = admin.s.get(hub.hub_url("portal/api/audit"), params={"user": "selfsigned"}, timeout=30,
+                    headers={"X-XSRFToken": admin.xsrf})
+    assert r.status_code == 200, r.text
+    events = [(e["actor"], e["kind"], e["target"], e["detail"], e["ok"])
+              for e in r.json()["events"]]
+    assert events == [("selfsigned", "sign-up", "selfsigned",
+                       "self sign-up, waiting for an admin's approval", True)]
+    assert PASSWORD not in r.text
+    assert audit(hub, user="weakling") == []  # refused sign-ups record nothing
