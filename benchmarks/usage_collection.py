@@ -5,7 +5,7 @@ Each scenario has a hub of its own. Real labs: `dshub-lab:latest` containers sta
 the portal's API (benchmarks/common.start_servers), measured once every one has a usage
 sample. Stand-ins (benchmarks/stubs.py): running servers as far as the hub knows, without a
 container: each costs the sampler one real Docker round trip per pass (answered 404), the same
-count as a real lab. `--quick`: 1 lab, 20 stand-ins, a 3 s window at a 5 s interval.
+count as a real lab. `--quick`: 1 lab, 20 stand-ins, a 6 s window at a 5 s interval.
 
     flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.usage_collection [--quick] \
         [--only labs|stubs] [--before REV]
@@ -42,7 +42,7 @@ from .prober import Prober
 from .stats import measured, table
 from .stubs import Stubs
 
-QUICK = {"labs": 1, "stubs": 20, "window": 3.0, "interval": "5s"}
+QUICK = {"labs": 1, "stubs": 20, "window": 6.0, "interval": "5s"}
 
 
 def usage(hub: Any) -> dict[str, Any]:
