@@ -1,4 +1,5 @@
-"""Swarm mode on a real 2-node swarm: placement, data on its node, restart, hub restart, node down.
+"""Swarm mode on a real 2-node swarm: placement, data on its node, usage and limits, restart, hub
+restart, broadcast, node down.
 
 The tests run in order and share one swarm and one hub: the first places two users' labs, the
 later ones act on them (the node-down test is last: it stops the worker's engine).
@@ -12,6 +13,7 @@ import time
 from typing import Any
 
 import pytest
+import requests
 import yaml
 
 from tests.support.clients import PASSWORD, Portal, card_state, signup, wait_state
@@ -243,6 +245,26 @@ def test_reset_on_worker_removes_only_those_volumes_there(swarm, placed):
         assert sh(swarm, name, "ls /home/lab/workspace") == ""
     finally:
         decoy.remove(force=True)
+
+
+NOTIFICATIONS = "jupyterlab-notifications-extension/notifications"
+
+
+def test_broadcast_reaches_the_labs_on_both_nodes(swarm_hub, placed):
+    # The hub reaches every lab through the proxy, whichever node runs it.
+    assert len({user["node"] for user in placed.values()}) == 2
+    body = {"message": "Maintenance at six", "type": "info", "auto_close": 10,
+            "recipients": {"users": sorted(placed)}}
+    r = requests.post(swarm_hub.hub_url("portal/api/broadcasts"), json=body, timeout=60,
+                      headers={"Authorization": f"token {swarm_hub.token}"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out["targeted"], out["delivered"], out["failed"]) == (2, 2, 0), out
+    for name in placed:  # each lab's own queue holds it (as its page would read it)
+        r = requests.get(f"{swarm_hub.url}user/{name}/{NOTIFICATIONS}", timeout=30,
+                         headers={"Authorization": f"token {swarm_hub.token}"})
+        assert r.status_code == 200, (name, r.status_code, r.text[:200])
+        assert "Maintenance at six" in [n["message"] for n in r.json()["notifications"]]
 
 
 def test_worker_down_card_says_so_and_other_user_unaffected(swarm, placed, admin):
