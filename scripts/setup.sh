@@ -74,10 +74,15 @@ proxy() {
 
 step "Debian packages" debian_packages
 step "Docker engine" docker_engine
-bash scripts/build-images.sh
+# The Python environments are made while the images build (each mostly waits on downloads);
+# each prints its line when it is done.
 # .venv: the hub image's versions (its lock), so `make dev` and the tests run what ships.
-step "Python environment (.venv)" python_env .venv dev -c requirements-hub.txt
+step "Python environment (.venv)" python_env .venv dev -c requirements-hub.txt &
+envs=($!)
 if [ $want_test = 1 ]; then
-  step "Python environment (.venv-jh55)" python_env .venv-jh55 test "$OTHER_LINE"
+  step "Python environment (.venv-jh55)" python_env .venv-jh55 test "$OTHER_LINE" &
+  envs+=($!)
 fi
+bash scripts/build-images.sh
+for job in "${envs[@]}"; do wait "$job"; done
 step "proxy" proxy
