@@ -10,6 +10,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.support.clients import PASSWORD, ensure_running, ensure_stopped
+from tests.ui.conftest import SCREENSHOTS
 from tests.ui.test_signup_to_lab import sign_in
 
 PUSHED = 1_500  # ms: the 1 s goal plus the browser's own swap
@@ -54,6 +55,16 @@ def test_the_admin_table_shows_a_start_made_through_the_rest_api(hub, browser, m
     assert r.status_code in (201, 202), r.text
     expect(row).not_to_have_attribute("data-state", "stopped", timeout=PUSHED)
     expect(row).to_have_attribute("data-state", "running", timeout=90_000)
+    # Its CPU and memory come with the background sample (every 5 s here), shown on reload.
+    memory = page.locator(f'tr[data-user="{user.name}"] td.usage-memory')
+    deadline = time.monotonic() + 40
+    while not memory.inner_text().strip():
+        assert time.monotonic() < deadline, "no usage in the user table"
+        page.wait_for_timeout(2_000)
+        page.reload()
+    expect(memory).to_contain_text("iB")
+    page.goto(hub.hub_url("portal/admin?size=25&sort=state"))
+    page.locator("#user-table").screenshot(path=str(SCREENSHOTS / "admin-users.png"))
     hub.api("DELETE", f"users/{user.name}/server")
     context.close()
 
