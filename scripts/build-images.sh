@@ -59,9 +59,16 @@ build_image() {
     echo "up to date" >&3
     return 0
   fi
+  local previous
+  previous=$(docker image inspect -f '{{.Id}}' "$name" 2>/dev/null || true)
   # The legacy builder (no BuildKit on this engine); its notices go to the log with the rest.
   DOCKER_BUILDKIT=0 docker build --network host --label "dshub.context=$hash" \
     --build-arg "BASE_IMAGE=$BASE" "${index_args[@]}" "$@" -t "$name" "$ctx"
+  # The build it replaced, now without a name: removed, unless a container still uses it.
+  if [ -n "$previous" ] && [ -z "$(docker image inspect -f '{{join .RepoTags ""}}' "$previous")" ]
+  then
+    docker image rm "$previous" || true
+  fi
   echo "built" >&3
 }
 
