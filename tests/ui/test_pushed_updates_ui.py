@@ -30,12 +30,14 @@ def test_a_restart_in_one_tab_shows_in_the_other(hub, browser, make_user):
     watched = tabs[1].get_by_role("region", name=f"Server of {user.name}").get_by_role("status")
 
     tabs[0].get_by_role("button", name="Restart…").click()
+    started = time.monotonic()
     tabs[0].get_by_role("dialog").get_by_role("button", name="Restart", exact=True).click()
     expect(watched).to_have_text("Restarting", timeout=PUSHED)
     expect(watched).to_have_text("Running", timeout=90_000)
-    # The second tab asked for its card only when told to (no per-card polling, no reload).
+    # The second tab asked for its card when told to, plus its own check every 3 s while the
+    # restart was under way (no steady per-card polling, no reload).
     cards = [u for u in requests_seen if u.endswith("/card")]
-    assert 1 <= len(cards) <= 6, cards
+    assert 1 <= len(cards) <= 6 + (time.monotonic() - started) / 3, cards
     assert not any(u.rstrip("/").endswith("/hub/portal") for u in requests_seen)
     for context in (first, second):
         context.close()
