@@ -7,7 +7,8 @@ begin and end, and each audit event names its target. A server that changed is t
 alone, its signature compared every `interval` seconds until nothing is pending, so the steps the
 hub takes after the spawner returns (the lab answering, a failed start, the end of a stop) are
 pushed too. The cost grows with the servers changing, not with the users loaded. Open cards still
-check themselves once a minute: the safety net, should an event ever be missed.
+check themselves once a minute, and every 3 s while an action is under way: the safety net,
+should an event ever be missed.
 """
 
 from __future__ import annotations
