@@ -14,7 +14,7 @@ from jupyterhub import orm
 from sqlalchemy import and_, func, or_
 
 from .errors import ActionRefused
-from .limits import Limits, effective
+from .limits import Limits
 from .runtime import Runtime
 from .states import OPERATION_CARDS, CardState
 from .upstream import loaded_user, spawn_failed
@@ -139,10 +139,8 @@ def table_page(db: Any, users: Any, runtime: Runtime, q: TableQuery) -> TablePag
 async def add_usage_and_limits(page: TablePage, runtime: Runtime) -> None:
     """Each row's last usage sample and limits: from memory and one cached read of the group
     overrides, never a Docker call."""
-    overrides = await runtime.limits.overrides()
     for row in page.rows:
-        row.limits = effective(runtime.limits.default,
-                               (overrides[g] for g in row.groups if g in overrides))
+        row.limits = await runtime.limits.for_groups(row.groups)  # overrides cached in memory
         usage = runtime.usage.get(row.name)
         if usage is not None and row.state == CardState.RUNNING:
             row.usage, row.usage_stale = usage, runtime.usage.stale(usage)
