@@ -2,7 +2,7 @@
 #   step LABEL CMD [ARGS...]   run CMD with its output appended to $DSHUB_LOG, then print
 #                              "LABEL: RESULT (1.2 s)". CMD may write RESULT ("built", "up to
 #                              date", ...) on file descriptor 3; the default is "done". On
-#                              failure: "LABEL: FAILED", the last lines of its output, the log.
+#                              failure: "LABEL: FAILED", an excerpt of its output, the log.
 #   try_step LABEL CMD [ARGS...]  the same, but a failure sets FAILED=1 and the script goes on.
 # Never call step after `||`, `&&`, `if` or `!`: bash would then ignore `set -e` inside CMD.
 # The first script of a run creates the log (.dev/logs/<run>.log) and prints its path; scripts
@@ -22,6 +22,23 @@ seconds() {
     'BEGIN { d = e - s; if (d < 10) printf "%.1f", d; else printf "%d", d + 0.5 }'
 }
 
+# failure_excerpt MARK: what a failed step printed after line MARK of the log. For pytest, the
+# first failing tests (the first is often the cause of the rest) and its summary line; else the
+# last lines.
+failure_excerpt() {
+  local out failures
+  out=$(tail -n +"$(($1 + 1))" "$DSHUB_LOG")
+  failures=$(grep -E '^(FAILED|ERROR) ' <<< "$out" || true)
+  if [ -z "$failures" ]; then
+    tail -n "${DSHUB_FAIL_LINES:-25}" <<< "$out"
+    return
+  fi
+  head -n 15 <<< "$failures" | cut -c1-400
+  local more=$(($(wc -l <<< "$failures") - 15))
+  if [ "$more" -gt 0 ]; then echo "... and $more more"; fi
+  tail -n1 <<< "$out"
+}
+
 step() {
   local label=$1; shift
   local start status=0 result_file mark
@@ -36,7 +53,7 @@ step() {
   result=$(tail -n1 "$result_file"); rm -f "$result_file"
   if [ "$status" -ne 0 ]; then
     printf '%s: FAILED (%s s)\n' "$label" "$(seconds "$start")" >&2
-    tail -n +"$((mark + 1))" "$DSHUB_LOG" | tail -n "${DSHUB_FAIL_LINES:-25}" | sed 's/^/  | /' >&2
+    failure_excerpt "$mark" | sed 's/^/  | /' >&2
     printf '  full log: %s\n' "$DSHUB_LOG" >&2
     return "$status"
   fi

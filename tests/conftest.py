@@ -55,6 +55,19 @@ def hub(docker_client, database_env, tmp_path_factory) -> Iterator[Hub]:
     h.stop()
 
 
+@pytest.fixture(autouse=True)
+def _session_hub_outlives_the_test(request) -> Iterator[None]:
+    """A session hub that died fails the test that killed it, with the hub's own last words,
+    instead of a trail of "connection refused" in every test after it."""
+    yield
+    if "hub" not in request.fixturenames:
+        return
+    hub: Hub = request.getfixturevalue("hub")
+    if hub.proc is not None and hub.proc.poll() is not None:
+        pytest.fail(f"the session hub exited with {hub.proc.returncode} during this test "
+                    f"(last error: {hub.last_error()!r}); its log ends:\n{hub.log_tail()}")
+
+
 @pytest.fixture(scope="session")
 def admin(hub) -> Portal:
     """The admin's session, in sudo mode (its grants need no password prompt)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -40,10 +41,38 @@ def remove_named_objects(client, prefix: str = PREFIX) -> None:
             v.remove(force=True)
 
 
+# Ports for hubs, proxies and the tests' own servers come from below the kernel's ephemeral
+# range (net.ipv4.ip_local_port_range, 32768-60999 by default), in a block of their own per
+# pytest worker, counting up. A port asked of the kernel (bind to port 0) is an ephemeral one:
+# while a hub restarts, a lab or another worker's hub could be handed its released port, and
+# the restarted proxy could not listen again.
+_PORT_BLOCK = 2000
+_FIRST_PORT = 20000
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+# gw0..gw4 get blocks 0-4; a process outside pytest-xdist (benchmarks, a plain pytest) block 5.
+_slot = int(_worker[2:]) % 5 if _worker.startswith("gw") else 5
+_first = _FIRST_PORT + _slot * _PORT_BLOCK
+_next_ports = iter(range(_first, _first + _PORT_BLOCK))
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """The next loopback port of this process's block that nothing listens on or holds."""
+    for port in _next_ports:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"this process used all {_PORT_BLOCK} ports of its block")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 class Hub:
@@ -146,7 +175,8 @@ class Hub:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"hub exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(f"hub exited with {self.proc.returncode} "
+                                   f"({self.last_error()!r}):\n{self.log_tail()}")
             try:
                 # Readiness only: tests that care verify the hub's certificate themselves.
                 with warnings.catch_warnings():
@@ -157,7 +187,8 @@ class Hub:
             except requests.RequestException:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"hub did not answer within {timeout} s:\n{self.log_tail()}")
+        raise RuntimeError(f"hub did not answer within {timeout} s ({self.last_error()!r}):"
+                           f"\n{self.log_tail()}")
 
     def stop(self) -> None:
         """SIGTERM the hub's process group (hub and its proxy), like an operator's restart."""
@@ -169,6 +200,12 @@ class Hub:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+        # The proxy may outlive the hub by a moment; the next start needs its ports free.
+        deadline = time.monotonic() + 10
+        while _group_alive(self.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
 
     def restart(self) -> None:
         self.stop()
@@ -178,6 +215,14 @@ class Hub:
         """The one-time code for signing up the first admin ("" when there is none)."""
         path = self.data_dir / "setup-code"
         return path.read_text().strip() if path.exists() else ""
+
+    def last_error(self) -> str:
+        """The hub log's last error or critical line ("" when there is none)."""
+        for line in reversed(self.log_path.read_text(errors="replace").splitlines()):
+            if (line.startswith(("[E ", "[C ")) or "Error:" in line) \
+                    and "Received signal" not in line:  # a deliberate stop is no error
+                return line
+        return ""
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
