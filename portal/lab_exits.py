@@ -42,8 +42,9 @@ class ExitReports:
             return
         self._seen.add(key)
         memory = int((container.get("HostConfig") or {}).get("Memory") or 0)
-        reason = exit_reason(bool(state.get("OOMKilled")), state.get("ExitCode"), memory)
-        log.warning("Lab of %s %s (exit code %s)", user, reason, state.get("ExitCode"))
+        oom, code = bool(state.get("OOMKilled")), state.get("ExitCode")
+        reason = exit_reason(oom, code, memory)
+        detail = f"{reason}; exit code {code}" if oom else reason  # the reason names it else
+        log.warning("Lab of %s %s", user, detail)
         self.operations.record(user, EXITED, False, card_sentence(reason))
-        self.audit.record_soon(SYSTEM_ACTOR, EventKind.SERVER_EXITED, user,
-                               f"{reason}; exit code {state.get('ExitCode')}", ok=False)
+        self.audit.record_soon(SYSTEM_ACTOR, EventKind.SERVER_EXITED, user, detail, ok=False)

@@ -23,11 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from dockerspawner import DockerSpawner
-from jupyterhub.utils import random_port
-from traitlets import Bool, Int, default, validate
+from traitlets import Bool, default, validate
 
 from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
 from .container_policy import enforce_host_config, with_watchtower_opt_out
+from .host_ports import HostNetworkPort
 from .lab_location import OneEngine
 from .spawn_phases import SpawnPhases
 from .spawner_hooks import PortalHooks
@@ -39,7 +39,8 @@ from .volume_owners import claim_volumes
 _docker_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="docker-spawner")
 
 
-class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpawner):
+class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetworkPort,
+                    DockerSpawner):
     gpu_enabled = Bool(
         False,
         help="Request all NVIDIA GPUs for the container. With the portal set up, each start "
@@ -47,8 +48,6 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
     ).tag(config=True)
 
     gpu_detected = Bool(False, help="The hub's probe found NVIDIA GPUs (NVIDIA_DETECTED=1).")
-
-    host_port = Int(0, help="Loopback port of this server in host-network mode (state).")
 
     # What this start's container gets (memory bytes, CPUs; None: no limit).
     lab_memory: int | None = None
@@ -85,10 +84,6 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
     def executor(self) -> ThreadPoolExecutor:
         return _docker_pool
 
-    @property
-    def host_network(self) -> bool:
-        return self.network_name == "host"
-
     def docker_access(self) -> tuple[bool, bool]:
         """(socket, privileged) as granted by the user's current group membership."""
         groups = {g.name for g in self.user.groups}
@@ -113,11 +108,7 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
         await self._follow_gpu_decision()
         await self._follow_limits()
         if self.host_network:
-            # Every server on the host network needs its own port; the hub reaches it on loopback.
-            self.host_port = random_port()
-            self.port = self.host_port
-            self.ip = "127.0.0.1"
-            self.use_internal_ip = True
+            self.take_host_port()
         address = await super().start()
         self._set_phase(80, "Waiting for JupyterLab to answer")
         return address
@@ -243,18 +234,6 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, DockerSpaw
         if self.account_deleted is not None:
             await self.account_deleted(self)
 
-    def get_state(self) -> dict[str, Any]:
-        state = super().get_state()
-        if self.host_network and self.host_port:
-            state["host_port"] = self.host_port
-        return state
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        super().load_state(state)
-        if state.get("host_port"):
-            self.host_port = self.port = int(state["host_port"])
-
     def clear_state(self) -> None:
         super().clear_state()
-        self.host_port = 0
         self._set_phase(0, "")

@@ -41,13 +41,14 @@ def remove_named_objects(client, prefix: str = PREFIX) -> None:
             v.remove(force=True)
 
 
-# Ports for hubs, proxies and the tests' own servers come from below the kernel's ephemeral
-# range (net.ipv4.ip_local_port_range, 32768-60999 by default), in a block of their own per
-# pytest worker, counting up. A port asked of the kernel (bind to port 0) is an ephemeral one:
-# while a hub restarts, a lab or another worker's hub could be handed its released port, and
-# the restarted proxy could not listen again.
-_PORT_BLOCK = 2000
-_FIRST_PORT = 20000
+# Ports for hubs, their labs, proxies and the tests' own servers come from below the kernel's
+# ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 by default), in a block of their
+# own per pytest worker, counting up. A port asked of the kernel (bind to port 0) is an
+# ephemeral one, and two workers' hubs were handed the same one: a lab of each on one port, or
+# a restarting hub's proxy port taken by another worker's lab.
+_PORT_BLOCK = 3600
+_FIRST_PORT = 10000
+_LAB_PORTS = 100  # per hub: its labs on the host network (PortalSpawner.host_port_range)
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 # gw0..gw4 get blocks 0-4; a process outside pytest-xdist (benchmarks, a plain pytest) block 5.
 _slot = int(_worker[2:]) % 5 if _worker.startswith("gw") else 5
@@ -55,16 +56,29 @@ _first = _FIRST_PORT + _slot * _PORT_BLOCK
 _next_ports = iter(range(_first, _first + _PORT_BLOCK))
 
 
+def _next_port() -> int:
+    port = next(_next_ports, None)
+    if port is None:
+        raise RuntimeError(f"this process used all {_PORT_BLOCK} ports of its block")
+    return port
+
+
 def free_port() -> int:
     """The next loopback port of this process's block that nothing listens on or holds."""
-    for port in _next_ports:
+    while True:
+        port = _next_port()
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"this process used all {_PORT_BLOCK} ports of its block")
+
+
+def lab_ports() -> list[int]:
+    """[first, last]: the next run of ports of this block, for one hub's labs."""
+    ports = [_next_port() for _ in range(_LAB_PORTS)]
+    return [ports[0], ports[-1]]
 
 
 def _group_alive(pgid: int) -> bool:
@@ -84,7 +98,8 @@ class Hub:
         self.venv_bin = venv_bin  # the upgrade test runs the other JupyterHub line's
         self.data_dir = data_dir
         self.token = secrets.token_hex(16)
-        self.ports = {"proxy": free_port(), "hub": free_port(), "api": free_port()}
+        self.ports = {"proxy": free_port(), "hub": free_port(), "api": free_port(),
+                      "labs": lab_ports()}
         self.extra_env = env or {}
         # Labs on <user>.localhost (JUPYTERHUB_SUBDOMAIN_HOST): the hub is then reached as
         # localhost, the origin its cookies and OAuth redirects name.

@@ -12,6 +12,8 @@ ports = json.loads(os.environ["DSHUB_TEST_PORTS"])
 c.JupyterHub.port = ports["proxy"]
 c.JupyterHub.hub_port = ports["hub"]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{ports['api']}"
+if "labs" in ports:  # each hub's labs on ports of their own: test workers share the machine
+    c.PortalSpawner.host_port_range = tuple(ports["labs"])
 # The proxy outlives a hub restart in the restart test, like in production.
 c.ConfigurableHTTPProxy.should_start = True
 prefix = os.environ.get("DSHUB_TEST_PREFIX", "dshubtest-")
