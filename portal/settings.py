@@ -52,7 +52,7 @@ class Settings(FeatureSettings):
         "DOCKER_NETWORK_NAME", "jupyterhub_network",
         "a Docker network name, or host",
         "Network of the lab containers; `host` (dev/tests) gives each server its own loopback "
-        "port.",
+        "port, held by the hub until the server stops.",
         parsers.network,
     )
     ssl: bool = setting(
