@@ -2,8 +2,13 @@
 background at a bounded cost.
 
 One loop for the whole hub: every `interval` seconds one one-shot `docker stats` per running lab,
-at most `concurrency` at a time; volume sizes (Docker's `df`, an expensive call) every
-`VOLUME_EVERY`-th pass. Pages and the API only read the last samples, never Docker.
+at most `concurrency` at a time, their starts spread over up to half the interval; volume sizes
+(Docker's `df`, an expensive call) every `VOLUME_EVERY`-th pass. Pages and the API only read the
+last samples, never Docker.
+
+Why spread: each call costs the hub about 1.5 ms of CPU in a Docker thread. A pass over 1,000
+labs taken as fast as four threads go held the CPU and the interpreter lock for seconds, and the
+event loop answered in 100-200 ms instead of a few (benchmarks/broadcast_fanout.py, idle).
 
 On one engine a lab's container is the spawner's object name on the hub's engine. In Swarm mode
 the spawner gives a locator instead (the node's engine and the task's container ID): it is asked
@@ -29,6 +34,8 @@ from .volume_sizes import VolumeSizes
 
 log = portal_logger("usage")
 VOLUME_EVERY = 10
+SPREAD = 0.5  # a pass starts its samples over at most this share of the interval...
+MAX_GAP = 0.05  # ...and never more than this many seconds apart (a few labs: a quick pass)
 
 # Given the hub's engine: (the engine running the lab's container, that container's ID).
 Locator = Callable[[DockerService], Awaitable[tuple[DockerService, str]]]
@@ -140,7 +147,13 @@ class UsageCollector:
                          for v in lab.volumes},
             )
 
-        await asyncio.gather(*(one(lab) for lab in labs))
+        gap = min(SPREAD * self.interval / max(len(labs), 1), MAX_GAP)
+        samples = []
+        for i, lab in enumerate(labs):
+            if i:
+                await asyncio.sleep(gap)
+            samples.append(asyncio.create_task(one(lab)))
+        await asyncio.gather(*samples)
         running = {lab.user for lab in labs}
         for user in set(self._usage) - running:
             del self._usage[user]
