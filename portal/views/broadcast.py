@@ -41,7 +41,7 @@ class BroadcastSending:
         return b
 
     async def send_broadcast(self, request: BroadcastRequest) -> Outcome:
-        targets = resolve_targets(request.recipients, self.db, self.users)
+        targets = await resolve_targets(request.recipients, self.db, self.users)
         broadcaster = self.broadcaster()
         credentials = await broadcaster.credentials(self.db, targets)
         return await broadcaster.send(self.actor_name, request, targets, credentials)

@@ -138,7 +138,7 @@ def run(coro):
         return pool.submit(asyncio.run, coro).result()
 
 
-def test_send_bounds_every_server_by_its_timeout_and_saves_the_results(tmp_path):
+def test_send_ends_every_server_by_one_deadline_and_saves_the_results(tmp_path):
     run(_send_bounds(tmp_path))
 
 
@@ -156,8 +156,9 @@ async def _send_bounds(tmp_path):
         ]
         outcome = await sender.send("admin", m.validate("Hello", "error", None), targets,
                                     lambda user: f"only-{user}")
-    # Six hung servers, four at a time: two rounds of one timeout each, not six.
-    assert 1.0 <= outcome.seconds < 1.5, outcome.seconds
+    # Six hung servers, four at a time: all end by the one deadline, 0.5 s after the start, but
+    # the two reached only then still get a fifth of the timeout. Not six timeouts, nor two.
+    assert 0.5 <= outcome.seconds < 0.9, outcome.seconds
     reasons = {r.user: r.reason for r in outcome.results}
     assert reasons == {
         **{f"ok{i}": "delivered" for i in range(6)},
