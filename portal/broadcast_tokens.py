@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -24,17 +25,23 @@ from sqlalchemy.pool import StaticPool
 TOKEN_LIFETIME = 300  # seconds a per-lab token stays valid
 REUSE_MARGIN = 60  # reuse a cached token only while it has at least this long left
 NOTE = "portal broadcast (one server)"
+CHUNK = 50  # rows flushed at a time when minting
+PAUSE = 0.003  # seconds the minting thread leaves the interpreter to the event loop per chunk
 
 
 def lab_scope(user: str) -> str:
     return f"access:servers!server={user}/"
 
 
-def _add_tokens(db: Any, service: Any, users: list[str], lifetime: int) -> dict[str, str]:
+def _add_tokens(db: Any, service: Any, users: list[str], lifetime: int,
+                between_chunks: Callable[[], None] = lambda: None) -> dict[str, str]:
     """The rows `Service.new_api_token` would write, without its commit per token.
 
     Every scope is `access:servers!server=<user>/`, a subset of the service's own
-    `access:servers` (its role, registered by portal.broadcast.register).
+    `access:servers` (its role, registered by portal.broadcast.register). Rows are flushed
+    `CHUNK` at a time with `between_chunks()` after each: in a thread, a pause that hands the
+    interpreter lock back to the event loop (one flush of 1,000 rows held it for 100 ms and
+    more); still one commit.
     """
     expires = orm.APIToken.now() + timedelta(seconds=lifetime)
     minted = {}
@@ -47,6 +54,9 @@ def _add_tokens(db: Any, service: Any, users: list[str], lifetime: int) -> dict[
         row.service = service
         row.expires_at = expires
         minted[user] = secret
+        if len(minted) % CHUNK == 0:
+            db.flush()
+            between_chunks()
     db.commit()
     return minted
 
@@ -58,7 +68,7 @@ def mint_in_own_session(engine: Any, service_id: int, users: list[str],
         service = db.get(orm.Service, service_id)
         if service is None:
             raise RuntimeError("the broadcast service is not registered")
-        return _add_tokens(db, service, users, lifetime)
+        return _add_tokens(db, service, users, lifetime, lambda: time.sleep(PAUSE))
 
 
 class LabTokens:
