@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.support.clients import card_state, ensure_running, ensure_stopped, wait_state
-from tests.support.hub import PREFIX
+from tests.support.hub import PREFIX, containers_named
 
 
 def access(docker_client, name: str) -> tuple[bool, bool]:
@@ -54,7 +54,7 @@ def test_members_get_socket_and_privilege_nonmembers_neither(hub, admin, make_us
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         state = card_state(member.get(f"portal/users/{member.name}/card").text)
-        containers = {c.name: c.id for c in docker_client.containers.list()}
+        containers = containers_named(docker_client, stopped_too=False)
         if state == "running" and containers.get(f"{PREFIX}jupyterlab-{member.name}") not in (
             None, old_id
         ):

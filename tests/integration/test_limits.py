@@ -6,7 +6,7 @@ import html
 import time
 
 from tests.support.clients import card_state, ensure_running, ensure_stopped, wait_state
-from tests.support.hub import PREFIX
+from tests.support.hub import PREFIX, containers_named
 from tests.support.limits import MIB, container_limits, events, make_group
 
 
@@ -47,7 +47,7 @@ def test_member_of_two_groups_gets_the_higher_limits_and_changes_wait_for_restar
     assert user.post(f"portal/users/{user.name}/recreate").status_code == 200
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        ids = {c.name: c.id for c in docker_client.containers.list()}
+        ids = containers_named(docker_client, stopped_too=False)
         if ids.get(f"{PREFIX}jupyterlab-{user.name}") not in (None, old):
             break
         time.sleep(0.5)

@@ -18,7 +18,7 @@ from tests.support.clients import (
     user_path,
     wait_state,
 )
-from tests.support.hub import PREFIX
+from tests.support.hub import PREFIX, containers_named
 
 
 def sh(container: str, script: str) -> str:
@@ -180,8 +180,7 @@ TABLE = [
 
 
 def snapshot(client: docker.DockerClient, owner: str) -> tuple:
-    containers = sorted(c.name for c in client.containers.list(all=True)
-                        if c.name.startswith(PREFIX))
+    containers = sorted(containers_named(client))
     volumes = sorted(v.name for v in client.volumes.list() if owner in v.name)
     return containers, volumes
 

@@ -17,7 +17,7 @@ from tests.support.clients import (
     user_path,
     wait_state,
 )
-from tests.support.hub import PREFIX, ROOT, VENV_BIN, Hub
+from tests.support.hub import PREFIX, ROOT, VENV_BIN, Hub, containers_named
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_stop_removes_the_container_and_keeps_the_volumes(john, docker_client):
     r = john.post(f"portal/users/{user_path(john.name)}/stop")
     assert r.status_code == 200, r.text
     assert wait_state(john, john.name, {"stopped"}) == "stopped"
-    names = [c.name for c in docker_client.containers.list(all=True)]
+    names = containers_named(docker_client)
     assert f"{PREFIX}jupyterlab-john-2edoe" not in names
     volumes = {v.name for v in docker_client.volumes.list()}
     assert {f"{PREFIX}jupyterlab-john-2edoe_home", f"{PREFIX}jupyterlab-john-2edoe_workspace",

@@ -14,6 +14,7 @@ import time
 import warnings
 from pathlib import Path
 
+import docker
 import requests
 from urllib3.exceptions import InsecureRequestWarning
 
@@ -31,11 +32,25 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     PREFIX = f"{PREFIX}{os.environ['PYTEST_XDIST_WORKER']}-"
 
 
+def containers_named(client, prefix: str = PREFIX, stopped_too: bool = True) -> dict[str, str]:
+    """{name: ID} of the containers whose names start with `prefix`, from one list call.
+
+    Not `containers.list()`: it inspects every container it lists, and one that another worker
+    removes in between makes the call fail with 404.
+    """
+    found = {}
+    for row in client.api.containers(all=stopped_too, filters={"name": prefix}):
+        for name in row.get("Names") or []:
+            if name.lstrip("/").startswith(prefix):
+                found[name.lstrip("/")] = row["Id"]
+    return found
+
+
 def remove_named_objects(client, prefix: str = PREFIX) -> None:
     """Remove containers and volumes whose names start with `prefix`; nothing else."""
-    for c in client.containers.list(all=True, filters={"name": prefix}):
-        if c.name.startswith(prefix):
-            c.remove(force=True)
+    for container_id in containers_named(client, prefix).values():
+        with contextlib.suppress(docker.errors.NotFound):
+            client.api.remove_container(container_id, force=True)
     for v in client.volumes.list(filters={"name": prefix}):
         if v.name.startswith(prefix):
             v.remove(force=True)
