@@ -20,8 +20,12 @@ class Pacer:
 
     async def turn(self) -> None:
         """Wait for this caller's turn (at once when the last turn is `gap` or longer ago)."""
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         at = max(now, self._next)
         self._next = at + self.gap
         if at > now:
             await asyncio.sleep(at - now)
+            # Woken late (a busy loop): the next turn keeps its distance from now, instead of
+            # catching up on the schedule in a burst.
+            self._next = max(self._next, loop.time() + self.gap)
