@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ from jupyterhub.utils import url_path_join
 
 from .broadcast_message import Recipients, refused
 from .hub_queries import running_default_spawners
+from .pacing import with_turns
 
 INGEST_PATH = "jupyterlab-notifications-extension/ingest"
 CHUNK = 100  # recipients resolved between two turns of the event loop
@@ -59,9 +59,4 @@ async def resolve_targets(recipients: Recipients, db: Any,
         if missing:
             raise refused(f"No such group: {', '.join(missing[:10])}.")
         chosen = {u.name: users[u] for g in groups.values() for u in g.users}
-    targets = []
-    for i, name in enumerate(sorted(chosen)):
-        if i and i % CHUNK == 0:
-            await asyncio.sleep(0)
-        targets.append(target_of(chosen[name]))
-    return targets
+    return [target_of(chosen[name]) async for name in with_turns(sorted(chosen), CHUNK)]

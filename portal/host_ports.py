@@ -20,7 +20,8 @@ _ATTEMPTS = 200
 _reserved: dict[int, str] = {}  # port -> the server holding it ("user/name"); this process
 
 
-def _bindable(port: int) -> bool:
+def bindable(port: int) -> bool:
+    """Nothing listens on, or holds, this loopback port now."""
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))
@@ -35,7 +36,7 @@ def reserve(owner: str, first: int = 0, last: int = 0) -> int:
     release(owner)
     for _ in range(_ATTEMPTS):
         port = random.randint(first, last) if first else random_port()
-        if port not in _reserved and _bindable(port):
+        if port not in _reserved and bindable(port):
             _reserved[port] = owner
             return port
     where = f"in {first}-{last}" if first else "from the kernel"

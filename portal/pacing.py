@@ -1,4 +1,5 @@
-"""Owns spacing out bursts on the event loop: starts handed out a minimum gap apart.
+"""Owns spacing out bursts on the event loop: starts handed out a minimum gap apart, and long
+walks that give the loop a turn every so many items.
 
 The event loop runs every callback that is ready before it looks at the network again. A
 hundred requests started at once (a broadcast's first batch, a usage pass's Docker calls) make
@@ -9,6 +10,19 @@ of a millisecond apart, the same work takes about as long and the loop keeps ans
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def with_turns(items: Iterable[T], every: int) -> AsyncIterator[T]:
+    """`items`, giving the event loop a turn after every `every` of them (a long synchronous
+    walk over thousands of users would hold every page and health check meanwhile)."""
+    for i, item in enumerate(items):
+        if i and i % every == 0:
+            await asyncio.sleep(0)
+        yield item
 
 
 class Pacer:

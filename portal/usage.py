@@ -29,7 +29,7 @@ from .docker_service import DockerService
 from .docker_types import ContainerMissing
 from .hub_queries import running_default_spawners
 from .logs import portal_logger
-from .pacing import Pacer
+from .pacing import Pacer, with_turns
 from .spawner_volumes import UserVolume
 from .volume_sizes import VolumeSizes
 
@@ -230,9 +230,7 @@ async def running_labs(app: Any) -> list[Lab]:
     """The labs the hub has ready servers for (from its own records, no Docker call); a
     thousand take tens of milliseconds, so the loop gets a turn every `CHUNK` labs."""
     labs = []
-    for i, orm_spawner in enumerate(running_default_spawners(app.db)):
-        if i and i % CHUNK == 0:
-            await asyncio.sleep(0)
+    async for orm_spawner in with_turns(running_default_spawners(app.db), CHUNK):
         spawner = app.users[orm_spawner.user].spawner
         if spawner.ready and not spawner.pending:
             labs.append(Lab(spawner.user.name, spawner.object_name,

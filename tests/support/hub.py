@@ -7,7 +7,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 import docker
 import requests
 from urllib3.exceptions import InsecureRequestWarning
+
+from portal.host_ports import bindable
 
 ROOT = Path(__file__).resolve().parents[2]
 # The hub runs from the virtual environment running the tests: .venv (the default JupyterHub
@@ -80,14 +81,9 @@ def _next_port() -> int:
 
 def free_port() -> int:
     """The next loopback port of this process's block that nothing listens on or holds."""
-    while True:
-        port = _next_port()
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
+    while not bindable(port := _next_port()):
+        pass
+    return port
 
 
 def lab_ports() -> list[int]:
