@@ -179,10 +179,14 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
             self._report(ServerChange.ENDED)
         if status is not None and self.exit_report is not None:
             # The container ended by itself (out of memory, a crash): say why before it goes.
-            container = await self.get_object()
+            container = await self.ended_container()
             if container is not None:
                 self.exit_report(self.user.name, container)
         return status
+
+    async def ended_container(self) -> dict[str, Any] | None:
+        """The lab's container as Docker inspects it (State, HostConfig), None when gone."""
+        return await self.get_object()
 
     def get_env(self) -> dict[str, str]:
         env = super().get_env()

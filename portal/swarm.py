@@ -42,10 +42,10 @@ from .docker_types import (
 from .spawner import PortalSpawner
 from .swarm_placement import NodePlacement, SwarmRefused
 from .swarm_service import ServiceSpec
+from .swarm_tasks import ENDED, STARTING, container_id, current_task, task_state
 
 __all__ = ["PortalSwarmSpawner", "SwarmRefused"]
 
-STARTING = {"new", "pending", "assigned", "accepted", "preparing", "ready", "starting"}
 
 
 class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner):
@@ -81,16 +81,34 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         mounts = (spec.get("ContainerSpec") or {}).get("Mounts") or []
         # What the task was created with (the card compares it with the groups' limits now).
         limits = (spec.get("Resources") or {}).get("Limits") or {}
+        ended = await self._inspect_task_container(task) if task_state(task) in ENDED else None
         return ContainerInfo(
-            id=(status.get("ContainerStatus") or {}).get("ContainerID", ""),
+            id=container_id(task),
             status=status.get("State", "unknown"),
             exit_code=(status.get("ContainerStatus") or {}).get("ExitCode"),
             error=status.get("Err", ""),
             privileged=False,
             docker_socket=any(m.get("Target") == DOCKER_SOCKET for m in mounts),
+            # Only the container knows whether the kernel's OOM killer ended it.
+            oom_killed=bool(((ended or {}).get("State") or {}).get("OOMKilled")),
             memory=int(limits.get("MemoryBytes") or 0),
             nano_cpus=int(limits.get("NanoCPUs") or 0),
         )
+
+    async def ended_container(self) -> dict[str, Any] | None:
+        task = await self._task()
+        return await self._inspect_task_container(task) if task else None
+
+    async def _inspect_task_container(self, task: dict[str, Any]) -> dict[str, Any] | None:
+        """The task's container as its node's engine describes it; None when it is gone."""
+        if not container_id(task) or not task.get("NodeID"):
+            return None
+        try:
+            engine = self._engine(await self._node(task["NodeID"]), self._hub_docker())
+            return await engine.call("inspect_container", container_id(task))
+        except (DockerUnavailable, NotFound, APIError) as e:
+            self.log.info("Container of %s's ended task: %s", self.user.name, e)
+            return None
 
     def container_locator(self) -> Callable[[DockerService], Awaitable[tuple[DockerService, str]]]:
         return self.lab_location
@@ -99,11 +117,9 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         """The engine of the lab's node and the running task's container ID (usage sampling)."""
         _, engine = await self._reachable_engine(docker)
         task = await self._task()
-        container = (((task or {}).get("Status") or {}).get("ContainerStatus") or {}).get(
-            "ContainerID")
-        if not task or _state(task) != "running" or not container:
+        if task_state(task) != "running" or not container_id(task):
             raise ContainerMissing(self.object_name)
-        return engine, container
+        return engine, container_id(task)
 
     async def restart_lab(self, docker: DockerService) -> None:
         """Forced update: Swarm stops the task's container and starts a new one on the node."""
@@ -132,7 +148,7 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         deadline = time.monotonic() + self.restart_bound
         while time.monotonic() < deadline:
             task = await self._task()
-            if task and task["ID"] != (old or {}).get("ID") and _state(task) == "running":
+            if task and task["ID"] != (old or {}).get("ID") and task_state(task) == "running":
                 return
             await asyncio.sleep(0.3)
         raise TimeoutError(f"{self.object_name} did not run again within {self.restart_bound} s")
@@ -143,6 +159,16 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
             return await self.get_task()
         except (APIError, RequestException, OSError) as e:
             raise DockerUnavailable(f"the Swarm manager did not answer ({e})") from None
+
+    async def get_task(self) -> dict[str, Any] | None:
+        """The current task (portal/swarm_tasks.py: why not SwarmSpawner's choice)."""
+        if await self.get_object() is None:
+            return None
+        try:
+            tasks = await self.docker("tasks", filters={"service": self.service_name})
+        except NotFound:
+            return None
+        return current_task(tasks)
 
     async def poll(self) -> int | str | None:
         if self._restarting:
@@ -181,7 +207,7 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         self._set_phase(55, f"Starting your lab on node {self.placement()}")
         while True:
             task = await self._task()
-            state = _state(task) if task else "new"
+            state = task_state(task) if task else "new"
             if state == "running":
                 return
             if state not in STARTING:
@@ -193,10 +219,7 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
     async def remove_object(self) -> None:
         """Remove the service, then wait until the node removed its container (volume resets
         right after a stop would otherwise find the volumes still in use)."""
-        task = await self.get_task()
-        container = (((task or {}).get("Status") or {}).get("ContainerStatus") or {}).get(
-            "ContainerID"
-        )
+        container = container_id(await self.get_task())
         await super().remove_object()
         if not container or not self.swarm_node:
             return
@@ -222,7 +245,3 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         self.swarm_node_title = state.get("swarm_node_title", self.swarm_node_title)
 
     # clear_state (on stop) keeps swarm_node: the volumes stay on that node.
-
-
-def _state(task: dict[str, Any]) -> str:
-    return ((task.get("Status") or {}).get("State") or "").lower()

@@ -77,6 +77,10 @@ class ServiceSpec:
             mounts.append(Mount(target=DOCKER_SOCKET, source=node.socket_path, type="bind"))
         spec["Mounts"] = mounts
         spec["Labels"] = {**(spec.get("Labels") or {}), WATCHTOWER_LABEL: "false"}
+        # A lab that ends (out of memory, a crash) stays ended, as a container on one engine:
+        # the hub notices, the card says why, Start brings it back (Swarm's default would start
+        # it again behind the hub's back).
+        template["RestartPolicy"] = {"Condition": "none"}
         if not self.shared_storage:
             placement = template.setdefault("Placement", {})
             placement["Constraints"] = [*(placement.get("Constraints") or []),

@@ -189,6 +189,39 @@ def test_group_limits_reach_the_task_container_and_the_card(swarm, swarm_hub, ad
     assert wait_state(user, "swlim", {"stopped"}) == "stopped"
 
 
+def test_out_of_memory_is_explained_and_swarm_does_not_start_it_again(swarm, swarm_hub,
+                                                                      admin):
+    r = admin.post("portal/admin/limits", {"group": "sw-limited", "memory": "256M", "cpus": ""})
+    assert r.status_code == 200, r.text
+    user = Portal(swarm_hub, "swlim")
+    assert user.post("portal/users/swlim/start").status_code == 200
+    assert wait_state(user, "swlim", {"running", "failed"}) == "running", swarm_hub.log_tail()
+    engine, container = lab_container(swarm, "swlim")
+    # As on one engine (tests/integration/test_limits.py): the lab server itself is the one the
+    # kernel kills, then 768 MiB are allocated in a 256 MiB lab (no swap here, 256 MiB if any).
+    assert container.exec_run(["sh", "-c", "echo 1000 > /proc/1/oom_score_adj"]).exit_code == 0
+    container.exec_run(["python3", "-c", "x = b'\\x01' * (768 << 20); import time; "
+                        "time.sleep(30)"], detach=True)
+    deadline = time.monotonic() + 60
+    card = ""
+    while time.monotonic() < deadline and "ran out of memory" not in card:
+        time.sleep(0.5)
+        card = user.get("portal/users/swlim/card").text
+    assert "stopped: it ran out of memory (limit 256 MiB)" in card, card
+    container.reload()
+    assert container.attrs["State"]["OOMKilled"] is True
+    # Swarm did not start a new task behind the hub's back; the hub's poll notices the end.
+    assert wait_state(user, "swlim", {"stopped"}, timeout=40) == "stopped"
+    card = user.get("portal/users/swlim/card").text
+    assert "stopped: it ran out of memory (limit 256 MiB)" in card and "Start" in card, card
+    assert "Lab of swlim stopped: it ran out of memory" in swarm_hub.log_path.read_text()
+    assert user.post("portal/users/swlim/start").status_code == 200
+    assert wait_state(user, "swlim", {"running", "failed"}) == "running", swarm_hub.log_tail()
+    assert "ran out of memory" not in user.get("portal/users/swlim/card").text
+    assert user.post("portal/users/swlim/stop").status_code == 200
+    assert wait_state(user, "swlim", {"stopped"}) == "stopped"
+
+
 def test_restart_replaces_container_keeps_workspace_and_node(swarm, placed):
     name = next(n for n, i in placed.items() if i["node"] == swarm.node_id(swarm.worker))
     portal = placed[name]["portal"]

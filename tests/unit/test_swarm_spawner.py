@@ -14,6 +14,7 @@ from docker.types import ContainerSpec, Mount, Placement, Resources, TaskTemplat
 from portal import swarm_nodes as nodes
 from portal.spawner import PortalSpawner
 from portal.swarm import PortalSwarmSpawner, SwarmRefused
+from portal.swarm_tasks import container_id, current_task, task_state
 from tests.unit.test_spawner_names import FakeUser
 
 
@@ -123,6 +124,8 @@ def test_service_is_pinned_to_the_chosen_node_and_labelled():
     assert template["Placement"]["Constraints"] == ["node.role==worker", "node.id==n7"]
     assert kwargs["labels"][nodes.NODE_LABEL] == "n7"
     assert template["ContainerSpec"]["Labels"]["com.centurylinklabs.watchtower.enable"] == "false"
+    # A lab that ends stays ended (the hub notices and says why), as on one engine.
+    assert template["RestartPolicy"] == {"Condition": "none"}
 
 
 def test_the_groups_limits_replace_the_configured_ones():
@@ -222,3 +225,30 @@ def test_a_restart_under_way_is_not_seen_as_a_stop():
 
     spawner.docker = no_docker
     assert asyncio.run(spawner.poll()) is None
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+def swarm_task(task_id: str, created: str, desired: str = "running", state: str = "running",
+               container: str = "") -> dict:
+    return {"ID": task_id, "CreatedAt": created, "DesiredState": desired,
+            "Status": {"State": state, "ContainerStatus": {"ContainerID": container}}}
+
+
+def test_the_current_task_is_the_newest_one_swarm_means_to_run():
+    old = swarm_task("old", "2026-12-01T10:00:05.1Z", desired="shutdown", state="shutdown")
+    new = swarm_task("new", "2026-12-01T10:00:05.09Z", state="starting")
+    # A trimmed fraction is compared as a number: .1 is later than .09, yet "shutdown" loses.
+    assert current_task([old, new])["ID"] == "new"
+    later = swarm_task("later", "2026-12-01T10:00:05.1Z")
+    assert current_task([new, later, old])["ID"] == "later"
+
+
+def test_an_ended_lab_is_its_newest_task_and_no_task_is_none():
+    first = swarm_task("first", "2026-12-01T10:00:01Z", desired="shutdown", state="shutdown")
+    failed = swarm_task("failed", "2026-12-01T10:00:02.5Z", desired="shutdown", state="failed",
+                        container="c2")
+    task = current_task([failed, first])
+    assert (task["ID"], task_state(task), container_id(task)) == ("failed", "failed", "c2")
+    assert current_task([]) is None
+    assert (task_state(None), container_id(None)) == ("", "")
