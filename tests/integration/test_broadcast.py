@@ -87,8 +87,9 @@ def test_warning_reaches_both_labs_and_others_get_plain_reasons_without_delay(ca
         noext.name: (False, "extension not installed"),
     }
     assert counts(r.text) == (4, 2, 2)
-    # Neither the stopped server nor the lab without the extension holds anyone up.
-    assert elapsed < DEFAULT_TIMEOUT / 2, elapsed
+    # Neither the stopped server nor the lab without the extension holds anyone up (waiting on
+    # either would take the whole delivery timeout).
+    assert elapsed < DEFAULT_TIMEOUT - 0.5, elapsed
     for p in (run1, run2):
         [notification] = drain(hub, p.name)
         assert notification["message"] == message
@@ -130,12 +131,12 @@ def test_a_hung_lab_costs_only_its_timeout_and_the_hub_stays_responsive(cast, ad
         worker.join()
     finally:
         container.unpause()
-    assert slowest < 1.0, slowest
+    assert slowest < 3.0, slowest  # a loop blocked by the hung lab: the whole timeout (5 s)
     r = answer["r"]
     assert r.status_code == 200, r.text
     assert results(r.text) == {run1.name: (True, "delivered"),
                                run2.name: (False, "unreachable or timed out")}
-    assert DEFAULT_TIMEOUT - 0.5 < answer["elapsed"] < DEFAULT_TIMEOUT + 2.5, answer["elapsed"]
+    assert DEFAULT_TIMEOUT - 0.5 < answer["elapsed"] < DEFAULT_TIMEOUT + 5, answer["elapsed"]
     assert [n["message"] for n in drain(hub, run1.name)] == ["Is anyone there?"]
     # The hung lab may still take the request in once it resumes; leave its queue empty.
     time.sleep(0.5)

@@ -31,8 +31,11 @@ def test_container_killed_or_removed_outside_the_hub(make_user, docker_client):
     for outside in (["docker", "kill", container], ["docker", "rm", "-f", container]):
         subprocess.run(outside, check=True, capture_output=True)
         html = user.get(f"portal/users/{user.name}/card").text
-        assert card_state(html) == "failed"
-        assert "outside the hub" in html and ">Start</button>" in html
+        # The hub's own poll (every 5 s) may notice first and stop the server: also fine.
+        if card_state(html) != "stopped":
+            assert card_state(html) == "failed"
+            assert "outside the hub" in html
+        assert ">Start</button>" in html
         r = user.post(f"portal/users/{user.name}/start")
         assert r.status_code == 200, r.text
         assert wait_state(user, user.name, {"running"}, timeout=90) == "running"

@@ -9,7 +9,7 @@ import time
 
 from tests.support.clients import Portal, card_state, ensure_running, user_path, wait_state
 
-ARRIVES = 2.0  # s: the goal is 1 s; a shared 2-core machine gets some slack
+ARRIVES = 5.0  # s: the 1 s goal is measured by benchmarks/; here: pushed, well before any poll
 
 
 class Stream:

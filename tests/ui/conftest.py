@@ -5,9 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+# The hub does real work behind many expectations (a broadcast's 5 s delivery timeout, a page
+# right after a hub restart) on a loaded 2-core machine: Playwright's 5 s default is too tight.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")

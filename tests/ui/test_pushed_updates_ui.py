@@ -13,7 +13,10 @@ from tests.support.clients import PASSWORD, ensure_running, ensure_stopped
 from tests.ui.conftest import SCREENSHOTS
 from tests.ui.test_signup_to_lab import sign_in
 
-PUSHED = 1_500  # ms: the 1 s goal plus the browser's own swap
+# ms: well under the fallback polls (10 s, 60 s), so only a push can meet it; the 1 s goal itself
+# is measured by benchmarks/, not asserted on a loaded CI machine.
+PUSHED = 5_000
+STREAM_OPEN = "!window.portalStreamDown()"  # portal.js: the page's event stream is connected
 
 
 def test_a_restart_in_one_tab_shows_in_the_other(hub, browser, make_user):
@@ -25,6 +28,7 @@ def test_a_restart_in_one_tab_shows_in_the_other(hub, browser, make_user):
         sign_in(tab, hub, user.name)
         expect(tab.get_by_role("region", name=f"Server of {user.name}")
                .get_by_role("status")).to_have_text("Running")
+        tab.wait_for_function(STREAM_OPEN)
     requests_seen: list[str] = []
     tabs[1].on("request", lambda r: requests_seen.append(r.url))
     watched = tabs[1].get_by_role("region", name=f"Server of {user.name}").get_by_role("status")
@@ -52,7 +56,7 @@ def test_the_admin_table_shows_a_start_made_through_the_rest_api(hub, browser, m
     page.goto(hub.hub_url(f"portal/admin?q={user.name}"))
     row = page.locator(f'tr[data-user="{user.name}"]')
     expect(row).to_have_attribute("data-state", "stopped")
-    page.wait_for_timeout(300)  # the stream has opened
+    page.wait_for_function(STREAM_OPEN)
     r = hub.api("POST", f"users/{user.name}/server")
     assert r.status_code in (201, 202), r.text
     expect(row).not_to_have_attribute("data-state", "stopped", timeout=PUSHED)

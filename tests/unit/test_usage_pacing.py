@@ -40,12 +40,13 @@ def bursts(started: list[float], window: float = 0.004) -> list[int]:
 def test_many_labs_are_spread_over_half_the_interval():
     started = pass_over(labs=100, interval=1.0)  # 5 ms apart, over 0.5 s
     assert not bursts(started)
-    assert 0.45 <= started[-1] - started[0] <= SPREAD * 1.0 + 0.5  # late wakes add a little
+    # Late wakes on a busy machine add a little each (99 sleeps); a burst would be near 0.
+    assert 0.45 <= started[-1] - started[0] <= SPREAD * 1.0 + 1.5
 
 
 def test_a_few_labs_are_sampled_quickly():
     started = pass_over(labs=5, interval=30.0)  # not 3 s apart: MAX_GAP
-    assert started[-1] - started[0] < 4 * MAX_GAP + 0.1
+    assert started[-1] - started[0] < 4 * MAX_GAP + 0.5  # 30 s apart would be 120 s
 
 
 def test_a_late_wake_does_not_catch_up_in_a_burst():
