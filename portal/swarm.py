@@ -47,7 +47,6 @@ from .swarm_tasks import ENDED, STARTING, container_id, current_task, task_state
 __all__ = ["PortalSwarmSpawner", "SwarmRefused"]
 
 
-
 class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner):
     swarm_node = Unicode("", help="Node ID holding this user's volumes (state, kept on stop).")
     swarm_node_title = Unicode("", help="That node as admins see it (state).")
