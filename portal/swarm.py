@@ -100,12 +100,13 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
 
     async def _inspect_task_container(self, task: dict[str, Any]) -> dict[str, Any] | None:
         """The task's container as its node's engine describes it; None when it is gone."""
-        if not container_id(task) or not task.get("NodeID"):
+        container = container_id(task)
+        if not container or not task.get("NodeID"):
             return None
         try:
             engine = self._engine(await self._node(task["NodeID"]), self._hub_docker())
-            return await engine.call("inspect_container", container_id(task))
-        except (DockerUnavailable, NotFound, APIError) as e:
+            return await engine.call("inspect_container", container)
+        except (DockerUnavailable, APIError) as e:  # APIError: NotFound too (it is gone)
             self.log.info("Container of %s's ended task: %s", self.user.name, e)
             return None
 
