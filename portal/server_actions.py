@@ -80,7 +80,10 @@ async def start(user: Any, runtime: Runtime, hub: HubActions) -> None:
     """Start through the hub; returns once the spawn is under way.
 
     If the hub still records a server whose container died or was removed outside it, the hub
-    stops that record first (routes, state), so the start begins from a clean slate.
+    stops that record first (routes, state), so the start begins from a clean slate. If the hub
+    is already stopping the server (its own poll found the container gone, or a Stop pressed a
+    moment ago), the start waits for that stop, then starts: the card offered Start, so Start
+    must work (a refusal here once said "already running" about a server being cleared).
     """
     spawner = user.spawner
     op = runtime.operations.current(user.name)
@@ -88,7 +91,8 @@ async def start(user: Any, runtime: Runtime, hub: HubActions) -> None:
         raise ActionRefused(f"Cannot start while {op.kind} is in progress.")
     stale = False
     if spawner.active:
-        if spawner.pending or not await _container_gone(spawner, runtime):
+        stopping = spawner.pending == "stop"
+        if not stopping and (spawner.pending or not await _container_gone(spawner, runtime)):
             raise ActionRefused("The server is already running or starting.")
         stale = True
     runtime.operations.forget(user.name)
@@ -108,9 +112,17 @@ async def _start_then_follow(user: Any, runtime: Runtime, hub: HubActions, stale
     spawning = None
     try:
         if stale:
-            log.info("Clearing %s's server, whose container is gone, before starting", user.name)
-            await hub.stop(user)
-            await wait_until(lambda: not spawner.active, STOP_BOUND, 0.1)
+            if spawner.pending != "stop":  # else the hub's own stop is under way: wait for it
+                log.info("Clearing %s's server, whose container is gone, before starting",
+                         user.name)
+                await hub.stop(user)
+            if not await wait_until(lambda: not spawner.active, STOP_BOUND, 0.05):
+                message = (f"The server did not finish stopping within {STOP_BOUND:.0f} s; "
+                           "nothing was started. Try again in a moment.")
+                runtime.operations.record(user.name, "start", False, message)
+                await runtime.audit.record(hub.actor, EventKind.START, user.name, message,
+                                           ok=False)
+                return
         spawning = in_background(_spawn_recording_failure(user, runtime, hub),
                                  f"spawn of {user.name}")
         await wait_until(lambda: spawning.done() or spawner.pending, STOP_BOUND, 0.02)

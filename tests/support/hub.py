@@ -67,7 +67,10 @@ _FIRST_PORT = 10000
 _LAB_PORTS = 100  # per hub: its labs on the host network (PortalSpawner.host_port_range)
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 # gw0..gw4 get blocks 0-4; a process outside pytest-xdist (benchmarks, a plain pytest) block 5.
-_slot = int(_worker[2:]) % 5 if _worker.startswith("gw") else 5
+# DSHUB_TEST_PORT_SLOT (0-5) picks the block by hand: a second run beside `make test` takes one
+# its workers leave free (2-4 with two workers).
+_slot = (int(os.environ["DSHUB_TEST_PORT_SLOT"]) % 6 if os.environ.get("DSHUB_TEST_PORT_SLOT")
+         else int(_worker[2:]) % 5 if _worker.startswith("gw") else 5)
 _first = _FIRST_PORT + _slot * _PORT_BLOCK
 _next_ports = iter(range(_first, _first + _PORT_BLOCK))
 
@@ -186,6 +189,8 @@ class Hub:
             "DSHUB_TEST_TOKEN": self.token,
             "DSHUB_TEST_PORTS": json.dumps(self.ports),
             "DSHUB_TEST_PREFIX": PREFIX,
+            # A crash (SIGSEGV, abort) prints every thread's Python stack into the hub's log.
+            "PYTHONFAULTHANDLER": "1",
         })
         env.update(self.extra_env)
         return env

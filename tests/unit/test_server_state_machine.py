@@ -113,7 +113,7 @@ EXPECTED = {
     "running": (CardState.RUNNING, False, dict(
         start=ALREADY, stop=OK, restart=OK, recreate=OK, reset=STOP_FIRST)),
     "stopping": (CardState.STOPPING, False, dict(
-        start=ALREADY, stop=(409, "already stopping"), restart=ONLY_RUNNING,
+        start=OK, stop=(409, "already stopping"), restart=ONLY_RUNNING,
         recreate=ONLY_RUNNING, reset=STOP_FIRST)),
     "spawn failed": (CardState.FAILED, False, dict(
         start=OK, stop=NOT_RUNNING, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=OK)),
@@ -204,3 +204,42 @@ async def test_a_refused_reset_asks_for_consent_and_removes_nothing(tmp_path):
                             how_to_confirm="Tick the box.", actor="ann")
     assert refused.value.status == 400
     assert runtime.docker.removed == []  # type: ignore[attr-defined]
+
+
+BUTTONS = {"start": "can_start", "stop": "can_stop", "restart": "can_restart",
+           "recreate": "can_recreate", "reset": "can_reset"}
+
+
+@pytest.mark.parametrize("situation", list(EXPECTED))
+async def test_every_button_the_card_shows_is_accepted(situation, tmp_path):
+    """A button on the card that answers with a refusal is a lie the user can click."""
+    user, runtime, _ = make(situation, tmp_path)
+    view = await server_view(user, runtime)
+    shown = [action for action, flag in BUTTONS.items() if getattr(view, flag)]
+    assert all(EXPECTED[situation][2][action] is OK for action in shown), (situation, shown)
+
+
+async def test_a_start_while_the_hub_stops_the_server_waits_for_the_stop_then_starts(tmp_path):
+    """The card showed Start (container killed), then the hub's poll began stopping the record:
+    the start waits for that stop instead of refusing with "already running"."""
+    user, runtime, _ = make("stopping", tmp_path)
+    spawner = user.spawner
+    calls: list[str] = []
+
+    async def spawn(user: SimpleNamespace) -> None:
+        calls.append("spawn")
+        spawner.active, spawner.pending = True, "spawn"
+
+    async def stop(user: SimpleNamespace) -> None:
+        calls.append("stop")
+
+    hub = HubActions(spawn, stop, "http://127.0.0.1:1", "ann")
+    try:
+        await act("start", user, runtime, hub)
+        assert calls == []  # the hub's own stop is under way: not a second one, no spawn yet
+        view = await server_view(user, runtime)
+        assert view.state is CardState.STARTING
+        spawner.active, spawner.pending = False, None  # the hub's stop ends
+        assert await tasks.wait_until(lambda: calls == ["spawn"], 5, 0.01)
+    finally:
+        await tasks.cancel_all()
