@@ -13,6 +13,7 @@ from jupyterhub.utils import url_path_join
 from . import auth, broadcast, compat
 from .access_groups import BUILTIN_GROUPS
 from .account_volumes import dispose_of_volumes
+from .canonical_origin import redirect_rule
 from .cull_policy import CullPolicy
 from .culling import Culler
 from .docker_service import DockerService
@@ -24,7 +25,7 @@ from .settings import Settings, load_settings
 from .startup import when_hub_runs
 from .states import ServerChange
 from .store import PortalStore
-from .upstream import replace_hub_handlers, serving_hub
+from .upstream import replace_hub_handlers, route_first, serving_hub
 from .usage import running_labs
 
 __version__ = "0.1.0"
@@ -160,6 +161,13 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         await runtime.usage.run(lambda: running_labs(app))
 
     when_hub_runs(collect_usage, "lab usage collection")
+    if settings.subdomain_host:  # another name of the hub gets cookies its forms cannot use
+        rule = redirect_rule(settings.subdomain_host, settings.base_url)
+
+        async def redirect_stray_hosts(app: Any) -> None:
+            route_first(app, *rule)
+
+        when_hub_runs(redirect_stray_hosts, "redirecting other host names to the hub's origin")
     policy = CullPolicy(settings.idle_cull_after, settings.idle_cull_warning,
                         settings.idle_keep_max, settings.idle_exempt_groups)
     runtime.culler = Culler(runtime, policy)

@@ -95,3 +95,14 @@ def replace_hub_handlers(app: Any, replacements: dict[type, type]) -> None:
             app.handlers = swapped
 
     app.observe(swap, names="handlers")
+
+
+def route_first(app: Any, matcher: Any, handler: type, kwargs: dict[str, Any]) -> None:
+    """Put one route ahead of every route of the hub's running web application.
+
+    Tornado's application router tries its rules in order and falls through when a rule's
+    matcher declines, so only what `matcher` accepts is taken from the hub.
+    """
+    from tornado.routing import Rule
+
+    app.tornado_application.default_router.rules.insert(0, Rule(matcher, handler, kwargs))

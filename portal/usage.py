@@ -57,7 +57,7 @@ class Lab:
 @dataclass(frozen=True)
 class LabUsage:
     cpus: float | None  # CPUs busy (1.0 = one whole CPU); None until two samples exist
-    memory: int  # bytes in use, page cache excluded
+    memory: int | None  # bytes in use, page cache excluded; None: Docker has no figure yet
     memory_limit: int  # bytes; 0: no limit
     volumes: dict[str, int | None] = field(default_factory=dict)  # volume key -> bytes
     at: float = field(default_factory=time.time)  # when sampled (epoch seconds)
@@ -72,8 +72,12 @@ class LabUsage:
                 "age_seconds": round(self.age(), 1)}
 
 
-def memory_in_use(stats: dict[str, Any]) -> int:
+def memory_in_use(stats: dict[str, Any]) -> int | None:
+    """Bytes in use, or None when Docker has not measured it yet (a container that just
+    started answers with empty memory stats: that is not "0 B")."""
     memory = stats.get("memory_stats") or {}
+    if memory.get("usage") is None:
+        return None
     detail = memory.get("stats") or {}
     # What `docker stats` shows: usage without the page cache (cgroup v1: cache; v2: inactive).
     cache = detail.get("total_inactive_file", detail.get("inactive_file", detail.get("cache", 0)))

@@ -12,7 +12,7 @@ from .base import PortalHandler, portal_authenticated
 SORTS = {
     "user": (lambda name, u: name, False),
     "cpu": (lambda name, u: u.cpus or 0.0, True),
-    "memory": (lambda name, u: u.memory, True),
+    "memory": (lambda name, u: u.memory or 0, True),
     "volumes": (lambda name, u: sum(v or 0 for v in u.volumes.values()), True),
 }
 

@@ -177,3 +177,30 @@ def test_with_subdomains_a_lab_script_cannot_read_or_change_anything(subdomain_h
                       timeout=30)
     assert r.status_code == 200 and r.json()["delivered"] == 1, r.text
     hub.api("DELETE", "users/subvictim/server")
+
+
+def test_the_hub_under_another_name_sends_the_browser_to_its_origin(subdomain_hub, browser):
+    """`make dev` serves http://localhost:8000; opened as http://127.0.0.1:8000 the pages got
+    cookies for the wrong name and every form failed with "XSRF cookie does not match". The hub
+    now redirects another name of itself to its origin, where signing in works."""
+    hub = subdomain_hub
+    stray = hub.hub_url("login").replace("//localhost:", "//127.0.0.1:", 1)
+    r = requests.get(stray + "?next=x", allow_redirects=False, timeout=10)
+    assert r.status_code == 302, r.status_code
+    assert r.headers["Location"] == hub.hub_url("login") + "?next=x"
+    # The API and the health check still answer under any name (labs and the proxy use them).
+    health = hub.hub_url("health").replace("//localhost:", "//127.0.0.1:", 1)
+    assert requests.get(health, allow_redirects=False, timeout=10).status_code == 200
+    api = hub.hub_url("api/").replace("//localhost:", "//127.0.0.1:", 1)
+    assert requests.get(api, allow_redirects=False, timeout=10).status_code == 200
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(stray)
+    assert urlparse(page.url).hostname == "localhost", page.url
+    page.get_by_label("Username:").fill("admin")
+    page.get_by_label("Password:").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("#login_submit").click()
+    assert "/hub/portal" in page.url, page.url  # signed in: no XSRF refusal
+    context.close()

@@ -78,3 +78,20 @@ def test_a_located_lab_is_found_once_then_again_after_a_restart():
         assert collector.get("b") is None and "b" not in collector._located
 
     asyncio.run(run())
+
+
+def test_memory_not_measured_yet_is_not_zero():
+    """A container that just started answers with empty memory stats: the card must say "not
+    measured yet", never "memory 0 B"."""
+
+    class Fresh(Engine):
+        async def stats_once(self, name: str) -> dict:
+            return {"memory_stats": {}, "cpu_stats": {}}
+
+    async def run() -> None:
+        collector = UsageCollector(Fresh({}), interval=5)  # type: ignore[arg-type]
+        await collector.collect([Lab("a", "lab-a")])
+        assert collector.get("a").memory is None
+        assert collector.get("a").as_json()["memory_bytes"] is None
+
+    asyncio.run(run())
