@@ -59,8 +59,10 @@ RUN apt-get update \
  && mkdir -p /data /srv/jupyterhub
 COPY --from=proxy /opt/proxy /opt/proxy
 COPY --from=venv /opt/hub /opt/hub
+# PYTHONFAULTHANDLER: a crash (SIGSEGV, abort) prints every thread's Python stack to the log.
 ENV PATH=/opt/hub/bin:/opt/proxy/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    PYTHONFAULTHANDLER=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 COPY config/jupyterhub_config.py /srv/jupyterhub/jupyterhub_config.py

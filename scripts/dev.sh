@@ -43,4 +43,6 @@ MSG
     sleep 1
   done
 ) &
+# A crash (SIGSEGV, abort) prints every thread's Python stack, as in the image.
+export PYTHONFAULTHANDLER=1
 exec .venv/bin/jupyterhub -f config/jupyterhub_config.py --PortalSpawner.pull_policy=never
