@@ -18,7 +18,7 @@ from .cull_policy import CullPolicy
 from .culling import Culler
 from .docker_service import DockerService
 from .gpu import decision, start_detection
-from .heap import freeze_survivors
+from .heap import FreezePolicy
 from .limits import Limits
 from .runtime import Runtime
 from .settings import Settings, load_settings
@@ -68,7 +68,7 @@ def _configured(section: Any, name: str, empty: Any) -> Any:
 
 
 async def _freeze_startup_objects(app: Any) -> None:
-    freeze_survivors()
+    await FreezePolicy().run()
 
 
 def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
@@ -149,7 +149,8 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         when_hub_runs(lambda app: runtime.audit.keep_only(days), "audit retention")
     # Start-up objects (config, ORM, users) live as long as the hub: frozen, they are skipped by
     # full collections, whose pauses would otherwise stall the event loop; so are the survivors
-    # of every later full collection (portal/heap.py).
+    # of a full collection after each one the interpreter makes; from the event loop, never from
+    # a gc callback (portal/heap.py).
     when_hub_runs(_freeze_startup_objects, "freezing start-up objects")
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     start_detection(runtime)

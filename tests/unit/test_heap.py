@@ -1,7 +1,9 @@
-"""The hub's collection policy: survivors of a full collection are frozen, garbage is not."""
+"""The hub's collection policy: survivors of a full collection are frozen, garbage is not, and
+nothing runs from inside the collector."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import weakref
 from collections.abc import Iterator
@@ -16,29 +18,62 @@ class Node:
 
 
 @pytest.fixture
-def policy() -> Iterator[None]:
-    heap.freeze_survivors()
-    yield
-    gc.callbacks.remove(heap._freeze_after_full_collection)
+def policy() -> Iterator[heap.FreezePolicy]:
+    callbacks = list(gc.callbacks)
+    policy = heap.FreezePolicy()
+    yield policy
     gc.unfreeze()
+    assert gc.callbacks == callbacks, "the policy left a gc callback behind"
 
 
-def test_survivors_of_a_full_collection_are_frozen_and_garbage_is_not(policy):
-    kept = [Node() for _ in range(1000)]
+def garbage_cycle() -> weakref.ref:
     dropped = Node()
     dropped.self = dropped  # a cycle: only a collection can free it
-    alive = weakref.ref(dropped)
-    del dropped
+    return weakref.ref(dropped)
+
+
+def test_survivors_of_the_start_are_frozen_and_garbage_is_not(policy):
+    kept = [Node() for _ in range(1000)]
+    alive = garbage_cycle()
     before = gc.get_freeze_count()
-    gc.collect()
+    assert policy.freeze_survivors() >= before + len(kept)
     assert alive() is None, "the garbage cycle was frozen instead of collected"
-    assert gc.get_freeze_count() >= before + len(kept)
     # Frozen objects are still freed by reference counting.
     probe = weakref.ref(kept[0])
     kept.clear()
     assert probe() is None
 
 
-def test_setting_up_twice_registers_one_callback(policy):
-    heap.freeze_survivors()
-    assert gc.callbacks.count(heap._freeze_after_full_collection) == 1
+def test_after_a_full_collection_of_the_interpreter_the_loop_freezes_its_survivors(policy):
+    policy.freeze_survivors()
+    later = [Node() for _ in range(1000)]
+    assert not policy.freeze_if_collected(), "froze without a full collection since the last"
+    before = gc.get_freeze_count()
+    gc.collect()  # stands for one the interpreter's thresholds started
+    alive = garbage_cycle()  # garbage made after that collection is still collected
+    assert gc.get_freeze_count() == before, "something froze from inside the collector"
+    assert policy.freeze_if_collected()
+    assert alive() is None
+    assert gc.get_freeze_count() >= before + len(later)
+    assert not policy.freeze_if_collected()
+
+
+def test_the_background_task_freezes_at_once_and_looks_on_schedule(policy, monkeypatch):
+    async def run_briefly() -> int:
+        looked = asyncio.Event()
+        looks = []
+
+        def look() -> bool:
+            looks.append(1)
+            if len(looks) >= 2:
+                looked.set()
+            return False
+
+        monkeypatch.setattr(policy, "freeze_if_collected", look)
+        task = asyncio.ensure_future(policy.run(interval=0.01))
+        await asyncio.wait_for(looked.wait(), 5)
+        task.cancel()
+        return len(looks)
+
+    assert asyncio.run(run_briefly()) >= 2
+    assert policy.seen >= 0 and gc.get_freeze_count() > 0
