@@ -9,7 +9,7 @@ import bcrypt
 from nativeauthenticator.orm import UserInfo
 
 from .audit import AuditLog, EventKind
-from .auth.names import RULE
+from .auth.names import RULE, name_clash
 from .errors import ActionRefused
 
 
@@ -25,6 +25,11 @@ async def create_account(authenticator: Any, name: str, password: str, audit: Au
         raise ActionRefused(f"A user name has {RULE}.", 400)
     if authenticator.user_exists(username):
         raise ActionRefused(f"An account named {username} already exists.", 409)
+    # Also a hub user without a password, or a look-alike of any account (the sign-up rule).
+    clash = name_clash(authenticator.db, username,
+                       authenticator.normalize_username(authenticator.admin_name))
+    if clash is not None:
+        raise ActionRefused(clash, 409)
     if not authenticator.is_password_strong(password):
         raise ActionRefused(
             f"The password must have at least {authenticator.minimum_password_length} "

@@ -18,7 +18,7 @@ from nativeauthenticator.orm import UserInfo
 from traitlets import Callable, Float, Integer, Unicode
 
 from ..logs import portal_logger
-from .names import RULE, is_valid_username
+from .names import RULE, is_valid_username, name_clash
 from .setup_code import SetupCode
 from .throttle import SignInThrottle
 
@@ -126,13 +126,14 @@ class DSHubAuthenticator(NativeAuthenticator):
         username = self.normalize_username(name)
         if not self.validate_username(username):
             return SignUpResult(False, f"A user name has {RULE}.", 400)
-        if self.user_exists(username):
-            return SignUpResult(False, "This user name is taken: please choose another.", 409)
+        admin_name = self.normalize_username(self.admin_name)
+        if (taken := name_clash(self.db, username, admin_name)) is not None:
+            return SignUpResult(False, taken, 409)
         if not self.is_password_strong(password):
             return SignUpResult(False, f"The password needs at least "
                                 f"{self.minimum_password_length} characters and may not be a "
                                 "common one.", 400)
-        is_admin = username == self.normalize_username(self.admin_name)
+        is_admin = username == admin_name
         if is_admin and not self.setup_code.matches(setup_code):
             return SignUpResult(False, f"Signing up as {username!r} needs the one-time setup "
                                 "code the hub printed in its log when it started (read it with "
@@ -141,8 +142,8 @@ class DSHubAuthenticator(NativeAuthenticator):
             return SignUpResult(False, "Too many sign-ups are waiting for an admin's approval "
                                 "right now. Please try again later, or ask an admin.", 429)
         hashed = await self.hash_password(password)
-        if self.user_exists(username):  # signed up by someone else while we hashed
-            return SignUpResult(False, "This user name is taken: please choose another.", 409)
+        if (taken := name_clash(self.db, username, admin_name)) is not None:  # while we hashed
+            return SignUpResult(False, taken, 409)
         authorized = is_admin or self.open_signup
         info = UserInfo(username=username, password=hashed, is_authorized=authorized)
         self.db.add(info)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from ..signups import decide
+from ..signups import decide, resemblances
 from .base import PortalHandler, portal_authenticated
 
 
 class SignupsHandler(PortalHandler):
     async def render_section(self, notice: str = "") -> None:
+        pending = self.authenticator.pending_signups()
         html = await self.render_fragment(
             "partials/admin_signups_section.html", loaded=True, notice=notice,
-            pending=self.authenticator.pending_signups(),
+            pending=pending, resembles=resemblances(self.db, pending),
             limit=self.authenticator.max_pending_signups)
         self.finish(html)
 
@@ -30,12 +31,9 @@ class SignupDecisionHandler(SignupsHandler):
     @portal_authenticated
     @needs_scope("admin:users")
     async def post(self, name: str, decision: str) -> None:
-        def forget_hub_user(user_name: str) -> None:
-            if self.find_user(user_name) is not None:
-                self.users.delete(user_name)
-
         notice = await decide(self.db, self.runtime.audit, self.actor_name, name,
-                              decision == "approve", forget_hub_user)
+                              decision == "approve",
+                              lambda user_name: self.find_user(user_name) is not None)
         await self.render_section(notice)
 
 
