@@ -1,0 +1,74 @@
+"""Fixtures of the in-process suite: the hub application in this pytest process over an
+in-memory Docker engine (tests/support/inprocess_hub.py, fake_docker.py), signed-in users.
+
+The names are the real-hub suite's (tests/conftest.py: hub, admin, make_user), so a handler test
+moves between the suites unchanged; `engine` stands where `docker_client` stood. Everything that
+needs a running lab, the real engine or a browser stays in tests/integration and tests/ui, and
+so does every attack on the hub's security.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.support.clients import PASSWORD, Portal, signup
+from tests.support.fake_docker import FakeEngine
+from tests.support.inprocess_hub import HubInProcess
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def engine() -> FakeEngine:
+    return FakeEngine()
+
+
+@pytest.fixture(scope="session")
+def hub(engine, tmp_path_factory) -> Iterator[HubInProcess]:
+    h = HubInProcess(tmp_path_factory.mktemp("inprocess-hub"), engine=engine)
+    h.start()
+    try:
+        # The setup code is written once the hub serves (a background task): wait for it.
+        h.wait_for(h.setup_code, what="the setup code in the data directory")
+        code = h.setup_code()
+        assert code in h.log_path.read_text(), "the setup code is not in the hub's log"
+        assert signup(h, "admin", setup_code=code).status_code == 200
+        yield h
+    finally:
+        h.stop()
+
+
+@pytest.fixture(autouse=True)
+def _hub_outlives_the_test(request) -> Iterator[None]:
+    yield
+    if "hub" in request.fixturenames:
+        h: HubInProcess = request.getfixturevalue("hub")
+        if not h.alive:
+            pytest.fail(f"the in-process hub stopped during this test; its log ends:\n"
+                        f"{h.log_tail()}")
+
+
+@pytest.fixture(scope="session")
+def admin(hub) -> Portal:
+    """The admin's session, in sudo mode (its grants need no password prompt)."""
+    portal = Portal(hub, "admin")
+    r = portal.confirm_sudo()
+    assert r.status_code == 200, r.text
+    portal.keeps_sudo = True
+    return portal
+
+
+@pytest.fixture(scope="session")
+def make_user(hub, admin) -> Callable[..., Portal]:
+    """Create an account through the portal's admin form and sign it in."""
+
+    def make(base: str = "user") -> Portal:
+        name = f"{base}{next(_counter)}"
+        r = admin.post("portal/admin/users", {"username": name, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return Portal(hub, name)
+
+    return make

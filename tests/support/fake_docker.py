@@ -1,0 +1,295 @@
+"""An in-memory Docker engine for the in-process hub: docker-py's APIClient methods the portal's
+DockerService and DockerSpawner call, with the engine's own answers.
+
+One object serves both (DockerService through its `client_factory`, the spawner as its
+`client`), so a container the spawner creates is the one the portal inspects, and a volume a
+container mounts cannot be removed. The errors are docker-py's own, with their HTTP status:
+404 `NotFound` for a missing object (DockerService turns it into ContainerMissing), 409 for a
+name already taken, a running container removed without force, or a volume in use (DockerService
+turns that into VolumeInUse). Nothing runs: a started container is only a record, and no lab
+answers behind it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from docker.errors import APIError, NotFound
+from docker.types import HostConfig
+
+API_VERSION = "1.44"
+
+
+def _error(status: int, message: str) -> APIError:
+    """docker-py's exception for an engine answer `status` (the status is what callers test)."""
+    response = requests.Response()
+    response.status_code = status
+    response.reason = {404: "Not Found", 409: "Conflict"}.get(status, "Error")
+    cls = NotFound if status == 404 else APIError
+    return cls(message, response=response, explanation=message)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _volume_binds(host_config: dict[str, Any]) -> list[tuple[str, str]]:
+    """(source, destination) of every bind; a source without a leading / is a named volume."""
+    pairs = []
+    for bind in host_config.get("Binds") or []:
+        source, _, rest = bind.partition(":")
+        pairs.append((source, rest.split(":")[0]))
+    return pairs
+
+
+class FakeEngine:
+    """The engine's objects (containers, volumes, images) and the calls that change them."""
+
+    def __init__(self, images: tuple[str, ...] = ("dshub-lab:latest",)) -> None:
+        self.images = set(images)
+        self.containers: dict[str, dict[str, Any]] = {}  # name -> inspect_container's answer
+        self.volumes_by_name: dict[str, dict[str, Any]] = {}  # name -> inspect_volume's answer
+        self.sizes: dict[str, int] = {}  # volume name -> bytes `docker system df` reports
+        self.calls: list[str] = []  # method names, in order (tests count Docker round trips)
+        self.up = True  # False: every call fails as an unreachable engine does
+        # DockerService and the spawner call from their thread pools at once.
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+
+    @property
+    def api(self) -> FakeEngine:
+        """What `docker.DockerClient.api` is: DockerService's client_factory returns this."""
+        return self
+
+    base_url = "http+docker://localhost"
+    api_version = API_VERSION
+
+    def _call(self, method: str) -> None:
+        self.calls.append(method)
+        if not self.up:
+            raise requests.ConnectionError("Connection refused (fake engine stopped)")
+
+    def _container(self, name_or_id: str) -> dict[str, Any]:
+        found = self.containers.get(name_or_id.lstrip("/"))
+        if found is None:  # by id or a unique id prefix, as the engine accepts
+            found = next((c for c in self.containers.values()
+                          if c["Id"].startswith(name_or_id)), None)
+        if found is None:
+            raise _error(404, f"No such container: {name_or_id}")
+        return found
+
+    # Engine and images.
+    def ping(self) -> bool:
+        with self._lock:
+            self._call("ping")
+            return True
+
+    def inspect_image(self, image: str) -> dict[str, Any]:
+        with self._lock:
+            self._call("inspect_image")
+            if image not in self.images:
+                raise _error(404, f"No such image: {image}")
+            return {"Id": f"sha256:{abs(hash(image)):064x}"[:71], "RepoTags": [image]}
+
+    def create_host_config(self, **kwargs: Any) -> HostConfig:
+        return HostConfig(version=API_VERSION, **kwargs)
+
+    # Containers.
+    def create_container(self, image: str, command: Any = None, name: str | None = None,
+                         environment: Any = None, labels: dict[str, str] | None = None,
+                         host_config: dict[str, Any] | None = None, **kwargs: Any
+                         ) -> dict[str, Any]:
+        with self._lock:
+            self._call("create_container")
+            if image not in self.images:
+                raise _error(404, f"No such image: {image}")
+            name = name or f"fake_{next(self._ids)}"
+            if name in self.containers:
+                raise _error(409, f'Conflict. The container name "/{name}" is already in use')
+            host_config = dict(host_config or {})
+            mounts = []
+            for source, destination in _volume_binds(host_config):
+                if not source.startswith("/") and source not in self.volumes_by_name:
+                    self._make_volume(source, {})  # the engine makes a missing named volume
+                mounts.append({"Type": "bind" if source.startswith("/") else "volume",
+                               "Name": "" if source.startswith("/") else source,
+                               "Source": source, "Destination": destination})
+            container_id = secrets.token_hex(32)
+            self.containers[name] = {
+                "Id": container_id, "Name": f"/{name}", "Created": _now(), "Image": image,
+                "Config": {"Image": image, "Cmd": command, "Env": environment,
+                           "Labels": dict(labels or {})},
+                "HostConfig": host_config, "Mounts": mounts,
+                "State": {"Status": "created", "Running": False, "ExitCode": 0, "Error": "",
+                          "OOMKilled": False},
+                "NetworkSettings": {"Networks": {}},
+            }
+            return {"Id": container_id, "Warnings": []}
+
+    def start(self, container: str, **kwargs: Any) -> None:
+        with self._lock:
+            self._call("start")
+            self._container(container)["State"].update(
+                Status="running", Running=True, ExitCode=0, StartedAt=_now())
+
+    def stop(self, container: str, timeout: int | None = None) -> None:
+        with self._lock:
+            self._call("stop")
+            self.exit(container, 0)
+
+    def restart(self, container: str, timeout: int = 10) -> None:
+        with self._lock:
+            self._call("restart")
+            self._container(container)["State"].update(
+                Status="running", Running=True, ExitCode=0, StartedAt=_now())
+
+    def wait(self, container: str, timeout: float | None = None, **kwargs: Any
+             ) -> dict[str, Any]:
+        with self._lock:
+            self._call("wait")
+            state = self._container(container)["State"]
+            if state["Running"]:  # nothing runs here: a container ends as soon as it is awaited
+                state.update(Status="exited", Running=False)
+            return {"StatusCode": state["ExitCode"]}
+
+    def remove_container(self, container: str, v: bool = False, force: bool = False,
+                         **kwargs: Any) -> None:
+        with self._lock:
+            self._call("remove_container")
+            found = self._container(container)
+            name = found["Name"].lstrip("/")
+            if found["State"]["Running"] and not force:
+                raise _error(409, f"You cannot remove a running container {found['Id']}. "
+                                  "Stop the container before attempting removal or force remove")
+            del self.containers[name]  # `v` removes anonymous volumes only; named ones stay
+
+    def inspect_container(self, container: str) -> dict[str, Any]:
+        with self._lock:
+            self._call("inspect_container")
+            return _copy(self._container(container))
+
+    def containers(self, all: bool = False, filters: dict[str, Any] | None = None,
+                   **kwargs: Any) -> list[dict[str, Any]]:
+        with self._lock:
+            self._call("containers")
+            filters = filters or {}
+            rows = []
+            for name, c in self.containers.items():
+                if not all and not c["State"]["Running"]:
+                    continue
+                if "name" in filters and filters["name"] not in name:  # a substring, as Docker
+                    continue
+                if "volume" in filters and not any(
+                        filters["volume"] in (m["Name"], m["Destination"]) for m in c["Mounts"]):
+                    continue
+                rows.append({"Id": c["Id"], "Names": [c["Name"]], "Image": c["Image"],
+                             "State": c["State"]["Status"], "Mounts": _copy(c["Mounts"]),
+                             "Labels": dict(c["Config"]["Labels"])})
+            return rows
+
+    def logs(self, container: str, stdout: bool = True, stderr: bool = True,
+             tail: Any = "all", **kwargs: Any) -> bytes:
+        with self._lock:
+            self._call("logs")
+            found = self._container(container)
+            return found.get("Output", b"")
+
+    def stats(self, container: str, stream: bool = False, one_shot: bool = True,
+              **kwargs: Any) -> dict[str, Any]:
+        with self._lock:
+            self._call("stats")
+            found = self._container(container)
+            if not found["State"]["Running"]:  # what the engine answers for a stopped one
+                return {"memory_stats": {}, "cpu_stats": {}}
+            limit = int(found["HostConfig"].get("Memory") or 2**33)
+            return {"memory_stats": {"usage": 50 * 2**20, "limit": limit, "stats": {}},
+                    "cpu_stats": {"cpu_usage": {"total_usage": 10**9},
+                                  "system_cpu_usage": 10**12, "online_cpus": 2}}
+
+    # Volumes.
+    def _make_volume(self, name: str, labels: dict[str, str]) -> dict[str, Any]:
+        volume = {"Name": name, "Driver": "local", "Labels": dict(labels), "Scope": "local",
+                  "CreatedAt": _now(), "Mountpoint": f"/var/lib/docker/volumes/{name}/_data"}
+        self.volumes_by_name[name] = volume
+        return volume
+
+    def create_volume(self, name: str | None = None, driver: str | None = None,
+                      driver_opts: Any = None, labels: dict[str, str] | None = None
+                      ) -> dict[str, Any]:
+        with self._lock:
+            self._call("create_volume")
+            name = name or secrets.token_hex(32)
+            if name in self.volumes_by_name:  # the engine hands back the existing volume
+                return _copy(self.volumes_by_name[name])
+            return _copy(self._make_volume(name, labels or {}))
+
+    def inspect_volume(self, name: str) -> dict[str, Any]:
+        with self._lock:
+            self._call("inspect_volume")
+            if name not in self.volumes_by_name:
+                raise _error(404, f"get {name}: no such volume")
+            return _copy(self.volumes_by_name[name])
+
+    def volumes(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+        with self._lock:
+            self._call("volumes")
+            filters = filters or {}
+            found = []
+            for name, v in self.volumes_by_name.items():
+                if "name" in filters and filters["name"] not in name:
+                    continue
+                if "label" in filters:
+                    key, _, value = str(filters["label"]).partition("=")
+                    if key not in v["Labels"] or (value and v["Labels"][key] != value):
+                        continue
+                found.append(_copy(v))
+            return {"Volumes": found, "Warnings": None}
+
+    def remove_volume(self, name: str, force: bool = False) -> None:
+        with self._lock:
+            self._call("remove_volume")
+            if name not in self.volumes_by_name:
+                raise _error(404, f"get {name}: no such volume")
+            users = [c["Id"] for c in self.containers.values()
+                     if any(m["Name"] == name for m in c["Mounts"])]
+            if users:  # even `force` does not remove a volume a container holds
+                raise _error(409, f"remove {name}: volume is in use - [{', '.join(users)}]")
+            del self.volumes_by_name[name]
+            self.sizes.pop(name, None)
+
+    def df(self) -> dict[str, Any]:
+        with self._lock:
+            self._call("df")
+            rows = []
+            for name in self.volumes_by_name:
+                refs = sum(any(m["Name"] == name for m in c["Mounts"])
+                           for c in self.containers.values())
+                rows.append({"Name": name, "UsageData": {"Size": self.sizes.get(name, 0),
+                                                         "RefCount": refs}})
+            return {"Volumes": rows}
+
+    # What tests use to set a scene or end one; no Docker call of its own.
+    def exit(self, container: str, code: int, oom: bool = False) -> None:
+        """The container's process ends (as a crash or an out-of-memory kill would end it)."""
+        with self._lock:
+            self._container(container)["State"].update(
+                Status="exited", Running=False, ExitCode=code, OOMKilled=oom,
+                FinishedAt=_now())
+
+    def volume_names(self, containing: str = "") -> list[str]:
+        with self._lock:
+            return sorted(n for n in self.volumes_by_name if containing in n)
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of plain data: callers never hold the engine's own records."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
