@@ -12,6 +12,7 @@ answers behind it.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import secrets
 import threading
@@ -52,8 +53,9 @@ class FakeEngine:
 
     def __init__(self, images: tuple[str, ...] = ("dshub-lab:latest",)) -> None:
         self.images = set(images)
-        self.containers: dict[str, dict[str, Any]] = {}  # name -> inspect_container's answer
-        self.volumes_by_name: dict[str, dict[str, Any]] = {}  # name -> inspect_volume's answer
+        # name -> what inspect_container answers; name -> what inspect_volume answers
+        self.container_records: dict[str, dict[str, Any]] = {}
+        self.volume_records: dict[str, dict[str, Any]] = {}
         self.sizes: dict[str, int] = {}  # volume name -> bytes `docker system df` reports
         self.calls: list[str] = []  # method names, in order (tests count Docker round trips)
         self.up = True  # False: every call fails as an unreachable engine does
@@ -75,9 +77,9 @@ class FakeEngine:
             raise requests.ConnectionError("Connection refused (fake engine stopped)")
 
     def _container(self, name_or_id: str) -> dict[str, Any]:
-        found = self.containers.get(name_or_id.lstrip("/"))
+        found = self.container_records.get(name_or_id.lstrip("/"))
         if found is None:  # by id or a unique id prefix, as the engine accepts
-            found = next((c for c in self.containers.values()
+            found = next((c for c in self.container_records.values()
                           if c["Id"].startswith(name_or_id)), None)
         if found is None:
             raise _error(404, f"No such container: {name_or_id}")
@@ -94,7 +96,8 @@ class FakeEngine:
             self._call("inspect_image")
             if image not in self.images:
                 raise _error(404, f"No such image: {image}")
-            return {"Id": f"sha256:{abs(hash(image)):064x}"[:71], "RepoTags": [image]}
+            return {"Id": "sha256:" + hashlib.sha256(image.encode()).hexdigest(),
+                    "RepoTags": [image]}
 
     def create_host_config(self, **kwargs: Any) -> HostConfig:
         return HostConfig(version=API_VERSION, **kwargs)
@@ -109,18 +112,18 @@ class FakeEngine:
             if image not in self.images:
                 raise _error(404, f"No such image: {image}")
             name = name or f"fake_{next(self._ids)}"
-            if name in self.containers:
+            if name in self.container_records:
                 raise _error(409, f'Conflict. The container name "/{name}" is already in use')
             host_config = dict(host_config or {})
             mounts = []
             for source, destination in _volume_binds(host_config):
-                if not source.startswith("/") and source not in self.volumes_by_name:
+                if not source.startswith("/") and source not in self.volume_records:
                     self._make_volume(source, {})  # the engine makes a missing named volume
                 mounts.append({"Type": "bind" if source.startswith("/") else "volume",
                                "Name": "" if source.startswith("/") else source,
                                "Source": source, "Destination": destination})
             container_id = secrets.token_hex(32)
-            self.containers[name] = {
+            self.container_records[name] = {
                 "Id": container_id, "Name": f"/{name}", "Created": _now(), "Image": image,
                 "Config": {"Image": image, "Cmd": command, "Env": environment,
                            "Labels": dict(labels or {})},
@@ -166,7 +169,8 @@ class FakeEngine:
             if found["State"]["Running"] and not force:
                 raise _error(409, f"You cannot remove a running container {found['Id']}. "
                                   "Stop the container before attempting removal or force remove")
-            del self.containers[name]  # `v` removes anonymous volumes only; named ones stay
+            # `v` removes anonymous volumes only: named ones stay, as on the engine.
+            del self.container_records[name]
 
     def inspect_container(self, container: str) -> dict[str, Any]:
         with self._lock:
@@ -179,7 +183,7 @@ class FakeEngine:
             self._call("containers")
             filters = filters or {}
             rows = []
-            for name, c in self.containers.items():
+            for name, c in self.container_records.items():
                 if not all and not c["State"]["Running"]:
                     continue
                 if "name" in filters and filters["name"] not in name:  # a substring, as Docker
@@ -215,7 +219,7 @@ class FakeEngine:
     def _make_volume(self, name: str, labels: dict[str, str]) -> dict[str, Any]:
         volume = {"Name": name, "Driver": "local", "Labels": dict(labels), "Scope": "local",
                   "CreatedAt": _now(), "Mountpoint": f"/var/lib/docker/volumes/{name}/_data"}
-        self.volumes_by_name[name] = volume
+        self.volume_records[name] = volume
         return volume
 
     def create_volume(self, name: str | None = None, driver: str | None = None,
@@ -224,23 +228,23 @@ class FakeEngine:
         with self._lock:
             self._call("create_volume")
             name = name or secrets.token_hex(32)
-            if name in self.volumes_by_name:  # the engine hands back the existing volume
-                return _copy(self.volumes_by_name[name])
+            if name in self.volume_records:  # the engine hands back the existing volume
+                return _copy(self.volume_records[name])
             return _copy(self._make_volume(name, labels or {}))
 
     def inspect_volume(self, name: str) -> dict[str, Any]:
         with self._lock:
             self._call("inspect_volume")
-            if name not in self.volumes_by_name:
+            if name not in self.volume_records:
                 raise _error(404, f"get {name}: no such volume")
-            return _copy(self.volumes_by_name[name])
+            return _copy(self.volume_records[name])
 
     def volumes(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
         with self._lock:
             self._call("volumes")
             filters = filters or {}
             found = []
-            for name, v in self.volumes_by_name.items():
+            for name, v in self.volume_records.items():
                 if "name" in filters and filters["name"] not in name:
                     continue
                 if "label" in filters:
@@ -253,22 +257,22 @@ class FakeEngine:
     def remove_volume(self, name: str, force: bool = False) -> None:
         with self._lock:
             self._call("remove_volume")
-            if name not in self.volumes_by_name:
+            if name not in self.volume_records:
                 raise _error(404, f"get {name}: no such volume")
-            users = [c["Id"] for c in self.containers.values()
+            users = [c["Id"] for c in self.container_records.values()
                      if any(m["Name"] == name for m in c["Mounts"])]
             if users:  # even `force` does not remove a volume a container holds
                 raise _error(409, f"remove {name}: volume is in use - [{', '.join(users)}]")
-            del self.volumes_by_name[name]
+            del self.volume_records[name]
             self.sizes.pop(name, None)
 
     def df(self) -> dict[str, Any]:
         with self._lock:
             self._call("df")
             rows = []
-            for name in self.volumes_by_name:
+            for name in self.volume_records:
                 refs = sum(any(m["Name"] == name for m in c["Mounts"])
-                           for c in self.containers.values())
+                           for c in self.container_records.values())
                 rows.append({"Name": name, "UsageData": {"Size": self.sizes.get(name, 0),
                                                          "RefCount": refs}})
             return {"Volumes": rows}
@@ -283,7 +287,7 @@ class FakeEngine:
 
     def volume_names(self, containing: str = "") -> list[str]:
         with self._lock:
-            return sorted(n for n in self.volumes_by_name if containing in n)
+            return sorted(n for n in self.volume_records if containing in n)
 
 
 def _copy(value: Any) -> Any:
