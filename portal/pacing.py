@@ -11,9 +11,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
+
+
+class Clock(Protocol):
+    """Time as the pacer sees it: the event loop's in production, a fake one in unit tests
+    (which then check the spacing exactly, however busy the machine running them is)."""
+
+    def time(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class LoopClock:
+    """The running event loop's clock."""
+
+    def time(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+LOOP_CLOCK = LoopClock()
 
 
 async def with_turns(items: Iterable[T], every: int) -> AsyncIterator[T]:
@@ -28,18 +50,18 @@ async def with_turns(items: Iterable[T], every: int) -> AsyncIterator[T]:
 class Pacer:
     """Start times at least `gap` seconds apart, shared by every task that asks for a turn."""
 
-    def __init__(self, gap: float) -> None:
+    def __init__(self, gap: float, clock: Clock = LOOP_CLOCK) -> None:
         self.gap = gap
-        self._next = 0.0  # event-loop time of the next free turn
+        self.clock = clock
+        self._next = 0.0  # clock time of the next free turn
 
     async def turn(self) -> None:
         """Wait for this caller's turn (at once when the last turn is `gap` or longer ago)."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = self.clock.time()
         at = max(now, self._next)
         self._next = at + self.gap
         if at > now:
-            await asyncio.sleep(at - now)
+            await self.clock.sleep(at - now)
             # Woken late (a busy loop): the next turn keeps its distance from now, instead of
             # catching up on the schedule in a burst.
-            self._next = max(self._next, loop.time() + self.gap)
+            self._next = max(self._next, self.clock.time() + self.gap)

@@ -29,7 +29,7 @@ from .docker_service import DockerService
 from .docker_types import ContainerMissing
 from .hub_queries import running_default_spawners
 from .logs import portal_logger
-from .pacing import Pacer, with_turns
+from .pacing import LOOP_CLOCK, Clock, Pacer, with_turns
 from .spawner_volumes import UserVolume
 from .volume_sizes import VolumeSizes
 
@@ -101,8 +101,9 @@ def cpus_busy(before: tuple[int, int, int], after: tuple[int, int, int]) -> floa
 
 class UsageCollector:
     def __init__(self, docker: DockerService, interval: float, concurrency: int = 4,
-                 sizes: VolumeSizes | None = None) -> None:
+                 sizes: VolumeSizes | None = None, clock: Clock = LOOP_CLOCK) -> None:
         self.docker, self.interval, self.concurrency = docker, interval, concurrency
+        self.clock = clock  # paces a pass's Docker calls (a fake one in unit tests)
         self.sizes = sizes  # the hub-wide cache of volume sizes
         self._usage: dict[str, LabUsage] = {}
         self._counters: dict[str, tuple[int, int, int]] = {}  # container -> last CPU counters
@@ -153,7 +154,7 @@ class UsageCollector:
                          for v in lab.volumes},
             )
 
-        pacer = Pacer(min(SPREAD * self.interval / max(len(labs), 1), MAX_GAP))
+        pacer = Pacer(min(SPREAD * self.interval / max(len(labs), 1), MAX_GAP), self.clock)
         samples = []
         for lab in labs:
             await pacer.turn()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .docker_service import DockerService
@@ -31,8 +32,10 @@ class Sizes:
 
 class VolumeSizes:
     def __init__(self, docker: DockerService, max_age: float = MAX_AGE,
-                 first_wait: float = FIRST_WAIT) -> None:
+                 first_wait: float = FIRST_WAIT,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.docker = docker
+        self.clock = clock  # injected by tests: ages without waiting for them
         self.max_age = max_age
         self.first_wait = first_wait
         self._sizes: dict[str, int] = {}
@@ -58,7 +61,7 @@ class VolumeSizes:
             self._sizes.pop(name, None)
 
     def _age(self) -> float:
-        return time.monotonic() - (self._measured_at or 0.0)
+        return self.clock() - (self._measured_at or 0.0)
 
     def _refresh(self) -> asyncio.Task:
         if self._task is None or self._task.done():
@@ -66,13 +69,13 @@ class VolumeSizes:
         return self._task
 
     async def _measure(self) -> DockerUnavailable | None:
-        started = time.monotonic()
+        started = self.clock()
         try:
             sizes = await self.docker.volume_usage()
         except DockerUnavailable as e:
             log.warning("Measuring volume sizes failed: %s", e)
             return e
-        self._sizes, self._measured_at = sizes, time.monotonic()
+        self._sizes, self._measured_at = sizes, self.clock()
         self.measurements += 1
         log.info("Measured the sizes of %d volumes in %.2f s", len(sizes),
                  self._measured_at - started)

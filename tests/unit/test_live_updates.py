@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from portal.live_updates import QUEUE_BOUND, LiveUpdates
 from portal.operations import Operations
 from portal.states import OperationKind, ServerChange
+from portal.tasks import wait_until
 
 
 def spawner(name: str, pending=None, ready=False) -> SimpleNamespace:
@@ -41,12 +42,17 @@ async def test_a_changed_server_is_followed_until_nothing_is_pending():
     live.server_changed(ann, ServerChange.START_REQUESTED)
     live.server_changed(ann, ServerChange.START_REQUESTED)  # one follower per server
     assert live.following == 1
-    await asyncio.sleep(0.05)
+    assert admin.queue.qsize() == 2  # each request is pushed at once
+
+    async def pushed(count: int) -> bool:  # the follower's turn, however late it comes
+        return await wait_until(lambda: admin.queue.qsize() >= count, 10, 0.001)
+
+    await asyncio.sleep(0)  # one turn: the follower's first step takes the state it compares to
     ann.phase = "Starting your container"  # the hub's steps after the spawner's own
-    await asyncio.sleep(0.05)
+    assert await pushed(3)
     ann.pending, ann.ready = None, True
-    await asyncio.sleep(0.05)
-    assert live.following == 0  # settled: nothing watches it any more
+    assert await pushed(4)
+    assert await wait_until(lambda: live.following == 0, 10, 0.001)  # settled: unwatched
     assert drain(admin) == [("ann", "esc-ann")] * 4
 
 

@@ -502,6 +502,8 @@ def test_spawn_progress_reports_each_phase_once():
     """The hub's progress API gets the spawner's phases while the spawn is pending."""
     import asyncio
 
+    from portal.tasks import wait_until
+
     spawner = make_spawner("progress.user")
 
     async def run() -> list[dict]:
@@ -513,12 +515,14 @@ def test_spawn_progress_reports_each_phase_once():
                 events.append(event)
 
         task = asyncio.ensure_future(collect())
-        for progress, message in [(15, "Checking the lab image"), (35, "Creating your container"),
-                                  (55, "Starting your container")]:
+        phases = [(15, "Checking the lab image"), (35, "Creating your container"),
+                  (55, "Starting your container")]
+        for seen, (progress, message) in enumerate(phases, start=1):
             spawner._set_phase(progress, message)
-            await asyncio.sleep(0.3)
+            # The progress stream's turn, however late it comes on a busy machine.
+            assert await wait_until(lambda n=seen: len(events) >= n, 30, 0.01)
         spawner._spawn_pending = False
-        await asyncio.wait_for(task, 2)
+        await asyncio.wait_for(task, 30)
         return events
 
     events = asyncio.run(run())

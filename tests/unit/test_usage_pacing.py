@@ -1,72 +1,74 @@
-"""A usage pass spreads its Docker calls: never a burst over every lab at once."""
+"""A usage pass spreads its Docker calls: never a burst over every lab at once.
+
+Time is a fake clock that moves only when the pacer sleeps, so the spacing is checked exactly,
+however busy the machine running the tests is.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
+
+import pytest
 
 from portal.usage import MAX_GAP, SPREAD, Lab, UsageCollector
 from tests.unit.test_usage_location import MIB, stats
 
 
-class TimedEngine:
-    """Records when each one-shot stats call began (event-loop time)."""
+class FakeClock:
+    """The pacer's clock: `late[n]` seconds are added to the n-th sleep (a busy loop's late
+    wake-up)."""
 
-    def __init__(self) -> None:
-        self.started: list[float] = []
+    def __init__(self, late: dict[int, float] | None = None) -> None:
+        self.now, self.sleeps, self.late = 0.0, 0, late or {}
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        await asyncio.sleep(0)  # what was started before this sleep runs at its own time
+        self.now += seconds + self.late.get(self.sleeps, 0.0)
+
+
+class TimedEngine:
+    """Records when each one-shot stats call began (on the fake clock)."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock, self.started = clock, []
 
     async def stats_once(self, name: str) -> dict:
-        self.started.append(asyncio.get_running_loop().time())
+        self.started.append(self.clock.time())
         return stats(100 * MIB)
 
 
-def pass_over(labs: int, interval: float) -> list[float]:
+def gaps_of_a_pass(labs: int, interval: float, clock: FakeClock) -> list[float]:
     async def run() -> list[float]:
-        engine = TimedEngine()
-        collector = UsageCollector(engine, interval=interval)  # type: ignore[arg-type]
+        engine = TimedEngine(clock)
+        collector = UsageCollector(engine, interval=interval, clock=clock)  # type: ignore[arg-type]
         await collector.collect([Lab(f"u{i}", f"lab-{i}") for i in range(labs)])
         assert len(collector.all()) == labs
         return engine.started
 
-    return asyncio.run(run())
-
-
-def bursts(started: list[float], window: float = 0.004) -> list[int]:
-    """Where three samples began within `window` (two may: one catching up after a late
-    wake of a busy loop)."""
-    return [i for i in range(len(started) - 2) if started[i + 2] - started[i] < window]
+    started = asyncio.run(run())
+    assert len(started) == labs
+    return [b - a for a, b in zip(started, started[1:], strict=False)]
 
 
 def test_many_labs_are_spread_over_half_the_interval():
-    started = pass_over(labs=100, interval=1.0)  # 5 ms apart, over 0.5 s
-    assert not bursts(started)
-    # Late wakes on a busy machine add a little each (99 sleeps); a burst would be near 0.
-    assert 0.45 <= started[-1] - started[0] <= SPREAD * 1.0 + 1.5
+    gaps = gaps_of_a_pass(labs=100, interval=1.0, clock=FakeClock())
+    gap = SPREAD * 1.0 / 100  # 5 ms apart, over half the interval
+    assert gaps == pytest.approx([gap] * 99)
+    assert sum(gaps) == pytest.approx(SPREAD * 1.0 - gap)
 
 
 def test_a_few_labs_are_sampled_quickly():
-    started = pass_over(labs=5, interval=30.0)  # not 3 s apart: MAX_GAP
-    assert started[-1] - started[0] < 4 * MAX_GAP + 0.5  # 30 s apart would be 120 s
+    gaps = gaps_of_a_pass(labs=5, interval=30.0, clock=FakeClock())
+    assert gaps == pytest.approx([MAX_GAP] * 4)  # not 3 s apart: at most MAX_GAP
 
 
 def test_a_late_wake_does_not_catch_up_in_a_burst():
-    """The loop was held for 30 ms during a pass: no burst of the samples it delayed."""
-
-    async def run() -> list[float]:
-        engine, held = TimedEngine(), []
-
-        async def stats_once(name: str) -> dict:
-            if len(engine.started) == 3 and not held:
-                held.append(True)
-                time.sleep(0.03)  # noqa: ASYNC251 (holds the loop, as a slow callback would)
-            return await TimedEngine.stats_once(engine, name)
-
-        engine.stats_once = stats_once  # type: ignore[method-assign]
-        collector = UsageCollector(engine, interval=1.0)  # type: ignore[arg-type]
-        await collector.collect([Lab(f"u{i}", f"lab-{i}") for i in range(100)])
-        return engine.started
-
-    started = asyncio.run(run())
-    gaps = [b - a for a, b in zip(started, started[1:], strict=False)]
-    assert max(gaps) >= 0.03  # the hold happened
-    assert not bursts(started), sorted(gaps)[:5]
+    """The loop was held for 30 ms during a pass: the samples it delayed keep their spacing."""
+    gaps = gaps_of_a_pass(labs=100, interval=1.0, clock=FakeClock(late={3: 0.03}))
+    gap = SPREAD * 1.0 / 100
+    assert max(gaps) == pytest.approx(gap + 0.03)  # the hold happened, once
+    assert min(gaps) == pytest.approx(gap)  # and no two samples closer than the gap after it

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from portal.tasks import wait_until
 from portal.volume_sizes import VolumeSizes
 
 
@@ -21,23 +22,24 @@ class SlowDocker:
 
 async def test_one_measurement_serves_everyone_and_is_repeated_only_when_old():
     docker = SlowDocker()
-    sizes = VolumeSizes(docker, max_age=2.0, first_wait=0.05)  # type: ignore[arg-type]
+    now = [1000.0]  # the injected clock: the test moves time, it never waits for it
+    sizes = VolumeSizes(docker, max_age=2.0, first_wait=0.05,  # type: ignore[arg-type]
+                        clock=lambda: now[0])
     # 50 openings while the first measurement runs: one computation, nothing to show yet.
     early = await asyncio.gather(*(sizes.current() for _ in range(50)))
     assert docker.calls == 1
     assert all(s.age_s is None and s.measuring and s.by_name == {} for s in early)
     docker.release.set()
-    await asyncio.sleep(0.01)
+    assert await wait_until(lambda: sizes.measurements == 1, 5, 0.001)
     fresh = await sizes.current()
-    assert fresh.by_name == {"a": 10, "b": 20} and fresh.age_s is not None
-    assert fresh.age_s < 2.0 and not fresh.measuring
+    assert fresh.by_name == {"a": 10, "b": 20} and fresh.age_s == 0.0 and not fresh.measuring
+    now[0] += 1.9
     for _ in range(20):
         await sizes.current()
     assert docker.calls == 1  # still fresh: no new measurement
-    await asyncio.sleep(2.05)
+    now[0] += 0.2
     stale = await sizes.current()  # old: served at once with its age, one refresh starts
     assert stale.age_s is not None and stale.age_s >= 2.0 and stale.by_name["a"] == 10
-    await asyncio.sleep(0.01)
-    assert docker.calls == 2
+    assert await wait_until(lambda: docker.calls == 2, 5, 0.001)
     sizes.forget(["a"])
     assert "a" not in (await sizes.current()).by_name
