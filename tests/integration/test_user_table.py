@@ -1,10 +1,10 @@
-"""The admin's user table on the real hub: search, filters, sort, pages, and bulk actions."""
+"""The admin's user table on the real hub: a bulk stop of running labs, the sudo check on bulk
+grants, the start log. Search, filters, pages and bulk group changes: tests/inprocess/
+test_user_table.py."""
 
 from __future__ import annotations
 
 import re
-
-import pytest
 
 from tests.support.clients import Portal, ensure_running, wait_state
 
@@ -15,52 +15,6 @@ def rows(admin, query: str) -> list[tuple[str, str]]:
     r = admin.get(f"portal/admin/user-table?{query}")
     assert r.status_code == 200, r.text[:300]
     return ROWS.findall(r.text)
-
-
-@pytest.fixture(scope="module")
-def crowd(hub) -> list[str]:
-    """A few hundred users made through the REST API, some of them in a group."""
-    names = [f"crowd{i:03d}" for i in range(300)]
-    for start in range(0, len(names), 100):
-        r = hub.api("POST", "users", json={"usernames": names[start:start + 100]})
-        assert r.status_code == 201, r.text[:300]
-    r = hub.api("POST", "groups/crowd-evens", json={"users": names[::2]})
-    assert r.status_code == 201, r.text[:300]
-    return names
-
-
-def test_search_sort_and_pages(admin, crowd):
-    first = rows(admin, "q=crowd&size=25")
-    assert [n for n, _ in first] == crowd[:25]
-    second = rows(admin, "q=crowd&size=25&page=2")
-    assert [n for n, _ in second] == crowd[25:50]
-    backwards = rows(admin, "q=crowd&size=25&sort=name&dir=desc")
-    assert [n for n, _ in backwards] == crowd[::-1][:25]
-    assert [n for n, _ in rows(admin, "q=crowd12")] == [f"crowd12{i}" for i in range(10)]
-    html = admin.get("portal/admin/user-table?q=crowd&size=100").text
-    assert "300 users match" in html and "page 1 of 3" in html
-
-
-def test_filters_by_group_state_and_idle(admin, crowd):
-    evens = rows(admin, "q=crowd&group=crowd-evens&size=100&page=2")
-    assert [n for n, _ in evens] == crowd[::2][100:150]
-    assert rows(admin, "q=crowd&state=running") == []
-    # Made through the API and never used: idle for longer than any choice.
-    assert len(rows(admin, "q=crowd&idle=30d&size=100")) == 100
-
-
-def test_the_position_is_in_the_address_bar(admin, crowd):
-    r = admin.get("portal/admin/user-table?q=crowd&size=25&page=3&sort=name")
-    assert r.headers["HX-Push-Url"].endswith("/portal/admin?q=crowd&sort=name&size=25&page=3")
-    page = admin.get("portal/admin?q=crowd&size=25&page=3&sort=name", htmx=False)
-    assert "user-table?q=crowd&amp;size=25&amp;page=3&amp;sort=name" in page.text
-
-
-def test_bad_table_input_is_a_readable_400(admin):
-    for query, words in (("state=odd", "Unknown state"), ("sort=shoe", "Unknown sort"),
-                         ("page=0", "page is a number"), ("size=7", "size one of")):
-        r = admin.get(f"portal/admin/user-table?{query}")
-        assert r.status_code == 400 and words in r.text, (query, r.text[:200])
 
 
 def test_bulk_stop_of_a_filtered_selection_stops_exactly_those(admin, make_user):
@@ -84,20 +38,6 @@ def test_bulk_stop_of_a_filtered_selection_stops_exactly_those(admin, make_user)
     assert r.status_code == 409 and "1 users match the filters now, not 5" in r.text
     assert wait_state(admin, keeper.name, {"running"}) == "running"
     keeper.post(f"portal/users/{keeper.name}/stop")
-
-
-def test_bulk_group_change_reports_each_user(admin, make_user, hub):
-    a, b = make_user("bulkgrp"), make_user("bulkgrp")
-    r = admin.post("portal/admin/bulk", {"action": "group-add", "group": "docker-sock",
-                                          "user": [a.name, b.name, "nobody-here"]})
-    assert r.status_code == 200, r.text
-    assert 'data-user="nobody-here" data-ok="no"' in r.text
-    members = hub.api("GET", "groups/docker-sock").json()["users"]
-    assert {a.name, b.name} <= set(members)
-    admin.post("portal/admin/bulk", {"action": "group-remove", "group": "docker-sock",
-                                     "user": [a.name, b.name]})
-    members = hub.api("GET", "groups/docker-sock").json()["users"]
-    assert not {a.name, b.name} & set(members)
 
 
 def test_bulk_grant_of_docker_access_needs_the_password_again(hub, make_user):

@@ -254,6 +254,18 @@ class HubInProcess(Hub):
         assert self.loop is not None
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
+    def claim_volumes(self, user_name: str) -> list[str]:
+        """Make the user's volumes as a start does (the spawner's own names and owner labels,
+        portal/volume_owners.py), without starting a lab; their names."""
+
+        async def claim() -> list[str]:
+            assert self.app is not None
+            spawner = self.app.users[user_name].spawner
+            await spawner.claim_user_volumes()
+            return [v.name for v in spawner.owned_volumes()]
+
+        return self.run(claim())
+
     def wait_for(self, condition: Any, timeout: float = 10, what: str = "") -> None:
         """Poll `condition()` until true, at most `timeout` s (no fixed sleeps in tests)."""
         deadline = time.monotonic() + timeout

@@ -38,8 +38,7 @@ def lab(engine: FakeEngine, name: str, *volumes: str) -> str:
     return engine.create_container(IMAGE, name=name, host_config=host_config)["Id"]
 
 
-def test_a_missing_container_is_a_404(
-        engine):
+def test_a_missing_container_is_a_404(engine):
     with pytest.raises(NotFound) as raised:
         engine.inspect_container("nobody")
     assert raised.value.status_code == 404

@@ -1,4 +1,9 @@
-"""Hostile input on every form and JSON endpoint: never a 500, never a change of state."""
+"""Hostile input on every form and JSON endpoint: never a 500, never a change of state.
+
+In process: the handlers' validation needs no lab, and the user's volumes are made as a start
+makes them (the spawner's names and labels) in the in-memory engine, so a wrongful reset shows.
+The actions themselves run end to end on the real hub (tests/integration/test_portal_actions.py,
+test_docker_groups.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +14,6 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from tests.support.clients import ensure_running, ensure_stopped
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -23,15 +26,14 @@ json_values = st.recursive(
 
 
 @pytest.fixture(scope="module")
-def target(make_user, docker_client, hub):
+def target(make_user, hub):
     user = make_user("fuzzed")
-    ensure_running(user)  # volumes exist, so a wrongful reset would show
-    ensure_stopped(user)
+    assert hub.claim_volumes(user.name)  # volumes exist, so a wrongful reset would show
     return user
 
 
-def state(docker_client, hub, user) -> tuple:
-    volumes = sorted(v.name for v in docker_client.volumes.list() if user.name in v.name)
+def state(engine, hub, user) -> tuple:
+    volumes = engine.volume_names(user.name)
     groups = {g: sorted(hub.api("GET", f"groups/{g}").json()["users"])
               for g in ("docker-sock", "docker-privileged")}
     users = sorted(u["name"] for u in hub.api("GET", "users").json())
@@ -40,8 +42,8 @@ def state(docker_client, hub, user) -> tuple:
 
 @SETTINGS
 @given(volumes=st.lists(text, max_size=6), confirm=text)
-def test_volume_reset_form(target, docker_client, hub, volumes, confirm):
-    before = state(docker_client, hub, target)
+def test_volume_reset_form(target, engine, hub, volumes, confirm):
+    before = state(engine, hub, target)
     r = target.post(f"portal/users/{target.name}/volumes/reset",
                     {"volume": volumes, "confirm": confirm})
     assert r.status_code < 500, r.text
@@ -49,44 +51,44 @@ def test_volume_reset_form(target, docker_client, hub, volumes, confirm):
     valid = volumes and all(v.strip() in keys for v in volumes) and confirm == "yes"
     if not valid:
         assert r.status_code == 400
-        assert state(docker_client, hub, target) == before
+        assert state(engine, hub, target) == before
 
 
 @SETTINGS
 @given(body=json_values | text.map(lambda t: t.encode("utf-8", "surrogatepass")))
-def test_volume_reset_json(target, docker_client, hub, body):
-    before = state(docker_client, hub, target)
+def test_volume_reset_json(target, engine, hub, body):
+    before = state(engine, hub, target)
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     r = target.s.post(target.url(f"portal/api/users/{target.name}/volumes/reset"), data=data,
                       headers={"X-XSRFToken": target.xsrf}, timeout=30)
     assert r.status_code < 500, r.text
     if r.status_code != 200:
         assert r.status_code == 400 and "message" in r.json()
-        assert state(docker_client, hub, target) == before
+        assert state(engine, hub, target) == before
 
 
 @SETTINGS
 @given(username=text, password=text)
-def test_create_account_form(admin, docker_client, hub, target, username, password):
-    before = state(docker_client, hub, target)
+def test_create_account_form(admin, engine, hub, target, username, password):
+    before = state(engine, hub, target)
     r = admin.post("portal/admin/users", {"username": username, "password": password})
     assert r.status_code < 500, r.text
     if r.status_code != 200:
         assert r.status_code in (400, 409)
-        assert state(docker_client, hub, target) == before
+        assert state(engine, hub, target) == before
 
 
 @SETTINGS
 @given(username=text, group=st.sampled_from(["docker-sock", "docker-privileged"]) | text,
        action=st.sampled_from(["add", "remove"]))
-def test_group_membership_form(admin, docker_client, hub, target, username, group, action):
-    before = state(docker_client, hub, target)
+def test_group_membership_form(admin, engine, hub, target, username, group, action):
+    before = state(engine, hub, target)
     r = admin.post(f"portal/admin/groups/{quote(group, safe='')}/{action}",
                    {"username": username})
     assert r.status_code < 500, r.text
     if r.status_code != 200:
         assert r.status_code in (400, 404)
-        assert state(docker_client, hub, target) == before
+        assert state(engine, hub, target) == before
 
 
 @SETTINGS
@@ -113,8 +115,8 @@ def test_raw_bytes_to_every_json_endpoint(target, raw):
         assert r.status_code in (200, 202, 400, 409), (path, r.status_code, r.text[:200])
 
 
-def test_duplicate_and_missing_fields(target, docker_client, hub):
-    before = state(docker_client, hub, target)
+def test_duplicate_and_missing_fields(target, engine, hub):
+    before = state(engine, hub, target)
     r = target.post(f"portal/users/{target.name}/volumes/reset",
                     {"volume": ["home", "home"], "confirm": ["no", "yes"]})
     assert r.status_code == 400  # two answers are no consent, whatever the last one says
@@ -124,4 +126,4 @@ def test_duplicate_and_missing_fields(target, docker_client, hub):
                       headers={"Authorization": f"token {hub.token}"},
                       data='{"volumes": ["home"], "volumes": ["cache"]}', timeout=30)
     assert r.status_code == 400  # no confirm
-    assert state(docker_client, hub, target) == before
+    assert state(engine, hub, target) == before
