@@ -9,6 +9,7 @@ sub-command flags of the app, `BaseHandler._token_authenticated` and the hub's `
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 # Flags JupyterHub sets when the configuration is loaded for something other than serving.
@@ -80,17 +81,18 @@ def token_authenticated(handler: Any) -> bool:
     return bool(getattr(handler, "_token_authenticated", False))
 
 
-def replace_hub_handlers(app: Any, replacements: dict[type, type]) -> None:
-    """Serve the hub's own routes with our subclasses of its handlers.
+def replace_hub_handlers(app: Any, replace: Callable[[type], type]) -> None:
+    """Serve the hub's own routes with `replace(handler class)`: our subclasses of its handlers.
 
     `init_handlers` builds `app.handlers` and `init_tornado_application` serves it right after;
     observing the list swaps the classes in between, so no request ever meets the originals
     (tornado takes the first matching route, so appended handlers could not do this).
+    `replace` must return a class it was given back unchanged (the swap sees its own result).
     """
 
     def swap(change: dict[str, Any]) -> None:
         rules = change["new"]
-        swapped = [(r[0], replacements.get(r[1], r[1]), *r[2:]) for r in rules]
+        swapped = [(r[0], replace(r[1]), *r[2:]) for r in rules]
         if any(a[1] is not b[1] for a, b in zip(rules, swapped, strict=True)):
             app.handlers = swapped
 

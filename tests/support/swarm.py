@@ -223,16 +223,21 @@ class Swarm:
 
 
 def cached_image(image: str) -> Path:
-    """`docker save` of the machine's image into IMAGE_CACHE, unless the cache holds that ID."""
+    """`docker save` of the machine's image into IMAGE_CACHE, unless the cache holds that ID.
+
+    Under a lock of its own: the swarm tests and the engine-restart test may ask at once from
+    two workers, and two writers of one file made a broken archive."""
     image_id = docker.from_env(timeout=300).images.get(image).id
     stamp = IMAGE_CACHE.with_suffix(".id")
-    if IMAGE_CACHE.exists() and stamp.exists() and stamp.read_text() == image_id:
-        return IMAGE_CACHE
-    partial = IMAGE_CACHE.with_suffix(".partial")
-    with open(partial, "wb") as out:
-        subprocess.run(["docker", "save", image], stdout=out, check=True)
-    partial.replace(IMAGE_CACHE)
-    stamp.write_text(image_id)
+    with open(IMAGE_CACHE.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if IMAGE_CACHE.exists() and stamp.exists() and stamp.read_text() == image_id:
+            return IMAGE_CACHE
+        partial = IMAGE_CACHE.with_suffix(".partial")
+        with open(partial, "wb") as out:
+            subprocess.run(["docker", "save", image], stdout=out, check=True)
+        partial.replace(IMAGE_CACHE)
+        stamp.write_text(image_id)
     return IMAGE_CACHE
 
 
