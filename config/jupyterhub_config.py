@@ -34,6 +34,10 @@ c.JupyterHub.cookie_secret_file = f"{settings.data_dir}/jupyterhub_cookie_secret
 # Host header), so a lab's code cannot script the hub's pages as an admin who opens it.
 if settings.subdomain_host:
     c.JupyterHub.subdomain_host = settings.subdomain_host
+    # A lab may set cookies for the parent domain, which browsers send to the hub too: the
+    # `__Host-` prefix makes the hub's login cookie one only the hub's own host can set.
+    # (Browsers take such cookies only over HTTPS or from localhost.)
+    c.JupyterHub.cookie_host_prefix_enabled = True
 # Users' labs keep running while the hub restarts or is upgraded.
 c.JupyterHub.cleanup_servers = False
 

@@ -81,6 +81,10 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
         return await decision(runtime)
 
     async def account_deleted(spawner: Any) -> None:
+        # Per-lab broadcast tokens name the lab by user name: gone before anything else, so
+        # a new account of that name is never opened with one the old account's lab received.
+        if runtime.broadcaster is not None:
+            await runtime.broadcaster.tokens.revoke(spawner.db, spawner.user.name)
         await dispose_of_volumes(spawner, runtime)
 
     async def limits_policy(groups: set[str]) -> Limits:

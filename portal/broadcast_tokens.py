@@ -109,3 +109,23 @@ class LabTokens:
                 tokens.update(minted)
                 self.minted += len(minted)
             return {u: tokens[u] for u in users}
+
+    async def revoke(self, db: Any, user: str) -> int:
+        """Forget and delete every token of `user`'s lab: their account is being deleted.
+
+        The scope names the lab by user name only, so until it expired such a token would open
+        the lab of the next account of that name (and the cache would hand it to that lab).
+        """
+        async with self._lock:  # after any mint in flight, which may be for this very user
+            self._cache.pop(user, None)
+            service = orm.Service.find(db, self.service_name)
+            if service is None:
+                return 0
+            scope = [lab_scope(user)]
+            rows = [t for t in db.query(orm.APIToken).filter(
+                orm.APIToken.service_id == service.id, orm.APIToken.note == NOTE)
+                if list(t.scopes) == scope]
+            for row in rows:
+                db.delete(row)
+            db.commit()
+            return len(rows)

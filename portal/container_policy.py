@@ -26,14 +26,11 @@ def enforce_host_config(host_config: dict[str, Any], *, docker_socket: bool, pri
     """Rewrite `host_config` in place for the create call (memory in bytes, CPUs; None: no
     limit); return what was dropped."""
     dropped: list[str] = []
-    binds, mounts = [], []
+    binds = []
     for bind in host_config.get("Binds") or []:
         (dropped if _bind_reaches_engine(bind) else binds).append(bind)
-    for mount in host_config.get("Mounts") or []:
-        if _mount_reaches_engine(mount):
-            dropped.append(f"mount {mount.get('Source')}:{mount.get('Target')}")
-        else:
-            mounts.append(mount)
+    mounts, left_out = safe_mounts(host_config.get("Mounts") or [])
+    dropped += left_out
     if host_config.get("VolumesFrom"):
         dropped.append(f"volumes from {', '.join(host_config['VolumesFrom'])}")
     host_config["VolumesFrom"] = None
@@ -55,6 +52,18 @@ def enforce_host_config(host_config: dict[str, Any], *, docker_socket: bool, pri
         host_config.pop(key, None)
     host_config["NanoCpus"] = int(round(cpus * 1e9)) if cpus else 0
     return dropped
+
+
+def safe_mounts(mounts: list[Any]) -> tuple[list[Any], list[str]]:
+    """(the mounts that keep away from the engine, what was left out): a container's
+    `Mounts` and a Swarm service's alike (the same dicts: Source, Target, VolumeOptions)."""
+    kept, dropped = [], []
+    for mount in mounts:
+        if _mount_reaches_engine(mount):
+            dropped.append(f"mount {mount.get('Source')}:{mount.get('Target')}")
+        else:
+            kept.append(mount)
+    return kept, dropped
 
 
 def with_watchtower_opt_out(labels: Any) -> dict[str, str]:

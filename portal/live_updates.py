@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import ActionRefused
 from .logs import portal_logger
 from .operations import Operations
 from .states import ServerChange
@@ -25,6 +26,9 @@ from .tasks import in_background
 from .upstream import spawn_failed
 
 log = portal_logger("live")
+# Open event streams (one per open portal page): per user, and on the whole hub.
+MAX_STREAMS_PER_USER = 8
+MAX_STREAMS = 2000
 QUEUE_BOUND = 100  # a stream that falls this far behind is told to reload everything
 FOLLOW_BOUND = 900.0  # seconds: longer than any start or stop the hub allows
 # (user name, the spawner's escaped name: "" when unknown, then only the admin table reloads);
@@ -52,23 +56,43 @@ def server_signature(spawner: Any, op_kind: str | None) -> tuple:
 
 
 class LiveUpdates:
-    def __init__(self, operations: Operations, interval: float = 0.2) -> None:
+    def __init__(self, operations: Operations, interval: float = 0.2,
+                 per_user: int = MAX_STREAMS_PER_USER, most: int = MAX_STREAMS) -> None:
         self.operations = operations
         self.interval = interval
+        self.per_user, self.most = per_user, most
         self._subscribers: set[Subscriber] = set()
+        self._per_user: dict[str, int] = {}  # open streams by user name
         self._escaped: dict[str, str] = {}  # user name -> escaped name, learnt from spawners
         self._spawners: dict[str, Any] = {}  # servers being followed, by user name
         operations.listener = self.operation_changed
 
     def subscribe(self, user: str, sees_everyone: bool, escaped: str = "") -> Subscriber:
+        """A new stream; refused (429) past `per_user` streams of one user or `most` in all.
+
+        Each stream holds a connection, a queue and a place in every publish: without a cap
+        one signed-in script could open thousands.
+        """
+        if self._per_user.get(user, 0) >= self.per_user:
+            raise ActionRefused(f"{user} has {self.per_user} event streams open already (one "
+                                "per open portal page): close a page and reload.", 429)
+        if len(self._subscribers) >= self.most:
+            raise ActionRefused(f"The hub has {self.most} event streams open: live updates are "
+                                "paused for new pages; reload in a minute.", 429)
         subscriber = Subscriber(user, sees_everyone, escaped)
         self._subscribers.add(subscriber)
+        self._per_user[user] = self._per_user.get(user, 0) + 1
         if escaped:
             self._escaped[user] = escaped
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
+        if subscriber not in self._subscribers:
+            return
         self._subscribers.discard(subscriber)
+        left = self._per_user.pop(subscriber.user, 1) - 1
+        if left:
+            self._per_user[subscriber.user] = left
 
     @property
     def streams(self) -> int:

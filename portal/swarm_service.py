@@ -14,8 +14,8 @@ from typing import Any
 from docker.types import DriverConfig, Mount
 
 from . import swarm_nodes as nodes
-from .container_policy import WATCHTOWER_LABEL
-from .docker_types import DOCKER_SOCKET, is_socket_path
+from .container_policy import WATCHTOWER_LABEL, safe_mounts
+from .docker_types import DOCKER_SOCKET
 from .volume_owners import claim_volumes
 
 
@@ -71,7 +71,12 @@ class ServiceSpec:
         node: nodes.Node = self._target
         template = kwargs["task_template"]
         spec = template["ContainerSpec"]
-        mounts = [m for m in spec.get("Mounts") or [] if not is_socket_path(m.get("Source", ""))]
+        # The single-engine policy, word for word: the socket in any spelling, /run, /var, /,
+        # `..`, and local volumes whose `device` is such a path never come from configuration.
+        mounts, dropped = safe_mounts(spec.get("Mounts") or [])
+        if dropped:
+            self.log.warning("Service for %s: left out (they reach the Docker engine): %s",
+                             self.user.name, "; ".join(dropped))
         sock, _ = self.docker_access()
         if sock:
             mounts.append(Mount(target=DOCKER_SOCKET, source=node.socket_path, type="bind"))
