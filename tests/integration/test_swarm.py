@@ -341,5 +341,8 @@ def test_stack_file_parses_and_deploys_the_hub_in_swarm_mode():
     assert "node.role == manager" in hub["deploy"]["placement"]["constraints"]
     network = stack["networks"]["jupyterhub_overlay"]
     assert network["driver"] == "overlay" and network["attachable"] is True
-    assert "--providers.swarm=true" in stack["services"]["traefik"]["command"]
+    # Routes from the repository's file, not from the engine (Traefik has no socket).
+    traefik = stack["services"]["traefik"]
+    assert "--providers.file.filename=/etc/traefik/dynamic.yml" in traefik["command"]
+    assert not any("docker.sock" in str(v) for v in traefik.get("volumes", []))
     assert stack["services"]["traefik"]["ports"][0]["published"] == 8443
