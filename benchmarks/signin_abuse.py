@@ -1,10 +1,13 @@
 """Does the hub stay responsive while strangers guess passwords as fast as they can?
 
-20 clients, each from a loopback address of its own (127.0.0.11 ...), POST wrong passwords for
-the admin account to /hub/login through the proxy without pause (keep-alive, one request in
-flight each), while the prober (own process) GETs /hub/health on the hub's own port every
-20 ms. Figures: the probes' p50/p99 on the idle hub and under the flood, and what the flood got
-(login pages, 429 refusals).
+20 clients, each from a loopback address of its own (127.0.0.11 ...), send wrong passwords for
+the admin account through the proxy without pause (keep-alive, one request in flight each),
+while the prober (own process) GETs /hub/health on the hub's own port every 20 ms. Three
+floods, one after the other: the sign-in form (`POST /hub/login`), password sign-in on the
+token API (`POST /hub/api/users/admin/tokens` with `{"auth": ...}`: off in DS Hub, answered
+without a check), and sudo confirmation (`POST /hub/portal/api/sudo` with each client's own
+signed-in session of the admin). Figures: the probes' p50/p99 on the idle hub and under each
+flood, and what each flood got (pages, 403s, 429 refusals).
 
     flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.signin_abuse [--quick]
 """
@@ -13,11 +16,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing as mp
 import time
 from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
+
+from tests.support.clients import PASSWORD, session_from
 
 from .common import bench_hub, machine, proxy_address, save
 from .http import Connection
@@ -27,18 +33,37 @@ from .stats import table
 GOAL_P99_MS = 50.0
 
 
-async def _client(host: str, port: int, base: str, source: str, until: float,
-                  counts: Counter) -> None:
+WRONG = "not-the-password"
+
+
+def _requests(kind: str, base: str, session: dict[str, str]) -> tuple[str, str, dict, bytes]:
+    """The request one client repeats: method, path, headers, body."""
+    cookie = "; ".join(f"{k}={v}" for k, v in session.items())
+    if kind == "login":
+        body = urlencode({"username": "admin", "password": WRONG,
+                          "_xsrf": session.get("_xsrf", "")}).encode()
+        return "POST", f"{base}hub/login", {
+            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}, body
+    json_headers = {"Content-Type": "application/json"}
+    if kind == "token_api":
+        body = json.dumps({"auth": {"username": "admin", "password": WRONG}}).encode()
+        return "POST", f"{base}hub/api/users/admin/tokens", json_headers, body
+    return "POST", f"{base}hub/portal/api/sudo", {
+        **json_headers, "Cookie": cookie, "X-XSRFToken": session.get("_xsrf", "")}, \
+        json.dumps({"password": WRONG}).encode()
+
+
+async def _client(host: str, port: int, base: str, source: str, kind: str,
+                  session: dict[str, str], until: float, counts: Counter) -> None:
     conn = Connection(host, port, local_addr=(source, 0))
     try:
-        page = await conn.request("GET", f"{base}hub/login")
-        cookie = page.headers.get("set-cookie", "").split(";", 1)[0]  # _xsrf=...
-        token = cookie.split("=", 1)[1] if "=" in cookie else ""
-        body = urlencode({"username": "admin", "password": "not-the-password",
-                          "_xsrf": token}).encode()
-        headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        if kind == "login":  # the form's own _xsrf cookie
+            page = await conn.request("GET", f"{base}hub/login")
+            cookie = page.headers.get("set-cookie", "").split(";", 1)[0]
+            session = dict([cookie.split("=", 1)]) if "=" in cookie else {}
+        method, path, headers, body = _requests(kind, base, session)
         while time.monotonic() < until:
-            r = await conn.request("POST", f"{base}hub/login", headers, body)
+            r = await conn.request(method, path, headers, body)
             counts[r.status] += 1
     except (OSError, asyncio.IncompleteReadError, ValueError) as e:
         counts[type(e).__name__] += 1
@@ -46,29 +71,46 @@ async def _client(host: str, port: int, base: str, source: str, until: float,
         await conn.close()
 
 
-def _flood(host: str, port: int, base: str, clients: int, seconds: float, out: Any) -> None:
+def _flood(host: str, port: int, base: str, kind: str, sessions: list[dict[str, str]],
+           seconds: float, out: Any) -> None:
     async def run() -> Counter:
         counts: Counter = Counter()
         until = time.monotonic() + seconds
-        await asyncio.gather(*(_client(host, port, base, f"127.0.0.{11 + i}", until, counts)
-                               for i in range(clients)))
+        await asyncio.gather(*(_client(host, port, base, f"127.0.0.{11 + i}", kind, session,
+                                       until, counts)
+                               for i, session in enumerate(sessions)))
         return counts
 
     out.send(dict(asyncio.run(run())))
     out.close()
 
 
-def flood(target: tuple[str, int, str], clients: int, seconds: float) -> dict[str, int]:
-    """The wrong-password flood in a process of its own (its GIL never delays the prober)."""
+def flood(target: tuple[str, int, str], kind: str, sessions: list[dict[str, str]],
+          seconds: float) -> dict[str, int]:
+    """One flood in a process of its own (its GIL never delays the prober)."""
     ctx = mp.get_context("spawn")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_flood, args=(*target, clients, seconds, send), daemon=True)
+    proc = ctx.Process(target=_flood, args=(*target, kind, sessions, seconds, send),
+                       daemon=True)
     proc.start()
     counts = recv.recv() if recv.poll(seconds + 120) else {}
     proc.join(10)
     if proc.is_alive():
         proc.kill()
     return {str(k): v for k, v in counts.items()}
+
+
+def admin_sessions(hub: Any, clients: int) -> list[dict[str, str]]:
+    """The admin signed in once from each client's address (before any flood slows it)."""
+    sessions = []
+    for i in range(clients):
+        s = session_from(f"127.0.0.{11 + i}")
+        s.get(hub.hub_url("login"), timeout=10)
+        r = s.post(hub.hub_url("login"), allow_redirects=False, timeout=60, data={
+            "username": "admin", "password": PASSWORD, "_xsrf": s.cookies.get("_xsrf", "")})
+        assert r.status_code == 302, f"sign-in from 127.0.0.{11 + i}: {r.status_code}"
+        sessions.append({c.name: c.value for c in s.cookies})
+    return sessions
 
 
 def main() -> None:
@@ -82,23 +124,30 @@ def main() -> None:
     results: dict[str, Any] = {"machine": machine(), "label": args.label,
                                "clients": args.clients, "flood_s": seconds}
     with bench_hub() as hub:
-        # The flood comes through the proxy like any browser; the prober asks the hub's own
+        # The floods come through the proxy like any browser; the prober asks the hub's own
         # port (its event loop without the proxy's jitter, as in benchmarks.responsiveness).
         target = proxy_address(hub)
         probe_at = ("127.0.0.1", hub.ports["hub"], "/hub/health")
+        sessions = admin_sessions(hub, args.clients)
         with Prober(*probe_at) as idle_probe:
             time.sleep(idle)
-        with Prober(*probe_at) as probe:
-            answers = flood(target, args.clients, seconds)
         results["idle"] = idle_probe.summary()
-        results["flood"] = probe.summary()
-        results["answers"] = answers
-        results["attempts_per_s"] = round(sum(answers.values()) / seconds, 1)
+        # "flood" (the sign-in form) keeps its name: earlier results compare with it.
+        for name, kind in (("flood", "login"), ("token_api", "token_api"), ("sudo", "sudo")):
+            with Prober(*probe_at) as probe:
+                answers = flood(target, kind, sessions, seconds)
+            results[name] = probe.summary()
+            results[f"{name}_answers" if name != "flood" else "answers"] = answers
+            results[f"{name}_attempts_per_s" if name != "flood" else "attempts_per_s"] = round(
+                sum(answers.values()) / seconds, 1)
     rows = [[name, s["n"], s["p50_ms"], s["p99_ms"], s["max_ms"], s["failed"]]
-            for name, s in (("idle", results["idle"]), ("flood", results["flood"]))]
-    print(table(["/hub/health", "probes", "p50 ms", "p99 ms", "max ms", "failed"], rows))
-    print(f"flood: {args.clients} clients, {seconds:.0f} s, answers {answers} "
-          f"({results['attempts_per_s']}/s); goal p99 < {GOAL_P99_MS:.0f} ms")
+            for name, s in (("idle", results["idle"]), ("sign-in form", results["flood"]),
+                            ("token API", results["token_api"]), ("sudo", results["sudo"]))]
+    print(table(["/hub/health during", "probes", "p50 ms", "p99 ms", "max ms", "failed"], rows))
+    print(f"{args.clients} clients, {seconds:.0f} s each; goal p99 < {GOAL_P99_MS:.0f} ms")
+    for label, key in (("sign-in form", "answers"), ("token API", "token_api_answers"),
+                       ("sudo", "sudo_answers")):
+        print(f"  {label}: answers {results[key]}")
     if not args.quick:
         save("signin_abuse" + (f"_{args.label}" if args.label else ""), results)
 

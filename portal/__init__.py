@@ -104,12 +104,13 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
     c.PortalSpawner.server_changed = server_changed
 
 
-def _gate_hub_api() -> None:
+def _gate_every_route() -> None:
     app = serving_hub()
     if app is not None:
+        from .views.gate import gated
         from .views.hub_api import REPLACEMENTS
 
-        replace_hub_handlers(app, REPLACEMENTS)
+        replace_hub_handlers(app, lambda cls: gated(REPLACEMENTS.get(cls, cls)))
 
 
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
@@ -159,8 +160,9 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     start_detection(runtime)
     _inject_into_spawner(c, runtime)
-    # Sudo mode on the hub's REST API routes that grant host power (views/hub_api.py).
-    _gate_hub_api()
+    # One gate for host power on every route the hub serves: sudo mode for browser sessions
+    # (portal/host_power.py, views/gate.py); no password sign-in on the token API (hub_api.py).
+    _gate_every_route()
 
     async def collect_usage(app: Any) -> None:
         await runtime.usage.run(lambda: running_labs(app))

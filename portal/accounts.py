@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import bcrypt
 from nativeauthenticator.orm import UserInfo
 
 from .audit import AuditLog, EventKind
@@ -36,10 +34,9 @@ async def create_account(authenticator: Any, name: str, password: str, audit: Au
             "characters and not be a common password.",
             400,
         )
-    # bcrypt is slow by design (~0.25 s): hash in a thread, not on the hub's event loop.
-    hashed = await asyncio.get_running_loop().run_in_executor(
-        None, bcrypt.hashpw, password.encode(), bcrypt.gensalt()
-    )
+    # bcrypt is slow by design (~0.25 s): hashed in the sign-in's own threads, off the event
+    # loop, within its bound on checks in flight (portal/auth/passwords.py).
+    hashed = await authenticator.hash_password(password)
     authenticator.db.add(UserInfo(username=username, password=hashed, is_authorized=True))
     authenticator.db.commit()
     await audit.record(actor, EventKind.ACCOUNT_CREATED, username, "created by an admin")

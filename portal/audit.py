@@ -45,6 +45,7 @@ class EventKind(StrEnum):
     CULL_POLICY = "cull policy"
     SERVER_EXITED = "server exited"
     SUDO = "sudo"
+    PASSWORD_CHANGE = "password change"
 
 
 class AuditEventRow(Base):

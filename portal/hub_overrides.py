@@ -12,8 +12,8 @@ admin page uses the same REST API, so it meets the same rules.
 - DELETE /api/users/<name>: the hub's own code, with the acting admin known to the
   spawner's delete_forever hook (the account-deletion event names them).
 
-These routes take precedence over the hub's, so they build on the sudo-mode gates of
-portal/views/hub_api.py: a cookie request that grants host power still needs a recent password.
+Like every route, these go through the one gate (portal/views/gate.py): a cookie request that
+grants host power still needs a recent password.
 """
 
 from __future__ import annotations
@@ -21,15 +21,19 @@ from __future__ import annotations
 from typing import Any
 
 from jupyterhub import orm
+from jupyterhub.apihandlers.groups import GroupAPIHandler, GroupUsersAPIHandler
+from jupyterhub.apihandlers.users import UserAPIHandler
 from jupyterhub.scopes import needs_scope
 from tornado import web
 
 from .access_groups import BUILTIN_GROUPS
 from .audit import EventKind, acting_as
-from .views.hub_api import GatedGroup, GatedGroupUsers, GatedUser, finish
+from .views.base import PortalCommon
+from .views.hub_api import finish
+from .views.refusals import RefusalResponses
 
 
-class ProtectedGroupAPIHandler(GatedGroup):
+class ProtectedGroupAPIHandler(RefusalResponses, PortalCommon, GroupAPIHandler):
     @needs_scope("delete:groups")
     def delete(self, group_name: str) -> Any:
         if group_name in BUILTIN_GROUPS:
@@ -39,7 +43,7 @@ class ProtectedGroupAPIHandler(GatedGroup):
         return super().delete(group_name)
 
 
-class AuditedGroupUsersAPIHandler(GatedGroupUsers):
+class AuditedGroupUsersAPIHandler(RefusalResponses, PortalCommon, GroupUsersAPIHandler):
     def _members(self, group_name: str) -> set[str]:
         group = orm.Group.find(self.db, group_name)
         return {u.name for u in group.users} if group is not None else set()
@@ -60,7 +64,7 @@ class AuditedGroupUsersAPIHandler(GatedGroupUsers):
 
     async def post(self, group_name: str) -> None:
         before = self._members(group_name)
-        await finish(super().post(group_name))  # sudo gate, then the hub's own handler
+        await finish(super().post(group_name))  # the hub's own handler (gated before)
         await self._record(group_name, before)
 
     async def delete(self, group_name: str) -> None:
@@ -69,7 +73,7 @@ class AuditedGroupUsersAPIHandler(GatedGroupUsers):
         await self._record(group_name, before)
 
 
-class AuditedUserAPIHandler(GatedUser):
+class AuditedUserAPIHandler(RefusalResponses, PortalCommon, UserAPIHandler):
     async def delete(self, user_name: str) -> None:
         token = acting_as.set(self.actor_name)
         try:

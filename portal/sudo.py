@@ -1,29 +1,26 @@
-"""Owns sudo mode: granting host power needs the acting admin's password, confirmed recently.
+"""Owns sudo mode: granting host power needs the acting user's password, confirmed recently.
 
-Adding someone to `docker-sock` or `docker-privileged`, making an admin, or minting a token with
-a browser session hands out root on the host. A script that holds an admin's session cookie
-(a lab page on the hub's origin, a stolen cookie, an unlocked screen) must not be able to do it:
-such a request needs the password again unless it was confirmed within `minutes` in the same
-session. Token requests are exempt: a token is a credential of its own, and minting one from a
-session is itself gated. Confirmations live in memory (a hub restart forgets them).
+What grants host power is decided in one place (portal/host_power.py) and enforced on every
+route (portal/views/gate.py). A script that holds a session cookie (a lab page on the hub's
+origin, a stolen cookie, an unlocked screen) must not be able to do it: such a request needs the
+password again unless it was confirmed within `minutes` in the same session. Token requests are
+exempt: a token is a credential of its own, and minting one from a session is itself gated.
+Passwords are checked, and wrong ones throttled, by the sign-in's own checker
+(portal/auth/passwords.py), given as `check`. Confirmations live in memory (a hub restart
+forgets them).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
-
-import bcrypt
-from nativeauthenticator.orm import UserInfo
 
 from .audit import AuditLog, EventKind
 from .errors import ActionRefused
 
 SUDO_API_PATH = "hub/portal/api/sudo"
-MAX_FAILURES = 5  # wrong passwords in a row before sudo mode is refused for a while
-LOCKOUT_SECONDS = 300.0
 
+# (user, password) -> right or not; raises ActionRefused (429) while the guesser is throttled.
 PasswordCheck = Callable[[str, str], Awaitable[bool]]
 
 
@@ -34,19 +31,6 @@ class SudoRequired(ActionRefused):
         super().__init__(message, 403)
 
 
-def native_password_check(db_session: Callable[[], object]) -> PasswordCheck:
-    """Check a password against NativeAuthenticator's bcrypt hash; bcrypt runs in a thread."""
-
-    async def check(name: str, password: str) -> bool:
-        info = UserInfo.find(db_session(), name)
-        if info is None or not password:
-            return False
-        hashed = bytes(info.password)  # read on the loop; the ORM object stays here
-        return await asyncio.to_thread(bcrypt.checkpw, password.encode(), hashed)
-
-    return check
-
-
 class SudoMode:
     """Recent password confirmations, per (user, browser session)."""
 
@@ -55,7 +39,6 @@ class SudoMode:
         self.audit = audit
         self.api_url = api_url  # where a script confirms (named in every refusal)
         self._confirmed: dict[tuple[str, str], float] = {}  # -> monotonic time of confirmation
-        self._failures: dict[str, list[float]] = {}  # user -> times of recent wrong passwords
 
     def how_to_confirm(self, what: str) -> str:
         return (f"{what} grants power over the host: confirm your password first. In the portal "
@@ -78,18 +61,15 @@ class SudoMode:
         """Check the password; on success the session is in sudo mode for the window."""
         if not session:
             raise SudoRequired("Sign in again: this session has no id to confirm.")
-        now = time.monotonic()
-        recent = [t for t in self._failures.get(user, []) if now - t < LOCKOUT_SECONDS]
-        if len(recent) >= MAX_FAILURES:
-            wait = LOCKOUT_SECONDS - (now - recent[0])
-            raise ActionRefused(
-                f"Too many wrong passwords: try again in {wait:.0f} s.", 429)
-        if not await check(user, password):
-            recent.append(now)
-            self._failures[user] = recent
+        try:
+            right = await check(user, password)
+        except ActionRefused as refused:  # throttled (429), like the sign-in page
+            await self.audit.record(user, EventKind.SUDO, user, refused.message, ok=False)
+            raise
+        if not right:
             await self.audit.record(user, EventKind.SUDO, user, "wrong password", ok=False)
             raise SudoRequired("That password is not right. Enter your own password again.")
-        self._failures.pop(user, None)
+        now = time.monotonic()
         self._forget_expired(now)
         self._confirmed[(user, session)] = now
         await self.audit.record(user, EventKind.SUDO, user, "password confirmed")
@@ -101,11 +81,12 @@ class SudoMode:
 
         Raises SudoRequired (403) saying how to confirm, or the refusal of a wrong password.
         """
+        if self.active(user, session):
+            return
         if password and check is not None:
             await self.confirm(user, session, password, check)
             return
-        if not self.active(user, session):
-            raise SudoRequired(self.how_to_confirm(what))
+        raise SudoRequired(self.how_to_confirm(what))
 
     def _forget_expired(self, now: float) -> None:
         for key in [k for k, at in self._confirmed.items() if now - at > self.window]:

@@ -1,33 +1,24 @@
-"""Owns DSHubAuthenticator: NativeAuthenticator with bcrypt off the event loop, a setup code
-for the first admin, per-address throttling, capped pending sign-ups and a strict name rule."""
+"""Owns DSHubAuthenticator: NativeAuthenticator with every password check in one throttled place
+(portal/auth/passwords.py), a setup code for the first admin, capped pending sign-ups and a
+strict name rule."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import bcrypt
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
 from traitlets import Callable, Float, Integer, Unicode
 
 from ..logs import portal_logger
 from .names import RULE, is_valid_username, name_clash
+from .passwords import PasswordChecks
 from .setup_code import SetupCode
-from .throttle import SignInThrottle
+from .throttle import SignInThrottle, client_address
 
 log = portal_logger("auth")
-# Checked against when the user does not exist, so a miss costs as long as a wrong password
-# (no user-name probing by timing).
-@functools.cache
-def _dummy_hash() -> bytes:
-    return bcrypt.hashpw(b"no such user", bcrypt.gensalt())
 
 
 @dataclass
@@ -48,6 +39,12 @@ class DSHubAuthenticator(NativeAuthenticator):
     signin_free_failures = Integer(5, config=True,
                                    help="Failed sign-ins an address makes before it waits.")
     signin_max_delay = Float(300.0, config=True, help="Longest wait after failures, seconds.")
+    signin_account_free_failures = Integer(
+        20, config=True, help="Failed tries at one account, from addresses it never signed in "
+        "from, before such addresses wait (guessing spread over many addresses).")
+    password_checks_in_flight = Integer(
+        8, config=True, help="Password checks and hashes waiting or running at most; past it a "
+        "try is refused with 429 (bcrypt runs on two threads).")
     signup_recorder = Callable(
         None, allow_none=True, config=True,
         help="async f(user name, detail): a sign-up created an account (the event log; set by "
@@ -55,12 +52,11 @@ class DSHubAuthenticator(NativeAuthenticator):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # bcrypt releases the GIL: two threads of its own keep the hub's loop and the portal's
-        # Docker pool free however many sign-ins arrive, at a lower CPU priority than the loop.
-        self.hasher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dshub-bcrypt",
-                                         initializer=_lower_priority)
+        # Sign-in, sudo confirmation, password changes and sign-up share these (one throttle).
         self.throttle = SignInThrottle(free_failures=self.signin_free_failures,
-                                       max_delay=self.signin_max_delay)
+                                       max_delay=self.signin_max_delay,
+                                       account_free_failures=self.signin_account_free_failures)
+        self.passwords = PasswordChecks(self.throttle, self.password_checks_in_flight)
         self.setup_code = SetupCode(self.setup_code_path or "setup-code")
         if _hub_is_starting():
             self.prepare_setup_code()
@@ -78,22 +74,30 @@ class DSHubAuthenticator(NativeAuthenticator):
             "`dshub-setup-code`, in production `docker compose exec jupyterhub "
             "dshub-setup-code`)", code, self.admin_name, self.admin_name)
 
-    # --- passwords, off the event loop --------------------------------------------------
+    # --- passwords: one throttled place, bcrypt off the event loop ------------------------
     async def hash_password(self, password: str) -> bytes:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.hasher, _hash, password)
+        return await self.passwords.hash(password)
 
-    async def check_password(self, password: str, hashed: bytes | None) -> bool:
-        """bcrypt in a thread; `hashed` None checks against a dummy hash (same cost)."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.hasher, _check, password, hashed)
+    def address_of(self, handler: Any) -> str:
+        """The client address a request comes from, as the throttle keys it."""
+        if handler is None or getattr(handler, "request", None) is None:
+            return "-"
+        return client_address(handler.request, self.trusted_proxy_hops)
+
+    async def check_account_password(self, handler: Any, username: str, password: str) -> bool:
+        """`username`'s own password, checked through the shared throttle (sudo confirmation,
+        password changes). Raises ActionRefused (429) when throttled or too busy."""
+        info = self.get_user(username) if is_valid_username(username) else None
+        hashed = bytes(info.password) if info is not None else None
+        return await self.passwords.check(self.address_of(handler), username, password, hashed)
 
     async def authenticate(self, handler: Any, data: dict[str, Any]) -> str | None:
-        """NativeAuthenticator's check with bcrypt in a thread, and no per-account lock."""
+        """NativeAuthenticator's check through the shared throttle, with no per-account lock."""
         username = self.normalize_username(data.get("username", ""))
         password = data.get("password", "")
         info = self.get_user(username) if is_valid_username(username) else None
-        valid = await self.check_password(password, info.password if info else None)
+        valid = await self.passwords.check(self.address_of(handler), username, password,
+                                           bytes(info.password) if info else None)
         if info is None or not valid:
             return None
         if not info.is_authorized:
@@ -181,27 +185,6 @@ def _signup_detail(is_admin: bool, authorized: bool) -> str:
     if authorized:
         return "self sign-up, approved at once (open sign-up)"
     return "self sign-up, waiting for an admin's approval"
-
-
-def _lower_priority() -> None:
-    # Linux schedules threads by their own nice value: under a flood of sign-ins the hub's event
-    # loop (nice 0) gets the CPU before the hashing threads (nice 10).
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-
-
-def _hash(password: str) -> bytes:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt())
-
-
-def _check(password: str, hashed: bytes | None) -> bool:
-    if hashed is None:
-        bcrypt.checkpw(password.encode(), _dummy_hash())
-        return False
-    try:
-        return bcrypt.checkpw(password.encode(), hashed)
-    except ValueError:  # not a bcrypt hash
-        return False
 
 
 def _hub_is_starting() -> bool:

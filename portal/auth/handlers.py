@@ -1,27 +1,25 @@
 """Owns the sign-in, sign-up and password pages (in place of NativeAuthenticator's own).
 
-Differences: bcrypt runs in threads, failed tries slow down per client address, sign-up asks the
-admin name for the setup code and caps pending sign-ups, and the GET routes that used to approve
-or discard accounts (`/authorize/<name>`, `/discard/<name>`) change nothing: approvals are POSTs
-in the portal's admin area.
+Differences: every password is checked through one throttle (portal/auth/passwords.py: per
+client address and per account, bcrypt in threads, a bound on checks in flight), and only a
+successful sign-in to an authorized account forgets failures; sign-up asks the admin name for
+the setup code and caps pending sign-ups; changing one's own password needs the old one, setting
+another's needs sudo mode (the gate, portal/host_power.py), and both are audited and end the
+user's other sessions; the GET routes that used to approve or discard accounts
+(`/authorize/<name>`, `/discard/<name>`) change nothing: approvals are POSTs in the portal.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from jupyterhub.utils import url_path_join
 from nativeauthenticator import handlers as native
 from tornado import web
 
+from ..errors import ActionRefused
+from ..password_changes import change_password
 from .names import HTML_PATTERN, RULE
-from .throttle import client_address
-
-
-def _too_many(wait: float) -> str:
-    return (f"Too many failed attempts from your address: please wait {math.ceil(wait)} "
-            "seconds before trying again.")
 
 
 class LoginHandler(native.LoginHandler):
@@ -29,27 +27,28 @@ class LoginHandler(native.LoginHandler):
         data = {arg: self.get_argument(arg, strip=False) for arg in self.request.arguments}
         username = data.get("username", "")
         auth = self.authenticator
-        address = client_address(self.request, auth.trusted_proxy_hops)
-        wait = auth.throttle.wait(address)
-        if wait:
-            self.log.warning("Sign-in from %s refused for %.0f s (failed attempts)", address, wait)
-            self.set_status(429)
-            self.finish(await self._render(login_error=_too_many(wait), username=username))
-            return
+        address = auth.address_of(self)
+        refusal = auth.passwords.refusal(address, auth.normalize_username(username))
         user = None
-        auth.throttle.begin(address)
-        try:
-            user = await self.login_user(data)
-        finally:
-            awaiting = getattr(self, "dshub_awaiting_approval", False)
-            # The right password of an account still waiting is no guess.
-            auth.throttle.end(address, success=user is not None or awaiting)
+        if refusal is None:
+            try:
+                user = await self.login_user(data)
+            except ActionRefused as refused:  # throttled meanwhile, or too many checks at once
+                refusal = refused.message
+        if refusal is not None:
+            self.log.warning("Sign-in from %s refused: %s", address, refusal)
+            self.set_status(429)
+            self.finish(await self._render(login_error=refusal, username=username))
+            return
         if user:
+            # The one outcome that forgets this address's failures.
+            auth.passwords.signed_in(address, user.name)
             self._jupyterhub_user = user
             self.redirect(self.get_next_url(user))
             return
         error = "Invalid username or password."
-        if awaiting:
+        if getattr(self, "dshub_awaiting_approval", False):
+            # The right password of an account still waiting: said, but it forgets nothing.
             error = f"User {username} has not been approved by an admin yet."
         self.finish(await self._render(login_error=error, username=username))
 
@@ -75,11 +74,11 @@ class SignUpHandler(native.SignUpHandler):
         password = self.get_body_argument("signup_password", "", strip=False)
         confirmation = self.get_body_argument("signup_password_confirmation", "", strip=False)
         code = self.get_body_argument("setup_code", "", strip=True)
-        address = client_address(self.request, auth.trusted_proxy_hops)
-        wait = auth.throttle.wait(address)
-        if wait:
+        address = auth.address_of(self)
+        refusal = auth.passwords.refusal(address, auth.normalize_username(username))
+        if refusal is not None:
             self.set_status(429)
-            self.finish(await self._page(alert="alert-danger", result_message=_too_many(wait),
+            self.finish(await self._page(alert="alert-danger", result_message=refusal,
                                          username=username))
             return
         if password != confirmation:
@@ -87,13 +86,19 @@ class SignUpHandler(native.SignUpHandler):
                 alert="alert-danger", username=username,
                 result_message="Your password did not match the confirmation. Please try again."))
             return
-        auth.throttle.begin(address)
-        result = None
+        auth.throttle.begin(address)  # tries in flight per address, as for sign-ins
         try:
             result = await auth.sign_up(username, password, code)
+        except ActionRefused as refused:  # too many passwords being hashed right now
+            self.set_status(refused.status)
+            self.finish(await self._page(alert="alert-danger", result_message=refused.message,
+                                         username=username))
+            return
         finally:
-            # A wrong setup code is a guess, like a wrong password.
-            auth.throttle.end(address, success=result is not None and result.status != 403)
+            # Nothing a sign-up does forgets failures (a taken name is no successful sign-in).
+            auth.throttle.end(address, None)
+        if result.status == 403:  # a wrong setup code is a guess, like a wrong password
+            auth.passwords.failed(address, auth.normalize_username(username))
         if not result.ok:
             self.log.warning("Sign-up of %r refused: %s", username, result.message)
             self.set_status(result.status)
@@ -118,7 +123,14 @@ class ToPortalHandler(native.LocalBase):
         self.redirect(url_path_join(self.hub.base_url, "portal", "admin") + "#signups")
 
 
+def _weak(auth: Any, whose: str) -> str:
+    return (f"{whose} new password needs at least {auth.minimum_password_length} characters and "
+            "may not be a common one.")
+
+
 class ChangePasswordHandler(native.ChangePasswordHandler):
+    """One's own password: the old one first, through the shared throttle, even in sudo mode."""
+
     @web.authenticated
     async def post(self) -> None:
         user = await self.get_current_user()
@@ -126,36 +138,47 @@ class ChangePasswordHandler(native.ChangePasswordHandler):
         old = self.get_body_argument("old_password", "", strip=False)
         new = self.get_body_argument("new_password", "", strip=False)
         confirmation = self.get_body_argument("new_password_confirmation", "", strip=False)
-        info = auth.get_user(user.name)
-        if info is None or not await auth.check_password(old, info.password):
+        try:
+            right = await auth.check_account_password(self, user.name, old)
+        except ActionRefused as refused:
+            self.set_status(refused.status)
+            right, alert, message = None, "alert-danger", refused.message
+        if right is False:
             alert, message = "alert-danger", "Your current password was incorrect."
-        elif new != confirmation:
+        elif right and new != confirmation:
             alert, message = "alert-danger", "Your new password didn't match the confirmation."
-        elif await auth.change_password_async(user.name, new):
+        elif right and await change_password(auth, self.db, self.settings["dshub_portal"].audit,
+                                             user.name, new, user.name,
+                                             keep_session=self.get_session_cookie()):
+            self.set_login_cookie(user)  # this session goes on with the account's new cookie id
             alert, message = "alert-success", "Your password has been changed successfully!"
-        else:
-            alert, message = "alert-danger", (
-                f"Your new password needs at least {auth.minimum_password_length} characters "
-                "and may not be a common one.")
+        elif right:
+            alert, message = "alert-danger", _weak(auth, "Your")
         html = await self.render_template("change-password.html", user_name=user.name,
                                           result_message=message, alert=alert)
         self.finish(html)
 
 
 class ChangePasswordAdminHandler(native.ChangePasswordAdminHandler):
+    """Someone else's password: an admin in sudo mode (the gate checks it before this runs)."""
+
     @native.admin_users_scope
     async def post(self, user_name: str) -> None:
         auth = self.authenticator
         new = self.get_body_argument("new_password", "", strip=False)
         confirmation = self.get_body_argument("new_password_confirmation", "", strip=False)
-        if new != confirmation:
+        actor = self.current_user.name
+        if user_name == actor:
+            alert, message = "alert-danger", (
+                "Change your own password on the change-password page: it asks for the "
+                "current one.")
+        elif new != confirmation:
             alert, message = "alert-danger", "The new password didn't match the confirmation."
-        elif await auth.change_password_async(user_name, new):
+        elif await change_password(auth, self.db, self.settings["dshub_portal"].audit,
+                                   user_name, new, actor):
             alert, message = "alert-success", f"The password for {user_name} has been changed."
         else:
-            alert, message = "alert-danger", (
-                f"The new password needs at least {auth.minimum_password_length} characters "
-                "and may not be a common one.")
+            alert, message = "alert-danger", _weak(auth, "The")
         html = await self.render_template("change-password-admin.html", user_name=user_name,
                                           result_message=message, alert=alert)
         self.finish(html)

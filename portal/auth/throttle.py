@@ -1,9 +1,12 @@
-"""Owns sign-in throttling: failures slow down per client address, never locking an account.
+"""Owns sign-in throttling: failures slow down per client address and per target account,
+never locking an account's owner out.
 
 After `free_failures` failures an address waits before its next try: 2 s, then twice as long
 after every further failure, up to `max_delay`. A try during the wait is refused at once (no
-password check, no bcrypt). Success from an address forgets its failures; other addresses are
-never affected, so the real owner of an account signs in while a stranger is slowed down.
+password check, no bcrypt). An account that many addresses guess at (`account_free_failures`,
+a botnet spreading its tries) makes the same waits, but only for addresses it was never signed
+in from: its owner, from an address they signed in from before, is never slowed by strangers.
+Only a successful sign-in forgets an address's failures (callers decide what that is).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import ipaddress
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -22,6 +25,11 @@ class _Record:
     blocked_until: float = 0.0
     last_seen: float = 0.0
     in_flight: int = 0
+    # Accounts only: addresses it signed in from lately (its owner's), oldest first.
+    known: OrderedDict[str, None] = field(default_factory=OrderedDict)
+
+
+KNOWN_ADDRESSES = 16  # per account
 
 
 class SignInThrottle:
@@ -29,9 +37,10 @@ class SignInThrottle:
 
     def __init__(self, free_failures: int = 5, base_delay: float = 2.0, max_delay: float = 300.0,
                  forget_after: float = 3600.0, max_in_flight: int = 2,
-                 max_addresses: int = 100_000,
+                 max_addresses: int = 100_000, account_free_failures: int = 20,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.free_failures = free_failures
+        self.account_free_failures = account_free_failures
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.forget_after = forget_after
@@ -39,40 +48,62 @@ class SignInThrottle:
         self.max_addresses = max_addresses
         self.clock = clock
         self._records: OrderedDict[str, _Record] = OrderedDict()
+        self._accounts: OrderedDict[str, _Record] = OrderedDict()
 
-    def _record(self, address: str) -> _Record:
+    def _record(self, key: str, table: OrderedDict[str, _Record] | None = None) -> _Record:
+        table = self._records if table is None else table
         now = self.clock()
-        record = self._records.get(address)
+        record = table.get(key)
         if record is None or now - record.last_seen > self.forget_after:
-            record = _Record()
-        self._records[address] = record
-        self._records.move_to_end(address)
+            record = _Record(known=record.known if record is not None else OrderedDict())
+        table[key] = record
+        table.move_to_end(key)
         record.last_seen = now
         # Bounded memory whatever the number of addresses: the least recently seen go first.
-        while len(self._records) > self.max_addresses:
-            self._records.popitem(last=False)
+        while len(table) > self.max_addresses:
+            table.popitem(last=False)
         return record
 
-    def wait(self, address: str) -> float:
-        """Seconds this address must wait before a try is checked (0: it may try now)."""
+    def wait(self, address: str, account: str = "") -> float:
+        """Seconds this address must wait before a try (at `account`) is checked (0: now)."""
         record = self._record(address)
         if record.in_flight >= self.max_in_flight:
             # Nobody signs in twice at the same moment; a flood of parallel tries does.
             return 1.0
-        return max(0.0, record.blocked_until - self.clock())
+        wait = record.blocked_until - self.clock()
+        if account:
+            target = self._record(account, self._accounts)
+            if address not in target.known:
+                wait = max(wait, target.blocked_until - self.clock())
+        return max(0.0, wait)
 
     def begin(self, address: str) -> None:
         self._record(address).in_flight += 1
 
-    def end(self, address: str, success: bool) -> None:
+    def end(self, address: str, success: bool | None, account: str = "") -> None:
+        """A try ended: True a successful sign-in (forgets the address's failures and marks it
+        as the account's own), False a wrong password or code, None neither."""
         record = self._record(address)
         record.in_flight = max(0, record.in_flight - 1)
+        if success is None:
+            return
         if success:
             record.failures = 0
             record.blocked_until = 0.0
+            if account:
+                known = self._record(account, self._accounts).known
+                known[address] = None
+                known.move_to_end(address)
+                while len(known) > KNOWN_ADDRESSES:
+                    known.popitem(last=False)
             return
+        self._fail(record, self.free_failures)
+        if account:
+            self._fail(self._record(account, self._accounts), self.account_free_failures)
+
+    def _fail(self, record: _Record, free: int) -> None:
         record.failures += 1
-        over = record.failures - self.free_failures
+        over = record.failures - free
         if over >= 0:
             delay = min(self.max_delay, self.base_delay * 2 ** min(over, 30))
             record.blocked_until = self.clock() + delay

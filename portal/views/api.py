@@ -58,7 +58,7 @@ class SudoAPI(PortalAPIHandler):
         password = self.json_body().get("password")
         if not isinstance(password, str) or not password:
             raise ActionRefused('Send {"password": "<your password>"}.', 400)
-        await self.require_sudo("Sudo mode", password)
+        await self.confirm_sudo(password)
         minutes = self.runtime.settings.sudo_minutes
         self.write({"confirmed": True, "minutes": minutes,
                     "message": f"Password confirmed for {minutes} minutes in this session."})

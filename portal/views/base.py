@@ -19,8 +19,6 @@ from ..limits import human_size
 from ..readiness import loopback_url
 from ..runtime import Runtime
 from ..server_actions import HubActions
-from ..sudo import native_password_check
-from ..upstream import token_authenticated
 from .refusals import RefusalResponses
 
 DEFAULT_ERROR_TARGET = "#portal-flash"
@@ -54,15 +52,17 @@ class PortalCommon:
             actor=self.actor_name,
         )
 
-    async def require_sudo(self, what: str, password: str | None = None) -> None:
-        """Refuse (SudoRequired) unless this session confirmed its password lately, or
-        `password` is right. API tokens pass: they are credentials of their own."""
-        if token_authenticated(self):
-            return
-        await self.runtime.sudo.require(
+    async def confirm_sudo(self, password: str) -> None:
+        """Check this session's own password (the sign-in's throttle applies) and open its sudo
+        window (portal/sudo.py); the gate (views/gate.py) asks for it on every route."""
+        auth = self.authenticator  # type: ignore[attr-defined]
+
+        async def check(name: str, given: str) -> bool:
+            return await auth.check_account_password(self, name, given)
+
+        await self.runtime.sudo.confirm(
             self.current_user.name, self.get_session_cookie(),  # type: ignore[attr-defined]
-            what, password, native_password_check(lambda: self.db),  # type: ignore[attr-defined]
-        )
+            password, check)
 
     @property
     def actor_name(self) -> str:

@@ -59,3 +59,29 @@ if os.environ.get("DSHUB_TEST_EXTRA_CONFIG"):
     load_subconfig(os.environ["DSHUB_TEST_EXTRA_CONFIG"])  # noqa: F821
 # The hub notices a lab that ended by itself (out of memory) within seconds, not half a minute.
 c.PortalSpawner.poll_interval = 5
+
+
+# The gate test (tests/integration/test_gate.py) walks every route this hub serves: its own
+# handler list (pattern, handler class, the methods it implements), written into the data
+# directory (the hub's cwd) once it serves.
+def _write_routes():
+    from tornado.web import RequestHandler
+
+    from portal.startup import when_hub_runs
+
+    async def write(app):
+        rows = []
+        for pattern, cls, *_ in app.handlers:
+            cls = getattr(cls, "dshub_gated_class", cls)  # the class before the gate wrapped it
+            methods = [m.upper() for m in ("get", "post", "put", "patch", "delete")
+                       if getattr(cls, m) is not getattr(RequestHandler, m)]
+            rows.append({"pattern": pattern, "handler": f"{cls.__module__}.{cls.__qualname__}",
+                         "methods": methods})
+        # Once per start, a few kB: a write on the loop is cheaper than a thread here.
+        with open("routes.json", "w") as f:  # noqa: ASYNC230
+            json.dump(rows, f)
+
+    when_hub_runs(write, "writing the route list for the gate test")
+
+
+_write_routes()

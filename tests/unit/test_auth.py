@@ -13,6 +13,7 @@ import pytest
 
 from portal.auth import authenticator as auth_module
 from portal.auth.names import is_valid_username
+from portal.auth.passwords import PasswordChecks
 from portal.auth.setup_code import SetupCode
 from portal.auth.throttle import SignInThrottle, address_key, client_address
 
@@ -129,10 +130,11 @@ async def test_bcrypt_runs_outside_the_event_loop_thread(monkeypatch):
 
     monkeypatch.setattr(bcrypt, "hashpw", spy(bcrypt.hashpw))
     monkeypatch.setattr(bcrypt, "checkpw", spy(bcrypt.checkpw))
-    me = SimpleNamespace(hasher=None)
+    checks = PasswordChecks(SignInThrottle())
+    me = SimpleNamespace(passwords=checks)
     hashed = await auth_module.DSHubAuthenticator.hash_password(me, "a password")
-    assert await auth_module.DSHubAuthenticator.check_password(me, "a password", hashed)
-    assert not await auth_module.DSHubAuthenticator.check_password(me, "wrong", hashed)
-    assert not await auth_module.DSHubAuthenticator.check_password(me, "wrong", None)
+    assert await checks.check("1.2.3.4", "ann", "a password", hashed)
+    assert not await checks.check("1.2.3.4", "ann", "wrong", hashed)
+    assert not await checks.check("1.2.3.4", "ann", "wrong", None)
     assert threads and all(t is not loop_thread for t in threads)
     await asyncio.sleep(0)

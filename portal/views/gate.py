@@ -1,0 +1,98 @@
+"""Owns enforcing the host-power gate on every route the hub serves, before its handler runs.
+
+`gated(cls)` subclasses a hub handler class (JupyterHub's own, NativeAuthenticator's, the
+portal's) so that, once the hub has identified the request in `prepare`, a browser session's
+request that grants host power (portal/host_power_routes.py) needs sudo mode: a 403 naming
+`POST /hub/portal/api/sudo`, or the portal's password dialog for its htmx forms, which send the
+password with the action. Requests with an API token pass: a token is a credential of its own,
+and minting one from a session is itself gated. `upstream.replace_hub_handlers` puts the
+subclasses on the hub's routes before the web application is made.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from jupyterhub import orm
+from jupyterhub.handlers import BaseHandler
+
+from ..errors import ActionRefused
+from ..host_power import BUILTIN_GROUPS, Request
+from ..host_power_routes import demand
+from ..upstream import token_authenticated
+from .refusals import as_http_error
+
+GATED_FROM = "dshub_gated_class"  # the class a gated subclass was made from
+
+
+def class_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def holds_power(db: Any, name: str) -> bool:
+    """`name` is an admin or in a Docker-access group (its lab, tokens and password reach the
+    host)."""
+    user = orm.User.find(db, name)
+    return user is not None and (bool(user.admin) or any(
+        group.name in BUILTIN_GROUPS for group in user.groups))
+
+
+def request_body(handler: Any) -> dict[str, Any]:
+    """The JSON object of an API request, or the form's fields (first values); {} otherwise."""
+    request = handler.request
+    if request.headers.get("Content-Type", "").startswith("application/json") or (
+            request.body and request.body[:1] in (b"{", b"[")):
+        try:
+            body = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return {}  # the handler answers a bad body with its usual 400
+        return body if isinstance(body, dict) else {}
+    return {name: values[0].decode(errors="replace")
+            for name, values in request.body_arguments.items() if values}
+
+
+async def enforce(handler: Any, original: type) -> None:
+    """Raise the refusal (an HTTPError) when this request needs sudo mode and has none."""
+    user = handler.current_user
+    if user is None or token_authenticated(handler) or getattr(user, "kind", "user") != "user":
+        return
+    body = request_body(handler)
+    scopes = frozenset(getattr(handler, "parsed_scopes", None) or ())
+    needed = demand(Request(
+        handler=class_name(original), method=handler.request.method,
+        args=tuple(handler.path_args or ()), body=body, user=user.name, scopes=scopes,
+        holds_power=lambda name: holds_power(handler.db, name)))
+    if needed is None:
+        return
+    password = body.get(needed.password_field) if needed.password_field else None
+    runtime = handler.settings["dshub_portal"]
+    auth = handler.authenticator
+
+    async def check(name: str, given: str) -> bool:
+        return await auth.check_account_password(handler, name, given)
+
+    try:
+        await runtime.sudo.require(user.name, handler.get_session_cookie(), needed.what,
+                                   password if isinstance(password, str) else None, check)
+    except ActionRefused as refused:
+        raise as_http_error(refused) from None
+
+
+@cache
+def gated(cls: type) -> type:
+    """`cls` with the gate in front of its methods (the same class for anything but a hub
+    handler, and for a class already gated)."""
+    if not isinstance(cls, type) or not issubclass(cls, BaseHandler) or GATED_FROM in vars(cls):
+        return cls
+
+    async def prepare(self: Any) -> None:
+        await super(subclass, self).prepare()
+        if not self._finished:
+            await enforce(self, cls)
+
+    subclass = type(cls.__name__, (cls,), {"prepare": prepare, GATED_FROM: cls,
+                                           "__module__": cls.__module__,
+                                           "__qualname__": cls.__qualname__})
+    return subclass
