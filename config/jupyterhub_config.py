@@ -3,6 +3,7 @@
 import logging
 import os
 import sys
+from urllib.parse import urlparse
 
 from portal import setup
 from portal.branding import configure_logo
@@ -91,6 +92,11 @@ else:
     c.JupyterHub.ip = edge_address() or ""
 
 log = logging.getLogger("JupyterHub")
+_plain = urlparse(settings.subdomain_host)
+if _plain.scheme == "http" and (_plain.hostname or "").rpartition(".")[2] != "localhost":
+    # The `__Host-` login cookie (above) is Secure: browsers drop it on plain HTTP elsewhere.
+    log.warning("JUPYTERHUB_SUBDOMAIN_HOST=%s is plain HTTP: browsers will not keep the hub's "
+                "login cookie there; serve it over HTTPS", settings.subdomain_host)
 if settings.ssl:
     # ENABLE_JUPYTERHUB_SSL=1 (no Traefik in front): the public port serves HTTPS with
     # certs/cert.pem + key.pem in the data directory: the operator's own, else self-signed once.
