@@ -10,7 +10,11 @@ so does every attack on the hub's security.
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -27,8 +31,21 @@ def engine() -> FakeEngine:
 
 
 @pytest.fixture(scope="session")
-def hub(engine, tmp_path_factory) -> Iterator[HubInProcess]:
-    h = HubInProcess(tmp_path_factory.mktemp("inprocess-hub"), engine=engine)
+def data_dir(tmp_path_factory) -> Iterator[Path]:
+    """The hub's data directory (both SQLite databases) in memory where the machine has a
+    tmpfs: each commit's fsync on disk made creating 300 users take 19 s instead of 8 s."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path_factory.mktemp("inprocess-hub")
+        return
+    path = Path(tempfile.mkdtemp(prefix="dshub-inprocess-", dir=shm))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def hub(engine, data_dir) -> Iterator[HubInProcess]:
+    h = HubInProcess(data_dir, engine=engine)
     h.start()
     try:
         # The setup code is written once the hub serves (a background task): wait for it.
