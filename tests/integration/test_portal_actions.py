@@ -1,10 +1,9 @@
-"""Restart and volume reset from the portal, and who may do what (real hub + real Docker)."""
+"""Restart and volume reset from the portal, and who may do what (real hub + real Docker).
+The volumes dialog and its sizes: tests/inprocess/test_volumes.py."""
 
 from __future__ import annotations
 
 import subprocess
-import time
-from concurrent.futures import ThreadPoolExecutor
 
 import docker
 import pytest
@@ -95,20 +94,6 @@ def test_running_server_cannot_be_reset_and_stopped_one_cannot_restart(make_user
     ensure_stopped(user)
     r = user.post(f"portal/users/{user.name}/restart")
     assert r.status_code == 409 and "start it instead" in r.text
-
-
-def test_volumes_modal_lists_own_volumes_with_sizes(make_user):
-    user = make_user("modal")
-    r = user.get(f"portal/users/{user.name}/volumes")
-    assert r.status_code == 200
-    assert r.text.count("not created yet") == 3
-    ensure_running(user)
-    ensure_stopped(user)
-    html = user.get(f"portal/users/{user.name}/volumes").text
-    assert "not created yet" not in html
-    for key in ("home", "workspace", "cache"):
-        assert f'value="{key}"' in html
-    assert 'value="shared"' not in html
 
 
 # --- who may do what -------------------------------------------------------------------------
@@ -247,40 +232,3 @@ def test_admin_table_lists_every_user_and_opens_their_card(cast):
         assert f'<tr data-user="{who}"' in html
     card = roles[ADMIN].get(f"portal/users/{owner.name}/card")
     assert card.status_code == 200 and f'data-user="{owner.name}"' in card.text
-
-
-def _fresh(answer: dict) -> bool:
-    """Sizes measured, none in flight, and young enough to outlive a burst of openings."""
-    age = answer["sizes_age_s"]
-    return not answer["sizes_measuring"] and age is not None and age < 40
-
-
-def test_volume_sizes_are_measured_once_for_many_openings_and_labelled_with_their_age(
-        make_user, hub):
-    """A user opening the modal again and again must not run `docker system df` each time."""
-    user = make_user("sizes")
-    ensure_running(user)
-    ensure_stopped(user)
-    url = hub.hub_url(f"portal/api/users/{user.name}/volumes")
-    first = user.s.get(url, timeout=60)
-    assert first.status_code == 200, first.text
-    # Sizes older than a minute (another test's) are served while a new measurement runs, and
-    # sizes a few seconds short of a minute expire during the openings below: wait for sizes with
-    # room to spare (an opening after the minute starts the new measurement), then no opening
-    # within the minute may start another.
-    deadline = time.monotonic() + 60
-    while not _fresh(first.json()) and time.monotonic() < deadline:
-        time.sleep(0.5)
-        first = user.s.get(url, timeout=60)
-    assert _fresh(first.json()), f"no fresh measurement within 60 s: {first.json()}"
-    measured = hub.log_path.read_text().count("Measured the sizes of")
-    assert measured >= 1
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        answers = list(pool.map(lambda _: user.s.get(url, timeout=60), range(40)))
-    assert all(r.status_code == 200 for r in answers)
-    # One measurement serves every opening within a minute; each answer says how old it is.
-    assert hub.log_path.read_text().count("Measured the sizes of") == measured
-    ages = [r.json()["sizes_age_s"] for r in answers]
-    assert all(isinstance(a, float | int) and 0 <= a < 60 for a in ages), ages
-    html = user.get(f"portal/users/{user.name}/volumes").text
-    assert "Sizes measured" in html and "s ago" in html
