@@ -10,6 +10,8 @@ running, which the new hub finds again, as in test_spawn.py's restart test.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import signal
 import time
@@ -98,6 +100,9 @@ def test_fifty_restarts_without_a_crash(tmp_path: Path, docker_client) -> None:
         print(f"{len(timings)} restarts: {sum(timings):.1f} s, "
               f"longest {max(timings, default=0):.2f} s")
         hub.stop()
+        if hub.proc is not None:  # a crashed hub's proxy (same process group) outlives it
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(hub.proc.pid, signal.SIGKILL)
         remove_named_objects(docker_client, OWN_PREFIX)
     log = hub.log_path.read_text(errors="replace")
     assert "Fatal Python error" not in log
