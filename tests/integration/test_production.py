@@ -47,6 +47,7 @@ def test_image_layout(hub_image):
     assert config["Cmd"] == ["jupyterhub", "-f", "/srv/jupyterhub/jupyterhub_config.py"]
     assert config["Healthcheck"]["Test"] == ["CMD", "python", "-m", "portal.healthcheck"]
     assert "8000/tcp" in config["ExposedPorts"]
+    assert "PYTHONFAULTHANDLER=1" in config["Env"]  # a crash leaves its stacks in the log
     out = _run(hub_image, "sh", "-c",
                "cmp /srv/jupyterhub/jupyterhub_config.py /dev/stdin && test -d /data "
                "&& configurable-http-proxy --version && jupyterhub --version "
