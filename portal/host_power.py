@@ -93,8 +93,13 @@ def group_list_create(request: Request) -> Demand | None:
 
 
 def makes_admin(request: Request) -> Demand | None:
+    """The admin flag, or roles or Docker-access groups set in a user model."""
     if request.body.get("admin") is True:
         return _power(request, "Making an admin", "admin:users")
+    groups = request.body.get("groups")
+    if "roles" in request.body or (
+            isinstance(groups, list) and set(map(str, groups)) & set(BUILTIN_GROUPS)):
+        return _power(request, "Giving a user roles or Docker access", "admin:users")
     return None
 
 

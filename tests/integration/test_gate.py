@@ -71,7 +71,8 @@ def world(hub, admin, make_user):
         r = hub.api("POST", "groups/docker-sock/users", json={"users": [name]})
         assert r.status_code == 200, r.text
     powered.get("portal", htmx=False)  # its default server exists (shares name a server)
-    yield {"admin": signed_in(hub, gate_admin.name), "admin_name": gate_admin.name,
+    yield {"admin": signed_in(hub, gate_admin.name, next(_addresses)),
+           "admin_name": gate_admin.name,
            "victim": victim, "powered": powered, "sharee": sharee, "hub_only": hub_only}
     hub.api("DELETE", "groups/docker-sock/users", json={"users": [powered.name, hub_only]})
 
@@ -114,12 +115,11 @@ def grants(before: dict[str, set], after: dict[str, set]) -> dict[str, set]:
 
 # --- the walk ---------------------------------------------------------------------------------
 
-# Routes the walk leaves out, and why (each is still known to the gate).
-SKIPPED = {
-    ("POST", "jupyterhub.apihandlers.hub.ShutdownAPIHandler"): "would stop the session's hub",
-    ("GET", "jupyterhub.handlers.login.LogoutHandler"): "ends the walking session",
-    ("POST", "portal.auth.handlers.LoginHandler"): "signs in (the throttle tests walk it)",
-}
+# The one route the walk leaves out (it is still known to the gate): it would stop the hub.
+SKIPPED = {("POST", "jupyterhub.apihandlers.hub.ShutdownAPIHandler")}
+# Walked last: they end or replace the walking session.
+LAST = {("GET", "jupyterhub.handlers.login.LogoutHandler"),
+        ("POST", "portal.auth.handlers.LoginHandler")}
 GROUP = re.compile(r"\((?!\?:)(?:\?P<\w+>)?([^()]*)\)")
 
 
@@ -182,27 +182,27 @@ def test_every_route_refuses_host_power_to_an_unconfirmed_session(hub, admin, wo
     token = secrets.token_hex(16)
     granted, unknown = [], []
     before = snapshot(hub)
-    for route in routes:
-        for method in route["methods"]:
-            if (method, route["handler"]) in SKIPPED:
-                continue
-            for path in fill(route["pattern"], method, w):
-                url = f"{hub.url.split('/', 3)[0]}//{hub.url.split('/', 3)[2]}{path}"
-                tries = bodies(route["pattern"], w, token) if method in (
-                    "POST", "PUT", "PATCH") else [("none", None)]
-                for kind, body in tries:
-                    headers = {"X-XSRFToken": session.xsrf, "Accept": "application/json"}
-                    data = {**body, "_xsrf": session.xsrf} if kind == "form" else None
-                    r = session.s.request(method, url, json=body if kind == "json" else None,
-                                          data=data, headers=headers, allow_redirects=False,
-                                          timeout=60)
-                    if UNKNOWN_ROUTE in r.text:
-                        unknown.append(f"{method} {path}")
-                    after = snapshot(hub)
-                    if given := grants(before, after):
-                        granted.append(f"{method} {path} {body} -> {r.status_code}: {given}")
-                        undo(hub, admin, before, given)
-                    before = snapshot(hub)
+    steps = [(route, method) for route in routes for method in route["methods"]
+             if (method, route["handler"]) not in SKIPPED]
+    steps.sort(key=lambda step: (step[1], step[0]["handler"]) in LAST)
+    for route, method in steps:
+        for path in fill(route["pattern"], method, w):
+            url = f"{hub.url.split('/', 3)[0]}//{hub.url.split('/', 3)[2]}{path}"
+            tries = bodies(route["pattern"], w, token) if method in (
+                "POST", "PUT", "PATCH") else [("none", None)]
+            for kind, body in tries:
+                headers = {"X-XSRFToken": session.xsrf, "Accept": "application/json"}
+                data = {**body, "_xsrf": session.xsrf} if kind == "form" else None
+                r = session.s.request(method, url, json=body if kind == "json" else None,
+                                      data=data, headers=headers, allow_redirects=False,
+                                      timeout=60)
+                if UNKNOWN_ROUTE in r.text:
+                    unknown.append(f"{method} {path}")
+                after = snapshot(hub)
+                if given := grants(before, after):
+                    granted.append(f"{method} {path} {body} -> {r.status_code}: {given}")
+                    undo(hub, admin, before, given)
+                before = snapshot(hub)
     assert granted == [], "host power without sudo mode:\n" + "\n".join(granted)
     assert unknown == [], "routes the gate does not know:\n" + "\n".join(unknown)
 
