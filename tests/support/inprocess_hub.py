@@ -179,6 +179,10 @@ class HubInProcess(Hub):
     def start(self, timeout: float = START_BOUND) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         FakeEngineSpawner.engine = self.engine
+        # The hub is a process-wide singleton (portal.setup finds a serving hub through it):
+        # one in-process hub per pytest process, and none left by another test.
+        if JupyterHub.initialized():
+            raise RuntimeError("a JupyterHub instance already exists in this process")
         app = InProcessHub.instance(config_file=str(CONFIG_FILE))
         app.additions = self._additions()
         app.driver_services = [{"name": "test-driver", "api_token": self.token},
@@ -239,7 +243,8 @@ class HubInProcess(Hub):
             self.loop.call_soon_threadsafe(self._stopping.set)
         self._thread.join(30)
         self._thread = None
-        InProcessHub.clear_instance()
+        if InProcessHub.initialized() and InProcessHub.instance() is self.app:
+            InProcessHub.clear_instance()  # only ours: a unit test may have made its own since
         FakeEngineSpawner.engine = None
 
     def restart(self) -> None:
