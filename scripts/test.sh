@@ -25,6 +25,9 @@ POSTGRES_TESTS=(
 )
 OTHER_LINE_TESTS=(
   tests/unit
+  tests/inprocess
+  tests/integration/test_hub_restarts.py
+  tests/integration/test_gate.py
   tests/integration/test_jupyterhub_lines.py
   tests/integration/test_hardening.py::test_sign_in_safety
   tests/integration/test_spawn.py
@@ -75,7 +78,7 @@ export DSHUB_FAIL_LINES=40
 # The UI tests in a session of their own: Playwright's sync API leaves its event loop marked as
 # running in the worker's thread, which breaks any asyncio test after it in the same process.
 try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
-  tests/unit tests/integration
+  tests/unit tests/inprocess tests/integration
 try_step "UI tests in Chromium, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
   tests/ui
 # The quick benchmarks run beside passes 2 and 3, with a log of their own; their line is
