@@ -38,7 +38,7 @@ from .hub import ROOT, Hub, free_port, lab_ports
 
 T = TypeVar("T")
 CONFIG_FILE = ROOT / "config" / "jupyterhub_config.py"
-START_BOUND = 60.0  # seconds for initialize() and start(); a slow CI machine takes ~3 s
+START_BOUND = 60.0  # s for initialize() and start(): 3-6 s on a busy 2-core machine
 
 
 class MemoryProxy(Proxy):
