@@ -41,7 +41,8 @@ def in_background(work: Awaitable[T], name: str) -> asyncio.Task[T | None]:
 
 def running() -> list[str]:
     """Names of the background tasks still running (for logs and tests)."""
-    return sorted(t.get_name() for t in _running if not t.done())
+    # A copy first: an in-process test hub adds tasks from its own thread meanwhile.
+    return sorted(t.get_name() for t in list(_running) if not t.done())
 
 
 async def cancel_all() -> None:
