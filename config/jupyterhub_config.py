@@ -3,7 +3,6 @@
 import logging
 import os
 import sys
-from urllib.parse import urlparse
 
 from portal import setup
 from portal.branding import configure_logo
@@ -36,9 +35,10 @@ c.JupyterHub.cookie_secret_file = f"{settings.data_dir}/jupyterhub_cookie_secret
 if settings.subdomain_host:
     c.JupyterHub.subdomain_host = settings.subdomain_host
     # A lab may set cookies for the parent domain, which browsers send to the hub too: the
-    # `__Host-` prefix makes the hub's login cookie one only the hub's own host can set.
-    # (Browsers take such cookies only over HTTPS or from localhost.)
-    c.JupyterHub.cookie_host_prefix_enabled = True
+    # `__Host-` prefix makes the login cookies ones only their own host can set. Only on an
+    # https origin: JupyterHub's labs set their OAuth state cookie without Secure over plain
+    # HTTP, and browsers drop a `__Host-` cookie without it (no lab would open in `make dev`).
+    c.JupyterHub.cookie_host_prefix_enabled = settings.subdomain_host.startswith("https://")
 # Users' labs keep running while the hub restarts or is upgraded.
 c.JupyterHub.cleanup_servers = False
 
@@ -92,11 +92,6 @@ else:
     c.JupyterHub.ip = edge_address() or ""
 
 log = logging.getLogger("JupyterHub")
-_plain = urlparse(settings.subdomain_host)
-if _plain.scheme == "http" and (_plain.hostname or "").rpartition(".")[2] != "localhost":
-    # The `__Host-` login cookie (above) is Secure: browsers drop it on plain HTTP elsewhere.
-    log.warning("JUPYTERHUB_SUBDOMAIN_HOST=%s is plain HTTP: browsers will not keep the hub's "
-                "login cookie there; serve it over HTTPS", settings.subdomain_host)
 if settings.ssl:
     # ENABLE_JUPYTERHUB_SSL=1 (no Traefik in front): the public port serves HTTPS with
     # certs/cert.pem + key.pem in the data directory: the operator's own, else self-signed once.

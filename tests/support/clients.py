@@ -34,12 +34,6 @@ class LocalhostDomainPolicy(DefaultCookiePolicy):
     def return_ok_domain(self, cookie, request) -> bool:
         return self._localhost(cookie, request) or super().return_ok_domain(cookie, request)
 
-    def return_ok_secure(self, cookie, request) -> bool:
-        # Browsers send Secure cookies (the hub's `__Host-` login cookie) to http://localhost.
-        host = urlparse(request.get_full_url()).hostname or ""
-        return host == "localhost" or host.endswith(".localhost") or super().return_ok_secure(
-            cookie, request)
-
     def domain_return_ok(self, domain, request) -> bool:
         host = urlparse(request.get_full_url()).hostname or ""
         if domain.lstrip(".") == "localhost" and host.endswith("localhost"):
