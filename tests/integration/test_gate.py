@@ -312,6 +312,21 @@ def test_4_sharing_a_server_with_host_power_needs_sudo(hub, world):
     hub.sql("hub", "DELETE FROM shares")
 
 
+def test_3_password_checks_past_the_bound_are_refused_not_queued(hub):
+    """30 sign-ins at once, two from each of 15 addresses (none over its own limits), at
+    accounts nobody has (no account is slowed): the hashing threads take 8 at a time, the rest
+    are told to come back (429) instead of waiting in an unbounded queue."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tries = [(next(_addresses), f"gatenobody{next(_names)}") for _ in range(15)]
+    with ThreadPoolExecutor(30) as pool:
+        answers = list(pool.map(lambda t: try_sign_in(hub, t[1], "wrong-password", t[0]),
+                                [t for t in tries for _ in range(2)]))
+    busy = [r for r in answers if r.status_code == 429 and "too many passwords" in r.text]
+    assert busy, sorted(r.status_code for r in answers)
+    assert all(r.status_code in (200, 429) for r in answers)
+
+
 def wrong_sign_ins(hub, name: str, address: str, times: int) -> list[int]:
     return [try_sign_in(hub, name, "wrong-password", address).status_code
             for _ in range(times)]
