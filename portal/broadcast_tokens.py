@@ -71,6 +71,16 @@ def mint_in_own_session(engine: Any, service_id: int, users: list[str],
         return _add_tokens(db, service, users, lifetime, lambda: time.sleep(PAUSE))
 
 
+def _user_ids(db: Any, users: list[str]) -> dict[str, int]:
+    """{name: hub user id} of those users, in one query per 500 names."""
+    ids: dict[str, int] = {}
+    names = sorted(set(users))
+    for start in range(0, len(names), 500):
+        chunk = names[start:start + 500]
+        ids.update(db.query(orm.User.name, orm.User.id).filter(orm.User.name.in_(chunk)).all())
+    return ids
+
+
 class LabTokens:
     """Per-lab tokens of one service, cached until shortly before they expire."""
 
@@ -79,7 +89,9 @@ class LabTokens:
         self.service_name = service_name
         self.lifetime = lifetime
         self.reuse_margin = reuse_margin
-        self._cache: dict[str, tuple[str, float]] = {}  # user -> (token, monotonic expiry)
+        # user -> (token, monotonic expiry, the account's id): a cached token is reused only for
+        # the account it was minted for, never for a later account of the same name.
+        self._cache: dict[str, tuple[str, float, int | None]] = {}
         self._lock = asyncio.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-tokens")
         self.minted = 0  # how many this process minted (logs, tests)
@@ -88,8 +100,9 @@ class LabTokens:
         """A token for each user's server: cached ones, the rest minted in one commit."""
         async with self._lock:  # a concurrent broadcast waits, then finds them cached
             now = time.monotonic()
-            tokens = {u: t for u, (t, until) in self._cache.items()
-                      if until - now >= self.reuse_margin}
+            ids = _user_ids(db, users)
+            tokens = {u: t for u, (t, until, uid) in self._cache.items()
+                      if until - now >= self.reuse_margin and uid == ids.get(u)}
             missing = sorted({u for u in users if u not in tokens})
             if missing:
                 service = orm.Service.find(db, self.service_name)
@@ -105,7 +118,7 @@ class LabTokens:
                         self.lifetime)
                 until = now + self.lifetime
                 self._cache = {u: v for u, v in self._cache.items() if v[1] - now > 0}
-                self._cache.update({u: (t, until) for u, t in minted.items()})
+                self._cache.update({u: (t, until, ids.get(u)) for u, t in minted.items()})
                 tokens.update(minted)
                 self.minted += len(minted)
             return {u: tokens[u] for u in users}
