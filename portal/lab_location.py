@@ -25,9 +25,18 @@ class OneEngine:
     async def lab_container(self, docker: DockerService) -> ContainerInfo:
         return await docker.container(self.object_name)
 
+    # A restart through the portal is under way: the container is exited for a moment, which
+    # the hub's poll must not take for the lab's end (it would stop the server and remove the
+    # container in the middle of the restart). Per instance; the class value is only a default.
+    _restarting = False
+
     async def restart_lab(self, docker: DockerService) -> None:
         """Docker restart: the same container and volumes."""
-        await docker.restart(self.object_name)
+        self._restarting = True
+        try:
+            await docker.restart(self.object_name)
+        finally:
+            self._restarting = False
 
     def container_locator(
         self,

@@ -173,6 +173,8 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
         return {g.name for g in self.user.groups}
 
     async def poll(self) -> int | None:
+        if self._restarting:
+            return None  # stopped for a moment by the portal's own restart: not an end
         status = await super().poll()
         if status is not None:
             # The hub found the lab gone (its periodic poll, or before a stop): pages hear of it.

@@ -129,8 +129,6 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         finally:
             self._restarting = False
 
-    _restarting = False  # a forced update is under way: its new task is not running yet
-
     async def _forced_update(self, docker: DockerService) -> None:
         await self._reachable_engine(docker)
         old = await self._task()

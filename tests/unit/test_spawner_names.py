@@ -581,3 +581,43 @@ def test_remove_false_is_ignored():
     configured = PortalSpawner(config=config)
     configured.force_removal()
     assert configured.remove is True
+
+
+def test_a_poll_during_the_portals_restart_is_not_the_labs_end(monkeypatch):
+    """`docker restart` leaves the container exited for a moment: a hub poll in that moment
+    stopped the server and removed the container in the middle of the restart (a UI test saw
+    the lab stop after a restart and never come back)."""
+    import asyncio
+
+    from dockerspawner import DockerSpawner
+
+    spawner = make_spawner("restarting.user")
+    polled: list[str] = []
+
+    async def exited(self) -> int:
+        polled.append("docker")
+        return 0
+
+    monkeypatch.setattr(DockerSpawner, "poll", exited)
+    monkeypatch.setattr(PortalSpawner, "ended_container", lambda self: asyncio.sleep(0))
+
+    class RestartingEngine:
+        def __init__(self) -> None:
+            self.release = asyncio.Event()
+
+        async def restart(self, name: str) -> str:
+            await self.release.wait()
+            return name
+
+    async def run() -> tuple[int | None, int | None]:
+        engine = RestartingEngine()
+        restart = asyncio.ensure_future(spawner.restart_lab(engine))
+        await asyncio.sleep(0)  # the restart is under way (waiting on the engine)
+        during = await spawner.poll()
+        engine.release.set()
+        await restart
+        return during, await spawner.poll()
+
+    during, after = asyncio.run(run())
+    assert during is None and polled == ["docker"]  # not even asked during the restart
+    assert after == 0  # afterwards an exited container is an end again
