@@ -10,6 +10,7 @@ signed-in session of the admin). Figures: the probes' p50/p99 on the idle hub an
 flood, and what each flood got (pages, 403s, 429 refusals).
 
     flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.signin_abuse [--quick]
+        [--before REV]  (that revision's hub first, in the same session)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from urllib.parse import urlencode
 
 from tests.support.clients import PASSWORD, session_from
 
-from .common import bench_hub, machine, proxy_address, save
+from .common import bench_hub, code_at, machine, proxy_address, save
 from .http import Connection
 from .prober import Prober
 from .stats import table
@@ -113,22 +114,15 @@ def admin_sessions(hub: Any, clients: int) -> list[dict[str, str]]:
     return sessions
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a few seconds (CI)")
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--label", default="", help="e.g. before / after, kept in the results")
-    args = parser.parse_args()
-    seconds, idle = (2.0, 1.0) if args.quick else (args.seconds, 5.0)
-    results: dict[str, Any] = {"machine": machine(), "label": args.label,
-                               "clients": args.clients, "flood_s": seconds}
-    with bench_hub() as hub:
+def scenario(clients: int, seconds: float, idle: float, code: Any = None) -> dict[str, Any]:
+    """Idle probes, then the three floods, on one hub (`code`: a tree of the code before)."""
+    results: dict[str, Any] = {"clients": clients, "flood_s": seconds}
+    with bench_hub(code=code) as hub:
         # The floods come through the proxy like any browser; the prober asks the hub's own
         # port (its event loop without the proxy's jitter, as in benchmarks.responsiveness).
         target = proxy_address(hub)
         probe_at = ("127.0.0.1", hub.ports["hub"], "/hub/health")
-        sessions = admin_sessions(hub, args.clients)
+        sessions = admin_sessions(hub, clients)
         with Prober(*probe_at) as idle_probe:
             time.sleep(idle)
         results["idle"] = idle_probe.summary()
@@ -144,10 +138,30 @@ def main() -> None:
             for name, s in (("idle", results["idle"]), ("sign-in form", results["flood"]),
                             ("token API", results["token_api"]), ("sudo", results["sudo"]))]
     print(table(["/hub/health during", "probes", "p50 ms", "p99 ms", "max ms", "failed"], rows))
-    print(f"{args.clients} clients, {seconds:.0f} s each; goal p99 < {GOAL_P99_MS:.0f} ms")
+    print(f"{clients} clients, {seconds:.0f} s each; goal p99 < {GOAL_P99_MS:.0f} ms")
     for label, key in (("sign-in form", "answers"), ("token API", "token_api_answers"),
                        ("sudo", "sudo_answers")):
         print(f"  {label}: answers {results[key]}")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few seconds (CI)")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--label", default="", help="e.g. before / after, kept in the results")
+    parser.add_argument("--before", default="",
+                        help="git revision of the code before: run it first, same session")
+    args = parser.parse_args()
+    seconds, idle = (2.0, 1.0) if args.quick else (args.seconds, 5.0)
+    results: dict[str, Any] = {"machine": machine(), "label": args.label}
+    if args.before:
+        print(f"--- before ({args.before}) ---")
+        with code_at(args.before) as tree:
+            results["before"] = scenario(args.clients, seconds, idle, tree)
+        print("--- after (this checkout) ---")
+    results.update(scenario(args.clients, seconds, idle))
     if not args.quick:
         save("signin_abuse" + (f"_{args.label}" if args.label else ""), results)
 

@@ -28,7 +28,7 @@ class LoginHandler(native.LoginHandler):
         username = data.get("username", "")
         auth = self.authenticator
         address = auth.address_of(self)
-        refusal = auth.passwords.refusal(address, auth.normalize_username(username))
+        refusal = await auth.passwords.refused(address, auth.normalize_username(username))
         user = None
         if refusal is None:
             try:
@@ -75,7 +75,7 @@ class SignUpHandler(native.SignUpHandler):
         confirmation = self.get_body_argument("signup_password_confirmation", "", strip=False)
         code = self.get_body_argument("setup_code", "", strip=True)
         address = auth.address_of(self)
-        refusal = auth.passwords.refusal(address, auth.normalize_username(username))
+        refusal = await auth.passwords.refused(address, auth.normalize_username(username))
         if refusal is not None:
             self.set_status(429)
             self.finish(await self._page(alert="alert-danger", result_message=refusal,

@@ -7,7 +7,9 @@ the account it names (portal/auth/throttle.py), and a throttled address is refus
 bcrypt runs. Only the sign-in page reports a successful sign-in (`signed_in`), the one outcome
 that forgets an address's failures. bcrypt is slow on purpose and the hashing threads are few:
 past `max_in_flight` checks waiting or running, a new one is refused with 429 at once instead of
-queueing without bound in front of them.
+queueing without bound in front of them. Every refusal is answered after a pause
+(`refusal_pause`, 1 s; the event loop is free meanwhile): a guesser waiting for its answers
+cannot make the hub answer hundreds of refusals a second.
 """
 
 from __future__ import annotations
@@ -43,22 +45,32 @@ class PasswordChecks:
     """All calls come from the hub's one event loop (no locks needed for the counters)."""
 
     def __init__(self, throttle: SignInThrottle, max_in_flight: int = 8,
-                 workers: int = 2) -> None:
+                 workers: int = 2, refusal_pause: float = 1.0) -> None:
         self.throttle = throttle
         self.max_in_flight = max_in_flight
+        self.refusal_pause = refusal_pause
         self.in_flight = 0
         # bcrypt releases the GIL: threads of its own keep the hub's loop and the portal's
         # Docker pool free however many tries arrive, at a lower CPU priority than the loop.
         self.hasher = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dshub-bcrypt",
                                          initializer=_lower_priority)
 
-    def refusal(self, address: str, account: str = "") -> str | None:
-        """Why a try from `address` at `account` is refused right now (None: it may try)."""
+    async def refused(self, address: str, account: str = "") -> str | None:
+        """Why a try from `address` at `account` is refused right now, said after the pause
+        (None at once: it may try)."""
         wait = self.throttle.wait(address, account)
-        return too_many(wait) if wait else None
+        if not wait:
+            return None
+        await self.pause()
+        return too_many(wait)
+
+    async def pause(self) -> None:
+        """Hold a refusal back for a moment (the guesser's connection waits, not the loop)."""
+        await asyncio.sleep(self.refusal_pause)
 
     async def _bounded(self, work: Callable[..., T], *args: object) -> T:
         if self.in_flight >= self.max_in_flight:
+            await self.pause()
             raise ActionRefused(BUSY, 429)
         self.in_flight += 1
         try:
@@ -75,7 +87,7 @@ class PasswordChecks:
         """Whether `password` matches `hashed` (None: a dummy hash of the same cost, so an
         unknown account answers as slowly as a wrong password). A wrong one counts against
         `address` and `account`. Raises ActionRefused (429) when throttled or too busy."""
-        if (message := self.refusal(address, account)) is not None:
+        if (message := await self.refused(address, account)) is not None:
             raise ActionRefused(message, 429)
         self.throttle.begin(address)
         outcome: bool | None = None

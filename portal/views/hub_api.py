@@ -35,6 +35,7 @@ class TokensWithoutPasswords(RefusalResponses, PortalCommon, UserTokenListAPIHan
         except Exception:  # the hub's own method answers a bad body with its usual 400
             body = None
         if isinstance(body, dict) and "auth" in body:
+            await self.authenticator.passwords.pause()  # a guesser gets its answers slowly
             login = url_path_join(self.hub.base_url, "login")
             token_page = url_path_join(self.hub.base_url, "token")
             raise ActionRefused(

@@ -62,7 +62,8 @@ async def test_checks_past_the_bound_are_refused_at_once_not_queued(monkeypatch)
         return False
 
     monkeypatch.setattr(passwords, "_check", slow_check)
-    checks = PasswordChecks(SignInThrottle(max_in_flight=10), max_in_flight=3, workers=1)
+    checks = PasswordChecks(SignInThrottle(max_in_flight=10), max_in_flight=3, workers=1,
+                            refusal_pause=0.01)
     running = [asyncio.ensure_future(checks.check(f"a{i}", "ann", "x", None)) for i in range(3)]
     await asyncio.sleep(0.05)
     with pytest.raises(ActionRefused) as refused:
@@ -76,7 +77,7 @@ async def test_checks_past_the_bound_are_refused_at_once_not_queued(monkeypatch)
 async def test_a_throttled_address_is_refused_before_any_bcrypt(monkeypatch):
     calls = []
     monkeypatch.setattr(passwords, "_check", lambda *a: calls.append(a) or False)
-    checks = PasswordChecks(SignInThrottle(free_failures=1))
+    checks = PasswordChecks(SignInThrottle(free_failures=1), refusal_pause=0.01)
     assert not await checks.check("a", "ann", "x", None)
     with pytest.raises(ActionRefused, match="Too many failed attempts"):
         await checks.check("a", "ann", "x", None)
