@@ -17,6 +17,7 @@ from typing import Any
 
 from jupyterhub import orm
 from jupyterhub.handlers import BaseHandler
+from tornado.web import RequestHandler
 
 from ..errors import ActionRefused
 from ..host_power import BUILTIN_GROUPS, Request
@@ -58,6 +59,9 @@ async def enforce(handler: Any, original: type) -> None:
     user = handler.current_user
     if user is None or token_authenticated(handler) or getattr(user, "kind", "user") != "user":
         return
+    method = handler.request.method.lower()
+    if getattr(original, method, None) is getattr(RequestHandler, method, None):
+        return  # a method this route does not serve does nothing: tornado answers 405
     body = request_body(handler)
     scopes = frozenset(getattr(handler, "parsed_scopes", None) or ())
     needed = demand(Request(
