@@ -8,6 +8,9 @@ c = get_config()  # noqa: F821 (provided by JupyterHub)
 here = os.path.dirname(os.path.abspath(__file__))
 load_subconfig(os.path.join(here, "..", "tests", "support", "jupyterhub_test_config.py"))  # noqa: F821
 
+# Figures with production's password cost (the tests lower it).
+c.DSHubAuthenticator.bcrypt_rounds = 12
+
 _prefix = os.environ.get("DSHUB_BENCH_PREFIX", "dshubbench-")
 c.PortalSpawner.name_template = _prefix + "jupyterlab-{username}"
 c.PortalSpawner.volume_name_template = _prefix + "jupyterlab-{username}_{volume}"

@@ -45,6 +45,10 @@ class DSHubAuthenticator(NativeAuthenticator):
     password_checks_in_flight = Integer(
         8, config=True, help="Password checks and hashes waiting or running at most; past it a "
         "try is refused with 429 (bcrypt runs on two threads).")
+    bcrypt_rounds = Integer(
+        12, min=4, max=31, config=True,
+        help="bcrypt's cost factor for new password hashes (each step doubles the work). The "
+        "test suite lowers it to 4: its hundreds of sign-ins are not what it tests.")
     signup_recorder = Callable(
         None, allow_none=True, config=True,
         help="async f(user name, detail): a sign-up created an account (the event log; set by "
@@ -56,7 +60,8 @@ class DSHubAuthenticator(NativeAuthenticator):
         self.throttle = SignInThrottle(free_failures=self.signin_free_failures,
                                        max_delay=self.signin_max_delay,
                                        account_free_failures=self.signin_account_free_failures)
-        self.passwords = PasswordChecks(self.throttle, self.password_checks_in_flight)
+        self.passwords = PasswordChecks(self.throttle, self.password_checks_in_flight,
+                                        rounds=self.bcrypt_rounds)
         self.setup_code = SetupCode(self.setup_code_path or "setup-code")
         if _hub_is_starting():
             self.prepare_setup_code()

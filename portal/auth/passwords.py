@@ -45,8 +45,9 @@ class PasswordChecks:
     """All calls come from the hub's one event loop (no locks needed for the counters)."""
 
     def __init__(self, throttle: SignInThrottle, max_in_flight: int = 8,
-                 workers: int = 2, refusal_pause: float = 1.0) -> None:
+                 workers: int = 2, refusal_pause: float = 1.0, rounds: int = 12) -> None:
         self.throttle = throttle
+        self.rounds = rounds  # bcrypt's cost of new hashes (a check uses the hash's own)
         self.max_in_flight = max_in_flight
         self.refusal_pause = refusal_pause
         self.in_flight = 0
@@ -80,7 +81,7 @@ class PasswordChecks:
             self.in_flight -= 1
 
     async def hash(self, password: str) -> bytes:
-        return await self._bounded(_hash, password)
+        return await self._bounded(_hash, password, self.rounds)
 
     async def check(self, address: str, account: str, password: str,
                     hashed: bytes | None) -> bool:
@@ -92,7 +93,7 @@ class PasswordChecks:
         self.throttle.begin(address)
         outcome: bool | None = None
         try:
-            ok = await self._bounded(_check, password or "", hashed)
+            ok = await self._bounded(_check, password or "", hashed, self.rounds)
             outcome = None if ok else False
             return ok
         finally:
@@ -112,17 +113,17 @@ class PasswordChecks:
 # Checked against when the user does not exist, so a miss costs as long as a wrong password
 # (no user-name probing by timing).
 @functools.cache
-def _dummy_hash() -> bytes:
-    return bcrypt.hashpw(b"no such user", bcrypt.gensalt())
+def _dummy_hash(rounds: int) -> bytes:
+    return bcrypt.hashpw(b"no such user", bcrypt.gensalt(rounds))
 
 
-def _hash(password: str) -> bytes:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt())
+def _hash(password: str, rounds: int) -> bytes:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds))
 
 
-def _check(password: str, hashed: bytes | None) -> bool:
+def _check(password: str, hashed: bytes | None, rounds: int) -> bool:
     if hashed is None:
-        bcrypt.checkpw(password.encode(), _dummy_hash())
+        bcrypt.checkpw(password.encode(), _dummy_hash(rounds))
         return False
     try:
         return bcrypt.checkpw(password.encode(), bytes(hashed))

@@ -174,6 +174,7 @@ class HubInProcess(Hub):
         c.PortalSpawner.pull_policy = "never"
         c.PortalSpawner.start_timeout = 10  # no lab ever answers here
         c.GpuDetection.pull = False
+        c.DSHubAuthenticator.bcrypt_rounds = 4  # as the real test hubs (jupyterhub_test_config)
         return c
 
     def start(self, timeout: float = START_BOUND) -> None:

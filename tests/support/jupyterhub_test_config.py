@@ -8,6 +8,12 @@ c = get_config()  # noqa: F821
 here = os.path.dirname(os.path.abspath(__file__))
 load_subconfig(os.path.join(here, "..", "..", "config", "jupyterhub_config.py"))  # noqa: F821
 
+# bcrypt's cheapest cost: the suite signs in hundreds of times, and at the production cost (12)
+# each hash or check took 0.25-0.85 s of a core. What the tests check of passwords (throttling,
+# the bound on checks in flight, timing of unknown accounts) does not depend on the cost;
+# benchmarks put the production cost back (benchmarks/jupyterhub_bench_config.py).
+c.DSHubAuthenticator.bcrypt_rounds = int(os.environ.get("DSHUB_TEST_BCRYPT_ROUNDS", "4"))
+
 ports = json.loads(os.environ["DSHUB_TEST_PORTS"])
 c.JupyterHub.port = ports["proxy"]
 c.JupyterHub.hub_port = ports["hub"]

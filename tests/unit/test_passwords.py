@@ -57,7 +57,7 @@ def test_only_a_successful_sign_in_forgets_failures():
 async def test_checks_past_the_bound_are_refused_at_once_not_queued(monkeypatch):
     release = threading.Event()
 
-    def slow_check(password: str, hashed: bytes | None) -> bool:
+    def slow_check(password: str, hashed: bytes | None, rounds: int) -> bool:
         release.wait(5)
         return False
 
