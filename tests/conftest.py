@@ -75,6 +75,9 @@ def admin(hub) -> Portal:
     r = portal.confirm_sudo()
     assert r.status_code == 200, r.text
     portal.keeps_sudo = True
+    # A restart of the session hub (test_spawn, test_broadcast) forgets confirmations (they
+    # live in memory): later tests on this worker still get an admin in sudo mode.
+    hub.after_restart.append(lambda: portal.confirm_sudo().raise_for_status())
     return portal
 
 

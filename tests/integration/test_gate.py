@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from tests.support.clients import PASSWORD, Portal, session_from, signup, try_sign_in
+from tests.support.hub import Hub
 
 NEW_PASSWORD = "Gate-new-pw-2026!"
 UNKNOWN_ROUTE = "not known to DS Hub's gate"
@@ -313,11 +314,23 @@ def test_4_sharing_a_server_with_host_power_needs_sudo(hub, world):
     hub.sql("hub", "DELETE FROM shares")
 
 
-def test_3_password_checks_past_the_bound_are_refused_not_queued(hub):
+@pytest.fixture
+def production_cost_hub(docker_client, tmp_path):
+    """A hub with production's bcrypt cost (the session hub's is the cheapest, and checks that
+    take a millisecond never queue up)."""
+    hub = Hub(tmp_path / "cost", env={"DSHUB_TEST_BCRYPT_ROUNDS": "12"})
+    hub.start()
+    yield hub
+    hub.stop()
+
+
+def test_3_password_checks_past_the_bound_are_refused_not_queued(production_cost_hub):
     """30 sign-ins at once, two from each of 15 addresses (none over its own limits), at
     accounts nobody has (no account is slowed): the hashing threads take 8 at a time, the rest
     are told to come back (429) instead of waiting in an unbounded queue."""
     from concurrent.futures import ThreadPoolExecutor
+
+    hub = production_cost_hub
 
     tries = [(next(_addresses), f"gatenobody{next(_names)}") for _ in range(15)]
     with ThreadPoolExecutor(30) as pool:

@@ -124,6 +124,9 @@ class Hub:
         self.base_path = base_url  # as configured; URLs below are percent-encoded
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir / "hub.log"
+        # Run after each restart: what the hub keeps in memory only (the session admin's sudo
+        # confirmation) is given back, as its user would do by confirming again.
+        self.after_restart: list = []
 
     @property
     def scheme(self) -> str:
@@ -241,6 +244,8 @@ class Hub:
     def restart(self) -> None:
         self.stop()
         self.start()
+        for again in self.after_restart:
+            again()
 
     def setup_code(self) -> str:
         """The one-time code for signing up the first admin ("" when there is none)."""
