@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Every test: lint, then pytest four times, one line each on the terminal (details in the log):
-#   1. unit and integration tests (the real hub + Docker), then the UI tests in Chromium, on the
-#      default JupyterHub line (.venv) with SQLite (two sessions);
+#   1. unit, in-process handler and integration tests (the real hub + Docker), then the UI tests
+#      in Chromium, on the default JupyterHub line (.venv) with SQLite (two sessions);
 #   2. the integration tests that touch the databases (sign-in, portal actions, broadcast
 #      history, groups and their audit) with the hub and the portal store on PostgreSQL, from a
 #      throwaway server this run starts on loopback and stops by its PID;
-#   3. unit tests and the sign-in, spawn, portal-action, broadcast and group integration tests
-#      on the other JupyterHub line (.venv-jh55, 5.5);
-# and, beside passes 2 and 3, every benchmark in quick mode (tiny sizes, no figure asserted): it
-# fails when a benchmark no longer runs or measures nothing.
+#   3. unit and in-process tests, and the restart, gate, sign-in, spawn and broadcast
+#      integration tests on the other JupyterHub line (.venv-jh55, 5.5);
+# and, beside the UI tests and passes 2 and 3, every benchmark in quick mode (tiny sizes, no
+# figure asserted): it fails when a benchmark no longer runs or measures nothing.
 # Arguments go to every pytest run (e.g. -x). Installs and starts what it needs; removes only
 # what it created.
 set -euo pipefail
@@ -31,9 +31,7 @@ OTHER_LINE_TESTS=(
   tests/integration/test_jupyterhub_lines.py
   tests/integration/test_hardening.py::test_sign_in_safety
   tests/integration/test_spawn.py
-  tests/integration/test_portal_actions.py
   tests/integration/test_broadcast.py
-  tests/integration/test_docker_groups.py
 )
 
 # This run's own records: whether it started the engine, and its PostgreSQL directory.
@@ -47,6 +45,9 @@ cleanup() {
 }
 trap cleanup EXIT
 DSHUB_DOCKER_STARTED_FILE=$started_file bash scripts/setup.sh --browser
+
+# The restart test makes this many restarts per line here; `make stress` makes 50.
+export DSHUB_HUB_RESTARTS=${DSHUB_HUB_RESTARTS:-10}
 
 # Two pytest workers (pytest-xdist), each with its own session hub and Docker object prefix
 # (dshubtest-gw0-, ...); a file's tests stay on one worker, sharing that file's fixtures.
@@ -79,14 +80,14 @@ export DSHUB_FAIL_LINES=40
 # running in the worker's thread, which breaks any asyncio test after it in the same process.
 try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
   tests/unit tests/inprocess tests/integration
-try_step "UI tests in Chromium, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
-  tests/ui
-# The quick benchmarks run beside passes 2 and 3, with a log of their own; their line is
-# printed when they end.
+# The quick benchmarks run beside the UI tests and passes 2 and 3, with a log of their own;
+# their line is printed when they end.
 bench_out=$(mktemp) bench_log=${DSHUB_LOG%.log}-benchmarks.log
 : > "$bench_log"
 ( DSHUB_LOG=$bench_log step "benchmarks, quick mode" benchmarks_quick ) > "$bench_out" 2>&1 &
 bench_pid=$!
+try_step "UI tests in Chromium, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
+  tests/ui
 try_step "PostgreSQL (loopback, temporary)" postgres_start
 if [ -s "$pg_dir/url" ]; then
   DSHUB_TEST_POSTGRES=$(cat "$pg_dir/url")
