@@ -5,19 +5,16 @@ Nothing here skips: without Docker, the hub or the browser these fixtures fail l
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import docker
 import pytest
 
 from tests.support import postgres
-from tests.support.clients import PASSWORD as PASSWORD_FOR_TESTS
-from tests.support.clients import Portal, signup
+from tests.support.account_fixtures import admin, make_user  # noqa: F401 (fixtures)
+from tests.support.clients import signup
 from tests.support.hub import Hub, remove_named_objects
 from tests.support.swarm import Swarm
-
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -68,30 +65,6 @@ def _session_hub_outlives_the_test(request) -> Iterator[None]:
                     f"(last error: {hub.last_error()!r}); its log ends:\n{hub.log_tail()}")
 
 
-@pytest.fixture(scope="session")
-def admin(hub) -> Portal:
-    """The admin's session, in sudo mode (its grants need no password prompt)."""
-    portal = Portal(hub, "admin")
-    r = portal.confirm_sudo()
-    assert r.status_code == 200, r.text
-    portal.keeps_sudo = True
-    # A restart of the session hub (test_spawn, test_broadcast) forgets confirmations (they
-    # live in memory): later tests on this worker still get an admin in sudo mode.
-    hub.after_restart.append(lambda: portal.confirm_sudo().raise_for_status())
-    return portal
-
-
-@pytest.fixture(scope="session")
-def make_user(hub, admin) -> Callable[..., Portal]:
-    """Create an account through the portal's admin form and sign it in."""
-
-    def make(base: str = "user") -> Portal:
-        name = f"{base}{next(_counter)}"
-        r = admin.post("portal/admin/users", {"username": name, "password": PASSWORD_FOR_TESTS})
-        assert r.status_code == 200, r.text
-        return Portal(hub, name)
-
-    return make
 
 
 @pytest.fixture(scope="module")

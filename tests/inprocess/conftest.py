@@ -9,20 +9,18 @@ so does every attack on the hub's security.
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.clients import PASSWORD, Portal, signup
+from tests.support.account_fixtures import admin, make_user  # noqa: F401 (fixtures)
+from tests.support.clients import signup
 from tests.support.fake_docker import FakeEngine
 from tests.support.inprocess_hub import HubInProcess
-
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -66,26 +64,3 @@ def _hub_outlives_the_test(request) -> Iterator[None]:
         if not h.alive:
             pytest.fail(f"the in-process hub stopped during this test; its log ends:\n"
                         f"{h.log_tail()}")
-
-
-@pytest.fixture(scope="session")
-def admin(hub) -> Portal:
-    """The admin's session, in sudo mode (its grants need no password prompt)."""
-    portal = Portal(hub, "admin")
-    r = portal.confirm_sudo()
-    assert r.status_code == 200, r.text
-    portal.keeps_sudo = True
-    return portal
-
-
-@pytest.fixture(scope="session")
-def make_user(hub, admin) -> Callable[..., Portal]:
-    """Create an account through the portal's admin form and sign it in."""
-
-    def make(base: str = "user") -> Portal:
-        name = f"{base}{next(_counter)}"
-        r = admin.post("portal/admin/users", {"username": name, "password": PASSWORD})
-        assert r.status_code == 200, r.text
-        return Portal(hub, name)
-
-    return make

@@ -7,18 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
-import requests
-
-
-def audit_api(hub, **params) -> requests.Response:
-    return requests.get(hub.hub_url("portal/api/audit"), params=params, timeout=30,
-                        headers={"Authorization": f"token {hub.token}"})
-
-
-def audit(hub, **params) -> list[dict]:
-    r = audit_api(hub, **params)
-    assert r.status_code == 200, r.text
-    return r.json()["events"]
+from tests.support.audit import audit, audit_api
 
 
 def test_exports_and_the_admin_section(admin, make_user, hub):

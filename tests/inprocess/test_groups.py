@@ -5,15 +5,7 @@ test_docker_groups.py)."""
 
 from __future__ import annotations
 
-
-def members(hub, group: str) -> list[str]:
-    r = hub.api("GET", f"groups/{group}")
-    assert r.status_code == 200, r.text
-    return sorted(r.json()["users"])
-
-
-def change(admin, group: str, action: str, username: str):
-    return admin.post(f"portal/admin/groups/{group}/{action}", {"username": username})
+from tests.support.groups import change, members
 
 
 def test_unknown_user_or_group_is_refused(hub, admin):

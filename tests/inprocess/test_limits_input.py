@@ -6,17 +6,7 @@ from __future__ import annotations
 
 import html
 
-from tests.support.limits import events, make_group
-
-
-def set_limits(admin, group: str, memory: str, cpus: str):
-    return admin.post("portal/admin/limits", {"group": group, "memory": memory, "cpus": cpus})
-
-
-def api_limits(hub) -> dict:
-    r = hub.api("GET", "../portal/api/limits")
-    assert r.status_code == 200, r.text
-    return r.json()
+from tests.support.limits import api_limits, events, make_group, set_limits
 
 
 def test_bad_limits_get_a_readable_4xx_and_change_nothing(hub, admin, make_user):

@@ -4,18 +4,7 @@ process: tests/inprocess/test_audit.py."""
 
 from __future__ import annotations
 
-import requests
-
-
-def audit_api(hub, **params) -> requests.Response:
-    return requests.get(hub.hub_url("portal/api/audit"), params=params, timeout=30,
-                        headers={"Authorization": f"token {hub.token}"})
-
-
-def audit(hub, **params) -> list[dict]:
-    r = audit_api(hub, **params)
-    assert r.status_code == 200, r.text
-    return r.json()["events"]
+from tests.support.audit import audit
 
 
 def test_group_change_and_account_creation_are_recorded_with_who_and_what(admin, make_user, hub):

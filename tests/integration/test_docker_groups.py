@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.support.clients import card_state, ensure_running, ensure_stopped, wait_state
+from tests.support.groups import change, members
 from tests.support.hub import PREFIX, containers_named
 
 
@@ -17,14 +18,6 @@ def access(docker_client, name: str) -> tuple[bool, bool]:
     return socket, bool(c.attrs["HostConfig"]["Privileged"])
 
 
-def members(hub, group: str) -> list[str]:
-    r = hub.api("GET", f"groups/{group}")
-    assert r.status_code == 200, r.text
-    return sorted(r.json()["users"])
-
-
-def change(admin, group: str, action: str, username: str):
-    return admin.post(f"portal/admin/groups/{group}/{action}", {"username": username})
 
 
 def test_members_get_socket_and_privilege_nonmembers_neither(hub, admin, make_user,

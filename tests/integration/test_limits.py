@@ -10,17 +10,13 @@ import docker.errors
 
 from tests.support.clients import card_state, ensure_running, ensure_stopped, wait_state
 from tests.support.hub import PREFIX, containers_named
-from tests.support.limits import MIB, container_limits, events, make_group
-
-
-def set_limits(admin, group: str, memory: str, cpus: str):
-    return admin.post("portal/admin/limits", {"group": group, "memory": memory, "cpus": cpus})
-
-
-def api_limits(hub) -> dict:
-    r = hub.api("GET", "../portal/api/limits")
-    assert r.status_code == 200, r.text
-    return r.json()
+from tests.support.limits import (
+    MIB,
+    container_limits,
+    events,
+    make_group,
+    set_limits,
+)
 
 
 def test_member_of_two_groups_gets_the_higher_limits_and_changes_wait_for_restart(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from http.cookiejar import DefaultCookiePolicy
@@ -180,3 +181,29 @@ def try_sign_in(hub: Hub, name: str, password: str = PASSWORD,
     s.get(hub.hub_url("login"), timeout=10)
     return s.post(hub.hub_url("login"), allow_redirects=False, timeout=30, data={
         "username": name, "password": password, "_xsrf": s.cookies.get("_xsrf", "")})
+
+
+def admin_in_sudo_mode(hub: Hub) -> Portal:
+    """The configured admin's session, its password confirmed (grants ask for nothing); a
+    session-hub restart, which forgets confirmations (they live in memory), confirms again."""
+    portal = Portal(hub, "admin")
+    r = portal.confirm_sudo()
+    assert r.status_code == 200, r.text
+    portal.keeps_sudo = True
+    after_restart = getattr(hub, "after_restart", None)
+    if after_restart is not None:
+        after_restart.append(lambda: portal.confirm_sudo().raise_for_status())
+    return portal
+
+
+def account_maker(hub: Hub, admin: Portal):
+    """`make(base)`: an account created through the portal's admin form, signed in."""
+    counter = itertools.count()
+
+    def make(base: str = "user") -> Portal:
+        name = f"{base}{next(counter)}"
+        r = admin.post("portal/admin/users", {"username": name, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return Portal(hub, name)
+
+    return make

@@ -26,3 +26,13 @@ def events(hub, kind: str, target: str | None = None) -> list[tuple]:
     rows = hub.sql("portal", "SELECT actor, target, detail, ok FROM audit_events"
                    " WHERE kind = :kind ORDER BY id", kind=kind)
     return [r for r in rows if target is None or r[1] == target]
+
+
+def set_limits(admin, group: str, memory: str, cpus: str):
+    return admin.post("portal/admin/limits", {"group": group, "memory": memory, "cpus": cpus})
+
+
+def api_limits(hub) -> dict:
+    r = hub.api("GET", "../portal/api/limits")
+    assert r.status_code == 200, r.text
+    return r.json()
