@@ -14,7 +14,7 @@ from typing import Any
 from jupyterhub import orm
 from sqlalchemy import event
 
-from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
+from .access_names import BUILTIN_GROUPS, PRIVILEGED_GROUP, SOCK_GROUP
 from .audit import SYSTEM_ACTOR, AuditLog, EventKind
 from .errors import ActionRefused
 from .logs import portal_logger
@@ -28,7 +28,7 @@ GROUP_WARNINGS = {
     PRIVILEGED_GROUP: "Members' labs run privileged: full access to the host's devices and "
                       "kernel features; a lab process can take over the host.",
 }
-BUILTIN_GROUPS = tuple(GROUP_WARNINGS)
+assert tuple(GROUP_WARNINGS) == BUILTIN_GROUPS  # a warning for each, in the same order
 
 
 @dataclass

@@ -2,3 +2,4 @@
 
 SOCK_GROUP = "docker-sock"
 PRIVILEGED_GROUP = "docker-privileged"
+BUILTIN_GROUPS = (SOCK_GROUP, PRIVILEGED_GROUP)  # membership is root on the host

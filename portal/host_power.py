@@ -20,9 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
-
-BUILTIN_GROUPS = (SOCK_GROUP, PRIVILEGED_GROUP)  # membership is root on the host
+from .access_names import BUILTIN_GROUPS
 
 # Scopes through which host power can be handed out (with any filter). Deny by default uses
 # them: a session holding none cannot grant anything through an unknown route either.

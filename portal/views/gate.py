@@ -19,8 +19,9 @@ from jupyterhub import orm
 from jupyterhub.handlers import BaseHandler
 from tornado.web import RequestHandler
 
+from ..access_names import BUILTIN_GROUPS
 from ..errors import ActionRefused
-from ..host_power import BUILTIN_GROUPS, Request
+from ..host_power import Request
 from ..host_power_routes import demand
 from ..upstream import token_authenticated
 from .refusals import as_http_error
