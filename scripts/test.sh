@@ -60,7 +60,7 @@ pytest_run() {
   out=$(mktemp)
   trap "rm -f '$out'" EXIT
   flock /tmp/dshub-pytest.lock "$venv/bin/pytest" -p no:cacheprovider -q -rfE \
-    -n "$WORKERS" --dist loadfile "$@" 2>&1 |
+    --durations=25 -n "$WORKERS" --dist loadfile "$@" 2>&1 |
     tee "$out"
   tail -n1 "$out" | tr -d '=' | sed 's/^ *//; s/ *$//' >&3
 }

@@ -22,8 +22,8 @@ from tests.support.clients import Portal, ensure_running, signup, wait_state
 from tests.support.hub import PREFIX, Hub, remove_named_objects
 
 # 50 in the stress run (`make stress`, DSHUB_HUB_RESTARTS=50); `make test` makes fewer: a
-# restart costs 5-9 s of CPU on two cores (2.7 s of it jsonschema's IRI grammar, imported
-# through jupyter_events), and 50 on each line took 15 minutes of a 10-minute budget.
+# restart takes 2.7 s on an idle machine, and three to four times that beside the rest of the
+# suite, so 50 on each line would be most of a 10-minute budget.
 RESTARTS = int(os.environ.get("DSHUB_HUB_RESTARTS", "50"))
 WITH_LAB = min(5, RESTARTS // 2)  # the last restarts, with a lab running
 STARTUP_TASKS_BOUND = 30.0  # seconds from answering to the start-up tasks' first line
