@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Every test: lint, then pytest four times, one line each on the terminal (details in the log):
-#   1. unit, in-process handler and integration tests (the real hub + Docker), then the UI tests
-#      in Chromium, on the default JupyterHub line (.venv) with SQLite (two sessions);
-#   2. the integration tests that touch the databases (sign-in, portal actions, broadcast
+# Every test: lint, then pytest four times, one line each on the terminal (details in the logs):
+#   1. unit, in-process handler and integration tests (the real hub + Docker) on the default
+#      JupyterHub line (.venv) with SQLite;
+#   2. then the UI tests in Chromium (same line), and beside them, as a second pytest session
+#      with Docker names, ports and a log of its own:
+#   3. the integration tests that touch the databases (sign-in, portal actions, broadcast
 #      history, groups and their audit) with the hub and the portal store on PostgreSQL, from a
 #      throwaway server this run starts on loopback and stops by its PID;
-#   3. unit and in-process tests, and the restart, gate, sign-in, spawn and broadcast
+#   4. unit and in-process tests, and the restart, gate, sign-in, spawn and broadcast
 #      integration tests on the other JupyterHub line (.venv-jh55, 5.5);
-# and, beside the UI tests and passes 2 and 3, every benchmark in quick mode (tiny sizes, no
-# figure asserted): it fails when a benchmark no longer runs or measures nothing.
+# and, from the start, every benchmark in quick mode (tiny sizes, no figure asserted): it fails
+# when a benchmark no longer runs or measures nothing.
+# The UI tests mostly wait (on Chromium, labs, idle timers), so passes 3 and 4 fill that time.
 # Arguments go to every pytest run (e.g. -x). Installs and starts what it needs; removes only
 # what it created.
 set -euo pipefail
@@ -49,56 +52,74 @@ DSHUB_DOCKER_STARTED_FILE=$started_file bash scripts/setup.sh --browser
 # The restart test makes this many restarts per line here; `make stress` makes 50.
 export DSHUB_HUB_RESTARTS=${DSHUB_HUB_RESTARTS:-10}
 
-# Two pytest workers (pytest-xdist), each with its own session hub and Docker object prefix
-# (dshubtest-gw0-, ...); a file's tests stay on one worker, sharing that file's fixtures.
+# Two pytest workers (pytest-xdist) per session, each with its own session hub and Docker object
+# prefix (dshubtest-gw0-, ...); a file's tests stay on one worker, sharing that file's fixtures.
+# Long files go first (tests/scheduling.py), so the two workers end together.
 WORKERS=${DSHUB_TEST_WORKERS:-2}
 
-# pytest_run VENV [ARGS...]: one pytest session (one at a time per engine: each removes the
-# dshubtest-* objects it finds at start); its summary line is the step's result.
+# pytest_run VENV [ARGS...]: one pytest session; its summary line is the step's result.
 pytest_run() {
   local venv=$1 out; shift
   out=$(mktemp)
   trap "rm -f '$out'" EXIT
-  flock /tmp/dshub-pytest.lock "$venv/bin/pytest" -p no:cacheprovider -q -rfE \
-    --durations=25 -n "$WORKERS" --dist loadfile "$@" 2>&1 |
-    tee "$out"
+  "$venv/bin/pytest" -p no:cacheprovider -q -rfE --durations=25 \
+    -n "$WORKERS" --dist loadfile --no-loadscope-reorder "$@" 9>&- 2>&1 | tee "$out"
   tail -n1 "$out" | tr -d '=' | sed 's/^ *//; s/ *$//' >&3
 }
 version() { "$1/bin/python" -c 'import jupyterhub; print(jupyterhub.__version__)'; }
 lint() { .venv/bin/ruff check portal tests config benchmarks; echo clean >&3; }
-postgres_start() { bash scripts/postgres.sh start "$pg_dir" >/dev/null; echo started >&3; }
-# Quick benchmarks need no lock: their objects are dshubbench-*, and no figure of a quick run
-# is kept, so sharing the cores with the pytest passes costs only time.
+postgres_start() { bash scripts/postgres.sh start "$pg_dir" >/dev/null 9>&-; echo started >&3; }
+# Quick benchmarks take no lock of their own (this run holds it): their objects are
+# dshubbench-*, and no figure of a quick run is kept, so sharing the cores costs only time.
 benchmarks_quick() {
-  .venv/bin/python -m benchmarks --quick
+  .venv/bin/python -m benchmarks --quick 9>&-
   echo "every benchmark ran" >&3
 }
+# Passes 3 and 4, in a subshell beside the UI tests; exits with their result.
+database_and_other_line() {
+  try_step "PostgreSQL (loopback, temporary)" postgres_start
+  if [ -s "$pg_dir/url" ]; then
+    DSHUB_TEST_POSTGRES=$(cat "$pg_dir/url")
+    export DSHUB_TEST_POSTGRES
+    try_step "tests, JupyterHub $(version .venv), PostgreSQL" pytest_run .venv "$@" \
+      "${POSTGRES_TESTS[@]}"
+    unset DSHUB_TEST_POSTGRES
+    bash scripts/postgres.sh stop "$pg_dir"
+  fi
+  try_step "tests, JupyterHub $(version .venv-jh55), SQLite" pytest_run .venv-jh55 "$@" \
+    "${OTHER_LINE_TESTS[@]}"
+  exit $FAILED
+}
+
+# One run at a time per engine: a pytest session removes the dshubtest-* objects of its own
+# prefix at start, and ports are handed out per session slot. Only this shell and its
+# subshells hold the lock (fd 9 is closed for the programs they start: a hub or database left
+# running must not hold it).
+exec 9> /tmp/dshub-pytest.lock
+flock 9
 
 try_step "ruff" lint
 export DSHUB_FAIL_LINES=40
-# The UI tests in a session of their own: Playwright's sync API leaves its event loop marked as
-# running in the worker's thread, which breaks any asyncio test after it in the same process.
-try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
-  tests/unit tests/inprocess tests/integration
-# The quick benchmarks run beside the UI tests and passes 2 and 3, with a log of their own;
-# their line is printed when they end.
+# The quick benchmarks, from the start, with a log of their own; their line is printed when
+# they end.
 bench_out=$(mktemp) bench_log=${DSHUB_LOG%.log}-benchmarks.log
 : > "$bench_log"
 ( DSHUB_LOG=$bench_log step "benchmarks, quick mode" benchmarks_quick ) > "$bench_out" 2>&1 &
 bench_pid=$!
+try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
+  tests/unit tests/inprocess tests/integration
+# Passes 3 and 4 print their lines as they end; their details go to a log of their own.
+other_log=${DSHUB_LOG%.log}-postgres-jh55.log
+: > "$other_log"
+( DSHUB_LOG=$other_log DSHUB_TEST_PREFIX=dshubtest-b- DSHUB_TEST_SLOT_BASE=2 \
+    database_and_other_line "$@" ) &
+other_pid=$!
+# The UI tests in a session of their own: Playwright's sync API leaves its event loop marked as
+# running in the worker's thread, which breaks any asyncio test after it in the same process.
 try_step "UI tests in Chromium, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
   tests/ui
-try_step "PostgreSQL (loopback, temporary)" postgres_start
-if [ -s "$pg_dir/url" ]; then
-  DSHUB_TEST_POSTGRES=$(cat "$pg_dir/url")
-  export DSHUB_TEST_POSTGRES
-  try_step "tests, JupyterHub $(version .venv), PostgreSQL" pytest_run .venv "$@" \
-    "${POSTGRES_TESTS[@]}"
-  unset DSHUB_TEST_POSTGRES
-  bash scripts/postgres.sh stop "$pg_dir"
-fi
-try_step "tests, JupyterHub $(version .venv-jh55), SQLite" pytest_run .venv-jh55 "$@" \
-  "${OTHER_LINE_TESTS[@]}"
+wait "$other_pid" || FAILED=1
 wait "$bench_pid" || FAILED=1
 cat "$bench_out"; rm -f "$bench_out"
+if [ "$FAILED" = 0 ]; then echo "Every pass is green."; else echo "Some pass FAILED (above)."; fi
 exit $FAILED

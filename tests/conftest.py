@@ -10,11 +10,16 @@ from collections.abc import Iterator
 import docker
 import pytest
 
+from tests import scheduling
 from tests.support import postgres
 from tests.support.account_fixtures import admin, make_user  # noqa: F401 (fixtures)
 from tests.support.clients import signup
 from tests.support.hub import Hub, remove_named_objects
 from tests.support.swarm import Swarm
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    scheduling.longest_first(items)
 
 
 @pytest.fixture(scope="session")

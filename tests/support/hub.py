@@ -66,11 +66,13 @@ _PORT_BLOCK = 3600
 _FIRST_PORT = 10000
 _LAB_PORTS = 100  # per hub: its labs on the host network (PortalSpawner.host_port_range)
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-# gw0..gw4 get blocks 0-4; a process outside pytest-xdist (benchmarks, a plain pytest) block 5.
-# DSHUB_TEST_PORT_SLOT (0-5) picks the block by hand: a second run beside `make test` takes one
-# its workers leave free (2-4 with two workers).
+# gw0..gw4 get blocks 0-4, counted from DSHUB_TEST_SLOT_BASE (0 by default; scripts/test.sh
+# gives a pytest session that runs beside another the base 2); a process outside pytest-xdist
+# (benchmarks, a plain pytest) block 5. DSHUB_TEST_PORT_SLOT (0-5) picks the block by hand: a
+# run of one's own beside `make test` takes 4, which its sessions leave free.
+_base = int(os.environ.get("DSHUB_TEST_SLOT_BASE", "0"))
 _slot = (int(os.environ["DSHUB_TEST_PORT_SLOT"]) % 6 if os.environ.get("DSHUB_TEST_PORT_SLOT")
-         else int(_worker[2:]) % 5 if _worker.startswith("gw") else 5)
+         else (_base + int(_worker[2:])) % 5 if _worker.startswith("gw") else 5)
 _first = _FIRST_PORT + _slot * _PORT_BLOCK
 _next_ports = iter(range(_first, _first + _PORT_BLOCK))
 
