@@ -8,6 +8,7 @@ from portal import setup
 from portal.branding import configure_logo
 from portal.healthcheck import edge_address
 from portal.settings import SettingsError, load_settings
+from portal.settings_choices import GpuMode
 from portal.tls import CertificateError, ensure_certificate
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
@@ -72,9 +73,10 @@ c.PortalSpawner.notebook_dir = "/home/lab/workspace"
 c.PortalSpawner.remove = True
 # Service switches, TensorFlow log level and GPU flags reach every lab.
 c.PortalSpawner.environment = settings.lab_environment()
-# GPUs: 1 requests them for every lab; 2 lets the probe that setup() starts decide (each start
-# waits for it; its bound and image are c.GpuDetection.timeout / NVIDIA_AUTODETECT_IMAGE).
-c.PortalSpawner.gpu_enabled = settings.gpu_mode == 1
+# GPUs: ON (1) requests them for every lab; DETECT (2) lets the probe that setup() starts decide
+# (each start waits for it; its bound and image are c.GpuDetection.timeout /
+# NVIDIA_AUTODETECT_IMAGE).
+c.PortalSpawner.gpu_enabled = settings.gpu_mode == GpuMode.ON
 
 if settings.host_network:
     # Tests and local runs: everything on loopback, labs on their own ports (docs/architecture.md).

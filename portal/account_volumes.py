@@ -17,6 +17,7 @@ from .docker_types import DockerRefused
 from .errors import ActionRefused
 from .logs import portal_logger
 from .runtime import Runtime
+from .settings_choices import DeletedUserVolumes
 from .volume_owners import (
     ARCHIVED_AT,
     ARCHIVED_FROM,
@@ -47,7 +48,7 @@ async def dispose_of_volumes(spawner: Any, runtime: Runtime) -> None:
     left keeps its owner label, so a new account of the same name is refused, never given it.
     """
     user_id, user_name = spawner.user.id, spawner.user.name
-    archive = runtime.settings.deleted_user_volumes == "archive"
+    archive = runtime.settings.deleted_user_volumes is DeletedUserVolumes.ARCHIVE
     done: list[str] = []
     kept: list[str] = []
     try:

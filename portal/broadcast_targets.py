@@ -12,6 +12,7 @@ from jupyterhub.utils import url_path_join
 from .broadcast_message import Recipients, refused
 from .hub_queries import running_default_spawners
 from .pacing import with_turns
+from .upstream import hub_spawning, hub_stopping
 
 INGEST_PATH = "jupyterlab-notifications-extension/ingest"
 CHUNK = 100  # recipients resolved between two turns of the event loop
@@ -28,9 +29,9 @@ class Target:
 def target_of(user: Any) -> Target:
     """The user's default server as the hub (and its proxy) reach it, or why there is none."""
     spawner = user.spawner
-    if spawner.pending == "spawn":
+    if hub_spawning(spawner):
         return Target(user.name, None, f"{NOT_RUNNING} (still starting)")
-    if spawner.pending == "stop":
+    if hub_stopping(spawner):
         return Target(user.name, None, f"{NOT_RUNNING} (stopping)")
     if not spawner.ready or spawner.server is None:
         return Target(user.name, None, NOT_RUNNING)

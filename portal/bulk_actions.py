@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import access_groups
+from .action_names import ServerAction
 from .errors import ActionRefused
 from .runtime import Runtime
 from .server_actions import HubActions, act
 
 MAX_SELECTION = 5000
-SERVER_ACTIONS = {"stop": "stop", "restart": "restart"}
+# The server actions offered for many users, as the table's menu words them.
+SERVER_ACTIONS = {ServerAction.STOP: "Stop their servers",
+                  ServerAction.RESTART: "Restart their servers"}
 GROUP_ACTIONS = {"group-add": True, "group-remove": False}
 ACTIONS = (*SERVER_ACTIONS, *GROUP_ACTIONS, "broadcast")
 
@@ -55,6 +58,7 @@ async def run_bulk(action: str, names: list[str], *, runtime: Runtime, hub: HubA
         if broadcast is None:
             raise ActionRefused("Broadcast is not set up on this hub.", 503)
         return await broadcast(names)
+    server_action = ServerAction(action)  # one of SERVER_ACTIONS: the rest returned above
     results = []
     for name in names:
         user = find_user(name)
@@ -62,7 +66,7 @@ async def run_bulk(action: str, names: list[str], *, runtime: Runtime, hub: HubA
             results.append(Result(name, False, "no such user"))
             continue
         try:
-            await act(SERVER_ACTIONS[action], user, runtime, hub)
+            await act(server_action, user, runtime, hub)
             results.append(Result(name, True, f"{action} requested"))
         except ActionRefused as refused:
             results.append(Result(name, False, refused.message))

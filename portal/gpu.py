@@ -1,10 +1,11 @@
 """Owns the hub-wide GPU decision and its auto-detection (`ENABLE_GPU_SUPPORT=2`).
 
-Mode 0 is off and 1 is on, decided without touching Docker. Mode 2 runs one probe when the hub
-starts: a container named `jupyterhub_nvidia_autodetect` from `NVIDIA_AUTODETECT_IMAGE` running
-`nvidia-smi` under the `nvidia` runtime. Everything it does (pull included) is bounded in time;
-any failure means "no GPU", with the reason logged and shown to admins. The probe container is
-always removed, and one left by a hub that crashed is removed before the next probe.
+Modes OFF (0) and ON (1) are decided without touching Docker (`settings_choices.GpuMode`).
+DETECT (2) runs one probe when the hub starts: a container named `jupyterhub_nvidia_autodetect`
+from `NVIDIA_AUTODETECT_IMAGE` running `nvidia-smi` under the `nvidia` runtime. Everything it
+does (pull included) is bounded in time; any failure means "no GPU", with the reason logged and
+shown to admins. The probe container is always removed, and one left by a hub that crashed is
+removed before the next probe.
 
 The result lands in `Runtime.gpu`; the spawner awaits it before it creates a user's container.
 """
@@ -22,6 +23,7 @@ from traitlets.config import LoggingConfigurable
 from .docker_service import DockerRefused, DockerService, DockerUnavailable
 from .logs import portal_logger
 from .runtime import GpuStatus, Runtime
+from .settings_choices import GpuMode
 from .tasks import in_background
 from .upstream import serving_hub
 
@@ -60,16 +62,17 @@ class GpuDetection(LoggingConfigurable):
     ).tag(config=True)
 
 
-def fixed_status(mode: int) -> GpuStatus:
+def fixed_status(mode: GpuMode) -> GpuStatus:
     """The decision for modes that need no probe."""
-    if mode == 1:
-        return GpuStatus(1, True, "ENABLE_GPU_SUPPORT=1: GPUs are requested without detection.")
-    return GpuStatus(0, False, "ENABLE_GPU_SUPPORT=0: GPU support is off.")
+    if mode == GpuMode.ON:
+        return GpuStatus(GpuMode.ON, True,
+                         "ENABLE_GPU_SUPPORT=1: GPUs are requested without detection.")
+    return GpuStatus(GpuMode.OFF, False, "ENABLE_GPU_SUPPORT=0: GPU support is off.")
 
 
 def is_detected(status: GpuStatus) -> bool:
     """True when a probe found the GPUs (NVIDIA_DETECTED=1 in the labs)."""
-    return status.mode == 2 and status.enabled
+    return status.mode == GpuMode.DETECT and status.enabled
 
 
 async def detect(
@@ -108,7 +111,7 @@ async def detect(
         output = " | ".join(line.strip() for line in result.output.splitlines() if line.strip())
         if result.exit_code == 0:
             found = output[:300] or "it exited with code 0"
-            return GpuStatus(2, True, f"NVIDIA GPUs detected: {found}")
+            return GpuStatus(GpuMode.DETECT, True, f"NVIDIA GPUs detected: {found}")
         return _off(f"{command[0]} exited with code {result.exit_code}: {output[:300] or '-'}")
     except DockerRefused as e:
         return _off(f"Docker refused while {step}: {e}")
@@ -129,7 +132,7 @@ def _left(deadline: float) -> float:
 
 
 def _off(why: str) -> GpuStatus:
-    return GpuStatus(2, False, f"No GPU: {why}.")
+    return GpuStatus(GpuMode.DETECT, False, f"No GPU: {why}.")
 
 
 async def _remove_probe(docker: DockerService, name: str, logger: Any) -> None:
@@ -140,16 +143,16 @@ async def _remove_probe(docker: DockerService, name: str, logger: Any) -> None:
 
 
 def start_detection(runtime: Runtime) -> asyncio.Task | None:
-    """Settle `runtime.gpu` for modes 0/1, or start the one probe of mode 2 (hub start only)."""
+    """Settle `runtime.gpu` for modes OFF/ON, or start the one probe of DETECT (hub start only)."""
     mode = runtime.settings.gpu_mode
-    if mode != 2:
+    if not mode.probes:
         runtime.gpu = fixed_status(mode)
         return None
     app = serving_hub()
     if app is None:
         runtime.gpu = GpuStatus(
-            2, False, "No GPU: detection runs only when the hub starts, and this configuration "
-            "was loaded for another purpose.",
+            GpuMode.DETECT, False, "No GPU: detection runs only when the hub starts, and this "
+            "configuration was loaded for another purpose.",
         )
         return None
     runtime.gpu = None  # pending: the admin area says "detecting", spawns wait
@@ -176,7 +179,8 @@ async def _detect_for_hub(runtime: Runtime, app: Any) -> GpuStatus:
             bound=knobs.timeout, pull=knobs.pull, name=knobs.container_name, logger=logger,
         )
     except asyncio.CancelledError:
-        runtime.gpu = GpuStatus(2, False, "No GPU: detection was cancelled (the hub is stopping).")
+        runtime.gpu = GpuStatus(GpuMode.DETECT, False,
+                                "No GPU: detection was cancelled (the hub is stopping).")
         raise
     except Exception as e:  # e.g. a GpuDetection setting of the wrong type
         logger.exception("GPU detection could not run")
@@ -197,7 +201,8 @@ async def settled(runtime: Runtime) -> GpuStatus:
         # Shielded: a spawn that gives up must not cancel the hub-wide detection.
         await asyncio.shield(task)
     if runtime.gpu is None:  # setup() did not run start_detection (a hand-built runtime)
-        runtime.gpu = fixed_status(1 if runtime.settings.gpu_mode == 1 else 0)
+        mode = runtime.settings.gpu_mode
+        runtime.gpu = fixed_status(mode if mode == GpuMode.ON else GpuMode.OFF)
     return runtime.gpu
 
 

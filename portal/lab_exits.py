@@ -11,10 +11,9 @@ from typing import Any
 from .audit import SYSTEM_ACTOR, AuditLog, EventKind
 from .limits import human_size
 from .logs import portal_logger
-from .operations import Operations
+from .operations import EXITED, Operations
 
 log = portal_logger()
-EXITED = "exited"  # the Outcome kind the card shows as a stopped server with a reason
 
 
 def exit_reason(oom_killed: bool, exit_code: int | None, memory: int) -> str:

@@ -10,8 +10,15 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Final, Literal
 
+from .action_names import ServerAction
 from .states import OperationKind
+
+# Not an action: the lab ended by itself (portal/lab_exits.py); the card shows a stopped server
+# with the reason.
+EXITED: Final = "exited"
+OutcomeKind = ServerAction | Literal["exited"]
 
 
 class Busy(Exception):
@@ -33,7 +40,7 @@ class Operation:
 class Outcome:
     """What the last operation left for the card to say (a failure reason, for instance)."""
 
-    kind: str  # what was attempted: "start", "restart", ...
+    kind: OutcomeKind  # what was attempted (a start, a restart), or EXITED
     ok: bool
     message: str
     at: float = field(default_factory=time.time)
@@ -81,7 +88,7 @@ class Operations:
         finally:
             self.release(user)
 
-    def record(self, user: str, kind: str, ok: bool, message: str) -> None:
+    def record(self, user: str, kind: OutcomeKind, ok: bool, message: str) -> None:
         self._last[user] = Outcome(kind, ok, message)
 
     def start_refusal(self, user: str) -> str | None:

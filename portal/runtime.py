@@ -15,6 +15,7 @@ from .limits import Limits, LimitsService
 from .live_updates import LiveUpdates
 from .operations import Operations
 from .settings import Settings
+from .settings_choices import GpuMode
 from .store import PortalStore
 from .sudo import SUDO_API_PATH, SudoMode
 from .usage import UsageCollector
@@ -23,7 +24,7 @@ from .volume_sizes import VolumeSizes
 
 @dataclass
 class GpuStatus:
-    mode: int
+    mode: GpuMode
     enabled: bool
     reason: str
 

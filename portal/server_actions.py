@@ -3,16 +3,17 @@
 Start and stop go through the hub (`spawn_single_user` / `stop_single_user`) so proxy routes,
 events and the hub's admin page stay consistent; restart talks to Docker. The work runs in the
 background (the card shows its progress); refusals are `ActionRefused`, raised before anything
-changes.
+changes. `act` dispatches through `PERFORM`, one entry per `ServerAction`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .audit import EventKind
+from .action_names import ServerAction
 from .docker_service import ContainerMissing
 from .errors import ActionRefused, DockerUnavailable
 from .logs import portal_logger
@@ -22,7 +23,7 @@ from .runtime import Runtime
 from .server_view import describe_failure
 from .states import OperationKind
 from .tasks import in_background, wait_until
-from .upstream import spawn_failed
+from .upstream import hub_stopping, spawn_failed
 
 log = portal_logger()
 
@@ -43,29 +44,23 @@ class HubActions:
     actor: str  # who asked (user, admin or service name), for the event log
 
 
-EVENTS = {"start": EventKind.START, "stop": EventKind.STOP, "restart": EventKind.RESTART,
-          "recreate": EventKind.RECREATE}
+# An action's work once accepted; it may return what still runs in the background, for a
+# caller that waits for the end (only a restart offers that: the JSON API's "wait").
+Perform = Callable[[Any, Runtime, HubActions], Awaitable[asyncio.Task[None] | None]]
 
 
-async def act(action: str, user: Any, runtime: Runtime, hub: HubActions,
+async def act(action: ServerAction, user: Any, runtime: Runtime, hub: HubActions,
               wait: bool = False) -> None:
-    """One server action by name, for pages and the JSON API alike; recorded once."""
-    if action not in EVENTS:
-        raise ActionRefused(f"Unknown action: {action[:40]}", 400)
+    """One server action, for pages, the JSON API and bulk actions alike; recorded once."""
     try:
-        if action == "start":
-            await start(user, runtime, hub)
-        elif action == "stop":
-            await stop(user, runtime, hub)
-        elif action == "recreate":
-            await recreate(user, runtime, hub)
-        else:
-            await restart(user, runtime, hub, wait=wait)
+        background = await PERFORM[action](user, runtime, hub)
+        if wait and background is not None:
+            await background  # records its own outcome; never raises a refusal
     except ActionRefused as refusal:
-        await runtime.audit.record(hub.actor, EVENTS[action], user.name,
+        await runtime.audit.record(hub.actor, action.event, user.name,
                                    f"refused: {refusal.message}", ok=False)
         raise
-    await runtime.audit.record(hub.actor, EVENTS[action], user.name, "requested")
+    await runtime.audit.record(hub.actor, action.event, user.name, "requested")
 
 
 async def _container_gone(spawner: Any, runtime: Runtime) -> bool:
@@ -91,7 +86,7 @@ async def start(user: Any, runtime: Runtime, hub: HubActions) -> None:
         raise ActionRefused(f"Cannot start while {op.kind} is in progress.")
     stale = False
     if spawner.active:
-        stopping = spawner.pending == "stop"
+        stopping = hub_stopping(spawner)
         if not stopping and (spawner.pending or not await _container_gone(spawner, runtime)):
             raise ActionRefused("The server is already running or starting.")
         stale = True
@@ -112,16 +107,16 @@ async def _start_then_follow(user: Any, runtime: Runtime, hub: HubActions, stale
     spawning = None
     try:
         if stale:
-            if spawner.pending != "stop":  # else the hub's own stop is under way: wait for it
+            if not hub_stopping(spawner):  # else the hub's own stop is under way: wait for it
                 log.info("Clearing %s's server, whose container is gone, before starting",
                          user.name)
                 await hub.stop(user)
             if not await wait_until(lambda: not spawner.active, STOP_BOUND, 0.05):
                 message = (f"The server did not finish stopping within {STOP_BOUND:.0f} s; "
                            "nothing was started. Try again in a moment.")
-                runtime.operations.record(user.name, "start", False, message)
-                await runtime.audit.record(hub.actor, EventKind.START, user.name, message,
-                                           ok=False)
+                runtime.operations.record(user.name, ServerAction.START, False, message)
+                await runtime.audit.record(hub.actor, ServerAction.START.event, user.name,
+                                           message, ok=False)
                 return
         spawning = in_background(_spawn_recording_failure(user, runtime, hub),
                                  f"spawn of {user.name}")
@@ -136,9 +131,9 @@ async def _spawn_recording_failure(user: Any, runtime: Runtime, hub: HubActions)
     try:
         await hub.spawn(user)
     except Exception as e:  # refusals before the spawner ran leave no spawn future to read
-        runtime.operations.record(user.name, "start", False, describe_failure(e))
-        await runtime.audit.record(hub.actor, EventKind.START, user.name, describe_failure(e),
-                                   ok=False)
+        runtime.operations.record(user.name, ServerAction.START, False, describe_failure(e))
+        await runtime.audit.record(hub.actor, ServerAction.START.event, user.name,
+                                   describe_failure(e), ok=False)
         raise
 
 
@@ -148,11 +143,11 @@ async def stop(user: Any, runtime: Runtime, hub: HubActions) -> None:
         raise ActionRefused("Wait until the current operation finishes.")
     if not spawner.active:
         raise ActionRefused("The server is not running.")
-    if spawner.pending == "stop":
+    if hub_stopping(spawner):
         raise ActionRefused("The server is already stopping.")
     runtime.operations.forget(user.name)
     in_background(hub.stop(user), f"stop of {user.name}")
-    await wait_until(lambda: spawner.pending == "stop" or not spawner.active,
+    await wait_until(lambda: hub_stopping(spawner) or not spawner.active,
                      MARK_PENDING_BOUND, 0.01)
 
 
@@ -186,10 +181,11 @@ async def recreate(user: Any, runtime: Runtime, hub: HubActions) -> None:
     in_background(run(), f"re-creation of {user.name}'s server")
 
 
-async def restart(user: Any, runtime: Runtime, hub: HubActions, wait: bool = False) -> None:
+async def restart(user: Any, runtime: Runtime, hub: HubActions) -> asyncio.Task[None]:
     """Docker restart of the user's running container; the lab keeps its container and volumes.
 
-    Returns at once (the card shows "restarting") unless `wait`; the outcome is recorded.
+    Returns at once (the card shows "restarting") with the restart's task, which records the
+    outcome; a caller that waits awaits it.
     """
     spawner = _claim_for_restart(user, runtime)
 
@@ -211,10 +207,17 @@ async def restart(user: Any, runtime: Runtime, hub: HubActions, wait: bool = Fal
             ok, message = False, f"Restart failed: {e}"
         finally:
             runtime.operations.release(user.name)
-        runtime.operations.record(user.name, "restart", ok, message)
+        runtime.operations.record(user.name, ServerAction.RESTART, ok, message)
         if not ok:
-            await runtime.audit.record(hub.actor, EventKind.RESTART, user.name, message, ok=False)
+            await runtime.audit.record(hub.actor, ServerAction.RESTART.event, user.name, message,
+                                       ok=False)
 
-    task = in_background(run(), f"restart of {user.name}")
-    if wait:
-        await task
+    return in_background(run(), f"restart of {user.name}")
+
+
+PERFORM: dict[ServerAction, Perform] = {
+    ServerAction.START: start,
+    ServerAction.STOP: stop,
+    ServerAction.RESTART: restart,
+    ServerAction.RECREATE: recreate,
+}

@@ -9,11 +9,12 @@ from typing import Any
 
 from .docker_service import ContainerMissing
 from .errors import DockerUnavailable
-from .lab_exits import EXITED, card_sentence, exit_reason
+from .lab_exits import card_sentence, exit_reason
 from .limits import Limits
+from .operations import EXITED
 from .runtime import Runtime
 from .states import OPERATION_CARDS, CardState
-from .upstream import spawn_error, spawn_failed
+from .upstream import hub_spawning, hub_stopping, spawn_error, spawn_failed
 from .usage import LabUsage
 
 
@@ -103,11 +104,11 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
         view.state, view.detail = OPERATION_CARDS[op.kind]
         view.since = time.time() - (time.monotonic() - op.started)
         return view
-    if spawner.pending == "spawn":
+    if hub_spawning(spawner):
         view.state, view.since = CardState.STARTING, started
         view.detail = getattr(spawner, "phase", "") or "Starting your server"
         return view
-    if spawner.pending == "stop":
+    if hub_stopping(spawner):
         view.state, view.detail = CardState.STOPPING, "Stopping your server"
         return view
     last = runtime.operations.last(user.name)

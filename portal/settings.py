@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from . import settings_parsers as parsers
+from .settings_choices import GpuMode
 from .settings_features import FeatureSettings
 from .settings_schema import SettingsError, Variable, setting
 
@@ -62,7 +63,7 @@ class Settings(FeatureSettings):
         "`key.pem` in the data directory: yours, or self-signed ones generated at the first start.",
         parsers.flag,
     )
-    gpu_mode: int = setting(
+    gpu_mode: GpuMode = setting(
         "ENABLE_GPU_SUPPORT", "0",
         "0 (off), 1 (on) or 2 (detect)",
         "`1`: every lab requests all NVIDIA GPUs; `2`: a probe at hub start decides (see "
@@ -144,7 +145,7 @@ class Settings(FeatureSettings):
         """What every lab container receives: service switches, TF log level, GPU flags."""
         env = dict(self.services)
         env["TF_CPP_MIN_LOG_LEVEL"] = self.tf_log_level
-        env["ENABLE_GPU_SUPPORT"] = str(self.gpu_mode)
+        env["ENABLE_GPU_SUPPORT"] = str(int(self.gpu_mode))
         env["NVIDIA_DETECTED"] = "1" if gpu_detected else "0"
         return env
 

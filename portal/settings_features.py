@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import settings_parsers as parsers
+from .settings_choices import DeletedUserVolumes
 from .settings_schema import setting
 
 
@@ -19,13 +20,13 @@ class FeatureSettings:
         "hourly.",
         parsers.whole_number,
     )
-    deleted_user_volumes: str = setting(
+    deleted_user_volumes: DeletedUserVolumes = setting(
         "DELETED_USER_VOLUMES", "remove",
         "remove or archive",
         "What deleting an account does to its volumes: `remove` deletes them; `archive` keeps a "
         "copy, listed in the portal's admin area with Restore and Delete. Either way a new "
         "account of the same name starts empty.",
-        parsers.choice("remove", "archive"),
+        parsers.deleted_user_volumes,
     )
     subdomain_host: str = setting(
         "JUPYTERHUB_SUBDOMAIN_HOST", "",

@@ -6,7 +6,13 @@ import ipaddress
 import os
 import re
 from collections.abc import Callable
+from enum import Enum
+from typing import TypeVar
 from urllib.parse import quote, unquote, urlparse
+
+from .settings_choices import DeletedUserVolumes, GpuMode
+
+E = TypeVar("E", bound=Enum)
 
 
 def choice(*allowed: str) -> Callable[[str], str]:
@@ -22,8 +28,24 @@ def flag(raw: str) -> bool:
     return choice("0", "1")(raw) == "1"
 
 
-def gpu_mode(raw: str) -> int:
-    return int(choice("0", "1", "2")(raw))
+def member(choices: type[E]) -> Callable[[str], E]:
+    """The member whose value, written out, is exactly `raw` (`2`, `archive`; not ` 2`)."""
+    by_text = {str(m.value): m for m in choices}
+
+    def parse(raw: str) -> E:
+        if raw not in by_text:
+            raise ValueError
+        return by_text[raw]
+
+    return parse
+
+
+def gpu_mode(raw: str) -> GpuMode:
+    return member(GpuMode)(raw)
+
+
+def deleted_user_volumes(raw: str) -> DeletedUserVolumes:
+    return member(DeletedUserVolumes)(raw)
 
 
 def log_level(raw: str) -> str:

@@ -4,6 +4,8 @@ Checked against JupyterHub 5.5.4 and 6.1 (spawner.py, app.py): `Spawner._failed`
 `Spawner._spawn_future`, `Spawner._spawn_pending`, `JupyterHub.tornado_application` and the
 sub-command flags of the app, `BaseHandler._token_authenticated` and the hub's `handlers` list
 (rewritten before the web application is made). Everything else in the portal uses public hub API.
+Also here: the hub's own values of `Spawner.pending` (`spawn`, `stop`), kept apart from the
+portal's action names (portal/action_names.py) that happen to share a word.
 """
 
 from __future__ import annotations
@@ -28,6 +30,20 @@ def spawn_error(spawner: Any) -> BaseException | None:
     if future is None or not future.done() or future.cancelled():
         return None
     return future.exception()
+
+
+# JupyterHub's own values of the public `Spawner.pending` (not the portal's action names).
+HUB_PENDING_SPAWN, HUB_PENDING_STOP = "spawn", "stop"
+
+
+def hub_spawning(spawner: Any) -> bool:
+    """The hub is starting this server (`Spawner.pending`)."""
+    return spawner.pending == HUB_PENDING_SPAWN
+
+
+def hub_stopping(spawner: Any) -> bool:
+    """The hub is stopping this server (`Spawner.pending`)."""
+    return spawner.pending == HUB_PENDING_STOP
 
 
 def spawn_pending(spawner: Any) -> bool:

@@ -17,7 +17,7 @@ from .errors import ActionRefused
 from .limits import Limits
 from .runtime import Runtime
 from .states import OPERATION_CARDS, CardState
-from .upstream import loaded_user, spawn_failed
+from .upstream import hub_spawning, hub_stopping, loaded_user, spawn_failed
 from .usage import LabUsage
 
 PAGE_SIZES = (25, 50, 100)
@@ -112,9 +112,9 @@ def row_state(user_orm: Any, users: Any, runtime: Runtime) -> CardState:
     user = loaded_user(users, user_orm.id)
     spawner = user.spawners.get("") if user is not None else None
     if spawner is not None:
-        if spawner.pending == "spawn":
+        if hub_spawning(spawner):
             return CardState.STARTING
-        if spawner.pending == "stop":
+        if hub_stopping(spawner):
             return CardState.STOPPING
         if spawner.ready:
             return CardState.RUNNING

@@ -15,6 +15,7 @@ from typing import Any
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.scopes import needs_scope
 
+from ..action_names import ServerAction
 from ..compat.scopes import needs_action_scope
 from ..errors import ActionRefused
 from ..server_actions import act
@@ -72,11 +73,13 @@ class ServerStateAPI(PortalAPIHandler):
 
 class ServerActionAPI(PortalAPIHandler):
     @needs_action_scope
-    async def post(self, user_name: str, action: str) -> None:
+    async def post(self, user_name: str, action: ServerAction) -> None:
         user = self.target_user(user_name)
-        wait = action == "restart" and bool(self.json_body().get("wait", False))
+        # Only a restart can be waited for ({"wait": true}); it answers 200, the others 202.
+        restart = action is ServerAction.RESTART
+        wait = restart and bool(self.json_body().get("wait", False))
         await act(action, user, self.runtime, self.hub_actions(), wait=wait)
-        await self.write_server(user, 202 if action != "restart" else 200)
+        await self.write_server(user, 200 if restart else 202)
 
 
 class VolumesAPI(PortalAPIHandler):
@@ -111,7 +114,7 @@ class VolumesResetAPI(PortalAPIHandler):
 routes = [
     (r"/portal/api/sudo", SudoAPI),
     (r"/portal/api/users/([^/]+)/server", ServerStateAPI),
-    (r"/portal/api/users/([^/]+)/server/(start|stop|restart|recreate)", ServerActionAPI),
+    (rf"/portal/api/users/([^/]+)/server/{ServerAction.route_group()}", ServerActionAPI),
     (r"/portal/api/users/([^/]+)/volumes", VolumesAPI),
     (r"/portal/api/users/([^/]+)/volumes/reset", VolumesResetAPI),
 ]

@@ -6,6 +6,7 @@ from jupyterhub.scopes import needs_scope
 
 from .. import account_volumes
 from ..errors import ActionRefused
+from ..settings_choices import DeletedUserVolumes
 from .base import PortalHandler, portal_authenticated
 
 
@@ -14,7 +15,7 @@ class ArchivedVolumesHandler(PortalHandler):
         html = await self.render_fragment(
             "partials/archived_volumes.html", notice=notice,
             archived=await account_volumes.archived_volumes(self.runtime),
-            archiving=self.runtime.settings.deleted_user_volumes == "archive",
+            archiving=self.runtime.settings.deleted_user_volumes is DeletedUserVolumes.ARCHIVE,
         )
         self.finish(html)
 

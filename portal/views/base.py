@@ -14,6 +14,7 @@ from jupyterhub.user import User
 from jupyterhub.utils import url_path_join
 from tornado import web
 
+from ..action_names import ServerAction
 from ..errors import ActionRefused
 from ..limits import human_size
 from ..readiness import loopback_url
@@ -105,8 +106,10 @@ class PortalHandler(RefusalResponses, PortalCommon, BaseHandler):
         return url_path_join(self.hub.base_url, "portal", *parts)
 
     async def render_fragment(self, name: str, **ns: Any) -> str:
+        # Buttons and forms name actions through `server_actions` (URL segments, form values).
         return await self.render_template(name, portal_url=self.portal_url,
-                                          human_size=human_size, **ns)
+                                          human_size=human_size, server_actions=ServerAction,
+                                          **ns)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if not self.is_htmx:

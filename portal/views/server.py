@@ -6,6 +6,7 @@ from typing import Any
 
 from jupyterhub.scopes import needs_scope
 
+from ..action_names import ServerAction
 from ..compat.scopes import needs_action_scope
 from ..errors import ActionRefused
 from ..server_actions import act
@@ -52,7 +53,7 @@ class ServerActionHandler(CardRendering):
 
     @portal_authenticated
     @needs_action_scope
-    async def post(self, user_name: str, action: str) -> None:
+    async def post(self, user_name: str, action: ServerAction) -> None:
         user = self.target_user(user_name)
         await act(action, user, self.runtime, self.hub_actions())
         await self.render_card(user)
@@ -99,6 +100,6 @@ routes = [
     (r"/portal/users/([^/]+)/restart-confirm", RestartConfirmHandler),
     (r"/portal/?", PortalPageHandler),
     (r"/portal/users/([^/]+)/card", ServerCardHandler),
-    (r"/portal/users/([^/]+)/(start|stop|restart|recreate)", ServerActionHandler),
+    (rf"/portal/users/([^/]+)/{ServerAction.route_group()}", ServerActionHandler),
     (r"/portal/users/([^/]+)/keep-running", KeepRunningHandler),
 ]

@@ -8,7 +8,7 @@ from jupyterhub import orm
 from jupyterhub.scopes import needs_scope
 
 from ..broadcast_message import DEFAULT_AUTO_CLOSE, check_recipients, validate
-from ..bulk_actions import Result, check_selection, run_bulk
+from ..bulk_actions import SERVER_ACTIONS, Result, check_selection, run_bulk
 from ..user_table import (
     IDLE_CHOICES,
     PAGE_SIZES,
@@ -50,6 +50,7 @@ class UserTableHandler(PortalHandler):
         html = await self.render_fragment(
             "partials/user_table.html", page=page, query=query, current=current, link=link,
             groups=groups, states=STATE_FILTERS, idles=list(IDLE_CHOICES), sizes=PAGE_SIZES,
+            bulk_server_actions=SERVER_ACTIONS,
         )
         self.finish(html)
 

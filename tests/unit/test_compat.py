@@ -7,8 +7,9 @@ from jupyterhub.handlers import BaseHandler
 from nativeauthenticator.handlers import LocalBase, LoginHandler
 
 from portal import compat
+from portal.action_names import ServerAction
 from portal.compat import nativeauth
-from portal.compat.scopes import ACTION_SCOPES, START_SERVERS
+from portal.compat.scopes import ACTION_SCOPES, START_SERVERS, START_SERVERS_DEFINED
 
 ON_6 = jupyterhub.version_info >= (6,)
 
@@ -38,5 +39,7 @@ def test_action_scopes_exist_on_this_line():
     from jupyterhub.scopes import scope_definitions
 
     assert ("start:servers" if ON_6 else "servers") == START_SERVERS
-    assert set(ACTION_SCOPES) == {"start", "stop", "restart", "recreate"}
+    assert START_SERVERS_DEFINED is ON_6
+    assert set(ACTION_SCOPES) == set(ServerAction) == {"start", "stop", "restart", "recreate"}
     assert all(scope in scope_definitions for scope in ACTION_SCOPES.values())
+    assert {a: a.scope(ON_6) for a in ServerAction} == ACTION_SCOPES

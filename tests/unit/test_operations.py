@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from portal.operations import Busy, Operation, Operations, Outcome
+from portal.action_names import ServerAction
+from portal.operations import EXITED, Busy, Operation, Operations, Outcome
 
 
 @pytest.fixture
@@ -107,22 +108,23 @@ def test_nested_claim_for_the_same_user_is_refused(ops):
 
 def test_record_keeps_the_last_outcome(ops):
     before = time.time()
-    ops.record("ann", "restarting", False, "The lab did not answer.")
+    ops.record("ann", ServerAction.RESTART, False, "The lab did not answer.")
     last = ops.last("ann")
     assert isinstance(last, Outcome)
-    assert (last.kind, last.ok, last.message) == ("restarting", False, "The lab did not answer.")
+    assert (last.kind, last.ok, last.message) == ("restart", False, "The lab did not answer.")
+    assert last.kind is ServerAction.RESTART
     assert before <= last.at <= time.time()
 
 
 def test_record_overwrites_the_previous_outcome(ops):
-    ops.record("ann", "restarting", False, "failed")
-    ops.record("ann", "resetting volumes", True, "done")
+    ops.record("ann", ServerAction.RESTART, False, "failed")
+    ops.record("ann", EXITED, False, "Your server stopped by itself.")
     last = ops.last("ann")
-    assert (last.kind, last.ok, last.message) == ("resetting volumes", True, "done")
+    assert (last.kind, last.ok, last.message) == ("exited", False, "Your server stopped by itself.")
 
 
 def test_record_is_per_user_and_independent_of_running(ops):
-    ops.record("ann", "restarting", True, "ok")
+    ops.record("ann", ServerAction.RESTART, True, "ok")
     assert ops.last("bob") is None
     assert ops.current("ann") is None
     with ops.claim("ann", "restarting"):
@@ -131,8 +133,8 @@ def test_record_is_per_user_and_independent_of_running(ops):
 
 
 def test_forget_drops_only_that_users_outcome(ops):
-    ops.record("ann", "restarting", False, "failed")
-    ops.record("bob", "restarting", False, "failed too")
+    ops.record("ann", ServerAction.RESTART, False, "failed")
+    ops.record("bob", ServerAction.START, False, "failed too")
     ops.forget("ann")
     assert ops.last("ann") is None
     assert ops.last("bob").message == "failed too"

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from portal import tasks
+from portal.action_names import ServerAction
 from portal.docker_types import ContainerInfo, ContainerMissing
 from portal.errors import ActionRefused, DockerUnavailable
 from portal.lab_location import OneEngine
@@ -184,7 +185,7 @@ async def test_each_action_is_accepted_or_refused_in_plain_words(situation, acti
             run = reset_volumes(user, runtime, ["home"], confirmed=True, how_to_confirm="",
                                 actor="admin")
         else:
-            run = act(action, user, runtime, hub)
+            run = act(ServerAction(action), user, runtime, hub)
         if expected is OK:
             await run
         else:
@@ -235,7 +236,7 @@ async def test_a_start_while_the_hub_stops_the_server_waits_for_the_stop_then_st
 
     hub = HubActions(spawn, stop, "http://127.0.0.1:1", "ann")
     try:
-        await act("start", user, runtime, hub)
+        await act(ServerAction.START, user, runtime, hub)
         assert calls == []  # the hub's own stop is under way: not a second one, no spawn yet
         view = await server_view(user, runtime)
         assert view.state is CardState.STARTING

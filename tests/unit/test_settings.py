@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.settings import VARIABLES, Settings, SettingsError, load_settings
+from portal.settings_choices import DeletedUserVolumes, GpuMode
 
 # variable -> (Settings field, parsed default)
 DEFAULTS = {
@@ -15,7 +16,7 @@ DEFAULTS = {
     "DOCKER_NOTEBOOK_IMAGE": ("notebook_image", "stellars/stellars-jupyterlab-ds:latest"),
     "DOCKER_NETWORK_NAME": ("network_name", "jupyterhub_network"),
     "ENABLE_JUPYTERHUB_SSL": ("ssl", False),
-    "ENABLE_GPU_SUPPORT": ("gpu_mode", 0),
+    "ENABLE_GPU_SUPPORT": ("gpu_mode", GpuMode.OFF),
     "ENABLE_SIGNUP": ("signup", True),
     "TF_CPP_MIN_LOG_LEVEL": ("tf_log_level", "3"),
     "NVIDIA_AUTODETECT_IMAGE": ("gpu_probe_image", "nvidia/cuda:12.9.1-base-ubuntu24.04"),
@@ -25,7 +26,7 @@ DEFAULTS = {
     "PORTAL_DATABASE_URL": ("portal_db_url", ""),
     "JUPYTERHUB_HOST": ("hostnames", ()),
     "AUDIT_RETENTION_DAYS": ("audit_retention_days", 365),
-    "DELETED_USER_VOLUMES": ("deleted_user_volumes", "remove"),
+    "DELETED_USER_VOLUMES": ("deleted_user_volumes", DeletedUserVolumes.REMOVE),
     "JUPYTERHUB_SUBDOMAIN_HOST": ("subdomain_host", ""),
     "SUDO_MODE_MINUTES": ("sudo_minutes", 5),
     "SIGNUP_MAX_PENDING": ("max_pending_signups", 50),
@@ -144,9 +145,9 @@ def test_base_url_is_normalised(raw, expected):
 @pytest.mark.parametrize(
     ("name", "raw", "field_name", "expected"),
     [
-        ("ENABLE_GPU_SUPPORT", "0", "gpu_mode", 0),
-        ("ENABLE_GPU_SUPPORT", "1", "gpu_mode", 1),
-        ("ENABLE_GPU_SUPPORT", "2", "gpu_mode", 2),
+        ("ENABLE_GPU_SUPPORT", "0", "gpu_mode", GpuMode.OFF),
+        ("ENABLE_GPU_SUPPORT", "1", "gpu_mode", GpuMode.ON),
+        ("ENABLE_GPU_SUPPORT", "2", "gpu_mode", GpuMode.DETECT),
         ("ENABLE_SIGNUP", "0", "signup", False),
         ("ENABLE_SIGNUP", "1", "signup", True),
         ("ENABLE_JUPYTERHUB_SSL", "1", "ssl", True),
@@ -167,7 +168,7 @@ def test_base_url_is_normalised(raw, expected):
         ("DOCKER_NOTEBOOK_IMAGE", "lab:1.0", "notebook_image", "lab:1.0"),
         ("NVIDIA_AUTODETECT_IMAGE", "probe:2", "gpu_probe_image", "probe:2"),
         ("JUPYTERHUB_HOST", "Hub.Example.org.", "hostnames", ("hub.example.org",)),
-        ("DELETED_USER_VOLUMES", "archive", "deleted_user_volumes", "archive"),
+        ("DELETED_USER_VOLUMES", "archive", "deleted_user_volumes", DeletedUserVolumes.ARCHIVE),
         ("JUPYTERHUB_HOST", "hub, 203.0.113.7,::1", "hostnames", ("hub", "203.0.113.7", "::1")),
         ("JUPYTERHUB_SUBDOMAIN_HOST", "https://Hub.Example.org/", "subdomain_host",
          "https://hub.example.org"),
