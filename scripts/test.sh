@@ -3,8 +3,9 @@
 #   1. unit, in-process handler and integration tests (the real hub + Docker), then the UI tests
 #      in Chromium, on the default JupyterHub line (.venv) with SQLite (two sessions);
 #   2. the integration tests that touch the databases (sign-in, portal actions, broadcast
-#      history, groups and their audit) with the hub and the portal store on PostgreSQL, from a
-#      throwaway server this run starts on loopback and stops by its PID;
+#      history, groups and their audit, the store's migrations) with the hub and the portal
+#      store on PostgreSQL, from a throwaway server this run starts on loopback and stops by
+#      its PID;
 #   3. unit and in-process tests, and the restart, gate, sign-in, spawn and broadcast
 #      integration tests on the other JupyterHub line (.venv-jh55, 5.5);
 # and, beside the UI tests and passes 2 and 3, every benchmark in quick mode (tiny sizes, no
@@ -22,7 +23,10 @@ POSTGRES_TESTS=(
   tests/integration/test_portal_actions.py
   tests/integration/test_broadcast.py
   tests/integration/test_docker_groups.py
+  tests/integration/test_store_postgres.py
 )
+# Tests of PostgreSQL alone: they fail without its server, so only pass 2 runs them.
+POSTGRES_ONLY=(--ignore=tests/integration/test_store_postgres.py)
 OTHER_LINE_TESTS=(
   tests/unit
   tests/inprocess
@@ -79,7 +83,7 @@ export DSHUB_FAIL_LINES=40
 # The UI tests in a session of their own: Playwright's sync API leaves its event loop marked as
 # running in the worker's thread, which breaks any asyncio test after it in the same process.
 try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
-  tests/unit tests/inprocess tests/integration
+  "${POSTGRES_ONLY[@]}" tests/unit tests/inprocess tests/integration
 # The quick benchmarks run beside the UI tests and passes 2 and 3, with a log of their own;
 # their line is printed when they end.
 bench_out=$(mktemp) bench_log=${DSHUB_LOG%.log}-benchmarks.log
