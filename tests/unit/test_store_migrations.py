@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -34,20 +35,36 @@ def url(tmp_path) -> str:
     return f"sqlite:///{tmp_path}/portal.sqlite"
 
 
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 @pytest.fixture
-def store_log(caplog) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.INFO, logger="JupyterHub.portal.store")
-    return caplog
+def store_log() -> Iterator[Records]:
+    # On the store's logger itself: "JupyterHub" stops propagating once a hub app has run in
+    # this process (in-process tests), so the root's capture would miss the line.
+    logger = logging.getLogger("JupyterHub.portal.store")
+    handler, level = Records(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
 
 
-def said(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "JupyterHub.portal.store"]
+def said(log: Records) -> list[str]:
+    return [record.getMessage() for record in log.records]
 
 
 async def test_an_empty_store_is_made_by_the_migrations_on_the_stores_thread(url, store_log):
     await first_use(url)
     assert said(store_log) == [f"Portal store: created at {head()}"]
-    [record] = [r for r in store_log.records if r.name == "JupyterHub.portal.store"]
+    [record] = store_log.records
     assert record.threadName.startswith("portal-store")  # never the event loop's
     assert set(contents(url)) == set(ROWS)
     assert version_rows(url) == {VERSION_TABLE: [head()]}
