@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, String, Text, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from .store_migrations import upgrade_to_head
+
 
 class Base(DeclarativeBase):
     pass
@@ -85,7 +87,7 @@ class PortalStore:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-store")
 
     def session(self) -> Session:
-        """A session on the portal's own database (tables created on first use)."""
+        """A session on the portal's own database (its schema brought to head on first use)."""
         return self._db()
 
     async def run(self, fn, *args):  # noqa: ANN001, ANN201 (any blocking function and result)
@@ -95,8 +97,13 @@ class PortalStore:
     def _db(self) -> Session:
         if self._engine is None:
             # pre-ping: a PostgreSQL restart must not leave the pool with dead connections.
-            self._engine = create_engine(self.url, pool_pre_ping=not self.url.startswith("sqlite"))
-            Base.metadata.create_all(self._engine)
+            engine = create_engine(self.url, pool_pre_ping=not self.url.startswith("sqlite"))
+            try:
+                upgrade_to_head(engine)  # on this (the store's) thread, never the event loop
+            except Exception:
+                engine.dispose()  # the next use tries again
+                raise
+            self._engine = engine
         return Session(self._engine, expire_on_commit=False)
 
     async def _run(self, fn, *args):

@@ -5,8 +5,9 @@
 #   2. then the UI tests in Chromium (same line), and beside them, as a second pytest session
 #      with Docker names, ports and a log of its own:
 #   3. the integration tests that touch the databases (sign-in, portal actions, broadcast
-#      history, groups and their audit) with the hub and the portal store on PostgreSQL, from a
-#      throwaway server this run starts on loopback and stops by its PID;
+#      history, groups and their audit, the store's migrations) with the hub and the portal
+#      store on PostgreSQL, from a throwaway server this run starts on loopback and stops by
+#      its PID;
 #   4. unit and in-process tests, and the restart, gate, sign-in, spawn and broadcast
 #      integration tests on the other JupyterHub line (.venv-jh55, 5.5);
 # and, from the start, every benchmark in quick mode (tiny sizes, no figure asserted): it fails
@@ -25,7 +26,10 @@ POSTGRES_TESTS=(
   tests/integration/test_portal_actions.py
   tests/integration/test_broadcast.py
   tests/integration/test_docker_groups.py
+  tests/integration/test_store_postgres.py
 )
+# Tests of PostgreSQL alone: they fail without its server, so only pass 2 runs them.
+POSTGRES_ONLY=(--ignore=tests/integration/test_store_postgres.py)
 OTHER_LINE_TESTS=(
   tests/unit
   tests/inprocess
@@ -107,7 +111,7 @@ bench_out=$(mktemp) bench_log=${DSHUB_LOG%.log}-benchmarks.log
 ( DSHUB_LOG=$bench_log step "benchmarks, quick mode" benchmarks_quick ) > "$bench_out" 2>&1 &
 bench_pid=$!
 try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
-  tests/unit tests/inprocess tests/integration
+  "${POSTGRES_ONLY[@]}" tests/unit tests/inprocess tests/integration
 # Passes 3 and 4 print their lines as they end; their details go to a log of their own.
 other_log=${DSHUB_LOG%.log}-postgres-jh55.log
 : > "$other_log"

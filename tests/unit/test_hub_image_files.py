@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from fnmatch import fnmatch
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -58,3 +59,18 @@ def test_every_template_directory_is_package_data():
     for html in (ROOT / "portal").rglob("*.html"):
         rel = html.relative_to(ROOT / "portal").parent.as_posix()
         assert f"{rel}/*.html" in data, f"portal/{rel}/*.html is not package data"
+
+
+def test_every_file_of_the_package_reaches_the_image():
+    # Modules come with their packages; anything else (the store's migrations: alembic.ini, the
+    # revision template, versions/*.py outside any package) only if package data names it.
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["portal"]
+    package = ROOT / "portal"
+    for path in package.rglob("*"):
+        if path.is_dir() or "__pycache__" in path.parts:
+            continue
+        if path.suffix == ".py" and (path.parent / "__init__.py").exists():
+            continue
+        rel = path.relative_to(package).as_posix()
+        assert any(fnmatch(rel, pattern) for pattern in data), f"portal/{rel} is not package data"
