@@ -28,7 +28,7 @@ POSTGRES_TESTS=(
   tests/integration/test_docker_groups.py
   tests/integration/test_store_postgres.py
 )
-# Tests of PostgreSQL alone: they fail without its server, so only pass 2 runs them.
+# Tests of PostgreSQL alone: they fail without its server, so only pass 3 runs them.
 POSTGRES_ONLY=(--ignore=tests/integration/test_store_postgres.py)
 OTHER_LINE_TESTS=(
   tests/unit
