@@ -10,7 +10,7 @@ from typing import Any
 
 from jupyterhub.utils import url_path_join
 
-from . import auth, broadcast, compat
+from . import auth, broadcast, compat, hub_routes
 from .access_groups import BUILTIN_GROUPS
 from .account_volumes import dispose_of_volumes
 from .canonical_origin import redirect_rule
@@ -25,7 +25,7 @@ from .settings import Settings, load_settings
 from .startup import when_hub_runs
 from .states import ServerChange
 from .store import PortalStore
-from .upstream import replace_hub_handlers, route_first, serving_hub
+from .upstream import route_first, serving_hub
 from .usage import running_labs
 
 __version__ = "0.1.0"
@@ -104,15 +104,6 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
     c.PortalSpawner.server_changed = server_changed
 
 
-def _gate_every_route() -> None:
-    app = serving_hub()
-    if app is not None:
-        from .views.gate import gated
-        from .views.hub_api import REPLACEMENTS
-
-        replace_hub_handlers(app, lambda cls: gated(REPLACEMENTS.get(cls, cls)))
-
-
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
     """Register the portal with the hub: routes, templates, static files, shared runtime."""
     settings = settings or load_settings()
@@ -160,9 +151,11 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     start_detection(runtime)
     _inject_into_spawner(c, runtime)
-    # One gate for host power on every route the hub serves: sudo mode for browser sessions
-    # (portal/host_power.py, views/gate.py); no password sign-in on the token API (hub_api.py).
-    _gate_every_route()
+    # The hub's own routes: the portal's replacements of its handlers (sign-in, sign-up,
+    # passwords, audited REST calls, no password sign-in on the token API) and one gate for host
+    # power in front of every route (portal/hub_routes.py, host_power.py, views/gate.py).
+    if (app := serving_hub()) is not None:
+        hub_routes.install(app)
 
     async def collect_usage(app: Any) -> None:
         await runtime.usage.run(lambda: running_labs(app))

@@ -102,7 +102,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "portal.hub_overrides.AuditedUserAPIHandler": _USER,
     "portal.hub_overrides.ProtectedGroupAPIHandler": _GROUP,
     "portal.hub_overrides.AuditedGroupUsersAPIHandler": _GROUP_USERS,
-    f"{_PORTAL}hub_api.TokensWithoutPasswords": {"GET": nothing, "POST": token},
+    "portal.hub_overrides.TokensWithoutPasswords": {"GET": nothing, "POST": token},
     # The portal: what grants host power ...
     f"{_PORTAL}admin.CreateUserHandler": {"POST": create_account},
     f"{_PORTAL}groups.MembershipHandler": {"GET": nothing, "POST": membership},

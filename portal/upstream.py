@@ -2,10 +2,11 @@
 
 Checked against JupyterHub 5.5.4 and 6.1 (spawner.py, app.py): `Spawner._failed`,
 `Spawner._spawn_future`, `Spawner._spawn_pending`, `JupyterHub.tornado_application` and the
-sub-command flags of the app, `BaseHandler._token_authenticated` and the hub's `handlers` list
-(rewritten before the web application is made). Everything else in the portal uses public hub API.
-Also here: the hub's own values of `Spawner.pending` (`spawn`, `stop`), kept apart from the
-portal's action names (portal/action_names.py) that happen to share a word.
+sub-command flags of the app, `BaseHandler._token_authenticated` and `_jupyterhub_user`, and
+the hub's `handlers` list (rewritten before the web application is made). Everything else in
+the portal uses public hub API. Also here: the hub's own values of `Spawner.pending` (`spawn`,
+`stop`), kept apart from the portal's action names (portal/action_names.py) that happen to
+share a word.
 """
 
 from __future__ import annotations
@@ -95,6 +96,17 @@ def hub_logo_file() -> str:
 def token_authenticated(handler: Any) -> bool:
     """The request was authenticated by an API token (not a browser's cookie)."""
     return bool(getattr(handler, "_token_authenticated", False))
+
+
+def found_no_session(handler: Any) -> bool:
+    """The hub already looked for this request's user and found none (it caches the answer in
+    `BaseHandler._jupyterhub_user`; absent until it has looked)."""
+    return hasattr(handler, "_jupyterhub_user") and handler._jupyterhub_user is None
+
+
+def signed_in_now(handler: Any, user: Any) -> None:
+    """Make `user` this request's user from here on (the sign-in that just set its cookie)."""
+    handler._jupyterhub_user = user
 
 
 def replace_hub_handlers(app: Any, replace: Callable[[type], type]) -> None:

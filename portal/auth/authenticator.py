@@ -164,25 +164,6 @@ class DSHubAuthenticator(NativeAuthenticator):
             await self.signup_recorder(username, _signup_detail(is_admin, authorized))
         return SignUpResult(True, "", 200, info, authorized)
 
-    def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
-        from . import handlers
-
-        replaced = {
-            r"/login": handlers.LoginHandler,
-            r"/signup": handlers.SignUpHandler,
-            r"/authorize": handlers.ToPortalHandler,
-            r"/authorize/([^/]*)": handlers.ToPortalHandler,
-            r"/discard/([^/]*)": handlers.ToPortalHandler,
-            r"/change-password": handlers.ChangePasswordHandler,
-            r"/change-password/([^/]+)": handlers.ChangePasswordAdminHandler,
-        }
-        # The portal's REST overrides go first: the hub routes a request to the first match,
-        # and these are the only handlers placed ahead of its own API (portal/hub_overrides.py).
-        from ..hub_overrides import handlers as overrides
-
-        return [*overrides, *((path, replaced.get(path, handler)) for path, handler in
-                              super().get_handlers(app))]
-
 
 def _signup_detail(is_admin: bool, authorized: bool) -> str:
     if is_admin:

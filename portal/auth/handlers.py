@@ -19,6 +19,7 @@ from tornado import web
 
 from ..errors import ActionRefused
 from ..password_changes import change_password
+from ..upstream import signed_in_now
 from .names import HTML_PATTERN, RULE
 
 
@@ -43,7 +44,7 @@ class LoginHandler(native.LoginHandler):
         if user:
             # The one outcome that forgets this address's failures.
             auth.passwords.signed_in(address, user.name)
-            self._jupyterhub_user = user
+            signed_in_now(self, user)
             self.redirect(self.get_next_url(user))
             return
         error = "Invalid username or password."

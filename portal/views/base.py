@@ -20,6 +20,7 @@ from ..limits import human_size
 from ..readiness import loopback_url
 from ..runtime import Runtime
 from ..server_actions import HubActions
+from ..upstream import found_no_session
 from .refusals import RefusalResponses
 
 DEFAULT_ERROR_TARGET = "#portal-flash"
@@ -98,7 +99,7 @@ class PortalHandler(RefusalResponses, PortalCommon, BaseHandler):
         # and the hub's "XSRF cookie does not match" would land in the card. Such a request is
         # anonymous and changes nothing (portal_authenticated sends htmx to the login page), so
         # the check is left to requests that do carry a session.
-        if getattr(self, "_jupyterhub_user", None) is None and hasattr(self, "_jupyterhub_user"):
+        if found_no_session(self):
             return None
         return super().check_xsrf_cookie()
 
