@@ -42,7 +42,21 @@ docker_engine() {
   echo "${started:-running}" >&3
 }
 
-# python_env VENV EXTRAS [PIP ARGS]: a virtual environment with the project installed
+# uv makes the Python environments: a pinned release, installed once with pip into .dev/uv. It
+# resolves and installs one in seconds where pip took 45 s (each clean clone makes two).
+UV_VERSION=0.13.9
+UV=.dev/uv/bin/uv
+uv_tool() {
+  if [ -x "$UV" ] && [ "$("$UV" --version | cut -d' ' -f2)" = "$UV_VERSION" ]; then
+    echo "uv $UV_VERSION, present" >&3
+    return
+  fi
+  python3 -m venv --clear .dev/uv
+  .dev/uv/bin/pip install "uv==$UV_VERSION"
+  echo "uv $UV_VERSION, installed" >&3
+}
+
+# python_env VENV EXTRAS [INSTALL ARGS]: a virtual environment with the project installed
 # (editable), re-installed only when pyproject.toml or the image's lock changed.
 python_env() {
   local venv=$1 extras=$2; shift 2
@@ -51,8 +65,9 @@ python_env() {
     echo "JupyterHub $(jupyterhub_version "$venv"), up to date" >&3
     return
   fi
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -e ".[$extras]" "$@"
+  # --seed: pip too, for anyone who adds a package by hand.
+  "$UV" venv --clear --seed --python "$(command -v python3)" "$venv"
+  "$UV" pip install --python "$venv/bin/python" -e ".[$extras]" "$@"
   touch "$venv/.installed"
   echo "JupyterHub $(jupyterhub_version "$venv"), installed" >&3
 }
@@ -76,6 +91,7 @@ step "Debian packages" debian_packages
 step "Docker engine" docker_engine
 # The Python environments are made while the images build (each mostly waits on downloads);
 # each prints its line when it is done.
+step "uv" uv_tool
 # .venv: the hub image's versions (its lock), so `make dev` and the tests run what ships.
 step "Python environment (.venv)" python_env .venv dev -c requirements-hub.txt &
 envs=($!)

@@ -70,8 +70,6 @@ def _session_hub_outlives_the_test(request) -> Iterator[None]:
                     f"(last error: {hub.last_error()!r}); its log ends:\n{hub.log_tail()}")
 
 
-
-
 @pytest.fixture(scope="module")
 def swarm(docker_client) -> Iterator[Swarm]:
     """Two extra engines forming a 2-node swarm (manager 127.0.0.2, worker 127.0.0.3)."""

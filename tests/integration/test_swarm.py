@@ -18,6 +18,7 @@ import pytest
 import requests
 import yaml
 
+from tests.integration.test_engine_paths import HOSTILE_BINDS
 from tests.support.clients import PASSWORD, Portal, card_state, signup, wait_state
 from tests.support.hub import PREFIX as RUN_PREFIX
 from tests.support.hub import ROOT, Hub
@@ -301,6 +302,44 @@ def test_broadcast_reaches_the_labs_on_both_nodes(swarm_hub, placed):
                          headers={"Authorization": f"token {swarm_hub.token}"})
         assert r.status_code == 200, (name, r.status_code, r.text[:200])
         assert "Maintenance at six" in [n["message"] for n in r.json()["notifications"]]
+
+
+def test_configured_engine_paths_never_reach_a_swarm_lab(swarm, tmp_path_factory):
+    """The attack of test_engine_paths.py on the real swarm: a hub of its own whose configuration
+    binds the engine's sockets (however spelled), their directories or a parent into every lab
+    starts its labs without any of them (once only the exact socket path was dropped here)."""
+    directory = tmp_path_factory.mktemp("swarm-hostile-hub")
+    extra = directory / "hostile_config.py"
+    extra.write_text(f"c.PortalSpawner.read_only_volumes = {HOSTILE_BINDS!r}\n")
+    own_prefix = f"{RUN_PREFIX}hostile-"
+    hub = Hub(directory / "data", base_url="/", env={
+        "DOCKER_SWARM": "1", "DOCKER_HOST": swarm.manager.url,
+        "DSHUB_TEST_EXTRA_CONFIG": str(extra), "DSHUB_TEST_PREFIX": own_prefix})
+    hub.start()
+    try:
+        assert signup(hub, "admin").status_code == 200
+        user = Portal(hub, "admin")  # in neither Docker-access group
+        r = user.post("portal/users/admin/start")
+        assert r.status_code == 200, r.text
+        assert wait_state(user, "admin", {"running", "failed"}) == "running", hub.log_tail()
+        service = f"{own_prefix}jupyterlab-admin"
+        tasks = swarm.manager.client().api.tasks(
+            filters={"service": service, "desired-state": "running"})
+        running = [t for t in tasks if t["Status"]["State"] == "running"]
+        assert len(running) == 1, tasks
+        node = engine_of(swarm, running[0]["NodeID"])
+        lab = node.client().containers.get(running[0]["Status"]["ContainerStatus"]["ContainerID"])
+        mounts = lab.attrs["Mounts"]
+        assert not [m for m in mounts if m["Type"] == "bind"], mounts  # no host path at all
+        assert not [m for m in mounts if m["Destination"].startswith("/hostile")], mounts
+        assert {m["Destination"]: m.get("Name") for m in mounts}["/home/lab/workspace"] == (
+            f"{service}_workspace")  # the lab's own volumes are still there
+        assert "left out (they reach the Docker engine)" in hub.log_path.read_text()
+        r = user.post("portal/users/admin/stop")
+        assert r.status_code == 200, r.text
+        assert wait_state(user, "admin", {"stopped"}) == "stopped"
+    finally:
+        hub.stop()
 
 
 def test_worker_down_card_says_so_and_other_user_unaffected(swarm, placed, admin):
