@@ -67,8 +67,15 @@ async def measure(users: int, passes: int, chunk: int) -> dict[str, Any]:
         populate(db, users)
         gc.collect()
         gc.freeze()  # as the hub does after start (portal.setup)
-        runtime = SimpleNamespace(operations=Operations(), store=None, audit=None)
-        culler = portal.culling.Culler(runtime, CullPolicy(8 * 3600, 1800, 8 * 3600, ("exempt",)))
+        policy = CullPolicy(8 * 3600, 1800, 8 * 3600, ("exempt",))
+        if "runtime" in inspect.signature(portal.culling.Culler).parameters:  # before typed-runtime
+            runtime = SimpleNamespace(operations=Operations(), store=None, audit=None)
+            culler = portal.culling.Culler(runtime, policy)
+        else:
+            from portal.cull_policy import CullPolicyStore
+
+            culler = portal.culling.Culler(CullPolicyStore(None, None, policy), Operations(),
+                                           None, None, None)  # type: ignore[arg-type]
 
         async def nothing(*args: Any) -> None:
             return None

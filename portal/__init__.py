@@ -14,18 +14,14 @@ from . import auth, broadcast, compat, hub_routes
 from .access_groups import BUILTIN_GROUPS
 from .account_volumes import dispose_of_volumes
 from .canonical_origin import redirect_rule
-from .cull_policy import CullPolicy
-from .culling import Culler
-from .docker_service import DockerService
-from .gpu import decision, start_detection
 from .heap import FreezePolicy
 from .limits import Limits
 from .runtime import Runtime
+from .runtime_factory import build_runtime
 from .settings import Settings, load_settings
 from .startup import when_hub_runs
 from .states import ServerChange
-from .store import PortalStore
-from .upstream import route_first, serving_hub
+from .upstream import HubSpawner, route_first, serving_hub
 from .usage import running_labs
 
 __version__ = "0.1.0"
@@ -78,13 +74,12 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
         return runtime.operations.start_refusal(user_name)
 
     async def gpu_decision() -> tuple[bool, bool]:
-        return await decision(runtime)
+        return await runtime.gpu.decision()
 
-    async def account_deleted(spawner: Any) -> None:
+    async def account_deleted(spawner: HubSpawner) -> None:
         # Per-lab broadcast tokens name the lab by user name: gone before anything else, so
         # a new account of that name is never opened with one the old account's lab received.
-        if runtime.broadcaster is not None:
-            await runtime.broadcaster.tokens.revoke(spawner.db, spawner.user.name)
+        await runtime.broadcaster.tokens.revoke(spawner.db, spawner.user.name)
         await dispose_of_volumes(spawner, runtime)
 
     async def limits_policy(groups: set[str]) -> Limits:
@@ -93,7 +88,7 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
     def exit_report(user_name: str, container: dict) -> None:
         runtime.exits.report(user_name, container)
 
-    def server_changed(spawner: Any, change: ServerChange) -> None:
+    def server_changed(spawner: HubSpawner, change: ServerChange) -> None:
         runtime.live.server_changed(spawner, change)
 
     c.PortalSpawner.start_guard = start_guard
@@ -109,9 +104,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     settings = settings or load_settings()
     # Shims for the JupyterHub line in use (NativeAuthenticator on 6.x); see portal/compat/.
     compat.apply()
-    runtime = Runtime(
-        settings=settings, docker=DockerService(), store=PortalStore(settings.store_url)
-    )
+    runtime = build_runtime(settings)
     # extra_handlers is deprecated upstream but is the only way to live under /hub/; keeping it
     # in this one function makes a later move to a hub service cheap.
     # Everything below extends what the configuration set before; it never replaces it.
@@ -149,7 +142,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # a gc callback (portal/heap.py).
     when_hub_runs(_freeze_startup_objects, "freezing start-up objects")
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
-    start_detection(runtime)
+    runtime.gpu.start()
     _inject_into_spawner(c, runtime)
     # The hub's own routes: the portal's replacements of its handlers (sign-in, sign-up,
     # passwords, audited REST calls, no password sign-in on the token API) and one gate for host
@@ -168,10 +161,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
             route_first(app, *rule)
 
         when_hub_runs(redirect_stray_hosts, "redirecting other host names to the hub's origin")
-    policy = CullPolicy(settings.idle_cull_after, settings.idle_cull_warning,
-                        settings.idle_keep_max, settings.idle_exempt_groups)
-    runtime.culler = Culler(runtime, policy)
     when_hub_runs(runtime.culler.run, "idle culling")
     # Broadcast: one hub service with access:servers reaches every lab (appended, not assigned).
-    runtime.broadcaster = broadcast.register(c, runtime.store, runtime.audit)
+    broadcast.register(c, runtime.broadcaster)
     return runtime

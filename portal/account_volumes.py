@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from .audit import EventKind, acting_as
 from .docker_types import DockerRefused
@@ -18,6 +17,7 @@ from .errors import ActionRefused
 from .logs import portal_logger
 from .runtime import Runtime
 from .settings_choices import DeletedUserVolumes
+from .upstream import HubSpawner, HubUser
 from .volume_owners import (
     ARCHIVED_AT,
     ARCHIVED_FROM,
@@ -41,7 +41,7 @@ class ArchivedVolume:
     archived_at: str
 
 
-async def dispose_of_volumes(spawner: Any, runtime: Runtime) -> None:
+async def dispose_of_volumes(spawner: HubSpawner, runtime: Runtime) -> None:
     """The spawner's `account_deleted` hook: remove or archive the user's own volumes.
 
     A failure is recorded and raised (the hub logs it and still deletes the account): what is
@@ -67,7 +67,7 @@ async def dispose_of_volumes(spawner: Any, runtime: Runtime) -> None:
     await runtime.audit.record(acting_as.get(), EventKind.ACCOUNT_DELETED, user_name, detail)
 
 
-async def _dispose(spawner: Any, runtime: Runtime, archive: bool, done: list[str],
+async def _dispose(spawner: HubSpawner, runtime: Runtime, archive: bool, done: list[str],
                    kept: list[str]) -> None:
     user_id = spawner.user.id
     docker = runtime.docker
@@ -105,7 +105,7 @@ async def _find(runtime: Runtime, name: str) -> ArchivedVolume:
     raise ActionRefused(f"There is no archived volume named {name[:120]!r}.", 404)
 
 
-async def restore(runtime: Runtime, name: str, account: Any, actor: str) -> str:
+async def restore(runtime: Runtime, name: str, account: HubUser, actor: str) -> str:
     """Copy an archived volume into `account`'s own volume of the same key (which must not
     exist, with the server stopped); the archive then goes. Returns the restored volume."""
     archived = await _find(runtime, name)

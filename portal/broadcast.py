@@ -182,24 +182,26 @@ class Broadcaster:
         return Delivery(target.user, ok, reason, None if response.code == 599 else response.code)
 
 
-def register(c: Any, store: PortalStore, audit: AuditLog) -> Broadcaster:
-    """Give the hub one credential for broadcasts: a service with `access:servers`.
+def new_broadcaster(store: PortalStore, audit: AuditLog) -> Broadcaster:
+    """The hub process's sender, with a credential of its own (given to the hub by `register`)."""
+    return Broadcaster(secrets.token_hex(32), store, audit)
+
+
+def register(c: Any, broadcaster: Broadcaster) -> None:
+    """Give the hub the broadcaster's credential: a service with `access:servers`.
 
     Appends (never assigns) so other configuration of services, roles and scopes stays.
     """
-    token = secrets.token_hex(32)
     c.JupyterHub.custom_scopes.update(CUSTOM_SCOPES)
-    c.JupyterHub.services.append({"name": SERVICE_NAME, "api_token": token})
+    c.JupyterHub.services.append({"name": SERVICE_NAME, "api_token": broadcaster.token})
     c.JupyterHub.load_roles.append({
         "name": SERVICE_NAME,
         "description": "The portal's broadcast sender: reaches every user's server.",
         "scopes": ["access:servers"],
         "services": [SERVICE_NAME],
     })
-    broadcaster = Broadcaster(token, store, audit)
 
     async def forget_old_tokens(app: Any) -> None:
         broadcaster.forget_old_tokens(app.db)
 
     when_hub_runs(forget_old_tokens, "removal of old broadcast tokens")
-    return broadcaster

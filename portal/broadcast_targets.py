@@ -12,7 +12,7 @@ from jupyterhub.utils import url_path_join
 from .broadcast_message import Recipients, refused
 from .hub_queries import running_default_spawners
 from .pacing import with_turns
-from .upstream import hub_spawning, hub_stopping
+from .upstream import HubUser, hub_spawning, hub_stopping
 
 INGEST_PATH = "jupyterlab-notifications-extension/ingest"
 CHUNK = 100  # recipients resolved between two turns of the event loop
@@ -26,7 +26,7 @@ class Target:
     reason: str = ""  # why there is no URL
 
 
-def target_of(user: Any) -> Target:
+def target_of(user: HubUser) -> Target:
     """The user's default server as the hub (and its proxy) reach it, or why there is none."""
     spawner = user.spawner
     if hub_spawning(spawner):
@@ -39,7 +39,7 @@ def target_of(user: Any) -> Target:
 
 
 async def resolve_targets(recipients: Recipients, db: Any,
-                          users: Mapping[Any, Any]) -> list[Target]:
+                          users: Mapping[Any, HubUser]) -> list[Target]:
     """Recipients -> one target per user, sorted by name. Unknown names are refused.
 
     `users` is the hub's UserDict (`users[orm_user]` gives the hub's User with its spawner).

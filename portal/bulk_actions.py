@@ -11,6 +11,7 @@ from .action_names import ServerAction
 from .errors import ActionRefused
 from .runtime import Runtime
 from .server_actions import HubActions, act
+from .upstream import HubUser
 
 MAX_SELECTION = 5000
 # The server actions offered for many users, as the table's menu words them.
@@ -44,7 +45,7 @@ def check_selection(names: list[str], matching: list[str] | None, expected: str)
 
 
 async def run_bulk(action: str, names: list[str], *, runtime: Runtime, hub: HubActions,
-                   db: Any, find_user: Callable[[str], Any], group: str = "",
+                   db: Any, find_user: Callable[[str], HubUser | None], group: str = "",
                    broadcast: Callable[[list[str]], Awaitable[list[Result]]] | None = None,
                    ) -> list[Result]:
     """Run `action` for each user; every user gets a result line, refusals included."""

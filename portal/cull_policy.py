@@ -1,4 +1,7 @@
-"""Owns the idle-culling policy: environment defaults, admins' changes (stored, audited)."""
+"""Owns the idle-culling policy: its values, environment defaults, admins' changes (audited).
+
+The passes that apply it (warnings, stops, "Keep running") are owned by culling.py.
+"""
 
 from __future__ import annotations
 

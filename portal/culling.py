@@ -1,4 +1,6 @@
-"""Owns idle culling: the policy, who is warned and stopped when, and "Keep running".
+"""Owns idle culling's passes: who is warned and stopped when, and "Keep running".
+
+The policy they follow (its values, defaults and admins' changes) is owned by cull_policy.py.
 
 Built into the hub rather than on jupyterhub-idle-culler: the warning goes into the user's
 JupyterLab through the portal's notification sender, the card offers "Keep running", nothing is
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,13 +21,15 @@ from typing import Any
 from jupyterhub import orm
 from sqlalchemy import func, select
 
-from .audit import SYSTEM_ACTOR, EventKind
+from .audit import SYSTEM_ACTOR, AuditLog, EventKind
+from .broadcast import Broadcaster
 from .broadcast_targets import target_of
 from .cull_policy import CullPolicy, CullPolicyStore, human_duration
 from .errors import ActionRefused
 from .logs import portal_logger
-from .server_actions import HubActions, stop
+from .operations import Operations
 from .tasks import in_background
+from .upstream import HubUser
 
 log = portal_logger("culling")
 # Servers per query of a pass, the loop given back after each: with 5,000 users a chunk holds
@@ -68,10 +72,16 @@ def plan(now: float, servers: Iterable[tuple[str, float]], policy: CullPolicy,
     return result
 
 
+# Stops a user's server through `hub_stop` under the server actions' rules (refusals raise
+# ActionRefused): given by the runtime's factory, as server_actions needs the whole runtime.
+StopIdle = Callable[[HubUser, Callable[[HubUser], Awaitable[None]]], Awaitable[None]]
+
+
 class Culler:
-    def __init__(self, runtime: Any, default: CullPolicy) -> None:
-        self.runtime = runtime
-        self.policies = CullPolicyStore(runtime.store, runtime.audit, default)
+    def __init__(self, policies: CullPolicyStore, operations: Operations, audit: AuditLog,
+                 broadcaster: Broadcaster, stop_idle: StopIdle) -> None:
+        self.policies, self.operations, self.audit = policies, operations, audit
+        self.broadcaster, self.stop_idle = broadcaster, stop_idle
         self.keep_until: dict[str, float] = {}
         self.warned: dict[str, float] = {}
 
@@ -135,7 +145,7 @@ class Culler:
             await asyncio.sleep(0)  # other requests run between chunks
 
     def _busy(self, name: str) -> bool:
-        return self.runtime.operations.current(name) is not None
+        return self.operations.current(name) is not None
 
     async def run(self, app: Any) -> None:
         await self.policies.load()
@@ -154,7 +164,7 @@ class Culler:
             return None
         return max(last + policy.idle_after, self.keep_until.get(name, 0.0))
 
-    def card_stop_at(self, user: Any) -> float | None:
+    def card_stop_at(self, user: HubUser) -> float | None:
         """For the card: when this running server stops if it stays idle (None: never)."""
         policy = self.policy
         if not policy.on or {g.name for g in user.groups} & set(policy.exempt):
@@ -168,7 +178,7 @@ class Culler:
         amount, unit = human_duration(self.policy.keep_max).split(" ", 1)
         return f"{amount} more {unit}"
 
-    async def keep_running(self, user: Any, actor: str) -> float:
+    async def keep_running(self, user: HubUser, actor: str) -> float:
         """Postpone the idle stop to now + the ceiling (never further)."""
         policy = self.policy
         if not policy.on:
@@ -179,40 +189,37 @@ class Culler:
         self.keep_until[user.name] = until
         self.warned.pop(user.name, None)
         when = datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC")
-        await self.runtime.audit.record(actor, EventKind.CULL, user.name,
+        await self.audit.record(actor, EventKind.CULL, user.name,
                                         f"kept running until {when}")
         return until
 
     async def _warn(self, app: Any, name: str, stop_at: float) -> None:
         user = app.users[name]
-        broadcaster = self.runtime.broadcaster
+        broadcaster = self.broadcaster
         minutes = max(round((stop_at - time.time()) / 60), 1)
         when = datetime.fromtimestamp(stop_at, UTC).strftime("%H:%M UTC")
         message = (f"Your server is idle and will stop at {when} (in about {minutes} min). "
                    f"Keep working, or choose \"Keep running for {self.keep_label()}\" in the "
                    "portal, to keep it.")
-        ok, why = False, "broadcast is not set up"
-        if broadcaster is not None:
-            target = target_of(user)
-            delivery = await broadcaster.notify(target, {
-                "message": message, "type": "warning", "autoClose": False, "immediate": True,
-            }, await broadcaster.credentials(app.db, [target]))
-            ok, why = delivery.ok, delivery.reason
+        target = target_of(user)
+        delivery = await broadcaster.notify(target, {
+            "message": message, "type": "warning", "autoClose": False, "immediate": True,
+        }, await broadcaster.credentials(app.db, [target]))
+        ok, why = delivery.ok, delivery.reason
         log.info("Idle warning to %s (stop at %s): %s", name, when, why)
-        await self.runtime.audit.record(SYSTEM_ACTOR, EventKind.CULL, name,
+        await self.audit.record(SYSTEM_ACTOR, EventKind.CULL, name,
                                         f"warned: stops at {when} ({why})", ok=ok)
 
     async def _cull(self, app: Any, name: str) -> None:
         user = app.users[name]
 
-        async def hub_stop(u: Any) -> None:
+        async def hub_stop(u: HubUser) -> None:
             await app.proxy.delete_user(u)
             await u.stop()
 
         last = epoch(user.spawner.orm_spawner.last_activity)
         try:
-            await stop(user, self.runtime, HubActions(spawn=hub_stop, stop=hub_stop,
-                                                      public_url="", actor=SYSTEM_ACTOR))
+            await self.stop_idle(user, hub_stop)
         except ActionRefused as refusal:  # stopping already, an operation began: next pass
             log.info("Idle stop of %s skipped: %s", name, refusal.message)
             return
@@ -220,5 +227,5 @@ class Culler:
         self.warned.pop(name, None)
         since = datetime.fromtimestamp(last, UTC).strftime("%H:%M UTC") if last else "?"
         log.info("Stopped %s's idle server (no activity since %s)", name, since)
-        await self.runtime.audit.record(SYSTEM_ACTOR, EventKind.CULL, name,
+        await self.audit.record(SYSTEM_ACTOR, EventKind.CULL, name,
                                         f"stopped: idle since {since}")

@@ -7,7 +7,8 @@ does (pull included) is bounded in time; any failure means "no GPU", with the re
 shown to admins. The probe container is always removed, and one left by a hub that crashed is
 removed before the next probe.
 
-The result lands in `Runtime.gpu`; the spawner awaits it before it creates a user's container.
+The decision lives in `GpuService` (the runtime's `gpu`); the spawner awaits it before it creates
+a user's container.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from traitlets import Bool, Float, List, Unicode
@@ -22,7 +24,7 @@ from traitlets.config import LoggingConfigurable
 
 from .docker_service import DockerRefused, DockerService, DockerUnavailable
 from .logs import portal_logger
-from .runtime import GpuStatus, Runtime
+from .settings import Settings
 from .settings_choices import GpuMode
 from .tasks import in_background
 from .upstream import serving_hub
@@ -31,6 +33,13 @@ CONTAINER_NAME = "jupyterhub_nvidia_autodetect"
 REMOVE_BOUND = 15.0  # seconds for removing the probe, on top of the detection's own bound
 
 log = portal_logger("gpu")
+
+
+@dataclass
+class GpuStatus:
+    mode: GpuMode
+    enabled: bool
+    reason: str
 
 
 class GpuDetection(LoggingConfigurable):
@@ -135,78 +144,82 @@ def _off(why: str) -> GpuStatus:
     return GpuStatus(GpuMode.DETECT, False, f"No GPU: {why}.")
 
 
-async def _remove_probe(docker: DockerService, name: str, logger: Any) -> None:
+async def _remove_probe(docker: DockerService, name: str,
+                        logger: logging.Logger | logging.LoggerAdapter) -> None:
     try:
         await docker.remove_container(name, bound=REMOVE_BOUND)
     except Exception as e:  # the next hub start removes it as a stale probe
         logger.warning("GPU detection: could not remove %s: %s", name, e)
 
 
-def start_detection(runtime: Runtime) -> asyncio.Task | None:
-    """Settle `runtime.gpu` for modes OFF/ON, or start the one probe of DETECT (hub start only)."""
-    mode = runtime.settings.gpu_mode
-    if not mode.probes:
-        runtime.gpu = fixed_status(mode)
-        return None
-    app = serving_hub()
-    if app is None:
-        runtime.gpu = GpuStatus(
-            GpuMode.DETECT, False, "No GPU: detection runs only when the hub starts, and this "
-            "configuration was loaded for another purpose.",
+class GpuService:
+    """The hub's GPU decision: `status` once decided, None while the probe (`ready`) runs."""
+
+    def __init__(self, settings: Settings, docker: DockerService) -> None:
+        self.settings, self.docker = settings, docker
+        self.status: GpuStatus | None = None
+        self.ready: asyncio.Task | None = None  # DETECT's probe task, started at hub start
+
+    def start(self) -> asyncio.Task | None:
+        """Settle the decision for modes OFF/ON, or start the one probe of DETECT (hub start)."""
+        mode = self.settings.gpu_mode
+        if not mode.probes:
+            self.status = fixed_status(mode)
+            return None
+        app = serving_hub()
+        if app is None:
+            self.status = GpuStatus(
+                GpuMode.DETECT, False, "No GPU: detection runs only when the hub starts, and "
+                "this configuration was loaded for another purpose.",
+            )
+            return None
+        self.status = None  # pending: the admin area says "detecting", spawns wait
+        self.ready = in_background(self._detect_for_hub(app), "GPU detection")
+        return self.ready
+
+    async def _detect_for_hub(self, app: Any) -> GpuStatus:
+        started = time.monotonic()
+        logger: logging.Logger | logging.LoggerAdapter = log
+        try:
+            # Built here, not in setup(): the task first runs once the whole config file (and
+            # any file loading it, like the tests') is applied to the app, so every setting is in.
+            knobs = GpuDetection(parent=app)
+            logger = knobs.log
+            image = knobs.image or self.settings.gpu_probe_image
+            logger.info(
+                "GPU detection: probing with %s (%s runtime, at most %.0f s)",
+                image, knobs.runtime, knobs.timeout,
+            )
+            status = await detect(
+                self.docker, image, runtime=knobs.runtime, command=knobs.command,
+                bound=knobs.timeout, pull=knobs.pull, name=knobs.container_name, logger=logger,
+            )
+        except asyncio.CancelledError:
+            self.status = GpuStatus(GpuMode.DETECT, False,
+                                    "No GPU: detection was cancelled (the hub is stopping).")
+            raise
+        except Exception as e:  # e.g. a GpuDetection setting of the wrong type
+            logger.exception("GPU detection could not run")
+            status = _off(f"detection could not run: {e}")
+        self.status = status
+        level = logging.INFO if status.enabled else logging.WARNING
+        logger.log(
+            level, "GPU detection (%.1f s): %s for the labs. %s", time.monotonic() - started,
+            "NVIDIA GPUs" if status.enabled else "no GPU", status.reason,
         )
-        return None
-    runtime.gpu = None  # pending: the admin area says "detecting", spawns wait
-    task = in_background(_detect_for_hub(runtime, app), "GPU detection")
-    runtime.gpu_ready = task
-    return task
+        return status
 
+    async def settled(self) -> GpuStatus:
+        """The hub's GPU decision, waiting for a detection that is still running."""
+        if self.status is None and self.ready is not None:
+            # Shielded: a spawn that gives up must not cancel the hub-wide detection.
+            await asyncio.shield(self.ready)
+        if self.status is None:  # start() never ran (a runtime built outside setup())
+            mode = self.settings.gpu_mode
+            self.status = fixed_status(mode if mode == GpuMode.ON else GpuMode.OFF)
+        return self.status
 
-async def _detect_for_hub(runtime: Runtime, app: Any) -> GpuStatus:
-    started = time.monotonic()
-    logger: Any = log
-    try:
-        # Built here, not in setup(): the task first runs once the whole config file (and any
-        # file loading it, like the tests') is applied to the app, so every setting is in.
-        knobs = GpuDetection(parent=app)
-        logger = knobs.log
-        image = knobs.image or runtime.settings.gpu_probe_image
-        logger.info(
-            "GPU detection: probing with %s (%s runtime, at most %.0f s)",
-            image, knobs.runtime, knobs.timeout,
-        )
-        status = await detect(
-            runtime.docker, image, runtime=knobs.runtime, command=knobs.command,
-            bound=knobs.timeout, pull=knobs.pull, name=knobs.container_name, logger=logger,
-        )
-    except asyncio.CancelledError:
-        runtime.gpu = GpuStatus(GpuMode.DETECT, False,
-                                "No GPU: detection was cancelled (the hub is stopping).")
-        raise
-    except Exception as e:  # e.g. a GpuDetection setting of the wrong type
-        logger.exception("GPU detection could not run")
-        status = _off(f"detection could not run: {e}")
-    runtime.gpu = status
-    level = logging.INFO if status.enabled else logging.WARNING
-    logger.log(
-        level, "GPU detection (%.1f s): %s for the labs. %s",
-        time.monotonic() - started, "NVIDIA GPUs" if status.enabled else "no GPU", status.reason,
-    )
-    return status
-
-
-async def settled(runtime: Runtime) -> GpuStatus:
-    """The hub's GPU decision, waiting for a detection that is still running."""
-    task = runtime.gpu_ready
-    if runtime.gpu is None and task is not None:
-        # Shielded: a spawn that gives up must not cancel the hub-wide detection.
-        await asyncio.shield(task)
-    if runtime.gpu is None:  # setup() did not run start_detection (a hand-built runtime)
-        mode = runtime.settings.gpu_mode
-        runtime.gpu = fixed_status(mode if mode == GpuMode.ON else GpuMode.OFF)
-    return runtime.gpu
-
-
-async def decision(runtime: Runtime) -> tuple[bool, bool]:
-    """(request GPUs?, did a probe find them?) for a container about to be created."""
-    status = await settled(runtime)
-    return status.enabled, is_detected(status)
+    async def decision(self) -> tuple[bool, bool]:
+        """(request GPUs?, did a probe find them?) for a container about to be created."""
+        status = await self.settled()
+        return status.enabled, is_detected(status)

@@ -16,14 +16,14 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
+from .audit import AuditEvent
 from .errors import ActionRefused
 from .logs import portal_logger
 from .operations import Operations
 from .states import ServerChange
 from .tasks import in_background
-from .upstream import spawn_failed
+from .upstream import HubSpawner, spawn_failed
 
 log = portal_logger("live")
 # Open event streams (one per open portal page): per user, and on the whole hub.
@@ -49,7 +49,7 @@ class Subscriber:
         return self.sees_everyone or changed_user == self.user
 
 
-def server_signature(spawner: Any, op_kind: str | None) -> tuple:
+def server_signature(spawner: HubSpawner, op_kind: str | None) -> tuple:
     """What a card shows, reduced to what changes it: compared, never displayed."""
     return (op_kind, spawner.pending, spawner.ready, spawn_failed(spawner),
             getattr(spawner, "phase", ""))
@@ -64,7 +64,7 @@ class LiveUpdates:
         self._subscribers: set[Subscriber] = set()
         self._per_user: dict[str, int] = {}  # open streams by user name
         self._escaped: dict[str, str] = {}  # user name -> escaped name, learnt from spawners
-        self._spawners: dict[str, Any] = {}  # servers being followed, by user name
+        self._spawners: dict[str, HubSpawner] = {}  # servers being followed, by user name
         operations.listener = self.operation_changed
 
     def subscribe(self, user: str, sees_everyone: bool, escaped: str = "") -> Subscriber:
@@ -117,7 +117,7 @@ class LiveUpdates:
                 subscriber.queue.put_nowait(None)
 
     # --- event sources ----------------------------------------------------------------
-    def server_changed(self, spawner: Any, change: ServerChange) -> None:
+    def server_changed(self, spawner: HubSpawner, change: ServerChange) -> None:
         """The spawner's hook: the hub started, stopped or found gone `spawner`'s server."""
         name = spawner.user.name
         escaped = getattr(spawner, "escaped_name", "")
@@ -136,12 +136,12 @@ class LiveUpdates:
         if self._subscribers:
             self.publish(user)
 
-    def audited(self, event: Any) -> None:
+    def audited(self, event: AuditEvent) -> None:
         """An audit event (any action, by anyone): its target's row and card may show it."""
         if self._subscribers and event.target:
             self.publish(event.target)
 
-    async def _follow(self, name: str, spawner: Any) -> None:
+    async def _follow(self, name: str, spawner: HubSpawner) -> None:
         """Compare one server's signature until nothing is pending, publishing each change."""
         def signature() -> tuple:
             op = self.operations.current(name)

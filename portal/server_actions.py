@@ -11,19 +11,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from .action_names import ServerAction
 from .docker_service import ContainerMissing
 from .errors import ActionRefused, DockerUnavailable
 from .logs import portal_logger
-from .operations import Busy
+from .operations import Busy, Operations
 from .readiness import wait_until_answering
 from .runtime import Runtime
 from .server_view import describe_failure
 from .states import OperationKind
 from .tasks import in_background, wait_until
-from .upstream import hub_stopping, spawn_failed
+from .upstream import HubSpawner, HubUser, hub_stopping, spawn_failed
 
 log = portal_logger()
 
@@ -31,7 +30,7 @@ RESTART_BOUND = 120.0  # seconds until a restarted lab must answer through the p
 STOP_BOUND = 120.0  # seconds a stop through the hub may take before a re-creation gives up
 MARK_PENDING_BOUND = 0.2  # seconds we give the hub to mark a spawn/stop pending before replying
 
-HubCall = Callable[[Any], Awaitable[Any]]
+HubCall = Callable[[HubUser], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -46,10 +45,10 @@ class HubActions:
 
 # An action's work once accepted; it may return what still runs in the background, for a
 # caller that waits for the end (only a restart offers that: the JSON API's "wait").
-Perform = Callable[[Any, Runtime, HubActions], Awaitable[asyncio.Task[None] | None]]
+Perform = Callable[[HubUser, Runtime, HubActions], Awaitable[asyncio.Task[None] | None]]
 
 
-async def act(action: ServerAction, user: Any, runtime: Runtime, hub: HubActions,
+async def act(action: ServerAction, user: HubUser, runtime: Runtime, hub: HubActions,
               wait: bool = False) -> None:
     """One server action, for pages, the JSON API and bulk actions alike; recorded once."""
     try:
@@ -63,7 +62,7 @@ async def act(action: ServerAction, user: Any, runtime: Runtime, hub: HubActions
     await runtime.audit.record(hub.actor, action.event, user.name, "requested")
 
 
-async def _container_gone(spawner: Any, runtime: Runtime) -> bool:
+async def _container_gone(spawner: HubSpawner, runtime: Runtime) -> bool:
     """The hub thinks the server runs, but its container was stopped or removed outside it."""
     try:
         return (await spawner.lab_container(runtime.docker)).status != "running"
@@ -71,7 +70,7 @@ async def _container_gone(spawner: Any, runtime: Runtime) -> bool:
         return True
 
 
-async def start(user: Any, runtime: Runtime, hub: HubActions) -> None:
+async def start(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
     """Start through the hub; returns once the spawn is under way.
 
     If the hub still records a server whose container died or was removed outside it, the hub
@@ -102,7 +101,7 @@ async def start(user: Any, runtime: Runtime, hub: HubActions) -> None:
     await wait_until(lambda: spawner.active or spawn_failed(spawner), MARK_PENDING_BOUND, 0.01)
 
 
-async def _start_then_follow(user: Any, runtime: Runtime, hub: HubActions, stale: bool) -> None:
+async def _start_then_follow(user: HubUser, runtime: Runtime, hub: HubActions, stale: bool) -> None:
     spawner = user.spawner
     spawning = None
     try:
@@ -127,7 +126,7 @@ async def _start_then_follow(user: Any, runtime: Runtime, hub: HubActions, stale
         await spawning
 
 
-async def _spawn_recording_failure(user: Any, runtime: Runtime, hub: HubActions) -> None:
+async def _spawn_recording_failure(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
     try:
         await hub.spawn(user)
     except Exception as e:  # refusals before the spawner ran leave no spawn future to read
@@ -137,21 +136,26 @@ async def _spawn_recording_failure(user: Any, runtime: Runtime, hub: HubActions)
         raise
 
 
-async def stop(user: Any, runtime: Runtime, hub: HubActions) -> None:
+async def stop(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
+    await stop_server(user, runtime.operations, hub)
+
+
+async def stop_server(user: HubUser, operations: Operations, hub: HubActions) -> None:
+    """Stop through the hub; what idle culling uses too (it holds no runtime)."""
     spawner = user.spawner
-    if runtime.operations.current(user.name) is not None:
+    if operations.current(user.name) is not None:
         raise ActionRefused("Wait until the current operation finishes.")
     if not spawner.active:
         raise ActionRefused("The server is not running.")
     if hub_stopping(spawner):
         raise ActionRefused("The server is already stopping.")
-    runtime.operations.forget(user.name)
+    operations.forget(user.name)
     in_background(hub.stop(user), f"stop of {user.name}")
     await wait_until(lambda: hub_stopping(spawner) or not spawner.active,
                      MARK_PENDING_BOUND, 0.01)
 
 
-def _claim_for_restart(user: Any, runtime: Runtime) -> Any:
+def _claim_for_restart(user: HubUser, runtime: Runtime) -> HubSpawner:
     """Both restarts need a running server and hold the user while they work."""
     spawner = user.spawner
     if not spawner.ready or spawner.pending:
@@ -163,7 +167,7 @@ def _claim_for_restart(user: Any, runtime: Runtime) -> Any:
     return spawner
 
 
-async def recreate(user: Any, runtime: Runtime, hub: HubActions) -> None:
+async def recreate(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
     """Stop and start through the hub: a new container, so changed Docker access applies.
 
     (A Docker restart would keep the old container and its old access.)
@@ -181,7 +185,7 @@ async def recreate(user: Any, runtime: Runtime, hub: HubActions) -> None:
     in_background(run(), f"re-creation of {user.name}'s server")
 
 
-async def restart(user: Any, runtime: Runtime, hub: HubActions) -> asyncio.Task[None]:
+async def restart(user: HubUser, runtime: Runtime, hub: HubActions) -> asyncio.Task[None]:
     """Docker restart of the user's running container; the lab keeps its container and volumes.
 
     Returns at once (the card shows "restarting") with the restart's task, which records the

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from .docker_service import ContainerMissing
 from .errors import DockerUnavailable
@@ -14,7 +13,7 @@ from .limits import Limits
 from .operations import EXITED
 from .runtime import Runtime
 from .states import OPERATION_CARDS, CardState
-from .upstream import hub_spawning, hub_stopping, spawn_error, spawn_failed
+from .upstream import HubSpawner, HubUser, hub_spawning, hub_stopping, spawn_error, spawn_failed
 from .usage import LabUsage
 
 
@@ -91,7 +90,7 @@ def describe_failure(error: BaseException | None) -> str:
     return f"The server failed to start: {text}"
 
 
-async def server_view(user: Any, runtime: Runtime) -> ServerView:
+async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
     """The true state of a user's default server, for the card."""
     spawner = user.spawner
     orm = spawner.orm_spawner
@@ -118,7 +117,7 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
             view.detail = last.message
         view.usage = runtime.usage.get(user.name)
         view.usage_stale = view.usage is not None and runtime.usage.stale(view.usage)
-        view.idle_stop_at = runtime.culler.card_stop_at(user) if runtime.culler else None
+        view.idle_stop_at = runtime.culler.card_stop_at(user)
         view.keep_label = runtime.culler.keep_label() if view.idle_stop_at else ""
         await _check_container(view, spawner, runtime)
         return view
@@ -135,7 +134,7 @@ async def server_view(user: Any, runtime: Runtime) -> ServerView:
     return view
 
 
-async def _check_container(view: ServerView, spawner: Any, runtime: Runtime) -> None:
+async def _check_container(view: ServerView, spawner: HubSpawner, runtime: Runtime) -> None:
     """A server the hub believes running: is its container really there, with which access?"""
     try:
         info = await spawner.lab_container(runtime.docker)
@@ -167,7 +166,7 @@ async def _check_container(view: ServerView, spawner: Any, runtime: Runtime) -> 
             )
 
 
-async def start_log(user: Any, runtime: Runtime) -> tuple[str, str]:
+async def start_log(user: HubUser, runtime: Runtime) -> tuple[str, str]:
     """(where it comes from, text): the lab's output while it starts, or what it printed last.
 
     Bounded in size; the template escapes it (a lab's output is its user's text).

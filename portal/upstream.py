@@ -6,26 +6,78 @@ sub-command flags of the app, `BaseHandler._token_authenticated` and `_jupyterhu
 the hub's `handlers` list (rewritten before the web application is made). Everything else in
 the portal uses public hub API. Also here: the hub's own values of `Spawner.pending` (`spawn`,
 `stop`), kept apart from the portal's action names (portal/action_names.py) that happen to
-share a word.
+share a word, and the `HubUser` / `HubSpawner` protocols: the parts of the hub's User and
+Spawner the portal reads.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
 
 # Flags JupyterHub sets when the configuration is loaded for something other than serving.
 _NOT_SERVING_FLAGS = ("subapp", "generate_config", "generate_certs", "show_config",
                       "show_config_json")
 
 
-def spawn_failed(spawner: Any) -> bool:
+class HubGroup(Protocol):
+    name: str
+
+
+class HubServer(Protocol):
+    url: str  # where the proxy reaches the server
+
+
+class HubOrmSpawner(Protocol):
+    started: datetime | None  # naive UTC, as the hub stores them
+    last_activity: datetime | None
+
+
+class HubSpawner(Protocol):
+    """The hub's Spawner (public API) as the portal reads it; its private flags are read by the
+    functions below. The portal's own spawner (portal/spawner.py) adds its lab methods."""
+
+    user: HubUser
+    db: Session
+    orm_spawner: HubOrmSpawner
+    server: HubServer | None
+
+    @property
+    def pending(self) -> str | None: ...  # HUB_PENDING_SPAWN, HUB_PENDING_STOP or None
+
+    @property
+    def active(self) -> bool: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+
+class HubUser(Protocol):
+    """The hub's User (`jupyterhub.user.User`) as the portal reads it."""
+
+    name: str
+    id: int
+    url: str  # the default server's URL: a path, or absolute with subdomains
+    admin: bool
+    groups: list[HubGroup]
+    spawners: Mapping[str, HubSpawner]
+
+    @property
+    def spawner(self) -> HubSpawner: ...  # the default server's
+
+    async def stop(self, server_name: str = "") -> None: ...
+
+
+def spawn_failed(spawner: HubSpawner) -> bool:
     """The last spawn of this server ended with an exception (and nothing runs now)."""
     return bool(getattr(spawner, "_failed", False))
 
 
-def spawn_error(spawner: Any) -> BaseException | None:
+def spawn_error(spawner: HubSpawner) -> BaseException | None:
     """The exception the last spawn ended with, if it failed."""
     future = getattr(spawner, "_spawn_future", None)
     if future is None or not future.done() or future.cancelled():
@@ -37,17 +89,17 @@ def spawn_error(spawner: Any) -> BaseException | None:
 HUB_PENDING_SPAWN, HUB_PENDING_STOP = "spawn", "stop"
 
 
-def hub_spawning(spawner: Any) -> bool:
+def hub_spawning(spawner: HubSpawner) -> bool:
     """The hub is starting this server (`Spawner.pending`)."""
     return spawner.pending == HUB_PENDING_SPAWN
 
 
-def hub_stopping(spawner: Any) -> bool:
+def hub_stopping(spawner: HubSpawner) -> bool:
     """The hub is stopping this server (`Spawner.pending`)."""
     return spawner.pending == HUB_PENDING_STOP
 
 
-def spawn_pending(spawner: Any) -> bool:
+def spawn_pending(spawner: HubSpawner) -> bool:
     """The hub is inside this spawner's start (its progress API streams while this holds)."""
     return bool(getattr(spawner, "_spawn_pending", False))
 
@@ -79,7 +131,7 @@ def web_app_ready(app: Any) -> bool:
     return getattr(app, "tornado_application", None) is not None
 
 
-def loaded_user(users: Any, user_id: int) -> Any | None:
+def loaded_user(users: dict[int, HubUser], user_id: int) -> HubUser | None:
     """The hub's User for `user_id` if the hub already holds it in memory, without loading it.
 
     JupyterHub's UserDict is a dict keyed by user id whose `[]` loads missing users; plain

@@ -17,7 +17,7 @@ from .errors import ActionRefused
 from .limits import Limits
 from .runtime import Runtime
 from .states import OPERATION_CARDS, CardState
-from .upstream import hub_spawning, hub_stopping, loaded_user, spawn_failed
+from .upstream import HubUser, hub_spawning, hub_stopping, loaded_user, spawn_failed
 from .usage import LabUsage
 
 PAGE_SIZES = (25, 50, 100)
@@ -104,7 +104,7 @@ def _order(q: TableQuery) -> list[Any]:
     return [column.desc() if q.descending else column.asc(), orm.User.name.asc()]
 
 
-def row_state(user_orm: Any, users: Any, runtime: Runtime) -> CardState:
+def row_state(user_orm: Any, users: dict[int, HubUser], runtime: Runtime) -> CardState:
     """The card's state without Docker: operations, the in-memory spawner, the server record."""
     op = runtime.operations.current(user_orm.name)
     if op is not None:
@@ -126,7 +126,7 @@ def row_state(user_orm: Any, users: Any, runtime: Runtime) -> CardState:
         CardState.STOPPED)
 
 
-def table_page(db: Any, users: Any, runtime: Runtime, q: TableQuery) -> TablePage:
+def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQuery) -> TablePage:
     """One page of the table and the number of users matching its filters."""
     query = _filtered(db, q)
     total = query.count()

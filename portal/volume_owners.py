@@ -16,6 +16,8 @@ from typing import Any
 
 from docker.errors import NotFound
 
+from .upstream import HubUser
+
 OWNER_KEY = "dshub.owner-key"
 OWNER_ID = "dshub.owner-id"
 OWNER_NAME = "dshub.owner"
@@ -25,18 +27,18 @@ ARCHIVED_AT = "dshub.archived-at"
 ARCHIVED_FROM = "dshub.archived-from"
 
 
-def account_key(user: Any) -> str:
+def account_key(user: HubUser) -> str:
     """`<hub user id>-<creation time>`: unique across accounts, even when an id is re-used."""
     created = getattr(user, "created", None)
     return f"{user.id}-{created:%Y%m%dT%H%M%S.%f}" if created else str(user.id)
 
 
-def owner_labels(user: Any, key: str) -> dict[str, str]:
+def owner_labels(user: HubUser, key: str) -> dict[str, str]:
     return {OWNER_KEY: account_key(user), OWNER_ID: str(user.id), OWNER_NAME: user.name,
             VOLUME_KEY: key}
 
 
-def foreign_owner(labels: dict[str, str], user: Any) -> str | None:
+def foreign_owner(labels: dict[str, str], user: HubUser) -> str | None:
     """The other account's key when the volume is labelled for someone else, else None."""
     owner = labels.get(OWNER_KEY)
     return owner if owner is not None and owner != account_key(user) else None
@@ -52,7 +54,7 @@ def refusal(volume: str, user_name: str, user_id: int, other: str) -> str:
 
 
 async def claim_volumes(docker: Callable[..., Awaitable[Any]], volumes: list[Any],
-                        user: Any) -> list[str]:
+                        user: HubUser) -> list[str]:
     """Create the user's missing volumes with owner labels; refuse foreign ones.
 
     `docker` is DockerSpawner's async `docker(method, ...)`; returns the names created.

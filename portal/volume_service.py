@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from .audit import EventKind
+from .docker_service import DockerService
 from .docker_types import VolumeInUse
 from .errors import ActionRefused, DockerUnavailable
 from .logs import portal_logger
@@ -14,6 +14,7 @@ from .operations import Busy
 from .runtime import Runtime
 from .spawner_volumes import UserVolume
 from .states import OperationKind
+from .upstream import HubUser
 
 log = portal_logger()
 
@@ -39,7 +40,7 @@ class VolumeListing:
     measuring: bool  # a new measurement is running
 
 
-async def volume_rows(user: Any, runtime: Runtime) -> VolumeListing:
+async def volume_rows(user: HubUser, runtime: Runtime) -> VolumeListing:
     """The user's volumes: whether each exists (asked now) and its size (cached, with its age)."""
     volumes = user.spawner.owned_volumes()
     # Where the volumes live: the hub's engine, or in Swarm mode the user's node (whose sizes
@@ -55,7 +56,7 @@ async def volume_rows(user: Any, runtime: Runtime) -> VolumeListing:
     return VolumeListing(rows, sizes.age_s, sizes.measuring)
 
 
-def choose_volumes(user: Any, keys: Iterable[str]) -> list[UserVolume]:
+def choose_volumes(user: HubUser, keys: Iterable[str]) -> list[UserVolume]:
     """Map requested keys to the user's own volumes; anything else is refused, not ignored."""
     owned = {v.key: v for v in user.spawner.owned_volumes()}
     wanted = list(dict.fromkeys(k.strip() for k in keys))
@@ -70,7 +71,7 @@ def choose_volumes(user: Any, keys: Iterable[str]) -> list[UserVolume]:
     return [owned[k] for k in wanted]
 
 
-async def reset_volumes(user: Any, runtime: Runtime, keys: Iterable[str], confirmed: bool,
+async def reset_volumes(user: HubUser, runtime: Runtime, keys: Iterable[str], confirmed: bool,
                         how_to_confirm: str, actor: str) -> ResetResult:
     """Remove the chosen volumes of a stopped server; they are re-created empty at next start.
 
@@ -105,7 +106,7 @@ async def reset_volumes(user: Any, runtime: Runtime, keys: Iterable[str], confir
         raise ActionRefused(f"Cannot reset volumes: {e.kind} is already in progress.") from None
 
 
-async def _reset_one(docker: Any, volume: UserVolume, result: ResetResult) -> None:
+async def _reset_one(docker: DockerService, volume: UserVolume, result: ResetResult) -> None:
     try:
         users = await docker.containers_using(volume.name)
         if users:

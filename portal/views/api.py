@@ -20,7 +20,7 @@ from ..compat.scopes import needs_action_scope
 from ..errors import ActionRefused
 from ..server_actions import act
 from ..server_view import server_view
-from ..upstream import token_authenticated
+from ..upstream import HubUser, token_authenticated
 from ..volume_service import reset_volumes, volume_rows
 from .base import PortalCommon
 from .refusals import RefusalResponses
@@ -38,7 +38,7 @@ class PortalAPIHandler(RefusalResponses, PortalCommon, APIHandler):
             raise ActionRefused("The request body must be a JSON object.", 400)
         return body
 
-    async def write_server(self, user: Any, status: int = 200) -> None:
+    async def write_server(self, user: HubUser, status: int = 200) -> None:
         view = await server_view(user, self.runtime)
         self.set_status(status)
         self.write({

@@ -20,7 +20,7 @@ from ..limits import human_size
 from ..readiness import loopback_url
 from ..runtime import Runtime
 from ..server_actions import HubActions
-from ..upstream import found_no_session
+from ..upstream import HubUser, found_no_session
 from .refusals import RefusalResponses
 
 DEFAULT_ERROR_TARGET = "#portal-flash"
@@ -33,7 +33,7 @@ class PortalCommon:
     def runtime(self) -> Runtime:
         return self.settings["dshub_portal"]  # type: ignore[attr-defined]
 
-    def target_user(self, user_name: str) -> Any:
+    def target_user(self, user_name: str) -> HubUser:
         """The hub's User named in the URL; 404 when there is none (scopes were checked)."""
         current = self.current_user  # type: ignore[attr-defined]
         if isinstance(current, User) and current.name == user_name:

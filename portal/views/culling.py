@@ -13,7 +13,7 @@ FIELDS = ("idle_after", "warning", "keep_max", "exempt")
 class CullingSectionHandler(PortalHandler):
     async def render_section(self, notice: str = "") -> None:
         html = await self.render_fragment("partials/culling_section.html",
-                                          policy=self.runtime.culler.policy, notice=notice)
+                                          policy=self.runtime.cull_policy.current, notice=notice)
         self.finish(html)
 
     @portal_authenticated
@@ -27,19 +27,19 @@ class CullingSectionHandler(PortalHandler):
         body = {key: self.get_body_argument(key, "") for key in FIELDS}
         if body["exempt"] == "" and self.get_body_argument("exempt", None) is None:
             body.pop("exempt")
-        policy = await self.runtime.culler.policies.change(self.db, self.actor_name, body)
+        policy = await self.runtime.cull_policy.change(self.db, self.actor_name, body)
         await self.render_section(f"Saved: {policy.words()}.")
 
 
 class CullingAPI(PortalAPIHandler):
     @needs_scope("admin:servers")
     async def get(self) -> None:
-        self.write(self.runtime.culler.policy.as_json())
+        self.write(self.runtime.cull_policy.current.as_json())
 
     @needs_scope("admin:servers")
     async def put(self) -> None:
         body = self.json_body()
-        policy = await self.runtime.culler.policies.change(self.db, self.actor_name, {
+        policy = await self.runtime.cull_policy.change(self.db, self.actor_name, {
             "idle_after": body.get("idle_after"), "warning": body.get("warning"),
             "keep_max": body.get("keep_max"), "exempt": body.get("exempt_groups"),
         })

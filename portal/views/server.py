@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from jupyterhub.scopes import needs_scope
 
 from ..action_names import ServerAction
@@ -11,11 +9,12 @@ from ..compat.scopes import needs_action_scope
 from ..errors import ActionRefused
 from ..server_actions import act
 from ..server_view import server_view, start_log
+from ..upstream import HubUser
 from .base import PortalHandler, portal_authenticated
 
 
 class CardRendering(PortalHandler):
-    async def render_card(self, user: Any) -> None:
+    async def render_card(self, user: HubUser) -> None:
         view = await server_view(user, self.runtime)
         html = await self.render_fragment(
             "partials/server_card.html", view=view, target=user,

@@ -29,7 +29,7 @@ from jupyterhub.proxy import Proxy
 from traitlets import default
 from traitlets.config import Config
 
-import portal
+from portal import runtime_factory
 from portal.docker_service import DockerService
 from portal.spawner import PortalSpawner
 
@@ -198,11 +198,13 @@ class HubInProcess(Hub):
         ]
         app.log_file = str(self.log_path)
         self.app = app
-        # The portal's DockerService (made in setup(c)) talks to the same engine as the spawner.
+        # The portal's DockerService (made by build_runtime in setup(c)) talks to the same
+        # engine as the spawner.
         service = functools.partial(DockerService, client_factory=lambda: self.engine)
         # The configuration is read while initialize() runs, in the serving thread; the
         # environment and the seam are patched until then only.
-        with environment(self.env()), mock.patch.object(portal, "DockerService", service):
+        with environment(self.env()), mock.patch.object(runtime_factory, "DockerService",
+                                                         service):
             self._thread = threading.Thread(target=self._serve, name="inprocess-hub",
                                             daemon=True)
             self._thread.start()

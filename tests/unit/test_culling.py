@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from jupyterhub import orm
 
-from portal.cull_policy import CullPolicy
+from portal.cull_policy import CullPolicy, CullPolicyStore
 from portal.culling import Culler, epoch, plan
 
 HOUR = 3600.0
@@ -46,9 +46,8 @@ def hub_db(tmp_path):
 
 
 def culler(busy: set[str]) -> Culler:
-    runtime = SimpleNamespace(operations=SimpleNamespace(
-        current=lambda name: "restart" if name in busy else None), store=None, audit=None)
-    c = Culler(runtime, POLICY)
+    operations = SimpleNamespace(current=lambda name: "restart" if name in busy else None)
+    c = Culler(CullPolicyStore(None, None, POLICY), operations, None, None, None)  # type: ignore[arg-type]
 
     async def nothing(*args):
         return None

@@ -22,7 +22,7 @@ import portal
 from portal import gpu, tasks
 from portal.container_policy import enforce_host_config
 from portal.docker_service import DockerService, DockerUnavailable, RunResult
-from portal.runtime import GpuStatus
+from portal.gpu import GpuService, GpuStatus
 from portal.settings import load_settings
 from tests.unit.test_spawner_names import make_spawner
 
@@ -73,12 +73,12 @@ def load_config(monkeypatch, tmp_path, mode: str):
 def test_plain_config_import_starts_no_probe(monkeypatch, tmp_path, probes, no_hub_app, mode):
     runtime, config = load_config(monkeypatch, tmp_path, mode)
     assert probes == []
-    assert runtime.gpu_ready is None
-    assert runtime.gpu.mode == int(mode)
-    assert runtime.gpu.enabled is (mode == "1")
+    assert runtime.gpu.ready is None
+    assert runtime.gpu.status.mode == int(mode)
+    assert runtime.gpu.status.enabled is (mode == "1")
     assert config.PortalSpawner.gpu_enabled is (mode == "1")
     if mode == "2":
-        assert "loaded for another purpose" in runtime.gpu.reason
+        assert "loaded for another purpose" in runtime.gpu.status.reason
 
 
 @pytest.mark.parametrize("mode", ["0", "1", "2"])
@@ -89,8 +89,8 @@ async def test_config_import_inside_a_loop_without_a_hub_starts_no_probe(
     # A probe is scheduled while the config loads, or never: nothing to wait for.
     assert "GPU detection" not in tasks.running()
     assert probes == []
-    assert runtime.gpu_ready is None
-    assert runtime.gpu is not None
+    assert runtime.gpu.ready is None
+    assert runtime.gpu.status is not None
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ async def test_hub_commands_other_than_serving_start_no_probe(
     JupyterHub.instance(**{flag: True})
     runtime, _ = load_config(monkeypatch, tmp_path, "2")
     assert "GPU detection" not in tasks.running()
-    assert probes == [] and runtime.gpu_ready is None
+    assert probes == [] and runtime.gpu.ready is None
 
 
 @pytest.mark.parametrize("mode", ["0", "1"])
@@ -112,8 +112,8 @@ async def test_modes_0_and_1_never_probe_even_in_a_starting_hub(
     JupyterHub.instance()  # as `jupyterhub` itself is while it loads the config file
     runtime, _ = load_config(monkeypatch, tmp_path, mode)
     assert "GPU detection" not in tasks.running()
-    assert probes == [] and runtime.gpu_ready is None
-    assert runtime.gpu == gpu.fixed_status(int(mode))
+    assert probes == [] and runtime.gpu.ready is None
+    assert runtime.gpu.status == gpu.fixed_status(int(mode))
 
 
 async def test_a_starting_hub_in_mode_2_probes_once_with_its_settings(
@@ -131,8 +131,8 @@ async def test_a_starting_hub_in_mode_2_probes_once_with_its_settings(
     runtime, _ = load_config(monkeypatch, tmp_path, "2")
     # Set after setup() ran, like the test hub's config file does: the task still sees them.
     app.update_config(Config({"GpuDetection": {"runtime": "runc", "timeout": 7.0}}))
-    assert runtime.gpu is None and runtime.gpu_ready is not None
-    status = await gpu.settled(runtime)
+    assert runtime.gpu.status is None and runtime.gpu.ready is not None
+    status = await runtime.gpu.settled()
     assert status == GpuStatus(2, True, "NVIDIA GPUs detected: GPU 0: test")
     assert seen == [("probe:1", "runc", ["nvidia-smi", "-L"], 7.0, True)]
 
@@ -148,9 +148,12 @@ def test_fixed_statuses():
 # --- the spawner follows the decision ----------------------------------------------------------
 
 
-def runtime_for(mode: int, status: GpuStatus | None, ready=None) -> SimpleNamespace:
+def runtime_for(mode: int, status: GpuStatus | None) -> SimpleNamespace:
+    """What the spawner's hook and the admin section read: the settings and the GPU service."""
     settings = load_settings({"ENABLE_GPU_SUPPORT": str(mode)})
-    return SimpleNamespace(settings=settings, gpu=status, gpu_ready=ready)
+    service = GpuService(settings, DockerService())
+    service.status = status
+    return SimpleNamespace(settings=settings, gpu=service)
 
 
 @pytest.mark.parametrize(
@@ -166,7 +169,7 @@ async def test_spawner_takes_the_hub_decision(monkeypatch, mode, status, request
     monkeypatch.setattr(DockerSpawner, "get_env", lambda self: {"ENABLE_GPU_SUPPORT": str(mode)})
     spawner = make_spawner(gpu_enabled=not request_gpu)  # the trait is overridden
     runtime = runtime_for(mode, status)
-    spawner.gpu_decision = lambda: gpu.decision(runtime)
+    spawner.gpu_decision = runtime.gpu.decision
     await spawner._follow_gpu_decision()
     config: dict = {}
     enforce_host_config(config, docker_socket=False, privileged=False, gpu=spawner.gpu_enabled)
@@ -180,12 +183,12 @@ async def test_spawner_waits_for_a_running_detection():
 
     async def detection():
         await asyncio.sleep(0.2)
-        runtime.gpu = GpuStatus(2, True, "found")
-        return runtime.gpu
+        runtime.gpu.status = GpuStatus(2, True, "found")
+        return runtime.gpu.status
 
-    runtime.gpu_ready = asyncio.ensure_future(detection())
+    runtime.gpu.ready = asyncio.ensure_future(detection())
     spawner = make_spawner()
-    spawner.gpu_decision = lambda: gpu.decision(runtime)
+    spawner.gpu_decision = runtime.gpu.decision
     await spawner._follow_gpu_decision()
     assert spawner.gpu_enabled is True and spawner.gpu_detected is True
 
@@ -196,14 +199,14 @@ async def test_a_spawn_that_gives_up_does_not_cancel_the_detection():
 
     async def detection():
         await release.wait()
-        runtime.gpu = GpuStatus(2, False, "No GPU: none")
+        runtime.gpu.status = GpuStatus(2, False, "No GPU: none")
 
-    runtime.gpu_ready = asyncio.ensure_future(detection())
+    runtime.gpu.ready = asyncio.ensure_future(detection())
     with pytest.raises(TimeoutError):
-        await asyncio.wait_for(gpu.settled(runtime), 0.05)
-    assert not runtime.gpu_ready.cancelled()
+        await asyncio.wait_for(runtime.gpu.settled(), 0.05)
+    assert not runtime.gpu.ready.cancelled()
     release.set()
-    assert (await gpu.settled(runtime)).reason == "No GPU: none"
+    assert (await runtime.gpu.settled()).reason == "No GPU: none"
 
 
 def test_spawner_without_portal_keeps_its_trait():

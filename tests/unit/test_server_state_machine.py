@@ -18,6 +18,7 @@ from portal.docker_types import ContainerInfo, ContainerMissing
 from portal.errors import ActionRefused, DockerUnavailable
 from portal.lab_location import OneEngine
 from portal.runtime import Runtime
+from portal.runtime_factory import build_runtime
 from portal.server_actions import HubActions, act
 from portal.server_view import server_view
 from portal.settings import load_settings
@@ -143,8 +144,8 @@ def make(situation: str, tmp_path) -> tuple[SimpleNamespace, Runtime, HubActions
     spawner = FakeSpawner(**{k: getattr(template, k) for k in ("active", "ready", "pending",
                                                                  "_failed")})
     user = SimpleNamespace(name="ann", url="/user/ann/", spawner=spawner, groups=[])
-    runtime = Runtime(settings=load_settings({}), docker=FakeDocker(up, container),  # type: ignore[arg-type]
-                      store=PortalStore(f"sqlite:///{tmp_path}/portal.sqlite"))
+    runtime = build_runtime(load_settings({}), docker=FakeDocker(up, container),  # type: ignore[arg-type]
+                            store=PortalStore(f"sqlite:///{tmp_path}/portal.sqlite"))
     if operation is not None:
         runtime.operations.acquire("ann", operation)
 

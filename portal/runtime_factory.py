@@ -1,0 +1,65 @@
+"""Owns building the `Runtime`: every service made once, up front, from the settings.
+
+`portal.setup` calls it with the real Docker client and store; tests pass fakes for those.
+"""
+
+from __future__ import annotations
+
+from .access_groups import GroupGuard
+from .audit import SYSTEM_ACTOR, AuditLog
+from .broadcast import Broadcaster, new_broadcaster
+from .cull_policy import CullPolicy, CullPolicyStore
+from .culling import Culler
+from .docker_service import DockerService
+from .gpu import GpuService
+from .lab_exits import ExitReports
+from .limits import Limits, LimitsService
+from .live_updates import LiveUpdates
+from .operations import Operations
+from .runtime import Runtime
+from .server_actions import HubActions, HubCall, stop_server
+from .settings import Settings
+from .store import PortalStore
+from .sudo import SUDO_API_PATH, SudoMode
+from .upstream import HubUser
+from .usage import UsageCollector
+from .volume_sizes import VolumeSizes
+
+
+def build_runtime(settings: Settings, *, docker: DockerService | None = None,
+                  store: PortalStore | None = None,
+                  broadcaster: Broadcaster | None = None) -> Runtime:
+    """The complete runtime; `docker`, `store` and `broadcaster` default to the real ones."""
+    docker = docker or DockerService()
+    store = store or PortalStore(settings.store_url)
+    operations = Operations()
+    audit = AuditLog(store)
+    volume_sizes = VolumeSizes(docker)
+    broadcaster = broadcaster or new_broadcaster(store, audit)
+    default_policy = CullPolicy(settings.idle_cull_after, settings.idle_cull_warning,
+                                settings.idle_keep_max, settings.idle_exempt_groups)
+    cull_policy = CullPolicyStore(store, audit, default_policy)
+
+    async def stop_idle(user: HubUser, hub_stop: HubCall) -> None:
+        # The same rules as a user's Stop (server_actions), recorded as the system's.
+        await stop_server(user, operations, HubActions(spawn=hub_stop, stop=hub_stop,
+                                                       public_url="", actor=SYSTEM_ACTOR))
+
+    return Runtime(
+        settings=settings,
+        docker=docker,
+        store=store,
+        operations=operations,
+        audit=audit,
+        live=LiveUpdates(operations),
+        group_guard=GroupGuard(store, audit),
+        volume_sizes=volume_sizes,
+        sudo=SudoMode(settings.sudo_minutes, audit, settings.base_url + SUDO_API_PATH),
+        limits=LimitsService(store, audit, Limits(settings.lab_memory, settings.lab_cpus)),
+        exits=ExitReports(operations, audit),
+        usage=UsageCollector(docker, settings.usage_interval, sizes=volume_sizes),
+        gpu=GpuService(settings, docker),
+        broadcaster=broadcaster,
+        cull_policy=cull_policy,
+        culler=Culler(cull_policy, operations, audit, broadcaster, stop_idle),
+    )
