@@ -51,6 +51,13 @@ class FeatureSettings:
         "or reject some.",
         parsers.count(1, 100_000),
     )
+    event_streams_max: int = setting(
+        "EVENT_STREAMS_MAX", "2000", "a whole number from 1 to 100000",
+        "Open event streams (pushed card and table updates) the hub keeps at most, for everyone "
+        "together; one more is refused with 429 and its page falls back to polling. Each user "
+        "may hold 8 at most.",
+        parsers.count(1, 100_000),
+    )
     tls_proxy: bool = setting(
         "JUPYTERHUB_TLS_PROXY", "0", "0 or 1",
         "`1`: a TLS-terminating reverse proxy (compose.yml's Traefik, which sets it) is in front "

@@ -1,16 +1,18 @@
-"""Event streams are capped per user, and per-lab broadcast tokens die with their account
-(real hub)."""
+"""Event streams are capped per user and for the whole hub, and per-lab broadcast tokens die
+with their account (real hub)."""
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 
 import pytest
 import requests
 
 from portal.broadcast import SERVICE_NAME
-from tests.support.clients import PASSWORD, Portal, ensure_running, ensure_stopped
+from tests.support.clients import PASSWORD, Portal, ensure_running, ensure_stopped, signup
+from tests.support.hub import Hub
 
 pytestmark = pytest.mark.hub
 PER_USER = 8  # portal.live_updates.MAX_STREAMS_PER_USER
@@ -44,6 +46,45 @@ def test_one_user_cannot_open_event_streams_without_end(make_user):
                 return
         time.sleep(0.5)
     raise AssertionError("closing the streams did not free their places")
+
+
+HUB_WIDE = 3  # EVENT_STREAMS_MAX of the hub below (2000 by default)
+
+
+@pytest.fixture(scope="module")
+def small_hub(docker_client, tmp_path_factory) -> Iterator[Hub]:
+    hub = Hub(tmp_path_factory.mktemp("streams-hub"), env={"EVENT_STREAMS_MAX": str(HUB_WIDE)})
+    hub.start()
+    assert signup(hub, "admin").status_code == 200
+    yield hub
+    hub.stop()
+
+
+def test_many_users_together_cannot_open_event_streams_without_end(small_hub):
+    admin = Portal(small_hub, "admin")
+    users = []
+    for name in ("flood-a", "flood-b", "flood-c"):
+        r = admin.post("portal/admin/users", {"username": name, "password": PASSWORD})
+        assert r.status_code == 200, r.text[:300]
+        users.append(Portal(small_hub, name))
+    readers = []
+    with contextlib.ExitStack() as streams:
+        for portal in users[:2] + users[:1]:  # 2 + 1 streams: each user below their own cap
+            r = streams.enter_context(open_stream(portal))
+            assert r.status_code == 200
+            readers.append(r.iter_content(64))
+            assert next(readers[-1]).startswith(b": connected")
+        refused = open_stream(users[2])  # a user with no stream at all, past the hub's cap
+        assert refused.status_code == 429, refused.status_code
+        assert f"The hub has {HUB_WIDE} event streams open" in refused.text
+        readers.clear()
+    deadline = time.monotonic() + 20  # closed streams free their places
+    while time.monotonic() < deadline:
+        with open_stream(users[2]) as again:
+            if again.status_code == 200:
+                return
+        time.sleep(0.5)
+    raise AssertionError("closing the streams did not free the hub's places")
 
 
 def lab_tokens(hub, name: str) -> list[tuple]:
