@@ -46,7 +46,7 @@ class DockerService(DockerVolumes, DockerSwarm):
     def __init__(
         self,
         client_factory: Callable[[], docker.DockerClient | docker.APIClient] | None = None,
-        workers: int = 8,
+        workers: int = 16,  # the portal's calls and DockerSpawner's: 8 each in separate pools
         timeout: float = 30.0,
     ) -> None:
         self._client_factory = client_factory or (
