@@ -91,6 +91,8 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
     def server_changed(spawner: HubSpawner, change: ServerChange) -> None:
         runtime.live.server_changed(spawner, change)
 
+    # Every Docker call of the spawner, DockerSpawner's own included, goes through this one.
+    c.PortalSpawner.docker_engine = lambda: runtime.docker
     c.PortalSpawner.start_guard = start_guard
     c.PortalSpawner.gpu_decision = gpu_decision
     c.PortalSpawner.account_deleted = account_deleted

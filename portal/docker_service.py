@@ -18,6 +18,7 @@ from docker.errors import APIError, DockerException, NotFound
 from docker.utils import parse_repository_tag
 from requests.exceptions import RequestException
 
+from .docker_swarm import DockerSwarm
 from .docker_types import (
     ContainerInfo,
     ContainerMissing,
@@ -36,21 +37,22 @@ __all__ = ["ContainerMissing", "DockerRefused", "DockerUnavailable", "DockerServ
 T = TypeVar("T")
 # Every stopped server card pings Docker; a success is trusted this long (seconds).
 PING_FRESH = 3.0
+SPAWNER_BOUND = 60.0  # seconds: DockerSpawner's own client read for up to this long
 
 
-class DockerService(DockerVolumes):
+class DockerService(DockerVolumes, DockerSwarm):
     """Async facade for the few Docker operations the portal needs."""
 
     def __init__(
         self,
-        client_factory: Callable[[], docker.DockerClient] | None = None,
-        workers: int = 8,
+        client_factory: Callable[[], docker.DockerClient | docker.APIClient] | None = None,
+        workers: int = 16,  # the portal's calls and DockerSpawner's: 8 each in separate pools
         timeout: float = 30.0,
     ) -> None:
         self._client_factory = client_factory or (
             lambda: docker.from_env(timeout=int(timeout))
         )
-        self._client: docker.DockerClient | None = None
+        self._client: docker.DockerClient | docker.APIClient | None = None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="portal-docker")
         # Volume listing and sizes only: however often the volume modal opens, starts,
         # restarts and resets never wait behind them (one size computation at a time).
@@ -61,10 +63,11 @@ class DockerService(DockerVolumes):
     def _api(self) -> docker.APIClient:
         if self._client is None:
             self._client = self._client_factory()
-        return self._client.api
+        # A DockerClient wraps the low-level client; a bare APIClient (DockerSpawner's) is one.
+        return getattr(self._client, "api", self._client)
 
     async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None,
-                   pool: ThreadPoolExecutor | None = None) -> T:
+                   pool: ThreadPoolExecutor | None = None, answers: bool = False) -> T:
         loop = asyncio.get_running_loop()
         call = functools.partial(fn, *args)
         try:
@@ -77,7 +80,8 @@ class DockerService(DockerVolumes):
         except (NotFound, VolumeInUse, ContainerMissing):
             raise
         except APIError as e:
-            if e.status_code is not None and e.status_code < 500:
+            # `answers`: the caller reads the engine's answers itself, a 5xx included.
+            if answers or (e.status_code is not None and e.status_code < 500):
                 raise
             self._ping_ok_at = float("-inf")
             raise DockerUnavailable(explain(e)) from None
@@ -98,9 +102,17 @@ class DockerService(DockerVolumes):
         await self._run(lambda: self._api().ping(), bound=5)
         self._ping_ok_at = time.monotonic()
 
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Any docker-py APIClient method on this engine, like DockerSpawner's `docker()`."""
-        return await self._run(lambda: getattr(self._api(), method)(*args, **kwargs))
+    async def api_call(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                       bound: float | None = None) -> Any:
+        """A docker-py APIClient method by name: DockerSpawner's own calls (its `docker()`).
+
+        Its base class reads the engine's answers by status (404 gone, 409 being removed, 500 an
+        unhealthy Swarm node), so docker-py's APIError is kept as it is; no answer at all is
+        DockerUnavailable, as everywhere. The bound defaults to DockerSpawner's own client's
+        read timeout (60 s), which these calls had before they shared this pool.
+        """
+        return await self._run(lambda: getattr(self._api(), method)(*args, **kwargs),
+                               bound=bound or SPAWNER_BOUND, answers=True)
 
     async def container(self, name: str) -> ContainerInfo:
         def inspect() -> ContainerInfo:

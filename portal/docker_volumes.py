@@ -71,6 +71,17 @@ class DockerVolumes:
         return await self._run(remove, bound=120)
 
 
+    async def create_volume(self, name: str, labels: dict[str, str], driver: str | None = None,
+                            driver_opts: dict[str, str] | None = None) -> None:
+        """Create a volume (the engine hands an existing one back unchanged)."""
+
+        def create() -> None:
+            self._api().create_volume(name, driver=driver, driver_opts=driver_opts,
+                                      labels=labels)
+
+        await self._run(create, bound=30)
+
+
     async def volume_labels(self, name: str) -> dict[str, str] | None:
         """A volume's labels ({} when it has none), or None when there is no such volume."""
 

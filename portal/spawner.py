@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable
 from typing import Any
 
 from dockerspawner import DockerSpawner
@@ -27,6 +27,7 @@ from traitlets import Bool, default, validate
 
 from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
 from .container_policy import enforce_host_config, with_watchtower_opt_out
+from .docker_service import DockerService
 from .host_ports import HostNetworkPort
 from .lab_location import OneEngine
 from .spawn_phases import SpawnPhases
@@ -34,9 +35,6 @@ from .spawner_hooks import PortalHooks
 from .spawner_volumes import UserVolumes
 from .states import ServerChange
 from .volume_owners import claim_volumes
-
-# DockerSpawner's own pool has one thread, so one slow stop would queue every other user's call.
-_docker_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="docker-spawner")
 
 
 class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetworkPort,
@@ -80,9 +78,17 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
     def _name_template_default(self) -> str:
         return "jupyterlab-{username}"
 
+    _private_docker: DockerService | None = None
+
     @property
-    def executor(self) -> ThreadPoolExecutor:
-        return _docker_pool
+    def docker_service(self) -> DockerService:
+        """The one path to Docker: the portal's DockerService (given by setup), else a private
+        one over DockerSpawner's own client settings (plain use, unit tests)."""
+        if self.docker_engine is not None:
+            return self.docker_engine()
+        if self._private_docker is None:
+            self._private_docker = DockerService(client_factory=lambda: self.client, workers=2)
+        return self._private_docker
 
     def docker_access(self) -> tuple[bool, bool]:
         """(socket, privileged) as granted by the user's current group membership."""
@@ -115,7 +121,7 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
 
     async def claim_user_volumes(self) -> None:
         """Create the missing volumes, labelled as this account's (Swarm: on the chosen node)."""
-        await claim_volumes(self.docker, self.owned_volumes(), self.user)
+        await claim_volumes(self.docker_service, self.owned_volumes(), self.user)
 
     _never_ran = False  # the last start_object failed: the container never ran
 
@@ -152,10 +158,9 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
 
     async def _keep_log_tail(self) -> None:
         try:
-            raw = await self.docker("logs", self.object_name, stdout=True, stderr=True, tail=40)
+            self.last_log = await self.docker_service.log_tail(self.object_name, 40, 8000)
         except Exception:  # no container (never created, already gone): nothing to keep
             return
-        self.last_log = raw.decode(errors="replace")[-8000:] if isinstance(raw, bytes) else ""
 
     async def _follow_gpu_decision(self) -> None:
         """Take the hub's GPU decision, waiting for a detection still running (it is bounded)."""
@@ -207,7 +212,9 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
             return "127.0.0.1", self.port
         return await super().get_ip_and_port()
 
-    def docker(self, method: str, *args: Any, **kwargs: Any):
+    def docker(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        """DockerSpawner's calls (APIClient methods by name), run by the portal's DockerService
+        in its bounded pool instead of DockerSpawner's own."""
         if method == "create_container":
             host_config = kwargs.setdefault("host_config", {})
             self.enforce_host_config(host_config)
@@ -217,7 +224,9 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
             if kwargs.get("volumes"):
                 kwargs["volumes"] = [v for v in kwargs["volumes"] if v in bound]
             kwargs["labels"] = with_watchtower_opt_out(kwargs.get("labels"))
-        return super().docker(method, *args, **kwargs)
+        # docker-py's pull reads without a timeout: the hub's own start timeout bounds it.
+        bound = float(self.start_timeout) if method == "pull" else None
+        return self.docker_service.api_call(method, args, kwargs, bound=bound)
 
     def enforce_host_config(self, host_config: dict[str, Any]) -> None:
         """Last word before Docker: access from groups, GPUs from the hub's decision."""

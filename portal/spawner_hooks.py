@@ -8,6 +8,13 @@ from traitlets import Callable, HasTraits
 class PortalHooks(HasTraits):
     """Mixed into PortalSpawner: each hook is None outside a hub set up by the portal."""
 
+    # A function, not the service itself: traitlets deep-copies configured values per spawner.
+    docker_engine = Callable(
+        None, allow_none=True,
+        help="f() -> the portal's DockerService: every Docker call of the spawner, DockerSpawner's "
+        "own included, runs in its bounded pool. None: a private one (plain use, unit tests).",
+    ).tag(config=True)
+
     start_guard = Callable(
         None, allow_none=True,
         help="f(user name) -> why the server may not start now, or None (e.g. a volume reset).",

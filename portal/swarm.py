@@ -27,9 +27,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from docker.errors import APIError, NotFound
+from docker.errors import APIError
 from dockerspawner import SwarmSpawner
-from requests.exceptions import RequestException
 from traitlets import Float, Unicode
 
 from .docker_service import DockerService
@@ -68,10 +67,10 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
     async def lab_engine(self, docker: DockerService) -> DockerService:
         if not self.swarm_node:
             return docker  # never placed: no volumes anywhere yet (placement looks again)
-        return (await self._reachable_engine(docker))[1]
+        return (await self._reachable_engine())[1]
 
     async def lab_container(self, docker: DockerService) -> ContainerInfo:
-        await self._reachable_engine(docker)
+        await self._reachable_engine()
         task = await self._task()
         if task is None:
             raise ContainerMissing(self.object_name)
@@ -104,18 +103,21 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         if not container or not task.get("NodeID"):
             return None
         try:
-            engine = self._engine(await self._node(task["NodeID"]), self._hub_docker())
-            return await engine.call("inspect_container", container)
-        except (DockerUnavailable, APIError) as e:  # APIError: NotFound too (it is gone)
+            engine = self._engine(await self._node(task["NodeID"]))
+            found = await engine.container_data(container)
+        except (DockerUnavailable, APIError) as e:
             self.log.info("Container of %s's ended task: %s", self.user.name, e)
             return None
+        if found is None:
+            self.log.info("Container of %s's ended task: %s is gone", self.user.name, container)
+        return found
 
     def container_locator(self) -> Callable[[DockerService], Awaitable[tuple[DockerService, str]]]:
         return self.lab_location
 
     async def lab_location(self, docker: DockerService) -> tuple[DockerService, str]:
         """The engine of the lab's node and the running task's container ID (usage sampling)."""
-        _, engine = await self._reachable_engine(docker)
+        _, engine = await self._reachable_engine()
         task = await self._task()
         if task_state(task) != "running" or not container_id(task):
             raise ContainerMissing(self.object_name)
@@ -130,18 +132,11 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
             self._restarting = False
 
     async def _forced_update(self, docker: DockerService) -> None:
-        await self._reachable_engine(docker)
+        await self._reachable_engine()
         old = await self._task()
         try:
-            service = await self.docker("inspect_service", self.object_name)
-            forced = int(service["Spec"]["TaskTemplate"].get("ForceUpdate", 0)) + 1
-            await self.docker(
-                "update_service", service["ID"], service["Version"]["Index"],
-                task_template={"ForceUpdate": forced}, fetch_current_spec=True,
-            )
-        except NotFound:
-            raise ContainerMissing(self.object_name) from None
-        except (APIError, RequestException, OSError) as e:
+            await self.docker_service.force_update(self.object_name)
+        except APIError as e:
             raise DockerUnavailable(str(e)) from None
         deadline = time.monotonic() + self.restart_bound
         while time.monotonic() < deadline:
@@ -155,25 +150,22 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
     async def _task(self) -> dict[str, Any] | None:
         try:
             return await self.get_task()
-        except (APIError, RequestException, OSError) as e:
+        except (APIError, DockerUnavailable) as e:
             raise DockerUnavailable(f"the Swarm manager did not answer ({e})") from None
 
     async def get_task(self) -> dict[str, Any] | None:
         """The current task (portal/swarm_tasks.py: why not SwarmSpawner's choice)."""
         if await self.get_object() is None:
             return None
-        try:
-            tasks = await self.docker("tasks", filters={"service": self.service_name})
-        except NotFound:
-            return None
-        return current_task(tasks)
+        tasks = await self.docker_service.service_tasks(self.service_name)
+        return current_task(tasks) if tasks is not None else None
 
     async def poll(self) -> int | str | None:
         if self._restarting:
             return None  # the replaced task's states (shutdown, preparing) are not a stop
         if self.swarm_node:
             try:
-                await self._reachable_engine(self._hub_docker())
+                await self._reachable_engine()
             except DockerUnavailable as e:
                 # Saying "exited" would make the hub remove the service; the node may come back.
                 self.log.warning("Lab of %s: %s; keeping it as it is", self.user.name, e)
@@ -198,7 +190,7 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
             await self._claim_on(node)
             return await super().create_object()
         finally:
-            type(self)._placing[node.id] -= 1
+            self._placed(node)
 
     async def start_object(self) -> None:
         """Wait for the task to run, saying on which node and in which state it is."""
@@ -222,7 +214,7 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         if not container or not self.swarm_node:
             return
         try:
-            _, engine = await self._reachable_engine(self._hub_docker())
+            _, engine = await self._reachable_engine()
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 await engine.container(container)

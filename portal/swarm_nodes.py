@@ -14,10 +14,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import docker
-from docker.utils import kwargs_from_env
-
-from .docker_service import DockerService
 from .docker_types import DOCKER_SOCKET, DockerUnavailable
 
 ENGINE_LABEL = "dshub.engine"  # node label: Docker host URL of that node's engine
@@ -96,27 +92,6 @@ def lab_load(services: Iterable[dict[str, Any]]) -> dict[str, int]:
         if node:
             load[node] = load.get(node, 0) + 1
     return load
-
-
-_engines: dict[str, DockerService] = {}
-
-
-def engine(url: str, default: DockerService, own_url: str) -> DockerService:
-    """One DockerService per node engine, kept for the hub's life; the hub's own for its URL."""
-    if url == own_url:
-        return default
-    found = _engines.get(url)
-    if found is None:
-        found = _engines[url] = DockerService(client_factory=lambda: _client(url), workers=4)
-    return found
-
-
-def _client(url: str) -> docker.DockerClient:
-    kwargs = kwargs_from_env()
-    kwargs["base_url"] = url
-    if url.startswith("unix://"):
-        kwargs.pop("tls", None)
-    return docker.DockerClient(timeout=30, **kwargs)
 
 
 def unreachable(node: Node, why: Exception | str) -> DockerUnavailable:

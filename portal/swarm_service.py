@@ -9,6 +9,7 @@ rule). Swarm has no memory-swap setting: the task's container gets the engine's 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from docker.types import DriverConfig, Mount
@@ -16,7 +17,7 @@ from docker.types import DriverConfig, Mount
 from . import swarm_nodes as nodes
 from .container_policy import WATCHTOWER_LABEL, safe_mounts
 from .docker_types import DOCKER_SOCKET
-from .volume_owners import claim_volumes
+from .volume_owners import VolumeDriver, claim_volumes
 
 
 class ServiceSpec:
@@ -31,15 +32,12 @@ class ServiceSpec:
         placement would then find them there). `_claim_on` does it once the node is chosen."""
 
     async def _claim_on(self, node: nodes.Node) -> None:
-        engine = self._engine(node, self._hub_docker())
+        def driver(volume: str) -> VolumeDriver:
+            config = self._driver_config(volume) or {}
+            return config.get("Name"), config.get("Options")
 
-        async def call(method: str, *args: Any, **kwargs: Any) -> Any:
-            if method == "create_volume" and self.shared_storage:
-                config = self._driver_config(kwargs["name"]) or {}
-                kwargs.update(driver=config.get("Name"), driver_opts=config.get("Options"))
-            return await engine.call(method, *args, **kwargs)
-
-        await claim_volumes(call, self.owned_volumes(), self.user)
+        await claim_volumes(self._engine(node), self.owned_volumes(), self.user,
+                            driver if self.shared_storage else None)
 
     @property
     def mounts(self) -> list[Mount]:
@@ -61,7 +59,7 @@ class ServiceSpec:
                    for k, v in (self.volume_driver_options or {}).items()}
         return DriverConfig(name=self.volume_driver or "local", options=options or None)
 
-    def docker(self, method: str, *args: Any, **kwargs: Any):
+    def docker(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
         if method == "create_service":
             self._finish_service(kwargs)
         return super().docker(method, *args, **kwargs)

@@ -11,12 +11,14 @@ Docker cannot add labels to an existing volume.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from docker.errors import NotFound
-
+from .docker_service import DockerService
 from .upstream import HubUser
+
+# A volume's driver and its options (None, None: the engine's default local driver).
+VolumeDriver = tuple[str | None, dict[str, str] | None]
 
 OWNER_KEY = "dshub.owner-key"
 OWNER_ID = "dshub.owner-id"
@@ -53,21 +55,23 @@ def refusal(volume: str, user_name: str, user_id: int, other: str) -> str:
     )
 
 
-async def claim_volumes(docker: Callable[..., Awaitable[Any]], volumes: list[Any],
-                        user: HubUser) -> list[str]:
+async def claim_volumes(docker: DockerService, volumes: list[Any], user: HubUser,
+                        driver: Callable[[str], VolumeDriver] | None = None) -> list[str]:
     """Create the user's missing volumes with owner labels; refuse foreign ones.
 
-    `docker` is DockerSpawner's async `docker(method, ...)`; returns the names created.
+    `docker` is the engine that holds them (Swarm: the chosen node's); `driver` names a
+    volume's driver and options (shared storage). Returns the names created.
     """
     created = []
     for volume in volumes:
-        try:
-            info = await docker("inspect_volume", volume.name)
-        except NotFound:
-            await docker("create_volume", name=volume.name, labels=owner_labels(user, volume.key))
+        labels = await docker.volume_labels(volume.name)
+        if labels is None:
+            name, options = driver(volume.name) if driver else (None, None)
+            await docker.create_volume(volume.name, owner_labels(user, volume.key),
+                                       driver=name, driver_opts=options)
             created.append(volume.name)
             continue
-        other = foreign_owner(info.get("Labels") or {}, user)
+        other = foreign_owner(labels, user)
         if other is not None:
             raise RuntimeError(refusal(volume.name, user.name, user.id, other))
     return created

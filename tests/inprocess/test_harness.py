@@ -1,6 +1,6 @@
 """The in-process hub is the production hub minus Docker: the configuration file and
 `portal.setup(c)` ran, the production authenticator signs in, the spawner is the PortalSpawner,
-and the portal and the spawner share one in-memory engine."""
+and the portal and the spawner share one DockerService over one in-memory engine."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ def test_the_production_pieces_are_in_place(hub, engine, make_user):
     assert isinstance(runtime.docker, DockerService)
     assert runtime.docker._api() is engine  # the seam: DockerService's client_factory
     user = make_user("wired")
-    assert hub.run(_spawner_client(app, user.name)) is engine
+    # One path to Docker: the spawner's calls, DockerSpawner's own included, use the portal's.
+    assert hub.run(_spawner_docker(app, user.name)) is runtime.docker
 
 
-async def _spawner_client(app, name: str):
-    return app.users[name].spawner.client
+async def _spawner_docker(app, name: str):
+    return app.users[name].spawner.docker_service
 
 
 async def test_an_async_client_reaches_the_hub_from_the_tests_own_loop(hub):

@@ -9,8 +9,8 @@ import asyncio
 import copy
 
 import pytest
-from dockerspawner import DockerSpawner
 
+from portal.docker_service import DockerService
 from portal.errors import ActionRefused
 from portal.server_view import describe_failure
 from portal.spawner import PortalSpawner
@@ -29,6 +29,7 @@ class FakeGroup:
 class FakeUser:
     def __init__(self, name: str, groups: tuple[str, ...] = ()) -> None:
         self.name = name
+        self.id = 1
         self.groups = [FakeGroup(g) for g in groups]
         self.url = f"/user/{name}/"
         self.settings: dict = {}
@@ -285,11 +286,11 @@ def test_group_change_between_spawns_takes_effect():
 def test_create_container_goes_through_enforcement(monkeypatch):
     calls = []
 
-    def fake_docker(self, method, *args, **kwargs):
+    def api_call(self, method, args, kwargs, bound=None):
         calls.append((method, args, kwargs))
         return "sent"
 
-    monkeypatch.setattr(DockerSpawner, "docker", fake_docker)
+    monkeypatch.setattr(DockerService, "api_call", api_call)
     spawner = make_spawner()
     config = {"Binds": [SOCK_BIND], "Privileged": True}
     assert spawner.docker("create_container", "image", host_config=config) == "sent"
@@ -305,10 +306,10 @@ def test_create_container_goes_through_enforcement(monkeypatch):
 def test_create_container_without_host_config_gets_one(monkeypatch):
     seen = {}
 
-    def fake_docker(self, method, *args, **kwargs):
+    def api_call(self, method, args, kwargs, bound=None):
         seen.update(kwargs)
 
-    monkeypatch.setattr(DockerSpawner, "docker", fake_docker)
+    monkeypatch.setattr(DockerService, "api_call", api_call)
     make_spawner(groups=("docker-privileged",)).docker("create_container", "image")
     assert seen["host_config"]["Privileged"] is True
     assert seen["host_config"]["AutoRemove"] is False

@@ -202,17 +202,40 @@ def test_node_is_kept_in_state_across_stops():
 def test_a_pinned_lab_never_starts_elsewhere_while_its_node_is_out(kw, words, monkeypatch):
     spawner = make()
     spawner.swarm_node = "n2"
-    listing = [node_data("n1"), node_data("n2", **kw)]
-
-    async def fake_docker(method, *args, **kwargs):
-        return {"info": {"Swarm": {"NodeID": "n1"}}, "nodes": listing}[method]
-
-    monkeypatch.setattr(PortalSwarmSpawner, "_nodes_cache", (0.0, []))
-    monkeypatch.setattr(PortalSwarmSpawner, "_own_node_id", "")
-    spawner.docker = fake_docker
+    manager = Manager([node_data("n1"), node_data("n2", **kw)])
+    spawner.docker_engine = lambda: manager
     with pytest.raises(SwarmRefused, match=words):
         asyncio.run(spawner._place())
     assert spawner.swarm_node == "n2"  # still pinned to the node holding the volumes
+
+
+class Manager:
+    """The manager's DockerService as placement asks it: its node, the node list."""
+
+    def __init__(self, listing: list[dict]) -> None:
+        self.listing = listing
+        self.asked: list[str] = []
+
+    async def swarm_node_id(self) -> str:
+        self.asked.append("info")
+        return "n1"
+
+    async def swarm_nodes(self) -> list[dict]:
+        self.asked.append("nodes")
+        return self.listing
+
+
+def test_each_manager_engine_has_one_swarm_view_shared_by_its_spawners():
+    manager, other = Manager([node_data("n1")]), Manager([node_data("n1")])
+    first, second, elsewhere = make("ann"), make("bob"), make("cy")
+    first.docker_engine = second.docker_engine = lambda: manager
+    elsewhere.docker_engine = lambda: other
+    assert first.swarm is second.swarm and first.swarm is not elsewhere.swarm
+    asyncio.run(first._nodes())
+    asyncio.run(second._nodes())  # trusted for NODE_TTL: the manager is asked once
+    assert manager.asked == ["info", "nodes"] and other.asked == []
+    assert [n.id for n in asyncio.run(second._nodes(fresh=True))] == ["n1"]
+    assert manager.asked == ["info", "nodes", "nodes"]  # its own node is asked only once
 
 
 def test_a_restart_under_way_is_not_seen_as_a_stop():
