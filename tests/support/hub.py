@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -64,20 +65,48 @@ def remove_named_objects(client, prefix: str = PREFIX) -> None:
 # a restarting hub's proxy port taken by another worker's lab.
 _PORT_BLOCK = 3600
 _FIRST_PORT = 10000
+_SLOTS = 6
 _LAB_PORTS = 100  # per hub: its labs on the host network (PortalSpawner.host_port_range)
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-# gw0..gw4 get blocks 0-4, counted from DSHUB_TEST_SLOT_BASE (0 by default; scripts/test.sh
-# gives a pytest session that runs beside another the base 2); a process outside pytest-xdist
-# (benchmarks, a plain pytest) block 5. DSHUB_TEST_PORT_SLOT (0-5) picks the block by hand: a
-# run of one's own beside `make test` takes 4, which its sessions leave free.
+# The block a process would like: gw0..gw4 get blocks 0-4, counted from DSHUB_TEST_SLOT_BASE
+# (0 by default; scripts/test.sh gives a pytest session that runs beside another the base 2);
+# a process outside pytest-xdist (benchmarks, a plain pytest) block 5; DSHUB_TEST_PORT_SLOT
+# (0-5) names one by hand.
 _base = int(os.environ.get("DSHUB_TEST_SLOT_BASE", "0"))
-_slot = (int(os.environ["DSHUB_TEST_PORT_SLOT"]) % 6 if os.environ.get("DSHUB_TEST_PORT_SLOT")
-         else (_base + int(_worker[2:])) % 5 if _worker.startswith("gw") else 5)
-_first = _FIRST_PORT + _slot * _PORT_BLOCK
-_next_ports = iter(range(_first, _first + _PORT_BLOCK))
+_wanted = (int(os.environ["DSHUB_TEST_PORT_SLOT"]) % _SLOTS
+           if os.environ.get("DSHUB_TEST_PORT_SLOT")
+           else (_base + int(_worker[2:])) % 5 if _worker.startswith("gw") else 5)
+
+
+def _claim_slot(wanted: int) -> tuple[int, object]:
+    """A block no other process on this machine uses: each is held by a lock file for this
+    process's life. Two runs that wanted the same block once shared it, and a hub that could
+    not bind its port left its health check to another run's hub on that port (a sign-up there
+    answered 409). Tries the wanted block, then the others; waits for the wanted one if every
+    block is held."""
+    for slot in [wanted, *(s for s in range(_SLOTS) if s != wanted)]:
+        lock = open(f"/tmp/dshub-ports-{slot}.lock", "w")  # noqa: SIM115 (held until exit)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        return slot, lock
+    lock = open(f"/tmp/dshub-ports-{wanted}.lock", "w")  # noqa: SIM115 (held until exit)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    return wanted, lock
+
+
+_next_ports = None  # this process's ports, once it needs one (a pytest controller never does)
+_slot_lock = None
 
 
 def _next_port() -> int:
+    global _next_ports, _slot_lock
+    if _next_ports is None:
+        slot, _slot_lock = _claim_slot(_wanted)
+        first = _FIRST_PORT + slot * _PORT_BLOCK
+        _next_ports = iter(range(first, first + _PORT_BLOCK))
     port = next(_next_ports, None)
     if port is None:
         raise RuntimeError(f"this process used all {_PORT_BLOCK} ports of its block")
@@ -202,6 +231,7 @@ class Hub:
 
     def start(self, timeout: float = 60) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the process's life)
         self.proc = subprocess.Popen(
             [str(self.venv_bin / "jupyterhub"), "-f", str(self.config)],
@@ -218,13 +248,19 @@ class Hub:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", InsecureRequestWarning)
                     r = requests.get(self.hub_url("health"), timeout=2, verify=False)
-                    if r.status_code == 200:
+                    # Ours, not another process's on this port: our hub said it runs.
+                    if r.status_code == 200 and self._said_running(offset):
                         return
             except requests.RequestException:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"hub did not answer within {timeout} s ({self.last_error()!r}):"
                            f"\n{self.log_tail()}")
+
+    def _said_running(self, offset: int) -> bool:
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            return b"JupyterHub is now running" in f.read()
 
     def stop(self) -> None:
         """SIGTERM the hub's process group (hub and its proxy), like an operator's restart."""
