@@ -2,17 +2,17 @@
 # Every test: lint, then pytest four times, one line each on the terminal (details in the logs):
 #   1. unit, in-process handler and integration tests (the real hub + Docker) on the default
 #      JupyterHub line (.venv) with SQLite;
-#   2. then the UI tests in Chromium (same line), and beside them, as a second pytest session
-#      with Docker names, ports and a log of its own:
+#   2. then the UI tests in Chromium (same line), then
 #   3. the integration tests that touch the databases (sign-in, portal actions, broadcast
 #      history, groups and their audit, the store's migrations) with the hub and the portal
 #      store on PostgreSQL, from a throwaway server this run starts on loopback and stops by
 #      its PID;
-#   4. unit and in-process tests, and the restart, gate, sign-in, spawn and broadcast
+#   4. beside 2 and 3, as a second pytest session with Docker names, ports and a log of its
+#      own: unit and in-process tests, and the restart, gate, sign-in, spawn and broadcast
 #      integration tests on the other JupyterHub line (.venv-jh55, 5.5);
 # and, from the start, every benchmark in quick mode (tiny sizes, no figure asserted): it fails
 # when a benchmark no longer runs or measures nothing.
-# The UI tests mostly wait (on Chromium, labs, idle timers), so passes 3 and 4 fill that time.
+# The UI tests mostly wait (on Chromium, labs, idle timers), so pass 4 fills that time.
 # Arguments go to every pytest run (e.g. -x). Installs and starts what it needs; removes only
 # what it created.
 set -euo pipefail
@@ -79,8 +79,8 @@ benchmarks_quick() {
   .venv/bin/python -m benchmarks --quick 9>&-
   echo "every benchmark ran" >&3
 }
-# Passes 3 and 4, in a subshell beside the UI tests; exits with their result.
-database_and_other_line() {
+# Pass 3: PostgreSQL from a throwaway server.
+postgres_pass() {
   try_step "PostgreSQL (loopback, temporary)" postgres_start
   if [ -s "$pg_dir/url" ]; then
     DSHUB_TEST_POSTGRES=$(cat "$pg_dir/url")
@@ -90,6 +90,9 @@ database_and_other_line() {
     unset DSHUB_TEST_POSTGRES
     bash scripts/postgres.sh stop "$pg_dir"
   fi
+}
+# Pass 4, in a subshell beside passes 2 and 3; exits with its result.
+other_line() {
   try_step "tests, JupyterHub $(version .venv-jh55), SQLite" pytest_run .venv-jh55 "$@" \
     "${OTHER_LINE_TESTS[@]}"
   exit $FAILED
@@ -112,16 +115,17 @@ bench_out=$(mktemp) bench_log=${DSHUB_LOG%.log}-benchmarks.log
 bench_pid=$!
 try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
   "${POSTGRES_ONLY[@]}" tests/unit tests/inprocess tests/integration
-# Passes 3 and 4 print their lines as they end; their details go to a log of their own.
-other_log=${DSHUB_LOG%.log}-postgres-jh55.log
+# Pass 4 prints its line when it ends; its details go to a log of its own.
+other_log=${DSHUB_LOG%.log}-jh55.log
 : > "$other_log"
 ( DSHUB_LOG=$other_log DSHUB_TEST_PREFIX=dshubtest-b- DSHUB_TEST_SLOT_BASE=2 \
-    database_and_other_line "$@" ) &
+    other_line "$@" ) &
 other_pid=$!
 # The UI tests in a session of their own: Playwright's sync API leaves its event loop marked as
 # running in the worker's thread, which breaks any asyncio test after it in the same process.
 try_step "UI tests in Chromium, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
   tests/ui
+postgres_pass "$@"
 wait "$other_pid" || FAILED=1
 wait "$bench_pid" || FAILED=1
 cat "$bench_out"; rm -f "$bench_out"
