@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from portal.settings_parsers import duration
+from portal.platform.settings_parsers import duration
 
 from .broadcast_fanout import spawn_stubs
 from .common import (

@@ -13,15 +13,15 @@ from jupyterhub.utils import url_path_join
 from . import auth, broadcast, compat, hub_routes
 from .access_groups import BUILTIN_GROUPS
 from .account_volumes import dispose_of_volumes
-from .canonical_origin import redirect_rule
-from .heap import FreezePolicy
 from .limits import Limits
+from .platform.canonical_origin import redirect_rule
+from .platform.heap import FreezePolicy
+from .platform.settings import Settings, load_settings
+from .platform.startup import when_hub_runs
+from .platform.upstream import HubSpawner, route_first, serving_hub
 from .runtime import Runtime
 from .runtime_factory import build_runtime
-from .settings import Settings, load_settings
-from .startup import when_hub_runs
 from .states import ServerChange
-from .upstream import HubSpawner, route_first, serving_hub
 from .usage import running_labs
 
 __version__ = "0.1.0"
@@ -141,7 +141,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # Start-up objects (config, ORM, users) live as long as the hub: frozen, they are skipped by
     # full collections, whose pauses would otherwise stall the event loop; so are the survivors
     # of a full collection after each one the interpreter makes; from the event loop, never from
-    # a gc callback (portal/heap.py).
+    # a gc callback (portal/platform/heap.py).
     when_hub_runs(_freeze_startup_objects, "freezing start-up objects")
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     runtime.gpu.start()

@@ -16,8 +16,8 @@ from sqlalchemy import event
 
 from .access_names import BUILTIN_GROUPS, PRIVILEGED_GROUP, SOCK_GROUP
 from .audit import SYSTEM_ACTOR, AuditLog, EventKind
-from .errors import ActionRefused
-from .logs import portal_logger
+from .platform.errors import ActionRefused
+from .platform.logs import portal_logger
 from .store import PortalStore
 
 log = portal_logger()

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from .audit import EventKind, acting_as
 from .docker_types import DockerRefused
-from .errors import ActionRefused
-from .logs import portal_logger
+from .platform.errors import ActionRefused
+from .platform.logs import portal_logger
+from .platform.settings_choices import DeletedUserVolumes
+from .platform.upstream import HubSpawner, HubUser
 from .runtime import Runtime
-from .settings_choices import DeletedUserVolumes
-from .upstream import HubSpawner, HubUser
 from .volume_owners import (
     ARCHIVED_AT,
     ARCHIVED_FROM,

@@ -7,8 +7,8 @@ from typing import Any
 from nativeauthenticator.orm import UserInfo
 
 from .audit import AuditLog, EventKind
-from .auth.names import RULE, name_clash
-from .errors import ActionRefused
+from .platform.errors import ActionRefused
+from .platform.user_names import RULE, name_clash
 
 
 async def create_account(authenticator: Any, name: str, password: str, audit: AuditLog,

@@ -17,7 +17,7 @@ import re
 from enum import StrEnum
 
 from .audit import EventKind
-from .errors import ActionRefused
+from .platform.errors import ActionRefused
 
 
 class ServerAction(StrEnum):

@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .logs import portal_logger
+from .platform.logs import portal_logger
 from .store import Base, PortalStore
 
 log = portal_logger("audit")

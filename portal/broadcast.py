@@ -26,9 +26,9 @@ from .broadcast_message import BroadcastRequest
 from .broadcast_results import UNREACHABLE, Delivery, Outcome, classify
 from .broadcast_targets import NOT_RUNNING, Target
 from .broadcast_tokens import LabTokens
-from .logs import portal_logger
-from .pacing import Pacer
-from .startup import when_hub_runs
+from .platform.logs import portal_logger
+from .platform.pacing import Pacer
+from .platform.startup import when_hub_runs
 from .store import PortalStore
 
 log = portal_logger()
@@ -50,9 +50,9 @@ MIN_SHARE = 0.2  # of the timeout, any server gets, even when starting every req
 # so the slots must outnumber the dead servers a large team can have (benchmarks: 1,000 labs,
 # 10% silent, on two shared cores).
 DEFAULT_CONCURRENCY = 128
-# Requests start at least this far apart, across concurrent broadcasts (portal/pacing.py): 1,000
-# recipients all started within a quarter of a second, and never 128 in one turn of the event loop,
-# which held every page and health check for 50-150 ms.
+# Requests start at least this far apart, across concurrent broadcasts
+# (portal/platform/pacing.py): 1,000 recipients all started within a quarter of a second, and
+# never 128 in one turn of the event loop, which held every page and health check for 50-150 ms.
 START_GAP = 0.00025  # seconds
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from . import access_groups
 from .action_names import ServerAction
-from .errors import ActionRefused
+from .platform.errors import ActionRefused
+from .platform.upstream import HubUser
 from .runtime import Runtime
 from .server_actions import HubActions, act
-from .upstream import HubUser
 
 MAX_SELECTION = 5000
 # The server actions offered for many users, as the table's menu words them.

@@ -25,11 +25,11 @@ from .audit import SYSTEM_ACTOR, AuditLog, EventKind
 from .broadcast import Broadcaster
 from .broadcast_targets import target_of
 from .cull_policy import CullPolicy, CullPolicyStore, human_duration
-from .errors import ActionRefused
-from .logs import portal_logger
 from .operations import Operations
-from .tasks import in_background
-from .upstream import HubUser
+from .platform.errors import ActionRefused
+from .platform.logs import portal_logger
+from .platform.tasks import in_background
+from .platform.upstream import HubUser
 
 log = portal_logger("culling")
 # Servers per query of a pass, the loop given back after each: with 5,000 users a chunk holds

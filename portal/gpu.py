@@ -23,11 +23,11 @@ from traitlets import Bool, Float, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .docker_service import DockerRefused, DockerService, DockerUnavailable
-from .logs import portal_logger
-from .settings import Settings
-from .settings_choices import GpuMode
-from .tasks import in_background
-from .upstream import serving_hub
+from .platform.logs import portal_logger
+from .platform.settings import Settings
+from .platform.settings_choices import GpuMode
+from .platform.tasks import in_background
+from .platform.upstream import serving_hub
 
 CONTAINER_NAME = "jupyterhub_nvidia_autodetect"
 REMOVE_BOUND = 15.0  # seconds for removing the probe, on top of the detection's own bound

@@ -33,7 +33,7 @@ from jupyterhub.utils import url_path_join
 
 from .access_groups import BUILTIN_GROUPS
 from .audit import EventKind, acting_as
-from .errors import ActionRefused
+from .platform.errors import ActionRefused
 from .views.base import PortalCommon
 from .views.refusals import RefusalResponses
 

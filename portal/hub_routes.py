@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .upstream import replace_hub_handlers
+from .platform.upstream import replace_hub_handlers
 
 
 def replacements() -> dict[type, type]:

@@ -10,8 +10,8 @@ from typing import Any
 
 from .audit import SYSTEM_ACTOR, AuditLog, EventKind
 from .limits import human_size
-from .logs import portal_logger
 from .operations import EXITED, Operations
+from .platform.logs import portal_logger
 
 log = portal_logger()
 

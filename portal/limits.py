@@ -15,9 +15,9 @@ from jupyterhub import orm
 from sqlalchemy import BigInteger, Float, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from . import settings_parsers as parsers
 from .audit import AuditLog, EventKind
-from .errors import ActionRefused
+from .platform import settings_parsers as parsers
+from .platform.errors import ActionRefused
 from .store import Base, PortalStore
 
 NO_LIMIT_WORDS = ("none", "no limit", "unlimited")

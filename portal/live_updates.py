@@ -18,12 +18,12 @@ import time
 from dataclasses import dataclass, field
 
 from .audit import AuditEvent
-from .errors import ActionRefused
-from .logs import portal_logger
 from .operations import Operations
+from .platform.errors import ActionRefused
+from .platform.logs import portal_logger
+from .platform.tasks import in_background
+from .platform.upstream import HubSpawner, spawn_failed
 from .states import ServerChange
-from .tasks import in_background
-from .upstream import HubSpawner, spawn_failed
 
 log = portal_logger("live")
 # Open event streams (one per open portal page): per user, and on the whole hub.

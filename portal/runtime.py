@@ -19,7 +19,7 @@ from .lab_exits import ExitReports
 from .limits import LimitsService
 from .live_updates import LiveUpdates
 from .operations import Operations
-from .settings import Settings
+from .platform.settings import Settings
 from .store import PortalStore
 from .sudo import SudoMode
 from .usage import UsageCollector

@@ -16,12 +16,12 @@ from .lab_exits import ExitReports
 from .limits import Limits, LimitsService
 from .live_updates import LiveUpdates
 from .operations import Operations
+from .platform.settings import Settings
+from .platform.upstream import HubUser
 from .runtime import Runtime
 from .server_actions import HubActions, HubCall, stop_server
-from .settings import Settings
 from .store import PortalStore
 from .sudo import SUDO_API_PATH, SudoMode
-from .upstream import HubUser
 from .usage import UsageCollector
 from .volume_sizes import VolumeSizes
 

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 
 from .action_names import ServerAction
 from .docker_service import ContainerMissing
-from .errors import ActionRefused, DockerUnavailable
-from .logs import portal_logger
 from .operations import Busy, Operations
+from .platform.errors import ActionRefused, DockerUnavailable
+from .platform.logs import portal_logger
+from .platform.tasks import in_background, wait_until
+from .platform.upstream import HubSpawner, HubUser, hub_stopping, spawn_failed
 from .readiness import wait_until_answering
 from .runtime import Runtime
 from .server_view import describe_failure
 from .states import OperationKind
-from .tasks import in_background, wait_until
-from .upstream import HubSpawner, HubUser, hub_stopping, spawn_failed
 
 log = portal_logger()
 

@@ -7,13 +7,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .docker_service import ContainerMissing
-from .errors import DockerUnavailable
 from .lab_exits import card_sentence, exit_reason
 from .limits import Limits
 from .operations import EXITED
+from .platform.errors import DockerUnavailable
+from .platform.upstream import (
+    HubSpawner,
+    HubUser,
+    hub_spawning,
+    hub_stopping,
+    spawn_error,
+    spawn_failed,
+)
 from .runtime import Runtime
 from .states import OPERATION_CARDS, CardState
-from .upstream import HubSpawner, HubUser, hub_spawning, hub_stopping, spawn_error, spawn_failed
 from .usage import LabUsage
 
 

@@ -8,9 +8,9 @@ from typing import Any
 from nativeauthenticator.orm import UserInfo
 
 from .audit import AuditLog, EventKind
-from .auth.names import hub_user_names, look_alike, names_in_use
-from .errors import ActionRefused
-from .logs import portal_logger
+from .platform.errors import ActionRefused
+from .platform.logs import portal_logger
+from .platform.user_names import hub_user_names, look_alike, names_in_use
 
 log = portal_logger()
 

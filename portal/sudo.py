@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from .audit import AuditLog, EventKind
-from .errors import ActionRefused
+from .platform.errors import ActionRefused
 
 SUDO_API_PATH = "hub/portal/api/sudo"
 

@@ -27,9 +27,9 @@ from typing import Any
 
 from .docker_service import DockerService
 from .docker_types import ContainerMissing
-from .hub_queries import running_default_spawners
-from .logs import portal_logger
-from .pacing import LOOP_CLOCK, Clock, Pacer, with_turns
+from .platform.hub_queries import running_default_spawners
+from .platform.logs import portal_logger
+from .platform.pacing import LOOP_CLOCK, Clock, Pacer, with_turns
 from .spawner_volumes import UserVolume
 from .volume_sizes import VolumeSizes
 

@@ -13,11 +13,11 @@ from typing import Any
 from jupyterhub import orm
 from sqlalchemy import and_, func, or_
 
-from .errors import ActionRefused
 from .limits import Limits
+from .platform.errors import ActionRefused
+from .platform.upstream import HubUser, hub_spawning, hub_stopping, loaded_user, spawn_failed
 from .runtime import Runtime
 from .states import OPERATION_CARDS, CardState
-from .upstream import HubUser, hub_spawning, hub_stopping, loaded_user, spawn_failed
 from .usage import LabUsage
 
 PAGE_SIZES = (25, 50, 100)

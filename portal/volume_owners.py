@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .docker_service import DockerService
-from .upstream import HubUser
+from .platform.upstream import HubUser
 
 # A volume's driver and its options (None, None: the engine's default local driver).
 VolumeDriver = tuple[str | None, dict[str, str] | None]

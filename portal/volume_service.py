@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from .audit import EventKind
 from .docker_service import DockerService
 from .docker_types import VolumeInUse
-from .errors import ActionRefused, DockerUnavailable
-from .logs import portal_logger
 from .operations import Busy
+from .platform.errors import ActionRefused, DockerUnavailable
+from .platform.logs import portal_logger
+from .platform.upstream import HubUser
 from .runtime import Runtime
 from .spawner_volumes import UserVolume
 from .states import OperationKind
-from .upstream import HubUser
 
 log = portal_logger()
 

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .docker_service import DockerService
-from .errors import DockerUnavailable
-from .logs import portal_logger
-from .tasks import in_background
+from .platform.errors import DockerUnavailable
+from .platform.logs import portal_logger
+from .platform.tasks import in_background
 
 log = portal_logger()
 MAX_AGE = 60.0  # seconds: sizes older than this start one new measurement

@@ -1,6 +1,7 @@
 """Owns sign-in and sign-up for DS Hub: NativeAuthenticator made safe to expose.
 
-Kept import-light: `portal.settings` uses the user-name rule in `names` without loading the hub.
+Kept import-light: the user-name rule (`portal.platform.user_names`) lives below the settings,
+which use it, and loads nothing of the hub.
 The authenticator itself lives in `portal.auth.authenticator` and is registered by
 `portal.auth.configure(c, settings)`, which `portal.setup(c)` calls.
 """

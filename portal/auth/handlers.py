@@ -17,10 +17,10 @@ from jupyterhub.utils import url_path_join
 from nativeauthenticator import handlers as native
 from tornado import web
 
-from ..errors import ActionRefused
 from ..password_changes import change_password
-from ..upstream import signed_in_now
-from .names import HTML_PATTERN, RULE
+from ..platform.errors import ActionRefused
+from ..platform.upstream import signed_in_now
+from ..platform.user_names import HTML_PATTERN, RULE
 
 
 class LoginHandler(native.LoginHandler):

@@ -17,10 +17,10 @@ from jupyterhub.scopes import needs_scope
 
 from ..action_names import ServerAction
 from ..compat.scopes import needs_action_scope
-from ..errors import ActionRefused
+from ..platform.errors import ActionRefused
+from ..platform.upstream import HubUser, token_authenticated
 from ..server_actions import act
 from ..server_view import server_view
-from ..upstream import HubUser, token_authenticated
 from ..volume_service import reset_volumes, volume_rows
 from .base import PortalCommon
 from .refusals import RefusalResponses

@@ -5,8 +5,8 @@ from __future__ import annotations
 from jupyterhub.scopes import needs_scope
 
 from .. import account_volumes
-from ..errors import ActionRefused
-from ..settings_choices import DeletedUserVolumes
+from ..platform.errors import ActionRefused
+from ..platform.settings_choices import DeletedUserVolumes
 from .base import PortalHandler, portal_authenticated
 
 

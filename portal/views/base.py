@@ -15,12 +15,12 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 
 from ..action_names import ServerAction
-from ..errors import ActionRefused
 from ..limits import human_size
+from ..platform.errors import ActionRefused
+from ..platform.upstream import HubUser, found_no_session
 from ..readiness import loopback_url
 from ..runtime import Runtime
 from ..server_actions import HubActions
-from ..upstream import HubUser, found_no_session
 from .refusals import RefusalResponses
 
 DEFAULT_ERROR_TARGET = "#portal-flash"

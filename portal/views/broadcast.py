@@ -15,8 +15,8 @@ from ..broadcast import Broadcaster
 from ..broadcast_message import BroadcastRequest, check_recipients, refused, validate
 from ..broadcast_results import Outcome
 from ..broadcast_targets import resolve_targets
-from ..errors import ActionRefused
-from ..hub_queries import running_user_names
+from ..platform.errors import ActionRefused
+from ..platform.hub_queries import running_user_names
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 

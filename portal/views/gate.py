@@ -20,10 +20,10 @@ from jupyterhub.handlers import BaseHandler
 from tornado.web import RequestHandler
 
 from ..access_names import BUILTIN_GROUPS
-from ..errors import ActionRefused
 from ..host_power import Request
 from ..host_power_routes import demand
-from ..upstream import token_authenticated
+from ..platform.errors import ActionRefused
+from ..platform.upstream import token_authenticated
 from .refusals import as_http_error
 
 GATED_FROM = "dshub_gated_class"  # the class a gated subclass was made from

@@ -5,8 +5,8 @@ from __future__ import annotations
 from jupyterhub.scopes import needs_scope
 
 from .. import access_groups as groups
-from ..errors import ActionRefused
-from ..hub_queries import search_users
+from ..platform.errors import ActionRefused
+from ..platform.hub_queries import search_users
 from .base import PortalHandler, portal_authenticated
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from tornado import web
 
-from ..errors import ActionRefused
+from ..platform.errors import ActionRefused
 from ..sudo import SudoRequired
 
 

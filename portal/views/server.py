@@ -6,10 +6,10 @@ from jupyterhub.scopes import needs_scope
 
 from ..action_names import ServerAction
 from ..compat.scopes import needs_action_scope
-from ..errors import ActionRefused
+from ..platform.errors import ActionRefused
+from ..platform.upstream import HubUser
 from ..server_actions import act
 from ..server_view import server_view, start_log
-from ..upstream import HubUser
 from .base import PortalHandler, portal_authenticated
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from ..errors import ActionRefused
+from ..platform.errors import ActionRefused
 from ..usage import LabUsage
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated

@@ -19,7 +19,7 @@ from tornado.netutil import bind_sockets
 from portal import broadcast as b
 from portal import broadcast_message as m
 from portal.broadcast_targets import INGEST_PATH, Target
-from portal.errors import ActionRefused
+from portal.platform.errors import ActionRefused
 from portal.store import PortalStore
 
 FAMILY = "👩‍👩‍👧‍👦"  # one grapheme, 7 code points

@@ -14,7 +14,7 @@ import pytest
 from docker.errors import APIError
 
 from portal.docker_service import DockerService
-from portal.errors import DockerUnavailable
+from portal.platform.errors import DockerUnavailable
 from portal.swarm import PortalSwarmSpawner
 from portal.swarm_nodes import Node
 from portal.swarm_view import SwarmView

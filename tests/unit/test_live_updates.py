@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 from portal.live_updates import QUEUE_BOUND, LiveUpdates
 from portal.operations import Operations
+from portal.platform.tasks import wait_until
 from portal.states import OperationKind, ServerChange
-from portal.tasks import wait_until
 
 
 def spawner(name: str, pending=None, ready=False) -> SimpleNamespace:

@@ -12,16 +12,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal import tasks
 from portal.action_names import ServerAction
 from portal.docker_types import ContainerInfo, ContainerMissing
-from portal.errors import ActionRefused, DockerUnavailable
 from portal.lab_location import OneEngine
+from portal.platform import tasks
+from portal.platform.errors import ActionRefused, DockerUnavailable
+from portal.platform.settings import load_settings
 from portal.runtime import Runtime
 from portal.runtime_factory import build_runtime
 from portal.server_actions import HubActions, act
 from portal.server_view import server_view
-from portal.settings import load_settings
 from portal.spawner_volumes import UserVolume
 from portal.states import OPERATION_CARDS, CardState, OperationKind
 from portal.store import PortalStore

@@ -11,7 +11,7 @@ import copy
 import pytest
 
 from portal.docker_service import DockerService
-from portal.errors import ActionRefused
+from portal.platform.errors import ActionRefused
 from portal.server_view import describe_failure
 from portal.spawner import PortalSpawner
 from portal.spawner_volumes import UserVolume
@@ -503,7 +503,7 @@ def test_spawn_progress_reports_each_phase_once():
     """The hub's progress API gets the spawner's phases while the spawn is pending."""
     import asyncio
 
-    from portal.tasks import wait_until
+    from portal.platform.tasks import wait_until
 
     spawner = make_spawner("progress.user")
 

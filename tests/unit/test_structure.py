@@ -9,7 +9,7 @@ from pathlib import Path
 import grimp
 import pytest
 
-from portal.settings import markdown_table
+from portal.platform.settings import markdown_table
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted((ROOT / "portal").rglob("*.py"))
@@ -40,8 +40,8 @@ def test_readme_configuration_table_is_the_declared_one():
     start = readme.index("| Variable | Default |")
     table = readme[start:readme.index("\n\n", start) + 1]
     assert table == markdown_table(), (
-        "README's configuration table differs from portal.settings: paste "
-        "`python -c 'from portal.settings import markdown_table; print(markdown_table())'`"
+        "README's configuration table differs from portal.platform.settings: paste "
+        "`python -c 'from portal.platform.settings import markdown_table; print(markdown_table())'`"
     )
 
 

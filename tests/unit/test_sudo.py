@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from portal import sudo
-from portal.errors import ActionRefused
+from portal.platform.errors import ActionRefused
 from portal.sudo import SudoMode, SudoRequired
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from portal.tasks import wait_until
+from portal.platform.tasks import wait_until
 from portal.volume_sizes import VolumeSizes
 
 

@@ -1,6 +1,6 @@
 """Owns the settings of wave-2 features: audit, accounts, sign-in, limits, culling, Swarm.
 
-Declared like the others (portal/settings.py); `Settings` inherits these fields.
+Declared like the others (portal/platform/settings.py); `Settings` inherits these fields.
 """
 
 from __future__ import annotations

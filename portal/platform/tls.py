@@ -7,7 +7,7 @@ subdomains); an operator replaces it by putting their own
 two files there. One file without the other, or a key that does not match, is an error: serving
 a half-replaced pair would fail in every browser with a less helpful message.
 
-Command line (the compose `certs` service): `python -m portal.tls --dir /certs --host NAME
+Command line (the compose `certs` service): `python -m portal.platform.tls --dir /certs --host NAME
 [--traefik]`; `--traefik` also writes `traefik.yml`, Traefik's dynamic configuration that makes
 the pair its default certificate.
 """
@@ -189,7 +189,8 @@ def ensure_certificate(
 def traefik_config(cert_path: str | Path, key_path: str | Path) -> str:
     """Traefik's dynamic configuration making the pair the default certificate (no SNI match)."""
     return (
-        "# Written by `python -m portal.tls --traefik`; the pair may be replaced by your own.\n"
+        "# Written by `python -m portal.platform.tls --traefik`; the pair may be replaced by your"
+        " own.\n"
         "tls:\n"
         "  stores:\n"
         "    default:\n"
@@ -204,7 +205,7 @@ def traefik_config(cert_path: str | Path, key_path: str | Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m portal.tls",
+        prog="python -m portal.platform.tls",
         description="Make sure a directory holds a TLS certificate and key (generated once).",
     )
     parser.add_argument("--dir", required=True, help="directory of cert.pem and key.pem")

@@ -55,7 +55,7 @@ def log_level(raw: str) -> str:
 
 
 def username(raw: str) -> str:
-    from .auth.names import is_valid_username  # the rule sign-up applies too
+    from .user_names import is_valid_username  # the rule sign-up applies too
 
     if not is_valid_username(raw):
         raise ValueError
@@ -222,7 +222,7 @@ def duration(raw: str) -> float:
 
 def names(raw: str) -> tuple[str, ...]:
     """`staff, teachers` -> ("staff", "teachers"); empty: none."""
-    from .auth.names import is_valid_username  # group names follow the user-name rule
+    from .user_names import is_valid_username  # group names follow the user-name rule
 
     found = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
     if any(not is_valid_username(n) for n in found):

@@ -1,4 +1,4 @@
-"""Owns the image health check: `python -m portal.healthcheck` exits 0 when the hub answers.
+"""Owns the image health check: `python -m portal.platform.healthcheck`: 0 when the hub answers.
 
 The image's and compose's health check. It asks through the public port (proxy and hub both
 have to be up), on loopback or, in compose.yml's stack, on the edge network where that port
@@ -49,7 +49,8 @@ def check(url: str, timeout: float = 5.0) -> tuple[bool, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m portal.healthcheck", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m portal.platform.healthcheck",
+                                     description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="the hub's public port")
     parser.add_argument("--url", help="check this URL instead")
     args = parser.parse_args(argv)

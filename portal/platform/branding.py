@@ -6,8 +6,8 @@ as `branding/logo.<type>` and `logo_file` points there. Downloading (rather than
 browsers at the URL) keeps users' browsers off third-party hosts and keeps the logo when that
 host is down: a failed download falls back to the copy made from the same URL last time.
 
-An SVG logo is rebuilt from an allow-list (portal/svg_sanitiser.py) and, like every logo, served
-with a policy under which nothing in it can run or load (portal/views/logo.py). Plain http://
+An SVG logo is rebuilt from an allow-list (portal/platform/svg_sanitiser.py) and, like every
+logo, served with a policy under which nothing in it can run or load (portal/views/logo.py). Plain http://
 is not accepted: the logo is shown on every page, so its bytes must not be changeable in transit.
 
 Anything unusable (unreadable file, malformed URI, not an image, an SVG with a DTD) is

@@ -41,7 +41,7 @@ def _prototypes() -> dict[str, str]:
     lists its prototype, a prototype its sources. Each prototype and its sources form one
     group; every member maps to one representative (the multi-letter prototype such as `rn`
     where there is one, else the smallest member), which is what TR39's skeleton needs.
-    Loaded once, on first use (it is 9,000 entries; portal.settings imports this module).
+    Loaded once, on first use (it is 9,000 entries; portal.platform.settings imports this module).
     """
     from confusable_homoglyphs.confusables import confusables_data
 
