@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from .audit import EventKind, acting_as
-from .docker_types import DockerRefused
+from .docker.types import DockerRefused
 from .platform.errors import ActionRefused
 from .platform.logs import portal_logger
 from .platform.settings_choices import DeletedUserVolumes

@@ -22,7 +22,7 @@ from typing import Any
 from traitlets import Bool, Float, List, Unicode
 from traitlets.config import LoggingConfigurable
 
-from .docker_service import DockerRefused, DockerService, DockerUnavailable
+from .docker.service import DockerRefused, DockerService, DockerUnavailable
 from .platform.logs import portal_logger
 from .platform.settings import Settings
 from .platform.settings_choices import GpuMode

@@ -13,7 +13,7 @@ from .audit import AuditLog
 from .broadcast import Broadcaster
 from .cull_policy import CullPolicyStore
 from .culling import Culler
-from .docker_service import DockerService
+from .docker.service import DockerService
 from .gpu import GpuService
 from .lab_exits import ExitReports
 from .limits import LimitsService

@@ -10,7 +10,7 @@ from .audit import SYSTEM_ACTOR, AuditLog
 from .broadcast import Broadcaster, new_broadcaster
 from .cull_policy import CullPolicy, CullPolicyStore
 from .culling import Culler
-from .docker_service import DockerService
+from .docker.service import DockerService
 from .gpu import GpuService
 from .lab_exits import ExitReports
 from .limits import Limits, LimitsService

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from .action_names import ServerAction
-from .docker_service import ContainerMissing
+from .docker.service import ContainerMissing
 from .operations import Busy, Operations
 from .platform.errors import ActionRefused, DockerUnavailable
 from .platform.logs import portal_logger

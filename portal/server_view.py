@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .docker_service import ContainerMissing
+from .docker.service import ContainerMissing
 from .lab_exits import card_sentence, exit_reason
 from .limits import Limits
 from .operations import EXITED

@@ -27,7 +27,7 @@ from traitlets import Bool, default, validate
 
 from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
 from .container_policy import enforce_host_config, with_watchtower_opt_out
-from .docker_service import DockerService
+from .docker.service import DockerService
 from .host_ports import HostNetworkPort
 from .lab_location import OneEngine
 from .spawn_phases import SpawnPhases

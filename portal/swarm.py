@@ -31,13 +31,8 @@ from docker.errors import APIError
 from dockerspawner import SwarmSpawner
 from traitlets import Float, Unicode
 
-from .docker_service import DockerService
-from .docker_types import (
-    DOCKER_SOCKET,
-    ContainerInfo,
-    ContainerMissing,
-    DockerUnavailable,
-)
+from .docker.service import DockerService
+from .docker.types import DOCKER_SOCKET, ContainerInfo, ContainerMissing, DockerUnavailable
 from .spawner import PortalSpawner
 from .swarm_placement import NodePlacement, SwarmRefused
 from .swarm_service import ServiceSpec

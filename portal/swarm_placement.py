@@ -8,7 +8,7 @@ through the spawner's DockerService), its user's volumes and its state (`swarm_n
 from __future__ import annotations
 
 from . import swarm_nodes as nodes
-from .docker_service import DockerService, DockerUnavailable
+from .docker.service import DockerService, DockerUnavailable
 from .swarm_view import SwarmView, swarm_view
 
 

@@ -16,7 +16,7 @@ from docker.types import DriverConfig, Mount
 
 from . import swarm_nodes as nodes
 from .container_policy import WATCHTOWER_LABEL, safe_mounts
-from .docker_types import DOCKER_SOCKET
+from .docker.types import DOCKER_SOCKET
 from .volume_owners import VolumeDriver, claim_volumes
 
 

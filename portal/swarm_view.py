@@ -14,9 +14,9 @@ import weakref
 from docker.errors import APIError
 
 from . import swarm_nodes as nodes
-from .docker_service import DockerService
-from .docker_swarm import node_client
-from .docker_types import DockerUnavailable
+from .docker.service import DockerService
+from .docker.swarm import node_client
+from .docker.types import DockerUnavailable
 
 NODE_TTL = 5.0  # seconds a node listing is trusted (every card poll would ask otherwise)
 

@@ -25,8 +25,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .docker_service import DockerService
-from .docker_types import ContainerMissing
+from .docker.service import DockerService
+from .docker.types import ContainerMissing
 from .platform.hub_queries import running_default_spawners
 from .platform.logs import portal_logger
 from .platform.pacing import LOOP_CLOCK, Clock, Pacer, with_turns

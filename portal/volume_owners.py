@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .docker_service import DockerService
+from .docker.service import DockerService
 from .platform.upstream import HubUser
 
 # A volume's driver and its options (None, None: the engine's default local driver).

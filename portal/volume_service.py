@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .audit import EventKind
-from .docker_service import DockerService
-from .docker_types import VolumeInUse
+from .docker.service import DockerService
+from .docker.types import VolumeInUse
 from .operations import Busy
 from .platform.errors import ActionRefused, DockerUnavailable
 from .platform.logs import portal_logger

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .docker_service import DockerService
+from .docker.service import DockerService
 from .platform.errors import DockerUnavailable
 from .platform.logs import portal_logger
 from .platform.tasks import in_background

@@ -7,7 +7,7 @@ from __future__ import annotations
 from tornado.httpclient import AsyncHTTPClient
 
 from portal.auth.authenticator import DSHubAuthenticator
-from portal.docker_service import DockerService
+from portal.docker.service import DockerService
 from portal.spawner import PortalSpawner
 
 

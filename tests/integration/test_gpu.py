@@ -21,7 +21,7 @@ import docker
 import pytest
 
 from portal import gpu
-from portal.docker_service import DockerService
+from portal.docker.service import DockerService
 from tests.support.clients import PASSWORD, Portal, card_state, signup, user_path, wait_state
 from tests.support.hub import PREFIX, Hub
 

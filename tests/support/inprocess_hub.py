@@ -30,7 +30,7 @@ from traitlets import default
 from traitlets.config import Config
 
 from portal import runtime_factory
-from portal.docker_service import DockerService
+from portal.docker.service import DockerService
 from portal.spawner import PortalSpawner
 
 from .fake_docker import FakeEngine

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from docker.errors import APIError
 
-from portal.docker_service import DockerService
+from portal.docker.service import DockerService
 from portal.platform.errors import DockerUnavailable
 from portal.swarm import PortalSwarmSpawner
 from portal.swarm_nodes import Node
@@ -24,7 +24,7 @@ from tests.unit.test_spawner_names import make_spawner
 ROOT = Path(__file__).resolve().parents[2]
 PORTAL = ROOT / "portal"
 # The one path: DockerService and its two mixins hold the only docker-py clients.
-PATH = {"docker_service.py", "docker_volumes.py", "docker_swarm.py"}
+PATH = {"docker/service.py", "docker/volumes.py", "docker/swarm.py"}
 # What any module may take from docker-py: exception types to catch, spec types to build.
 VOCABULARY = {"docker.errors", "docker.types"}
 SPAWNERS = {"spawner.py", "swarm.py"}  # DockerSpawner's subclasses

@@ -21,7 +21,7 @@ from traitlets.config.loader import PyFileConfigLoader
 import portal
 from portal import gpu
 from portal.container_policy import enforce_host_config
-from portal.docker_service import DockerService, DockerUnavailable, RunResult
+from portal.docker.service import DockerService, DockerUnavailable, RunResult
 from portal.gpu import GpuService, GpuStatus
 from portal.platform import tasks
 from portal.platform.settings import load_settings

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from portal.action_names import ServerAction
-from portal.docker_types import ContainerInfo, ContainerMissing
+from portal.docker.types import ContainerInfo, ContainerMissing
 from portal.lab_location import OneEngine
 from portal.platform import tasks
 from portal.platform.errors import ActionRefused, DockerUnavailable

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from portal.docker_service import DockerService
+from portal.docker.service import DockerService
 from portal.platform.errors import ActionRefused
 from portal.server_view import describe_failure
 from portal.spawner import PortalSpawner

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from portal.docker_types import ContainerMissing, DockerUnavailable
+from portal.docker.types import ContainerMissing, DockerUnavailable
 from portal.spawner_volumes import UserVolume
 from portal.usage import Lab, UsageCollector
 

@@ -1,6 +1,6 @@
 """Owns the Docker calls on volumes: listing, sizes, labels, copies, removal.
 
-A mixin of DockerService (portal/docker_service.py), which provides `_api()`, `_run()` and the
+A mixin of DockerService (portal/docker/service.py), which provides `_api()`, `_run()` and the
 two pools: sizes and listings run on the sizes pool, so however often the volume modal opens,
 starts, restarts and resets never wait behind them.
 """
@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import docker
 from docker.errors import APIError, NotFound
 
-from .docker_types import DockerRefused, VolumeInUse, explain
+from .types import DockerRefused, VolumeInUse, explain
 
 T = TypeVar("T")
 

@@ -18,8 +18,8 @@ from docker.errors import APIError, DockerException, NotFound
 from docker.utils import parse_repository_tag
 from requests.exceptions import RequestException
 
-from .docker_swarm import DockerSwarm
-from .docker_types import (
+from .swarm import DockerSwarm
+from .types import (
     ContainerInfo,
     ContainerMissing,
     DockerRefused,
@@ -30,7 +30,7 @@ from .docker_types import (
     is_socket_path,
     stream_error,
 )
-from .docker_volumes import DockerVolumes
+from .volumes import DockerVolumes
 
 __all__ = ["ContainerMissing", "DockerRefused", "DockerUnavailable", "DockerService",
            "VolumeInUse", "is_socket_path"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from docker.errors import APIError
 
-from .platform.errors import DockerUnavailable
+from ..platform.errors import DockerUnavailable
 
 __all__ = ["DockerUnavailable"]
 

@@ -1,7 +1,7 @@
 """Owns the Docker calls of Swarm mode: the swarm's nodes and services, a service's tasks, a
 forced update, a node engine's client.
 
-A mixin of DockerService (portal/docker_service.py), which provides `_api()` and `_run()`: the
+A mixin of DockerService (portal/docker/service.py), which provides `_api()` and `_run()`: the
 same pool, bound and errors as every other call (no answer is DockerUnavailable).
 """
 
@@ -15,7 +15,7 @@ import docker
 from docker.errors import NotFound
 from docker.utils import kwargs_from_env
 
-from .docker_types import ContainerMissing
+from .types import ContainerMissing
 
 T = TypeVar("T")
 
