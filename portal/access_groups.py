@@ -18,7 +18,7 @@ from .access_names import BUILTIN_GROUPS, PRIVILEGED_GROUP, SOCK_GROUP
 from .audit import SYSTEM_ACTOR, AuditLog, EventKind
 from .platform.errors import ActionRefused
 from .platform.logs import portal_logger
-from .store import PortalStore
+from .store.database import PortalStore
 
 log = portal_logger()
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
 from .platform.logs import portal_logger
-from .store import Base, PortalStore
+from .store.database import PortalStore
+from .store.tables import AuditEventRow
 
 log = portal_logger("audit")
 SYSTEM_ACTOR = "(hub)"
@@ -46,17 +46,6 @@ class EventKind(StrEnum):
     SERVER_EXITED = "server exited"
     SUDO = "sudo"
     PASSWORD_CHANGE = "password change"
-
-
-class AuditEventRow(Base):
-    __tablename__ = "audit_events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    actor: Mapped[str] = mapped_column(String(255), index=True)
-    kind: Mapped[str] = mapped_column(String(32), index=True)
-    target: Mapped[str] = mapped_column(String(255), index=True)  # a user, a group, "all", ...
-    detail: Mapped[str] = mapped_column(Text)
-    ok: Mapped[bool] = mapped_column(Boolean)
 
 
 @dataclass(frozen=True)

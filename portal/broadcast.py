@@ -29,7 +29,7 @@ from .broadcast_tokens import LabTokens
 from .platform.logs import portal_logger
 from .platform.pacing import Pacer
 from .platform.startup import when_hub_runs
-from .store import PortalStore
+from .store.database import PortalStore
 
 log = portal_logger()
 

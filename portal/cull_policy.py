@@ -9,22 +9,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from jupyterhub import orm
-from sqlalchemy import Float, Integer, Text
-from sqlalchemy.orm import Mapped, mapped_column
 
 from .audit import AuditLog, EventKind
 from .platform import settings_parsers as parsers
 from .platform.errors import ActionRefused
-from .store import Base, PortalStore
-
-
-class CullPolicyRow(Base):
-    __tablename__ = "cull_policy"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # one row: 1
-    idle_after: Mapped[float] = mapped_column(Float)
-    warning: Mapped[float] = mapped_column(Float)
-    keep_max: Mapped[float] = mapped_column(Float)
-    exempt: Mapped[str] = mapped_column(Text)  # group names, comma-separated
+from .store.database import PortalStore
+from .store.tables import CullPolicyRow
 
 
 def human_duration(seconds: float) -> str:

@@ -12,22 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyterhub import orm
-from sqlalchemy import BigInteger, Float, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
 from .audit import AuditLog, EventKind
 from .platform import settings_parsers as parsers
 from .platform.errors import ActionRefused
-from .store import Base, PortalStore
+from .store.database import PortalStore
+from .store.tables import GroupLimitRow
 
 NO_LIMIT_WORDS = ("none", "no limit", "unlimited")
-
-
-class GroupLimitRow(Base):
-    __tablename__ = "group_limits"
-    group: Mapped[str] = mapped_column(String(255), primary_key=True)
-    memory: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bytes; 0: no limit
-    cpus: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0: no limit
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from .limits import LimitsService
 from .live_updates import LiveUpdates
 from .operations import Operations
 from .platform.settings import Settings
-from .store import PortalStore
+from .store.database import PortalStore
 from .sudo import SudoMode
 from .usage import UsageCollector
 from .volume_sizes import VolumeSizes

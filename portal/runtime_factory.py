@@ -20,7 +20,7 @@ from .platform.settings import Settings
 from .platform.upstream import HubUser
 from .runtime import Runtime
 from .server_actions import HubActions, HubCall, stop_server
-from .store import PortalStore
+from .store.database import PortalStore
 from .sudo import SUDO_API_PATH, SudoMode
 from .usage import UsageCollector
 from .volume_sizes import VolumeSizes

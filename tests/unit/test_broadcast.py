@@ -20,7 +20,7 @@ from portal import broadcast as b
 from portal import broadcast_message as m
 from portal.broadcast_targets import INGEST_PATH, Target
 from portal.platform.errors import ActionRefused
-from portal.store import PortalStore
+from portal.store.database import PortalStore
 
 FAMILY = "👩‍👩‍👧‍👦"  # one grapheme, 7 code points
 

@@ -7,7 +7,7 @@ from jupyterhub import orm
 
 from portal.broadcast import Broadcaster
 from portal.broadcast_targets import Target
-from portal.store import PortalStore
+from portal.store.database import PortalStore
 from tests.unit.test_broadcast_tokens import hub_db
 
 

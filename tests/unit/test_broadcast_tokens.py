@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal.broadcast import SERVICE_NAME, Broadcaster
 from portal.broadcast_targets import Target
-from portal.store import PortalStore
+from portal.store.database import PortalStore
 
 
 def hub_db(tmp_path):

@@ -24,7 +24,7 @@ from portal.server_actions import HubActions, act
 from portal.server_view import server_view
 from portal.spawner_volumes import UserVolume
 from portal.states import OPERATION_CARDS, CardState, OperationKind
-from portal.store import PortalStore
+from portal.store.database import PortalStore
 from portal.volume_service import reset_volumes
 
 

@@ -14,36 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, create_engine, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 
-from .store_migrations import upgrade_to_head
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class BroadcastRow(Base):
-    __tablename__ = "broadcasts"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sender: Mapped[str] = mapped_column(String(255))
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    message: Mapped[str] = mapped_column(Text)
-    type: Mapped[str] = mapped_column(String(32))
-    auto_close: Mapped[int | None] = mapped_column(Integer, nullable=True)  # seconds; None: never
-    recipients: Mapped[str] = mapped_column(Text)  # JSON: {"all": true} or {"users": [], ...}
-    results: Mapped[str] = mapped_column(Text)  # JSON: [{"user", "ok", "reason"}]
-
-
-class MembershipChangeRow(Base):
-    __tablename__ = "membership_changes"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    actor: Mapped[str] = mapped_column(String(255))
-    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    group: Mapped[str] = mapped_column(String(255))
-    user: Mapped[str] = mapped_column(String(255))
-    action: Mapped[str] = mapped_column(String(32))  # added | removed | group re-created
+from .migrations import upgrade_to_head
+from .tables import BroadcastRow, MembershipChangeRow
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import MetaData, create_engine
 
-from portal.store_migrations import VERSION_TABLE
+from portal.store.migrations import VERSION_TABLE
 
 config = context.config
 
@@ -30,7 +30,7 @@ def _configure(connection, target_metadata: MetaData | None) -> None:  # noqa: A
 
 
 def _from_the_command_line() -> None:
-    from portal.store_models import metadata  # only autogenerate compares with the models
+    from portal.store.tables import metadata  # only autogenerate compares with the models
 
     url = os.environ.get("PORTAL_DATABASE_URL", "")
     if not url:

@@ -20,7 +20,7 @@ from alembic.util import CommandError
 from sqlalchemy import MetaData, inspect
 from sqlalchemy.engine import Connection, Engine
 
-from ..platform.logs import portal_logger
+from ...platform.logs import portal_logger
 
 VERSION_TABLE = "portal_alembic_version"
 FIRST = "c4e1d2a7b9f0"  # the schema create_all made before the store had migrations

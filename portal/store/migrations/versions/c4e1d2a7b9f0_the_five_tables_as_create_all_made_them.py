@@ -64,7 +64,7 @@ def _schema() -> sa.MetaData:
     return schema
 
 
-# Also read by portal.store_migrations to check an unversioned store before stamping it.
+# Also read by portal.store.migrations to check an unversioned store before stamping it.
 SCHEMA = _schema()
 
 
