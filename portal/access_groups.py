@@ -15,7 +15,7 @@ from jupyterhub import orm
 from sqlalchemy import event
 
 from .access_names import BUILTIN_GROUPS, PRIVILEGED_GROUP, SOCK_GROUP
-from .audit import SYSTEM_ACTOR, AuditLog, EventKind
+from .audit.log import SYSTEM_ACTOR, AuditLog, EventKind
 from .platform.errors import ActionRefused
 from .platform.logs import portal_logger
 from .store.database import PortalStore

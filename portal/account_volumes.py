@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .audit import EventKind, acting_as
+from .audit.log import EventKind, acting_as
 from .docker.types import DockerRefused
 from .platform.errors import ActionRefused
 from .platform.logs import portal_logger

@@ -6,7 +6,7 @@ from typing import Any
 
 from nativeauthenticator.orm import UserInfo
 
-from .audit import AuditLog, EventKind
+from .audit.log import AuditLog, EventKind
 from .platform.errors import ActionRefused
 from .platform.user_names import RULE, name_clash
 

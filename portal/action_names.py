@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from .audit import EventKind
+from .audit.log import EventKind
 from .platform.errors import ActionRefused
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from jupyterhub import orm
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from .audit import AuditLog, EventKind
+from .audit.log import AuditLog, EventKind
 from .broadcast_message import BroadcastRequest
 from .broadcast_results import UNREACHABLE, Delivery, Outcome, classify
 from .broadcast_targets import NOT_RUNNING, Target

@@ -21,7 +21,7 @@ from typing import Any
 from jupyterhub import orm
 from sqlalchemy import func, select
 
-from .audit import SYSTEM_ACTOR, AuditLog, EventKind
+from .audit.log import SYSTEM_ACTOR, AuditLog, EventKind
 from .broadcast import Broadcaster
 from .broadcast_targets import target_of
 from .cull_policy import CullPolicy, CullPolicyStore, human_duration

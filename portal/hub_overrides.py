@@ -32,7 +32,7 @@ from jupyterhub.scopes import needs_scope
 from jupyterhub.utils import url_path_join
 
 from .access_groups import BUILTIN_GROUPS
-from .audit import EventKind, acting_as
+from .audit.log import EventKind, acting_as
 from .platform.errors import ActionRefused
 from .views.base import PortalCommon
 from .views.refusals import RefusalResponses

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .audit import SYSTEM_ACTOR, AuditLog, EventKind
+from .audit.log import SYSTEM_ACTOR, AuditLog, EventKind
 from .limits import human_size
 from .operations import EXITED, Operations
 from .platform.logs import portal_logger

@@ -14,7 +14,7 @@ from typing import Any
 from jupyterhub import orm
 from sqlalchemy import select
 
-from .audit import AuditLog, EventKind
+from .audit.log import AuditLog, EventKind
 from .platform import settings_parsers as parsers
 from .platform.errors import ActionRefused
 from .store.database import PortalStore

@@ -17,7 +17,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from .audit import AuditEvent
+from .audit.log import AuditEvent
 from .operations import Operations
 from .platform.errors import ActionRefused
 from .platform.logs import portal_logger

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .access_groups import GroupGuard
-from .audit import AuditLog
+from .audit.log import AuditLog
 from .broadcast import Broadcaster
 from .cull_policy import CullPolicyStore
 from .culling import Culler

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from .access_groups import GroupGuard
-from .audit import SYSTEM_ACTOR, AuditLog
+from .audit.log import SYSTEM_ACTOR, AuditLog
 from .broadcast import Broadcaster, new_broadcaster
 from .cull_policy import CullPolicy, CullPolicyStore
 from .culling import Culler

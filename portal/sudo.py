@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from .audit import AuditLog, EventKind
+from .audit.log import AuditLog, EventKind
 from .platform.errors import ActionRefused
 
 SUDO_API_PATH = "hub/portal/api/sudo"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .audit import EventKind
+from .audit.log import EventKind
 from .docker.service import DockerService
 from .docker.types import VolumeInUse
 from .operations import Busy

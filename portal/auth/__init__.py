@@ -18,7 +18,7 @@ def configure(c: Any, settings: Any, audit: Any = None) -> None:
     """
     c.JupyterHub.authenticator_class = "portal.auth.authenticator.DSHubAuthenticator"
     if audit is not None:
-        from ..audit import EventKind
+        from ..audit.log import EventKind
 
         async def record_signup(name: str, detail: str) -> None:
             # The new user is the actor: nobody else was signed in to act.

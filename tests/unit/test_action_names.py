@@ -9,7 +9,7 @@ import pytest
 
 from portal import bulk_actions, server_actions
 from portal.action_names import ServerAction
-from portal.audit import EventKind
+from portal.audit.log import EventKind
 from portal.platform import upstream
 from portal.platform.errors import ActionRefused
 from portal.views import api, server

@@ -7,8 +7,8 @@ import io
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, time, timedelta
 
-from .audit import AuditEvent, AuditQuery, EventKind
-from .platform.errors import ActionRefused
+from ..platform.errors import ActionRefused
+from .log import AuditEvent, AuditQuery, EventKind
 
 PAGE_SIZE = 50
 MAX_LIMIT = 5000

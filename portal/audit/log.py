@@ -15,9 +15,9 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from .platform.logs import portal_logger
-from .store.database import PortalStore
-from .store.tables import AuditEventRow
+from ..platform.logs import portal_logger
+from ..store.database import PortalStore
+from ..store.tables import AuditEventRow
 
 log = portal_logger("audit")
 SYSTEM_ACTOR = "(hub)"
