@@ -11,7 +11,7 @@ from typing import Any
 from jupyterhub.utils import url_path_join
 
 from . import auth, broadcast, compat, hub_routes
-from .access_groups import BUILTIN_GROUPS
+from .access.groups import BUILTIN_GROUPS
 from .account_volumes import dispose_of_volumes
 from .limits import Limits
 from .platform.canonical_origin import redirect_rule

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import access_groups
+from .access import groups as access_groups
 from .action_names import ServerAction
 from .platform.errors import ActionRefused
 from .platform.upstream import HubUser

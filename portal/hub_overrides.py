@@ -31,7 +31,7 @@ from jupyterhub.apihandlers.users import UserAPIHandler, UserTokenListAPIHandler
 from jupyterhub.scopes import needs_scope
 from jupyterhub.utils import url_path_join
 
-from .access_groups import BUILTIN_GROUPS
+from .access.groups import BUILTIN_GROUPS
 from .audit.log import EventKind, acting_as
 from .platform.errors import ActionRefused
 from .views.base import PortalCommon

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .access_groups import GroupGuard
+from .access.groups import GroupGuard
+from .access.sudo import SudoMode
 from .audit.log import AuditLog
 from .broadcast import Broadcaster
 from .cull_policy import CullPolicyStore
@@ -21,7 +22,6 @@ from .live_updates import LiveUpdates
 from .operations import Operations
 from .platform.settings import Settings
 from .store.database import PortalStore
-from .sudo import SudoMode
 from .usage import UsageCollector
 from .volume_sizes import VolumeSizes
 
@@ -36,7 +36,7 @@ class Runtime:
     live: LiveUpdates
     group_guard: GroupGuard
     volume_sizes: VolumeSizes
-    # Password confirmations for actions that grant host power (portal/sudo.py).
+    # Password confirmations for actions that grant host power (portal/access/sudo.py).
     sudo: SudoMode
     limits: LimitsService
     exits: ExitReports

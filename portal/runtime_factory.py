@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from .access_groups import GroupGuard
+from .access.groups import GroupGuard
+from .access.sudo import SUDO_API_PATH, SudoMode
 from .audit.log import SYSTEM_ACTOR, AuditLog
 from .broadcast import Broadcaster, new_broadcaster
 from .cull_policy import CullPolicy, CullPolicyStore
@@ -21,7 +22,6 @@ from .platform.upstream import HubUser
 from .runtime import Runtime
 from .server_actions import HubActions, HubCall, stop_server
 from .store.database import PortalStore
-from .sudo import SUDO_API_PATH, SudoMode
 from .usage import UsageCollector
 from .volume_sizes import VolumeSizes
 

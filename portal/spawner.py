@@ -25,7 +25,7 @@ from typing import Any
 from dockerspawner import DockerSpawner
 from traitlets import Bool, default, validate
 
-from .access_names import PRIVILEGED_GROUP, SOCK_GROUP
+from .access.names import PRIVILEGED_GROUP, SOCK_GROUP
 from .container_policy import enforce_host_config, with_watchtower_opt_out
 from .docker.service import DockerService
 from .host_ports import HostNetworkPort

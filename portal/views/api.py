@@ -3,7 +3,7 @@
 Token requests (`Authorization: token ...`) need no XSRF token; cookie requests still do (the
 hub's APIHandler checks). Permissions are the same scopes as the portal's; refusals answer
 `{"status", "message"}` through views/refusals.py. `POST /portal/api/sudo` confirms the
-session's password for actions that grant host power (portal/sudo.py).
+session's password for actions that grant host power (portal/access/sudo.py).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ class PortalCommon:
 
     async def confirm_sudo(self, password: str) -> None:
         """Check this session's own password (the sign-in's throttle applies) and open its sudo
-        window (portal/sudo.py); the gate (views/gate.py) asks for it on every route."""
+        window (portal/access/sudo.py); the gate (views/gate.py) asks for it on every route."""
         auth = self.authenticator  # type: ignore[attr-defined]
 
         async def check(name: str, given: str) -> bool:

@@ -13,8 +13,8 @@ from typing import Any
 
 from tornado import web
 
+from ..access.sudo import SudoRequired
 from ..platform.errors import ActionRefused
-from ..sudo import SudoRequired
 
 
 def as_http_error(refusal: ActionRefused) -> web.HTTPError:

@@ -1,6 +1,6 @@
 """Owns sudo mode: granting host power needs the acting user's password, confirmed recently.
 
-What grants host power is decided in one place (portal/host_power.py) and enforced on every
+What grants host power is decided in one place (portal/access/host_power.py) and enforced on every
 route (portal/views/gate.py). A script that holds a session cookie (a lab page on the hub's
 origin, a stolen cookie, an unlocked screen) must not be able to do it: such a request needs the
 password again unless it was confirmed within `minutes` in the same session. Token requests are
@@ -15,8 +15,8 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from .audit.log import AuditLog, EventKind
-from .platform.errors import ActionRefused
+from ..audit.log import AuditLog, EventKind
+from ..platform.errors import ActionRefused
 
 SUDO_API_PATH = "hub/portal/api/sudo"
 

@@ -6,11 +6,11 @@ token (created at run time, they exist for that token); tokens minted by a brows
 can grant host power, or for a user who holds it; shares of a server whose owner holds it
 (`/api/shares`, share codes); setting someone else's password; creating or approving an account
 with a password for a name that holds host power; renaming a user who holds it; and pointing the
-hub at another proxy. A browser session needs sudo mode (portal/sudo.py) for any of these,
+hub at another proxy. A browser session needs sudo mode (portal/access/sudo.py) for any of these,
 whichever route it takes: the hub's REST API, its pages, NativeAuthenticator's pages or the
 portal; portal/views/gate.py asks before every handler of the hub runs.
 
-Each rule below judges one kind of request; portal/host_power_routes.py says which route and
+Each rule below judges one kind of request; portal/access/host_power_routes.py says which route and
 method each applies to, and denies by default what it does not list.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .access_names import BUILTIN_GROUPS
+from .names import BUILTIN_GROUPS
 
 # Scopes through which host power can be handed out (with any filter). Deny by default uses
 # them: a session holding none cannot grant anything through an unknown route either.

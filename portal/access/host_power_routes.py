@@ -3,7 +3,7 @@
 Deny by default: a handler or method missing here (a JupyterHub upgrade added it) needs sudo
 mode from any browser session holding a scope that could grant host power, until it is judged
 here; tests/integration/test_gate.py walks every route of the running hub and fails on one this
-table does not know. The rules themselves are in portal/host_power.py.
+table does not know. The rules themselves are in portal/access/host_power.py.
 """
 
 from __future__ import annotations

@@ -14,11 +14,11 @@ from typing import Any
 from jupyterhub import orm
 from sqlalchemy import event
 
-from .access_names import BUILTIN_GROUPS, PRIVILEGED_GROUP, SOCK_GROUP
-from .audit.log import SYSTEM_ACTOR, AuditLog, EventKind
-from .platform.errors import ActionRefused
-from .platform.logs import portal_logger
-from .store.database import PortalStore
+from ..audit.log import SYSTEM_ACTOR, AuditLog, EventKind
+from ..platform.errors import ActionRefused
+from ..platform.logs import portal_logger
+from ..store.database import PortalStore
+from .names import BUILTIN_GROUPS, PRIVILEGED_GROUP, SOCK_GROUP
 
 log = portal_logger()
 
