@@ -60,7 +60,7 @@ async def measure(users: int, passes: int, chunk: int) -> dict[str, Any]:
 
     import portal.culling
     from portal.cull_policy import CullPolicy
-    from portal.operations import Operations
+    from portal.operations.in_flight import Operations
 
     with tempfile.TemporaryDirectory() as tmp:
         db = orm.new_session_factory(f"sqlite:///{tmp}/hub.sqlite")()

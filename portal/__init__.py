@@ -14,6 +14,7 @@ from . import auth, broadcast, compat, hub_routes
 from .access.groups import BUILTIN_GROUPS
 from .account_volumes import dispose_of_volumes
 from .limits import Limits
+from .operations.states import ServerChange
 from .platform.canonical_origin import redirect_rule
 from .platform.heap import FreezePolicy
 from .platform.settings import Settings, load_settings
@@ -21,7 +22,6 @@ from .platform.startup import when_hub_runs
 from .platform.upstream import HubSpawner, route_first, serving_hub
 from .runtime import Runtime
 from .runtime_factory import build_runtime
-from .states import ServerChange
 from .usage import running_labs
 
 __version__ = "0.1.0"
@@ -133,7 +133,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
     # Pushed updates: from events (the spawner's hook below, operations, the audit log), never
-    # a scan of the loaded users (portal/live_updates.py).
+    # a scan of the loaded users (portal/operations/live_updates.py).
     runtime.audit.subscribe(runtime.live.audited)
     if settings.audit_retention_days:
         days = settings.audit_retention_days

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .access import groups as access_groups
-from .action_names import ServerAction
+from .operations.action_names import ServerAction
 from .platform.errors import ActionRefused
 from .platform.upstream import HubUser
 from .runtime import Runtime

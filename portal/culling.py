@@ -25,7 +25,7 @@ from .audit.log import SYSTEM_ACTOR, AuditLog, EventKind
 from .broadcast import Broadcaster
 from .broadcast_targets import target_of
 from .cull_policy import CullPolicy, CullPolicyStore, human_duration
-from .operations import Operations
+from .operations.in_flight import Operations
 from .platform.errors import ActionRefused
 from .platform.logs import portal_logger
 from .platform.tasks import in_background

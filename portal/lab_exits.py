@@ -10,7 +10,7 @@ from typing import Any
 
 from .audit.log import SYSTEM_ACTOR, AuditLog, EventKind
 from .limits import human_size
-from .operations import EXITED, Operations
+from .operations.in_flight import EXITED, Operations
 from .platform.logs import portal_logger
 
 log = portal_logger()

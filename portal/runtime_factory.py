@@ -15,8 +15,8 @@ from .docker.service import DockerService
 from .gpu import GpuService
 from .lab_exits import ExitReports
 from .limits import Limits, LimitsService
-from .live_updates import LiveUpdates
-from .operations import Operations
+from .operations.in_flight import Operations
+from .operations.live_updates import LiveUpdates
 from .platform.settings import Settings
 from .platform.upstream import HubUser
 from .runtime import Runtime

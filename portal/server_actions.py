@@ -12,9 +12,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from .action_names import ServerAction
 from .docker.service import ContainerMissing
-from .operations import Busy, Operations
+from .operations.action_names import ServerAction
+from .operations.in_flight import Busy, Operations
+from .operations.states import OperationKind
 from .platform.errors import ActionRefused, DockerUnavailable
 from .platform.logs import portal_logger
 from .platform.tasks import in_background, wait_until
@@ -22,7 +23,6 @@ from .platform.upstream import HubSpawner, HubUser, hub_stopping, spawn_failed
 from .readiness import wait_until_answering
 from .runtime import Runtime
 from .server_view import describe_failure
-from .states import OperationKind
 
 log = portal_logger()
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from .docker.service import ContainerMissing
 from .lab_exits import card_sentence, exit_reason
 from .limits import Limits
-from .operations import EXITED
+from .operations.in_flight import EXITED
+from .operations.states import OPERATION_CARDS, CardState
 from .platform.errors import DockerUnavailable
 from .platform.upstream import (
     HubSpawner,
@@ -20,7 +21,6 @@ from .platform.upstream import (
     spawn_failed,
 )
 from .runtime import Runtime
-from .states import OPERATION_CARDS, CardState
 from .usage import LabUsage
 
 

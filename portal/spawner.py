@@ -30,10 +30,10 @@ from .container_policy import enforce_host_config, with_watchtower_opt_out
 from .docker.service import DockerService
 from .host_ports import HostNetworkPort
 from .lab_location import OneEngine
+from .operations.states import ServerChange
 from .spawn_phases import SpawnPhases
 from .spawner_hooks import PortalHooks
 from .spawner_volumes import UserVolumes
-from .states import ServerChange
 from .volume_owners import claim_volumes
 
 

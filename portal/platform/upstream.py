@@ -5,8 +5,8 @@ Checked against JupyterHub 5.5.4 and 6.1 (spawner.py, app.py): `Spawner._failed`
 sub-command flags of the app, `BaseHandler._token_authenticated` and `_jupyterhub_user`, and
 the hub's `handlers` list (rewritten before the web application is made). Everything else in
 the portal uses public hub API. Also here: the hub's own values of `Spawner.pending` (`spawn`,
-`stop`), kept apart from the portal's action names (portal/action_names.py) that happen to
-share a word, and the `HubUser` / `HubSpawner` protocols: the parts of the hub's User and
+`stop`), kept apart from the portal's action names (portal/operations/action_names.py) that
+happen to share a word, and the `HubUser` / `HubSpawner` protocols: the parts of the hub's User and
 Spawner the portal reads.
 """
 

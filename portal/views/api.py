@@ -15,8 +15,8 @@ from typing import Any
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.scopes import needs_scope
 
-from ..action_names import ServerAction
 from ..compat.scopes import needs_action_scope
+from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser, token_authenticated
 from ..server_actions import act

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from ..action_names import ServerAction
 from ..compat.scopes import needs_action_scope
+from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser
 from ..server_actions import act

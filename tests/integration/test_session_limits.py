@@ -15,7 +15,7 @@ from tests.support.clients import PASSWORD, Portal, ensure_running, ensure_stopp
 from tests.support.hub import Hub
 
 pytestmark = pytest.mark.hub
-PER_USER = 8  # portal.live_updates.MAX_STREAMS_PER_USER
+PER_USER = 8  # portal.operations.live_updates.MAX_STREAMS_PER_USER
 
 
 def open_stream(portal: Portal) -> requests.Response:

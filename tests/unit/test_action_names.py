@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from portal import bulk_actions, server_actions
-from portal.action_names import ServerAction
 from portal.audit.log import EventKind
+from portal.operations.action_names import ServerAction
 from portal.platform import upstream
 from portal.platform.errors import ActionRefused
 from portal.views import api, server

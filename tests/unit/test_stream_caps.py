@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal.live_updates import MAX_STREAMS, MAX_STREAMS_PER_USER, LiveUpdates
-from portal.operations import Operations
+from portal.operations.in_flight import Operations
+from portal.operations.live_updates import MAX_STREAMS, MAX_STREAMS_PER_USER, LiveUpdates
 from portal.platform.errors import ActionRefused
 
 

@@ -17,12 +17,12 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from .audit.log import AuditEvent
-from .operations import Operations
-from .platform.errors import ActionRefused
-from .platform.logs import portal_logger
-from .platform.tasks import in_background
-from .platform.upstream import HubSpawner, spawn_failed
+from ..audit.log import AuditEvent
+from ..platform.errors import ActionRefused
+from ..platform.logs import portal_logger
+from ..platform.tasks import in_background
+from ..platform.upstream import HubSpawner, spawn_failed
+from .in_flight import Operations
 from .states import ServerChange
 
 log = portal_logger("live")

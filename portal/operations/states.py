@@ -14,7 +14,7 @@ class OperationKind(StrEnum):
 
 
 class ServerChange(StrEnum):
-    """What the spawner reports to the portal as the hub asks it (portal/live_updates.py)."""
+    """What the spawner reports to the portal as the hub asks it (operations/live_updates.py)."""
 
     START_REQUESTED = "start requested"
     STOPPING = "stopping"

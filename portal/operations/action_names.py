@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from .audit.log import EventKind
-from .platform.errors import ActionRefused
+from ..audit.log import EventKind
+from ..platform.errors import ActionRefused
 
 
 class ServerAction(StrEnum):
