@@ -16,6 +16,7 @@ from .cull_policy import CullPolicyStore
 from .culling import Culler
 from .docker.service import DockerService
 from .gpu import GpuService
+from .lab.volume_sizes import VolumeSizes
 from .lab_exits import ExitReports
 from .limits import LimitsService
 from .operations.in_flight import Operations
@@ -23,7 +24,6 @@ from .operations.live_updates import LiveUpdates
 from .platform.settings import Settings
 from .store.database import PortalStore
 from .usage import UsageCollector
-from .volume_sizes import VolumeSizes
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from .cull_policy import CullPolicy, CullPolicyStore
 from .culling import Culler
 from .docker.service import DockerService
 from .gpu import GpuService
+from .lab.volume_sizes import VolumeSizes
 from .lab_exits import ExitReports
 from .limits import Limits, LimitsService
 from .operations.in_flight import Operations
@@ -23,7 +24,6 @@ from .runtime import Runtime
 from .server_actions import HubActions, HubCall, stop_server
 from .store.database import PortalStore
 from .usage import UsageCollector
-from .volume_sizes import VolumeSizes
 
 
 def build_runtime(settings: Settings, *, docker: DockerService | None = None,

@@ -33,7 +33,7 @@ from traitlets import Float, Unicode
 
 from .docker.service import DockerService
 from .docker.types import DOCKER_SOCKET, ContainerInfo, ContainerMissing, DockerUnavailable
-from .spawner import PortalSpawner
+from .lab.spawner import PortalSpawner
 from .swarm_placement import NodePlacement, SwarmRefused
 from .swarm_service import ServiceSpec
 from .swarm_tasks import ENDED, STARTING, container_id, current_task, task_state

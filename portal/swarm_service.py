@@ -15,9 +15,9 @@ from typing import Any
 from docker.types import DriverConfig, Mount
 
 from . import swarm_nodes as nodes
-from .container_policy import WATCHTOWER_LABEL, safe_mounts
 from .docker.types import DOCKER_SOCKET
-from .volume_owners import VolumeDriver, claim_volumes
+from .lab.container_policy import WATCHTOWER_LABEL, safe_mounts
+from .lab.volume_owners import VolumeDriver, claim_volumes
 
 
 class ServiceSpec:

@@ -27,11 +27,11 @@ from typing import Any
 
 from .docker.service import DockerService
 from .docker.types import ContainerMissing
+from .lab.volume_names import UserVolume
+from .lab.volume_sizes import VolumeSizes
 from .platform.hub_queries import running_default_spawners
 from .platform.logs import portal_logger
 from .platform.pacing import LOOP_CLOCK, Clock, Pacer, with_turns
-from .spawner_volumes import UserVolume
-from .volume_sizes import VolumeSizes
 
 log = portal_logger("usage")
 VOLUME_EVERY = 10
@@ -200,7 +200,7 @@ class UsageCollector:
         return 0 if limit >= 2**60 or limit == _host_memory() else limit
 
     async def _sample_volumes(self, labs: list[Lab]) -> None:
-        """Volume sizes from the hub-wide cache (portal/volume_sizes.py): one `docker system df`
+        """Volume sizes from the hub-wide cache (portal/lab/volume_sizes.py): one `docker system df`
         at most a minute, shared with the volume modal; never a call of our own."""
         names = [v.name for lab in labs for v in lab.volumes]
         if not names or self.sizes is None:

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from .audit.log import EventKind
 from .docker.service import DockerService
 from .docker.types import VolumeInUse
+from .lab.volume_names import UserVolume
 from .operations.in_flight import Busy
 from .operations.states import OperationKind
 from .platform.errors import ActionRefused, DockerUnavailable
 from .platform.logs import portal_logger
 from .platform.upstream import HubUser
 from .runtime import Runtime
-from .spawner_volumes import UserVolume
 
 log = portal_logger()
 

@@ -1,7 +1,7 @@
 """Owns the built-in Docker-access groups: kept in existence, membership changed and audited.
 
 `docker-sock` mounts the host's Docker socket into the member's lab; `docker-privileged` runs it
-privileged. The spawner enforces both at every start (portal/spawner.py); this module keeps the
+privileged. The spawner enforces both at every start (portal/lab/spawner.py); this module keeps the
 groups in existence and changes membership on an admin's behalf.
 """
 

@@ -41,7 +41,7 @@ class DockerVolumes:
     async def volume_usage(self) -> dict[str, int]:
         """Size on disk of every volume (`docker system df`): walks every volume on the host,
         seconds with many files. Runs on the sizes pool, never in the actions' pool; callers
-        cache it (portal/volume_sizes.py)."""
+        cache it (portal/lab/volume_sizes.py)."""
 
         def usage() -> dict[str, int]:
             found = {}

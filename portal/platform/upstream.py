@@ -39,7 +39,7 @@ class HubOrmSpawner(Protocol):
 
 class HubSpawner(Protocol):
     """The hub's Spawner (public API) as the portal reads it; its private flags are read by the
-    functions below. The portal's own spawner (portal/spawner.py) adds its lab methods."""
+    functions below. The portal's own spawner (portal/lab/spawner.py) adds its lab methods."""
 
     user: HubUser
     db: Session

@@ -17,7 +17,7 @@ import docker
 import requests
 from urllib3.exceptions import InsecureRequestWarning
 
-from portal.host_ports import bindable
+from portal.lab.host_ports import bindable
 
 ROOT = Path(__file__).resolve().parents[2]
 # The hub runs from the virtual environment running the tests: .venv (the default JupyterHub

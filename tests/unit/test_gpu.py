@@ -20,9 +20,9 @@ from traitlets.config.loader import PyFileConfigLoader
 
 import portal
 from portal import gpu
-from portal.container_policy import enforce_host_config
 from portal.docker.service import DockerService, DockerUnavailable, RunResult
 from portal.gpu import GpuService, GpuStatus
+from portal.lab.container_policy import enforce_host_config
 from portal.platform import tasks
 from portal.platform.settings import load_settings
 from tests.unit.test_spawner_names import make_spawner

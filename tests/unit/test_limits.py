@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.container_policy import enforce_host_config
+from portal.lab.container_policy import enforce_host_config
 from portal.lab_exits import exit_reason
 from portal.limits import GroupLimit, Limits, effective, human_size, parse_cpus, parse_memory
 from portal.platform import settings_parsers as parsers

@@ -13,7 +13,8 @@ from types import SimpleNamespace
 import pytest
 
 from portal.docker.types import ContainerInfo, ContainerMissing
-from portal.lab_location import OneEngine
+from portal.lab.location import OneEngine
+from portal.lab.volume_names import UserVolume
 from portal.operations.action_names import ServerAction
 from portal.operations.states import OPERATION_CARDS, CardState, OperationKind
 from portal.platform import tasks
@@ -23,7 +24,6 @@ from portal.runtime import Runtime
 from portal.runtime_factory import build_runtime
 from portal.server_actions import HubActions, act
 from portal.server_view import server_view
-from portal.spawner_volumes import UserVolume
 from portal.store.database import PortalStore
 from portal.volume_service import reset_volumes
 

@@ -11,10 +11,10 @@ import copy
 import pytest
 
 from portal.docker.service import DockerService
+from portal.lab.spawner import PortalSpawner
+from portal.lab.volume_names import UserVolume
 from portal.platform.errors import ActionRefused
 from portal.server_view import describe_failure
-from portal.spawner import PortalSpawner
-from portal.spawner_volumes import UserVolume
 from portal.volume_service import choose_volumes
 
 SOCK_BIND = "/var/run/docker.sock:/var/run/docker.sock:rw"

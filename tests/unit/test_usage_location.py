@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from portal.docker.types import ContainerMissing, DockerUnavailable
-from portal.spawner_volumes import UserVolume
+from portal.lab.volume_names import UserVolume
 from portal.usage import Lab, UsageCollector
 
 MIB = 1024**2

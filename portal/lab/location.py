@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .docker.service import DockerService
-from .docker.types import ContainerInfo
+from ..docker.service import DockerService
+from ..docker.types import ContainerInfo
 
 
 class OneEngine:

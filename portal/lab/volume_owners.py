@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .docker.service import DockerService
-from .platform.upstream import HubUser
+from ..docker.service import DockerService
+from ..platform.upstream import HubUser
 
 # A volume's driver and its options (None, None: the engine's default local driver).
 VolumeDriver = tuple[str | None, dict[str, str] | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .platform.upstream import spawn_pending
+from ..platform.upstream import spawn_pending
 
 
 class SpawnPhases:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .docker.types import DOCKER_SOCKET, is_engine_path, is_socket_path
+from ..docker.types import DOCKER_SOCKET, is_engine_path, is_socket_path
 
 NVIDIA_DEVICES = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
 # Watchtower must never recreate a lab under its user, whatever scope it runs with.

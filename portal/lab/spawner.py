@@ -3,7 +3,7 @@
 - Container `jupyterlab-{username}` and the user's volumes are rendered by DockerSpawner's own
   templating (escaped user names), never rebuilt from strings elsewhere: ask `owned_volumes()`.
   Each start creates the missing volumes itself, labelled with the owning account, and refuses
-  volumes labelled for another account (portal/volume_owners.py); deleting the user hands them
+  volumes labelled for another account (portal/lab/volume_owners.py); deleting the user hands them
   to the injected `account_deleted` hook (removed or archived).
 - `DOCKER_NETWORK_NAME=host` (tests, local runs): each server listens on its own loopback port,
   kept in the spawner state so it survives a hub restart.
@@ -11,7 +11,7 @@
   (asked of `limits_policy` at each start) are enforced on the final create call: the socket
   bind and the privileged flag follow group membership whatever the volumes or
   extra_host_config say; binds reaching the engine (checked by normalised path,
-  portal/container_policy.py) never come from configuration. (Other host settings, e.g.
+  portal/lab/container_policy.py) never come from configuration. (Other host settings, e.g.
   capabilities or devices, are the admin's configuration and are not filtered.)
 - A container is removed on every stop and before every create, whatever `remove` says: a kept
   container would start again with the grants it was created with (see SECURITY.md).
@@ -25,15 +25,15 @@ from typing import Any
 from dockerspawner import DockerSpawner
 from traitlets import Bool, default, validate
 
-from .access.names import PRIVILEGED_GROUP, SOCK_GROUP
+from ..access.names import PRIVILEGED_GROUP, SOCK_GROUP
+from ..docker.service import DockerService
+from ..operations.states import ServerChange
 from .container_policy import enforce_host_config, with_watchtower_opt_out
-from .docker.service import DockerService
+from .hooks import PortalHooks
 from .host_ports import HostNetworkPort
-from .lab_location import OneEngine
-from .operations.states import ServerChange
-from .spawn_phases import SpawnPhases
-from .spawner_hooks import PortalHooks
-from .spawner_volumes import UserVolumes
+from .location import OneEngine
+from .phases import SpawnPhases
+from .volume_names import UserVolumes
 from .volume_owners import claim_volumes
 
 

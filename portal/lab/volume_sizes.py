@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .docker.service import DockerService
-from .platform.errors import DockerUnavailable
-from .platform.logs import portal_logger
-from .platform.tasks import in_background
+from ..docker.service import DockerService
+from ..platform.errors import DockerUnavailable
+from ..platform.logs import portal_logger
+from ..platform.tasks import in_background
 
 log = portal_logger()
 MAX_AGE = 60.0  # seconds: sizes older than this start one new measurement
