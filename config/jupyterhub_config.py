@@ -64,7 +64,8 @@ c.NativeAuthenticator.allowed_failed_logins = 0
 # one Swarm service per user on the manager DOCKER_HOST names (PortalSwarmSpawner is a
 # PortalSpawner, so every c.PortalSpawner setting below applies to it too).
 c.JupyterHub.spawner_class = (
-    "portal.swarm.PortalSwarmSpawner" if settings.swarm else "portal.lab.spawner.PortalSpawner"
+    "portal.swarm.spawner.PortalSwarmSpawner" if settings.swarm
+    else "portal.lab.spawner.PortalSpawner"
 )
 c.PortalSpawner.image = settings.notebook_image
 c.PortalSpawner.network_name = settings.network_name

@@ -1,6 +1,6 @@
 """Owns "where does this user's lab live?" for the portal's services: one engine by default.
 
-Swarm mode overrides each method (portal/swarm.py): the engine is then the node holding the
+Swarm mode overrides each method (portal/swarm/spawner.py): the engine is then the node holding the
 user's volumes.
 """
 

@@ -13,10 +13,10 @@ import weakref
 
 from docker.errors import APIError
 
-from . import swarm_nodes as nodes
-from .docker.service import DockerService
-from .docker.swarm import node_client
-from .docker.types import DockerUnavailable
+from ..docker.service import DockerService
+from ..docker.swarm import node_client
+from ..docker.types import DockerUnavailable
+from . import nodes
 
 NODE_TTL = 5.0  # seconds a node listing is trusted (every card poll would ask otherwise)
 

@@ -2,7 +2,7 @@
 
 SwarmSpawner takes the task Swarm means to run, else any task of the service; after a restart
 (a forced update) "any" can be the replaced one. Labs run with restart condition "none"
-(portal/swarm_service.py), so a lab that ends stays ended, as a container does on one engine, and
+(portal/swarm/service.py), so a lab that ends stays ended, as a container does on one engine, and
 its task's container stays on its node until the hub removes the service: that container's
 State says whether the memory limit killed it.
 """

@@ -1,7 +1,7 @@
 """Owns what a Swarm lab's service is made of: its mounts, node, socket, limits and GPUs, and
 its volumes, created on the chosen node.
 
-A mixin of PortalSwarmSpawner (portal/swarm.py): the last word on the `create_service` call,
+A mixin of PortalSwarmSpawner (portal/swarm/spawner.py): the last word on the `create_service` call,
 like PortalSpawner's on `create_container` (docker access from groups, limits from the groups'
 rule). Swarm has no memory-swap setting: the task's container gets the engine's default
 (docs/scale-out.md says what that is).
@@ -14,10 +14,10 @@ from typing import Any
 
 from docker.types import DriverConfig, Mount
 
-from . import swarm_nodes as nodes
-from .docker.types import DOCKER_SOCKET
-from .lab.container_policy import WATCHTOWER_LABEL, safe_mounts
-from .lab.volume_owners import VolumeDriver, claim_volumes
+from ..docker.types import DOCKER_SOCKET
+from ..lab.container_policy import WATCHTOWER_LABEL, safe_mounts
+from ..lab.volume_owners import VolumeDriver, claim_volumes
+from . import nodes
 
 
 class ServiceSpec:

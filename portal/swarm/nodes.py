@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .docker.types import DOCKER_SOCKET, DockerUnavailable
+from ..docker.types import DOCKER_SOCKET, DockerUnavailable
 
 ENGINE_LABEL = "dshub.engine"  # node label: Docker host URL of that node's engine
 LABS_LABEL = "dshub.labs"  # node label: "false" keeps new labs off the node

@@ -1,15 +1,15 @@
 """Owns where Swarm labs go: placement of a first start, and the engine of a lab's node.
 
-A mixin of PortalSwarmSpawner (portal/swarm.py): it uses the hub's SwarmView (portal/swarm_view.py,
-through the spawner's DockerService), its user's volumes and its state (`swarm_node`,
-`swarm_node_title`).
+A mixin of PortalSwarmSpawner (portal/swarm/spawner.py): it uses the hub's SwarmView
+(portal/swarm/view.py, through the spawner's DockerService), its user's volumes and its state
+(`swarm_node`, `swarm_node_title`).
 """
 
 from __future__ import annotations
 
-from . import swarm_nodes as nodes
-from .docker.service import DockerService, DockerUnavailable
-from .swarm_view import SwarmView, swarm_view
+from ..docker.service import DockerService, DockerUnavailable
+from . import nodes
+from .view import SwarmView, swarm_view
 
 
 class SwarmRefused(RuntimeError):

@@ -31,12 +31,12 @@ from docker.errors import APIError
 from dockerspawner import SwarmSpawner
 from traitlets import Float, Unicode
 
-from .docker.service import DockerService
-from .docker.types import DOCKER_SOCKET, ContainerInfo, ContainerMissing, DockerUnavailable
-from .lab.spawner import PortalSpawner
-from .swarm_placement import NodePlacement, SwarmRefused
-from .swarm_service import ServiceSpec
-from .swarm_tasks import ENDED, STARTING, container_id, current_task, task_state
+from ..docker.service import DockerService
+from ..docker.types import DOCKER_SOCKET, ContainerInfo, ContainerMissing, DockerUnavailable
+from ..lab.spawner import PortalSpawner
+from .placement import NodePlacement, SwarmRefused
+from .service import ServiceSpec
+from .tasks import ENDED, STARTING, container_id, current_task, task_state
 
 __all__ = ["PortalSwarmSpawner", "SwarmRefused"]
 
@@ -149,7 +149,7 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
             raise DockerUnavailable(f"the Swarm manager did not answer ({e})") from None
 
     async def get_task(self) -> dict[str, Any] | None:
-        """The current task (portal/swarm_tasks.py: why not SwarmSpawner's choice)."""
+        """The current task (portal/swarm/tasks.py: why not SwarmSpawner's choice)."""
         if await self.get_object() is None:
             return None
         tasks = await self.docker_service.service_tasks(self.service_name)
