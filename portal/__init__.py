@@ -10,9 +10,10 @@ from typing import Any
 
 from jupyterhub.utils import url_path_join
 
-from . import auth, broadcast, compat, hub_routes
+from . import auth, compat, hub_routes
 from .access.groups import BUILTIN_GROUPS
 from .account_volumes import dispose_of_volumes
+from .broadcast import broadcaster as broadcast
 from .limits import Limits
 from .operations.states import ServerChange
 from .platform.canonical_origin import redirect_rule

@@ -22,8 +22,8 @@ from jupyterhub import orm
 from sqlalchemy import func, select
 
 from .audit.log import SYSTEM_ACTOR, AuditLog, EventKind
-from .broadcast import Broadcaster
-from .broadcast_targets import target_of
+from .broadcast.broadcaster import Broadcaster
+from .broadcast.targets import target_of
 from .cull_policy import CullPolicy, CullPolicyStore, human_duration
 from .operations.in_flight import Operations
 from .platform.errors import ActionRefused

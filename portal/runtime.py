@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from .access.groups import GroupGuard
 from .access.sudo import SudoMode
 from .audit.log import AuditLog
-from .broadcast import Broadcaster
+from .broadcast.broadcaster import Broadcaster
 from .cull_policy import CullPolicyStore
 from .culling import Culler
 from .docker.service import DockerService

@@ -8,7 +8,7 @@ from __future__ import annotations
 from .access.groups import GroupGuard
 from .access.sudo import SUDO_API_PATH, SudoMode
 from .audit.log import SYSTEM_ACTOR, AuditLog
-from .broadcast import Broadcaster, new_broadcaster
+from .broadcast.broadcaster import Broadcaster, new_broadcaster
 from .cull_policy import CullPolicy, CullPolicyStore
 from .culling import Culler
 from .docker.service import DockerService

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from jupyterhub import orm
 from jupyterhub.scopes import needs_scope
 
-from ..broadcast_message import DEFAULT_AUTO_CLOSE, check_recipients, validate
+from ..broadcast.message import DEFAULT_AUTO_CLOSE, check_recipients, validate
 from ..bulk_actions import SERVER_ACTIONS, Result, check_selection, run_bulk
 from ..user_table import (
     IDLE_CHOICES,

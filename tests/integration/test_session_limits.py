@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from portal.broadcast import SERVICE_NAME
+from portal.broadcast.broadcaster import SERVICE_NAME
 from tests.support.clients import PASSWORD, Portal, ensure_running, ensure_stopped, signup
 from tests.support.hub import Hub
 

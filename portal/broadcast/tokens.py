@@ -38,9 +38,9 @@ def _add_tokens(db: Any, service: Any, users: list[str], lifetime: int,
     """The rows `Service.new_api_token` would write, without its commit per token.
 
     Every scope is `access:servers!server=<user>/`, a subset of the service's own
-    `access:servers` (its role, registered by portal.broadcast.register). Rows are flushed
-    `CHUNK` at a time with `between_chunks()` after each: in a thread, a pause that hands the
-    interpreter lock back to the event loop (one flush of 1,000 rows held it for 100 ms and
+    `access:servers` (its role, registered by portal.broadcast.broadcaster.register). Rows are
+    flushed `CHUNK` at a time with `between_chunks()` after each: in a thread, a pause that hands
+    the interpreter lock back to the event loop (one flush of 1,000 rows held it for 100 ms and
     more); still one commit.
     """
     expires = orm.APIToken.now() + timedelta(seconds=lifetime)

@@ -8,7 +8,7 @@ from typing import Any
 
 import regex
 
-from .platform.errors import ActionRefused
+from ..platform.errors import ActionRefused
 
 TYPES = ("default", "info", "success", "warning", "error", "in-progress")
 MAX_GRAPHEMES = 140

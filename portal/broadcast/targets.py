@@ -9,10 +9,10 @@ from typing import Any
 from jupyterhub import orm
 from jupyterhub.utils import url_path_join
 
-from .broadcast_message import Recipients, refused
-from .platform.hub_queries import running_default_spawners
-from .platform.pacing import with_turns
-from .platform.upstream import HubUser, hub_spawning, hub_stopping
+from ..platform.hub_queries import running_default_spawners
+from ..platform.pacing import with_turns
+from ..platform.upstream import HubUser, hub_spawning, hub_stopping
+from .message import Recipients, refused
 
 INGEST_PATH = "jupyterlab-notifications-extension/ingest"
 CHUNK = 100  # recipients resolved between two turns of the event loop

@@ -2,7 +2,7 @@
 
 One POST from the hub to each recipient's server at
 `<server url>/jupyterlab-notifications-extension/ingest`, authenticated with a token that opens
-only that server (portal/broadcast_tokens.py). Sends run concurrently with a bound, on a client
+only that server (portal/broadcast/tokens.py). Sends run concurrently with a bound, on a client
 of their own (never queued behind, or in front of, the hub's own proxy calls), and every one
 ends by the same deadline, `timeout` after the send began: a dead lab delays nothing beyond it,
 however late in the list it comes. A server reached late still gets `MIN_SHARE` of it. Every
@@ -21,15 +21,15 @@ from typing import Any
 from jupyterhub import orm
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from .audit.log import AuditLog, EventKind
-from .broadcast_message import BroadcastRequest
-from .broadcast_results import UNREACHABLE, Delivery, Outcome, classify
-from .broadcast_targets import NOT_RUNNING, Target
-from .broadcast_tokens import LabTokens
-from .platform.logs import portal_logger
-from .platform.pacing import Pacer
-from .platform.startup import when_hub_runs
-from .store.database import PortalStore
+from ..audit.log import AuditLog, EventKind
+from ..platform.logs import portal_logger
+from ..platform.pacing import Pacer
+from ..platform.startup import when_hub_runs
+from ..store.database import PortalStore
+from .message import BroadcastRequest
+from .results import UNREACHABLE, Delivery, Outcome, classify
+from .targets import NOT_RUNNING, Target
+from .tokens import LabTokens
 
 log = portal_logger()
 
@@ -92,7 +92,7 @@ class Broadcaster:
         A user controls the code of their own lab, so whatever their server receives must be
         worthless elsewhere: a token scoped to `access:servers!server=<user>/`, expiring within
         minutes. Never the service's own token, which opens every lab. Minted together, off the
-        event loop, and reused by broadcasts that follow soon (portal/broadcast_tokens.py).
+        event loop, and reused by broadcasts that follow soon (portal/broadcast/tokens.py).
         """
         users = [t.user for t in targets if t.url is not None]
         tokens = await self.tokens.for_users(db, users) if users else {}
