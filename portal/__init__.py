@@ -14,7 +14,8 @@ from . import auth, compat, hub_routes
 from .access.groups import BUILTIN_GROUPS
 from .account_volumes import dispose_of_volumes
 from .broadcast import broadcaster as broadcast
-from .limits import Limits
+from .governance.limits import Limits
+from .governance.usage import running_labs
 from .operations.states import ServerChange
 from .platform.canonical_origin import redirect_rule
 from .platform.heap import FreezePolicy
@@ -23,7 +24,6 @@ from .platform.startup import when_hub_runs
 from .platform.upstream import HubSpawner, route_first, serving_hub
 from .runtime import Runtime
 from .runtime_factory import build_runtime
-from .usage import running_labs
 
 __version__ = "0.1.0"
 HTMX_VERSION = "2.0.11"

@@ -12,18 +12,18 @@ from .access.groups import GroupGuard
 from .access.sudo import SudoMode
 from .audit.log import AuditLog
 from .broadcast.broadcaster import Broadcaster
-from .cull_policy import CullPolicyStore
-from .culling import Culler
 from .docker.service import DockerService
-from .gpu import GpuService
+from .governance.cull_policy import CullPolicyStore
+from .governance.culling import Culler
+from .governance.gpu import GpuService
+from .governance.lab_exits import ExitReports
+from .governance.limits import LimitsService
+from .governance.usage import UsageCollector
 from .lab.volume_sizes import VolumeSizes
-from .lab_exits import ExitReports
-from .limits import LimitsService
 from .operations.in_flight import Operations
 from .operations.live_updates import LiveUpdates
 from .platform.settings import Settings
 from .store.database import PortalStore
-from .usage import UsageCollector
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from .access.groups import GroupGuard
 from .access.sudo import SUDO_API_PATH, SudoMode
 from .audit.log import SYSTEM_ACTOR, AuditLog
 from .broadcast.broadcaster import Broadcaster, new_broadcaster
-from .cull_policy import CullPolicy, CullPolicyStore
-from .culling import Culler
 from .docker.service import DockerService
-from .gpu import GpuService
+from .governance.cull_policy import CullPolicy, CullPolicyStore
+from .governance.culling import Culler
+from .governance.gpu import GpuService
+from .governance.lab_exits import ExitReports
+from .governance.limits import Limits, LimitsService
+from .governance.usage import UsageCollector
 from .lab.volume_sizes import VolumeSizes
-from .lab_exits import ExitReports
-from .limits import Limits, LimitsService
 from .operations.in_flight import Operations
 from .operations.live_updates import LiveUpdates
 from .platform.settings import Settings
@@ -23,7 +24,6 @@ from .platform.upstream import HubUser
 from .runtime import Runtime
 from .server_actions import HubActions, HubCall, stop_server
 from .store.database import PortalStore
-from .usage import UsageCollector
 
 
 def build_runtime(settings: Settings, *, docker: DockerService | None = None,

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .docker.service import ContainerMissing
-from .lab_exits import card_sentence, exit_reason
-from .limits import Limits
+from .governance.lab_exits import card_sentence, exit_reason
+from .governance.limits import Limits
+from .governance.usage import LabUsage
 from .operations.in_flight import EXITED
 from .operations.states import OPERATION_CARDS, CardState
 from .platform.errors import DockerUnavailable
@@ -21,7 +22,6 @@ from .platform.upstream import (
     spawn_failed,
 )
 from .runtime import Runtime
-from .usage import LabUsage
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Whatever the volumes, `extra_host_config` or the image say, the socket bind and the privileged
 flag follow group membership, the GPU request follows the hub's decision, and memory and CPU
-follow the portal's limits (portal/limits.py). Binds and mounts
+follow the portal's limits (portal/governance/limits.py). Binds and mounts
 are checked by normalised path: the engine's socket in any spelling, containerd's, anything
 else under /run (= /var/run) and the parents `/` and `/var` never come from configuration;
 `VolumesFrom` (another container's mounts, unchecked) is dropped. (Other host settings, e.g.

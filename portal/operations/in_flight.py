@@ -15,8 +15,8 @@ from typing import Final, Literal
 from .action_names import ServerAction
 from .states import OperationKind
 
-# Not an action: the lab ended by itself (portal/lab_exits.py); the card shows a stopped server
-# with the reason.
+# Not an action: the lab ended by itself (portal/governance/lab_exits.py); the card shows a
+# stopped server with the reason.
 EXITED: Final = "exited"
 OutcomeKind = ServerAction | Literal["exited"]
 

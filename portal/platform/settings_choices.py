@@ -11,7 +11,7 @@ from enum import IntEnum, StrEnum
 
 
 class GpuMode(IntEnum):
-    """`ENABLE_GPU_SUPPORT`: whether labs request the NVIDIA GPUs (portal/gpu.py)."""
+    """`ENABLE_GPU_SUPPORT`: whether labs request the NVIDIA GPUs (portal/governance/gpu.py)."""
 
     OFF = 0  # never, decided without touching Docker
     ON = 1  # always, without detection

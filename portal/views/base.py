@@ -14,7 +14,7 @@ from jupyterhub.user import User
 from jupyterhub.utils import url_path_join
 from tornado import web
 
-from ..limits import human_size
+from ..governance.limits import human_size
 from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser, found_no_session

@@ -19,9 +19,9 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 import portal
-from portal import gpu
 from portal.docker.service import DockerService, DockerUnavailable, RunResult
-from portal.gpu import GpuService, GpuStatus
+from portal.governance import gpu
+from portal.governance.gpu import GpuService, GpuStatus
 from portal.lab.container_policy import enforce_host_config
 from portal.platform import tasks
 from portal.platform.settings import load_settings

@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 
 from portal.docker.types import ContainerMissing, DockerUnavailable
+from portal.governance.usage import Lab, UsageCollector
 from portal.lab.volume_names import UserVolume
-from portal.usage import Lab, UsageCollector
 
 MIB = 1024**2
 

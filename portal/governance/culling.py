@@ -21,15 +21,15 @@ from typing import Any
 from jupyterhub import orm
 from sqlalchemy import func, select
 
-from .audit.log import SYSTEM_ACTOR, AuditLog, EventKind
-from .broadcast.broadcaster import Broadcaster
-from .broadcast.targets import target_of
+from ..audit.log import SYSTEM_ACTOR, AuditLog, EventKind
+from ..broadcast.broadcaster import Broadcaster
+from ..broadcast.targets import target_of
+from ..operations.in_flight import Operations
+from ..platform.errors import ActionRefused
+from ..platform.logs import portal_logger
+from ..platform.tasks import in_background
+from ..platform.upstream import HubUser
 from .cull_policy import CullPolicy, CullPolicyStore, human_duration
-from .operations.in_flight import Operations
-from .platform.errors import ActionRefused
-from .platform.logs import portal_logger
-from .platform.tasks import in_background
-from .platform.upstream import HubUser
 
 log = portal_logger("culling")
 # Servers per query of a pass, the loop given back after each: with 5,000 users a chunk holds

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .audit.log import SYSTEM_ACTOR, AuditLog, EventKind
+from ..audit.log import SYSTEM_ACTOR, AuditLog, EventKind
+from ..operations.in_flight import EXITED, Operations
+from ..platform.logs import portal_logger
 from .limits import human_size
-from .operations.in_flight import EXITED, Operations
-from .platform.logs import portal_logger
 
 log = portal_logger()
 

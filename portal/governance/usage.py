@@ -25,13 +25,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .docker.service import DockerService
-from .docker.types import ContainerMissing
-from .lab.volume_names import UserVolume
-from .lab.volume_sizes import VolumeSizes
-from .platform.hub_queries import running_default_spawners
-from .platform.logs import portal_logger
-from .platform.pacing import LOOP_CLOCK, Clock, Pacer, with_turns
+from ..docker.service import DockerService
+from ..docker.types import ContainerMissing
+from ..lab.volume_names import UserVolume
+from ..lab.volume_sizes import VolumeSizes
+from ..platform.hub_queries import running_default_spawners
+from ..platform.logs import portal_logger
+from ..platform.pacing import LOOP_CLOCK, Clock, Pacer, with_turns
 
 log = portal_logger("usage")
 VOLUME_EVERY = 10

@@ -14,11 +14,11 @@ from typing import Any
 from jupyterhub import orm
 from sqlalchemy import select
 
-from .audit.log import AuditLog, EventKind
-from .platform import settings_parsers as parsers
-from .platform.errors import ActionRefused
-from .store.database import PortalStore
-from .store.tables import GroupLimitRow
+from ..audit.log import AuditLog, EventKind
+from ..platform import settings_parsers as parsers
+from ..platform.errors import ActionRefused
+from ..store.database import PortalStore
+from ..store.tables import GroupLimitRow
 
 NO_LIMIT_WORDS = ("none", "no limit", "unlimited")
 

@@ -22,12 +22,12 @@ from typing import Any
 from traitlets import Bool, Float, List, Unicode
 from traitlets.config import LoggingConfigurable
 
-from .docker.service import DockerRefused, DockerService, DockerUnavailable
-from .platform.logs import portal_logger
-from .platform.settings import Settings
-from .platform.settings_choices import GpuMode
-from .platform.tasks import in_background
-from .platform.upstream import serving_hub
+from ..docker.service import DockerRefused, DockerService, DockerUnavailable
+from ..platform.logs import portal_logger
+from ..platform.settings import Settings
+from ..platform.settings_choices import GpuMode
+from ..platform.tasks import in_background
+from ..platform.upstream import serving_hub
 
 CONTAINER_NAME = "jupyterhub_nvidia_autodetect"
 REMOVE_BOUND = 15.0  # seconds for removing the probe, on top of the detection's own bound

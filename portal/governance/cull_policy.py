@@ -10,11 +10,11 @@ from typing import Any
 
 from jupyterhub import orm
 
-from .audit.log import AuditLog, EventKind
-from .platform import settings_parsers as parsers
-from .platform.errors import ActionRefused
-from .store.database import PortalStore
-from .store.tables import CullPolicyRow
+from ..audit.log import AuditLog, EventKind
+from ..platform import settings_parsers as parsers
+from ..platform.errors import ActionRefused
+from ..store.database import PortalStore
+from ..store.tables import CullPolicyRow
 
 
 def human_duration(seconds: float) -> str:
