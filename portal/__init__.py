@@ -12,7 +12,6 @@ from jupyterhub.utils import url_path_join
 
 from . import auth, compat, hub_routes
 from .access.groups import BUILTIN_GROUPS
-from .account_volumes import dispose_of_volumes
 from .broadcast import broadcaster as broadcast
 from .governance.limits import Limits
 from .governance.usage import running_labs
@@ -24,6 +23,7 @@ from .platform.startup import when_hub_runs
 from .platform.upstream import HubSpawner, route_first, serving_hub
 from .runtime import Runtime
 from .runtime_factory import build_runtime
+from .volumes.account_volumes import dispose_of_volumes
 
 __version__ = "0.1.0"
 HTMX_VERSION = "2.0.11"

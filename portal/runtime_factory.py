@@ -22,7 +22,7 @@ from .operations.live_updates import LiveUpdates
 from .platform.settings import Settings
 from .platform.upstream import HubUser
 from .runtime import Runtime
-from .server_actions import HubActions, HubCall, stop_server
+from .servers.actions import HubActions, HubCall, stop_server
 from .store.database import PortalStore
 
 

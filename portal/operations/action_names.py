@@ -1,6 +1,6 @@
 """Owns the server actions' names and what each one carries: its scopes, event kind, URL segment.
 
-Routes, scope checks, the dispatch (portal/server_actions.py), the JSON API, bulk actions, the
+Routes, scope checks, the dispatch (portal/servers/actions.py), the JSON API, bulk actions, the
 card's buttons and outcomes all take them from here. A StrEnum: URLs, JSON, forms, templates and
 the event log keep the plain strings (`start`, `stop`, `restart`, `recreate`).
 

@@ -19,9 +19,9 @@ from ..compat.scopes import needs_action_scope
 from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser, token_authenticated
-from ..server_actions import act
-from ..server_view import server_view
-from ..volume_service import reset_volumes, volume_rows
+from ..servers.actions import act
+from ..servers.view import server_view
+from ..volumes.service import reset_volumes, volume_rows
 from .base import PortalCommon
 from .refusals import RefusalResponses
 

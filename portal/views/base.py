@@ -18,9 +18,9 @@ from ..governance.limits import human_size
 from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser, found_no_session
-from ..readiness import loopback_url
 from ..runtime import Runtime
-from ..server_actions import HubActions
+from ..servers.actions import HubActions
+from ..servers.readiness import loopback_url
 from .refusals import RefusalResponses
 
 DEFAULT_ERROR_TARGET = "#portal-flash"

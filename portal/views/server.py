@@ -8,8 +8,8 @@ from ..compat.scopes import needs_action_scope
 from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser
-from ..server_actions import act
-from ..server_view import server_view, start_log
+from ..servers.actions import act
+from ..servers.view import server_view, start_log
 from .base import PortalHandler, portal_authenticated
 
 

@@ -7,9 +7,8 @@ from urllib.parse import urlencode
 from jupyterhub import orm
 from jupyterhub.scopes import needs_scope
 
-from ..broadcast.message import DEFAULT_AUTO_CLOSE, check_recipients, validate
-from ..bulk_actions import SERVER_ACTIONS, Result, check_selection, run_bulk
-from ..user_table import (
+from ..admin.bulk_actions import SERVER_ACTIONS, Result, check_selection, run_bulk
+from ..admin.user_table import (
     IDLE_CHOICES,
     PAGE_SIZES,
     STATE_FILTERS,
@@ -18,6 +17,7 @@ from ..user_table import (
     read_query,
     table_page,
 )
+from ..broadcast.message import DEFAULT_AUTO_CLOSE, check_recipients, validate
 from .base import PortalHandler, portal_authenticated
 from .broadcast import BroadcastSending
 

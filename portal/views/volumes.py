@@ -5,8 +5,8 @@ from __future__ import annotations
 from jupyterhub.scopes import needs_scope
 
 from ..platform.errors import DockerUnavailable
-from ..server_view import server_view
-from ..volume_service import reset_volumes, volume_rows
+from ..servers.view import server_view
+from ..volumes.service import reset_volumes, volume_rows
 from .base import PortalHandler, portal_authenticated
 
 

@@ -1,6 +1,6 @@
 """Every server state x every action, with fakes of the spawner and the Docker service.
 
-Pure logic of portal/server_view.py, server_actions.py and volume_service.py: what the card
+Pure logic of portal/servers/view.py, server_actions.py and volume_service.py: what the card
 shows in each state, which actions are accepted, and how each refusal reads. The real-Docker
 tests (tests/integration) check the same paths end to end.
 """
@@ -22,10 +22,10 @@ from portal.platform.errors import ActionRefused, DockerUnavailable
 from portal.platform.settings import load_settings
 from portal.runtime import Runtime
 from portal.runtime_factory import build_runtime
-from portal.server_actions import HubActions, act
-from portal.server_view import server_view
+from portal.servers.actions import HubActions, act
+from portal.servers.view import server_view
 from portal.store.database import PortalStore
-from portal.volume_service import reset_volumes
+from portal.volumes.service import reset_volumes
 
 
 class FakeDocker:

@@ -14,8 +14,8 @@ from portal.docker.service import DockerService
 from portal.lab.spawner import PortalSpawner
 from portal.lab.volume_names import UserVolume
 from portal.platform.errors import ActionRefused
-from portal.server_view import describe_failure
-from portal.volume_service import choose_volumes
+from portal.servers.view import describe_failure
+from portal.volumes.service import choose_volumes
 
 SOCK_BIND = "/var/run/docker.sock:/var/run/docker.sock:rw"
 NVIDIA = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}

@@ -13,12 +13,12 @@ from typing import Any
 from jupyterhub import orm
 from sqlalchemy import and_, func, or_
 
-from .governance.limits import Limits
-from .governance.usage import LabUsage
-from .operations.states import OPERATION_CARDS, CardState
-from .platform.errors import ActionRefused
-from .platform.upstream import HubUser, hub_spawning, hub_stopping, loaded_user, spawn_failed
-from .runtime import Runtime
+from ..governance.limits import Limits
+from ..governance.usage import LabUsage
+from ..operations.states import OPERATION_CARDS, CardState
+from ..platform.errors import ActionRefused
+from ..platform.upstream import HubUser, hub_spawning, hub_stopping, loaded_user, spawn_failed
+from ..runtime import Runtime
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = ("name", "state", "activity")

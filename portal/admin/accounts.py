@@ -6,9 +6,9 @@ from typing import Any
 
 from nativeauthenticator.orm import UserInfo
 
-from .audit.log import AuditLog, EventKind
-from .platform.errors import ActionRefused
-from .platform.user_names import RULE, name_clash
+from ..audit.log import AuditLog, EventKind
+from ..platform.errors import ActionRefused
+from ..platform.user_names import RULE, name_clash
 
 
 async def create_account(authenticator: Any, name: str, password: str, audit: AuditLog,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .audit.log import EventKind, acting_as
-from .docker.types import DockerRefused
-from .lab.volume_owners import (
+from ..audit.log import EventKind, acting_as
+from ..docker.types import DockerRefused
+from ..lab.volume_owners import (
     ARCHIVED_AT,
     ARCHIVED_FROM,
     OWNER_ID,
@@ -22,11 +22,11 @@ from .lab.volume_owners import (
     foreign_owner,
     owner_labels,
 )
-from .platform.errors import ActionRefused
-from .platform.logs import portal_logger
-from .platform.settings_choices import DeletedUserVolumes
-from .platform.upstream import HubSpawner, HubUser
-from .runtime import Runtime
+from ..platform.errors import ActionRefused
+from ..platform.logs import portal_logger
+from ..platform.settings_choices import DeletedUserVolumes
+from ..platform.upstream import HubSpawner, HubUser
+from ..runtime import Runtime
 
 log = portal_logger()
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .audit.log import EventKind
-from .docker.service import DockerService
-from .docker.types import VolumeInUse
-from .lab.volume_names import UserVolume
-from .operations.in_flight import Busy
-from .operations.states import OperationKind
-from .platform.errors import ActionRefused, DockerUnavailable
-from .platform.logs import portal_logger
-from .platform.upstream import HubUser
-from .runtime import Runtime
+from ..audit.log import EventKind
+from ..docker.service import DockerService
+from ..docker.types import VolumeInUse
+from ..lab.volume_names import UserVolume
+from ..operations.in_flight import Busy
+from ..operations.states import OperationKind
+from ..platform.errors import ActionRefused, DockerUnavailable
+from ..platform.logs import portal_logger
+from ..platform.upstream import HubUser
+from ..runtime import Runtime
 
 log = portal_logger()
 

@@ -6,12 +6,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .access import groups as access_groups
-from .operations.action_names import ServerAction
-from .platform.errors import ActionRefused
-from .platform.upstream import HubUser
-from .runtime import Runtime
-from .server_actions import HubActions, act
+from ..access import groups as access_groups
+from ..operations.action_names import ServerAction
+from ..platform.errors import ActionRefused
+from ..platform.upstream import HubUser
+from ..runtime import Runtime
+from ..servers.actions import HubActions, act
 
 MAX_SELECTION = 5000
 # The server actions offered for many users, as the table's menu words them.

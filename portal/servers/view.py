@@ -6,14 +6,14 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .docker.service import ContainerMissing
-from .governance.lab_exits import card_sentence, exit_reason
-from .governance.limits import Limits
-from .governance.usage import LabUsage
-from .operations.in_flight import EXITED
-from .operations.states import OPERATION_CARDS, CardState
-from .platform.errors import DockerUnavailable
-from .platform.upstream import (
+from ..docker.service import ContainerMissing
+from ..governance.lab_exits import card_sentence, exit_reason
+from ..governance.limits import Limits
+from ..governance.usage import LabUsage
+from ..operations.in_flight import EXITED
+from ..operations.states import OPERATION_CARDS, CardState
+from ..platform.errors import DockerUnavailable
+from ..platform.upstream import (
     HubSpawner,
     HubUser,
     hub_spawning,
@@ -21,7 +21,7 @@ from .platform.upstream import (
     spawn_error,
     spawn_failed,
 )
-from .runtime import Runtime
+from ..runtime import Runtime
 
 
 @dataclass

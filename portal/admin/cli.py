@@ -16,8 +16,8 @@ from nativeauthenticator.orm import Base, UserInfo
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from .platform.settings import settings_or_exit
-from .platform.user_names import RULE, is_valid_username
+from ..platform.settings import settings_or_exit
+from ..platform.user_names import RULE, is_valid_username
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,17 +12,17 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from .docker.service import ContainerMissing
-from .operations.action_names import ServerAction
-from .operations.in_flight import Busy, Operations
-from .operations.states import OperationKind
-from .platform.errors import ActionRefused, DockerUnavailable
-from .platform.logs import portal_logger
-from .platform.tasks import in_background, wait_until
-from .platform.upstream import HubSpawner, HubUser, hub_stopping, spawn_failed
+from ..docker.service import ContainerMissing
+from ..operations.action_names import ServerAction
+from ..operations.in_flight import Busy, Operations
+from ..operations.states import OperationKind
+from ..platform.errors import ActionRefused, DockerUnavailable
+from ..platform.logs import portal_logger
+from ..platform.tasks import in_background, wait_until
+from ..platform.upstream import HubSpawner, HubUser, hub_stopping, spawn_failed
+from ..runtime import Runtime
 from .readiness import wait_until_answering
-from .runtime import Runtime
-from .server_view import describe_failure
+from .view import describe_failure
 
 log = portal_logger()
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from nativeauthenticator.orm import UserInfo
 
-from .audit.log import AuditLog, EventKind
-from .platform.errors import ActionRefused
-from .platform.logs import portal_logger
-from .platform.user_names import hub_user_names, look_alike, names_in_use
+from ..audit.log import AuditLog, EventKind
+from ..platform.errors import ActionRefused
+from ..platform.logs import portal_logger
+from ..platform.user_names import hub_user_names, look_alike, names_in_use
 
 log = portal_logger()
 
