@@ -10,7 +10,7 @@ from typing import Any
 
 from jupyterhub.utils import url_path_join
 
-from . import auth, compat, hub_routes
+from . import auth, compat
 from .access.groups import BUILTIN_GROUPS
 from .broadcast import broadcaster as broadcast
 from .governance.limits import Limits
@@ -23,6 +23,7 @@ from .platform.startup import when_hub_runs
 from .platform.upstream import HubSpawner, route_first, serving_hub
 from .runtime import Runtime
 from .runtime_factory import build_runtime
+from .views import hub_routes
 from .volumes.account_volumes import dispose_of_volumes
 
 __version__ = "0.1.0"
@@ -126,7 +127,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     }
     # Sign-in and sign-up (setup code, throttling, approvals by POST), cookie flags, and the
     # hub REST overrides (protected groups, audited changes), which only the authenticator can
-    # put ahead of the hub's own handlers (portal/auth, portal/hub_overrides.py).
+    # put ahead of the hub's own handlers (portal/auth, portal/views/hub_overrides.py).
     auth.configure(c, settings, runtime.audit)
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
@@ -149,7 +150,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     _inject_into_spawner(c, runtime)
     # The hub's own routes: the portal's replacements of its handlers (sign-in, sign-up,
     # passwords, audited REST calls, no password sign-in on the token API) and one gate for host
-    # power in front of every route (portal/hub_routes.py, host_power.py, views/gate.py).
+    # power in front of every route (portal/views/hub_routes.py, host_power.py, views/gate.py).
     if (app := serving_hub()) is not None:
         hub_routes.install(app)
 

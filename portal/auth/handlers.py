@@ -17,10 +17,10 @@ from jupyterhub.utils import url_path_join
 from nativeauthenticator import handlers as native
 from tornado import web
 
-from ..password_changes import change_password
 from ..platform.errors import ActionRefused
 from ..platform.upstream import signed_in_now
 from ..platform.user_names import HTML_PATTERN, RULE
+from .password_changes import change_password
 
 
 class LoginHandler(native.LoginHandler):

@@ -14,7 +14,7 @@ from typing import Any
 from jupyterhub import orm
 from jupyterhub.utils import new_token
 
-from .audit.log import AuditLog, EventKind
+from ..audit.log import AuditLog, EventKind
 
 
 def end_sessions(db: Any, user_name: str, keep_session: str | None = None) -> int:

@@ -1,7 +1,7 @@
 """Owns the portal's subclasses of the hub's REST handlers: protected groups, audited changes,
 no password sign-in on the token API.
 
-Each class serves the routes of the hub handler it subclasses (portal/hub_routes.py swaps them
+Each class serves the routes of the hub handler it subclasses (portal/views/hub_routes.py swaps them
 in while the hub builds its routes: an extra handler on the same path would never be reached,
 as the hub routes a request to the first match). The hub's admin page uses the same REST API,
 so it meets the same rules.
@@ -31,11 +31,11 @@ from jupyterhub.apihandlers.users import UserAPIHandler, UserTokenListAPIHandler
 from jupyterhub.scopes import needs_scope
 from jupyterhub.utils import url_path_join
 
-from .access.groups import BUILTIN_GROUPS
-from .audit.log import EventKind, acting_as
-from .platform.errors import ActionRefused
-from .views.base import PortalCommon
-from .views.refusals import RefusalResponses
+from ..access.groups import BUILTIN_GROUPS
+from ..audit.log import EventKind, acting_as
+from ..platform.errors import ActionRefused
+from .base import PortalCommon
+from .refusals import RefusalResponses
 
 
 async def finish(result: Any) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .platform.upstream import replace_hub_handlers
+from ..platform.upstream import replace_hub_handlers
 
 
 def replacements() -> dict[type, type]:
@@ -22,7 +22,7 @@ def replacements() -> dict[type, type]:
     from jupyterhub.apihandlers.users import UserAPIHandler, UserTokenListAPIHandler
     from nativeauthenticator import handlers as native
 
-    from .auth import handlers as ours
+    from ..auth import handlers as ours
     from .hub_overrides import (
         AuditedGroupUsersAPIHandler,
         AuditedUserAPIHandler,
@@ -49,7 +49,7 @@ def replacements() -> dict[type, type]:
 
 def install(app: Any) -> None:
     """Serve every route of the hub `app` is building with its replacement, gated."""
-    from .views.gate import gated
+    from .gate import gated
 
     table = replacements()
     replace_hub_handlers(app, lambda cls: gated(table.get(cls, cls)))
