@@ -150,7 +150,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     _inject_into_spawner(c, runtime)
     # The hub's own routes: the portal's replacements of its handlers (sign-in, sign-up,
     # passwords, audited REST calls, no password sign-in on the token API) and one gate for host
-    # power in front of every route (portal/views/hub_routes.py, host_power.py, views/gate.py).
+    # power in front of every route (views/hub_routes.py, access/host_power.py, views/gate.py).
     if (app := serving_hub()) is not None:
         hub_routes.install(app)
 

@@ -77,7 +77,7 @@ class BulkHandler(BroadcastSending, PortalHandler):
             return [Result(d.user, d.ok, d.reason) for d in outcome.results]
 
         action, group = self.get_body_argument("action", ""), self.get_body_argument("group", "")
-        # Adding to a Docker-access group: the gate asked for the password (host_power.py).
+        # Adding to a Docker-access group: the gate asked for the password (access/host_power.py).
         results = await run_bulk(
             action, names, runtime=self.runtime, hub=self.hub_actions(), db=self.db,
             find_user=self.find_user, group=group, broadcast=broadcast)
