@@ -41,7 +41,7 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
     cull_policy = CullPolicyStore(store, audit, default_policy)
 
     async def stop_idle(user: HubUser, hub_stop: HubCall) -> None:
-        # The same rules as a user's Stop (server_actions), recorded as the system's.
+        # The same rules as a user's Stop (servers/actions.py), recorded as the system's.
         await stop_server(user, operations, HubActions(spawn=hub_stop, stop=hub_stop,
                                                        public_url="", actor=SYSTEM_ACTOR))
 

@@ -73,7 +73,7 @@ def plan(now: float, servers: Iterable[tuple[str, float]], policy: CullPolicy,
 
 
 # Stops a user's server through `hub_stop` under the server actions' rules (refusals raise
-# ActionRefused): given by the runtime's factory, as server_actions needs the whole runtime.
+# ActionRefused): given by the runtime's factory, as servers/actions.py needs the whole runtime.
 StopIdle = Callable[[HubUser, Callable[[HubUser], Awaitable[None]]], Awaitable[None]]
 
 
