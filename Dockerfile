@@ -68,7 +68,7 @@ ENV PATH=/opt/hub/bin:/opt/proxy/bin:$PATH \
 COPY config/jupyterhub_config.py /srv/jupyterhub/jupyterhub_config.py
 WORKDIR /srv/jupyterhub
 EXPOSE 8000
-# Through the public port: fails when the hub or its proxy is down (portal/healthcheck.py).
+# Through the public port: fails when the hub or its proxy is down (portal/platform/healthcheck.py).
 HEALTHCHECK --interval=15s --timeout=10s --start-period=60s --retries=3 \
-  CMD ["python", "-m", "portal.healthcheck"]
+  CMD ["python", "-m", "portal.platform.healthcheck"]
 CMD ["jupyterhub", "-f", "/srv/jupyterhub/jupyterhub_config.py"]

@@ -1,4 +1,4 @@
-"""Broadcast fan-out through the real sending code (portal/broadcast.py), with the prober on.
+"""Broadcast fan-out through the real sending code (portal/broadcast/broadcaster.py), prober on.
 
 1. 10 real running labs (dshub-lab with the notifications extension): every one must get the
    message (checked in each lab's own queue).
@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from portal.broadcast import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
+from portal.broadcast.broadcaster import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 
 from .common import (
     arguments,

@@ -54,13 +54,24 @@ def populate(db: Any, users: int) -> None:
     db.commit()
 
 
+def _modules() -> tuple[Any, Any, Any]:
+    """Culling, its policy and the operations in flight, from either layout of `portal`: in
+    subpackages (since Structure II) or flat (a tree from before, measured with --before)."""
+    try:
+        from portal.governance import cull_policy, culling
+        from portal.operations import in_flight
+    except ModuleNotFoundError:
+        from portal import cull_policy, culling  # type: ignore[no-redef]
+        from portal import operations as in_flight  # type: ignore[no-redef]
+    return culling, cull_policy, in_flight
+
+
 async def measure(users: int, passes: int, chunk: int) -> dict[str, Any]:
     """Passes of the `portal` on sys.path (sync before, async after: both are handled)."""
     from jupyterhub import orm
 
-    import portal.culling
-    from portal.cull_policy import CullPolicy
-    from portal.operations import Operations
+    culling, cull_policy, in_flight = _modules()
+    CullPolicy, Operations = cull_policy.CullPolicy, in_flight.Operations
 
     with tempfile.TemporaryDirectory() as tmp:
         db = orm.new_session_factory(f"sqlite:///{tmp}/hub.sqlite")()
@@ -68,14 +79,12 @@ async def measure(users: int, passes: int, chunk: int) -> dict[str, Any]:
         gc.collect()
         gc.freeze()  # as the hub does after start (portal.setup)
         policy = CullPolicy(8 * 3600, 1800, 8 * 3600, ("exempt",))
-        if "runtime" in inspect.signature(portal.culling.Culler).parameters:  # before typed-runtime
+        if "runtime" in inspect.signature(culling.Culler).parameters:  # before typed-runtime
             runtime = SimpleNamespace(operations=Operations(), store=None, audit=None)
-            culler = portal.culling.Culler(runtime, policy)
+            culler = culling.Culler(runtime, policy)
         else:
-            from portal.cull_policy import CullPolicyStore
-
-            culler = portal.culling.Culler(CullPolicyStore(None, None, policy), Operations(),
-                                           None, None, None)  # type: ignore[arg-type]
+            culler = culling.Culler(cull_policy.CullPolicyStore(None, None, policy), Operations(),
+                                    None, None, None)  # type: ignore[arg-type]
 
         async def nothing(*args: Any) -> None:
             return None
@@ -110,7 +119,7 @@ async def measure(users: int, passes: int, chunk: int) -> dict[str, Any]:
         await tick
         db.close()
     # The first pass also compiles the queries (SQLAlchemy caches them): shown on its own.
-    return {"users": users, "passes": passes, "portal": portal.culling.__file__,
+    return {"users": users, "passes": passes, "portal": culling.__file__,
             "first_pass_ms": {"stall": round(stalls[0], 2), "total": round(totals[0], 2)},
             "stall_ms": summary(stalls[1:]), "stall_cpu_ms": summary(cpu_stalls[1:]),
             "total_ms": summary(totals[1:]),

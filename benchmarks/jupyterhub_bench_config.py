@@ -37,7 +37,7 @@ c.PortalSpawner.pre_spawn_hook = _bench_image
 # benchmark's loopback stand-ins on 127.0.0.1:<port>, so the real sending code reaches 1,000.
 import re  # noqa: E402
 
-from portal.spawner import PortalSpawner  # noqa: E402
+from portal.lab.spawner import PortalSpawner  # noqa: E402
 
 
 class BenchSpawner(PortalSpawner):

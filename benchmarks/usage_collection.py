@@ -1,5 +1,5 @@
 """Usage collection: the hub's /hub/health p99, Docker calls per minute and hub CPU while the
-background sampler (portal/usage.py) covers 20 real running labs, then 500 stand-ins.
+background sampler (portal/governance/usage.py) covers 20 real running labs, then 500 stand-ins.
 
 Each scenario has a hub of its own. Real labs: `dshub-lab:latest` containers started through
 the portal's API (benchmarks/common.start_servers), measured once every one has a usage
@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from portal.settings_parsers import duration
+from portal.platform.settings_parsers import duration
 
 from .broadcast_fanout import spawn_stubs
 from .common import (

@@ -5,11 +5,11 @@ import os
 import sys
 
 from portal import setup
-from portal.branding import configure_logo
-from portal.healthcheck import edge_address
-from portal.settings import SettingsError, load_settings
-from portal.settings_choices import GpuMode
-from portal.tls import CertificateError, ensure_certificate
+from portal.platform.branding import configure_logo
+from portal.platform.healthcheck import edge_address
+from portal.platform.settings import SettingsError, load_settings
+from portal.platform.settings_choices import GpuMode
+from portal.platform.tls import CertificateError, ensure_certificate
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
@@ -64,7 +64,8 @@ c.NativeAuthenticator.allowed_failed_logins = 0
 # one Swarm service per user on the manager DOCKER_HOST names (PortalSwarmSpawner is a
 # PortalSpawner, so every c.PortalSpawner setting below applies to it too).
 c.JupyterHub.spawner_class = (
-    "portal.swarm.PortalSwarmSpawner" if settings.swarm else "portal.spawner.PortalSpawner"
+    "portal.swarm.spawner.PortalSwarmSpawner" if settings.swarm
+    else "portal.lab.spawner.PortalSpawner"
 )
 c.PortalSpawner.image = settings.notebook_image
 c.PortalSpawner.network_name = settings.network_name

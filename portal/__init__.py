@@ -10,19 +10,21 @@ from typing import Any
 
 from jupyterhub.utils import url_path_join
 
-from . import auth, broadcast, compat, hub_routes
-from .access_groups import BUILTIN_GROUPS
-from .account_volumes import dispose_of_volumes
-from .canonical_origin import redirect_rule
-from .heap import FreezePolicy
-from .limits import Limits
+from . import auth, compat
+from .access.groups import BUILTIN_GROUPS
+from .broadcast import broadcaster as broadcast
+from .governance.limits import Limits
+from .governance.usage import running_labs
+from .operations.states import ServerChange
+from .platform.canonical_origin import redirect_rule
+from .platform.heap import FreezePolicy
+from .platform.settings import Settings, load_settings
+from .platform.startup import when_hub_runs
+from .platform.upstream import HubSpawner, route_first, serving_hub
 from .runtime import Runtime
 from .runtime_factory import build_runtime
-from .settings import Settings, load_settings
-from .startup import when_hub_runs
-from .states import ServerChange
-from .upstream import HubSpawner, route_first, serving_hub
-from .usage import running_labs
+from .views import hub_routes
+from .volumes.account_volumes import dispose_of_volumes
 
 __version__ = "0.1.0"
 HTMX_VERSION = "2.0.11"
@@ -125,7 +127,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     }
     # Sign-in and sign-up (setup code, throttling, approvals by POST), cookie flags, and the
     # hub REST overrides (protected groups, audited changes), which only the authenticator can
-    # put ahead of the hub's own handlers (portal/auth, portal/hub_overrides.py).
+    # put ahead of the hub's own handlers (portal/auth, portal/views/hub_overrides.py).
     auth.configure(c, settings, runtime.audit)
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
@@ -133,7 +135,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
     # Pushed updates: from events (the spawner's hook below, operations, the audit log), never
-    # a scan of the loaded users (portal/live_updates.py).
+    # a scan of the loaded users (portal/operations/live_updates.py).
     runtime.audit.subscribe(runtime.live.audited)
     if settings.audit_retention_days:
         days = settings.audit_retention_days
@@ -141,14 +143,14 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # Start-up objects (config, ORM, users) live as long as the hub: frozen, they are skipped by
     # full collections, whose pauses would otherwise stall the event loop; so are the survivors
     # of a full collection after each one the interpreter makes; from the event loop, never from
-    # a gc callback (portal/heap.py).
+    # a gc callback (portal/platform/heap.py).
     when_hub_runs(_freeze_startup_objects, "freezing start-up objects")
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     runtime.gpu.start()
     _inject_into_spawner(c, runtime)
     # The hub's own routes: the portal's replacements of its handlers (sign-in, sign-up,
     # passwords, audited REST calls, no password sign-in on the token API) and one gate for host
-    # power in front of every route (portal/hub_routes.py, host_power.py, views/gate.py).
+    # power in front of every route (views/hub_routes.py, access/host_power.py, views/gate.py).
     if (app := serving_hub()) is not None:
         hub_routes.install(app)
 

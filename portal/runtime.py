@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .access_groups import GroupGuard
-from .audit import AuditLog
-from .broadcast import Broadcaster
-from .cull_policy import CullPolicyStore
-from .culling import Culler
-from .docker_service import DockerService
-from .gpu import GpuService
-from .lab_exits import ExitReports
-from .limits import LimitsService
-from .live_updates import LiveUpdates
-from .operations import Operations
-from .settings import Settings
-from .store import PortalStore
-from .sudo import SudoMode
-from .usage import UsageCollector
-from .volume_sizes import VolumeSizes
+from .access.groups import GroupGuard
+from .access.sudo import SudoMode
+from .audit.log import AuditLog
+from .broadcast.broadcaster import Broadcaster
+from .docker.service import DockerService
+from .governance.cull_policy import CullPolicyStore
+from .governance.culling import Culler
+from .governance.gpu import GpuService
+from .governance.lab_exits import ExitReports
+from .governance.limits import LimitsService
+from .governance.usage import UsageCollector
+from .lab.volume_sizes import VolumeSizes
+from .operations.in_flight import Operations
+from .operations.live_updates import LiveUpdates
+from .platform.settings import Settings
+from .store.database import PortalStore
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Runtime:
     live: LiveUpdates
     group_guard: GroupGuard
     volume_sizes: VolumeSizes
-    # Password confirmations for actions that grant host power (portal/sudo.py).
+    # Password confirmations for actions that grant host power (portal/access/sudo.py).
     sudo: SudoMode
     limits: LimitsService
     exits: ExitReports

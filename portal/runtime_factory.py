@@ -5,25 +5,25 @@
 
 from __future__ import annotations
 
-from .access_groups import GroupGuard
-from .audit import SYSTEM_ACTOR, AuditLog
-from .broadcast import Broadcaster, new_broadcaster
-from .cull_policy import CullPolicy, CullPolicyStore
-from .culling import Culler
-from .docker_service import DockerService
-from .gpu import GpuService
-from .lab_exits import ExitReports
-from .limits import Limits, LimitsService
-from .live_updates import LiveUpdates
-from .operations import Operations
+from .access.groups import GroupGuard
+from .access.sudo import SUDO_API_PATH, SudoMode
+from .audit.log import SYSTEM_ACTOR, AuditLog
+from .broadcast.broadcaster import Broadcaster, new_broadcaster
+from .docker.service import DockerService
+from .governance.cull_policy import CullPolicy, CullPolicyStore
+from .governance.culling import Culler
+from .governance.gpu import GpuService
+from .governance.lab_exits import ExitReports
+from .governance.limits import Limits, LimitsService
+from .governance.usage import UsageCollector
+from .lab.volume_sizes import VolumeSizes
+from .operations.in_flight import Operations
+from .operations.live_updates import LiveUpdates
+from .platform.settings import Settings
+from .platform.upstream import HubUser
 from .runtime import Runtime
-from .server_actions import HubActions, HubCall, stop_server
-from .settings import Settings
-from .store import PortalStore
-from .sudo import SUDO_API_PATH, SudoMode
-from .upstream import HubUser
-from .usage import UsageCollector
-from .volume_sizes import VolumeSizes
+from .servers.actions import HubActions, HubCall, stop_server
+from .store.database import PortalStore
 
 
 def build_runtime(settings: Settings, *, docker: DockerService | None = None,
@@ -41,7 +41,7 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
     cull_policy = CullPolicyStore(store, audit, default_policy)
 
     async def stop_idle(user: HubUser, hub_stop: HubCall) -> None:
-        # The same rules as a user's Stop (server_actions), recorded as the system's.
+        # The same rules as a user's Stop (servers/actions.py), recorded as the system's.
         await stop_server(user, operations, HubActions(spawn=hub_stop, stop=hub_stop,
                                                        public_url="", actor=SYSTEM_ACTOR))
 

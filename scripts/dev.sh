@@ -14,7 +14,7 @@ export JUPYTERHUB_ADMIN=${JUPYTERHUB_ADMIN:-admin}
 # Each lab on its own origin (<user>.localhost, which browsers resolve to loopback); set it to
 # empty to serve labs under the hub's own origin instead.
 export JUPYTERHUB_SUBDOMAIN_HOST=${JUPYTERHUB_SUBDOMAIN_HOST-http://localhost:8000}
-base=$(.venv/bin/python -c 'from portal.settings import load_settings as l; print(l().base_url)')
+base=$(.venv/bin/python -c 'from portal.platform.settings import load_settings as l; print(l().base_url)')
 origin=${JUPYTERHUB_SUBDOMAIN_HOST:-http://127.0.0.1:8000}
 version=$(.venv/bin/python -c 'import jupyterhub; print(jupyterhub.__version__)')
 cat <<MSG

@@ -1,6 +1,7 @@
 """Owns sign-in and sign-up for DS Hub: NativeAuthenticator made safe to expose.
 
-Kept import-light: `portal.settings` uses the user-name rule in `names` without loading the hub.
+Kept import-light: the user-name rule (`portal.platform.user_names`) lives below the settings,
+which use it, and loads nothing of the hub.
 The authenticator itself lives in `portal.auth.authenticator` and is registered by
 `portal.auth.configure(c, settings)`, which `portal.setup(c)` calls.
 """
@@ -17,7 +18,7 @@ def configure(c: Any, settings: Any, audit: Any = None) -> None:
     """
     c.JupyterHub.authenticator_class = "portal.auth.authenticator.DSHubAuthenticator"
     if audit is not None:
-        from ..audit import EventKind
+        from ..audit.log import EventKind
 
         async def record_signup(name: str, detail: str) -> None:
             # The new user is the actor: nobody else was signed in to act.

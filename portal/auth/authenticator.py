@@ -12,8 +12,8 @@ from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
 from traitlets import Callable, Float, Integer, Unicode
 
-from ..logs import portal_logger
-from .names import RULE, is_valid_username, name_clash
+from ..platform.logs import portal_logger
+from ..platform.user_names import RULE, is_valid_username, name_clash
 from .passwords import PasswordChecks
 from .setup_code import SetupCode
 from .throttle import SignInThrottle, client_address
@@ -175,7 +175,7 @@ def _signup_detail(is_admin: bool, authorized: bool) -> str:
 
 def _hub_is_starting() -> bool:
     """JupyterHub builds its authenticator inside its running loop; tools loading the config
-    have none (the same test as portal.startup.when_hub_runs)."""
+    have none (the same test as portal.platform.startup.when_hub_runs)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -4,7 +4,7 @@ Differences: every password is checked through one throttle (portal/auth/passwor
 client address and per account, bcrypt in threads, a bound on checks in flight), and only a
 successful sign-in to an authorized account forgets failures; sign-up asks the admin name for
 the setup code and caps pending sign-ups; changing one's own password needs the old one, setting
-another's needs sudo mode (the gate, portal/host_power.py), and both are audited and end the
+another's needs sudo mode (the gate, portal/access/host_power.py), and both are audited and end the
 user's other sessions; the GET routes that used to approve or discard accounts
 (`/authorize/<name>`, `/discard/<name>`) change nothing: approvals are POSTs in the portal.
 """
@@ -17,10 +17,10 @@ from jupyterhub.utils import url_path_join
 from nativeauthenticator import handlers as native
 from tornado import web
 
-from ..errors import ActionRefused
-from ..password_changes import change_password
-from ..upstream import signed_in_now
-from .names import HTML_PATTERN, RULE
+from ..platform.errors import ActionRefused
+from ..platform.upstream import signed_in_now
+from ..platform.user_names import HTML_PATTERN, RULE
+from .password_changes import change_password
 
 
 class LoginHandler(native.LoginHandler):

@@ -26,7 +26,7 @@ from typing import TypeVar
 
 import bcrypt
 
-from ..errors import ActionRefused
+from ..platform.errors import ActionRefused
 from .throttle import SignInThrottle
 
 T = TypeVar("T")

@@ -59,7 +59,7 @@ class SetupCode:
 
 def main(argv: list[str] | None = None) -> int:
     """`dshub-setup-code`: print the code in force, or say why there is none (exit 1)."""
-    from ..settings import settings_or_exit
+    from ..platform.settings import settings_or_exit
 
     parser = argparse.ArgumentParser(
         prog="dshub-setup-code",

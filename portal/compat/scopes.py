@@ -1,8 +1,8 @@
 """Owns which scope each server action needs on the JupyterHub line installed (5.5 or 6.x).
 
-Each action declares its scope on both lines (portal/action_names.py). The line is told by the
-hub's own scope table: 6.0 added `start:servers`, and naming it in `needs_scope` on 5.5 raises at
-import, so only the installed line's scopes are ever handed to `needs_scope`.
+Each action declares its scope on both lines (portal/operations/action_names.py). The line is
+told by the hub's own scope table: 6.0 added `start:servers`, and naming it in `needs_scope` on
+5.5 raises at import, so only the installed line's scopes are ever handed to `needs_scope`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from jupyterhub.scopes import needs_scope, scope_definitions
 
-from ..action_names import ServerAction
+from ..operations.action_names import ServerAction
 
 START_SERVERS_DEFINED = "start:servers" in scope_definitions
 ACTION_SCOPES: dict[ServerAction, str] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from ..accounts import create_account
+from ..admin.accounts import create_account
 from .base import PortalHandler, portal_authenticated
 
 

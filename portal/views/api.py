@@ -3,7 +3,7 @@
 Token requests (`Authorization: token ...`) need no XSRF token; cookie requests still do (the
 hub's APIHandler checks). Permissions are the same scopes as the portal's; refusals answer
 `{"status", "message"}` through views/refusals.py. `POST /portal/api/sudo` confirms the
-session's password for actions that grant host power (portal/sudo.py).
+session's password for actions that grant host power (portal/access/sudo.py).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.scopes import needs_scope
 
-from ..action_names import ServerAction
 from ..compat.scopes import needs_action_scope
-from ..errors import ActionRefused
-from ..server_actions import act
-from ..server_view import server_view
-from ..upstream import HubUser, token_authenticated
-from ..volume_service import reset_volumes, volume_rows
+from ..operations.action_names import ServerAction
+from ..platform.errors import ActionRefused
+from ..platform.upstream import HubUser, token_authenticated
+from ..servers.actions import act
+from ..servers.view import server_view
+from ..volumes.service import reset_volumes, volume_rows
 from .base import PortalCommon
 from .refusals import RefusalResponses
 

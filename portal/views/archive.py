@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from .. import account_volumes
-from ..errors import ActionRefused
-from ..settings_choices import DeletedUserVolumes
+from ..platform.errors import ActionRefused
+from ..platform.settings_choices import DeletedUserVolumes
+from ..volumes import account_volumes
 from .base import PortalHandler, portal_authenticated
 
 

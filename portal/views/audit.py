@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 from jupyterhub.scopes import needs_scope
 
-from ..audit import EventKind
-from ..audit_query import MAX_LIMIT, as_csv, parse_query
+from ..audit.log import EventKind
+from ..audit.query import MAX_LIMIT, as_csv, parse_query
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 

@@ -14,13 +14,13 @@ from jupyterhub.user import User
 from jupyterhub.utils import url_path_join
 from tornado import web
 
-from ..action_names import ServerAction
-from ..errors import ActionRefused
-from ..limits import human_size
-from ..readiness import loopback_url
+from ..governance.limits import human_size
+from ..operations.action_names import ServerAction
+from ..platform.errors import ActionRefused
+from ..platform.upstream import HubUser, found_no_session
 from ..runtime import Runtime
-from ..server_actions import HubActions
-from ..upstream import HubUser, found_no_session
+from ..servers.actions import HubActions
+from ..servers.readiness import loopback_url
 from .refusals import RefusalResponses
 
 DEFAULT_ERROR_TARGET = "#portal-flash"
@@ -56,7 +56,7 @@ class PortalCommon:
 
     async def confirm_sudo(self, password: str) -> None:
         """Check this session's own password (the sign-in's throttle applies) and open its sudo
-        window (portal/sudo.py); the gate (views/gate.py) asks for it on every route."""
+        window (portal/access/sudo.py); the gate (views/gate.py) asks for it on every route."""
         auth = self.authenticator  # type: ignore[attr-defined]
 
         async def check(name: str, given: str) -> bool:

@@ -10,13 +10,14 @@ from typing import Any
 from jupyterhub import orm
 from jupyterhub.scopes import define_custom_scopes, needs_scope
 
-from .. import broadcast, broadcast_message
-from ..broadcast import Broadcaster
-from ..broadcast_message import BroadcastRequest, check_recipients, refused, validate
-from ..broadcast_results import Outcome
-from ..broadcast_targets import resolve_targets
-from ..errors import ActionRefused
-from ..hub_queries import running_user_names
+from ..broadcast import broadcaster as broadcast
+from ..broadcast import message as broadcast_message
+from ..broadcast.broadcaster import Broadcaster
+from ..broadcast.message import BroadcastRequest, check_recipients, refused, validate
+from ..broadcast.results import Outcome
+from ..broadcast.targets import resolve_targets
+from ..platform.errors import ActionRefused
+from ..platform.hub_queries import running_user_names
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 

@@ -11,7 +11,7 @@ import asyncio
 
 from tornado.iostream import StreamClosedError
 
-from ..live_updates import Subscriber
+from ..operations.live_updates import Subscriber
 from .base import PortalHandler, portal_authenticated
 
 HEARTBEAT = 15.0

@@ -2,7 +2,7 @@
 
 `gated(cls)` subclasses a hub handler class (JupyterHub's own, NativeAuthenticator's, the
 portal's) so that, once the hub has identified the request in `prepare`, a browser session's
-request that grants host power (portal/host_power_routes.py) needs sudo mode: a 403 naming
+request that grants host power (portal/access/host_power_routes.py) needs sudo mode: a 403 naming
 `POST /hub/portal/api/sudo`, or the portal's password dialog for its htmx forms, which send the
 password with the action. Requests with an API token pass: a token is a credential of its own,
 and minting one from a session is itself gated. `upstream.replace_hub_handlers` puts the
@@ -19,11 +19,11 @@ from jupyterhub import orm
 from jupyterhub.handlers import BaseHandler
 from tornado.web import RequestHandler
 
-from ..access_names import BUILTIN_GROUPS
-from ..errors import ActionRefused
-from ..host_power import Request
-from ..host_power_routes import demand
-from ..upstream import token_authenticated
+from ..access.host_power import Request
+from ..access.host_power_routes import demand
+from ..access.names import BUILTIN_GROUPS
+from ..platform.errors import ActionRefused
+from ..platform.upstream import token_authenticated
 from .refusals import as_http_error
 
 GATED_FROM = "dshub_gated_class"  # the class a gated subclass was made from

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from .. import access_groups as groups
-from ..errors import ActionRefused
-from ..hub_queries import search_users
+from ..access import groups
+from ..platform.errors import ActionRefused
+from ..platform.hub_queries import search_users
 from .base import PortalHandler, portal_authenticated
 
 
@@ -35,7 +35,7 @@ class MembershipHandler(GroupsHandler):
         if not username.strip():
             raise ActionRefused("Choose a user first.", 400)
         # Adding to docker-sock / docker-privileged is root on the host: the gate asked for the
-        # admin's password before this ran (portal/host_power.py).
+        # admin's password before this ran (portal/access/host_power.py).
         changed = await groups.change_membership(
             self.db, self.runtime.group_guard, self.current_user.name, group_name,
             username, add=action == "add",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jupyterhub import orm
 from jupyterhub.scopes import needs_scope
 
-from ..limits import describe
+from ..governance.limits import describe
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 

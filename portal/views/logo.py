@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from jupyterhub.handlers.static import LogoHandler
 
-from ..upstream import hub_logo_file
+from ..platform.upstream import hub_logo_file
 
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; sandbox"
 

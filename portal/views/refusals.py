@@ -13,8 +13,8 @@ from typing import Any
 
 from tornado import web
 
-from ..errors import ActionRefused
-from ..sudo import SudoRequired
+from ..access.sudo import SudoRequired
+from ..platform.errors import ActionRefused
 
 
 def as_http_error(refusal: ActionRefused) -> web.HTTPError:

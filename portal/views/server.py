@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from ..action_names import ServerAction
 from ..compat.scopes import needs_action_scope
-from ..errors import ActionRefused
-from ..server_actions import act
-from ..server_view import server_view, start_log
-from ..upstream import HubUser
+from ..operations.action_names import ServerAction
+from ..platform.errors import ActionRefused
+from ..platform.upstream import HubUser
+from ..servers.actions import act
+from ..servers.view import server_view, start_log
 from .base import PortalHandler, portal_authenticated
 
 

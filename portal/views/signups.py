@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from ..signups import decide, resemblances
+from ..admin.signups import decide, resemblances
 from .base import PortalHandler, portal_authenticated
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from ..errors import ActionRefused
-from ..usage import LabUsage
+from ..governance.usage import LabUsage
+from ..platform.errors import ActionRefused
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 

@@ -7,9 +7,8 @@ from urllib.parse import urlencode
 from jupyterhub import orm
 from jupyterhub.scopes import needs_scope
 
-from ..broadcast_message import DEFAULT_AUTO_CLOSE, check_recipients, validate
-from ..bulk_actions import SERVER_ACTIONS, Result, check_selection, run_bulk
-from ..user_table import (
+from ..admin.bulk_actions import SERVER_ACTIONS, Result, check_selection, run_bulk
+from ..admin.user_table import (
     IDLE_CHOICES,
     PAGE_SIZES,
     STATE_FILTERS,
@@ -18,6 +17,7 @@ from ..user_table import (
     read_query,
     table_page,
 )
+from ..broadcast.message import DEFAULT_AUTO_CLOSE, check_recipients, validate
 from .base import PortalHandler, portal_authenticated
 from .broadcast import BroadcastSending
 
@@ -77,7 +77,7 @@ class BulkHandler(BroadcastSending, PortalHandler):
             return [Result(d.user, d.ok, d.reason) for d in outcome.results]
 
         action, group = self.get_body_argument("action", ""), self.get_body_argument("group", "")
-        # Adding to a Docker-access group: the gate asked for the password (host_power.py).
+        # Adding to a Docker-access group: the gate asked for the password (access/host_power.py).
         results = await run_bulk(
             action, names, runtime=self.runtime, hub=self.hub_actions(), db=self.db,
             find_user=self.find_user, group=group, broadcast=broadcast)

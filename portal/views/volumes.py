@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from ..errors import DockerUnavailable
-from ..server_view import server_view
-from ..volume_service import reset_volumes, volume_rows
+from ..platform.errors import DockerUnavailable
+from ..servers.view import server_view
+from ..volumes.service import reset_volumes, volume_rows
 from .base import PortalHandler, portal_authenticated
 
 

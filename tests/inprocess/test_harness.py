@@ -7,8 +7,8 @@ from __future__ import annotations
 from tornado.httpclient import AsyncHTTPClient
 
 from portal.auth.authenticator import DSHubAuthenticator
-from portal.docker_service import DockerService
-from portal.spawner import PortalSpawner
+from portal.docker.service import DockerService
+from portal.lab.spawner import PortalSpawner
 
 
 def test_the_production_pieces_are_in_place(hub, engine, make_user):

@@ -16,7 +16,7 @@ import pytest
 import requests
 import sqlalchemy
 
-from portal.broadcast import DEFAULT_TIMEOUT, SERVICE_NAME
+from portal.broadcast.broadcaster import DEFAULT_TIMEOUT, SERVICE_NAME
 from tests.support.clients import Portal, ensure_running, ensure_stopped
 from tests.support.hub import PREFIX
 

@@ -1,5 +1,5 @@
 """One gate for host power: a browser session that has not confirmed its password lately grants
-nothing that reaches the host, whichever route it takes (portal/host_power.py).
+nothing that reaches the host, whichever route it takes (portal/access/host_power.py).
 
 The sessions here are signed in afresh and never confirm (the session fixture `admin` is in
 sudo mode). The walk takes the routes from the running hub's own handler list

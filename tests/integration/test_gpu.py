@@ -20,8 +20,8 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from portal import gpu
-from portal.docker_service import DockerService
+from portal.docker.service import DockerService
+from portal.governance import gpu
 from tests.support.clients import PASSWORD, Portal, card_state, signup, user_path, wait_state
 from tests.support.hub import PREFIX, Hub
 

@@ -1,11 +1,12 @@
 """Hub restarts in a row (fifty in the stress run), none ending in a crash (real hub + Docker;
 both JupyterHub lines).
 
-A hub once died with SIGSEGV while starting, right after its start-up tasks began (portal/heap.py
-froze objects from a gc callback then). Every start here must reach its start-up tasks (the
-"Froze ... start-up objects" line of portal/heap.py) and serve; every stop must be the hub's
-own exit after SIGTERM (no other signal, no SIGKILL after a hang); the log must hold no "Fatal
-Python error" (the hub runs with PYTHONFAULTHANDLER=1, tests/support/hub.py). The last restarts
+A hub once died with SIGSEGV while starting, right after its start-up tasks began
+(portal/platform/heap.py froze objects from a gc callback then). Every start here must reach its
+start-up tasks (the "Froze ... start-up objects" line of portal/platform/heap.py) and serve;
+every stop must be the hub's own exit after SIGTERM (no other signal, no SIGKILL after a hang);
+the log must hold no "Fatal Python error" (the hub runs with PYTHONFAULTHANDLER=1,
+tests/support/hub.py). The last restarts
 happen with a lab running, which the new hub finds again, as in test_spawn.py's restart test.
 """
 

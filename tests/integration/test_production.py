@@ -45,13 +45,14 @@ def test_image_layout(hub_image):
     config = hub_image.attrs["Config"]
     assert config["WorkingDir"] == "/srv/jupyterhub"
     assert config["Cmd"] == ["jupyterhub", "-f", "/srv/jupyterhub/jupyterhub_config.py"]
-    assert config["Healthcheck"]["Test"] == ["CMD", "python", "-m", "portal.healthcheck"]
+    assert config["Healthcheck"]["Test"] == ["CMD", "python", "-m", "portal.platform.healthcheck"]
     assert "8000/tcp" in config["ExposedPorts"]
     assert "PYTHONFAULTHANDLER=1" in config["Env"]  # a crash leaves its stacks in the log
     out = _run(hub_image, "sh", "-c",
                "cmp /srv/jupyterhub/jupyterhub_config.py /dev/stdin && test -d /data "
                "&& configurable-http-proxy --version && jupyterhub --version "
-               "&& python -c 'import portal.tls, portal.branding, portal.views.admin'",
+               "&& python -c 'import portal.platform.tls, portal.platform.branding, "
+               "portal.views.admin'",
                stdin=(ROOT / "config" / "jupyterhub_config.py").read_bytes())
     assert out.returncode == 0, out.stderr
     # Templates and static files are installed with the package, not taken from a checkout.
@@ -155,7 +156,7 @@ def container_hub(hub_image, docker_client, tmp_path_factory) -> Iterator[Contai
                 "bind": "/srv/jupyterhub/custom_config.py", "mode": "ro"},
         },
         # The image's own check, pointed at this test's port and run often.
-        healthcheck={"test": ["CMD", "python", "-m", "portal.healthcheck",
+        healthcheck={"test": ["CMD", "python", "-m", "portal.platform.healthcheck",
                               "--port", str(ports["proxy"])],
                      "interval": second, "timeout": 5 * second, "retries": 3},
     )
@@ -183,16 +184,17 @@ def test_container_hub_is_healthy_and_the_check_fails_when_the_hub_is_down(conta
     r = requests.get(container_hub.hub_url("health"), timeout=10)
     assert r.status_code == 200
     ok = container_hub.container.exec_run(
-        ["python", "-m", "portal.healthcheck", "--port", str(container_hub.ports["proxy"])])
+        ["python", "-m", "portal.platform.healthcheck",
+         "--port", str(container_hub.ports["proxy"])])
     assert ok.exit_code == 0, ok.output
     # Nothing listens on this port: what Docker sees when the hub is down.
     down = container_hub.container.exec_run(
-        ["python", "-m", "portal.healthcheck", "--port", str(free_port())])
+        ["python", "-m", "portal.platform.healthcheck", "--port", str(free_port())])
     assert down.exit_code == 1
     assert b"unhealthy" in down.output
     # The proxy up but the hub behind it gone answers 503: also unhealthy.
     gone = container_hub.container.exec_run(
-        ["python", "-m", "portal.healthcheck", "--url",
+        ["python", "-m", "portal.platform.healthcheck", "--url",
          f"http://127.0.0.1:{container_hub.ports['proxy']}/not-the-hub/hub/health"])
     assert gone.exit_code == 1
 
@@ -332,7 +334,7 @@ def test_compose_file_alone():
     assert config["networks"]["jupyterhub_network"]["name"] == "jupyterhub_network"
     assert hub["environment"]["DOCKER_NETWORK_NAME"] == "jupyterhub_network"
     assert hub["environment"]["JUPYTERHUB_BASE_URL"] == "/jupyterhub"
-    assert hub["healthcheck"]["test"] == ["CMD", "python", "-m", "portal.healthcheck"]
+    assert hub["healthcheck"]["test"] == ["CMD", "python", "-m", "portal.platform.healthcheck"]
 
     # Watchtower: on a schedule, only containers that opt in within its scope.
     env = tower["environment"]

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from portal.broadcast import SERVICE_NAME
+from portal.broadcast.broadcaster import SERVICE_NAME
 from tests.support.clients import PASSWORD, Portal, ensure_running, ensure_stopped, signup
 from tests.support.hub import Hub
 
 pytestmark = pytest.mark.hub
-PER_USER = 8  # portal.live_updates.MAX_STREAMS_PER_USER
+PER_USER = 8  # portal.operations.live_updates.MAX_STREAMS_PER_USER
 
 
 def open_stream(portal: Portal) -> requests.Response:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from portal.store_migrations import VERSION_TABLE, head
+from portal.store.migrations import VERSION_TABLE, head
 from tests.support import postgres
 from tests.support.store_data import (
     ROWS,

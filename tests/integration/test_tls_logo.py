@@ -22,8 +22,8 @@ import pytest
 import requests
 from cryptography import x509
 
-from portal.branding import sanitise_svg
-from portal.tls import generate_self_signed
+from portal.platform.branding import sanitise_svg
+from portal.platform.tls import generate_self_signed
 from tests.support.clients import Portal, signup
 from tests.support.hub import Hub
 

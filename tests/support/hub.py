@@ -18,7 +18,7 @@ import docker
 import requests
 from urllib3.exceptions import InsecureRequestWarning
 
-from portal.host_ports import bindable
+from portal.lab.host_ports import bindable
 
 ROOT = Path(__file__).resolve().parents[2]
 # The hub runs from the virtual environment running the tests: .venv (the default JupyterHub
@@ -166,7 +166,7 @@ class Hub:
 
     @property
     def url(self) -> str:
-        from portal.settings import load_settings
+        from portal.platform.settings import load_settings
 
         base = load_settings({"JUPYTERHUB_BASE_URL": self.base_path}).base_url
         return f"{self.scheme}://{self.host}:{self.ports['proxy']}{base}"
@@ -177,7 +177,7 @@ class Hub:
     @property
     def database_url(self) -> str:
         """The hub's database: PostgreSQL when the run provides one, else SQLite."""
-        from portal.settings import load_settings
+        from portal.platform.settings import load_settings
 
         return load_settings({"JUPYTERHUB_DATA_DIR": str(self.data_dir),
                               **self.extra_env}).hub_database_url
@@ -187,7 +187,7 @@ class Hub:
         engine this run uses (SQLite or PostgreSQL); return its rows (none for a change)."""
         import sqlalchemy
 
-        from portal.settings import load_settings
+        from portal.platform.settings import load_settings
 
         settings = load_settings({"JUPYTERHUB_DATA_DIR": str(self.data_dir), **self.extra_env})
         url = settings.hub_database_url if database == "hub" else settings.store_url

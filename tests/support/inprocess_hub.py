@@ -30,8 +30,8 @@ from traitlets import default
 from traitlets.config import Config
 
 from portal import runtime_factory
-from portal.docker_service import DockerService
-from portal.spawner import PortalSpawner
+from portal.docker.service import DockerService
+from portal.lab.spawner import PortalSpawner
 
 from .fake_docker import FakeEngine
 from .hub import ROOT, Hub, free_port, lab_ports
@@ -264,7 +264,7 @@ class HubInProcess(Hub):
 
     def claim_volumes(self, user_name: str) -> list[str]:
         """Make the user's volumes as a start does (the spawner's own names and owner labels,
-        portal/volume_owners.py), without starting a lab; their names."""
+        portal/lab/volume_owners.py), without starting a lab; their names."""
 
         async def claim() -> list[str]:
             assert self.app is not None

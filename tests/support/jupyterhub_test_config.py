@@ -73,7 +73,7 @@ c.PortalSpawner.poll_interval = 5
 def _write_routes():
     from tornado.web import RequestHandler
 
-    from portal.startup import when_hub_runs
+    from portal.platform.startup import when_hub_runs
 
     async def write(app):
         rows = []

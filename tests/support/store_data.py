@@ -15,9 +15,9 @@ from alembic.runtime.migration import MigrationContext
 from jupyterhub import orm
 from sqlalchemy import create_engine, inspect, select, text
 
-from portal.store import PortalStore
-from portal.store_migrations import FIRST, VERSION_TABLE, alembic_config, first_schema
-from portal.store_models import metadata
+from portal.store.database import PortalStore
+from portal.store.migrations import FIRST, VERSION_TABLE, alembic_config, first_schema
+from portal.store.tables import metadata
 
 AT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 ROWS: dict[str, dict[str, Any]] = {

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import docker
 
-from portal.swarm_nodes import ENGINE_LABEL
+from portal.swarm.nodes import ENGINE_LABEL
 from tests.support.hub import PREFIX
 
 # Not per prefix: whatever run left a swarm behind, its addresses block the next one.

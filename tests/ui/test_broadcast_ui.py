@@ -10,7 +10,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from portal.broadcast_message import grapheme_count
+from portal.broadcast.message import grapheme_count
 from tests.support.clients import ensure_running
 from tests.ui.conftest import SCREENSHOTS
 from tests.ui.test_signup_to_lab import sign_in

@@ -18,7 +18,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser
 
-from portal.branding import LogoError, sanitise_svg
+from portal.platform.branding import LogoError, sanitise_svg
 from tests.support.hub import Hub
 
 pytestmark = pytest.mark.hub

@@ -7,10 +7,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal import bulk_actions, server_actions, upstream
-from portal.action_names import ServerAction
-from portal.audit import EventKind
-from portal.errors import ActionRefused
+from portal.admin import bulk_actions
+from portal.audit.log import EventKind
+from portal.operations.action_names import ServerAction
+from portal.platform import upstream
+from portal.platform.errors import ActionRefused
+from portal.servers import actions as server_actions
 from portal.views import api, server
 
 # Written out, not derived: a wrong entry in the enum must fail here.

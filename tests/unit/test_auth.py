@@ -12,10 +12,10 @@ import bcrypt
 import pytest
 
 from portal.auth import authenticator as auth_module
-from portal.auth.names import is_valid_username
 from portal.auth.passwords import PasswordChecks
 from portal.auth.setup_code import SetupCode
 from portal.auth.throttle import SignInThrottle, address_key, client_address
+from portal.platform.user_names import is_valid_username
 
 
 @pytest.mark.parametrize("name", ["admin", "ann-marie", "j.doe_2", "zoë", "x" * 128, "émile@lab"])

@@ -1,4 +1,4 @@
-"""Pure logic of portal.branding (logo URIs) and portal.tls (certificate pairs)."""
+"""Pure logic of portal.platform.branding (logo URIs) and portal.platform.tls (certificates)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import types
 import pytest
 from cryptography import x509
 
-from portal import branding, tls
-from portal.branding import LogoError, configure_logo, load_logo, sanitise_svg, sniff_image
+from portal.platform import branding, tls
+from portal.platform.branding import LogoError, configure_logo, load_logo, sanitise_svg, sniff_image
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 

@@ -16,11 +16,11 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from portal import broadcast as b
-from portal import broadcast_message as m
-from portal.broadcast_targets import INGEST_PATH, Target
-from portal.errors import ActionRefused
-from portal.store import PortalStore
+from portal.broadcast import broadcaster as b
+from portal.broadcast import message as m
+from portal.broadcast.targets import INGEST_PATH, Target
+from portal.platform.errors import ActionRefused
+from portal.store.database import PortalStore
 
 FAMILY = "👩‍👩‍👧‍👦"  # one grapheme, 7 code points
 

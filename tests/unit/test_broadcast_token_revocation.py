@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from jupyterhub import orm
 
-from portal.broadcast import Broadcaster
-from portal.broadcast_targets import Target
-from portal.store import PortalStore
+from portal.broadcast.broadcaster import Broadcaster
+from portal.broadcast.targets import Target
+from portal.store.database import PortalStore
 from tests.unit.test_broadcast_tokens import hub_db
 
 

@@ -8,9 +8,9 @@ from jupyterhub import orm
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from portal.broadcast import SERVICE_NAME, Broadcaster
-from portal.broadcast_targets import Target
-from portal.store import PortalStore
+from portal.broadcast.broadcaster import SERVICE_NAME, Broadcaster
+from portal.broadcast.targets import Target
+from portal.store.database import PortalStore
 
 
 def hub_db(tmp_path):

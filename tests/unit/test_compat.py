@@ -7,9 +7,9 @@ from jupyterhub.handlers import BaseHandler
 from nativeauthenticator.handlers import LocalBase, LoginHandler
 
 from portal import compat
-from portal.action_names import ServerAction
 from portal.compat import nativeauth
 from portal.compat.scopes import ACTION_SCOPES, START_SERVERS, START_SERVERS_DEFINED
+from portal.operations.action_names import ServerAction
 
 ON_6 = jupyterhub.version_info >= (6,)
 

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 from jupyterhub import orm
 
-from portal.cull_policy import CullPolicy, CullPolicyStore
-from portal.culling import Culler, epoch, plan
+from portal.governance.cull_policy import CullPolicy, CullPolicyStore
+from portal.governance.culling import Culler, epoch, plan
 
 HOUR = 3600.0
 POLICY = CullPolicy(idle_after=8 * HOUR, warning=HOUR, keep_max=8 * HOUR, exempt=("staff",))

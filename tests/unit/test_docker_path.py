@@ -13,21 +13,21 @@ from types import SimpleNamespace
 import pytest
 from docker.errors import APIError
 
-from portal.docker_service import DockerService
-from portal.errors import DockerUnavailable
-from portal.swarm import PortalSwarmSpawner
-from portal.swarm_nodes import Node
-from portal.swarm_view import SwarmView
+from portal.docker.service import DockerService
+from portal.platform.errors import DockerUnavailable
+from portal.swarm.nodes import Node
+from portal.swarm.spawner import PortalSwarmSpawner
+from portal.swarm.view import SwarmView
 from tests.support.fake_docker import FakeEngine
 from tests.unit.test_spawner_names import make_spawner
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTAL = ROOT / "portal"
 # The one path: DockerService and its two mixins hold the only docker-py clients.
-PATH = {"docker_service.py", "docker_volumes.py", "docker_swarm.py"}
+PATH = {"docker/service.py", "docker/volumes.py", "docker/swarm.py"}
 # What any module may take from docker-py: exception types to catch, spec types to build.
 VOCABULARY = {"docker.errors", "docker.types"}
-SPAWNERS = {"spawner.py", "swarm.py"}  # DockerSpawner's subclasses
+SPAWNERS = {"lab/spawner.py", "swarm/spawner.py"}  # DockerSpawner's subclasses
 
 
 def _modules() -> Iterator[tuple[str, ast.Module]]:
@@ -90,10 +90,10 @@ def test_no_module_calls_docker_by_another_way():
                 found.append(f"{name}:{node.lineno} docker")
             if node.attr in ("_api", "_client") and name not in PATH:
                 found.append(f"{name}:{node.lineno} {node.attr}")
-            if node.attr == "api_call" and not (name == "spawner.py" and within == "docker"):
+            if node.attr == "api_call" and not (name == "lab/spawner.py" and within == "docker"):
                 found.append(f"{name}:{node.lineno} {node.attr}")
             # DockerSpawner's own client: only as the private service's (no portal) factory.
-            if node.attr == "client" and name != "spawner.py":
+            if node.attr == "client" and name != "lab/spawner.py":
                 found.append(f"{name}:{node.lineno} {node.attr}")
     assert found == [], found
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 from docker.errors import APIError, NotFound
 
-from portal.docker_service import DockerService
-from portal.docker_types import ContainerMissing, VolumeInUse
-from portal.errors import DockerUnavailable
+from portal.docker.service import DockerService
+from portal.docker.types import ContainerMissing, VolumeInUse
+from portal.platform.errors import DockerUnavailable
 from tests.support.fake_docker import FakeEngine
 
 IMAGE = "dshub-lab:latest"

@@ -19,11 +19,12 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 import portal
-from portal import gpu, tasks
-from portal.container_policy import enforce_host_config
-from portal.docker_service import DockerService, DockerUnavailable, RunResult
-from portal.gpu import GpuService, GpuStatus
-from portal.settings import load_settings
+from portal.docker.service import DockerService, DockerUnavailable, RunResult
+from portal.governance import gpu
+from portal.governance.gpu import GpuService, GpuStatus
+from portal.lab.container_policy import enforce_host_config
+from portal.platform import tasks
+from portal.platform.settings import load_settings
 from tests.unit.test_spawner_names import make_spawner
 
 CONFIG = Path(portal.__file__).resolve().parents[1] / "config" / "jupyterhub_config.py"

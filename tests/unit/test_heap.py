@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from portal import heap
+from portal.platform import heap
 
 
 class Node:

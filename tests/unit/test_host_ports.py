@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from portal import host_ports
+from portal.lab import host_ports
 from tests.support.hub import free_port
 
 

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from portal import settings_parsers as parsers
-from portal.container_policy import enforce_host_config
-from portal.errors import ActionRefused
-from portal.lab_exits import exit_reason
-from portal.limits import GroupLimit, Limits, effective, human_size, parse_cpus, parse_memory
-from portal.settings import SettingsError, load_settings
+from portal.governance.lab_exits import exit_reason
+from portal.governance.limits import (
+    GroupLimit,
+    Limits,
+    effective,
+    human_size,
+    parse_cpus,
+    parse_memory,
+)
+from portal.lab.container_policy import enforce_host_config
+from portal.platform import settings_parsers as parsers
+from portal.platform.errors import ActionRefused
+from portal.platform.settings import SettingsError, load_settings
 
 GIB = 1024**3
 

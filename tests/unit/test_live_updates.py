@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-from portal.live_updates import QUEUE_BOUND, LiveUpdates
-from portal.operations import Operations
-from portal.states import OperationKind, ServerChange
-from portal.tasks import wait_until
+from portal.operations.in_flight import Operations
+from portal.operations.live_updates import QUEUE_BOUND, LiveUpdates
+from portal.operations.states import OperationKind, ServerChange
+from portal.platform.tasks import wait_until
 
 
 def spawner(name: str, pending=None, ready=False) -> SimpleNamespace:

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from portal.action_names import ServerAction
-from portal.operations import EXITED, Busy, Operation, Operations, Outcome
+from portal.operations.action_names import ServerAction
+from portal.operations.in_flight import EXITED, Busy, Operation, Operations, Outcome
 
 
 @pytest.fixture

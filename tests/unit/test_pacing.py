@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from portal.pacing import with_turns
+from portal.platform.pacing import with_turns
 
 
 def test_a_walk_yields_every_item_and_lets_others_run_between_chunks():

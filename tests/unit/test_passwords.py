@@ -11,7 +11,7 @@ import pytest
 from portal.auth import passwords
 from portal.auth.passwords import PasswordChecks
 from portal.auth.throttle import SignInThrottle
-from portal.errors import ActionRefused
+from portal.platform.errors import ActionRefused
 
 
 class Clock:

@@ -3,8 +3,8 @@ checked in test_structure.py)."""
 
 from __future__ import annotations
 
-from portal.broadcast import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
-from portal.broadcast_message import MAX_GRAPHEMES
+from portal.broadcast.broadcaster import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
+from portal.broadcast.message import MAX_GRAPHEMES
 from tests.support.hub import ROOT
 
 README = (ROOT / "README.md").read_text()

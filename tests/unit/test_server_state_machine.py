@@ -1,6 +1,6 @@
 """Every server state x every action, with fakes of the spawner and the Docker service.
 
-Pure logic of portal/server_view.py, server_actions.py and volume_service.py: what the card
+Pure logic of portal/servers/view.py, server_actions.py and volume_service.py: what the card
 shows in each state, which actions are accepted, and how each refusal reads. The real-Docker
 tests (tests/integration) check the same paths end to end.
 """
@@ -12,20 +12,20 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal import tasks
-from portal.action_names import ServerAction
-from portal.docker_types import ContainerInfo, ContainerMissing
-from portal.errors import ActionRefused, DockerUnavailable
-from portal.lab_location import OneEngine
+from portal.docker.types import ContainerInfo, ContainerMissing
+from portal.lab.location import OneEngine
+from portal.lab.volume_names import UserVolume
+from portal.operations.action_names import ServerAction
+from portal.operations.states import OPERATION_CARDS, CardState, OperationKind
+from portal.platform import tasks
+from portal.platform.errors import ActionRefused, DockerUnavailable
+from portal.platform.settings import load_settings
 from portal.runtime import Runtime
 from portal.runtime_factory import build_runtime
-from portal.server_actions import HubActions, act
-from portal.server_view import server_view
-from portal.settings import load_settings
-from portal.spawner_volumes import UserVolume
-from portal.states import OPERATION_CARDS, CardState, OperationKind
-from portal.store import PortalStore
-from portal.volume_service import reset_volumes
+from portal.servers.actions import HubActions, act
+from portal.servers.view import server_view
+from portal.store.database import PortalStore
+from portal.volumes.service import reset_volumes
 
 
 class FakeDocker:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.settings import VARIABLES, Settings, SettingsError, load_settings
-from portal.settings_choices import DeletedUserVolumes, GpuMode
+from portal.platform.settings import VARIABLES, Settings, SettingsError, load_settings
+from portal.platform.settings_choices import DeletedUserVolumes, GpuMode
 
 # variable -> (Settings field, parsed default)
 DEFAULTS = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from portal import settings_parsers
-from portal.settings import SettingsError, load_settings
-from portal.settings_choices import DeletedUserVolumes, GpuMode
+from portal.platform import settings_parsers
+from portal.platform.settings import SettingsError, load_settings
+from portal.platform.settings_choices import DeletedUserVolumes, GpuMode
 
 
 @pytest.mark.parametrize(("raw", "mode", "words", "probes"), [

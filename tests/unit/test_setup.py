@@ -5,7 +5,7 @@ from __future__ import annotations
 from traitlets.config import Config
 
 import portal
-from portal.settings import load_settings
+from portal.platform.settings import load_settings
 
 
 def test_setup_keeps_earlier_settings_and_adds_the_portal(tmp_path):

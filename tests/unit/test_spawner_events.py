@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.states import ServerChange
+from portal.operations.states import ServerChange
 from tests.unit.test_spawner_names import make_spawner
 
 

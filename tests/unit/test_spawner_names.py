@@ -10,12 +10,12 @@ import copy
 
 import pytest
 
-from portal.docker_service import DockerService
-from portal.errors import ActionRefused
-from portal.server_view import describe_failure
-from portal.spawner import PortalSpawner
-from portal.spawner_volumes import UserVolume
-from portal.volume_service import choose_volumes
+from portal.docker.service import DockerService
+from portal.lab.spawner import PortalSpawner
+from portal.lab.volume_names import UserVolume
+from portal.platform.errors import ActionRefused
+from portal.servers.view import describe_failure
+from portal.volumes.service import choose_volumes
 
 SOCK_BIND = "/var/run/docker.sock:/var/run/docker.sock:rw"
 NVIDIA = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
@@ -503,7 +503,7 @@ def test_spawn_progress_reports_each_phase_once():
     """The hub's progress API gets the spawner's phases while the spawn is pending."""
     import asyncio
 
-    from portal.tasks import wait_until
+    from portal.platform.tasks import wait_until
 
     spawner = make_spawner("progress.user")
 

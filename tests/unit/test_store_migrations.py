@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-import portal.store_migrations as migrations
-from portal.store import PortalStore
-from portal.store_migrations import FIRST, VERSION_TABLE, StoreSchemaError, head
-from portal.store_models import metadata
+import portal.store.migrations as migrations
+from portal.store.database import PortalStore
+from portal.store.migrations import FIRST, VERSION_TABLE, StoreSchemaError, head
+from portal.store.tables import metadata
 from tests.support.hub import ROOT
 from tests.support.store_data import (
     ROWS,

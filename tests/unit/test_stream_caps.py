@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from portal.errors import ActionRefused
-from portal.live_updates import MAX_STREAMS, MAX_STREAMS_PER_USER, LiveUpdates
-from portal.operations import Operations
+from portal.operations.in_flight import Operations
+from portal.operations.live_updates import MAX_STREAMS, MAX_STREAMS_PER_USER, LiveUpdates
+from portal.platform.errors import ActionRefused
 
 
 def test_defaults_are_generous_for_people_and_bounded_for_scripts():

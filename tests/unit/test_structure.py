@@ -1,4 +1,5 @@
-"""The shape the code keeps: no import cycle, small modules that say what they own, docs in step."""
+"""The shape the code keeps: layered subpackages, no import cycle, small modules that say what
+they own, docs in step."""
 
 from __future__ import annotations
 
@@ -9,11 +10,60 @@ from pathlib import Path
 import grimp
 import pytest
 
-from portal.settings import markdown_table
+from portal.platform.settings import markdown_table
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted((ROOT / "portal").rglob("*.py"))
 MAX_LINES = 260  # "about 250": a module past this wants splitting by concern
+# The parts of `portal` (its subpackages, and the two modules beside `portal/__init__.py`), bottom
+# first. A part imports only parts of the layers below its own: never a part of its own layer,
+# never one above. `portal/__init__.py` (`setup(c)`) sits on top of them all. A new part must be
+# placed here (docs/architecture.md draws the same picture).
+LAYERS: list[tuple[str, ...]] = [
+    ("platform",),  # settings, errors, logs, tasks, the hub's internals, TLS, logo, health
+    ("docker", "store"),  # the one path to Docker; the portal's own database
+    ("audit",),  # the one event log
+    ("auth", "access", "operations", "broadcast"),  # sign-in; host power; servers' state; sends
+    ("compat", "lab"),  # JupyterHub lines; the lab spawner
+    ("swarm", "governance"),  # Swarm mode; limits, usage, culling, GPUs
+    ("runtime",),  # what handlers and services share
+    ("servers", "volumes"),  # server actions and card; a user's volumes
+    ("admin",),  # accounts, the user table, bulk actions
+    ("views", "runtime_factory"),  # the web layer; building the runtime
+]
+RANK = {part: rank for rank, layer in enumerate(LAYERS) for part in layer}
+
+
+def _part(module: str) -> str:
+    """`portal.lab.spawner` -> "lab"; `portal` itself -> "" (the top)."""
+    return module.split(".")[1] if "." in module else ""
+
+
+def layer_violations(graph: grimp.ImportGraph) -> list[str]:
+    """Imports from a part to one of its own layer or above, and parts no layer places."""
+    found = []
+    for module in sorted(graph.modules):
+        importer = _part(module)
+        if importer and importer not in RANK:
+            found.append(f"{module}: part {importer!r} is in no layer")
+            continue
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            target = _part(imported)
+            if not importer or target == importer:
+                continue
+            if target not in RANK or RANK[target] >= RANK[importer]:
+                found.append(f"{module} -> {imported}")
+    return found
+
+
+def test_each_part_imports_only_layers_below_it():
+    assert layer_violations(grimp.build_graph("portal")) == []
+
+
+def test_every_part_of_portal_has_a_layer():
+    parts = {p.stem if p.suffix == ".py" else p.name for p in (ROOT / "portal").iterdir()
+             if (p.suffix == ".py" and p.name != "__init__.py") or (p / "__init__.py").exists()}
+    assert parts == set(RANK)
 
 
 def test_no_import_cycle_inside_portal():
@@ -40,8 +90,8 @@ def test_readme_configuration_table_is_the_declared_one():
     start = readme.index("| Variable | Default |")
     table = readme[start:readme.index("\n\n", start) + 1]
     assert table == markdown_table(), (
-        "README's configuration table differs from portal.settings: paste "
-        "`python -c 'from portal.settings import markdown_table; print(markdown_table())'`"
+        "README's configuration table differs from portal.platform.settings: paste "
+        "`python -c 'from portal.platform.settings import markdown_table; print(markdown_table())'`"
     )
 
 

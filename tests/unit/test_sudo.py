@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from portal import sudo
-from portal.errors import ActionRefused
-from portal.sudo import SudoMode, SudoRequired
+from portal.access import sudo
+from portal.access.sudo import SudoMode, SudoRequired
+from portal.platform.errors import ActionRefused
 
 
 class Audit:

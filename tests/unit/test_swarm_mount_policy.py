@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from docker.types import Mount
 
-from portal import container_policy, swarm_service
+from portal.lab import container_policy
+from portal.swarm import service as swarm_service
 from tests.unit.test_swarm_spawner import make, node, service_kwargs
 
 ENGINE_PATHS = ["/var/run", "/run/", "/", "/var", "/run/containerd/containerd.sock",

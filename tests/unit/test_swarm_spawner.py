@@ -11,10 +11,10 @@ import asyncio
 import pytest
 from docker.types import ContainerSpec, Mount, Placement, Resources, TaskTemplate
 
-from portal import swarm_nodes as nodes
-from portal.spawner import PortalSpawner
-from portal.swarm import PortalSwarmSpawner, SwarmRefused
-from portal.swarm_tasks import container_id, current_task, task_state
+from portal.lab.spawner import PortalSpawner
+from portal.swarm import nodes
+from portal.swarm.spawner import PortalSwarmSpawner, SwarmRefused
+from portal.swarm.tasks import container_id, current_task, task_state
 from tests.unit.test_spawner_names import FakeUser
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
-from portal.docker_types import ContainerMissing, DockerUnavailable
-from portal.spawner_volumes import UserVolume
-from portal.usage import Lab, UsageCollector
+from portal.docker.types import ContainerMissing, DockerUnavailable
+from portal.governance.usage import Lab, UsageCollector
+from portal.lab.volume_names import UserVolume
 
 MIB = 1024**2
 

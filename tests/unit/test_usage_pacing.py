@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from portal.usage import MAX_GAP, SPREAD, Lab, UsageCollector
+from portal.governance.usage import MAX_GAP, SPREAD, Lab, UsageCollector
 from tests.unit.test_usage_location import MIB, stats
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from portal.tasks import wait_until
-from portal.volume_sizes import VolumeSizes
+from portal.lab.volume_sizes import VolumeSizes
+from portal.platform.tasks import wait_until
 
 
 class SlowDocker:

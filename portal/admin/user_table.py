@@ -1,0 +1,151 @@
+"""Owns the admin's user table: search, filters, sort and pages, answered from the hub's tables.
+
+One SQL query per page (never a Docker call): the state comes from the hub's server records, and
+from the in-memory spawner where the hub holds one (pending starts and stops, failures).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from jupyterhub import orm
+from sqlalchemy import and_, func, or_
+
+from ..governance.limits import Limits
+from ..governance.usage import LabUsage
+from ..operations.states import OPERATION_CARDS, CardState
+from ..platform.errors import ActionRefused
+from ..platform.upstream import HubUser, hub_spawning, hub_stopping, loaded_user, spawn_failed
+from ..runtime import Runtime
+
+PAGE_SIZES = (25, 50, 100)
+SORTS = ("name", "state", "activity")
+STATE_FILTERS = ("", "running", "stopped")  # from the server records: exact counts
+IDLE_CHOICES = {"": None, "1h": timedelta(hours=1), "1d": timedelta(days=1),
+                "7d": timedelta(days=7), "30d": timedelta(days=30)}
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    search: str = ""
+    state: str = ""
+    group: str = ""
+    idle: str = ""
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+    size: int = 50
+
+
+@dataclass
+class Row:
+    name: str
+    state: CardState
+    last_activity: datetime | None
+    groups: list[str] = field(default_factory=list)
+    admin: bool = False
+    usage: LabUsage | None = None  # the last background sample, running servers only
+    usage_stale: bool = False
+    limits: Limits | None = None
+
+
+@dataclass
+class TablePage:
+    rows: list[Row]
+    total: int  # users matching the filters (every page)
+    query: TableQuery
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.size))
+
+
+def read_query(get: Any) -> TableQuery:
+    """Filters from request arguments (`get(name)` is "" when absent); 400 on bad values."""
+    state, idle, sort = get("state"), get("idle"), get("sort") or "name"
+    for value, allowed, what in ((state, STATE_FILTERS, "state"), (idle, IDLE_CHOICES, "idle"),
+                                 (sort, SORTS, "sort")):
+        if value not in allowed:
+            raise ActionRefused(f"Unknown {what} {value[:30]!r}.", 400)
+    page, size = get("page") or "1", get("size") or "50"
+    if not page.isdigit() or int(page) < 1 or not size.isdigit() or int(size) not in PAGE_SIZES:
+        raise ActionRefused(f"page is a number from 1; size one of {PAGE_SIZES}.", 400)
+    return TableQuery(search=get("q").strip()[:100], state=state, group=get("group")[:255],
+                      idle=idle, sort=sort, descending=get("dir") == "desc", page=int(page),
+                      size=int(size))
+
+
+def _filtered(db: Any, q: TableQuery) -> Any:
+    running = orm.Spawner.server_id.isnot(None)
+    query = db.query(orm.User).outerjoin(
+        orm.Spawner, and_(orm.Spawner.user_id == orm.User.id, orm.Spawner.name == ""))
+    if q.search:
+        pattern = q.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.filter(orm.User.name.ilike(f"%{pattern}%", escape="\\"))
+    if q.state == "running":
+        query = query.filter(running)
+    elif q.state == "stopped":
+        query = query.filter(or_(orm.Spawner.id.is_(None), orm.Spawner.server_id.is_(None)))
+    if q.group:
+        query = query.filter(orm.User.groups.any(orm.Group.name == q.group))
+    if IDLE_CHOICES[q.idle] is not None:
+        cutoff = datetime.now(UTC).replace(tzinfo=None) - IDLE_CHOICES[q.idle]
+        query = query.filter(or_(orm.User.last_activity.is_(None),
+                                 orm.User.last_activity < cutoff))
+    return query
+
+
+def _order(q: TableQuery) -> list[Any]:
+    column = {"name": orm.User.name,
+              "state": orm.Spawner.server_id.is_(None),  # running first when ascending
+              "activity": func.coalesce(orm.User.last_activity, datetime(1970, 1, 1))}[q.sort]
+    return [column.desc() if q.descending else column.asc(), orm.User.name.asc()]
+
+
+def row_state(user_orm: Any, users: dict[int, HubUser], runtime: Runtime) -> CardState:
+    """The card's state without Docker: operations, the in-memory spawner, the server record."""
+    op = runtime.operations.current(user_orm.name)
+    if op is not None:
+        return OPERATION_CARDS[op.kind][0]
+    user = loaded_user(users, user_orm.id)
+    spawner = user.spawners.get("") if user is not None else None
+    if spawner is not None:
+        if hub_spawning(spawner):
+            return CardState.STARTING
+        if hub_stopping(spawner):
+            return CardState.STOPPING
+        if spawner.ready:
+            return CardState.RUNNING
+        if spawn_failed(spawner):
+            return CardState.FAILED
+        return CardState.STOPPED
+    record = user_orm.orm_spawners.get("") if hasattr(user_orm, "orm_spawners") else None
+    return CardState.RUNNING if record is not None and record.server is not None else (
+        CardState.STOPPED)
+
+
+def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQuery) -> TablePage:
+    """One page of the table and the number of users matching its filters."""
+    query = _filtered(db, q)
+    total = query.count()
+    found = query.order_by(*_order(q)).offset((q.page - 1) * q.size).limit(q.size).all()
+    rows = [Row(u.name, row_state(u, users, runtime), u.last_activity,
+                sorted(g.name for g in u.groups), bool(u.admin)) for u in found]
+    return TablePage(rows, total, q)
+
+
+async def add_usage_and_limits(page: TablePage, runtime: Runtime) -> None:
+    """Each row's last usage sample and limits: from memory and one cached read of the group
+    overrides, never a Docker call."""
+    for row in page.rows:
+        row.limits = await runtime.limits.for_groups(row.groups)  # overrides cached in memory
+        usage = runtime.usage.get(row.name)
+        if usage is not None and row.state == CardState.RUNNING:
+            row.usage, row.usage_stale = usage, runtime.usage.stale(usage)
+
+
+def matching_names(db: Any, q: TableQuery) -> list[str]:
+    """Every user name the filters match (all pages), in the table's order."""
+    return [u.name for u in _filtered(db, q).order_by(*_order(q))]

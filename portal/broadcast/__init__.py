@@ -1,0 +1,2 @@
+"""Owns broadcasts into running labs: what may be sent, to whom, with which token, the results.
+"""

@@ -1,0 +1,173 @@
+"""Owns lab resource limits: the defaults, per-group overrides (stored, audited) and the rule.
+
+A group's override per resource is `None` (follow the default), `0` (explicitly no limit) or a
+value. A member of several groups gets the highest value among their groups' overrides, and no
+limit if any of them says so; with no override the default applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from jupyterhub import orm
+from sqlalchemy import select
+
+from ..audit.log import AuditLog, EventKind
+from ..platform import settings_parsers as parsers
+from ..platform.errors import ActionRefused
+from ..store.database import PortalStore
+from ..store.tables import GroupLimitRow
+
+NO_LIMIT_WORDS = ("none", "no limit", "unlimited")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a lab gets; None means no limit."""
+
+    memory: int | None = None  # bytes
+    cpus: float | None = None
+
+    def words(self) -> str:
+        memory = f"{human_size(self.memory)} memory" if self.memory else "no memory limit"
+        cpus = f"{self.cpus:g} CPU{'s' if self.cpus != 1 else ''}" if self.cpus else "no CPU limit"
+        return f"{memory}, {cpus}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"memory_bytes": self.memory, "cpus": self.cpus}
+
+
+@dataclass(frozen=True)
+class GroupLimit:
+    group: str
+    memory: int | None = None  # None: the default; 0: no limit
+    cpus: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        def show(value: float | None) -> Any:
+            return "default" if value is None else ("none" if value == 0 else value)
+
+        return {"group": self.group, "memory_bytes": show(self.memory), "cpus": show(self.cpus)}
+
+
+def human_size(value: int | None) -> str:
+    """Bytes in binary units, as Docker counts: 2147483648 -> '2 GiB'."""
+    if value is None:
+        return "?"
+    amount = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if amount < 1024:
+            return f"{amount:.3g} {unit}" if unit != "B" else f"{int(amount)} B"
+        amount /= 1024
+    return f"{amount:.3g} TiB"
+
+
+def _highest(values: list[float], default: float | None) -> float | None:
+    if not values:
+        return default
+    return None if 0 in values else max(values)
+
+
+def effective(default: Limits, overrides: Iterable[GroupLimit]) -> Limits:
+    """The limits of a member of the groups whose overrides are given."""
+    overrides = list(overrides)
+    memory = _highest([o.memory for o in overrides if o.memory is not None], default.memory)
+    cpus = _highest([o.cpus for o in overrides if o.cpus is not None], default.cpus)
+    return Limits(int(memory) if memory else None, cpus or None)
+
+
+def _parse_limit(raw: Any, parse: Any, kinds: tuple[type, ...], wrong_type: str,
+                 not_valid: str) -> Any:
+    """A group's limit from a form or JSON: None for "default", 0 for no limit, else parsed."""
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "default")):
+        return None
+    if isinstance(raw, str) and raw.strip().lower() in NO_LIMIT_WORDS:
+        return 0
+    if isinstance(raw, bool) or not isinstance(raw, kinds):
+        raise ActionRefused(wrong_type, 400)
+    try:
+        return parse(str(raw))
+    except ValueError:
+        raise ActionRefused(not_valid.format(str(raw)[:40]), 400) from None
+
+
+def parse_memory(raw: Any) -> int | None:
+    """A group's memory: default / none / a size."""
+    return _parse_limit(
+        raw, parsers.size, (str, int),
+        "Memory must be a size such as 512M or 4G, 'none' or 'default'.",
+        "Memory {!r} is not a size: write e.g. 512M or 4G (at least 64M), 'none' for no limit, "
+        "or 'default'.")
+
+
+def parse_cpus(raw: Any) -> float | None:
+    """A group's CPUs: default / none / a number up to this host's CPU count."""
+    return _parse_limit(
+        raw, parsers.cpus, (str, int, float),
+        "CPUs must be a number such as 1.5, 'none' or 'default'.",
+        f"CPUs {{!r}} is not valid: write a number from 0.01 to {parsers.host_cpus()} (this "
+        "host's CPU count), 'none' or 'default'.")
+
+
+class LimitsService:
+    """Overrides live in the portal's store and, for the spawner, in memory (loaded once)."""
+
+    def __init__(self, store: PortalStore, audit: AuditLog, default: Limits) -> None:
+        self.store, self.audit, self.default = store, audit, default
+        self._groups: dict[str, GroupLimit] | None = None
+
+    async def overrides(self) -> dict[str, GroupLimit]:
+        if self._groups is None:
+            def load() -> dict[str, GroupLimit]:
+                with self.store.session() as db:
+                    rows = db.scalars(select(GroupLimitRow))
+                    return {r.group: GroupLimit(r.group, r.memory, r.cpus) for r in rows}
+
+            self._groups = await self.store.run(load)
+        return self._groups
+
+    async def for_groups(self, groups: Iterable[str]) -> Limits:
+        """The rule, for the spawner (at create time) and the card."""
+        known = await self.overrides()
+        return effective(self.default, (known[g] for g in groups if g in known))
+
+    async def set_group(self, db: Any, actor: str, group: str, memory: Any,
+                        cpus: Any) -> GroupLimit:
+        """Set (both 'default': remove) a group's override; bad input changes nothing."""
+        limit = GroupLimit(group, parse_memory(memory), parse_cpus(cpus))
+        if orm.Group.find(db, group) is None:
+            raise ActionRefused(f"There is no group named {group[:80]!r}.", 404)
+        known = await self.overrides()
+
+        def save() -> None:
+            with self.store.session() as session:
+                row = session.get(GroupLimitRow, group)
+                if limit.memory is None and limit.cpus is None:
+                    if row is not None:
+                        session.delete(row)
+                elif row is None:
+                    session.add(GroupLimitRow(group=group, memory=limit.memory, cpus=limit.cpus))
+                else:
+                    row.memory, row.cpus = limit.memory, limit.cpus
+                session.commit()
+
+        await self.store.run(save)
+        before = known.get(group, GroupLimit(group))
+        if limit.memory is None and limit.cpus is None:
+            known.pop(group, None)
+        else:
+            known[group] = limit
+        await self.audit.record(actor, EventKind.LIMIT_CHANGE, group,
+                                f"{describe(before)} -> {describe(limit)}")
+        return limit
+
+
+def describe(limit: GroupLimit) -> str:
+    def one(value: float | None, word: str, show: Any) -> str:
+        return f"{word} default" if value is None else (
+            f"{word} no limit" if value == 0 else f"{word} {show(value)}")
+
+    return (f"{one(limit.memory, 'memory', human_size)}, "
+            f"{one(limit.cpus, 'CPUs', lambda v: f'{v:g}')}")

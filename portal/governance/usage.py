@@ -1,0 +1,243 @@
+"""Owns live usage of running labs: CPU, memory against the limit, volume sizes, sampled in the
+background at a bounded cost.
+
+One loop for the whole hub: every `interval` seconds one one-shot `docker stats` per running lab,
+at most `concurrency` at a time, their starts spread over up to half the interval; volume sizes
+(Docker's `df`, an expensive call) every `VOLUME_EVERY`-th pass. Pages and the API only read the
+last samples, never Docker.
+
+Why spread: each call costs the hub about 1.5 ms of CPU in a Docker thread. A pass over 1,000
+labs taken as fast as four threads go held the CPU and the interpreter lock for seconds, and the
+event loop answered in 100-200 ms instead of a few (benchmarks/broadcast_fanout.py, idle).
+
+On one engine a lab's container is the spawner's object name on the hub's engine. In Swarm mode
+the spawner gives a locator instead (the node's engine and the task's container ID): it is asked
+in this pass, remembered, and asked again when that container no longer runs (a restart
+replaces it). Volume sizes come from the hub's engine only (see docs/scale-out.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..docker.service import DockerService
+from ..docker.types import ContainerMissing
+from ..lab.volume_names import UserVolume
+from ..lab.volume_sizes import VolumeSizes
+from ..platform.hub_queries import running_default_spawners
+from ..platform.logs import portal_logger
+from ..platform.pacing import LOOP_CLOCK, Clock, Pacer, with_turns
+
+log = portal_logger("usage")
+VOLUME_EVERY = 10
+SPREAD = 0.5  # a pass starts its samples over at most this share of the interval...
+MAX_GAP = 0.05  # ...and never more than this many seconds apart (a few labs: a quick pass)
+CHUNK = 100  # labs listed between two turns of the event loop
+
+# Given the hub's engine: (the engine running the lab's container, that container's ID).
+Locator = Callable[[DockerService], Awaitable[tuple[DockerService, str]]]
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A running lab to sample: its user, container (object name) and volumes; `locate` when
+    the container is elsewhere than the hub's engine under that name (Swarm)."""
+
+    user: str
+    container: str
+    volumes: tuple[UserVolume, ...] = ()
+    locate: Locator | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class LabUsage:
+    cpus: float | None  # CPUs busy (1.0 = one whole CPU); None until two samples exist
+    memory: int | None  # bytes in use, page cache excluded; None: Docker has no figure yet
+    memory_limit: int  # bytes; 0: no limit
+    volumes: dict[str, int | None] = field(default_factory=dict)  # volume key -> bytes
+    at: float = field(default_factory=time.time)  # when sampled (epoch seconds)
+
+    def age(self, now: float | None = None) -> float:
+        return (now or time.time()) - self.at
+
+    def as_json(self) -> dict[str, Any]:
+        return {"cpus": None if self.cpus is None else round(self.cpus, 3),
+                "memory_bytes": self.memory, "memory_limit_bytes": self.memory_limit or None,
+                "volumes": self.volumes, "sampled_at": self.at,
+                "age_seconds": round(self.age(), 1)}
+
+
+def memory_in_use(stats: dict[str, Any]) -> int | None:
+    """Bytes in use, or None when Docker has not measured it yet (a container that just
+    started answers with empty memory stats: that is not "0 B")."""
+    memory = stats.get("memory_stats") or {}
+    if memory.get("usage") is None:
+        return None
+    detail = memory.get("stats") or {}
+    # What `docker stats` shows: usage without the page cache (cgroup v1: cache; v2: inactive).
+    cache = detail.get("total_inactive_file", detail.get("inactive_file", detail.get("cache", 0)))
+    return max(int(memory.get("usage") or 0) - int(cache or 0), 0)
+
+
+def cpu_counters(stats: dict[str, Any]) -> tuple[int, int, int]:
+    cpu = stats.get("cpu_stats") or {}
+    usage = cpu.get("cpu_usage") or {}
+    online = cpu.get("online_cpus") or len(usage.get("percpu_usage") or []) or 1
+    return int(usage.get("total_usage") or 0), int(cpu.get("system_cpu_usage") or 0), online
+
+
+def cpus_busy(before: tuple[int, int, int], after: tuple[int, int, int]) -> float | None:
+    """CPUs busy between two samples, as `docker stats` computes it."""
+    container, system = after[0] - before[0], after[1] - before[1]
+    if system <= 0 or container < 0:
+        return None
+    return container / system * after[2]
+
+
+class UsageCollector:
+    def __init__(self, docker: DockerService, interval: float, concurrency: int = 4,
+                 sizes: VolumeSizes | None = None, clock: Clock = LOOP_CLOCK) -> None:
+        self.docker, self.interval, self.concurrency = docker, interval, concurrency
+        self.clock = clock  # paces a pass's Docker calls (a fake one in unit tests)
+        self.sizes = sizes  # the hub-wide cache of volume sizes
+        self._usage: dict[str, LabUsage] = {}
+        self._counters: dict[str, tuple[int, int, int]] = {}  # container -> last CPU counters
+        self._located: dict[str, tuple[DockerService, str]] = {}  # user -> engine, container ID
+        self._volume_sizes: dict[str, int | None] = {}
+        self.passes = 0
+        self.docker_calls = 0  # since the hub started (benchmarks, the API)
+        self.last_pass_seconds = 0.0
+
+    def get(self, user: str) -> LabUsage | None:
+        return self._usage.get(user)
+
+    def all(self) -> dict[str, LabUsage]:
+        return dict(self._usage)
+
+    def stale(self, usage: LabUsage) -> bool:
+        return usage.age() > 2.5 * self.interval
+
+    async def collect(self, labs: Iterable[Lab]) -> None:
+        """One pass over the running labs; a lab that fails keeps its last (aging) sample."""
+        labs = list(labs)
+        unseen = any(v.name not in self._volume_sizes for lab in labs for v in lab.volumes)
+        if self.passes % VOLUME_EVERY == 0 or unseen:  # a new lab's volumes: size them now
+            await self._sample_volumes(labs)
+        self.passes += 1
+        gate = asyncio.Semaphore(self.concurrency)
+
+        sampled: set[str] = set()
+
+        async def one(lab: Lab) -> None:
+            async with gate:
+                try:
+                    engine, container, stats = await self._stats(lab)
+                except Exception as e:  # gone, or Docker slow: the old sample shows its age
+                    log.debug("Usage of %s: %s", lab.user, e)
+                    return
+            sampled.add(container)
+            counters = cpu_counters(stats)
+            before = self._counters.get(container)
+            self._counters[container] = counters
+            # The sizes are the hub engine's: a volume of that name on another node is another.
+            here = engine is self.docker
+            self._usage[lab.user] = LabUsage(
+                cpus=cpus_busy(before, counters) if before else None,
+                memory=memory_in_use(stats),
+                memory_limit=self._limit(stats),
+                volumes={v.key: self._volume_sizes.get(v.name) if here else None
+                         for v in lab.volumes},
+            )
+
+        pacer = Pacer(min(SPREAD * self.interval / max(len(labs), 1), MAX_GAP), self.clock)
+        samples = []
+        for lab in labs:
+            await pacer.turn()
+            samples.append(asyncio.create_task(one(lab)))
+        await asyncio.gather(*samples)
+        running = {lab.user for lab in labs}
+        for user in set(self._usage) - running:
+            del self._usage[user]
+        for user in set(self._located) - running:
+            del self._located[user]
+        kept = sampled | {lab.container for lab in labs}  # a failed sample keeps its counters
+        for name in set(self._counters) - kept - {c for _, c in self._located.values()}:
+            del self._counters[name]
+
+    async def _stats(self, lab: Lab) -> tuple[DockerService, str, dict[str, Any]]:
+        """(engine, container, one stats sample) of a lab; a located container that no longer
+        runs (a Swarm restart leaves the old one exited) is located again, once."""
+        if lab.locate is None:
+            self.docker_calls += 1
+            return self.docker, lab.container, await self.docker.stats_once(lab.container)
+        fresh = lab.user not in self._located
+        while True:
+            if lab.user not in self._located:
+                self.docker_calls += 1
+                self._located[lab.user] = await lab.locate(self.docker)
+            engine, container = self._located[lab.user]
+            self.docker_calls += 1
+            try:
+                stats = await engine.stats_once(container)
+            except ContainerMissing:
+                stats = {}
+            if stats.get("memory_stats"):  # a container that is not running reports none
+                return engine, container, stats
+            del self._located[lab.user]
+            if fresh:
+                raise ContainerMissing(f"{lab.container}: no running container")
+            fresh = True
+
+    @staticmethod
+    def _limit(stats: dict[str, Any]) -> int:
+        # Without a limit Docker reports the host's memory as the limit; say "no limit" then.
+        limit = int((stats.get("memory_stats") or {}).get("limit") or 0)
+        return 0 if limit >= 2**60 or limit == _host_memory() else limit
+
+    async def _sample_volumes(self, labs: list[Lab]) -> None:
+        """Volume sizes from the hub-wide cache (portal/lab/volume_sizes.py): one `docker system df`
+        at most a minute, shared with the volume modal; never a call of our own."""
+        names = [v.name for lab in labs for v in lab.volumes]
+        if not names or self.sizes is None:
+            return
+        try:
+            sizes = await self.sizes.current()
+        except Exception as e:
+            log.info("Volume sizes: %s", e)
+            return
+        self._volume_sizes = {n: sizes.by_name.get(n) for n in names}
+
+    async def run(self, labs_now: Callable[[], Awaitable[list[Lab]]]) -> None:
+        """Forever: `await labs_now()` gives the running labs at each pass."""
+        while True:
+            started = time.monotonic()
+            try:
+                await self.collect(await labs_now())
+            except Exception:
+                log.exception("Usage collection failed; trying again")
+            self.last_pass_seconds = time.monotonic() - started
+            await asyncio.sleep(max(self.interval - (time.monotonic() - started), 1.0))
+
+
+def _host_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return -1
+
+
+async def running_labs(app: Any) -> list[Lab]:
+    """The labs the hub has ready servers for (from its own records, no Docker call); a
+    thousand take tens of milliseconds, so the loop gets a turn every `CHUNK` labs."""
+    labs = []
+    async for orm_spawner in with_turns(running_default_spawners(app.db), CHUNK):
+        spawner = app.users[orm_spawner.user].spawner
+        if spawner.ready and not spawner.pending:
+            labs.append(Lab(spawner.user.name, spawner.object_name,
+                            tuple(spawner.owned_volumes()), spawner.container_locator()))
+    return labs

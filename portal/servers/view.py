@@ -1,0 +1,187 @@
+"""Owns the server card's view-model: the true state of a user's server and its wording."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..docker.service import ContainerMissing
+from ..governance.lab_exits import card_sentence, exit_reason
+from ..governance.limits import Limits
+from ..governance.usage import LabUsage
+from ..operations.in_flight import EXITED
+from ..operations.states import OPERATION_CARDS, CardState
+from ..platform.errors import DockerUnavailable
+from ..platform.upstream import (
+    HubSpawner,
+    HubUser,
+    hub_spawning,
+    hub_stopping,
+    spawn_error,
+    spawn_failed,
+)
+from ..runtime import Runtime
+
+
+@dataclass
+class ServerView:
+    user: str
+    state: CardState
+    detail: str = ""
+    lab_url: str = ""
+    since: float | None = None  # epoch seconds the current state began, when known
+    docker_problem: str = ""
+    # What changed since the container was created and applies when it is re-created, in
+    # words ("Docker access", "limits").
+    pending_changes: tuple[str, ...] = ()
+    hub_active: bool = False  # the hub holds a server record (running, pending or failed)
+    node: str = ""  # Swarm mode: the node holding the user's volumes (shown to admins)
+    limits: Limits | None = None  # what the user's groups give now (the next start applies it)
+    usage: LabUsage | None = None  # the last background sample, for a running server
+    usage_stale: bool = False
+    idle_stop_at: float | None = None  # epoch seconds an idle running server will be stopped
+    keep_label: str = ""  # "8 more hours": what "Keep running" gives
+
+    @property
+    def busy(self) -> bool:
+        return self.state.busy
+
+    @property
+    def can_start(self) -> bool:  # a failed server is started again from here too
+        return self.state in (CardState.STOPPED, CardState.FAILED) and not self.docker_problem
+
+    @property
+    def can_stop(self) -> bool:
+        return self.state in (CardState.RUNNING, CardState.FAILED) and self.hub_active
+
+    @property
+    def can_restart(self) -> bool:
+        return self.state is CardState.RUNNING
+
+    @property
+    def can_recreate(self) -> bool:
+        return self.state is CardState.RUNNING and bool(self.pending_changes)
+
+    @property
+    def idle_stop_words(self) -> str:
+        if self.idle_stop_at is None:
+            return ""
+        return datetime.fromtimestamp(self.idle_stop_at, UTC).strftime("%H:%M:%S UTC")
+
+    @property
+    def pending_sentence(self) -> str:
+        return f"Your {' and '.join(self.pending_changes)} changed." if self.pending_changes else ""
+
+    @property
+    def can_reset(self) -> bool:
+        return self.state in (CardState.STOPPED, CardState.FAILED) and not self.hub_active
+
+
+def describe_failure(error: BaseException | None) -> str:
+    """A spawn failure in plain words."""
+    if error is None:
+        return "The server failed to start."
+    text = str(error) or type(error).__name__
+    name = type(error).__name__
+    if name == "ImageNotFound" or "No such image" in text:
+        image = text.split("No such image:", 1)[-1].strip(' ")(') if "No such image" in text else ""
+        return f"The lab image is not available on this host{f' ({image})' if image else ''}."
+    if isinstance(error, TimeoutError) or "Timeout" in name or "timed out" in text.lower():
+        return "The server did not come up in time. Try again, or ask an admin to check the logs."
+    if "could not select device driver" in text or "nvidia" in text.lower():
+        # Docker's own words (e.g. `could not select device driver "nvidia" with capabilities:
+        # [[gpu]]` when the host has no NVIDIA runtime), without the request URL around them.
+        why = getattr(error, "explanation", None) or text
+        return f"The GPU could not be given to your server: {why}"
+    return f"The server failed to start: {text}"
+
+
+async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
+    """The true state of a user's default server, for the card."""
+    spawner = user.spawner
+    orm = spawner.orm_spawner
+    started = orm.started.timestamp() if orm is not None and orm.started else None
+    view = ServerView(user=user.name, state=CardState.STOPPED, lab_url=user.url,
+                      hub_active=bool(spawner.active), node=spawner.placement(),
+                      limits=await runtime.limits.for_groups(g.name for g in user.groups))
+    op = runtime.operations.current(user.name)
+    if op is not None:
+        view.state, view.detail = OPERATION_CARDS[op.kind]
+        view.since = time.time() - (time.monotonic() - op.started)
+        return view
+    if hub_spawning(spawner):
+        view.state, view.since = CardState.STARTING, started
+        view.detail = getattr(spawner, "phase", "") or "Starting your server"
+        return view
+    if hub_stopping(spawner):
+        view.state, view.detail = CardState.STOPPING, "Stopping your server"
+        return view
+    last = runtime.operations.last(user.name)
+    if spawner.ready:
+        view.state, view.since = CardState.RUNNING, started
+        if last is not None and not last.ok and last.kind != EXITED:
+            view.detail = last.message
+        view.usage = runtime.usage.get(user.name)
+        view.usage_stale = view.usage is not None and runtime.usage.stale(view.usage)
+        view.idle_stop_at = runtime.culler.card_stop_at(user)
+        view.keep_label = runtime.culler.keep_label() if view.idle_stop_at else ""
+        await _check_container(view, spawner, runtime)
+        return view
+    if spawn_failed(spawner):
+        view.state, view.detail = CardState.FAILED, describe_failure(spawn_error(spawner))
+    elif last is not None and last.kind == EXITED:
+        view.detail = last.message  # stopped, with the reason (out of memory, ...)
+    elif last is not None and not last.ok:
+        view.state, view.detail = CardState.FAILED, last.message
+    try:
+        await (await spawner.lab_engine(runtime.docker)).ping()
+    except DockerUnavailable as e:
+        view.docker_problem = e.message
+    return view
+
+
+async def _check_container(view: ServerView, spawner: HubSpawner, runtime: Runtime) -> None:
+    """A server the hub believes running: is its container really there, with which access?"""
+    try:
+        info = await spawner.lab_container(runtime.docker)
+    except ContainerMissing:
+        view.state = CardState.FAILED
+        view.detail = (
+            "Your container was removed outside the hub. Start it again; your volumes are kept."
+        )
+        return
+    except DockerUnavailable as e:
+        view.docker_problem = e.message
+        return
+    # Group and limit changes apply at the next start; say so while the old ones are in force.
+    changes = []
+    if (info.docker_socket, info.privileged) != spawner.docker_access():
+        changes.append("Docker access")
+    limits = view.limits or Limits()
+    if (info.memory, info.nano_cpus) != (limits.memory or 0, round((limits.cpus or 0) * 1e9)):
+        changes.append("limits")
+    view.pending_changes = tuple(changes)
+    if info.status != "running":
+        view.state = CardState.FAILED
+        if info.oom_killed:
+            view.detail = card_sentence(exit_reason(True, info.exit_code, info.memory))
+        else:
+            view.detail = (
+                f"Your container stopped outside the hub ({info.status}, exit code "
+                f"{info.exit_code}). Start it again; your volumes are kept."
+            )
+
+
+async def start_log(user: HubUser, runtime: Runtime) -> tuple[str, str]:
+    """(where it comes from, text): the lab's output while it starts, or what it printed last.
+
+    Bounded in size; the template escapes it (a lab's output is its user's text).
+    """
+    spawner = user.spawner
+    try:
+        docker = await spawner.lab_engine(runtime.docker)
+        return "now", await docker.log_tail(spawner.object_name)
+    except ContainerMissing:
+        last = getattr(spawner, "last_log", "")
+        return ("when the container was removed", last) if last else ("", "")

@@ -1,0 +1,134 @@
+"""Owns the portal's own database (never the hub's tables): broadcasts, group audit, events.
+
+SQLite in the data directory by default; any SQLAlchemy URL (e.g. PostgreSQL) via
+PORTAL_DATABASE_URL. Calls run in a one-thread pool: SQLite has a single writer, and the event
+loop must never wait on disk or on the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from .migrations import upgrade_to_head
+from .tables import BroadcastRow, MembershipChangeRow
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    id: int
+    sender: str
+    created: datetime
+    message: str
+    type: str
+    auto_close: int | None
+    recipients: dict[str, Any]
+    results: list[dict[str, Any]]
+
+    @property
+    def delivered(self) -> int:
+        return sum(1 for r in self.results if r.get("ok"))
+
+    @property
+    def failed(self) -> int:
+        return len(self.results) - self.delivered
+
+
+@dataclass(frozen=True)
+class MembershipChange:
+    actor: str
+    created: datetime
+    group: str
+    user: str
+    action: str
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite returns naive datetimes; everything we store is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class PortalStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-store")
+
+    def session(self) -> Session:
+        """A session on the portal's own database (its schema brought to head on first use)."""
+        return self._db()
+
+    async def run(self, fn, *args):  # noqa: ANN001, ANN201 (any blocking function and result)
+        """Run `fn(*args)` on the store's one thread: never on the event loop."""
+        return await self._run(fn, *args)
+
+    def _db(self) -> Session:
+        if self._engine is None:
+            # pre-ping: a PostgreSQL restart must not leave the pool with dead connections.
+            engine = create_engine(self.url, pool_pre_ping=not self.url.startswith("sqlite"))
+            try:
+                upgrade_to_head(engine)  # on this (the store's) thread, never the event loop
+            except Exception:
+                engine.dispose()  # the next use tries again
+                raise
+            self._engine = engine
+        return Session(self._engine, expire_on_commit=False)
+
+    async def _run(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    # broadcasts
+    async def add_broadcast(self, sender: str, message: str, type_: str, auto_close: int | None,
+                            recipients: dict[str, Any], results: list[dict[str, Any]]) -> int:
+        def add() -> int:
+            with self._db() as db:
+                row = BroadcastRow(
+                    sender=sender, created=datetime.now(UTC), message=message, type=type_,
+                    auto_close=auto_close, recipients=json.dumps(recipients),
+                    results=json.dumps(results),
+                )
+                db.add(row)
+                db.commit()
+                return row.id
+
+        return await self._run(add)
+
+    async def broadcasts(self, limit: int = 50) -> list[Broadcast]:
+        def load() -> list[Broadcast]:
+            with self._db() as db:
+                query = select(BroadcastRow).order_by(BroadcastRow.id.desc()).limit(limit)
+                rows = db.scalars(query)
+                return [
+                    Broadcast(r.id, r.sender, _aware(r.created), r.message, r.type, r.auto_close,
+                              json.loads(r.recipients), json.loads(r.results))
+                    for r in rows
+                ]
+
+        return await self._run(load)
+
+    # Docker-access group audit
+    async def add_membership_change(self, actor: str, group: str, user: str, action: str) -> None:
+        def add() -> None:
+            with self._db() as db:
+                db.add(MembershipChangeRow(actor=actor, created=datetime.now(UTC), group=group,
+                                           user=user, action=action))
+                db.commit()
+
+        await self._run(add)
+
+    async def membership_changes(self, limit: int = 50) -> list[MembershipChange]:
+        def load() -> list[MembershipChange]:
+            with self._db() as db:
+                rows = db.scalars(select(MembershipChangeRow)
+                                  .order_by(MembershipChangeRow.id.desc()).limit(limit))
+                return [MembershipChange(r.actor, _aware(r.created), r.group, r.user, r.action)
+                        for r in rows]
+
+        return await self._run(load)

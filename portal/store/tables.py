@@ -1,0 +1,72 @@
+"""Owns the store's tables: every row the portal keeps, declared once on the store's `Base`.
+
+The broadcasts and group changes (`database.py`), the event log (`audit`), per-group limits and
+the idle-culling policy (`governance`) keep their rows here, below every part that uses them:
+importing this module gives the whole schema that the migrations must produce (for the
+`alembic` command's autogenerate, and the test that compares).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class BroadcastRow(Base):
+    __tablename__ = "broadcasts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender: Mapped[str] = mapped_column(String(255))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    message: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(32))
+    auto_close: Mapped[int | None] = mapped_column(Integer, nullable=True)  # seconds; None: never
+    recipients: Mapped[str] = mapped_column(Text)  # JSON: {"all": true} or {"users": [], ...}
+    results: Mapped[str] = mapped_column(Text)  # JSON: [{"user", "ok", "reason"}]
+
+
+class MembershipChangeRow(Base):
+    __tablename__ = "membership_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    group: Mapped[str] = mapped_column(String(255))
+    user: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(32))  # added | removed | group re-created
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(255), index=True)  # a user, a group, "all", ...
+    detail: Mapped[str] = mapped_column(Text)
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class GroupLimitRow(Base):
+    __tablename__ = "group_limits"
+    group: Mapped[str] = mapped_column(String(255), primary_key=True)
+    memory: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bytes; 0: no limit
+    cpus: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0: no limit
+
+
+class CullPolicyRow(Base):
+    __tablename__ = "cull_policy"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # one row: 1
+    idle_after: Mapped[float] = mapped_column(Float)
+    warning: Mapped[float] = mapped_column(Float)
+    keep_max: Mapped[float] = mapped_column(Float)
+    exempt: Mapped[str] = mapped_column(Text)  # group names, comma-separated
+
+
+def metadata() -> MetaData:
+    """Every table of the store, as the models declare them today."""
+    return Base.metadata

@@ -1,0 +1,2 @@
+"""Owns Swarm mode (DOCKER_SWARM=1): labs as Swarm services pinned to their volumes' node.
+"""

@@ -1,0 +1,110 @@
+"""Owns the portal's subclasses of the hub's REST handlers: protected groups, audited changes,
+no password sign-in on the token API.
+
+Each class serves the routes of the hub handler it subclasses (portal/views/hub_routes.py swaps them
+in while the hub builds its routes: an extra handler on the same path would never be reached,
+as the hub routes a request to the first match). The hub's admin page uses the same REST API,
+so it meets the same rules.
+
+- DELETE /api/groups/docker-sock|docker-privileged: refused (403), members untouched.
+- POST/DELETE /api/groups/<name>/users: done by the hub's own code, then every change is
+  written to the event log with who made it (and to the Docker-access history).
+- DELETE /api/users/<name>: the hub's own code, with the acting admin known to the
+  spawner's delete_forever hook (the account-deletion event names them).
+- POST /api/users/<name>/tokens with {"auth": {"username", "password"}} in the body (the hub
+  would check that password with no session, outside the sign-in throttle, answering every
+  failure with a bare 403): refused with a sentence saying where to go instead (sign in, then
+  the token page, or an API token); the rest of that route is the hub's own.
+
+Like every route, these go through the one gate (portal/views/gate.py): a cookie request that
+grants host power still needs a recent password.
+"""
+
+from __future__ import annotations
+
+from inspect import isawaitable
+from typing import Any
+
+from jupyterhub import orm
+from jupyterhub.apihandlers.groups import GroupAPIHandler, GroupUsersAPIHandler
+from jupyterhub.apihandlers.users import UserAPIHandler, UserTokenListAPIHandler
+from jupyterhub.scopes import needs_scope
+from jupyterhub.utils import url_path_join
+
+from ..access.groups import BUILTIN_GROUPS
+from ..audit.log import EventKind, acting_as
+from ..platform.errors import ActionRefused
+from .base import PortalCommon
+from .refusals import RefusalResponses
+
+
+async def finish(result: Any) -> None:
+    """The hub's methods are sync or async; await the async ones."""
+    if isawaitable(result):
+        await result
+
+
+class ProtectedGroupAPIHandler(RefusalResponses, PortalCommon, GroupAPIHandler):
+    @needs_scope("delete:groups")
+    def delete(self, group_name: str) -> Any:
+        if group_name in BUILTIN_GROUPS:
+            raise ActionRefused(
+                f"{group_name} is a built-in group of DS Hub and cannot be deleted; "
+                "remove members one by one instead.", 403)
+        return super().delete(group_name)
+
+
+class AuditedGroupUsersAPIHandler(RefusalResponses, PortalCommon, GroupUsersAPIHandler):
+    def _members(self, group_name: str) -> set[str]:
+        group = orm.Group.find(self.db, group_name)
+        return {u.name for u in group.users} if group is not None else set()
+
+    async def _record(self, group_name: str, before: set[str]) -> None:
+        after = self._members(group_name)
+        runtime, actor = self.runtime, self.actor_name
+        builtin = group_name in BUILTIN_GROUPS
+        if builtin:
+            runtime.group_guard.remember(group_name, after)
+        for name, action in [*((n, "added") for n in sorted(after - before)),
+                             *((n, "removed") for n in sorted(before - after))]:
+            where = "to" if action == "added" else "from"
+            await runtime.audit.record(actor, EventKind.GROUP_CHANGE, name,
+                                       f"{action} {where} {group_name} (hub REST API)")
+            if builtin:
+                await runtime.store.add_membership_change(actor, group_name, name, action)
+
+    async def post(self, group_name: str) -> None:
+        before = self._members(group_name)
+        await finish(super().post(group_name))  # the hub's own handler (gated before)
+        await self._record(group_name, before)
+
+    async def delete(self, group_name: str) -> None:
+        before = self._members(group_name)
+        await finish(super().delete(group_name))
+        await self._record(group_name, before)
+
+
+class AuditedUserAPIHandler(RefusalResponses, PortalCommon, UserAPIHandler):
+    async def delete(self, user_name: str) -> None:
+        token = acting_as.set(self.actor_name)
+        try:
+            await finish(super().delete(user_name))
+        finally:
+            acting_as.reset(token)
+
+
+class TokensWithoutPasswords(RefusalResponses, PortalCommon, UserTokenListAPIHandler):
+    async def post(self, user_name: str) -> None:
+        try:
+            body = self.get_json_body()
+        except Exception:  # the hub's own method answers a bad body with its usual 400
+            body = None
+        if isinstance(body, dict) and "auth" in body:
+            await self.authenticator.passwords.pause()  # a guesser gets its answers slowly
+            login = url_path_join(self.hub.base_url, "login")
+            token_page = url_path_join(self.hub.base_url, "token")
+            raise ActionRefused(
+                "Password sign-in on the token API is off in DS Hub (it would check passwords "
+                f"outside the sign-in throttle): sign in at {login} and make a token on "
+                f"{token_page}, or send an API token in the Authorization header.", 403)
+        await finish(super().post(user_name))

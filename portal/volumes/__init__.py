@@ -1,0 +1,2 @@
+"""Owns a user's own volumes as the portal offers them: listing, resetting, and the archive.
+"""
