@@ -14,12 +14,18 @@ from tests import scheduling
 from tests.support import postgres
 from tests.support.account_fixtures import admin, make_user  # noqa: F401 (fixtures)
 from tests.support.clients import signup
-from tests.support.hub import Hub, remove_named_objects
+from tests.support.hub import Hub, remove_named_objects, stop_every_hub
 from tests.support.swarm import Swarm
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     scheduling.longest_first(items)
+
+
+def pytest_sessionfinish() -> None:
+    # A hub whose fixture failed after starting it would outlive the run (pytest-xdist's
+    # workers may end without running atexit handlers).
+    stop_every_hub()
 
 
 @pytest.fixture(scope="session")

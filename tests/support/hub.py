@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import json
@@ -97,6 +98,7 @@ def _claim_slot(wanted: int) -> tuple[int, object]:
     return wanted, lock
 
 
+STARTED: list[Hub] = []  # every Hub.start() of this process, for stop_every_hub()
 _next_ports = None  # this process's ports, once it needs one (a pytest controller never does)
 _slot_lock = None
 
@@ -132,6 +134,16 @@ def _group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def stop_every_hub() -> None:
+    """Stop every hub this process started and still runs: a fixture whose set-up failed after
+    its hub started never reaches its own stop (run when the process exits)."""
+    while STARTED:
+        STARTED.pop().stop()
+
+
+atexit.register(stop_every_hub)
 
 
 class Hub:
@@ -230,6 +242,7 @@ class Hub:
         return env
 
     def start(self, timeout: float = 60) -> None:
+        STARTED.append(self)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the process's life)
@@ -263,8 +276,10 @@ class Hub:
             return b"JupyterHub is now running" in f.read()
 
     def stop(self) -> None:
-        """SIGTERM the hub's process group (hub and its proxy), like an operator's restart."""
+        """SIGTERM the hub's process group, like an operator's restart; the hub stops the proxy
+        it started (in a session of its own), or this does once the hub is gone."""
         if self.proc is None or self.proc.poll() is not None:
+            self._stop_leftover_proxy()
             return
         os.killpg(self.proc.pid, signal.SIGTERM)
         try:
@@ -272,12 +287,31 @@ class Hub:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
-        # The proxy may outlive the hub by a moment; the next start needs its ports free.
+        # Anything else of its group may outlive the hub by a moment.
         deadline = time.monotonic() + 10
         while _group_alive(self.proc.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+        self._stop_leftover_proxy()
+
+    def _stop_leftover_proxy(self) -> None:
+        """The proxy of a hub that crashed or was killed keeps its ports (and answers for them)
+        until stopped: JupyterHub recorded its PID in the hub's working directory."""
+        pid_file = self.data_dir / "jupyterhub-proxy.pid"
+        try:
+            pid = int(pid_file.read_text().strip())
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return
+        if b"configurable-http-proxy" not in command:
+            return  # the PID was reused by something else
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            os.kill(pid, signal.SIGKILL)
 
     def restart(self) -> None:
         self.stop()
