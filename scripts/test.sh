@@ -53,6 +53,11 @@ cleanup() {
 trap cleanup EXIT
 DSHUB_DOCKER_STARTED_FILE=$started_file bash scripts/setup.sh --browser
 
+# The suite starts about a hundred Python processes (hubs, workers, benchmarks) that import the
+# same modules; where the environment forbids writing bytecode, each compiled the project's
+# sources and pytest re-wrote every test module again. Caches go to __pycache__ (ignored by git).
+unset PYTHONDONTWRITEBYTECODE
+
 # The restart test makes this many restarts per line here; `make stress` makes 50.
 export DSHUB_HUB_RESTARTS=${DSHUB_HUB_RESTARTS:-10}
 
