@@ -1,13 +1,12 @@
 """The Docker engine restarts under a running lab: the card says so while it is away, then the
 card and the hub's record agree that the lab stopped, and Start brings it back.
 
-On an engine of the test's own (its own roots and socket, with the lab image loaded), so the
+On an engine of the test's own (its own socket and data root, with the lab image in it), so the
 engine every other test uses never goes away.
 """
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -17,8 +16,8 @@ import pytest
 
 from tests.integration.test_docker_races import POLL, hub_record, wait_for
 from tests.support.clients import PASSWORD, Portal, card_state, signup, wait_state
+from tests.support.engines import Engine
 from tests.support.hub import Hub
-from tests.support.swarm import LAB_IMAGE, Engine, _unmount_under, cached_image
 
 
 @pytest.fixture
@@ -28,13 +27,11 @@ def own_engine(docker_client) -> Iterator[Engine]:
     engine.start()
     try:
         engine.wait_ready()
-        with open(cached_image(LAB_IMAGE), "rb") as archive:
-            engine.client(timeout=300).images.load(archive)
+        engine.clear_objects()
+        engine.ensure_image()
         yield engine
     finally:
-        engine.stop()
-        _unmount_under(engine.root)
-        shutil.rmtree(engine.root, ignore_errors=True)
+        engine.remove()
 
 
 def test_engine_restart_under_a_running_lab(own_engine, tmp_path):

@@ -20,10 +20,11 @@ import yaml
 
 from tests.integration.test_engine_paths import HOSTILE_BINDS
 from tests.support.clients import PASSWORD, Portal, card_state, signup, wait_state
+from tests.support.engines import Engine
 from tests.support.hub import PREFIX as RUN_PREFIX
 from tests.support.hub import ROOT, Hub
 from tests.support.limits import MIB, make_group
-from tests.support.swarm import Engine, Swarm
+from tests.support.swarm import Swarm
 
 PREFIX = f"{RUN_PREFIX}jupyterlab-"
 

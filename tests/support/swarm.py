@@ -1,9 +1,10 @@
 """A real 2-node Docker Swarm on this machine: two extra engines, started and removed by the tests.
 
-Each engine has its own data root, exec root, socket and pidfile under one scratch folder
-(`/tmp/dshubtest-swarm-*`) and advertises its own loopback address (127.0.0.2 manager,
-127.0.0.3 worker), so the swarm's traffic stays on loopback. The machine's own engine is only
-read from (`docker save` of the lab image); everything here is torn down by PID and by name.
+Each engine (tests/support/engines.py) has its own exec root, socket and pidfile under one
+scratch folder (`/tmp/dshubtest-swarm-*`), a data root kept between runs with the lab image in
+it, and advertises its own loopback address (127.0.0.2 manager, 127.0.0.3 worker), so the
+swarm's traffic stays on loopback. The machine's own engine is only read from (`docker save`
+of the lab image); everything here is torn down by PID and by name.
 
 Those addresses are fixed, so only one such swarm can exist on the machine: `start()` takes an
 exclusive lock (LOCK_PATH, blocking) and `stop()` releases it; runs with other object prefixes
@@ -16,7 +17,6 @@ import contextlib
 import fcntl
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -27,80 +27,13 @@ from pathlib import Path
 import docker
 
 from portal.swarm.nodes import ENGINE_LABEL
+from tests.support.engines import LAB_IMAGE, Engine, cmdline, read_pid, stop_pid, unmount_under
 from tests.support.hub import PREFIX
 
 # Not per prefix: whatever run left a swarm behind, its addresses block the next one.
 SCRATCH_GLOB = "dshubtest-swarm-"
 LOCK_PATH = Path("/tmp/dshub-swarm.lock")
-LAB_IMAGE = "dshub-lab:latest"
-# The lab image saved from the machine's engine, kept between runs (re-saved when it changes).
-IMAGE_CACHE = Path(tempfile.gettempdir()) / "dshubtest-lab-image.tar"
 GWBRIDGE = "docker_gwbridge"
-DAEMON_FLAGS = ["--bridge=none", "--iptables=false", "--ip-masq=false", "--ip6tables=false"]
-
-
-@dataclass
-class Engine:
-    """One extra dockerd: its folder, loopback address and process."""
-
-    name: str
-    addr: str
-    root: Path
-    proc: subprocess.Popen | None = None
-
-    @property
-    def sock(self) -> Path:
-        return self.root / "sock"
-
-    @property
-    def url(self) -> str:
-        return f"unix://{self.sock}"
-
-    @property
-    def pidfile(self) -> Path:
-        return self.root / "pid"
-
-    def client(self, timeout: int = 60) -> docker.DockerClient:
-        return docker.DockerClient(base_url=self.url, timeout=timeout)
-
-    def start(self) -> None:
-        (self.root / "data").mkdir(parents=True, exist_ok=True)
-        (self.root / "exec").mkdir(parents=True, exist_ok=True)
-        log = open(self.root / "log", "ab")  # noqa: SIM115 (the daemon's own log)
-        # The lab image exists only locally: never ask a registry for it (there is none).
-        env = {**os.environ, "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"}
-        self.proc = subprocess.Popen(
-            ["dockerd", *DAEMON_FLAGS, "--data-root", str(self.root / "data"),
-             "--exec-root", str(self.root / "exec"), "--pidfile", str(self.pidfile),
-             "-H", self.url],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"dockerd {self.name} exited:\n{self.log_tail()}")
-            with contextlib.suppress(Exception):
-                self.client(timeout=5).ping()
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"dockerd {self.name} did not answer within {timeout} s")
-
-    def stop(self, timeout: float = 30) -> None:
-        """Stop this dockerd by its PID (SIGTERM, then SIGKILL); a no-op when it is gone."""
-        pid = self.proc.pid if self.proc is not None else _read_pid(self.pidfile)
-        if pid:
-            _stop_pid(pid, timeout)
-        if self.proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(1)
-
-    def log_tail(self, lines: int = 20) -> str:
-        path = self.root / "log"
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
 
 
 @dataclass
@@ -140,6 +73,7 @@ class Swarm:
                 engine.start()
             for engine in self.engines:
                 engine.wait_ready()
+                engine.clear_objects()
             m, w = self.manager, self.worker
             m.client().swarm.init(advertise_addr=m.addr, listen_addr=f"{m.addr}:2377",
                                   data_path_addr=m.addr)
@@ -148,9 +82,7 @@ class Swarm:
                                   advertise_addr=w.addr, listen_addr=f"{w.addr}:2377",
                                   data_path_addr=w.addr)
             self._label_engines()
-            started = time.monotonic()
-            self.load_image(image)
-            self.load_seconds = time.monotonic() - started
+            self.load_seconds = self.load_image(image)
         except BaseException:
             self.stop()
             raise
@@ -169,14 +101,14 @@ class Swarm:
             spec["Name"] = f"{PREFIX}{engine.name}"  # both nodes report this machine's host name
             api.update_node(node["ID"], node["Version"]["Index"], spec)
 
-    def load_image(self, image: str) -> None:
-        tarball = cached_image(image)
+    def load_image(self, image: str) -> float:
+        """The image on both nodes (loaded at once where missing); the longest load's seconds."""
+        seconds: list[float] = []
         errors: list[BaseException] = []
 
         def load(engine: Engine) -> None:
             try:
-                with open(tarball, "rb") as f:
-                    engine.client(timeout=300).images.load(f)
+                seconds.append(engine.ensure_image(image))
             except BaseException as e:  # reported below, in the caller's thread
                 errors.append(e)
 
@@ -187,6 +119,7 @@ class Swarm:
             t.join()
         if errors:
             raise errors[0]
+        return max(seconds)
 
     def stop(self) -> None:
         """Undo everything, in order: our services, swarm membership, daemons, mounts, roots;
@@ -210,35 +143,16 @@ class Swarm:
                 engine.client(timeout=15).swarm.leave(force=True)
         left = time.monotonic()
         for engine in self.engines:
-            engine.stop()
+            engine.remove()
         stopped = time.monotonic()
         if self.root is not None:
-            _unmount_under(self.root)
+            unmount_under(self.root)
             shutil.rmtree(self.root, ignore_errors=True)
         # Swarm mode makes this bridge when a node first needs it (not at init): ours if it
         # appeared after start() and no other swarm runs on the machine's engine.
         if not self.had_gwbridge and _link_exists(GWBRIDGE) and not _other_swarm_running():
             subprocess.run(["ip", "link", "del", GWBRIDGE], check=False)
         self.stop_seconds = {"leave": left - started, "daemons": stopped - left}
-
-
-def cached_image(image: str) -> Path:
-    """`docker save` of the machine's image into IMAGE_CACHE, unless the cache holds that ID.
-
-    Under a lock of its own: the swarm tests and the engine-restart test may ask at once from
-    two workers, and two writers of one file made a broken archive."""
-    image_id = docker.from_env(timeout=300).images.get(image).id
-    stamp = IMAGE_CACHE.with_suffix(".id")
-    with open(IMAGE_CACHE.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if IMAGE_CACHE.exists() and stamp.exists() and stamp.read_text() == image_id:
-            return IMAGE_CACHE
-        partial = IMAGE_CACHE.with_suffix(".partial")
-        with open(partial, "wb") as out:
-            subprocess.run(["docker", "save", image], stdout=out, check=True)
-        partial.replace(IMAGE_CACHE)
-        stamp.write_text(image_id)
-    return IMAGE_CACHE
 
 
 _lock_fd: int | None = None  # this process's hold on LOCK_PATH, from start() to stop()
@@ -290,10 +204,10 @@ def _remove_stale() -> None:
     gwbridge_ours = False
     for root in Path(tempfile.gettempdir()).glob(f"{SCRATCH_GLOB}*"):
         for pidfile in root.glob("*/pid"):
-            pid = _read_pid(pidfile)
-            if pid and str(root) in _cmdline(pid):
-                _stop_pid(pid, 30)
-        _unmount_under(root)
+            pid = read_pid(pidfile)
+            if pid and str(root) in cmdline(pid):
+                stop_pid(pid, 30)
+        unmount_under(root)
         shutil.rmtree(root, ignore_errors=True)
         gwbridge_ours = True
     # Swarm mode made the bridge; with no other swarm on the machine it was one of ours.
@@ -305,54 +219,6 @@ def _other_swarm_running() -> bool:
     with contextlib.suppress(Exception):
         return docker.from_env(timeout=10).info()["Swarm"]["LocalNodeState"] != "inactive"
     return False
-
-
-def _read_pid(pidfile: Path) -> int:
-    try:
-        return int(pidfile.read_text().strip())
-    except (OSError, ValueError):
-        return 0
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie child of ours counts as gone.
-    with contextlib.suppress(OSError):
-        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
-    return False
-
-
-def _stop_pid(pid: int, timeout: float) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-
-
-def _unmount_under(root: Path) -> None:
-    """Lazily unmount whatever a killed daemon left mounted under `root`, deepest first."""
-    try:
-        lines = Path("/proc/self/mountinfo").read_text().splitlines()
-    except OSError:
-        return
-    prefix = str(root.resolve()) + "/"
-    points = {line.split()[4] for line in lines if line.split()[4].startswith(prefix)}
-    for point in sorted(points, key=len, reverse=True):
-        subprocess.run(["umount", "-l", point], check=False, capture_output=True)
 
 
 def _link_exists(name: str) -> bool:
