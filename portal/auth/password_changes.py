@@ -22,7 +22,7 @@ from .account_states import AccountState, AccountStates
 # (user, password) -> right or not, through the sign-in's throttle (raises its 429).
 PasswordCheck = Callable[[str, str], Awaitable[bool]]
 WRONG_OLD = "Your current password was incorrect. Nothing was changed."
-MISMATCH = "Your new password didn't match the confirmation. Nothing was changed."
+MISMATCH = "The new password and its confirmation differ. Nothing was changed."
 
 
 def weak(authenticator: Any, whose: str) -> str:
