@@ -69,9 +69,6 @@ class AccountStates:
             return AccountState.MUST_CHANGE_PASSWORD
         return None
 
-    def disabled_names(self) -> set[str]:
-        return {name for name, flags in self._flags.items() if flags.disabled}
-
     async def change(self, user: Any, actor: str, *, disabled: bool | None = None,
                      must_change: bool | None = None) -> None:
         """Set one or both flags of `user` (None: kept), in the store, then in memory."""
