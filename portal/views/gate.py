@@ -58,11 +58,11 @@ def request_body(handler: Any) -> dict[str, Any]:
 
 
 # What an account that must choose a new password may still reach (the page that chooses it,
-# signing in and out, the portal's scripts and styles).
+# signing in and out, the portal's scripts and styles, the logo in the page's header).
 CHOOSING_ALLOWED = frozenset({
     "portal.views.account.NewPasswordHandler", "portal.views.static.PortalStaticHandler",
-    "portal.auth.handlers.LoginHandler", "jupyterhub.handlers.login.LogoutHandler",
-    "jupyterhub.handlers.base.Template404"})
+    "portal.views.logo.InertLogoHandler", "portal.auth.handlers.LoginHandler",
+    "jupyterhub.handlers.login.LogoutHandler", "jupyterhub.handlers.base.Template404"})
 
 
 async def account_state_allows(handler: Any, original: type) -> None:
