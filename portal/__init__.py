@@ -34,6 +34,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent
 
 def _routes() -> list[tuple]:
     from .views import (
+        account,
         admin,
         api,
         archive,
@@ -54,8 +55,8 @@ def _routes() -> list[tuple]:
     )
 
     # Each view module ends with its own route list; this is the one place they all meet.
-    modules = (server, volumes, admin, groups, gpu, limits, usage, culling, broadcast, archive,
-               audit, user_table, events, signups, api, static, logo)
+    modules = (server, account, volumes, admin, groups, gpu, limits, usage, culling, broadcast,
+               archive, audit, user_table, events, signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
 
@@ -128,12 +129,13 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # Sign-in and sign-up (setup code, throttling, approvals by POST), cookie flags, and the
     # hub REST overrides (protected groups, audited changes), which only the authenticator can
     # put ahead of the hub's own handlers (portal/auth, portal/views/hub_overrides.py).
-    auth.configure(c, settings, runtime.audit)
+    auth.configure(c, settings, runtime.audit, runtime.accounts)
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
     # The Docker-access groups exist from the first start and come back if deleted.
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
+    when_hub_runs(runtime.accounts.load, "loading disabled accounts and password resets")
     # Pushed updates: from events (the spawner's hook below, operations, the audit log), never
     # a scan of the loaded users (portal/operations/live_updates.py).
     runtime.audit.subscribe(runtime.live.audited)

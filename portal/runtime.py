@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .access.groups import GroupGuard
 from .access.sudo import SudoMode
 from .audit.log import AuditLog
+from .auth.account_states import AccountStates
 from .broadcast.broadcaster import Broadcaster
 from .docker.service import DockerService
 from .governance.cull_policy import CullPolicyStore
@@ -47,6 +48,8 @@ class Runtime:
     broadcaster: Broadcaster
     cull_policy: CullPolicyStore
     culler: Culler
+    # Disabled accounts, and accounts that must choose a new password (portal/auth).
+    accounts: AccountStates
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

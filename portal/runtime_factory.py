@@ -8,6 +8,7 @@ from __future__ import annotations
 from .access.groups import GroupGuard
 from .access.sudo import SUDO_API_PATH, SudoMode
 from .audit.log import SYSTEM_ACTOR, AuditLog
+from .auth.account_states import AccountStates
 from .broadcast.broadcaster import Broadcaster, new_broadcaster
 from .docker.service import DockerService
 from .governance.cull_policy import CullPolicy, CullPolicyStore
@@ -62,4 +63,5 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         broadcaster=broadcaster,
         cull_policy=cull_policy,
         culler=Culler(cull_policy, operations, audit, broadcaster, stop_idle),
+        accounts=AccountStates(store),
     )

@@ -163,7 +163,22 @@ def membership(request: Request) -> Demand | None:
 
 
 def bulk(request: Request) -> Demand | None:
+    if request.body.get("action") in ("reset-password", "enable"):
+        # Many accounts at once, maybe one with host power (the form names only the first).
+        return _power(request, "Resetting passwords or enabling accounts in bulk",
+                      "admin:users", field="sudo_password")
     group = request.body.get("group")
     if request.body.get("action") != "group-add" or group not in BUILTIN_GROUPS:
         return None
     return _power(request, f"Adding users to {group}", "admin:groups", field="sudo_password")
+
+
+def account_action(request: Request) -> Demand | None:
+    """Resetting the password of, or enabling, an account that holds host power: whoever gets
+    the temporary password (or the account back) gets that power."""
+    name, action = _arg(request, 0), _arg(request, 1)
+    if action not in ("reset-password", "enable") or not request.holds_power(name):
+        return None
+    what = "Resetting the password of" if action == "reset-password" else "Enabling"
+    return _power(request, f"{what} {name}, who holds host power,", "admin:users",
+                  field="sudo_password")

@@ -13,6 +13,7 @@ from .host_power import (
     Demand,
     Request,
     Rule,
+    account_action,
     approve,
     bulk,
     create_account,
@@ -105,6 +106,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "portal.views.hub_overrides.TokensWithoutPasswords": {"GET": nothing, "POST": token},
     # The portal: what grants host power ...
     f"{_PORTAL}admin.CreateUserHandler": {"POST": create_account},
+    f"{_PORTAL}account.AccountActionHandler": {"POST": account_action},
     f"{_PORTAL}groups.MembershipHandler": {"GET": nothing, "POST": membership},
     f"{_PORTAL}user_table.BulkHandler": {"POST": bulk},
     f"{_PORTAL}signups.SignupDecisionHandler": {"GET": nothing, "POST": approve},
@@ -118,15 +120,16 @@ RULES: dict[str, dict[str, Rule]] = {
         "archive.ArchivedVolumesHandler", "audit.AuditSectionHandler", "audit.AuditAPI",
         "user_table.UserTableHandler", "events.EventStreamHandler", "signups.SignupsHandler",
         "api.ServerStateAPI", "api.VolumesAPI", "static.PortalStaticHandler",
-        "logo.InertLogoHandler")},
+        "logo.InertLogoHandler", "account.AccountPageHandler")},
     **{f"{_PORTAL}{name}": _reads("POST") for name in (
         "server.ServerActionHandler", "server.KeepRunningHandler",
         "volumes.VolumesResetHandler", "culling.KeepRunningAPI", "api.ServerActionAPI",
-        "api.VolumesResetAPI", "api.SudoAPI")},  # SudoAPI: the confirmation itself
+        "api.VolumesResetAPI", "api.SudoAPI",  # SudoAPI: the confirmation itself
+        "account.AccountPasswordHandler")},  # the old password is asked (passwords.py)
     **{f"{_PORTAL}{name}": _reads("GET", "POST") for name in (
         "limits.LimitsSectionHandler", "culling.CullingSectionHandler",
         "broadcast.BroadcastHandler", "broadcast.BroadcastAPI",
-        "archive.ArchivedVolumeActionHandler")},
+        "archive.ArchivedVolumeActionHandler", "account.NewPasswordHandler")},
     f"{_PORTAL}limits.GroupLimitsAPI": _reads("PUT", "DELETE"),
     f"{_PORTAL}culling.CullingAPI": _reads("GET", "PUT"),
 }

@@ -12,13 +12,17 @@ from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser
 from ..runtime import Runtime
 from ..servers.actions import HubActions, act
+from .account_actions import perform
 
 MAX_SELECTION = 5000
 # The server actions offered for many users, as the table's menu words them.
 SERVER_ACTIONS = {ServerAction.STOP: "Stop their servers",
                   ServerAction.RESTART: "Restart their servers"}
 GROUP_ACTIONS = {"group-add": True, "group-remove": False}
-ACTIONS = (*SERVER_ACTIONS, *GROUP_ACTIONS, "broadcast")
+# Account actions (admin/account_actions.py), as the menu words them; they need admin:users.
+ACCOUNT_ACTIONS = {"reset-password": "Reset their passwords…",
+                   "disable": "Disable their accounts", "enable": "Enable their accounts"}
+ACTIONS = (*SERVER_ACTIONS, *GROUP_ACTIONS, "broadcast", *ACCOUNT_ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,15 @@ def check_selection(names: list[str], matching: list[str] | None, expected: str)
 async def run_bulk(action: str, names: list[str], *, runtime: Runtime, hub: HubActions,
                    db: Any, find_user: Callable[[str], HubUser | None], group: str = "",
                    broadcast: Callable[[list[str]], Awaitable[list[Result]]] | None = None,
-                   ) -> list[Result]:
-    """Run `action` for each user; every user gets a result line, refusals included."""
+                   authenticator: Any = None) -> list[Result]:
+    """Run `action` for each user; every user gets a result line, refusals included.
+
+    `authenticator`: given when the admin may act on accounts (admin:users), else None."""
     if action not in ACTIONS:
         raise ActionRefused(f"Unknown bulk action {action[:30]!r}.", 400)
+    if action in ACCOUNT_ACTIONS and authenticator is None:
+        raise ActionRefused("Resetting, disabling and enabling accounts needs the admin:users "
+                            "permission.", 403)
     if action in GROUP_ACTIONS:
         done = await access_groups.change_memberships(
             db, runtime.group_guard, hub.actor, group, names, add=GROUP_ACTIONS[action])
@@ -59,7 +68,18 @@ async def run_bulk(action: str, names: list[str], *, runtime: Runtime, hub: HubA
         if broadcast is None:
             raise ActionRefused("Broadcast is not set up on this hub.", 503)
         return await broadcast(names)
-    server_action = ServerAction(action)  # one of SERVER_ACTIONS: the rest returned above
+
+
+    async def one(user: HubUser) -> str:
+        if action in ACCOUNT_ACTIONS:
+            done = await perform(action, user, authenticator=authenticator, db=db,
+                                 runtime=runtime, hub=hub)
+            if done.passphrase:
+                return f"temporary password {done.passphrase} (shown only this once)"
+            return done.notice
+        await act(ServerAction(action), user, runtime, hub)  # one of SERVER_ACTIONS
+        return f"{action} requested"
+
     results = []
     for name in names:
         user = find_user(name)
@@ -67,8 +87,7 @@ async def run_bulk(action: str, names: list[str], *, runtime: Runtime, hub: HubA
             results.append(Result(name, False, "no such user"))
             continue
         try:
-            await act(server_action, user, runtime, hub)
-            results.append(Result(name, True, f"{action} requested"))
+            results.append(Result(name, True, await one(user)))
         except ActionRefused as refused:
             results.append(Result(name, False, refused.message))
     return results

@@ -49,6 +49,7 @@ class Row:
     usage: LabUsage | None = None  # the last background sample, running servers only
     usage_stale: bool = False
     limits: Limits | None = None
+    account: str = ""  # AccountState: "disabled", "must change password", or "" (ordinary)
 
 
 @dataclass
@@ -132,7 +133,8 @@ def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQue
     total = query.count()
     found = query.order_by(*_order(q)).offset((q.page - 1) * q.size).limit(q.size).all()
     rows = [Row(u.name, row_state(u, users, runtime), u.last_activity,
-                sorted(g.name for g in u.groups), bool(u.admin)) for u in found]
+                sorted(g.name for g in u.groups), bool(u.admin),
+                account=str(runtime.accounts.state(u) or "")) for u in found]
     return TablePage(rows, total, q)
 
 

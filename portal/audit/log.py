@@ -46,6 +46,9 @@ class EventKind(StrEnum):
     SERVER_EXITED = "server exited"
     SUDO = "sudo"
     PASSWORD_CHANGE = "password change"
+    PASSWORD_RESET = "password reset"  # an admin set a temporary password
+    ACCOUNT_DISABLED = "account disabled"
+    ACCOUNT_ENABLED = "account enabled"
 
 
 @dataclass(frozen=True)

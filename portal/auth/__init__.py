@@ -11,12 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 
-def configure(c: Any, settings: Any, audit: Any = None) -> None:
+def configure(c: Any, settings: Any, audit: Any = None, accounts: Any = None) -> None:
     """Use DSHubAuthenticator, and Secure / SameSite=Lax cookies where the public side is HTTPS.
 
     `audit` (the portal's AuditLog): each account a sign-up creates is recorded in it.
+    `accounts` (AccountStates): disabled accounts cannot sign in; a reset one must choose.
     """
     c.JupyterHub.authenticator_class = "portal.auth.authenticator.DSHubAuthenticator"
+    if accounts is not None:
+        from jupyterhub import orm
+
+        def account_state(db: Any, name: str) -> Any:
+            user = orm.User.find(db, name)
+            return accounts.state(user) if user is not None else None
+
+        c.DSHubAuthenticator.account_state = account_state
     if audit is not None:
         from ..audit.log import EventKind
 

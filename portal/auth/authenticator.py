@@ -14,11 +14,15 @@ from traitlets import Callable, Float, Integer, Unicode
 
 from ..platform.logs import portal_logger
 from ..platform.user_names import RULE, is_valid_username, name_clash
+from .account_states import AccountState
 from .passwords import PasswordChecks
 from .setup_code import SetupCode
 from .throttle import SignInThrottle, client_address
 
 log = portal_logger("auth")
+# What an account's password hash becomes once its temporary password was used: no bcrypt hash,
+# so no password matches it (passwords.py answers False for it).
+USED_TEMPORARY_PASSWORD = b"!temporary password used"
 
 
 @dataclass
@@ -53,6 +57,10 @@ class DSHubAuthenticator(NativeAuthenticator):
         None, allow_none=True, config=True,
         help="async f(user name, detail): a sign-up created an account (the event log; set by "
         "portal.setup). Refused sign-ups are not recorded: anyone may send them.")
+    account_state = Callable(
+        None, allow_none=True, config=True,
+        help="f(hub database, user name): the account's state (portal/auth/account_states.py: "
+        "disabled, or a password to choose), None for an ordinary account; set by portal.setup.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -112,6 +120,17 @@ class DSHubAuthenticator(NativeAuthenticator):
             return None
         if info.has_2fa and not info.is_valid_token(data.get("2fa")):
             return None
+        state = self.account_state(self.db, username) if self.account_state is not None else None
+        if state == AccountState.DISABLED:
+            # Said only to someone who knows the password, like "not approved yet".
+            if handler is not None:
+                handler.dshub_disabled = True
+            return None
+        if state == AccountState.MUST_CHANGE_PASSWORD:
+            # A temporary password works once: this sign-in must choose a new one (the gate
+            # lets it reach nothing else), and a second sign-in with it fails.
+            info.password = USED_TEMPORARY_PASSWORD
+            self.db.commit()
         return username
 
     async def change_password_async(self, username: str, new_password: str) -> bool:

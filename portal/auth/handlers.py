@@ -20,7 +20,7 @@ from tornado import web
 from ..platform.errors import ActionRefused
 from ..platform.upstream import signed_in_now
 from ..platform.user_names import HTML_PATTERN, RULE
-from .password_changes import change_password
+from .password_changes import change_own_password, change_password, weak
 
 
 class LoginHandler(native.LoginHandler):
@@ -48,7 +48,11 @@ class LoginHandler(native.LoginHandler):
             self.redirect(self.get_next_url(user))
             return
         error = "Invalid username or password."
-        if getattr(self, "dshub_awaiting_approval", False):
+        if getattr(self, "dshub_disabled", False):
+            # The right password of a disabled account: said, and it forgets nothing either.
+            self.set_status(403)
+            error = f"The account {username} is disabled. Ask an admin to enable it."
+        elif getattr(self, "dshub_awaiting_approval", False):
             # The right password of an account still waiting: said, but it forgets nothing.
             error = f"User {username} has not been approved by an admin yet."
         self.finish(await self._render(login_error=error, username=username))
@@ -124,11 +128,6 @@ class ToPortalHandler(native.LocalBase):
         self.redirect(url_path_join(self.hub.base_url, "portal", "admin") + "#signups")
 
 
-def _weak(auth: Any, whose: str) -> str:
-    return (f"{whose} new password needs at least {auth.minimum_password_length} characters and "
-            "may not be a common one.")
-
-
 class ChangePasswordHandler(native.ChangePasswordHandler):
     """One's own password: the old one first, through the shared throttle, even in sudo mode."""
 
@@ -136,25 +135,22 @@ class ChangePasswordHandler(native.ChangePasswordHandler):
     async def post(self) -> None:
         user = await self.get_current_user()
         auth = self.authenticator
-        old = self.get_body_argument("old_password", "", strip=False)
-        new = self.get_body_argument("new_password", "", strip=False)
-        confirmation = self.get_body_argument("new_password_confirmation", "", strip=False)
+
+        async def check(name: str, given: str) -> bool:
+            return await auth.check_account_password(self, name, given)
+
+        alert, message = "alert-success", "Your password has been changed successfully!"
         try:
-            right = await auth.check_account_password(self, user.name, old)
+            await change_own_password(
+                auth, self.db, self.settings["dshub_portal"].audit, user.name, check,
+                self.get_body_argument("old_password", "", strip=False),
+                self.get_body_argument("new_password", "", strip=False),
+                self.get_body_argument("new_password_confirmation", "", strip=False),
+                keep_session=self.get_session_cookie())
+            self.set_login_cookie(user)  # this session goes on with the account's new cookie id
         except ActionRefused as refused:
             self.set_status(refused.status)
-            right, alert, message = None, "alert-danger", refused.message
-        if right is False:
-            alert, message = "alert-danger", "Your current password was incorrect."
-        elif right and new != confirmation:
-            alert, message = "alert-danger", "Your new password didn't match the confirmation."
-        elif right and await change_password(auth, self.db, self.settings["dshub_portal"].audit,
-                                             user.name, new, user.name,
-                                             keep_session=self.get_session_cookie()):
-            self.set_login_cookie(user)  # this session goes on with the account's new cookie id
-            alert, message = "alert-success", "Your password has been changed successfully!"
-        elif right:
-            alert, message = "alert-danger", _weak(auth, "Your")
+            alert, message = "alert-danger", refused.message
         html = await self.render_template("change-password.html", user_name=user.name,
                                           result_message=message, alert=alert)
         self.finish(html)
@@ -179,7 +175,7 @@ class ChangePasswordAdminHandler(native.ChangePasswordAdminHandler):
                                    user_name, new, actor):
             alert, message = "alert-success", f"The password for {user_name} has been changed."
         else:
-            alert, message = "alert-danger", _weak(auth, "The")
+            alert, message = "alert-danger", weak(auth, "The")
         html = await self.render_template("change-password-admin.html", user_name=user_name,
                                           result_message=message, alert=alert)
         self.finish(html)

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from ..auth.account_states import AccountState
 from ..docker.service import ContainerMissing
 from ..operations.action_names import ServerAction
 from ..operations.in_flight import Busy, Operations
@@ -80,6 +81,9 @@ async def start(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
     must work (a refusal here once said "already running" about a server being cleared).
     """
     spawner = user.spawner
+    if runtime.accounts.state(user) == AccountState.DISABLED:
+        raise ActionRefused(f"The account {user.name} is disabled: enable it before starting "
+                            "its server.")
     op = runtime.operations.current(user.name)
     if op is not None:
         raise ActionRefused(f"Cannot start while {op.kind} is in progress.")

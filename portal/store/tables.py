@@ -67,6 +67,20 @@ class CullPolicyRow(Base):
     exempt: Mapped[str] = mapped_column(Text)  # group names, comma-separated
 
 
+class AccountStateRow(Base):
+    """An account an admin disabled, or whose password an admin reset (it must choose a new one
+    at its next sign-in). `owner_key` names the hub account (its id and creation time): a later
+    account of the same name is not this one."""
+
+    __tablename__ = "account_states"
+    user: Mapped[str] = mapped_column(String(255), primary_key=True)
+    owner_key: Mapped[str] = mapped_column(String(64))
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    must_change_password: Mapped[bool] = mapped_column(Boolean)
+    changed: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_by: Mapped[str] = mapped_column(String(255))
+
+
 def metadata() -> MetaData:
     """Every table of the store, as the models declare them today."""
     return Base.metadata

@@ -54,17 +54,17 @@ class PortalCommon:
             actor=self.actor_name,
         )
 
+    async def check_own_password(self, name: str, given: str) -> bool:
+        """`name`'s password, checked through the sign-in's throttle (raises its 429)."""
+        auth = self.authenticator  # type: ignore[attr-defined]
+        return await auth.check_account_password(self, name, given)
+
     async def confirm_sudo(self, password: str) -> None:
         """Check this session's own password (the sign-in's throttle applies) and open its sudo
         window (portal/access/sudo.py); the gate (views/gate.py) asks for it on every route."""
-        auth = self.authenticator  # type: ignore[attr-defined]
-
-        async def check(name: str, given: str) -> bool:
-            return await auth.check_account_password(self, name, given)
-
         await self.runtime.sudo.confirm(
             self.current_user.name, self.get_session_cookie(),  # type: ignore[attr-defined]
-            password, check)
+            password, self.check_own_password)
 
     @property
     def actor_name(self) -> str:

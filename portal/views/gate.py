@@ -17,11 +17,13 @@ from typing import Any
 
 from jupyterhub import orm
 from jupyterhub.handlers import BaseHandler
+from jupyterhub.utils import url_path_join
 from tornado.web import RequestHandler
 
 from ..access.host_power import Request
 from ..access.host_power_routes import demand
 from ..access.names import BUILTIN_GROUPS
+from ..auth.account_states import NEW_PASSWORD_PATH, AccountState
 from ..platform.errors import ActionRefused
 from ..platform.upstream import token_authenticated
 from .refusals import as_http_error
@@ -55,10 +57,45 @@ def request_body(handler: Any) -> dict[str, Any]:
             for name, values in request.body_arguments.items() if values}
 
 
-async def enforce(handler: Any, original: type) -> None:
-    """Raise the refusal (an HTTPError) when this request needs sudo mode and has none."""
+# What an account that must choose a new password may still reach (the page that chooses it,
+# signing in and out, the portal's scripts and styles, the logo in the page's header).
+CHOOSING_ALLOWED = frozenset({
+    "portal.views.account.NewPasswordHandler", "portal.views.static.PortalStaticHandler",
+    "portal.views.logo.InertLogoHandler", "portal.auth.handlers.LoginHandler",
+    "jupyterhub.handlers.login.LogoutHandler", "jupyterhub.handlers.base.Template404"})
+
+
+async def account_state_allows(handler: Any, original: type) -> None:
+    """A disabled account reaches nothing, whatever credential it shows (a cookie or token made
+    before it was disabled); one whose password an admin reset reaches only the page choosing
+    a new one (GET pages are sent there)."""
     user = handler.current_user
-    if user is None or token_authenticated(handler) or getattr(user, "kind", "user") != "user":
+    if user is None or getattr(user, "kind", "user") != "user":
+        return
+    accounts = handler.settings["dshub_portal"].accounts
+    if not accounts.loaded:
+        await accounts.load()
+    state = accounts.state(user)
+    if state is None or class_name(original) in CHOOSING_ALLOWED:
+        return
+    if state == AccountState.DISABLED:
+        raise as_http_error(ActionRefused(f"The account {user.name} is disabled. Ask an admin "
+                                          "to enable it.", 403))
+    page = url_path_join(handler.hub.base_url, NEW_PASSWORD_PATH)
+    if handler.request.method == "GET" and "/api/" not in handler.request.path:
+        handler.redirect(page)
+        return
+    raise as_http_error(ActionRefused(f"An admin reset your password: choose a new one at "
+                                      f"{page} before anything else.", 403))
+
+
+async def enforce(handler: Any, original: type) -> None:
+    """Raise the refusal (an HTTPError) when this request needs sudo mode and has none, or the
+    account's state forbids it (disabled, or a password to choose)."""
+    await account_state_allows(handler, original)
+    user = handler.current_user
+    if handler._finished or user is None or token_authenticated(handler) or getattr(
+            user, "kind", "user") != "user":
         return
     method = handler.request.method.lower()
     if getattr(original, method, None) is getattr(RequestHandler, method, None):

@@ -7,7 +7,13 @@ from urllib.parse import urlencode
 from jupyterhub import orm
 from jupyterhub.scopes import needs_scope
 
-from ..admin.bulk_actions import SERVER_ACTIONS, Result, check_selection, run_bulk
+from ..admin.bulk_actions import (
+    ACCOUNT_ACTIONS,
+    SERVER_ACTIONS,
+    Result,
+    check_selection,
+    run_bulk,
+)
 from ..admin.user_table import (
     IDLE_CHOICES,
     PAGE_SIZES,
@@ -50,7 +56,7 @@ class UserTableHandler(PortalHandler):
         html = await self.render_fragment(
             "partials/user_table.html", page=page, query=query, current=current, link=link,
             groups=groups, states=STATE_FILTERS, idles=list(IDLE_CHOICES), sizes=PAGE_SIZES,
-            bulk_server_actions=SERVER_ACTIONS,
+            bulk_server_actions=SERVER_ACTIONS, bulk_account_actions=ACCOUNT_ACTIONS,
         )
         self.finish(html)
 
@@ -80,7 +86,9 @@ class BulkHandler(BroadcastSending, PortalHandler):
         # Adding to a Docker-access group: the gate asked for the password (access/host_power.py).
         results = await run_bulk(
             action, names, runtime=self.runtime, hub=self.hub_actions(), db=self.db,
-            find_user=self.find_user, group=group, broadcast=broadcast)
+            find_user=self.find_user, group=group, broadcast=broadcast,
+            authenticator=self.authenticator if "admin:users" in self.parsed_scopes else None)
+        self.set_header("Cache-Control", "no-store")  # temporary passwords are shown once
         html = await self.render_fragment("partials/bulk_result.html", action=action,
                                           results=results)
         self.hx_trigger("portal:users-changed")

@@ -1,0 +1,62 @@
+"""In Chromium: My account from the portal's menu, a refused and then a successful password
+change, and signing in with the new one; the admin's table shows a disabled account."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.support.clients import PASSWORD
+from tests.ui.conftest import SCREENSHOTS
+from tests.ui.test_signup_to_lab import sign_in
+
+NEW = "Ui-new-password-2026"
+
+
+def test_my_account_changes_the_password_and_the_admin_table_shows_account_states(
+        hub, browser, make_user, admin):
+    user = make_user("uiaccount")
+    page = browser.new_page()
+    sign_in(page, hub, user.name)
+    page.get_by_role("navigation", name="Portal sections").get_by_role(
+        "link", name="My account").click()
+    expect(page).to_have_url(re.compile(r"/hub/portal/account$"))
+    expect(page.get_by_role("link", name=re.compile("token page"))).to_have_attribute(
+        "href", re.compile(r"/hub/token$"))
+    form = page.locator("#account-password")
+    form.get_by_label("Current password").fill("not-my-password")
+    form.get_by_label("New password", exact=True).fill(NEW)
+    form.get_by_label("New password again").fill(NEW)
+    form.get_by_role("button", name="Change password").click()
+    expect(page.locator("#password-result")).to_contain_text("current password was incorrect")
+    form.get_by_label("Current password").fill(PASSWORD)
+    form.get_by_role("button", name="Change password").click()
+    expect(page.locator("#password-result")).to_contain_text("Your password has been changed")
+    page.screenshot(path=str(SCREENSHOTS / "my-account.png"), full_page=True)
+    # The session goes on; signed out, the new password signs in.
+    page.goto(hub.hub_url("portal/account"))
+    expect(page).to_have_url(re.compile(r"/hub/portal/account$"))
+    page.goto(hub.hub_url("logout"))
+    page.goto(hub.hub_url("login"))
+    page.get_by_label("Username:").fill(user.name)
+    page.get_by_label("Password:").fill(NEW)
+    with page.expect_navigation():
+        page.locator("#login_submit").click()
+    expect(page).to_have_url(re.compile(r"/hub/portal$"))
+    page.close()
+
+    # The admin disables the account from the table: a badge, and Enable in place of Disable.
+    board = browser.new_page()
+    sign_in(board, hub, "admin")
+    board.goto(hub.hub_url(f"portal/admin?q={user.name}"))
+    row = board.locator(f'tr[data-user="{user.name}"]')
+    board.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name=f"Disable {user.name}").click()
+    expect(board.locator("#account-result")).to_contain_text(f"{user.name} is disabled")
+    expect(row.locator(".account-state")).to_have_text("disabled")
+    expect(row.get_by_role("button", name=f"Enable {user.name}")).to_be_visible()
+    board.locator("#admin-users").screenshot(path=str(SCREENSHOTS / "admin-accounts.png"))
+    row.get_by_role("button", name=f"Enable {user.name}").click()
+    expect(board.locator("#account-result")).to_contain_text("can sign in again")
+    board.close()
