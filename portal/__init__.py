@@ -49,14 +49,15 @@ def _routes() -> list[tuple]:
         server,
         signups,
         static,
+        two_factor,
         usage,
         user_table,
         volumes,
     )
 
     # Each view module ends with its own route list; this is the one place they all meet.
-    modules = (server, account, volumes, admin, groups, gpu, limits, usage, culling, broadcast,
-               archive, audit, user_table, events, signups, api, static, logo)
+    modules = (server, account, two_factor, volumes, admin, groups, gpu, limits, usage, culling,
+               broadcast, archive, audit, user_table, events, signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
 
@@ -129,13 +130,14 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # Sign-in and sign-up (setup code, throttling, approvals by POST), cookie flags, and the
     # hub REST overrides (protected groups, audited changes), which only the authenticator can
     # put ahead of the hub's own handlers (portal/auth, portal/views/hub_overrides.py).
-    auth.configure(c, settings, runtime.audit, runtime.accounts)
+    auth.configure(c, settings, runtime.audit, runtime.accounts, runtime.two_factor)
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
     # The Docker-access groups exist from the first start and come back if deleted.
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
     when_hub_runs(runtime.accounts.load, "loading disabled accounts and password resets")
+    when_hub_runs(runtime.two_factor.load, "loading two-factor sign-in")
     # Pushed updates: from events (the spawner's hook below, operations, the audit log), never
     # a scan of the loaded users (portal/operations/live_updates.py).
     runtime.audit.subscribe(runtime.live.audited)

@@ -12,6 +12,8 @@ from .access.groups import GroupGuard
 from .access.sudo import SudoMode
 from .audit.log import AuditLog
 from .auth.account_states import AccountStates
+from .auth.sign_in_tickets import SignInTickets
+from .auth.two_factor import TwoFactor
 from .broadcast.broadcaster import Broadcaster
 from .docker.service import DockerService
 from .governance.cull_policy import CullPolicyStore
@@ -50,6 +52,10 @@ class Runtime:
     culler: Culler
     # Disabled accounts, and accounts that must choose a new password (portal/auth).
     accounts: AccountStates
+    # Two-factor sign-in (TOTP, recovery codes, the admins' rule for host power) and the
+    # sign-ins waiting for their code (portal/auth).
+    two_factor: TwoFactor
+    sign_in_tickets: SignInTickets
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

@@ -9,6 +9,8 @@ from .access.groups import GroupGuard
 from .access.sudo import SUDO_API_PATH, SudoMode
 from .audit.log import SYSTEM_ACTOR, AuditLog
 from .auth.account_states import AccountStates
+from .auth.sign_in_tickets import SignInTickets
+from .auth.two_factor import TwoFactor
 from .broadcast.broadcaster import Broadcaster, new_broadcaster
 from .docker.service import DockerService
 from .governance.cull_policy import CullPolicy, CullPolicyStore
@@ -64,4 +66,6 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         cull_policy=cull_policy,
         culler=Culler(cull_policy, operations, audit, broadcaster, stop_idle),
         accounts=AccountStates(store),
+        two_factor=TwoFactor(store),
+        sign_in_tickets=SignInTickets(),
     )

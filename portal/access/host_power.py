@@ -173,12 +173,26 @@ def bulk(request: Request) -> Demand | None:
     return _power(request, f"Adding users to {group}", "admin:groups", field="sudo_password")
 
 
+ACCOUNT_ACTION_WORDS = {"reset-password": "Resetting the password of", "enable": "Enabling",
+                        "clear-2fa": "Clearing the two-factor sign-in of"}
+
+
 def account_action(request: Request) -> Demand | None:
-    """Resetting the password of, or enabling, an account that holds host power: whoever gets
-    the temporary password (or the account back) gets that power."""
+    """Resetting the password of, enabling, or clearing the second factor of an account that
+    holds host power: whoever gets the temporary password (the account back, or in with the
+    password alone) gets that power."""
     name, action = _arg(request, 0), _arg(request, 1)
-    if action not in ("reset-password", "enable") or not request.holds_power(name):
+    if action not in ACCOUNT_ACTION_WORDS or not request.holds_power(name):
         return None
-    what = "Resetting the password of" if action == "reset-password" else "Enabling"
+    what = ACCOUNT_ACTION_WORDS[action]
     return _power(request, f"{what} {name}, who holds host power,", "admin:users",
                   field="sudo_password")
+
+
+def two_factor_policy(request: Request) -> Demand | None:
+    """No longer requiring a second factor of the accounts that hold host power: a stolen
+    password alone would open them again."""
+    if request.body.get("require") == "on":
+        return None
+    return _power(request, "No longer requiring two-factor sign-in for host power",
+                  "admin:users", field="sudo_password")

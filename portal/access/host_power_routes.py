@@ -28,6 +28,7 @@ from .host_power import (
     set_password,
     share,
     token,
+    two_factor_policy,
     user_patch,
 )
 
@@ -110,6 +111,7 @@ RULES: dict[str, dict[str, Rule]] = {
     f"{_PORTAL}groups.MembershipHandler": {"GET": nothing, "POST": membership},
     f"{_PORTAL}user_table.BulkHandler": {"POST": bulk},
     f"{_PORTAL}signups.SignupDecisionHandler": {"GET": nothing, "POST": approve},
+    f"{_PORTAL}two_factor.AccountPolicyHandler": {"GET": nothing, "POST": two_factor_policy},
     # ... and what does not: pages, servers, volumes, limits, culling, broadcasts, the audit.
     **{f"{_PORTAL}{name}": _reads() for name in (
         "server.StartLogHandler", "server.RestartConfirmHandler", "server.PortalPageHandler",
@@ -120,16 +122,21 @@ RULES: dict[str, dict[str, Rule]] = {
         "archive.ArchivedVolumesHandler", "audit.AuditSectionHandler", "audit.AuditAPI",
         "user_table.UserTableHandler", "events.EventStreamHandler", "signups.SignupsHandler",
         "api.ServerStateAPI", "api.VolumesAPI", "static.PortalStaticHandler",
-        "logo.InertLogoHandler", "account.AccountPageHandler")},
+        "logo.InertLogoHandler", "account.AccountPageHandler",
+        "two_factor.TwoFactorRequiredPage")},
     **{f"{_PORTAL}{name}": _reads("POST") for name in (
         "server.ServerActionHandler", "server.KeepRunningHandler",
         "volumes.VolumesResetHandler", "culling.KeepRunningAPI", "api.ServerActionAPI",
         "api.VolumesResetAPI", "api.SudoAPI",  # SudoAPI: the confirmation itself
-        "account.AccountPasswordHandler")},  # the old password is asked (passwords.py)
+        "account.AccountPasswordHandler",  # the old password is asked (passwords.py)
+        # one's own second factor (turning it off and new codes ask for the password)
+        "two_factor.TwoFactorStartHandler", "two_factor.TwoFactorConfirmHandler",
+        "two_factor.RecoveryCodesHandler", "two_factor.TwoFactorOffHandler")},
     **{f"{_PORTAL}{name}": _reads("GET", "POST") for name in (
         "limits.LimitsSectionHandler", "culling.CullingSectionHandler",
         "broadcast.BroadcastHandler", "broadcast.BroadcastAPI",
-        "archive.ArchivedVolumeActionHandler", "account.NewPasswordHandler")},
+        "archive.ArchivedVolumeActionHandler", "account.NewPasswordHandler",
+        "two_factor.SignInCodeHandler")},
     f"{_PORTAL}limits.GroupLimitsAPI": _reads("PUT", "DELETE"),
     f"{_PORTAL}culling.CullingAPI": _reads("GET", "PUT"),
 }

@@ -5,8 +5,9 @@ hash, never logged) and marks the account so that its next sign-in must choose a
 before anything else (portal/auth/account_states.py, enforced by the gate). Disabling stops the
 account's server (its volumes stay), ends its browser sessions and revokes every token it holds;
 a disabled account cannot sign in, and the gate refuses whatever credential it still shows.
-Every action is one event in the log. Granting power (a reset or an enable of an account that
-holds host power) needs sudo mode: the gate asks before these run (access/host_power.py).
+Clearing an account's two-factor sign-in (a lost phone) lets its password alone sign it in.
+Every action is one event in the log. Granting power (a reset, an enable or a clear of an account
+that holds host power) needs sudo mode: the gate asks before these run (access/host_power.py).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from ..audit.log import AuditLog, EventKind
 from ..auth.account_states import AccountState, AccountStates
 from ..auth.password_changes import end_sessions
 from ..auth.setup_code import new_code
+from ..auth.two_factor_flow import clear as clear_two_factor
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser, hub_stopping
 from ..runtime import Runtime
 from ..servers.actions import HubActions, stop_server
 
-ACTIONS = ("reset-password", "disable", "enable")
+ACTIONS = ("reset-password", "disable", "enable", "clear-2fa")
 
 
 def _not_oneself(user: HubUser, actor: str, what: str) -> None:
@@ -106,4 +108,6 @@ async def perform(action: str, user: HubUser, *, authenticator: Any, db: Any, ru
         return Done(await disable(runtime, db, hub, user))
     if action == "enable":
         return Done(await enable(runtime, hub.actor, user))
+    if action == "clear-2fa":
+        return Done(await clear_two_factor(runtime.two_factor, runtime.audit, hub.actor, user))
     raise ActionRefused(f"Unknown account action {action[:30]!r}.", 400)

@@ -50,6 +50,7 @@ class Row:
     usage_stale: bool = False
     limits: Limits | None = None
     account: str = ""  # AccountState: "disabled", "must change password", or "" (ordinary)
+    two_factor: bool = False  # signs in with a code after the password
 
 
 @dataclass
@@ -134,7 +135,8 @@ def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQue
     found = query.order_by(*_order(q)).offset((q.page - 1) * q.size).limit(q.size).all()
     rows = [Row(u.name, row_state(u, users, runtime), u.last_activity,
                 sorted(g.name for g in u.groups), bool(u.admin),
-                account=str(runtime.accounts.state(u) or "")) for u in found]
+                account=str(runtime.accounts.state(u) or ""),
+                two_factor=runtime.two_factor.enabled(u)) for u in found]
     return TablePage(rows, total, q)
 
 

@@ -49,6 +49,8 @@ class EventKind(StrEnum):
     PASSWORD_RESET = "password reset"  # an admin set a temporary password
     ACCOUNT_DISABLED = "account disabled"
     ACCOUNT_ENABLED = "account enabled"
+    TWO_FACTOR = "two-factor"  # turned on or off, cleared by an admin, a recovery code used
+    ACCOUNT_POLICY = "account policy"  # the admins' rules (two-factor for host power)
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,31 @@ from __future__ import annotations
 from typing import Any
 
 
-def configure(c: Any, settings: Any, audit: Any = None, accounts: Any = None) -> None:
+def configure(c: Any, settings: Any, audit: Any = None, accounts: Any = None,
+              two_factor: Any = None) -> None:
     """Use DSHubAuthenticator, and Secure / SameSite=Lax cookies where the public side is HTTPS.
 
     `audit` (the portal's AuditLog): each account a sign-up creates is recorded in it.
     `accounts` (AccountStates): disabled accounts cannot sign in; a reset one must choose.
+    `two_factor` (TwoFactor): an account with it on gives a code after its password.
     """
     c.JupyterHub.authenticator_class = "portal.auth.authenticator.DSHubAuthenticator"
+    from jupyterhub import orm
+
     if accounts is not None:
-        from jupyterhub import orm
 
         def account_state(db: Any, name: str) -> Any:
             user = orm.User.find(db, name)
             return accounts.state(user) if user is not None else None
 
         c.DSHubAuthenticator.account_state = account_state
+    if two_factor is not None:
+
+        def second_factor(db: Any, name: str) -> bool:
+            user = orm.User.find(db, name)
+            return user is not None and two_factor.enabled(user)
+
+        c.DSHubAuthenticator.second_factor = second_factor
     if audit is not None:
         from ..audit.log import EventKind
 

@@ -23,6 +23,8 @@ log = portal_logger("auth")
 # What an account's password hash becomes once its temporary password was used: no bcrypt hash,
 # so no password matches it (passwords.py answers False for it).
 USED_TEMPORARY_PASSWORD = b"!temporary password used"
+# The attribute the code page sets on its own handler when the second factor was right.
+SECOND_FACTOR_PASSED = "dshub_second_factor_passed"
 
 
 @dataclass
@@ -61,6 +63,10 @@ class DSHubAuthenticator(NativeAuthenticator):
         None, allow_none=True, config=True,
         help="f(hub database, user name): the account's state (portal/auth/account_states.py: "
         "disabled, or a password to choose), None for an ordinary account; set by portal.setup.")
+    second_factor = Callable(
+        None, allow_none=True, config=True,
+        help="f(hub database, user name): the account signs in with a code after its password "
+        "(portal/auth/two_factor.py); set by portal.setup.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,8 +115,11 @@ class DSHubAuthenticator(NativeAuthenticator):
         username = self.normalize_username(data.get("username", ""))
         password = data.get("password", "")
         info = self.get_user(username) if is_valid_username(username) else None
-        valid = await self.passwords.check(self.address_of(handler), username, password,
-                                           bytes(info.password) if info else None)
+        # The code page sets this on itself (never from the request) once the code was right,
+        # for the account whose password its ticket proved.
+        code_given = getattr(handler, SECOND_FACTOR_PASSED, None) == username
+        valid = code_given or await self.passwords.check(
+            self.address_of(handler), username, password, bytes(info.password) if info else None)
         if info is None or not valid:
             return None
         if not info.is_authorized:
@@ -125,6 +134,12 @@ class DSHubAuthenticator(NativeAuthenticator):
             # Said only to someone who knows the password, like "not approved yet".
             if handler is not None:
                 handler.dshub_disabled = True
+            return None
+        if not code_given and self.second_factor is not None and self.second_factor(
+                self.db, username):
+            # The password was right; the sign-in goes on at the code page (LoginHandler).
+            if handler is not None:
+                handler.dshub_code_needed = True
             return None
         if state == AccountState.MUST_CHANGE_PASSWORD:
             # A temporary password works once: this sign-in must choose a new one (the gate

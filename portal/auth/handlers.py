@@ -12,15 +12,26 @@ user's other sessions; the GET routes that used to approve or discard accounts
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from jupyterhub.utils import url_path_join
 from nativeauthenticator import handlers as native
 from tornado import web
 
 from ..platform.errors import ActionRefused
-from ..platform.upstream import signed_in_now
+from ..platform.upstream import set_hub_cookie, signed_in_now
 from ..platform.user_names import HTML_PATTERN, RULE
 from .password_changes import change_own_password, change_password, weak
+from .sign_in_tickets import COOKIE
+
+
+def start_code_step(handler: Any, name: str) -> str:
+    """Give the browser a ticket for the code page and return that page's URL (with `next`)."""
+    token = handler.settings["dshub_portal"].sign_in_tickets.issue(name)
+    set_hub_cookie(handler, COOKIE, token, handler.hub.base_url)
+    page = url_path_join(handler.hub.base_url, "portal", "login", "code")
+    next_url = handler.get_argument("next", "")
+    return f"{page}?{urlencode({'next': next_url})}" if next_url else page
 
 
 class LoginHandler(native.LoginHandler):
@@ -40,6 +51,10 @@ class LoginHandler(native.LoginHandler):
             self.log.warning("Sign-in from %s refused: %s", address, refusal)
             self.set_status(429)
             self.finish(await self._render(login_error=refusal, username=username))
+            return
+        if getattr(self, "dshub_code_needed", False):
+            # The right password of an account with two-factor sign-in: the code comes next.
+            self.redirect(start_code_step(self, auth.normalize_username(username)))
             return
         if user:
             # The one outcome that forgets this address's failures.

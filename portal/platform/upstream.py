@@ -161,6 +161,11 @@ def signed_in_now(handler: Any, user: Any) -> None:
     handler._jupyterhub_user = user
 
 
+def set_hub_cookie(handler: Any, name: str, value: str, path: str) -> None:
+    """A signed cookie with the hub's flags (HttpOnly, SameSite, Secure where it applies)."""
+    handler._set_cookie(name, value, encrypted=True, path=path)
+
+
 def replace_hub_handlers(app: Any, replace: Callable[[type], type]) -> None:
     """Serve the hub's own routes with `replace(handler class)`: our subclasses of its handlers.
 

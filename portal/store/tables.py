@@ -81,6 +81,31 @@ class AccountStateRow(Base):
     changed_by: Mapped[str] = mapped_column(String(255))
 
 
+class TwoFactorRow(Base):
+    """An account's two-factor sign-in: its TOTP secret, the last time step a code was accepted
+    for (no code works twice) and its unused recovery codes (SHA-256 hex digests, by commas).
+    `owner_key` names the hub account, as in account_states."""
+
+    __tablename__ = "two_factor"
+    user: Mapped[str] = mapped_column(String(255), primary_key=True)
+    owner_key: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str] = mapped_column(String(64))
+    last_step: Mapped[int] = mapped_column(BigInteger)
+    recovery: Mapped[str] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccountPolicyRow(Base):
+    """The admins' account rules (one row, id 1): two-factor sign-in required for everyone who
+    holds host power."""
+
+    __tablename__ = "account_policy"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    require_2fa_host_power: Mapped[bool] = mapped_column(Boolean)
+    changed: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_by: Mapped[str] = mapped_column(String(255))
+
+
 def metadata() -> MetaData:
     """Every table of the store, as the models declare them today."""
     return Base.metadata

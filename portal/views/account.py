@@ -19,6 +19,7 @@ class AccountPageHandler(PortalHandler):
         sessions, tokens = token_counts(self.db, self.current_user.name)
         html = await self.render_fragment(
             "pages/account.html", sessions=sessions, tokens=tokens,
+            two_factor=self.runtime.two_factor, user_obj=self.current_user,
             minimum_password_length=self.authenticator.minimum_password_length)
         self.finish(html)
 
@@ -81,5 +82,6 @@ routes = [
     (r"/portal/account/?", AccountPageHandler),
     (r"/portal/account/password", AccountPasswordHandler),
     (r"/portal/account/new-password", NewPasswordHandler),
-    (r"/portal/admin/accounts/([^/]+)/(reset-password|disable|enable)", AccountActionHandler),
+    (r"/portal/admin/accounts/([^/]+)/(reset-password|disable|enable|clear-2fa)",
+     AccountActionHandler),
 ]

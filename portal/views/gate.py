@@ -24,6 +24,8 @@ from ..access.host_power import Request
 from ..access.host_power_routes import demand
 from ..access.names import BUILTIN_GROUPS
 from ..auth.account_states import NEW_PASSWORD_PATH, AccountState
+from ..auth.two_factor import SET_UP_PATH, TwoFactor
+from ..auth.two_factor_flow import must_set_up
 from ..platform.errors import ActionRefused
 from ..platform.upstream import token_authenticated
 from .refusals import as_http_error
@@ -65,28 +67,56 @@ CHOOSING_ALLOWED = frozenset({
     "jupyterhub.handlers.login.LogoutHandler", "jupyterhub.handlers.base.Template404"})
 
 
+# What an account that must set up two-factor sign-in first may still reach.
+SETTING_UP_ALLOWED = CHOOSING_ALLOWED - {"portal.views.account.NewPasswordHandler"} | {
+    f"portal.views.two_factor.{name}" for name in (
+        "TwoFactorRequiredPage", "TwoFactorStartHandler", "TwoFactorConfirmHandler")}
+
+
+def _only(handler: Any, page: str, refusal: str) -> None:
+    """Send GET pages to `page` (under the hub), refuse everything else with `refusal`."""
+    url = url_path_join(handler.hub.base_url, page)
+    if handler.request.method == "GET" and "/api/" not in handler.request.path:
+        handler.redirect(url)
+        return
+    raise as_http_error(ActionRefused(refusal.format(page=url), 403))
+
+
 async def account_state_allows(handler: Any, original: type) -> None:
     """A disabled account reaches nothing, whatever credential it shows (a cookie or token made
     before it was disabled); one whose password an admin reset reaches only the page choosing
-    a new one (GET pages are sent there)."""
+    a new one (GET pages are sent there); a browser session of an account that holds host power
+    without the second factor admins require reaches only the page setting it up."""
     user = handler.current_user
     if user is None or getattr(user, "kind", "user") != "user":
         return
-    accounts = handler.settings["dshub_portal"].accounts
+    runtime = handler.settings["dshub_portal"]
+    accounts = runtime.accounts
     if not accounts.loaded:
         await accounts.load()
     state = accounts.state(user)
-    if state is None or class_name(original) in CHOOSING_ALLOWED:
+    if state is None:
+        await _second_factor_allows(handler, original, runtime.two_factor, user)
+        return
+    if class_name(original) in CHOOSING_ALLOWED:
         return
     if state == AccountState.DISABLED:
         raise as_http_error(ActionRefused(f"The account {user.name} is disabled. Ask an admin "
                                           "to enable it.", 403))
-    page = url_path_join(handler.hub.base_url, NEW_PASSWORD_PATH)
-    if handler.request.method == "GET" and "/api/" not in handler.request.path:
-        handler.redirect(page)
+    _only(handler, NEW_PASSWORD_PATH,
+          "An admin reset your password: choose a new one at {page} before anything else.")
+
+
+async def _second_factor_allows(handler: Any, original: type, two_factor: TwoFactor,
+                                user: Any) -> None:
+    """API tokens pass: they are credentials of their own (disable an account to end them)."""
+    await two_factor.ensure_loaded()
+    if not two_factor.required_for_host_power or token_authenticated(handler) or (
+            class_name(original) in SETTING_UP_ALLOWED):
         return
-    raise as_http_error(ActionRefused(f"An admin reset your password: choose a new one at "
-                                      f"{page} before anything else.", 403))
+    if must_set_up(two_factor, user, lambda name: holds_power(handler.db, name)):
+        _only(handler, SET_UP_PATH, "Admins require two-factor sign-in for your account: set it "
+              "up at {page} before anything else.")
 
 
 async def enforce(handler: Any, original: type) -> None:
