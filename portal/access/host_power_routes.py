@@ -112,6 +112,7 @@ RULES: dict[str, dict[str, Rule]] = {
     f"{_PORTAL}user_table.BulkHandler": {"POST": bulk},
     f"{_PORTAL}signups.SignupDecisionHandler": {"GET": nothing, "POST": approve},
     f"{_PORTAL}two_factor.AccountPolicyHandler": {"GET": nothing, "POST": two_factor_policy},
+    f"{_PORTAL}two_factor.AccountPolicyAPI": {"GET": nothing, "PUT": two_factor_policy},
     # ... and what does not: pages, servers, volumes, limits, culling, broadcasts, the audit.
     **{f"{_PORTAL}{name}": _reads() for name in (
         "server.StartLogHandler", "server.RestartConfirmHandler", "server.PortalPageHandler",

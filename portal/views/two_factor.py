@@ -14,6 +14,7 @@ from ..auth.sign_in_tickets import COOKIE
 from ..auth.two_factor import qr_svg
 from ..platform.errors import ActionRefused
 from ..platform.upstream import signed_in_now
+from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 from .gate import holds_power
 
@@ -134,6 +135,21 @@ class AccountPolicyHandler(PortalHandler):
         self.finish(await self.section(done))
 
 
+class AccountPolicyAPI(PortalAPIHandler):
+    """`GET`/`PUT /hub/portal/api/account-policy`: `{"two_factor_for_host_power": bool}`."""
+
+    @needs_scope("admin:users")
+    async def get(self) -> None:
+        self.write({"two_factor_for_host_power": self.runtime.two_factor.required_for_host_power})
+
+    @needs_scope("admin:users")
+    async def put(self) -> None:
+        required = self.json_body().get("two_factor_for_host_power") is True
+        await flow.set_required(self.runtime.two_factor, self.runtime.audit, self.actor_name,
+                                required)
+        await self.get()
+
+
 routes = [
     (r"/portal/login/code", SignInCodeHandler),
     (r"/portal/account/two-factor/start", TwoFactorStartHandler),
@@ -142,4 +158,5 @@ routes = [
     (r"/portal/account/two-factor/off", TwoFactorOffHandler),
     (r"/portal/account/two-factor/required", TwoFactorRequiredPage),
     (r"/portal/admin/account-policy", AccountPolicyHandler),
+    (r"/portal/api/account-policy", AccountPolicyAPI),
 ]
