@@ -1,0 +1,66 @@
+"""In Chromium: setting up two-factor sign-in on My account (the QR code drawn on the hub, the
+first code from the "app", the recovery codes shown once), then signing in with the password and
+a code on the code page; the admin's rule and the table's Clear 2FA, photographed."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.support.clients import PASSWORD
+from tests.support.two_factor import code
+from tests.ui.conftest import SCREENSHOTS
+from tests.ui.test_signup_to_lab import sign_in
+
+
+def test_set_up_two_factor_and_sign_in_with_a_code(hub, browser, make_user):
+    user = make_user("ui2fa")
+    page = browser.new_page()
+    sign_in(page, hub, user.name)
+    page.goto(hub.hub_url("portal/account"))
+    section = page.locator("#account-two-factor")
+    expect(section.locator("#two-factor-state")).to_have_text("off")
+    section.get_by_role("button", name="Set up two-factor sign-in").click()
+    qr = section.locator(".two-factor-qr svg")
+    expect(qr).to_be_visible()
+    secret = section.locator("#two-factor-secret").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "two-factor-setup.png"), full_page=True)
+    section.get_by_label("The code your app shows now").fill(code(secret, 0))
+    section.get_by_role("button", name="Turn on").click()
+    codes = section.locator(".recovery-code")
+    expect(codes).to_have_count(10)
+    page.reload()
+    expect(section.locator("#two-factor-state")).to_have_text("on")
+
+    page.goto(hub.hub_url("logout"))
+    page.goto(hub.hub_url("login"))
+    page.get_by_label("Username:").fill(user.name)
+    page.get_by_label("Password:").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("#login_submit").click()
+    expect(page).to_have_url(re.compile(r"/hub/portal/login/code"))
+    page.get_by_label("Code from your authenticator app:").fill("000000"
+                                                                if code(secret) != "000000"
+                                                                else "111111")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("not right, or was used already")
+    page.screenshot(path=str(SCREENSHOTS / "two-factor-sign-in.png"), full_page=True)
+    page.get_by_label("Code from your authenticator app:").fill(code(secret))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/hub/portal$"))
+    page.close()
+
+    board = browser.new_page()
+    sign_in(board, hub, "admin")
+    board.goto(hub.hub_url(f"portal/admin?q={user.name}"))
+    row = board.locator(f'tr[data-user="{user.name}"]')
+    expect(row.locator(".two-factor-state")).to_have_text("2FA")
+    expect(row.get_by_role("button", name=f"Clear the two-factor sign-in of {user.name}")
+           ).to_be_visible()
+    policy = board.locator("#admin-account-policy")
+    expect(policy.get_by_label(re.compile("Require it for everyone"))).not_to_be_checked()
+    policy.screenshot(path=str(SCREENSHOTS / "admin-two-factor.png"))
+    board.close()
