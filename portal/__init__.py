@@ -39,6 +39,7 @@ def _routes() -> list[tuple]:
         api,
         archive,
         audit,
+        batch,
         broadcast,
         culling,
         events,
@@ -56,8 +57,8 @@ def _routes() -> list[tuple]:
     )
 
     # Each view module ends with its own route list; this is the one place they all meet.
-    modules = (server, account, two_factor, volumes, admin, groups, gpu, limits, usage, culling,
-               broadcast, archive, audit, user_table, events, signups, api, static, logo)
+    modules = (server, account, two_factor, volumes, admin, batch, groups, gpu, limits, usage,
+               culling, broadcast, archive, audit, user_table, events, signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
 

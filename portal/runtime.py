@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .access.groups import GroupGuard
 from .access.sudo import SudoMode
 from .audit.log import AuditLog
+from .auth.account_batches import AccountBatches
 from .auth.account_states import AccountStates
 from .auth.sign_in_tickets import SignInTickets
 from .auth.two_factor import TwoFactor
@@ -56,6 +57,8 @@ class Runtime:
     # sign-ins waiting for their code (portal/auth).
     two_factor: TwoFactor
     sign_in_tickets: SignInTickets
+    # Accounts from a CSV: previews, batches being created, credentials handed out once.
+    batches: AccountBatches
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

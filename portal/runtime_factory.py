@@ -8,6 +8,7 @@ from __future__ import annotations
 from .access.groups import GroupGuard
 from .access.sudo import SUDO_API_PATH, SudoMode
 from .audit.log import SYSTEM_ACTOR, AuditLog
+from .auth.account_batches import AccountBatches
 from .auth.account_states import AccountStates
 from .auth.sign_in_tickets import SignInTickets
 from .auth.two_factor import TwoFactor
@@ -68,4 +69,5 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         accounts=AccountStates(store),
         two_factor=TwoFactor(store),
         sign_in_tickets=SignInTickets(),
+        batches=AccountBatches(),
     )

@@ -15,6 +15,7 @@ from .host_power import (
     Rule,
     account_action,
     approve,
+    batch_create,
     bulk,
     create_account,
     group_create,
@@ -113,6 +114,7 @@ RULES: dict[str, dict[str, Rule]] = {
     f"{_PORTAL}signups.SignupDecisionHandler": {"GET": nothing, "POST": approve},
     f"{_PORTAL}two_factor.AccountPolicyHandler": {"GET": nothing, "POST": two_factor_policy},
     f"{_PORTAL}two_factor.AccountPolicyAPI": {"GET": nothing, "PUT": two_factor_policy},
+    f"{_PORTAL}batch.BatchConfirmHandler": {"POST": batch_create},
     # ... and what does not: pages, servers, volumes, limits, culling, broadcasts, the audit.
     **{f"{_PORTAL}{name}": _reads() for name in (
         "server.StartLogHandler", "server.RestartConfirmHandler", "server.PortalPageHandler",
@@ -124,7 +126,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "user_table.UserTableHandler", "events.EventStreamHandler", "signups.SignupsHandler",
         "api.ServerStateAPI", "api.VolumesAPI", "static.PortalStaticHandler",
         "logo.InertLogoHandler", "account.AccountPageHandler",
-        "two_factor.TwoFactorRequiredPage")},
+        "two_factor.TwoFactorRequiredPage", "batch.BatchProgressHandler")},
     **{f"{_PORTAL}{name}": _reads("POST") for name in (
         "server.ServerActionHandler", "server.KeepRunningHandler",
         "volumes.VolumesResetHandler", "culling.KeepRunningAPI", "api.ServerActionAPI",
@@ -132,7 +134,9 @@ RULES: dict[str, dict[str, Rule]] = {
         "account.AccountPasswordHandler",  # the old password is asked (passwords.py)
         # one's own second factor (turning it off and new codes ask for the password)
         "two_factor.TwoFactorStartHandler", "two_factor.TwoFactorConfirmHandler",
-        "two_factor.RecoveryCodesHandler", "two_factor.TwoFactorOffHandler")},
+        "two_factor.RecoveryCodesHandler", "two_factor.TwoFactorOffHandler",
+        # accounts from a CSV: the preview creates nothing; the credentials are read once
+        "batch.BatchPreviewHandler", "batch.BatchCredentialsHandler")},
     **{f"{_PORTAL}{name}": _reads("GET", "POST") for name in (
         "limits.LimitsSectionHandler", "culling.CullingSectionHandler",
         "broadcast.BroadcastHandler", "broadcast.BroadcastAPI",
