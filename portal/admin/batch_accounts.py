@@ -89,7 +89,9 @@ async def _create(authenticator: Any, db: Any, runtime: Runtime, batch: Batch) -
                                            "generated passphrase")
         for group in batch.groups():
             members = [row.name for row in batch.rows if group in row.groups]
-            await change_memberships(db, runtime.group_guard, batch.actor, group, members, True)
+            for first in range(0, len(members), CHUNK):  # a commit per 100 members
+                await change_memberships(db, runtime.group_guard, batch.actor, group,
+                                         members[first:first + CHUNK], True)
     except Exception as error:  # what was made stays listed, with its passphrase
         db.rollback()
         log.exception("Batch %s stopped after %d accounts", batch.token, len(batch.created))
