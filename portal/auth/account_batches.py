@@ -36,6 +36,10 @@ class BatchRow:
     groups: tuple[str, ...]
     problems: list[str] = field(default_factory=list)
 
+    def spelled(self) -> str:
+        """The name's code points when it is not plain ASCII (a look-alike shows as such)."""
+        return "" if self.name.isascii() else ascii(self.name)
+
 
 @dataclass
 class Batch:

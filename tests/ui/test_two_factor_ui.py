@@ -1,6 +1,7 @@
 """In Chromium: setting up two-factor sign-in on My account (the QR code drawn on the hub, the
 first code from the "app", the recovery codes shown once), then signing in with the password and
-a code on the code page; the admin's rule and the table's Clear 2FA, photographed."""
+a code on the code page; the admin's rule, the table's Clear 2FA and a CSV preview with bad rows,
+photographed."""
 
 from __future__ import annotations
 
@@ -63,4 +64,14 @@ def test_set_up_two_factor_and_sign_in_with_a_code(hub, browser, make_user):
     policy = board.locator("#admin-account-policy")
     expect(policy.get_by_label(re.compile("Require it for everyone"))).not_to_be_checked()
     policy.screenshot(path=str(SCREENSHOTS / "admin-two-factor.png"))
+    # Accounts from a CSV: the preview explains the bad rows and offers no Create button.
+    batch = board.locator("#admin-batch")
+    batch.get_by_label("CSV file").set_input_files(files=[{
+        "name": "class.csv", "mimeType": "text/csv",
+        "buffer": b"name,groups,environment\nstudent-1,,python\nadmin,,\n\xd0\xb0dmin,,\n"
+                  b"a/b,,\nstudent-1,,\nstudent-2,no-such-group,\n"}])
+    batch.get_by_role("button", name="Preview").click()
+    expect(batch.locator(".batch-bad-row")).to_have_count(5)
+    expect(batch.get_by_role("button", name=re.compile("^Create"))).to_have_count(0)
+    batch.screenshot(path=str(SCREENSHOTS / "admin-batch-preview.png"))
     board.close()
