@@ -12,6 +12,7 @@ from jupyterhub.utils import url_path_join
 
 from . import auth, compat
 from .access.groups import BUILTIN_GROUPS
+from .admin.dormant import run_auto_disable
 from .broadcast import broadcaster as broadcast
 from .governance.limits import Limits
 from .governance.usage import running_labs
@@ -42,6 +43,7 @@ def _routes() -> list[tuple]:
         batch,
         broadcast,
         culling,
+        dormant,
         events,
         gpu,
         groups,
@@ -57,8 +59,9 @@ def _routes() -> list[tuple]:
     )
 
     # Each view module ends with its own route list; this is the one place they all meet.
-    modules = (server, account, two_factor, volumes, admin, batch, groups, gpu, limits, usage,
-               culling, broadcast, archive, audit, user_table, events, signups, api, static, logo)
+    modules = (server, account, two_factor, volumes, admin, batch, dormant, groups, gpu, limits,
+               usage, culling, broadcast, archive, audit, user_table, events, signups, api,
+               static, logo)
     return [route for module in modules for route in module.routes]
 
 
@@ -139,6 +142,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
     when_hub_runs(runtime.accounts.load, "loading disabled accounts and password resets")
     when_hub_runs(runtime.two_factor.load, "loading two-factor sign-in")
+    when_hub_runs(lambda app: run_auto_disable(app, runtime), "disabling dormant accounts")
     # Pushed updates: from events (the spawner's hook below, operations, the audit log), never
     # a scan of the loaded users (portal/operations/live_updates.py).
     runtime.audit.subscribe(runtime.live.audited)

@@ -127,6 +127,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "api.ServerStateAPI", "api.VolumesAPI", "static.PortalStaticHandler",
         "logo.InertLogoHandler", "account.AccountPageHandler",
         "two_factor.TwoFactorRequiredPage", "batch.BatchProgressHandler")},
+    # dormant accounts: the report, and the automatic disable (it takes power, grants none)
+    f"{_PORTAL}dormant.DormantSectionHandler": _reads("GET", "POST"),
     **{f"{_PORTAL}{name}": _reads("POST") for name in (
         "server.ServerActionHandler", "server.KeepRunningHandler",
         "volumes.VolumesResetHandler", "culling.KeepRunningAPI", "api.ServerActionAPI",

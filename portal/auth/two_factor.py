@@ -29,7 +29,8 @@ from sqlalchemy import select
 
 from ..platform.errors import ActionRefused
 from ..store.database import PortalStore
-from ..store.tables import AccountPolicyRow, TwoFactorRow
+from ..store.tables import TwoFactorRow
+from .account_policy import AccountPolicy
 from .account_states import account_key
 
 ISSUER = "DS Hub"
@@ -88,24 +89,28 @@ class Setup:
 class TwoFactor:
     """All calls come from the hub's one event loop; the store runs on its own thread."""
 
-    def __init__(self, store: PortalStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: PortalStore, policy: AccountPolicy | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.store = store
+        self.policy = policy or AccountPolicy(store)
         self.clock = clock
         self._factors: dict[str, _Factor] = {}
         self._setups: dict[str, Setup] = {}
-        self.required_for_host_power = False
         self.loaded = False
 
-    async def load(self, app: Any = None) -> None:
-        def read() -> tuple[dict[str, _Factor], bool]:
-            with self.store.session() as db:
-                factors = {row.user: _Factor(row.owner_key, row.secret, row.last_step,
-                                             frozenset(filter(None, row.recovery.split(","))))
-                           for row in db.scalars(select(TwoFactorRow))}
-                policy = db.get(AccountPolicyRow, 1)
-                return factors, bool(policy and policy.require_2fa_host_power)
+    @property
+    def required_for_host_power(self) -> bool:
+        return self.policy.rules.two_factor_for_host_power
 
-        self._factors, self.required_for_host_power = await self.store.run(read)
+    async def load(self, app: Any = None) -> None:
+        def read() -> dict[str, _Factor]:
+            with self.store.session() as db:
+                return {row.user: _Factor(row.owner_key, row.secret, row.last_step,
+                                          frozenset(filter(None, row.recovery.split(","))))
+                        for row in db.scalars(select(TwoFactorRow))}
+
+        self._factors = await self.store.run(read)
+        await self.policy.load()
         self.loaded = True
 
     async def ensure_loaded(self) -> None:
@@ -211,18 +216,7 @@ class TwoFactor:
 
     # --- the admins' rule ---------------------------------------------------------------
     async def require_for_host_power(self, required: bool, actor: str) -> None:
-        def write() -> None:
-            with self.store.session() as db:
-                row = db.get(AccountPolicyRow, 1)
-                if row is None:
-                    row = AccountPolicyRow(id=1)
-                    db.add(row)
-                row.require_2fa_host_power = required
-                row.changed, row.changed_by = datetime.now(UTC), actor[:255]
-                db.commit()
-
-        await self.store.run(write)
-        self.required_for_host_power = required
+        await self.policy.change(actor, two_factor_for_host_power=required)
 
     async def _write(self, name: str, factor: _Factor) -> None:
         def write() -> None:

@@ -97,11 +97,12 @@ class TwoFactorRow(Base):
 
 class AccountPolicyRow(Base):
     """The admins' account rules (one row, id 1): two-factor sign-in required for everyone who
-    holds host power."""
+    holds host power; days without activity after which an account is disabled (0: never)."""
 
     __tablename__ = "account_policy"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     require_2fa_host_power: Mapped[bool] = mapped_column(Boolean)
+    dormant_disable_days: Mapped[int] = mapped_column(Integer)
     changed: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     changed_by: Mapped[str] = mapped_column(String(255))
 

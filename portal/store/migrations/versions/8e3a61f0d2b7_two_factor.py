@@ -1,4 +1,5 @@
 """Owns the store's revision 8e3a61f0d2b7: two-factor sign-in and the admins' account rules
+(two-factor for host power, automatic disable of dormant accounts)
 
 Frozen: the columns are spelled out here, never taken from the models.
 """
@@ -28,6 +29,7 @@ def upgrade() -> None:
         "account_policy",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("require_2fa_host_power", sa.Boolean(), nullable=False),
+        sa.Column("dormant_disable_days", sa.Integer(), nullable=False),
         sa.Column("changed", sa.DateTime(timezone=True), nullable=False),
         sa.Column("changed_by", sa.String(255), nullable=False),
     )

@@ -1,0 +1,144 @@
+"""Owns dormant accounts: the report of accounts without activity for N days (their last
+activity and storage), and the optional automatic disable after a number of days.
+
+Activity is the hub's own `last_activity` of the account (a sign-in, a page, its lab's traffic;
+the account's creation when it never had any). Storage is the last shared measurement of volume
+sizes (one `docker system df`, at most once a minute): the report never asks Docker for more.
+Disabling is part 1's (admin/account_actions.disable): the server stops, sessions and tokens
+end, the volumes stay. The automatic disable is off unless an admin sets a number of days; a
+pass runs hourly, a query of the hub's database and then each account's disable, and is audited
+like an admin's, by `(hub)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from jupyterhub import orm
+from sqlalchemy import func
+
+from ..audit.log import SYSTEM_ACTOR, EventKind
+from ..auth.account_states import AccountState
+from ..platform.errors import ActionRefused
+from ..platform.logs import portal_logger
+from ..platform.upstream import HubUser
+from ..runtime import Runtime
+from ..servers.actions import HubActions
+from .account_actions import disable
+
+log = portal_logger("dormant")
+MAX_DAYS = 3650
+SHOWN = 200  # rows in the report, oldest activity first
+
+
+@dataclass(frozen=True)
+class DormantRow:
+    name: str
+    last_activity: datetime | None  # naive UTC, as the hub stores it
+    created: datetime | None
+    storage: int | None  # bytes; None: not measured
+    disabled: bool
+    admin: bool
+
+
+@dataclass(frozen=True)
+class DormantReport:
+    days: int
+    rows: list[DormantRow]
+    total: int
+    sizes_age_s: float | None  # None: no measurement yet (Docker unreachable, or none yet)
+
+
+def read_days(raw: str, default: int = 90) -> int:
+    try:
+        days = int(raw) if raw.strip() else default
+    except ValueError:
+        raise ActionRefused("The number of days must be a whole number.", 400) from None
+    if not 1 <= days <= MAX_DAYS:
+        raise ActionRefused(f"The number of days must be between 1 and {MAX_DAYS}.", 400)
+    return days
+
+
+def cutoff(days: int, now: datetime | None = None) -> datetime:
+    return ((now or datetime.now(UTC)) - timedelta(days=days)).replace(tzinfo=None)
+
+
+def dormant_query(db: Any, days: int, now: datetime | None = None) -> Any:
+    """Hub users whose last activity (or creation, when none) is older than `days`."""
+    seen = func.coalesce(orm.User.last_activity, orm.User.created)
+    return db.query(orm.User).filter(seen < cutoff(days, now)).order_by(seen, orm.User.name)
+
+
+async def report(db: Any, users: Any, runtime: Runtime, days: int) -> DormantReport:
+    query = dormant_query(db, days)
+    total = query.count()
+    found = query.limit(SHOWN).all()
+    try:
+        sizes = await runtime.volume_sizes.current()
+        by_name, age = sizes.by_name, sizes.age_s
+    except ActionRefused:  # Docker unreachable: the report still lists the accounts
+        by_name, age = {}, None
+    rows = []
+    for orm_user in found:
+        user: HubUser = users[orm_user.id]
+        names = [v.name for v in user.spawner.owned_volumes()]
+        storage = sum(by_name[n] for n in names if n in by_name) if age is not None else None
+        rows.append(DormantRow(orm_user.name, orm_user.last_activity, orm_user.created, storage,
+                               runtime.accounts.state(orm_user) == AccountState.DISABLED,
+                               bool(orm_user.admin)))
+    return DormantReport(days, rows, total, age)
+
+
+async def set_auto_disable(runtime: Runtime, actor: str, days: int) -> str:
+    """0: off. Audited as an account policy."""
+    if days and not 1 <= days <= MAX_DAYS:
+        raise ActionRefused(f"The number of days must be between 1 and {MAX_DAYS}, or 0 "
+                            "(off).", 400)
+    await runtime.two_factor.policy.change(actor, dormant_disable_days=days)
+    done = (f"Accounts without activity for {days} days are disabled automatically (hourly)."
+            if days else "Dormant accounts are no longer disabled automatically.")
+    await runtime.audit.record(actor, EventKind.ACCOUNT_POLICY, "dormant accounts", done)
+    return done
+
+
+async def disable_dormant(app: Any, runtime: Runtime, hub: HubActions,
+                          now: datetime | None = None) -> list[str]:
+    """One pass of the automatic disable; the names disabled."""
+    days = runtime.two_factor.policy.rules.dormant_disable_days
+    if not days:
+        return []
+    done = []
+    for orm_user in dormant_query(app.db, days, now).all():
+        if orm_user.admin or runtime.accounts.state(orm_user) is not None:
+            continue  # admins are never locked out by it; disabled ones are already
+        try:
+            await disable(runtime, app.db, hub, app.users[orm_user.id])
+        except ActionRefused as refused:
+            log.info("Dormant %s not disabled: %s", orm_user.name, refused.message)
+            continue
+        done.append(orm_user.name)
+    if done:
+        log.info("Disabled %d dormant accounts (no activity for %d days): %s", len(done), days,
+                 ", ".join(done[:20]))
+    return done
+
+
+async def run_auto_disable(app: Any, runtime: Runtime, every: float = 3600.0,
+                           sleep: Callable[[float], Any] = asyncio.sleep) -> None:
+    """The hourly pass, for as long as the hub runs."""
+
+    async def hub_stop(user: HubUser) -> None:
+        await app.proxy.delete_user(user)
+        await user.stop()
+
+    hub = HubActions(spawn=hub_stop, stop=hub_stop, public_url="", actor=SYSTEM_ACTOR)
+    while True:
+        await sleep(every)
+        try:
+            await disable_dormant(app, runtime, hub)
+        except Exception:
+            log.exception("The dormant accounts pass failed; the next one is in an hour")

@@ -1,0 +1,35 @@
+"""Owns the admin area's dormant accounts: the report (N days chosen on the page), bulk disable
+through the table's bulk action, and the automatic disable's setting."""
+
+from __future__ import annotations
+
+from jupyterhub.scopes import needs_scope
+
+from ..admin.dormant import read_days, report, set_auto_disable
+from .base import PortalHandler, portal_authenticated
+
+
+class DormantSectionHandler(PortalHandler):
+    async def section(self, days: int, notice: str = "") -> None:
+        found = await report(self.db, self.users, self.runtime, days)
+        self.finish(await self.render_fragment(
+            "partials/dormant_section.html", report=found, notice=notice,
+            auto_days=self.runtime.two_factor.policy.rules.dormant_disable_days))
+
+    @portal_authenticated
+    @needs_scope("admin:users")
+    async def get(self) -> None:
+        await self.section(read_days(self.get_argument("days", "")))
+
+    @portal_authenticated
+    @needs_scope("admin:users")
+    async def post(self) -> None:
+        auto = self.get_body_argument("auto_days", "0").strip() or "0"
+        done = await set_auto_disable(self.runtime, self.actor_name,
+                                      0 if auto == "0" else read_days(auto))
+        await self.section(read_days(self.get_body_argument("days", "")), done)
+
+
+routes = [
+    (r"/portal/admin/dormant", DormantSectionHandler),
+]
