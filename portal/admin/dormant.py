@@ -67,14 +67,17 @@ def cutoff(days: int, now: datetime | None = None) -> datetime:
     return ((now or datetime.now(UTC)) - timedelta(days=days)).replace(tzinfo=None)
 
 
-def dormant_query(db: Any, days: int, now: datetime | None = None) -> Any:
-    """Hub users whose last activity (or creation, when none) is older than `days`."""
+def dormant_query(db: Any, days: int, now: datetime | None = None, *columns: Any) -> Any:
+    """Hub users whose last activity (or creation, when none) is older than `days` (`columns`:
+    those columns as the database holds them, instead of the users)."""
     seen = func.coalesce(orm.User.last_activity, orm.User.created)
-    return db.query(orm.User).filter(seen < cutoff(days, now)).order_by(seen, orm.User.name)
+    return db.query(*(columns or (orm.User,))).filter(seen < cutoff(days, now)).order_by(
+        seen, orm.User.name)
 
 
 async def report(db: Any, users: Any, runtime: Runtime, days: int) -> DormantReport:
-    query = dormant_query(db, days)
+    query = dormant_query(db, days, None, orm.User.id, orm.User.name, orm.User.last_activity,
+                          orm.User.created, orm.User.admin)
     total = query.count()
     found = query.limit(SHOWN).all()
     try:
@@ -83,13 +86,13 @@ async def report(db: Any, users: Any, runtime: Runtime, days: int) -> DormantRep
     except ActionRefused:  # Docker unreachable: the report still lists the accounts
         by_name, age = {}, None
     rows = []
-    for orm_user in found:
-        user: HubUser = users[orm_user.id]
+    for found_user in found:
+        user: HubUser = users[found_user.id]
         names = [v.name for v in user.spawner.owned_volumes()]
         storage = sum(by_name[n] for n in names if n in by_name) if age is not None else None
-        rows.append(DormantRow(orm_user.name, orm_user.last_activity, orm_user.created, storage,
-                               runtime.accounts.state(orm_user) == AccountState.DISABLED,
-                               bool(orm_user.admin)))
+        rows.append(DormantRow(found_user.name, found_user.last_activity, found_user.created,
+                               storage, runtime.accounts.state(user) == AccountState.DISABLED,
+                               bool(found_user.admin)))
     return DormantReport(days, rows, total, age)
 
 

@@ -1,7 +1,7 @@
 """In Chromium: setting up two-factor sign-in on My account (the QR code drawn on the hub, the
 first code from the "app", the recovery codes shown once), then signing in with the password and
-a code on the code page; the admin's rule, the table's Clear 2FA and a CSV preview with bad rows,
-photographed."""
+a code on the code page; the admin's rule, the table's Clear 2FA, a CSV preview with bad rows and the dormant
+accounts, photographed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.support.clients import PASSWORD
+from tests.support.dormant import idle_for
 from tests.support.two_factor import code
 from tests.ui.conftest import SCREENSHOTS
 from tests.ui.test_signup_to_lab import sign_in
@@ -74,4 +75,10 @@ def test_set_up_two_factor_and_sign_in_with_a_code(hub, browser, make_user):
     expect(batch.locator(".batch-bad-row")).to_have_count(5)
     expect(batch.get_by_role("button", name=re.compile("^Create"))).to_have_count(0)
     batch.screenshot(path=str(SCREENSHOTS / "admin-batch-preview.png"))
+    idle_for(hub, user.name, 120)
+    dormant = board.locator("#admin-dormant")
+    dormant.get_by_label("No activity for at least (days)").fill("90")
+    dormant.get_by_role("button", name="Show").click()
+    expect(dormant.locator(f'tr[data-user="{user.name}"]')).to_be_visible()
+    dormant.screenshot(path=str(SCREENSHOTS / "admin-dormant.png"))
     board.close()
