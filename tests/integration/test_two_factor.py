@@ -8,15 +8,8 @@ import pytest
 
 from tests.support.audit import audit
 from tests.support.clients import PASSWORD, Portal, session_from
-from tests.support.two_factor import (
-    code,
-    code_step,
-    location,
-    password_step,
-    require_for_host_power,
-    signed_in,
-    turn_on,
-)
+from tests.support.two_factor import code, code_step, location, password_step, signed_in, turn_on
+from tests.support.two_factor import require_for_host_power as require_2fa
 
 pytestmark = [pytest.mark.docker, pytest.mark.hub]
 
@@ -68,7 +61,7 @@ def test_a_host_power_member_without_it_reaches_nothing_before_setting_it_up(hub
     member = make_user("sock-2fa")
     r = admin.post("portal/admin/groups/docker-sock/add", {"username": member.name})
     assert r.status_code == 200, r.text
-    require_for_host_power(hub, True)
+    require_2fa(hub, True)
     try:
         for path in ("portal", "portal/admin", "token", f"user/{member.name}/",
                      "portal/account"):
@@ -87,14 +80,14 @@ def test_a_host_power_member_without_it_reaches_nothing_before_setting_it_up(hub
         assert member.get("portal", htmx=False).status_code == 200
         # A stolen admin cookie (no sudo mode) cannot take the member's second factor away.
         stolen = Portal(hub, "admin")
-        require_for_host_power(hub, False)
+        require_2fa(hub, False)
         r = stolen.post(f"portal/admin/accounts/{member.name}/clear-2fa")
         assert r.status_code == 403 and "data-sudo" in r.text
         s, r = password_step(hub, member.name, PASSWORD)
         assert "/portal/login/code" in location(hub, r)  # still asked for
         assert code_step(hub, s, code(secret)).status_code == 302
     finally:
-        require_for_host_power(hub, False)
+        require_2fa(hub, False)
         admin.post("portal/admin/groups/docker-sock/remove", {"username": member.name})
     assert [e["detail"] for e in audit(hub, user=member.name, kind="two-factor")] == [
         "turned on with an authenticator app; 10 recovery codes made (shown once)"]

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.support.clients import PASSWORD
 from tests.ui.conftest import SCREENSHOTS
-from tests.ui.test_signup_to_lab import sign_in
+from tests.ui.test_signup_to_lab import admin_row, sign_in
 
 NEW = "Ui-new-password-2026"
 
@@ -47,10 +47,7 @@ def test_my_account_changes_the_password_and_the_admin_table_shows_account_state
     page.close()
 
     # The admin disables the account from the table: a badge, and Enable in place of Disable.
-    board = browser.new_page()
-    sign_in(board, hub, "admin")
-    board.goto(hub.hub_url(f"portal/admin?q={user.name}"))
-    row = board.locator(f'tr[data-user="{user.name}"]')
+    board, row = admin_row(browser, hub, user.name)
     board.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name=f"Disable {user.name}").click()
     expect(board.locator("#account-result")).to_contain_text(f"{user.name} is disabled")

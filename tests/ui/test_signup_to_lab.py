@@ -18,6 +18,14 @@ def sign_in(page: Page, hub, name: str) -> None:
         page.locator("#login_submit").click()
 
 
+def admin_row(browser, hub, name: str):
+    """A new page of the admin, signed in, on the user table filtered to `name`; (page, row)."""
+    board = browser.new_page()
+    sign_in(board, hub, "admin")
+    board.goto(hub.hub_url(f"portal/admin?q={name}"))
+    return board, board.locator(f'tr[data-user="{name}"]')
+
+
 def test_signup_approval_signin_start_and_reach_jupyterlab(hub, browser):
     newcomer = browser.new_page()
     newcomer.goto(hub.hub_url("signup"))

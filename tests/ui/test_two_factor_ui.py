@@ -1,7 +1,7 @@
 """In Chromium: setting up two-factor sign-in on My account (the QR code drawn on the hub, the
 first code from the "app", the recovery codes shown once), then signing in with the password and
-a code on the code page; the admin's rule, the table's Clear 2FA, a CSV preview with bad rows and the dormant
-accounts, photographed."""
+a code on the code page; the admin's rule, the table's Clear 2FA, a CSV preview with bad rows
+and the dormant accounts, photographed."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.support.clients import PASSWORD
 from tests.support.dormant import idle_for
 from tests.support.two_factor import code
 from tests.ui.conftest import SCREENSHOTS
-from tests.ui.test_signup_to_lab import sign_in
+from tests.ui.test_signup_to_lab import admin_row, sign_in
 
 
 def test_set_up_two_factor_and_sign_in_with_a_code(hub, browser, make_user):
@@ -36,11 +35,7 @@ def test_set_up_two_factor_and_sign_in_with_a_code(hub, browser, make_user):
     expect(section.locator("#two-factor-state")).to_have_text("on")
 
     page.goto(hub.hub_url("logout"))
-    page.goto(hub.hub_url("login"))
-    page.get_by_label("Username:").fill(user.name)
-    page.get_by_label("Password:").fill(PASSWORD)
-    with page.expect_navigation():
-        page.locator("#login_submit").click()
+    sign_in(page, hub, user.name)  # the password: the code page comes next
     expect(page).to_have_url(re.compile(r"/hub/portal/login/code"))
     page.get_by_label("Code from your authenticator app:").fill("000000"
                                                                 if code(secret) != "000000"
@@ -55,10 +50,7 @@ def test_set_up_two_factor_and_sign_in_with_a_code(hub, browser, make_user):
     expect(page).to_have_url(re.compile(r"/hub/portal$"))
     page.close()
 
-    board = browser.new_page()
-    sign_in(board, hub, "admin")
-    board.goto(hub.hub_url(f"portal/admin?q={user.name}"))
-    row = board.locator(f'tr[data-user="{user.name}"]')
+    board, row = admin_row(browser, hub, user.name)
     expect(row.locator(".two-factor-state")).to_have_text("2FA")
     expect(row.get_by_role("button", name=f"Clear the two-factor sign-in of {user.name}")
            ).to_be_visible()
