@@ -134,7 +134,8 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # Sign-in and sign-up (setup code, throttling, approvals by POST), cookie flags, and the
     # hub REST overrides (protected groups, audited changes), which only the authenticator can
     # put ahead of the hub's own handlers (portal/auth, portal/views/hub_overrides.py).
-    auth.configure(c, settings, runtime.audit, runtime.accounts, runtime.two_factor)
+    auth.configure(c, settings, runtime.audit, runtime.accounts, runtime.two_factor,
+                   runtime.mail)
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
     # The Docker-access groups exist from the first start and come back if deleted.
@@ -143,6 +144,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     when_hub_runs(runtime.accounts.load, "loading disabled accounts and password resets")
     when_hub_runs(runtime.two_factor.load, "loading two-factor sign-in")
     when_hub_runs(lambda app: run_auto_disable(app, runtime), "disabling dormant accounts")
+    when_hub_runs(runtime.mail.run, "sending mail")
     # Pushed updates: from events (the spawner's hook below, operations, the audit log), never
     # a scan of the loaded users (portal/operations/live_updates.py).
     runtime.audit.subscribe(runtime.live.audited)

@@ -26,6 +26,7 @@ from .governance.usage import UsageCollector
 from .lab.volume_sizes import VolumeSizes
 from .operations.in_flight import Operations
 from .operations.live_updates import LiveUpdates
+from .platform.mail import Mailer
 from .platform.settings import Settings
 from .store.database import PortalStore
 
@@ -59,6 +60,8 @@ class Runtime:
     sign_in_tickets: SignInTickets
     # Accounts from a CSV: previews, batches being created, credentials handed out once.
     batches: AccountBatches
+    # Mail through SMTP_HOST (off while it is empty): queued, sent on a thread, retried.
+    mail: Mailer
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

@@ -23,6 +23,7 @@ from .governance.usage import UsageCollector
 from .lab.volume_sizes import VolumeSizes
 from .operations.in_flight import Operations
 from .operations.live_updates import LiveUpdates
+from .platform.mail import Mailer, SmtpServer
 from .platform.settings import Settings
 from .platform.upstream import HubUser
 from .runtime import Runtime
@@ -70,4 +71,7 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         two_factor=TwoFactor(store),
         sign_in_tickets=SignInTickets(),
         batches=AccountBatches(),
+        mail=Mailer(SmtpServer(settings.smtp_host, settings.smtp_port, settings.smtp_security,
+                               settings.smtp_user, settings.smtp_password, settings.mail_from)
+                    if settings.smtp_host else None, settings.admin_emails),
     )

@@ -21,6 +21,7 @@ from ..auth.password_changes import end_sessions
 from ..auth.setup_code import new_code
 from ..auth.two_factor_flow import clear as clear_two_factor
 from ..platform.errors import ActionRefused
+from ..platform.mail import Mailer
 from ..platform.upstream import HubUser, hub_stopping
 from ..runtime import Runtime
 from ..servers.actions import HubActions, stop_server
@@ -35,7 +36,7 @@ def _not_oneself(user: HubUser, actor: str, what: str) -> None:
 
 
 async def reset_password(authenticator: Any, db: Any, accounts: AccountStates, audit: AuditLog,
-                         actor: str, user: HubUser) -> str:
+                         actor: str, user: HubUser, mail: Mailer | None = None) -> str:
     """Set a temporary password for `user` and return it (for the admin to hand over once)."""
     _not_oneself(user, actor, "reset the password of")
     info = authenticator.get_user(user.name)
@@ -49,8 +50,14 @@ async def reset_password(authenticator: Any, db: Any, accounts: AccountStates, a
     info.password = hashed
     authenticator.db.commit()
     end_sessions(db, user.name)
+    mailed = mail is not None and mail.queue(
+        (info.email or "",), "DS Hub: your temporary password",
+        f"An admin reset your DS Hub password. Sign in as {user.name} with this temporary "
+        f"password, once, and choose your own:\n\n    {temporary}\n",
+        f"temporary password of {user.name}")
     await audit.record(actor, EventKind.PASSWORD_RESET, user.name,
-                       "temporary password set (shown once to the admin); a new one must be "
+                       "temporary password set (shown once to the admin"
+                       f"{', and mailed to the account' if mailed else ''}); a new one must be "
                        "chosen at the next sign-in; browser sessions ended")
     return temporary
 
@@ -101,7 +108,7 @@ async def perform(action: str, user: HubUser, *, authenticator: Any, db: Any, ru
     """Run one of ACTIONS on `user` for the admin `hub.actor`; raises ActionRefused."""
     if action == "reset-password":
         passphrase = await reset_password(authenticator, db, runtime.accounts, runtime.audit,
-                                          hub.actor, user)
+                                          hub.actor, user, runtime.mail)
         return Done(f"{user.name} must choose a new password at their next sign-in.",
                     passphrase)
     if action == "disable":

@@ -7,7 +7,10 @@ sizes (one `docker system df`, at most once a minute): the report never asks Doc
 Disabling is part 1's (admin/account_actions.disable): the server stops, sessions and tokens
 end, the volumes stay. The automatic disable is off unless an admin sets a number of days; a
 pass runs hourly, a query of the hub's database and then each account's disable, and is audited
-like an admin's, by `(hub)`.
+like an admin's, by `(hub)`. With mail on, an account that has an address is mailed WARN_DAYS
+before (from the moment it is that quiet), and disabled only WARN_DAYS after its mail; the hub
+remembers the mails it sent in memory, so after a restart such an account is mailed again and
+waits again (never the other way round).
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jupyterhub import orm
+from nativeauthenticator.orm import UserInfo
 from sqlalchemy import func
 
 from ..audit.log import SYSTEM_ACTOR, EventKind
-from ..auth.account_states import AccountState
+from ..auth.account_states import AccountState, account_key
 from ..platform.errors import ActionRefused
 from ..platform.logs import portal_logger
 from ..platform.upstream import HubUser
@@ -32,6 +36,7 @@ from .account_actions import disable
 
 log = portal_logger("dormant")
 MAX_DAYS = 3650
+WARN_DAYS = 7  # with mail on, accounts hear this long before an automatic disable
 SHOWN = 200  # rows in the report, oldest activity first
 
 
@@ -108,16 +113,59 @@ async def set_auto_disable(runtime: Runtime, actor: str, days: int) -> str:
     return done
 
 
+def _address(db: Any, name: str) -> str:
+    info = UserInfo.find(db, name)
+    return (info.email or "") if info is not None else ""
+
+
+def warn_soon(app: Any, runtime: Runtime, days: int, warned: dict[str, datetime],
+              now: datetime) -> list[str]:
+    """Mail the accounts (with an address) that will be disabled within WARN_DAYS; once each
+    in this hub's run (`warned`: account key -> when)."""
+    if not runtime.mail.enabled:
+        return []
+    done = []
+    for orm_user in dormant_query(app.db, max(1, days - WARN_DAYS), now).all():
+        key = account_key(orm_user)
+        if orm_user.admin or key in warned or runtime.accounts.state(orm_user) is not None:
+            continue
+        address = _address(app.db, orm_user.name)
+        if address and runtime.mail.queue(
+                (address,), "DS Hub: your account will be disabled",
+                f"Your DS Hub account {orm_user.name} has had no activity for a long time. "
+                f"Unless you sign in within {WARN_DAYS} days it will be disabled (your files "
+                "are kept; an admin can enable it again).\n",
+                f"dormant warning of {orm_user.name}"):
+            warned[key] = now
+            done.append(orm_user.name)
+    return done
+
+
+def _warned_long_enough(app: Any, runtime: Runtime, orm_user: Any,
+                        warned: dict[str, datetime], now: datetime) -> bool:
+    """With mail on, an account with an address is disabled only WARN_DAYS after its warning."""
+    if not runtime.mail.enabled or not _address(app.db, orm_user.name):
+        return True
+    at = warned.get(account_key(orm_user))
+    return at is not None and now - at >= timedelta(days=WARN_DAYS)
+
+
 async def disable_dormant(app: Any, runtime: Runtime, hub: HubActions,
-                          now: datetime | None = None) -> list[str]:
-    """One pass of the automatic disable; the names disabled."""
+                          now: datetime | None = None,
+                          warned: dict[str, datetime] | None = None) -> list[str]:
+    """One pass of the automatic disable (warnings first); the names disabled."""
     days = runtime.two_factor.policy.rules.dormant_disable_days
     if not days:
         return []
+    now = now or datetime.now(UTC)
+    warned = {} if warned is None else warned
+    warn_soon(app, runtime, days, warned, now)
     done = []
     for orm_user in dormant_query(app.db, days, now).all():
         if orm_user.admin or runtime.accounts.state(orm_user) is not None:
             continue  # admins are never locked out by it; disabled ones are already
+        if not _warned_long_enough(app, runtime, orm_user, warned, now):
+            continue
         try:
             await disable(runtime, app.db, hub, app.users[orm_user.id])
         except ActionRefused as refused:
@@ -139,9 +187,10 @@ async def run_auto_disable(app: Any, runtime: Runtime, every: float = 3600.0,
         await user.stop()
 
     hub = HubActions(spawn=hub_stop, stop=hub_stop, public_url="", actor=SYSTEM_ACTOR)
+    warned: dict[str, datetime] = {}
     while True:
         await sleep(every)
         try:
-            await disable_dormant(app, runtime, hub)
+            await disable_dormant(app, runtime, hub, warned=warned)
         except Exception:
             log.exception("The dormant accounts pass failed; the next one is in an hour")

@@ -12,12 +12,14 @@ from typing import Any
 
 
 def configure(c: Any, settings: Any, audit: Any = None, accounts: Any = None,
-              two_factor: Any = None) -> None:
+              two_factor: Any = None, mail: Any = None) -> None:
     """Use DSHubAuthenticator, and Secure / SameSite=Lax cookies where the public side is HTTPS.
 
     `audit` (the portal's AuditLog): each account a sign-up creates is recorded in it.
     `accounts` (AccountStates): disabled accounts cannot sign in; a reset one must choose.
     `two_factor` (TwoFactor): an account with it on gives a code after its password.
+    `mail` (Mailer): ADMIN_EMAILS hear of each sign-up (queued: a mail server that is down
+    never holds a sign-up up).
     """
     c.JupyterHub.authenticator_class = "portal.auth.authenticator.DSHubAuthenticator"
     from jupyterhub import orm
@@ -42,6 +44,12 @@ def configure(c: Any, settings: Any, audit: Any = None, accounts: Any = None,
         async def record_signup(name: str, detail: str) -> None:
             # The new user is the actor: nobody else was signed in to act.
             await audit.record(name, EventKind.SIGN_UP, name, detail)
+            if mail is not None:
+                page = f"{settings.subdomain_host}{settings.base_url}hub/portal/admin#signups"
+                mail.queue(mail.admins, f"DS Hub: {name} signed up",
+                           f"{name} signed up on DS Hub ({detail}).\n\nApprove or reject the "
+                           f"sign-up under Portal -> Admin -> Sign-ups: {page}\n",
+                           f"sign-up of {name}")
 
         c.DSHubAuthenticator.signup_recorder = record_signup
     c.DSHubAuthenticator.admin_name = settings.admin

@@ -15,13 +15,14 @@ from typing import Any
 from . import settings_parsers as parsers
 from .settings_choices import GpuMode
 from .settings_features import FeatureSettings
+from .settings_mail import MailSettings
 from .settings_schema import SettingsError, Variable, setting
 
 SERVICE_PREFIX = "ENABLE_SERVICE_"
 
 
 @dataclass(frozen=True)
-class Settings(FeatureSettings):
+class Settings(FeatureSettings, MailSettings):
     """Typed view of the environment, and the one declaration of every variable.
 
     Each field names its variable, raw default, accepted values (for errors and the README) and

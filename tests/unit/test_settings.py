@@ -41,6 +41,13 @@ DEFAULTS = {
     "IDLE_CULL_EXEMPT_GROUPS": ("idle_exempt_groups", ()),
     "DOCKER_SWARM": ("swarm", False),
     "DOCKER_HOST": ("docker_host", ""),
+    "SMTP_HOST": ("smtp_host", ""),
+    "SMTP_PORT": ("smtp_port", 587),
+    "SMTP_SECURITY": ("smtp_security", "starttls"),
+    "SMTP_USER": ("smtp_user", ""),
+    "SMTP_PASSWORD": ("smtp_password", ""),
+    "MAIL_FROM": ("mail_from", ""),
+    "ADMIN_EMAILS": ("admin_emails", ()),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -75,6 +82,13 @@ RAW_DEFAULTS = {
     "IDLE_CULL_EXEMPT_GROUPS": "",
     "DOCKER_SWARM": "0",
     "DOCKER_HOST": "",
+    "SMTP_HOST": "",
+    "SMTP_PORT": "587",
+    "SMTP_SECURITY": "starttls",
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "MAIL_FROM": "",
+    "ADMIN_EMAILS": "",
 }
 
 
@@ -181,6 +195,12 @@ def test_base_url_is_normalised(raw, expected):
         ("DOCKER_SWARM", "1", "swarm", True),
         ("DOCKER_HOST", "unix:///tmp/d2/sock", "docker_host", "unix:///tmp/d2/sock"),
         ("DOCKER_HOST", "tcp://203.0.113.7:2376", "docker_host", "tcp://203.0.113.7:2376"),
+        ("SMTP_HOST", "Mail.Example.org", "smtp_host", "mail.example.org"),
+        ("SMTP_PORT", "465", "smtp_port", 465),
+        ("SMTP_SECURITY", "tls", "smtp_security", "tls"),
+        ("MAIL_FROM", "hub@example.org", "mail_from", "hub@example.org"),
+        ("ADMIN_EMAILS", "a@example.org, b@example.org", "admin_emails",
+         ("a@example.org", "b@example.org")),
     ],
 )
 def test_accepted_values_are_parsed(name, raw, field_name, expected):
@@ -300,6 +320,17 @@ def test_host_network_property():
             "/var/run/docker.sock",
             "DOCKER_HOST='/var/run/docker.sock' is not valid: "
             "accepted values are empty, or a unix://, tcp://, ssh:// or npipe:// URL",
+        ),
+        (
+            "ADMIN_EMAILS",
+            "ops@example.org, nobody",
+            "ADMIN_EMAILS='ops@example.org, nobody' is not valid: "
+            "accepted values are empty, or addresses separated by commas",
+        ),
+        (
+            "SMTP_SECURITY",
+            "ssl",
+            "SMTP_SECURITY='ssl' is not valid: accepted values are starttls, tls or none",
         ),
         (
             "ENABLE_SERVICE_MLFLOW",
