@@ -245,7 +245,7 @@ def test_the_hubs_one_swarm_view_is_shared_by_its_spawners():
 def test_a_restart_under_way_is_not_seen_as_a_stop():
     spawner = make()
     spawner.swarm_node = "n1"
-    spawner.location.restarting = True  # the hub's periodic poll must not see the task being replaced
+    spawner.location.restarting = True  # the hub's poll must not see the task being replaced
 
     def no_docker(*args, **kwargs):
         raise AssertionError("Docker was called")
