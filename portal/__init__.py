@@ -44,6 +44,7 @@ def _routes() -> list[tuple]:
         events,
         gpu,
         groups,
+        insights,
         limits,
         logo,
         server,
@@ -55,8 +56,8 @@ def _routes() -> list[tuple]:
     )
 
     # Each view module ends with its own route list; this is the one place they all meet.
-    modules = (server, account, volumes, admin, groups, gpu, limits, usage, culling, broadcast,
-               archive, audit, user_table, events, signups, api, static, logo)
+    modules = (server, account, volumes, admin, groups, gpu, limits, usage, insights, culling,
+               broadcast, archive, audit, user_table, events, signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
 
@@ -160,6 +161,11 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         await runtime.usage.run(lambda: running_labs(app))
 
     when_hub_runs(collect_usage, "lab usage collection")
+
+    async def keep_usage_history(app: Any) -> None:
+        await runtime.history.run()  # flushes once more when the hub stops
+
+    when_hub_runs(keep_usage_history, "usage history")
     if settings.subdomain_host:  # another name of the hub gets cookies its forms cannot use
         rule = redirect_rule(settings.subdomain_host, settings.base_url)
 

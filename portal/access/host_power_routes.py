@@ -117,6 +117,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "groups.GroupsHandler", "groups.UserSearchHandler", "gpu.GpuSectionHandler",
         "limits.LimitsAPI", "usage.UsageSectionHandler", "usage.UsageAPI",
         "usage.UserUsageAPI", "broadcast.BroadcastHistoryHandler",
+        "insights.InsightsPageHandler", "insights.InsightsAPI", "insights.MonthlyReportAPI",
+        "insights.OwnUsageHandler", "insights.OwnUsageAPI",
         "archive.ArchivedVolumesHandler", "audit.AuditSectionHandler", "audit.AuditAPI",
         "user_table.UserTableHandler", "events.EventStreamHandler", "signups.SignupsHandler",
         "api.ServerStateAPI", "api.VolumesAPI", "static.PortalStaticHandler",

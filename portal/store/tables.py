@@ -8,9 +8,21 @@ importing this module gives the whole schema that the migrations must produce (f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, MetaData, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -79,6 +91,34 @@ class AccountStateRow(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean)
     changed: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     changed_by: Mapped[str] = mapped_column(String(255))
+
+
+class UsageRollupRow(Base):
+    """What one user's server used in one hour (`period` "hour") or UTC day ("day"):
+    portal/insights. Hourly rows older than USAGE_HOURLY_DAYS are folded into daily ones."""
+
+    __tablename__ = "usage_rollups"
+    __table_args__ = (
+        UniqueConstraint("user", "server", "period", "start", name="uq_usage_rollups_period"),
+        Index("ix_usage_rollups_period_start", "period", "start"),
+        Index("ix_usage_rollups_user_start", "user", "start"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user: Mapped[str] = mapped_column(String(255))
+    server: Mapped[str] = mapped_column(String(255))  # "" is the default server
+    period: Mapped[str] = mapped_column(String(8))  # hour | day
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # UTC
+    day: Mapped[date] = mapped_column(Date, index=True)  # UTC day of `start`
+    lab_seconds: Mapped[float] = mapped_column(Float)
+    cpu_seconds: Mapped[float] = mapped_column(Float)
+    memory_gib_hours: Mapped[float] = mapped_column(Float)
+    memory_peak: Mapped[int] = mapped_column(BigInteger)  # bytes
+    memory_limit: Mapped[int] = mapped_column(BigInteger)  # bytes; 0: none
+    storage: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bytes at the end
+    volumes: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON {key: bytes}
+    gpu_seconds: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)
+    environment: Mapped[str | None] = mapped_column(String(255), nullable=True)  # none yet
 
 
 def metadata() -> MetaData:
