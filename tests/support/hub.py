@@ -232,6 +232,7 @@ class Hub:
             # use fresh sessions.
             "SUDO_MODE_MINUTES": "1440",
             "LAB_USAGE_INTERVAL": "5s",
+            "USAGE_FLUSH_INTERVAL": "5s",  # the usage history reaches the store within seconds
             "DSHUB_TEST_TOKEN": self.token,
             "DSHUB_TEST_PORTS": json.dumps(self.ports),
             "DSHUB_TEST_PREFIX": PREFIX,
