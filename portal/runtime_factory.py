@@ -18,6 +18,7 @@ from .governance.lab_exits import ExitReports
 from .governance.limits import Limits, LimitsService
 from .governance.usage import UsageCollector
 from .insights.history import UsageHistory
+from .insights.quotas import QuotaService
 from .lab.volume_sizes import VolumeSizes
 from .operations.in_flight import Operations
 from .operations.live_updates import LiveUpdates
@@ -67,6 +68,7 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         usage=UsageCollector(docker, settings.usage_interval, sizes=volume_sizes,
                              on_pass=lambda samples: history.observe(samples.items())),
         history=history,
+        quotas=QuotaService(store, audit),
         gpu=gpu,
         broadcaster=broadcaster,
         cull_policy=cull_policy,

@@ -131,9 +131,11 @@ RULES: dict[str, dict[str, Rule]] = {
     **{f"{_PORTAL}{name}": _reads("GET", "POST") for name in (
         "limits.LimitsSectionHandler", "culling.CullingSectionHandler",
         "broadcast.BroadcastHandler", "broadcast.BroadcastAPI",
-        "archive.ArchivedVolumeActionHandler", "account.NewPasswordHandler")},
+        "archive.ArchivedVolumeActionHandler", "account.NewPasswordHandler",
+        "quotas.QuotasSectionHandler")},
     f"{_PORTAL}limits.GroupLimitsAPI": _reads("PUT", "DELETE"),
     f"{_PORTAL}culling.CullingAPI": _reads("GET", "PUT"),
+    f"{_PORTAL}quotas.QuotasAPI": _reads("GET", "PUT"),
 }
 
 

@@ -49,6 +49,7 @@ class EventKind(StrEnum):
     PASSWORD_RESET = "password reset"  # an admin set a temporary password
     ACCOUNT_DISABLED = "account disabled"
     ACCOUNT_ENABLED = "account enabled"
+    QUOTA_CHANGE = "quota change"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from ..governance.usage import LabUsage
 from ..platform.logs import portal_logger
@@ -66,12 +66,15 @@ class UsageHistory:
         return await self.store.run(compact, self.store, self.clock(), self.hourly_days,
                                     self.keep_days)
 
-    async def run(self) -> None:
-        """Forever: flush every `flush_every` s, compact once a day; flush once more at stop."""
+    async def run(self, after_write: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Forever: flush every `flush_every` s, compact once a day; flush once more at stop.
+        `after_write` follows each pass (who has used up their lab hours: quotas.py)."""
         try:
             while True:
                 await asyncio.sleep(self.flush_every)
                 await self._pass()
+                if after_write is not None:
+                    await self._quietly(after_write)
         except asyncio.CancelledError:
             await self._final_flush()
             raise
@@ -88,6 +91,13 @@ class UsageHistory:
                              "deleted", folded, deleted)
         except Exception:
             log.exception("Usage history: could not write to the store; trying again")
+
+    @staticmethod
+    async def _quietly(work: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await work()
+        except Exception:
+            log.exception("Usage history: the work after a write failed")
 
     async def _final_flush(self) -> None:
         try:

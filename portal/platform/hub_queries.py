@@ -30,3 +30,7 @@ def group_members(db: Any) -> dict[str, list[str]]:
     for group in db.query(orm.Group).order_by(orm.Group.name):
         members[group.name] = sorted(u.name for u in group.users)
     return members
+
+
+def admin_names(db: Any) -> set[str]:
+    return {name for (name,) in db.query(orm.User.name).filter(orm.User.admin.is_(True))}

@@ -121,6 +121,16 @@ class UsageRollupRow(Base):
     environment: Mapped[str | None] = mapped_column(String(255), nullable=True)  # none yet
 
 
+class GroupQuotaRow(Base):
+    """A group's quotas per member (portal/insights/quotas.py): storage, soft (a warning), and
+    lab hours per calendar month (UTC; Start is refused past it)."""
+
+    __tablename__ = "group_quotas"
+    group: Mapped[str] = mapped_column(String(255), primary_key=True)
+    storage: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bytes
+    lab_hours: Mapped[float | None] = mapped_column(Float, nullable=True)  # per month
+
+
 def metadata() -> MetaData:
     """Every table of the store, as the models declare them today."""
     return Base.metadata

@@ -9,7 +9,8 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from portal.insights.rollups import GIB, HOUR
-from tests.support.insights import insights_api, seed
+from tests.support.audit import audit
+from tests.support.insights import insights_api, runtime_of, seed
 
 
 def test_the_page_its_exports_and_the_monthly_report(hub, admin, make_user):
@@ -83,3 +84,36 @@ def test_refusals(hub, admin, make_user):
     assert someone.get("portal/admin/insights", htmx=False).status_code == 403
     assert insights_api(someone, "users").status_code == 403
     assert someone.get(f"portal/users/{admin.name}/usage-history").status_code in (403, 404)
+
+
+def test_quotas_are_changed_in_the_portal_audited_and_refuse_a_start(hub, admin, make_user):
+    student = make_user("insquota")
+    assert hub.api("POST", "groups/ins-students", json={"users": [student.name, "admin"]}
+                   ).status_code == 201
+    seed(hub, student.name, 0, lab_seconds=HOUR)
+    seed(hub, "admin", 0, lab_seconds=HOUR)
+    r = admin.post("portal/admin/quotas", {"group": "ins-students", "storage": "10G",
+                                           "lab_hours": "0.5"})
+    assert r.status_code == 200 and "storage 10 GiB, 0.5 lab hours a month" in r.text
+    assert 'data-group="ins-students"' in admin.get("portal/admin/quotas").text
+    (event,) = audit(hub, user="ins-students", kind="quota change")
+    assert event["actor"] == "admin" and event["detail"].endswith("0.5 lab hours a month")
+
+    r = student.post(f"portal/users/{student.name}/start")
+    assert r.status_code == 409 and "You have used your 0.5 lab hours" in r.text
+    assert "they renew on " in r.text
+    r = student.s.post(student.url(f"portal/api/users/{student.name}/server/start"),
+                       headers={"X-XSRFToken": student.xsrf}, timeout=30)
+    assert r.status_code == 409 and "lab hours" in r.json()["message"]
+    runtime = runtime_of(hub)
+    assert runtime.quotas.start_refusal("admin") is None  # admins are exempt
+
+    for body, words in (({"group": "ins-students", "storage": "big"}, "is not a size"),
+                        ({"group": "nobody-here", "lab_hours": "3"}, "no group named")):
+        r = admin.post("portal/admin/quotas", body)
+        assert r.status_code in (400, 404) and words in r.text
+    r = admin.s.put(admin.url("portal/api/quotas/groups/ins-students"), json={},
+                    headers={"X-XSRFToken": admin.xsrf}, timeout=30)
+    assert r.json() == {"group": "ins-students", "storage_bytes": None, "lab_hours": None}
+    assert runtime.quotas.start_refusal(student.name) is None
+    assert student.get("portal/admin/quotas").status_code == 403

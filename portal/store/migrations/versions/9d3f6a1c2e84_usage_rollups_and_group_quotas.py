@@ -1,4 +1,4 @@
-"""Owns the store's revision 9d3f6a1c2e84: usage rollups (hourly and daily, per user's server)
+"""Owns the store's revision 9d3f6a1c2e84: usage rollups (hourly and daily), group quotas
 
 Frozen: the columns are spelled out here, never taken from the models.
 """
@@ -38,7 +38,14 @@ def upgrade() -> None:
     op.create_index("ix_usage_rollups_period_start", "usage_rollups", ["period", "start"])
     op.create_index("ix_usage_rollups_user_start", "usage_rollups", ["user", "start"])
     op.create_index("ix_usage_rollups_day", "usage_rollups", ["day"])
+    op.create_table(
+        "group_quotas",
+        sa.Column("group", sa.String(255), primary_key=True),
+        sa.Column("storage", sa.BigInteger(), nullable=True),
+        sa.Column("lab_hours", sa.Float(), nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("group_quotas")
     op.drop_table("usage_rollups")
