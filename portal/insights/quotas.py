@@ -62,8 +62,8 @@ def parse_quota(storage: str, lab_hours: str) -> Quota:
     except ValueError:
         hours = -1.0
     if hours is not None and not 0 < hours <= 744:
-        raise ActionRefused("Lab hours must be a number from 0.1 to 744 (a month's hours), "
-                            "or empty for none.", 400)
+        raise ActionRefused("Lab hours must be a number above 0 and at most 744 (a month's "
+                            "hours), or empty for none.", 400)
     return Quota(size, hours)
 
 

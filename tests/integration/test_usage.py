@@ -69,7 +69,8 @@ def wait_for_lab_hours(portal, above: float, bound: float = 45) -> float:
     raise AssertionError(f"lab hours stayed at {hours} (wanted more than {above})")
 
 
-def test_a_labs_usage_reaches_the_history_and_survives_a_hub_restart(hub, admin, make_user):
+def test_a_labs_usage_reaches_the_history_survives_a_hub_restart_and_counts_for_quotas(
+        hub, admin, make_user):
     user = make_user("historied")
     ensure_running(user)
     before = wait_for_lab_hours(user, 0.0)  # samples every 5 s, written every 5 s
@@ -81,3 +82,12 @@ def test_a_labs_usage_reaches_the_history_and_survives_a_hub_restart(hub, admin,
     assert own_history(user)["month"]["lab_hours"] >= before  # nothing was lost
     wait_for_lab_hours(user, before)  # the next hub adds to the same hours
     ensure_stopped(user)
+    # A lab-hours quota its member has used up: Start is refused, saying when they renew.
+    group = f"quota-{user.name}"
+    assert hub.api("POST", f"groups/{group}", json={"users": [user.name]}).status_code == 201
+    r = admin.s.put(admin.url(f"portal/api/quotas/groups/{group}"), json={"lab_hours": 0.0001},
+                    headers={"X-XSRFToken": admin.xsrf}, timeout=30)
+    assert r.status_code == 200, r.text
+    r = user.s.post(user.url(f"portal/api/users/{user.name}/server/start"), timeout=30,
+                    headers={"X-XSRFToken": user.xsrf})
+    assert r.status_code == 409 and "they renew on" in r.json()["message"]

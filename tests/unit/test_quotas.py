@@ -33,8 +33,8 @@ def test_the_most_generous_group_counts_and_unset_values_do_not():
 def test_the_admins_input():
     assert parse_quota("10G", "40") == Quota(10 * GIB, 40.0)
     assert parse_quota("", " ") == Quota()
-    for storage, hours, words in (("lots", "", "is not a size"), ("", "-1", "from 0.1 to 744"),
-                                  ("", "many", "from 0.1 to 744")):
+    for storage, hours, words in (("lots", "", "is not a size"), ("", "-1", "above 0"),
+                                  ("", "many", "above 0"), ("", "745", "at most 744")):
         with pytest.raises(ActionRefused, match=words):
             parse_quota(storage, hours)
 
