@@ -14,6 +14,7 @@ from sqlalchemy import case, distinct, func, select
 
 from ..store.database import PortalStore
 from ..store.tables import UsageRollupRow as R
+from .rollup_rows import DAILY, HOURLY
 from .rollups import DAY, HOUR
 
 NO_GROUP = "(no group)"
@@ -60,8 +61,12 @@ def _totals(name: str, lab: float, cpu: float, memory: float, peak: int, gpu: fl
                   (gpu or 0) / HOUR, users)
 
 
-def _in(since: datetime, until: datetime):  # noqa: ANN202 (a SQL condition)
-    return (R.start >= since) & (R.start < until)
+def _in(since: datetime, until: datetime, hourly: bool = False):  # noqa: ANN202 (SQL)
+    """Rows of [since, until): the daily ones when both are midnights (a 24th of the rows),
+    else the hourly ones (kept USAGE_HOURLY_DAYS)."""
+    whole_days = not hourly and since.timestamp() % DAY == 0 and until.timestamp() % DAY == 0
+    return (R.period == (DAILY if whole_days else HOURLY)) & (R.start >= since) & (
+        R.start < until)
 
 
 def per_user(store: PortalStore, since: datetime, until: datetime,
@@ -99,7 +104,7 @@ def timeline(store: PortalStore, since: datetime, until: datetime, hourly: bool,
     """Everyone's (or `user`'s) totals per hour or per UTC day, with active users counted."""
     bucket = R.start if hourly else R.day
     active = func.count(distinct(case((R.lab_seconds > 0, R.user))))
-    query = (select(bucket, *SUMS, active).where(_in(since, until))
+    query = (select(bucket, *SUMS, active).where(_in(since, until, hourly))
              .group_by(bucket).order_by(bucket))
     if user is not None:
         query = query.where(R.user == user)
@@ -123,7 +128,8 @@ def storage_at_end(store: PortalStore, since: datetime, until: datetime,
         last = last.where(R.user == user)
     last = last.subquery()
     query = select(R.user, R.storage, R.volumes).join(
-        last, (R.user == last.c.user) & (R.start == last.c.at)).where(R.storage.isnot(None))
+        last, (R.user == last.c.user) & (R.start == last.c.at)).where(
+        _in(since, until), R.storage.isnot(None))  # an hour and its day may share a start
     with store.session() as db:
         return {name: (storage, json.loads(volumes) if volumes else {})
                 for name, storage, volumes in db.execute(query)}

@@ -1,4 +1,4 @@
-"""Owns the rollups' rows in the store: merging records into them, folding hours into days,
+"""Owns the rollups' rows in the store: records merged into their hours' and their days' rows,
 retention. Every function here runs on the store's thread (`PortalStore.run`), never the loop.
 """
 
@@ -64,27 +64,26 @@ def _merge_into(db, period: str, records: dict[Key, Rollup]) -> int:  # noqa: AN
 
 
 def write_hourly(store: PortalStore, records: dict[Key, Rollup]) -> int:
+    """Add hourly `records` to their hours' rows and to their days' rows (a report over whole
+    days reads a 24th of the rows), in one transaction; hourly records written."""
     with store.session() as db:
         written = _merge_into(db, HOURLY, records)
+        _merge_into(db, DAILY, by_day(list(records.items())))
         db.commit()
         return written
 
 
 def compact(store: PortalStore, now: float, hourly_days: int, keep_days: int) -> tuple[int, int]:
-    """Hourly rows of UTC days older than `hourly_days` become daily rows; rows older than
-    `keep_days` (0: none) go. One transaction."""
+    """Hourly rows of UTC days older than `hourly_days` go (their days' rows hold them); every
+    row older than `keep_days` (0: none) goes. One transaction: (hourly, older) deleted."""
     cutoff = at((int(now) // DAY - hourly_days) * DAY)
     with store.session() as db:
-        old = list(db.scalars(select(UsageRollupRow).where(UsageRollupRow.period == HOURLY,
-                                                           UsageRollupRow.start < cutoff)))
-        folded = by_day([((r.user, r.server, epoch(r.start)), record_of(r)) for r in old])
-        _merge_into(db, DAILY, folded)
-        for row in old:
-            db.delete(row)
+        hourly = db.execute(delete(UsageRollupRow).where(
+            UsageRollupRow.period == HOURLY, UsageRollupRow.start < cutoff)).rowcount or 0
         deleted = 0
         if keep_days:
             oldest = at(now) - timedelta(days=keep_days)
             deleted = db.execute(delete(UsageRollupRow).where(
                 UsageRollupRow.start < oldest)).rowcount or 0
         db.commit()
-        return len(old), deleted
+        return hourly, deleted

@@ -78,7 +78,8 @@ def usage(at: float, cpus: float | None = 1.0) -> LabUsage:
 
 
 def window(store: PortalStore, user: str = "ana") -> reports.Totals:
-    since, until = datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(T0 + 400 * DAY, UTC)
+    since = datetime.fromtimestamp(0, UTC)
+    until = datetime.fromtimestamp(T0 // DAY * DAY + 400 * DAY, UTC)  # whole days: daily rows
     return reports.per_user(store, since, until).get(user) or reports.Totals(user)
 
 
@@ -112,7 +113,7 @@ async def test_a_failed_write_keeps_its_records(tmp_path):
     assert history.rollups.pending == 2
 
 
-async def test_old_hours_fold_into_days_and_retention_deletes(tmp_path):
+async def test_old_hours_leave_their_days_and_retention_deletes(tmp_path):
     store = PortalStore(f"sqlite:///{tmp_path}/portal.sqlite")
     clock = Clock(T0)
     history = UsageHistory(store, interval=30, hourly_days=31, keep_days=365, clock=clock)
