@@ -5,8 +5,8 @@ few numbers per lab, no I/O). Every `flush_every` seconds, and once more when th
 records gathered since the last write go to the store in one transaction on the store's thread,
 added to the rows already there for the same hours: a rollup from before a hub restart is
 merged with, never replaced by, the next hub's. A write that fails keeps its records in memory
-for the next one. Once a day hourly rows older than `hourly_days` are folded into daily rows,
-and rows older than `keep_days` (0: never) are deleted.
+for the next one. Each write adds to the hour's and the day's rows; once a day hourly rows older
+than `hourly_days`, and all rows older than `keep_days` (0: never), are deleted.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class UsageHistory:
         return written
 
     async def compact(self) -> tuple[int, int]:
-        """Fold old hourly rows into daily ones and apply retention; (folded, deleted)."""
+        """Delete old hourly rows (their days keep them) and rows past retention."""
         return await self.store.run(compact, self.store, self.clock(), self.hourly_days,
                                     self.keep_days)
 
@@ -84,11 +84,11 @@ class UsageHistory:
             await self.flush()
             today = int(self.clock() // DAY)
             if self._compacted_day != today:
-                folded, deleted = await self.compact()
+                hourly, deleted = await self.compact()
                 self._compacted_day = today
-                if folded or deleted:
-                    log.info("Usage history: %d hourly rows folded into days, %d old rows "
-                             "deleted", folded, deleted)
+                if hourly or deleted:
+                    log.info("Usage history: %d old hourly rows (their days stay) and %d rows "
+                             "past retention deleted", hourly, deleted)
         except Exception:
             log.exception("Usage history: could not write to the store; trying again")
 

@@ -90,7 +90,7 @@ class FeatureSettings:
     usage_hourly_days: int = setting(
         "USAGE_HOURLY_DAYS", "31", "a whole number of days from 1 to 3660",
         "How long the usage history keeps hourly rollups (per user's server: lab hours, CPU, "
-        "memory, storage, GPU); older hours are folded into one rollup per UTC day.",
+        "memory, storage, GPU); older hours live on in their UTC day's rollup.",
         parsers.count(1, 3660),
     )
     usage_history_days: int = setting(

@@ -95,7 +95,7 @@ class AccountStateRow(Base):
 
 class UsageRollupRow(Base):
     """What one user's server used in one hour (`period` "hour") or UTC day ("day"):
-    portal/insights. Hourly rows older than USAGE_HOURLY_DAYS are folded into daily ones."""
+    portal/insights. Each write adds to both; hourly rows go after USAGE_HOURLY_DAYS."""
 
     __tablename__ = "usage_rollups"
     __table_args__ = (
