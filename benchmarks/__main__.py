@@ -36,6 +36,7 @@ BENCHMARKS = [
     "usage_collection",
     "culling_pass",
     "swarm_spawn",
+    "usage_history",
 ]
 # Runnable modules that are not benchmarks (quick mode runs the report over the stored results).
 TOOLS = ["report"]
