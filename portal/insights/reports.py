@@ -65,7 +65,8 @@ def _in(since: datetime, until: datetime, hourly: bool = False):  # noqa: ANN202
     """Rows of [since, until): the daily ones when both are midnights (a 24th of the rows),
     else the hourly ones (kept USAGE_HOURLY_DAYS)."""
     whole_days = not hourly and since.timestamp() % DAY == 0 and until.timestamp() % DAY == 0
-    return (R.period == (DAILY if whole_days else HOURLY)) & (R.start >= since) & (
+    days = (R.day >= since.date()) & (R.day <= until.date())  # the index's order: period, day
+    return (R.period == (DAILY if whole_days else HOURLY)) & days & (R.start >= since) & (
         R.start < until)
 
 

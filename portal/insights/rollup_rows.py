@@ -50,6 +50,7 @@ def _merge_into(db, period: str, records: dict[Key, Rollup]) -> int:  # noqa: AN
     for start, group in by_start.items():
         existing = {(r.user, r.server): r for r in db.scalars(
             select(UsageRollupRow).where(UsageRollupRow.period == period,
+                                         UsageRollupRow.day == at(start).date(),
                                          UsageRollupRow.start == at(start)))}
         for (user, server, _), record in group.items():
             row = existing.get((user, server))
@@ -79,11 +80,11 @@ def compact(store: PortalStore, now: float, hourly_days: int, keep_days: int) ->
     cutoff = at((int(now) // DAY - hourly_days) * DAY)
     with store.session() as db:
         hourly = db.execute(delete(UsageRollupRow).where(
-            UsageRollupRow.period == HOURLY, UsageRollupRow.start < cutoff)).rowcount or 0
+            UsageRollupRow.period == HOURLY, UsageRollupRow.day < cutoff.date())).rowcount or 0
         deleted = 0
         if keep_days:
             oldest = at(now) - timedelta(days=keep_days)
             deleted = db.execute(delete(UsageRollupRow).where(
-                UsageRollupRow.start < oldest)).rowcount or 0
+                UsageRollupRow.day < oldest.date())).rowcount or 0
         db.commit()
         return hourly, deleted

@@ -35,9 +35,9 @@ def upgrade() -> None:
         sa.Column("environment", sa.String(255), nullable=True),
         sa.UniqueConstraint("user", "server", "period", "start", name="uq_usage_rollups_period"),
     )
-    op.create_index("ix_usage_rollups_period_start", "usage_rollups", ["period", "start"])
-    op.create_index("ix_usage_rollups_user_start", "usage_rollups", ["user", "start"])
-    op.create_index("ix_usage_rollups_day", "usage_rollups", ["day"])
+    op.create_index("ix_usage_rollups_days", "usage_rollups", [
+        "period", "day", "user", "lab_seconds", "cpu_seconds", "memory_gib_hours",
+        "memory_peak", "gpu_seconds"])
     op.create_table(
         "group_quotas",
         sa.Column("group", sa.String(255), primary_key=True),
