@@ -64,10 +64,11 @@ def _totals(name: str, lab: float, cpu: float, memory: float, peak: int, gpu: fl
 def _in(since: datetime, until: datetime, hourly: bool = False):  # noqa: ANN202 (SQL)
     """Rows of [since, until): the daily ones when both are midnights (a 24th of the rows),
     else the hourly ones (kept USAGE_HOURLY_DAYS)."""
-    whole_days = not hourly and since.timestamp() % DAY == 0 and until.timestamp() % DAY == 0
-    days = (R.day >= since.date()) & (R.day <= until.date())  # the index's order: period, day
-    return (R.period == (DAILY if whole_days else HOURLY)) & days & (R.start >= since) & (
-        R.start < until)
+    if not hourly and since.timestamp() % DAY == 0 and until.timestamp() % DAY == 0:
+        # The covering index alone (period, day, user, the figures): no row is read.
+        return (R.period == DAILY) & (R.day >= since.date()) & (R.day < until.date())
+    return ((R.period == HOURLY) & (R.day >= since.date()) & (R.day <= until.date())
+            & (R.start >= since) & (R.start < until))
 
 
 def per_user(store: PortalStore, since: datetime, until: datetime,
