@@ -33,22 +33,16 @@ ENV PATH=/opt/hub/bin:$PATH \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 
-# Pinned dependencies first: this layer is reused until requirements-hub.txt changes.
-COPY requirements-hub.txt build-ca.cr[t] /tmp/build/
+# Pinned dependencies first, with the build tool the project itself needs later: this layer is
+# reused until requirements-hub.txt or pyproject.toml changes. A dependency added to
+# pyproject.toml but not yet pinned is still installed (the pins stay binding as constraints).
+COPY requirements-hub.txt pyproject.toml build-ca.cr[t] /tmp/build/
 RUN if [ -f /tmp/build/build-ca.crt ]; then export PIP_CERT=/tmp/build/build-ca.crt; fi \
  && if [ -n "$PIP_INDEX_URL" ]; then export PIP_INDEX_URL; else unset PIP_INDEX_URL; fi \
  && python3 -m venv /opt/hub \
- && pip install -r /tmp/build/requirements-hub.txt
-
-# The project itself (templates and static files are package data). The pins stay binding as
-# constraints; a dependency added to pyproject.toml but not yet pinned is still installed.
-COPY pyproject.toml /tmp/src/
-COPY portal /tmp/src/portal
-# README.md is pyproject's long description only; a stub keeps README edits from rebuilding.
-RUN if [ -f /tmp/build/build-ca.crt ]; then export PIP_CERT=/tmp/build/build-ca.crt; fi \
- && if [ -n "$PIP_INDEX_URL" ]; then export PIP_INDEX_URL; else unset PIP_INDEX_URL; fi \
- && echo "DS Hub" > /tmp/src/README.md \
- && pip install -c /tmp/build/requirements-hub.txt /tmp/src
+ && pip install -r /tmp/build/requirements-hub.txt setuptools==84.2.1 \
+ && python3 -c 'import tomllib; print(*tomllib.load(open("/tmp/build/pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' > /tmp/build/dependencies.txt \
+ && pip install -c /tmp/build/requirements-hub.txt -r /tmp/build/dependencies.txt
 
 # --- The hub. ---------------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
@@ -59,6 +53,14 @@ RUN apt-get update \
  && mkdir -p /data /srv/jupyterhub
 COPY --from=proxy /opt/proxy /opt/proxy
 COPY --from=venv /opt/hub /opt/hub
+# The project itself (templates and static files are package data), in a layer of its own: a
+# change to the portal rebuilds only this (seconds, nothing fetched: every dependency is in the
+# layer above), not the whole environment. README.md is pyproject's long description only.
+COPY pyproject.toml /tmp/src/
+COPY portal /tmp/src/portal
+RUN echo "DS Hub" > /tmp/src/README.md \
+ && /opt/hub/bin/pip install --disable-pip-version-check --no-cache-dir --no-deps --no-build-isolation --no-index /tmp/src \
+ && rm -rf /tmp/src
 # PYTHONFAULTHANDLER: a crash (SIGSEGV, abort) prints every thread's Python stack to the log.
 ENV PATH=/opt/hub/bin:/opt/proxy/bin:$PATH \
     PYTHONUNBUFFERED=1 \

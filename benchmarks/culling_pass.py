@@ -153,7 +153,14 @@ def main() -> None:
     if args.measure:  # the child: the code to measure goes ahead of this checkout's
         if args.code:
             sys.path.insert(0, args.code)
-        print(json.dumps(asyncio.run(measure(args.users, args.passes, args.chunk))))
+            # tests.support (through .common) has imported this checkout's portal already:
+            # forgotten, or the "before" run would measure this checkout again.
+            for name in [m for m in sys.modules if m == "portal" or m.startswith("portal.")]:
+                del sys.modules[name]
+        measured = asyncio.run(measure(args.users, args.passes, args.chunk))
+        if args.code and not measured["portal"].startswith(args.code):
+            raise RuntimeError(f"measured {measured['portal']}, not the code in {args.code}")
+        print(json.dumps(measured))
         return
     results: dict[str, Any] = {"machine": machine(), "users": args.users, "runs": {}}
     if args.before:

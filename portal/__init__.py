@@ -15,6 +15,7 @@ from .access.groups import BUILTIN_GROUPS
 from .broadcast import broadcaster as broadcast
 from .governance.limits import Limits
 from .governance.usage import running_labs
+from .lab.host_ports import HostPorts
 from .operations.states import ServerChange
 from .platform.canonical_origin import redirect_rule
 from .platform.heap import FreezePolicy
@@ -23,6 +24,8 @@ from .platform.startup import when_hub_runs
 from .platform.upstream import HubSpawner, route_first, serving_hub
 from .runtime import Runtime
 from .runtime_factory import build_runtime
+from .swarm.nodes import manager_url
+from .swarm.view import SwarmView
 from .views import hub_routes
 from .volumes.account_volumes import dispose_of_volumes
 
@@ -100,6 +103,11 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
 
     # Every Docker call of the spawner, DockerSpawner's own included, goes through this one.
     c.PortalSpawner.docker_engine = lambda: runtime.docker
+    # One of each per hub, shared by all its spawners: the loopback ports its labs hold, and
+    # in Swarm mode its view of the swarm (labs being placed, node engines).
+    ports, swarm = HostPorts(), SwarmView(runtime.docker, manager_url())
+    c.PortalSpawner.host_ports = lambda: ports
+    c.PortalSwarmSpawner.swarm_view = lambda: swarm
     c.PortalSpawner.start_guard = start_guard
     c.PortalSpawner.gpu_decision = gpu_decision
     c.PortalSpawner.account_deleted = account_deleted

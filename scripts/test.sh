@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Every test: lint, then pytest four times, one line each on the terminal (details in the logs):
+# Every test: lint, then pytest four times, one line each on the terminal (details in the logs),
+# in two streams side by side:
 #   1. unit, in-process handler and integration tests (the real hub + Docker) on the default
-#      JupyterHub line (.venv) with SQLite;
-#   2. then the UI tests in Chromium (same line), then
+#      JupyterHub line (.venv) with SQLite, then
 #   3. the integration tests that touch the databases (sign-in, portal actions, broadcast
 #      history, groups and their audit, the store's migrations) with the hub and the portal
 #      store on PostgreSQL, from a throwaway server this run starts on loopback and stops by
 #      its PID;
-#   4. beside 2 and 3, as a second pytest session with Docker names, ports and a log of its
-#      own: unit and in-process tests, and the restart, gate, sign-in, spawn and broadcast
+# and beside them, with Docker names, ports and a log of their own:
+#   2. the UI tests in Chromium (same line), then
+#   4. unit and in-process tests, and the restart, gate, sign-in, spawn and broadcast
 #      integration tests on the other JupyterHub line (.venv-jh55, 5.5);
 # and, from the start, every benchmark in quick mode (tiny sizes, no figure asserted): it fails
 # when a benchmark no longer runs or measures nothing.
-# The UI tests mostly wait (on Chromium, labs, idle timers), so pass 4 fills that time.
+# The UI tests mostly wait (on Chromium, labs, idle timers), so pass 1 fills that time.
 # Arguments go to every pytest run (e.g. -x). Installs and starts what it needs; removes only
 # what it created.
 set -euo pipefail
@@ -59,7 +60,7 @@ DSHUB_DOCKER_STARTED_FILE=$started_file bash scripts/setup.sh --browser
 unset PYTHONDONTWRITEBYTECODE
 
 # The restart test makes this many restarts per line here; `make stress` makes 50.
-export DSHUB_HUB_RESTARTS=${DSHUB_HUB_RESTARTS:-10}
+export DSHUB_HUB_RESTARTS=${DSHUB_HUB_RESTARTS:-5}
 
 # Two pytest workers (pytest-xdist) per session, each with its own session hub and Docker object
 # prefix (dshubtest-gw0-, ...); a file's tests stay on one worker, sharing that file's fixtures.
@@ -96,8 +97,13 @@ postgres_pass() {
     bash scripts/postgres.sh stop "$pg_dir"
   fi
 }
-# Pass 4, in a subshell beside passes 2 and 3; exits with its result.
-other_line() {
+# Passes 2 then 4, in a subshell beside passes 1 and 3 (Docker names dshubtest-b-*, port slots
+# of their own); exits with its result. The UI tests in a session of their own: Playwright's
+# sync API leaves its event loop marked as running in the worker's thread, which breaks any
+# asyncio test after it in the same process.
+side_stream() {
+  try_step "UI tests in Chromium, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
+    tests/ui
   try_step "tests, JupyterHub $(version .venv-jh55), SQLite" pytest_run .venv-jh55 "$@" \
     "${OTHER_LINE_TESTS[@]}"
   exit $FAILED
@@ -118,20 +124,16 @@ bench_out=$(mktemp) bench_log=${DSHUB_LOG%.log}-benchmarks.log
 : > "$bench_log"
 ( DSHUB_LOG=$bench_log step "benchmarks, quick mode" benchmarks_quick ) > "$bench_out" 2>&1 &
 bench_pid=$!
+# Passes 2 and 4 print their lines when they end; their details go to a log of their own.
+side_log=${DSHUB_LOG%.log}-ui-jh55.log
+: > "$side_log"
+( DSHUB_LOG=$side_log DSHUB_TEST_PREFIX=dshubtest-b- DSHUB_TEST_SLOT_BASE=2 \
+    side_stream "$@" ) &
+side_pid=$!
 try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
   "${POSTGRES_ONLY[@]}" tests/unit tests/inprocess tests/integration
-# Pass 4 prints its line when it ends; its details go to a log of its own.
-other_log=${DSHUB_LOG%.log}-jh55.log
-: > "$other_log"
-( DSHUB_LOG=$other_log DSHUB_TEST_PREFIX=dshubtest-b- DSHUB_TEST_SLOT_BASE=2 \
-    other_line "$@" ) &
-other_pid=$!
-# The UI tests in a session of their own: Playwright's sync API leaves its event loop marked as
-# running in the worker's thread, which breaks any asyncio test after it in the same process.
-try_step "UI tests in Chromium, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
-  tests/ui
 postgres_pass "$@"
-wait "$other_pid" || FAILED=1
+wait "$side_pid" || FAILED=1
 wait "$bench_pid" || FAILED=1
 cat "$bench_out"; rm -f "$bench_out"
 if [ "$FAILED" = 0 ]; then echo "Every pass is green."; else echo "Some pass FAILED (above)."; fi

@@ -243,5 +243,5 @@ async def running_labs(app: Any) -> list[Lab]:
         spawner = app.users[orm_spawner.user].spawner
         if spawner.ready and not spawner.pending:
             labs.append(Lab(spawner.user.name, spawner.object_name,
-                            tuple(spawner.owned_volumes()), spawner.container_locator()))
+                            tuple(spawner.owned_volumes()), spawner.location.locator()))
     return labs

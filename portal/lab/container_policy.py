@@ -11,13 +11,60 @@ capabilities or devices, are the admin's configuration and are not filtered.)
 
 from __future__ import annotations
 
+from logging import Logger
 from typing import Any
+
+from traitlets import Bool
 
 from ..docker.types import DOCKER_SOCKET, is_engine_path, is_socket_path
 
 NVIDIA_DEVICES = {"Driver": "nvidia", "Count": -1, "Capabilities": [["gpu"]]}
 # Watchtower must never recreate a lab under its user, whatever scope it runs with.
 WATCHTOWER_LABEL = "com.centurylinklabs.watchtower.enable"
+# The spawner's settings on GPUs and removal, assigned in PortalSpawner's body.
+GPU_ENABLED = Bool(
+    False,
+    help="Request all NVIDIA GPUs for the container. With the portal set up, each start "
+    "follows the hub's decision (ENABLE_GPU_SUPPORT, detection at hub start).",
+).tag(config=True)
+GPU_DETECTED = Bool(False, help="The hub's probe found NVIDIA GPUs (NVIDIA_DETECTED=1).")
+KEEP_FAILED = Bool(
+    False,
+    help="Keep a container whose start failed, to inspect it (tests, debugging). It never "
+    "ran; the next start removes it before creating a new one.",
+).tag(config=True)
+
+
+def finish_create(kwargs: dict[str, Any], access: tuple[bool, bool], gpu: bool,
+                  memory: int | None, cpus: float | None, log: Logger, user: str) -> None:
+    """The last word on DockerSpawner's `create_container` call (its kwargs, in place): access
+    (socket, privileged) from the groups, GPUs from the hub's decision, the groups' limits."""
+    host_config = kwargs.setdefault("host_config", {})
+    sock, privileged = access
+    dropped = enforce_host_config(host_config, docker_socket=sock, privileged=privileged,
+                                  gpu=gpu, memory=memory, cpus=cpus)
+    if dropped:
+        log.warning("Container for %s: left out (they reach the Docker engine): %s", user,
+                    "; ".join(dropped))
+    log.info("Container for %s: docker socket %s, privileged %s, gpu %s, memory %s, cpus %s",
+             user, *("yes" if flag else "no" for flag in (sock, privileged, gpu)),
+             memory or "no limit", cpus or "no limit")
+    # A dropped bind leaves no mount point behind (Docker would put an anonymous volume there).
+    bound = {b.split(":")[1] for b in host_config["Binds"] if b.count(":") >= 1}
+    if kwargs.get("volumes"):
+        kwargs["volumes"] = [v for v in kwargs["volumes"] if v in bound]
+    kwargs["labels"] = with_watchtower_opt_out(kwargs.get("labels"))
+
+
+def lab_env(gpu: bool, detected: bool, memory: int | None, cpus: float | None) -> dict[str, str]:
+    """What the lab images read: the GPU decision really taken (2 resolves to 0 or 1), and the
+    limits under JupyterHub's names (the lab's own resource displays)."""
+    env = {"ENABLE_GPU_SUPPORT": "1" if gpu else "0", "NVIDIA_DETECTED": "1" if detected else "0"}
+    if memory:
+        env["MEM_LIMIT"] = str(memory)
+    if cpus:
+        env["CPU_LIMIT"] = f"{cpus:g}"
+    return env
 
 
 def enforce_host_config(host_config: dict[str, Any], *, docker_socket: bool, privileged: bool,

@@ -1,43 +1,36 @@
-"""Owns what portal.setup(c) gives the spawner as functions, so it never looks up the hub."""
+"""Owns what portal.setup(c) hands the spawner: functions, so it never looks up the hub.
+
+Each is a `c.PortalSpawner.<name>` setting, declared here and assigned in PortalSpawner's body;
+each is None outside a hub set up by the portal (plain use, unit tests).
+"""
 
 from __future__ import annotations
 
-from traitlets import Callable, HasTraits
+from traitlets import Callable
 
 
-class PortalHooks(HasTraits):
-    """Mixed into PortalSpawner: each hook is None outside a hub set up by the portal."""
+def hook(help: str) -> Callable:
+    """A function the portal gives the spawner. A function, not the service itself: traitlets
+    deep-copies configured values per spawner, and the service must stay one per hub."""
+    return Callable(None, allow_none=True, help=help).tag(config=True)
 
-    # A function, not the service itself: traitlets deep-copies configured values per spawner.
-    docker_engine = Callable(
-        None, allow_none=True,
-        help="f() -> the portal's DockerService: every Docker call of the spawner, DockerSpawner's "
-        "own included, runs in its bounded pool. None: a private one (plain use, unit tests).",
-    ).tag(config=True)
 
-    start_guard = Callable(
-        None, allow_none=True,
-        help="f(user name) -> why the server may not start now, or None (e.g. a volume reset).",
-    ).tag(config=True)
-    gpu_decision = Callable(
-        None, allow_none=True,
-        help="async f() -> (request GPUs?, were they detected?): the hub-wide GPU decision.",
-    ).tag(config=True)
-    limits_policy = Callable(
-        None, allow_none=True,
-        help="async f(group names) -> Limits (memory bytes, CPUs; None: no limit) for a lab.",
-    ).tag(config=True)
-    exit_report = Callable(
-        None, allow_none=True,
-        help="f(user name, container inspect data): a lab container ended without the hub.",
-    ).tag(config=True)
-    server_changed = Callable(
-        None, allow_none=True,
-        help="f(spawner, ServerChange): the hub asked for a start or stop, or a poll found the "
-        "lab gone (pushed updates; whoever asked: portal, hub admin page, REST API, culler).",
-    ).tag(config=True)
-    account_deleted = Callable(
-        None, allow_none=True,
-        help="async f(spawner): the user is being deleted; their volumes go (or are archived).",
-    ).tag(config=True)
-
+DOCKER_ENGINE = hook(
+    "f() -> the portal's DockerService: every Docker call of the spawner, DockerSpawner's own "
+    "included, runs in its bounded pool. None: a private one (plain use, unit tests).")
+HOST_PORTS = hook(
+    "f() -> the hub's HostPorts: the loopback ports its servers hold on the host network. None: "
+    "a private one (plain use, unit tests).")
+START_GUARD = hook(
+    "f(user name) -> why the server may not start now, or None (e.g. a volume reset).")
+GPU_DECISION = hook(
+    "async f() -> (request GPUs?, were they detected?): the hub-wide GPU decision.")
+LIMITS_POLICY = hook(
+    "async f(group names) -> Limits (memory bytes, CPUs; None: no limit) for a lab.")
+EXIT_REPORT = hook(
+    "f(user name, container inspect data): a lab container ended without the hub.")
+SERVER_CHANGED = hook(
+    "f(spawner, ServerChange): the hub asked for a start or stop, or a poll found the lab gone "
+    "(pushed updates; whoever asked: portal, hub admin page, REST API, culler).")
+ACCOUNT_DELETED = hook(
+    "async f(spawner): the user is being deleted; their volumes go (or are archived).")

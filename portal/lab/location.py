@@ -1,50 +1,61 @@
 """Owns "where does this user's lab live?" for the portal's services: one engine by default.
 
-Swarm mode overrides each method (portal/swarm/spawner.py): the engine is then the node holding the
-user's volumes.
+Each spawner holds one location (`spawner.location`): `OneEngine` here, the lab and its volumes
+on the hub's own engine; in Swarm mode `SwarmLocation` (portal/swarm/location.py), the node
+holding the user's volumes. Both answer the same calls (`LabLocation`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Protocol
 
 from ..docker.service import DockerService
 from ..docker.types import ContainerInfo
 
+# How the usage sampler finds a running lab: its engine and container ID.
+Locator = Callable[[DockerService], Awaitable[tuple[DockerService, str]]]
+
+
+class LabLocation(Protocol):
+    # A restart through the portal is under way: the container is exited for a moment, which
+    # the hub's poll must not take for the lab's end (it would stop the server and remove the
+    # container in the middle of the restart).
+    restarting: bool
+
+    async def engine(self, docker: DockerService) -> DockerService: ...
+    async def container(self, docker: DockerService) -> ContainerInfo: ...
+    async def restart(self, docker: DockerService) -> None: ...
+    def locator(self) -> Locator | None: ...
+    def node_title(self) -> str: ...
+
 
 class OneEngine:
-    """Mixed into PortalSpawner: the lab and its volumes are on the hub's own engine."""
+    """The lab and its volumes are on the hub's own engine."""
 
-    object_name: Any
+    def __init__(self, object_name: Callable[[], str]) -> None:
+        self._name = object_name  # the spawner's (its saved state may rename it)
+        self.restarting = False
 
-    async def lab_engine(self, docker: DockerService) -> DockerService:
+    async def engine(self, docker: DockerService) -> DockerService:
         """The engine holding this user's volumes and container: on one engine, the hub's."""
         return docker
 
-    async def lab_container(self, docker: DockerService) -> ContainerInfo:
-        return await docker.container(self.object_name)
+    async def container(self, docker: DockerService) -> ContainerInfo:
+        return await docker.container(self._name())
 
-    # A restart through the portal is under way: the container is exited for a moment, which
-    # the hub's poll must not take for the lab's end (it would stop the server and remove the
-    # container in the middle of the restart). Per instance; the class value is only a default.
-    _restarting = False
-
-    async def restart_lab(self, docker: DockerService) -> None:
+    async def restart(self, docker: DockerService) -> None:
         """Docker restart: the same container and volumes."""
-        self._restarting = True
+        self.restarting = True
         try:
-            await docker.restart(self.object_name)
+            await docker.restart(self._name())
         finally:
-            self._restarting = False
+            self.restarting = False
 
-    def container_locator(
-        self,
-    ) -> Callable[[DockerService], Awaitable[tuple[DockerService, str]]] | None:
-        """How the usage sampler finds the running container: None, it is the object name on
-        the hub's engine (no lookup)."""
+    def locator(self) -> Locator | None:
+        """None: the running container is the object name on the hub's engine (no lookup)."""
         return None
 
-    def placement(self) -> str:
+    def node_title(self) -> str:
         """The node the lab is pinned to, shown to admins; empty on one engine."""
         return ""

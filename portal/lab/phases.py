@@ -1,35 +1,26 @@
-"""Owns spawn progress: the phases of a lab's start, for the hub's progress API and the card."""
+"""Owns spawn progress: the steps of a lab's start, for the hub's progress API and the card."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
-from ..platform.upstream import spawn_pending
+from collections.abc import AsyncIterator, Callable
 
 
-class SpawnPhases:
-    """Mixed into PortalSpawner ahead of DockerSpawner: each step names itself as it begins."""
+class SpawnSteps:
+    """One spawner's current step; each step names itself as it begins."""
 
-    phase = ""
-    phase_progress = 0
+    def __init__(self) -> None:
+        self.message = ""
+        self.percent = 0
 
-    def _set_phase(self, progress: int, message: str) -> None:
-        self.phase_progress, self.phase = progress, message
+    def begin(self, percent: int, message: str) -> None:
+        self.percent, self.message = percent, message
 
-    async def pull_image(self, image: str) -> None:
-        self._set_phase(15, "Checking the lab image")
-        await super().pull_image(image)  # type: ignore[misc]
-
-    async def create_object(self) -> dict[str, Any]:
-        self._set_phase(35, "Creating your container")
-        return await super().create_object()  # type: ignore[misc]
-
-    async def progress(self):  # noqa: ANN201 (an async generator, as JupyterHub expects)
+    async def events(self, pending: Callable[[], bool]) -> AsyncIterator[dict[str, object]]:
+        """Each new step while `pending()` holds, as JupyterHub's progress events."""
         seen = ""
-        while spawn_pending(self):
-            if self.phase and self.phase != seen:
-                seen = self.phase
-                yield {"progress": self.phase_progress, "message": self.phase}
+        while pending():
+            if self.message and self.message != seen:
+                seen = self.message
+                yield {"progress": self.percent, "message": self.message}
             await asyncio.sleep(0.25)
-

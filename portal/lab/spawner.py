@@ -1,61 +1,63 @@
 """Owns the lab containers' spawner: the one place that knows Docker object names.
 
-- Container `jupyterlab-{username}` and the user's volumes are rendered by DockerSpawner's own
-  templating (escaped user names), never rebuilt from strings elsewhere: ask `owned_volumes()`.
-  Each start creates the missing volumes itself, labelled with the owning account, and refuses
-  volumes labelled for another account (portal/lab/volume_owners.py); deleting the user hands them
-  to the injected `account_deleted` hook (removed or archived).
-- `DOCKER_NETWORK_NAME=host` (tests, local runs): each server listens on its own loopback port,
-  kept in the spawner state so it survives a hub restart.
-- Docker access (groups `docker-sock`, `docker-privileged`), GPU requests and memory/CPU limits
-  (asked of `limits_policy` at each start) are enforced on the final create call: the socket
-  bind and the privileged flag follow group membership whatever the volumes or
-  extra_host_config say; binds reaching the engine (checked by normalised path,
-  portal/lab/container_policy.py) never come from configuration. (Other host settings, e.g.
-  capabilities or devices, are the admin's configuration and are not filtered.)
-- A container is removed on every stop and before every create, whatever `remove` says: a kept
-  container would start again with the grants it was created with (see SECURITY.md).
+Container and volume names come from DockerSpawner's templating (escaped user names): ask
+`owned_volumes()`. Each start creates the missing volumes labelled with their owner
+(volume_owners.py); Docker access, GPUs and limits get the last word on the create call, and a
+container is removed on every stop and before every create, whatever `remove` says: a kept one
+would start again with the grants it was created with (container_policy.py, SECURITY.md). On the
+host network each server has a loopback port of its own, kept in its state (host_ports.py).
+Composed, not mixed in: what setup gives it (hooks.py), its volumes' names (volume_names.py),
+the hub's ports, its start's steps (phases.py) and where its lab lives (location.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import suppress
 from typing import Any
 
 from dockerspawner import DockerSpawner
-from traitlets import Bool, default, validate
+from traitlets import default, validate
 
 from ..access.names import PRIVILEGED_GROUP, SOCK_GROUP
 from ..docker.service import DockerService
 from ..operations.states import ServerChange
-from .container_policy import enforce_host_config, with_watchtower_opt_out
-from .hooks import PortalHooks
-from .host_ports import HostNetworkPort
-from .location import OneEngine
-from .phases import SpawnPhases
-from .volume_names import UserVolumes
+from ..platform.upstream import spawn_pending
+from . import container_policy as policy
+from . import hooks
+from . import host_ports as ports
+from . import volume_names as names
+from .location import LabLocation, OneEngine
+from .phases import SpawnSteps
+from .volume_names import UserVolume, VolumeNames
 from .volume_owners import claim_volumes
 
 
-class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetworkPort,
-                    DockerSpawner):
-    gpu_enabled = Bool(
-        False,
-        help="Request all NVIDIA GPUs for the container. With the portal set up, each start "
-        "follows the hub's decision (ENABLE_GPU_SUPPORT, detection at hub start).",
-    ).tag(config=True)
+class PortalSpawner(DockerSpawner):
+    # Its settings, declared by their owners: GPUs and removal (container_policy.py), the port
+    # (host_ports.py), the volumes (volume_names.py), what portal.setup(c) gives (hooks.py).
+    gpu_enabled, gpu_detected = policy.GPU_ENABLED, policy.GPU_DETECTED
+    keep_failed_containers = policy.KEEP_FAILED
+    host_port, host_port_range = ports.HOST_PORT, ports.PORT_RANGE
+    user_volumes, volume_name_template = names.USER_VOLUMES, names.NAME_TEMPLATE
+    shared_volume_name, shared_volume_mount = names.SHARED_NAME, names.SHARED_MOUNT
+    volume_descriptions = names.DESCRIPTIONS
+    docker_engine, host_ports = hooks.DOCKER_ENGINE, hooks.HOST_PORTS
+    start_guard, gpu_decision, limits_policy = (hooks.START_GUARD, hooks.GPU_DECISION,
+                                                hooks.LIMITS_POLICY)
+    exit_report, server_changed = hooks.EXIT_REPORT, hooks.SERVER_CHANGED
+    account_deleted = hooks.ACCOUNT_DELETED
 
-    gpu_detected = Bool(False, help="The hub's probe found NVIDIA GPUs (NVIDIA_DETECTED=1).")
-
-    # What this start's container gets (memory bytes, CPUs; None: no limit).
-    lab_memory: int | None = None
-    lab_cpus: float | None = None
-
-    keep_failed_containers = Bool(
-        False,
-        help="Keep a container whose start failed, to inspect it (tests, debugging). It never "
-        "ran; the next start removes it before creating a new one.",
-    ).tag(config=True)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.steps = SpawnSteps()
+        self.lab_memory: int | None = None  # this start's limits (bytes, CPUs; None: none)
+        self.lab_cpus: float | None = None
+        self.last_log = ""  # the end of the last container's output (a failed start's reason)
+        self._never_ran = False  # the last start_object failed: the container never ran
+        self.location: LabLocation = OneEngine(lambda: self.object_name)
+        self._private_docker: DockerService | None = None
+        self._own_ports = ports.HostPorts()  # without setup's (plain use, unit tests)
 
     @default("remove")
     def _remove_default(self) -> bool:
@@ -66,9 +68,7 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
         return True
 
     def force_removal(self) -> None:
-        """A kept container is started again as it was created: with the Docker access of its
-        creation, not today's groups. So every stop removes it and every start makes a fresh
-        one, whatever the configuration says (traitlets does not validate config values)."""
+        """`remove` whatever the config says (traitlets does not validate config values)."""
         if not self.remove:
             self.log.warning("PortalSpawner.remove=False is ignored: containers are removed on "
                              "stop (keep_failed_containers keeps failed starts for inspection)")
@@ -78,7 +78,9 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
     def _name_template_default(self) -> str:
         return "jupyterlab-{username}"
 
-    _private_docker: DockerService | None = None
+    @default("volumes")
+    def _volumes_default(self) -> dict[str, str]:
+        return self.volume_names.binds()
 
     @property
     def docker_service(self) -> DockerService:
@@ -86,47 +88,82 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
         one over DockerSpawner's own client settings (plain use, unit tests)."""
         if self.docker_engine is not None:
             return self.docker_engine()
-        if self._private_docker is None:
-            self._private_docker = DockerService(client_factory=lambda: self.client, workers=2)
+        self._private_docker = self._private_docker or DockerService(
+            client_factory=lambda: self.client, workers=2)
         return self._private_docker
+
+    @property
+    def port_table(self) -> ports.HostPorts:
+        """The hub's HostPorts (given by setup), else the spawner's own."""
+        return self.host_ports() if self.host_ports is not None else self._own_ports
+
+    @property
+    def volume_names(self) -> VolumeNames:
+        return VolumeNames(self.user_volumes, self.volume_name_template, self.shared_volume_name,
+                           self.shared_volume_mount, self.volume_descriptions)
+
+    def owned_volumes(self) -> list[UserVolume]:
+        """This user's own volumes with their real (escaped) Docker names."""
+        return self.volume_names.owned(lambda template: self.format_volume_name(template, self))
+
+    def shared_volume(self) -> UserVolume:
+        return self.volume_names.shared()
+
+    @property
+    def phase(self) -> str:
+        return self.steps.message
 
     def docker_access(self) -> tuple[bool, bool]:
         """(socket, privileged) as granted by the user's current group membership."""
-        groups = {g.name for g in self.user.groups}
-        return SOCK_GROUP in groups, PRIVILEGED_GROUP in groups
+        return SOCK_GROUP in (groups := self.group_names()), PRIVILEGED_GROUP in groups
 
-    def _report(self, change: ServerChange) -> None:
-        """Tell the portal (pushed updates) what the hub just asked of this server."""
+    def group_names(self) -> set[str]:
+        return {g.name for g in self.user.groups}
+
+    def _report(self, change: ServerChange) -> None:  # pushed updates
         if self.server_changed is not None:
             self.server_changed(self, change)
 
     async def start(self) -> tuple[str, int]:
         # Whoever asks (portal, /hub/spawn, REST API), open pages hear of it from here.
         self._report(ServerChange.START_REQUESTED)
-        # Every way to start meets the same rule: not while the portal resets this user's
-        # volumes.
-        refusal = self.start_guard(self.user.name) if self.start_guard else None
-        if refusal:
+        # Every way to start meets the same rule: not while the portal resets the volumes.
+        if self.start_guard and (refusal := self.start_guard(self.user.name)):
             raise RuntimeError(refusal)
         self.force_removal()  # DockerSpawner then removes a leftover container before creating
-        self._set_phase(5, "Preparing your server")
+        self.steps.begin(5, "Preparing your server")
         await self.claim_user_volumes()
         await self._follow_gpu_decision()
-        await self._follow_limits()
-        if self.host_network:
-            self.take_host_port()
+        if self.limits_policy is not None:
+            limits = await self.limits_policy(self.group_names())
+            self.lab_memory, self.lab_cpus = limits.memory, limits.cpus
+        if self.host_network:  # this server's own port, reached on loopback; held until it stops
+            key = f"{self.user.name}/{self.name}"
+            self.host_port = self.port_table.reserve(key, *self.host_port_range)
+            self.port, self.ip, self.use_internal_ip = self.host_port, "127.0.0.1", True
         address = await super().start()
-        self._set_phase(80, "Waiting for JupyterLab to answer")
+        self.steps.begin(80, "Waiting for JupyterLab to answer")
         return address
+
+    async def _follow_gpu_decision(self) -> None:
+        """Take the hub's GPU decision, waiting for a detection still running (it is bounded)."""
+        if self.gpu_decision is not None:  # else (plain use, unit tests) the trait decides
+            self.gpu_enabled, self.gpu_detected = await self.gpu_decision()
 
     async def claim_user_volumes(self) -> None:
         """Create the missing volumes, labelled as this account's (Swarm: on the chosen node)."""
         await claim_volumes(self.docker_service, self.owned_volumes(), self.user)
 
-    _never_ran = False  # the last start_object failed: the container never ran
+    async def pull_image(self, image: str) -> None:
+        self.steps.begin(15, "Checking the lab image")
+        await super().pull_image(image)
+
+    async def create_object(self) -> dict[str, Any]:
+        self.steps.begin(35, "Creating your container")
+        return await super().create_object()
 
     async def start_object(self) -> None:
-        self._set_phase(55, "Starting your container")
+        self.steps.begin(55, "Starting your container")
         self._never_ran = False
         try:
             await super().start_object()
@@ -134,51 +171,31 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
             self._never_ran = True
             raise
 
+    async def progress(self) -> AsyncIterator[dict[str, object]]:
+        async for event in self.steps.events(lambda: spawn_pending(self)):
+            yield event
+
     async def stop(self, now: bool = False) -> None:
         # Whoever stops it (portal, hub admin page, REST API, culler), pages hear of it here.
         self._report(ServerChange.STOPPING)
         try:
-            await self._stop(now)
+            if self.keep_failed_containers and self._never_ran:
+                self._never_ran = False
+                self.log.warning("Keeping container %s, whose start failed "
+                                 "(keep_failed_containers); the next start removes it",
+                                 self.object_name)
+                self.clear_state()
+                return
+            # The end of its output, a failed start's reason (no container: nothing to keep).
+            with suppress(Exception):
+                self.last_log = await self.docker_service.log_tail(self.object_name, 40, 8000)
+            self.force_removal()
+            await super().stop(now)
         finally:
             self._report(ServerChange.STOPPED)
 
-    async def _stop(self, now: bool) -> None:
-        if self.keep_failed_containers and self._never_ran:
-            self._never_ran = False
-            self.log.warning("Keeping container %s, whose start failed (keep_failed_containers); "
-                             "the next start removes it", self.object_name)
-            self.clear_state()
-            return
-        await self._keep_log_tail()
-        self.force_removal()
-        await super().stop(now)
-
-    # The end of the last container's output, kept when it is removed (a failed start's reason).
-    last_log = ""
-
-    async def _keep_log_tail(self) -> None:
-        try:
-            self.last_log = await self.docker_service.log_tail(self.object_name, 40, 8000)
-        except Exception:  # no container (never created, already gone): nothing to keep
-            return
-
-    async def _follow_gpu_decision(self) -> None:
-        """Take the hub's GPU decision, waiting for a detection still running (it is bounded)."""
-        if self.gpu_decision is None:
-            return  # no portal (unit tests, plain use): the trait decides
-        self.gpu_enabled, self.gpu_detected = await self.gpu_decision()
-
-    async def _follow_limits(self) -> None:
-        if self.limits_policy is None:
-            return
-        limits = await self.limits_policy(self.group_names())
-        self.lab_memory, self.lab_cpus = limits.memory, limits.cpus
-
-    def group_names(self) -> set[str]:
-        return {g.name for g in self.user.groups}
-
     async def poll(self) -> int | None:
-        if self._restarting:
+        if self.location.restarting:
             return None  # stopped for a moment by the portal's own restart: not an end
         status = await super().poll()
         if status is not None:
@@ -196,59 +213,48 @@ class PortalSpawner(SpawnPhases, OneEngine, PortalHooks, UserVolumes, HostNetwor
         return await self.get_object()
 
     def get_env(self) -> dict[str, str]:
-        env = super().get_env()
-        # What this container really gets (2 resolves to 0 or 1), as the lab images expect.
-        env["ENABLE_GPU_SUPPORT"] = "1" if self.gpu_enabled else "0"
-        env["NVIDIA_DETECTED"] = "1" if self.gpu_detected else "0"
-        # What the lab's own resource displays read (JupyterHub's names).
-        if self.lab_memory:
-            env["MEM_LIMIT"] = str(self.lab_memory)
-        if self.lab_cpus:
-            env["CPU_LIMIT"] = f"{self.lab_cpus:g}"
-        return env
-
-    async def get_ip_and_port(self) -> tuple[str, int]:
-        if self.host_network:
-            return "127.0.0.1", self.port
-        return await super().get_ip_and_port()
+        return {**super().get_env(), **policy.lab_env(
+            self.gpu_enabled, self.gpu_detected, self.lab_memory, self.lab_cpus)}
 
     def docker(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
-        """DockerSpawner's calls (APIClient methods by name), run by the portal's DockerService
-        in its bounded pool instead of DockerSpawner's own."""
+        """DockerSpawner's calls (APIClient methods by name), in the DockerService's pool."""
         if method == "create_container":
-            host_config = kwargs.setdefault("host_config", {})
-            self.enforce_host_config(host_config)
-            # A dropped bind leaves no mount point behind (Docker would put an anonymous
-            # volume there).
-            bound = {b.split(":")[1] for b in host_config["Binds"] if b.count(":") >= 1}
-            if kwargs.get("volumes"):
-                kwargs["volumes"] = [v for v in kwargs["volumes"] if v in bound]
-            kwargs["labels"] = with_watchtower_opt_out(kwargs.get("labels"))
+            policy.finish_create(kwargs, self.docker_access(), self.gpu_enabled,
+                                 self.lab_memory, self.lab_cpus, self.log, self.user.name)
         # docker-py's pull reads without a timeout: the hub's own start timeout bounds it.
         bound = float(self.start_timeout) if method == "pull" else None
         return self.docker_service.api_call(method, args, kwargs, bound=bound)
-
-    def enforce_host_config(self, host_config: dict[str, Any]) -> None:
-        """Last word before Docker: access from groups, GPUs from the hub's decision."""
-        sock, privileged = self.docker_access()
-        dropped = enforce_host_config(host_config, docker_socket=sock, privileged=privileged,
-                                      gpu=self.gpu_enabled, memory=self.lab_memory,
-                                      cpus=self.lab_cpus)
-        if dropped:
-            self.log.warning("Container for %s: left out (they reach the Docker engine): %s",
-                             self.user.name, "; ".join(dropped))
-        self.log.info(
-            "Container for %s: docker socket %s, privileged %s, gpu %s, memory %s, cpus %s",
-            self.user.name,
-            *("yes" if flag else "no" for flag in (sock, privileged, self.gpu_enabled)),
-            self.lab_memory or "no limit", self.lab_cpus or "no limit",
-        )
 
     async def delete_forever(self) -> None:
         """JupyterHub calls this when the user is deleted (admin page, REST API), after stop."""
         if self.account_deleted is not None:
             await self.account_deleted(self)
 
+    # --- the host network: a port of its own, kept in the state ------------------------------
+    @property
+    def host_network(self) -> bool:
+        return self.network_name == "host"
+
+    async def get_ip_and_port(self) -> tuple[str, int]:
+        if self.host_network:
+            return "127.0.0.1", self.port
+        return await super().get_ip_and_port()
+
+    def get_state(self) -> dict[str, Any]:
+        state = super().get_state()
+        if self.host_network and self.host_port:
+            state["host_port"] = self.host_port
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        if state.get("host_port"):
+            self.host_port = self.port = int(state["host_port"])
+            self.port_table.keep(f"{self.user.name}/{self.name}", self.host_port)
+
     def clear_state(self) -> None:
         super().clear_state()
-        self._set_phase(0, "")
+        if self.host_port:
+            self.port_table.release(f"{self.user.name}/{self.name}")
+        self.host_port = 0
+        self.steps.begin(0, "")

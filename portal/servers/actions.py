@@ -66,7 +66,7 @@ async def act(action: ServerAction, user: HubUser, runtime: Runtime, hub: HubAct
 async def _container_gone(spawner: HubSpawner, runtime: Runtime) -> bool:
     """The hub thinks the server runs, but its container was stopped or removed outside it."""
     try:
-        return (await spawner.lab_container(runtime.docker)).status != "running"
+        return (await spawner.location.container(runtime.docker)).status != "running"
     except ContainerMissing:
         return True
 
@@ -202,7 +202,7 @@ async def restart(user: HubUser, runtime: Runtime, hub: HubActions) -> asyncio.T
     async def run() -> None:
         try:
             ok, message = True, "Restarted."
-            await spawner.restart_lab(runtime.docker)
+            await spawner.location.restart(runtime.docker)
             await wait_until_answering(hub.public_url, user.url, RESTART_BOUND)
         except ContainerMissing:
             ok, message = False, "Your container no longer exists; start it again."

@@ -104,7 +104,7 @@ async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
     orm = spawner.orm_spawner
     started = orm.started.timestamp() if orm is not None and orm.started else None
     view = ServerView(user=user.name, state=CardState.STOPPED, lab_url=user.url,
-                      hub_active=bool(spawner.active), node=spawner.placement(),
+                      hub_active=bool(spawner.active), node=spawner.location.node_title(),
                       limits=await runtime.limits.for_groups(g.name for g in user.groups))
     op = runtime.operations.current(user.name)
     if op is not None:
@@ -139,7 +139,7 @@ async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
     elif last is not None and not last.ok:
         view.state, view.detail = CardState.FAILED, last.message
     try:
-        await (await spawner.lab_engine(runtime.docker)).ping()
+        await (await spawner.location.engine(runtime.docker)).ping()
     except DockerUnavailable as e:
         view.docker_problem = e.message
     return view
@@ -148,7 +148,7 @@ async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
 async def _check_container(view: ServerView, spawner: HubSpawner, runtime: Runtime) -> None:
     """A server the hub believes running: is its container really there, with which access?"""
     try:
-        info = await spawner.lab_container(runtime.docker)
+        info = await spawner.location.container(runtime.docker)
     except ContainerMissing:
         view.state = CardState.FAILED
         view.detail = (
@@ -184,7 +184,7 @@ async def start_log(user: HubUser, runtime: Runtime) -> tuple[str, str]:
     """
     spawner = user.spawner
     try:
-        docker = await spawner.lab_engine(runtime.docker)
+        docker = await spawner.location.engine(runtime.docker)
         return "now", await docker.log_tail(spawner.object_name)
     except ContainerMissing:
         last = getattr(spawner, "last_log", "")

@@ -1,7 +1,9 @@
 """Owns Swarm mode (DOCKER_SWARM=1): each lab is a Swarm service pinned to its volumes' node.
 
 The spawner is DockerSpawner's SwarmSpawner with everything PortalSpawner adds (names, volumes,
-loopback ports, spawn progress); object names still come from PortalSpawner's templates.
+loopback ports, spawn progress); object names still come from PortalSpawner's templates. It
+holds the hub's `NodePlacement` (placement.py, over the SwarmView setup(c) hands it) and a
+`SwarmLocation` (location.py); the service's spec comes from service.py's functions.
 
 - Data follows the user: volumes are node-local, so the first start picks a node (one that
   already holds the user's volumes, else the usable node with the fewest labs) and every later
@@ -24,24 +26,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 from docker.errors import APIError
+from docker.types import DriverConfig, Mount
 from dockerspawner import SwarmSpawner
 from traitlets import Float, Unicode
 
-from ..docker.service import DockerService
-from ..docker.types import DOCKER_SOCKET, ContainerInfo, ContainerMissing, DockerUnavailable
+from ..docker.types import ContainerMissing, DockerUnavailable
+from ..lab.hooks import hook
 from ..lab.spawner import PortalSpawner
+from ..lab.volume_owners import VolumeDriver, claim_volumes
+from . import nodes
+from .location import SwarmLocation
 from .placement import NodePlacement, SwarmRefused
-from .service import ServiceSpec
-from .tasks import ENDED, STARTING, container_id, current_task, task_state
+from .service import LabGrants, driver_config, finish_service, service_mounts
+from .tasks import STARTING, container_id, current_task, task_state
+from .view import SwarmView
 
 __all__ = ["PortalSwarmSpawner", "SwarmRefused"]
 
 
-class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner):
+class PortalSwarmSpawner(PortalSpawner, SwarmSpawner):
     swarm_node = Unicode("", help="Node ID holding this user's volumes (state, kept on stop).")
     swarm_node_title = Unicode("", help="That node as admins see it (state).")
 
@@ -55,94 +62,30 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         config=True
     )
 
-    def placement(self) -> str:
-        return self.swarm_node_title or self.swarm_node[:12]
+    swarm_view = hook(
+        "f() -> the hub's SwarmView (node listing, labs being placed, node engines), one per "
+        "hub. None: a private one over the spawner's DockerService (plain use, unit tests).")
 
-    # --- what the portal's services ask (see PortalSpawner) ----------------------------------
-    async def lab_engine(self, docker: DockerService) -> DockerService:
-        if not self.swarm_node:
-            return docker  # never placed: no volumes anywhere yet (placement looks again)
-        return (await self._reachable_engine())[1]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.location: SwarmLocation = SwarmLocation(self, self.user.name)
+        self._own_view: SwarmView | None = None
+        self._target: nodes.Node | None = None  # the node this create_object placed it on
 
-    async def lab_container(self, docker: DockerService) -> ContainerInfo:
-        await self._reachable_engine()
-        task = await self._task()
-        if task is None:
-            raise ContainerMissing(self.object_name)
-        status = task.get("Status") or {}
-        spec = task.get("Spec") or {}
-        mounts = (spec.get("ContainerSpec") or {}).get("Mounts") or []
-        # What the task was created with (the card compares it with the groups' limits now).
-        limits = (spec.get("Resources") or {}).get("Limits") or {}
-        ended = await self._inspect_task_container(task) if task_state(task) in ENDED else None
-        return ContainerInfo(
-            id=container_id(task),
-            status=status.get("State", "unknown"),
-            exit_code=(status.get("ContainerStatus") or {}).get("ExitCode"),
-            error=status.get("Err", ""),
-            privileged=False,
-            docker_socket=any(m.get("Target") == DOCKER_SOCKET for m in mounts),
-            # Only the container knows whether the kernel's OOM killer ended it.
-            oom_killed=bool(((ended or {}).get("State") or {}).get("OOMKilled")),
-            memory=int(limits.get("MemoryBytes") or 0),
-            nano_cpus=int(limits.get("NanoCPUs") or 0),
-        )
+    @property
+    def node_placement(self) -> NodePlacement:
+        """Node lookups and placement over the hub's SwarmView."""
+        if self.swarm_view is not None:
+            return NodePlacement(self.swarm_view())
+        self._own_view = self._own_view or SwarmView(self.docker_service, nodes.manager_url())
+        return NodePlacement(self._own_view)
 
     async def ended_container(self) -> dict[str, Any] | None:
-        task = await self._task()
-        return await self._inspect_task_container(task) if task else None
-
-    async def _inspect_task_container(self, task: dict[str, Any]) -> dict[str, Any] | None:
-        """The task's container as its node's engine describes it; None when it is gone."""
-        container = container_id(task)
-        if not container or not task.get("NodeID"):
-            return None
-        try:
-            engine = self._engine(await self._node(task["NodeID"]))
-            found = await engine.container_data(container)
-        except (DockerUnavailable, APIError) as e:
-            self.log.info("Container of %s's ended task: %s", self.user.name, e)
-            return None
-        if found is None:
-            self.log.info("Container of %s's ended task: %s is gone", self.user.name, container)
-        return found
-
-    def container_locator(self) -> Callable[[DockerService], Awaitable[tuple[DockerService, str]]]:
-        return self.lab_location
-
-    async def lab_location(self, docker: DockerService) -> tuple[DockerService, str]:
-        """The engine of the lab's node and the running task's container ID (usage sampling)."""
-        _, engine = await self._reachable_engine()
-        task = await self._task()
-        if task_state(task) != "running" or not container_id(task):
-            raise ContainerMissing(self.object_name)
-        return engine, container_id(task)
-
-    async def restart_lab(self, docker: DockerService) -> None:
-        """Forced update: Swarm stops the task's container and starts a new one on the node."""
-        self._restarting = True
-        try:
-            await self._forced_update(docker)
-        finally:
-            self._restarting = False
-
-    async def _forced_update(self, docker: DockerService) -> None:
-        await self._reachable_engine()
-        old = await self._task()
-        try:
-            await self.docker_service.force_update(self.object_name)
-        except APIError as e:
-            raise DockerUnavailable(str(e)) from None
-        deadline = time.monotonic() + self.restart_bound
-        while time.monotonic() < deadline:
-            task = await self._task()
-            if task and task["ID"] != (old or {}).get("ID") and task_state(task) == "running":
-                return
-            await asyncio.sleep(0.3)
-        raise TimeoutError(f"{self.object_name} did not run again within {self.restart_bound} s")
+        task = await self.task()
+        return await self.location.task_container(task) if task else None
 
     # --- spawner life cycle ------------------------------------------------------------------
-    async def _task(self) -> dict[str, Any] | None:
+    async def task(self) -> dict[str, Any] | None:
         try:
             return await self.get_task()
         except (APIError, DockerUnavailable) as e:
@@ -156,11 +99,11 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         return current_task(tasks) if tasks is not None else None
 
     async def poll(self) -> int | str | None:
-        if self._restarting:
+        if self.location.restarting:
             return None  # the replaced task's states (shutdown, preparing) are not a stop
         if self.swarm_node:
             try:
-                await self._reachable_engine()
+                await self.location.reachable()
             except DockerUnavailable as e:
                 # Saying "exited" would make the hub remove the service; the node may come back.
                 self.log.warning("Lab of %s: %s; keeping it as it is", self.user.name, e)
@@ -179,26 +122,32 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
                 "GPUs cannot be given to Swarm services here: no GPU generic resource is "
                 "configured. Ask an admin to set one up or to turn GPU support off."
             )
-        node = await self._place()
+        placement = self.node_placement
+        node = await placement.place(self.swarm_node, self.swarm_node_title,
+                                     [v.name for v in self.owned_volumes()], self.user.name,
+                                     self.log)
+        self.swarm_node, self.swarm_node_title = node.id, node.title
+        self.steps.begin(30, f"Placing your lab on node {node.title}")
         self._target = node
         try:
             await self._claim_on(node)
             return await super().create_object()
         finally:
-            self._placed(node)
+            placement.placed(node)
 
     async def start_object(self) -> None:
         """Wait for the task to run, saying on which node and in which state it is."""
-        self._set_phase(55, f"Starting your lab on node {self.placement()}")
+        where = self.location.node_title()
+        self.steps.begin(55, f"Starting your lab on node {where}")
         while True:
-            task = await self._task()
+            task = await self.task()
             state = task_state(task) if task else "new"
             if state == "running":
                 return
             if state not in STARTING:
                 why = (task or {}).get("Status", {}).get("Err") or state
-                raise RuntimeError(f"Node {self.placement()} could not run your lab: {why}")
-            self._set_phase(60, f"Node {self.placement()}: {state}")
+                raise RuntimeError(f"Node {where} could not run your lab: {why}")
+            self.steps.begin(60, f"Node {where}: {state}")
             await asyncio.sleep(0.25)
 
     async def remove_object(self) -> None:
@@ -209,7 +158,7 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         if not container or not self.swarm_node:
             return
         try:
-            _, engine = await self._reachable_engine()
+            _, engine = await self.location.reachable()
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 await engine.container(container)
@@ -230,3 +179,39 @@ class PortalSwarmSpawner(ServiceSpec, NodePlacement, PortalSpawner, SwarmSpawner
         self.swarm_node_title = state.get("swarm_node_title", self.swarm_node_title)
 
     # clear_state (on stop) keeps swarm_node: the volumes stay on that node.
+
+    # --- the service's spec and volumes (service.py) -----------------------------------------
+    @property
+    def shared_storage(self) -> bool:
+        return bool(self.volume_driver or self.volume_driver_options)
+
+    def _driver_config(self, volume: str) -> DriverConfig | None:
+        return driver_config(volume, self.volume_driver, self.volume_driver_options)
+
+    @property
+    def mounts(self) -> list[Mount]:
+        return service_mounts(self.volume_binds, self._driver_config)
+
+    async def claim_user_volumes(self) -> None:
+        """Not yet at start: on the manager they would be volumes on the wrong node (and the
+        placement would then find them there). `_claim_on` does it once the node is chosen."""
+
+    async def _claim_on(self, node: nodes.Node) -> None:
+        def driver(volume: str) -> VolumeDriver:
+            config = self._driver_config(volume) or {}
+            return config.get("Name"), config.get("Options")
+
+        await claim_volumes(self.node_placement.engine(node), self.owned_volumes(), self.user,
+                            driver if self.shared_storage else None)
+
+    def docker(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
+        if method == "create_service":
+            self._finish_service(kwargs)
+        return super().docker(method, *args, **kwargs)
+
+    def _finish_service(self, kwargs: dict[str, Any]) -> None:
+        assert self._target is not None  # create_object placed it first
+        grants = LabGrants(self.docker_access()[0], self.lab_memory, self.lab_cpus,
+                           self.gpu_generic_resource if self.gpu_enabled else "")
+        finish_service(kwargs, self._target, grants, not self.shared_storage, self.log,
+                       self.user.name)

@@ -1,15 +1,15 @@
 """Owns what the hub knows of its swarm while it runs: the node listing (trusted briefly), the
 manager's own node, the labs being placed, and one DockerService per node engine.
 
-One SwarmView per manager engine (the portal's DockerService), shared by every spawner of the
-hub: a first start counts the labs still being placed, so two never both pick the emptiest node.
+One SwarmView per hub, over its manager engine (the portal's DockerService): portal.setup(c)
+makes it and hands it to every spawner, so a first start counts the labs still being placed
+and two never both pick the emptiest node.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 
 from docker.errors import APIError
 
@@ -60,14 +60,3 @@ class SwarmView:
             found = self._engines[url] = DockerService(client_factory=lambda: node_client(url),
                                                        workers=4)
         return found
-
-
-_views: weakref.WeakKeyDictionary[DockerService, SwarmView] = weakref.WeakKeyDictionary()
-
-
-def swarm_view(manager: DockerService) -> SwarmView:
-    """The one SwarmView of this manager engine (made at its first use)."""
-    view = _views.get(manager)
-    if view is None:
-        view = _views[manager] = SwarmView(manager, nodes.manager_url())
-    return view

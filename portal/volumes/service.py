@@ -46,7 +46,7 @@ async def volume_rows(user: HubUser, runtime: Runtime) -> VolumeListing:
     # Where the volumes live: the hub's engine, or in Swarm mode the user's node (whose sizes
     # the hub-wide cache does not measure: they show as unknown, even when the hub's engine
     # has a volume of the same name).
-    docker = await user.spawner.lab_engine(runtime.docker)
+    docker = await user.spawner.location.engine(runtime.docker)
     existing = await docker.existing_volumes()
     sizes = await runtime.volume_sizes.current()
     here = docker is runtime.docker
@@ -89,7 +89,7 @@ async def reset_volumes(user: HubUser, runtime: Runtime, keys: Iterable[str], co
                 raise ActionRefused("Stop the server before resetting its volumes.")
             result = ResetResult()
             try:
-                docker = await spawner.lab_engine(runtime.docker)
+                docker = await spawner.location.engine(runtime.docker)
             except DockerUnavailable as e:  # e.g. the node holding the volumes is down
                 result.failed = {volume.key: str(e) for volume in chosen}
                 docker = None

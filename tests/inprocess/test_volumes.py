@@ -87,3 +87,24 @@ def test_reset_removes_the_spawners_own_names_and_reports_what_docker_refused(ad
     rows = hub.sql("portal", "SELECT detail, ok FROM audit_events WHERE kind = 'volume reset'"
                    " AND target = :name", name=name)
     assert len(rows) == 1 and not rows[0][1] and "failed {'cache'" in rows[0][0], rows
+
+
+def test_a_flood_of_modal_openings_leaves_the_actions_pool_alone(make_user, hub, engine):
+    """The volume modal lists volumes and sizes on the sizes pool; in the pool that starts,
+    restarts and resets use it makes only the card's ping (trusted 3 s): however often one
+    user opens it, another's restart never waits behind it (docs/benchmarks.md, section 12)."""
+    user = make_user("flooder")
+    hub.claim_volumes(user.name)
+    url = f"portal/users/{user.name}/volumes"
+    assert user.get(url).status_code == 200  # the first measurement of sizes starts here
+    mark = len(engine.threads)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        burst = list(pool.map(lambda _: user.get(url), range(60)))
+    took = time.monotonic() - started
+    assert all(r.status_code == 200 for r in burst)
+    calls = engine.threads[mark:]
+    actions = [method for method, thread in calls if thread.startswith("portal-docker")]
+    assert set(actions) <= {"ping"}, actions
+    assert len(actions) <= 2 + took / 3
+    assert [m for m, t in calls if t.startswith("portal-sizes")].count("volumes") == 60

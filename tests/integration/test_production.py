@@ -68,7 +68,10 @@ def test_image_keeps_no_trace_of_the_package_index(hub_image):
     history = subprocess.run(["docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}",
                               hub_image.id], capture_output=True, text=True, timeout=60)
     assert history.returncode == 0, history.stderr
-    assert "pip install" not in history.stdout  # the venv was built in another stage
+    # The environment was built in another stage; the hub's own stage installs only the project,
+    # from its files alone (--no-index).
+    installs = [line for line in history.stdout.splitlines() if "pip install" in line]
+    assert installs and all("--no-index" in line for line in installs), installs
     assert "PIP_INDEX_URL" not in history.stdout
     env = "\n".join(hub_image.attrs["Config"]["Env"] or [])
     assert "PIP_INDEX_URL" not in env

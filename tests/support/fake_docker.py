@@ -58,6 +58,7 @@ class FakeEngine:
         self.volume_records: dict[str, dict[str, Any]] = {}
         self.sizes: dict[str, int] = {}  # volume name -> bytes `docker system df` reports
         self.calls: list[str] = []  # method names, in order (tests count Docker round trips)
+        self.threads: list[tuple[str, str]] = []  # (method, the calling thread's name)
         self.up = True  # False: every call fails as an unreachable engine does
         # DockerService and the spawner call from their thread pools at once.
         self._lock = threading.RLock()
@@ -73,6 +74,7 @@ class FakeEngine:
 
     def _call(self, method: str) -> None:
         self.calls.append(method)
+        self.threads.append((method, threading.current_thread().name))
         if not self.up:
             raise requests.ConnectionError("Connection refused (fake engine stopped)")
 

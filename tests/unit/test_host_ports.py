@@ -10,9 +10,9 @@ from portal.lab import host_ports
 from tests.support.hub import free_port
 
 
-@pytest.fixture(autouse=True)
-def _no_reservations(monkeypatch):
-    monkeypatch.setattr(host_ports, "_reserved", {})
+@pytest.fixture
+def ports() -> host_ports.HostPorts:
+    return host_ports.HostPorts()  # one hub's table
 
 
 def two_free_ports() -> tuple[int, int]:
@@ -22,35 +22,47 @@ def two_free_ports() -> tuple[int, int]:
     return first, second
 
 
-def test_two_starts_in_one_range_get_different_ports_and_a_third_is_refused():
+def test_two_starts_in_one_range_get_different_ports_and_a_third_is_refused(ports):
     first, last = two_free_ports()
-    a = host_ports.reserve("a/", first, last)
-    b = host_ports.reserve("b/", first, last)
+    a = ports.reserve("a/", first, last)
+    b = ports.reserve("b/", first, last)
     assert {a, b} == {first, last}
     with pytest.raises(RuntimeError, match=f"no free loopback port in {first}-{last}"):
-        host_ports.reserve("c/", first, last)
-    host_ports.release("a/")
-    assert host_ports.reserve("c/", first, last) == a
+        ports.reserve("c/", first, last)
+    ports.release("a/")
+    assert ports.reserve("c/", first, last) == a
 
 
-def test_a_port_something_listens_on_is_skipped():
+def test_a_port_something_listens_on_is_skipped(ports):
     first, last = two_free_ports()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", first))
         taken.listen()
-        assert host_ports.reserve("u/", first, last) == last
+        assert ports.reserve("u/", first, last) == last
         with pytest.raises(RuntimeError):
-            host_ports.reserve("v/", first, last)
+            ports.reserve("v/", first, last)
 
 
-def test_a_running_server_found_at_start_keeps_its_port_and_a_new_start_moves_on():
+def test_a_running_server_found_at_start_keeps_its_port_and_a_new_start_moves_on(ports):
     first, last = two_free_ports()
-    host_ports.keep("running/", first)
-    assert host_ports.reserve("new/", first, last) == last
+    ports.keep("running/", first)
+    assert ports.reserve("new/", first, last) == last
     # The same server starting again gives its old port back first.
-    assert host_ports.reserve("running/", first, last) == first
+    assert ports.reserve("running/", first, last) == first
 
 
-def test_kernel_chosen_ports_are_reserved_too():
-    picked = {host_ports.reserve(f"u{i}/") for i in range(20)}
+def test_kernel_chosen_ports_are_reserved_too(ports):
+    picked = {ports.reserve(f"u{i}/") for i in range(20)}
     assert len(picked) == 20 and all(p > 0 for p in picked)
+
+
+def test_each_hub_has_its_own_table_and_the_spawner_uses_the_one_it_is_given(ports):
+    from tests.unit.test_spawner_names import make_spawner
+
+    given = make_spawner("ann", host_ports=lambda: ports)
+    assert given.port_table is ports
+    alone = make_spawner("bob")  # plain use: a table of its own
+    assert alone.port_table is alone.port_table and alone.port_table is not ports
+    first, last = two_free_ports()
+    port = ports.reserve("x/", first, last)
+    assert host_ports.HostPorts().reserve("y/", port, port) == port  # another hub's table

@@ -68,7 +68,7 @@ class FakeDocker:
 
 
 @dataclass
-class FakeSpawner(OneEngine):  # the real single-engine lookups, over the fake engine
+class FakeSpawner:
     active: bool = False
     ready: bool = False
     pending: str | None = None
@@ -76,6 +76,8 @@ class FakeSpawner(OneEngine):  # the real single-engine lookups, over the fake e
     object_name: str = "jupyterlab-ann"
     phase: str = ""
     orm_spawner: object = field(default_factory=lambda: SimpleNamespace(started=None))
+    # The real single-engine lookups, over the fake engine.
+    location: OneEngine = field(default_factory=lambda: OneEngine(lambda: "jupyterlab-ann"))
 
     def docker_access(self) -> tuple[bool, bool]:
         return False, False

@@ -11,6 +11,7 @@ import copy
 import pytest
 
 from portal.docker.service import DockerService
+from portal.lab import container_policy as policy
 from portal.lab.spawner import PortalSpawner
 from portal.lab.volume_names import UserVolume
 from portal.platform.errors import ActionRefused
@@ -41,6 +42,13 @@ def make_spawner(name: str = "john.doe", groups: tuple[str, ...] = (), **traits)
     spawner = PortalSpawner(user=user, hub=None, orm_spawner=None, **traits)
     user.spawner = spawner
     return spawner
+
+
+def enforce(spawner: PortalSpawner, host_config: dict) -> None:
+    """The spawner's last word on a create call's host config (container_policy.py)."""
+    policy.finish_create({"host_config": host_config}, spawner.docker_access(),
+                         spawner.gpu_enabled, spawner.lab_memory, spawner.lab_cpus, spawner.log,
+                         spawner.user.name)
 
 
 # --- names ---------------------------------------------------------------------------------
@@ -174,7 +182,7 @@ def hostile_host_config() -> dict:
 def test_non_member_loses_socket_and_privileges():
     spawner = make_spawner()
     config = hostile_host_config()
-    spawner.enforce_host_config(config)
+    enforce(spawner, config)
     assert config["Binds"] == ["jupyterlab-john-2edoe_home:/home:rw", "/srv/data:/data:ro"]
     assert config["Mounts"] == [
         {"Type": "volume", "Source": "jupyterhub_shared", "Target": "/mnt/shared"}
@@ -189,7 +197,7 @@ def test_non_member_loses_socket_and_privileges():
 def test_sock_member_gets_exactly_one_socket_bind():
     spawner = make_spawner(groups=("docker-sock",))
     config = hostile_host_config()
-    spawner.enforce_host_config(config)
+    enforce(spawner, config)
     assert config["Binds"] == [
         "jupyterlab-john-2edoe_home:/home:rw",
         "/srv/data:/data:ro",
@@ -202,7 +210,7 @@ def test_sock_member_gets_exactly_one_socket_bind():
 def test_privileged_member_gets_privileged_but_no_socket():
     spawner = make_spawner(groups=("docker-privileged",))
     config = {"Binds": [], "Mounts": [], "Privileged": False, "DeviceRequests": None}
-    spawner.enforce_host_config(config)
+    enforce(spawner, config)
     assert config["Privileged"] is True
     assert config["Binds"] == []
     assert config["AutoRemove"] is False
@@ -211,7 +219,7 @@ def test_privileged_member_gets_privileged_but_no_socket():
 def test_member_of_both_groups():
     spawner = make_spawner(groups=("docker-privileged", "docker-sock"))
     config = {"Binds": None, "Mounts": None, "Privileged": None, "DeviceRequests": None}
-    spawner.enforce_host_config(config)
+    enforce(spawner, config)
     assert config["Binds"] == [SOCK_BIND]
     assert config["Mounts"] == []
     assert config["Privileged"] is True
@@ -221,7 +229,7 @@ def test_gpu_enabled_adds_one_nvidia_request():
     spawner = make_spawner(gpu_enabled=True)
     other = {"Driver": "other", "Count": 1}
     config = {"Binds": [], "Mounts": [], "DeviceRequests": [dict(NVIDIA), other]}
-    spawner.enforce_host_config(config)
+    enforce(spawner, config)
     assert config["DeviceRequests"] == [other, NVIDIA]
     assert config["AutoRemove"] is False
 
@@ -230,9 +238,9 @@ def test_gpu_request_is_a_copy_of_the_constant():
     spawner = make_spawner(gpu_enabled=True)
     first: dict = {}
     second: dict = {}
-    spawner.enforce_host_config(first)
+    enforce(spawner, first)
     first["DeviceRequests"][0]["Count"] = 1
-    spawner.enforce_host_config(second)
+    enforce(spawner, second)
     assert second["DeviceRequests"] == [NVIDIA]
 
 
@@ -240,13 +248,13 @@ def test_gpu_disabled_keeps_other_device_requests():
     spawner = make_spawner(gpu_enabled=False)
     other = {"Driver": "other", "Count": 1}
     config = {"DeviceRequests": [other, dict(NVIDIA)]}
-    spawner.enforce_host_config(config)
+    enforce(spawner, config)
     assert config["DeviceRequests"] == [other]
 
 
 def test_empty_host_config_is_filled_in():
     config: dict = {}
-    make_spawner().enforce_host_config(config)
+    enforce(make_spawner(), config)
     assert config == {
         "Binds": [],
         "Mounts": [],
@@ -264,9 +272,9 @@ def test_empty_host_config_is_filled_in():
 def test_enforcement_is_idempotent():
     spawner = make_spawner(groups=("docker-sock",), gpu_enabled=True)
     config = hostile_host_config()
-    spawner.enforce_host_config(config)
+    enforce(spawner, config)
     once = copy.deepcopy(config)
-    spawner.enforce_host_config(config)
+    enforce(spawner, config)
     assert config == once
     assert config["Binds"].count(SOCK_BIND) == 1
     assert config["DeviceRequests"] == [NVIDIA]
@@ -275,10 +283,10 @@ def test_enforcement_is_idempotent():
 def test_group_change_between_spawns_takes_effect():
     spawner = make_spawner(groups=("docker-sock", "docker-privileged"))
     granted = hostile_host_config()
-    spawner.enforce_host_config(granted)
+    enforce(spawner, granted)
     spawner.user.groups = []
     # Reuse the previous create call's config, as a stale one would be.
-    spawner.enforce_host_config(granted)
+    enforce(spawner, granted)
     assert SOCK_BIND not in granted["Binds"]
     assert granted["Privileged"] is False
 
@@ -519,7 +527,7 @@ def test_spawn_progress_reports_each_phase_once():
         phases = [(15, "Checking the lab image"), (35, "Creating your container"),
                   (55, "Starting your container")]
         for seen, (progress, message) in enumerate(phases, start=1):
-            spawner._set_phase(progress, message)
+            spawner.steps.begin(progress, message)
             # The progress stream's turn, however late it comes on a busy machine.
             assert await wait_until(lambda n=seen: len(events) >= n, 30, 0.01)
         spawner._spawn_pending = False
@@ -555,7 +563,7 @@ def test_engine_paths_never_reach_a_lab(source):
                             "type": "none", "o": "bind", "device": source}}}}],
             "VolumesFrom": ["jupyterhub"],
         }
-        make_spawner(groups=groups).enforce_host_config(config)
+        enforce(make_spawner(groups=groups), config)
         expected = ["/srv/data:/data:ro", "vol_home:/home:rw"]
         assert config["Binds"] == expected + ([SOCK_BIND] if groups else [])
         assert config["Mounts"] == []
@@ -565,7 +573,7 @@ def test_engine_paths_never_reach_a_lab(source):
 @pytest.mark.parametrize("source", ["/srv/run", "/var/lib/data", "/running", "/home/run"])
 def test_ordinary_host_paths_stay(source):
     config = {"Binds": [f"{source}:/x:ro"]}
-    make_spawner().enforce_host_config(config)
+    enforce(make_spawner(), config)
     assert config["Binds"] == [f"{source}:/x:ro"]
 
 
@@ -612,7 +620,7 @@ def test_a_poll_during_the_portals_restart_is_not_the_labs_end(monkeypatch):
 
     async def run() -> tuple[int | None, int | None]:
         engine = RestartingEngine()
-        restart = asyncio.ensure_future(spawner.restart_lab(engine))
+        restart = asyncio.ensure_future(spawner.location.restart(engine))
         await asyncio.sleep(0)  # the restart is under way (waiting on the engine)
         during = await spawner.poll()
         engine.release.set()

@@ -86,6 +86,18 @@ def test_module_is_small_and_says_what_it_owns(path):
     assert docstring.startswith("Owns "), f"first line should say what {path.name} owns"
 
 
+def test_the_spawners_are_composed_not_mixed_in():
+    """Each spawner subclasses the hub's plug-in point and nothing else: what it uses (volume
+    names, ports, placement, where its lab lives) are objects it holds, not base classes."""
+    from dockerspawner import DockerSpawner, SwarmSpawner
+
+    from portal.lab.spawner import PortalSpawner
+    from portal.swarm.spawner import PortalSwarmSpawner
+
+    assert PortalSpawner.__bases__ == (DockerSpawner,)
+    assert PortalSwarmSpawner.__bases__ == (PortalSpawner, SwarmSpawner)
+
+
 def test_readme_configuration_table_is_the_declared_one():
     readme = (ROOT / "README.md").read_text()
     start = readme.index("| Variable | Default |")

@@ -15,6 +15,7 @@ from portal.lab.spawner import PortalSpawner
 from portal.swarm import nodes
 from portal.swarm.spawner import PortalSwarmSpawner, SwarmRefused
 from portal.swarm.tasks import container_id, current_task, task_state
+from portal.swarm.view import SwarmView
 from tests.unit.test_spawner_names import FakeUser
 
 
@@ -85,7 +86,7 @@ def test_it_is_a_portal_spawner_so_the_portal_config_and_names_apply():
     spawner = make()
     assert isinstance(spawner, PortalSpawner)
     assert spawner.object_name == "jupyterlab-john-2edoe"
-    assert spawner.placement() == ""
+    assert spawner.location.node_title() == ""
 
 
 def test_named_volumes_are_volume_mounts_and_paths_are_binds():
@@ -194,7 +195,7 @@ def test_node_is_kept_in_state_across_stops():
     assert state["swarm_node"] == "n3"
     fresh = make()
     fresh.load_state(state)
-    assert fresh.placement() == "host-n3 (127.0.0.3)"
+    assert fresh.location.node_title() == "host-n3 (127.0.0.3)"
 
 
 @pytest.mark.parametrize(("kw", "words"), [({"state": "down"}, "which is down"),
@@ -205,7 +206,7 @@ def test_a_pinned_lab_never_starts_elsewhere_while_its_node_is_out(kw, words, mo
     manager = Manager([node_data("n1"), node_data("n2", **kw)])
     spawner.docker_engine = lambda: manager
     with pytest.raises(SwarmRefused, match=words):
-        asyncio.run(spawner._place())
+        asyncio.run(spawner.create_object())
     assert spawner.swarm_node == "n2"  # still pinned to the node holding the volumes
 
 
@@ -225,23 +226,26 @@ class Manager:
         return self.listing
 
 
-def test_each_manager_engine_has_one_swarm_view_shared_by_its_spawners():
-    manager, other = Manager([node_data("n1")]), Manager([node_data("n1")])
-    first, second, elsewhere = make("ann"), make("bob"), make("cy")
-    first.docker_engine = second.docker_engine = lambda: manager
-    elsewhere.docker_engine = lambda: other
-    assert first.swarm is second.swarm and first.swarm is not elsewhere.swarm
-    asyncio.run(first._nodes())
-    asyncio.run(second._nodes())  # trusted for NODE_TTL: the manager is asked once
-    assert manager.asked == ["info", "nodes"] and other.asked == []
-    assert [n.id for n in asyncio.run(second._nodes(fresh=True))] == ["n1"]
+def test_the_hubs_one_swarm_view_is_shared_by_its_spawners():
+    manager = Manager([node_data("n1")])
+    view = SwarmView(manager, "unix:///var/run/docker.sock")  # as portal.setup(c) makes it
+    first, second, alone = make("ann"), make("bob"), make("cy")
+    first.swarm_view = second.swarm_view = lambda: view
+    alone.docker_engine = lambda: Manager([node_data("n1")])
+    assert first.node_placement.view is second.node_placement.view is view
+    assert alone.node_placement.view is not view  # without setup: a view of its own
+    assert alone.node_placement.view is alone.node_placement.view
+    asyncio.run(first.node_placement.nodes())
+    asyncio.run(second.node_placement.nodes())  # trusted for NODE_TTL: the manager is asked once
+    assert manager.asked == ["info", "nodes"]
+    assert [n.id for n in asyncio.run(second.node_placement.nodes(fresh=True))] == ["n1"]
     assert manager.asked == ["info", "nodes", "nodes"]  # its own node is asked only once
 
 
 def test_a_restart_under_way_is_not_seen_as_a_stop():
     spawner = make()
     spawner.swarm_node = "n1"
-    spawner._restarting = True  # the hub's periodic poll must not see the task being replaced
+    spawner.location.restarting = True  # the hub's poll must not see the task being replaced
 
     def no_docker(*args, **kwargs):
         raise AssertionError("Docker was called")
