@@ -89,7 +89,7 @@ class QuotaService:
                             for r in db.scalars(select(GroupQuotaRow))}
 
             self._groups = await self.store.run(load)
-        return self._groups
+        return {group: quota for group, quota in self._groups.items() if quota != Quota()}
 
     async def for_groups(self, groups: Iterable[str]) -> Quota:
         known = await self.groups()
@@ -109,27 +109,10 @@ class QuotaService:
 
     async def set_group(self, actor: str, group: str, quota: Quota) -> Quota:
         """Set a group's quotas (both empty: none); audited with before and after."""
-        known = await self.groups()
-        before = known.get(group, Quota())
-
-        def save() -> None:
-            with self.store.session() as db:
-                row = db.get(GroupQuotaRow, group)
-                if quota == Quota():
-                    if row is not None:
-                        db.delete(row)
-                elif row is None:
-                    db.add(GroupQuotaRow(group=group, storage=quota.storage,
-                                         lab_hours=quota.lab_hours))
-                else:
-                    row.storage, row.lab_hours = quota.storage, quota.lab_hours
-                db.commit()
-
-        await self.store.run(save)
-        if quota == Quota():
-            known.pop(group, None)
-        else:
-            known[group] = quota
+        before = (await self.groups()).get(group, Quota())
+        await self.store.put_row(GroupQuotaRow, group, None if quota == Quota() else {
+            "storage": quota.storage, "lab_hours": quota.lab_hours})
+        self._groups = {**(self._groups or {}), group: quota}  # Quota(): none, not listed
         await self.audit.record(actor, EventKind.QUOTA_CHANGE, group,
                                 f"{before.words()} -> {quota.words()}")
         return quota
