@@ -37,6 +37,7 @@ BENCHMARKS = [
     "culling_pass",
     "swarm_spawn",
     "batch_accounts",
+    "usage_history",
 ]
 # Runnable modules that are not benchmarks (quick mode runs the report over the stored results).
 TOOLS = ["report"]

@@ -50,8 +50,10 @@ def _routes() -> list[tuple]:
         events,
         gpu,
         groups,
+        insights,
         limits,
         logo,
+        quotas,
         server,
         signups,
         static,
@@ -63,8 +65,8 @@ def _routes() -> list[tuple]:
 
     # Each view module ends with its own route list; this is the one place they all meet.
     modules = (server, account, two_factor, volumes, admin, batch, dormant, groups, gpu, limits,
-               usage, culling, broadcast, archive, audit, user_table, events, signups, api,
-               static, logo)
+               usage, insights, quotas, culling, broadcast, archive, audit, user_table, events,
+               signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
 
@@ -82,7 +84,8 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
     """What the spawner asks the portal at every start, given as functions (never a lookup)."""
 
     def start_guard(user_name: str) -> str | None:
-        return runtime.operations.start_refusal(user_name)
+        return (runtime.operations.start_refusal(user_name)
+                or runtime.quotas.start_refusal(user_name))
 
     async def gpu_decision() -> tuple[bool, bool]:
         return await runtime.gpu.decision()
@@ -177,6 +180,12 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         await runtime.usage.run(lambda: running_labs(app))
 
     when_hub_runs(collect_usage, "lab usage collection")
+
+    async def keep_usage_history(app: Any) -> None:
+        # Flushes once more when the hub stops; after each write, who used up their lab hours.
+        await runtime.history.run(lambda: runtime.quotas.refresh_from_hub(app.db))
+
+    when_hub_runs(keep_usage_history, "usage history")
     if settings.subdomain_host:  # another name of the hub gets cookies its forms cannot use
         rule = redirect_rule(settings.subdomain_host, settings.base_url)
 

@@ -23,6 +23,8 @@ from .governance.gpu import GpuService
 from .governance.lab_exits import ExitReports
 from .governance.limits import LimitsService
 from .governance.usage import UsageCollector
+from .insights.history import UsageHistory
+from .insights.quotas import QuotaService
 from .lab.volume_sizes import VolumeSizes
 from .operations.in_flight import Operations
 from .operations.live_updates import LiveUpdates
@@ -46,6 +48,10 @@ class Runtime:
     limits: LimitsService
     exits: ExitReports
     usage: UsageCollector
+    # Usage over time: the samples rolled up per hour and day, in the store (portal/insights).
+    history: UsageHistory
+    # Storage soft quotas and lab hours per month, per group member (portal/insights/quotas.py).
+    quotas: QuotaService
     # The hub-wide GPU decision (ENABLE_GPU_SUPPORT=2: pending while the probe runs).
     gpu: GpuService
     # Notification broadcast: the hub's one credential for reaching every lab.

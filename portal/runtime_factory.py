@@ -20,6 +20,8 @@ from .governance.gpu import GpuService
 from .governance.lab_exits import ExitReports
 from .governance.limits import Limits, LimitsService
 from .governance.usage import UsageCollector
+from .insights.history import UsageHistory
+from .insights.quotas import QuotaService
 from .lab.volume_sizes import VolumeSizes
 from .operations.in_flight import Operations
 from .operations.live_updates import LiveUpdates
@@ -44,6 +46,11 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
     default_policy = CullPolicy(settings.idle_cull_after, settings.idle_cull_warning,
                                 settings.idle_keep_max, settings.idle_exempt_groups)
     cull_policy = CullPolicyStore(store, audit, default_policy)
+    gpu = GpuService(settings, docker)
+    history = UsageHistory(
+        store, settings.usage_interval, flush_every=settings.usage_flush_interval,
+        hourly_days=settings.usage_hourly_days, keep_days=settings.usage_history_days,
+        gpus_held=lambda: bool(gpu.status and gpu.status.enabled))
 
     async def stop_idle(user: HubUser, hub_stop: HubCall) -> None:
         # The same rules as a user's Stop (servers/actions.py), recorded as the system's.
@@ -62,8 +69,11 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         sudo=SudoMode(settings.sudo_minutes, audit, settings.base_url + SUDO_API_PATH),
         limits=LimitsService(store, audit, Limits(settings.lab_memory, settings.lab_cpus)),
         exits=ExitReports(operations, audit),
-        usage=UsageCollector(docker, settings.usage_interval, sizes=volume_sizes),
-        gpu=GpuService(settings, docker),
+        usage=UsageCollector(docker, settings.usage_interval, sizes=volume_sizes,
+                             on_pass=lambda samples: history.observe(samples.items())),
+        history=history,
+        quotas=QuotaService(store, audit),
+        gpu=gpu,
         broadcaster=broadcaster,
         cull_policy=cull_policy,
         culler=Culler(cull_policy, operations, audit, broadcaster, stop_idle),

@@ -122,6 +122,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "groups.GroupsHandler", "groups.UserSearchHandler", "gpu.GpuSectionHandler",
         "limits.LimitsAPI", "usage.UsageSectionHandler", "usage.UsageAPI",
         "usage.UserUsageAPI", "broadcast.BroadcastHistoryHandler",
+        "insights.InsightsPageHandler", "insights.InsightsAPI", "insights.MonthlyReportAPI",
+        "insights.OwnUsageHandler", "insights.OwnUsageAPI",
         "archive.ArchivedVolumesHandler", "audit.AuditSectionHandler", "audit.AuditAPI",
         "user_table.UserTableHandler", "events.EventStreamHandler", "signups.SignupsHandler",
         "api.ServerStateAPI", "api.VolumesAPI", "static.PortalStaticHandler",
@@ -143,9 +145,10 @@ RULES: dict[str, dict[str, Rule]] = {
         "limits.LimitsSectionHandler", "culling.CullingSectionHandler",
         "broadcast.BroadcastHandler", "broadcast.BroadcastAPI",
         "archive.ArchivedVolumeActionHandler", "account.NewPasswordHandler",
-        "two_factor.SignInCodeHandler")},
+        "two_factor.SignInCodeHandler", "quotas.QuotasSectionHandler")},
     f"{_PORTAL}limits.GroupLimitsAPI": _reads("PUT", "DELETE"),
     f"{_PORTAL}culling.CullingAPI": _reads("GET", "PUT"),
+    f"{_PORTAL}quotas.QuotasAPI": _reads("GET", "PUT"),
 }
 
 

@@ -51,6 +51,7 @@ class EventKind(StrEnum):
     ACCOUNT_ENABLED = "account enabled"
     TWO_FACTOR = "two-factor"  # turned on or off, cleared by an admin, a recovery code used
     ACCOUNT_POLICY = "account policy"  # the admins' rules (two-factor for host power)
+    QUOTA_CHANGE = "quota change"
 
 
 @dataclass(frozen=True)

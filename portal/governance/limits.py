@@ -141,19 +141,9 @@ class LimitsService:
             raise ActionRefused(f"There is no group named {group[:80]!r}.", 404)
         known = await self.overrides()
 
-        def save() -> None:
-            with self.store.session() as session:
-                row = session.get(GroupLimitRow, group)
-                if limit.memory is None and limit.cpus is None:
-                    if row is not None:
-                        session.delete(row)
-                elif row is None:
-                    session.add(GroupLimitRow(group=group, memory=limit.memory, cpus=limit.cpus))
-                else:
-                    row.memory, row.cpus = limit.memory, limit.cpus
-                session.commit()
-
-        await self.store.run(save)
+        empty = limit.memory is None and limit.cpus is None
+        await self.store.put_row(GroupLimitRow, group, None if empty else {
+            "memory": limit.memory, "cpus": limit.cpus})
         before = known.get(group, GroupLimit(group))
         if limit.memory is None and limit.cpus is None:
             known.pop(group, None)

@@ -101,8 +101,10 @@ def cpus_busy(before: tuple[int, int, int], after: tuple[int, int, int]) -> floa
 
 class UsageCollector:
     def __init__(self, docker: DockerService, interval: float, concurrency: int = 4,
-                 sizes: VolumeSizes | None = None, clock: Clock = LOOP_CLOCK) -> None:
+                 sizes: VolumeSizes | None = None, clock: Clock = LOOP_CLOCK,
+                 on_pass: Callable[[dict[str, LabUsage]], None] | None = None) -> None:
         self.docker, self.interval, self.concurrency = docker, interval, concurrency
+        self.on_pass = on_pass  # hears each pass's samples (the usage history)
         self.clock = clock  # paces a pass's Docker calls (a fake one in unit tests)
         self.sizes = sizes  # the hub-wide cache of volume sizes
         self._usage: dict[str, LabUsage] = {}
@@ -168,6 +170,8 @@ class UsageCollector:
         kept = sampled | {lab.container for lab in labs}  # a failed sample keeps its counters
         for name in set(self._counters) - kept - {c for _, c in self._located.values()}:
             del self._counters[name]
+        if self.on_pass is not None:
+            self.on_pass(dict(self._usage))
 
     async def _stats(self, lab: Lab) -> tuple[DockerService, str, dict[str, Any]]:
         """(engine, container, one stats sample) of a lab; a located container that no longer

@@ -22,3 +22,15 @@ def search_users(db: Any, query: str, limit: int = 10) -> list[str]:
     pattern = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     q = db.query(orm.User.name).filter(orm.User.name.ilike(f"%{pattern}%", escape="\\"))
     return [row[0] for row in q.order_by(orm.User.name).limit(limit)]
+
+
+def group_members(db: Any) -> dict[str, list[str]]:
+    """Every group's member names (groups without members included), by group name."""
+    members: dict[str, list[str]] = {}
+    for group in db.query(orm.Group).order_by(orm.Group.name):
+        members[group.name] = sorted(u.name for u in group.users)
+    return members
+
+
+def admin_names(db: Any) -> set[str]:
+    return {name for (name,) in db.query(orm.User.name).filter(orm.User.admin.is_(True))}

@@ -87,6 +87,24 @@ class FeatureSettings:
         "a few at a time); volume sizes are sampled every tenth time.",
         parsers.at_least(5.0, parsers.duration),
     )
+    usage_hourly_days: int = setting(
+        "USAGE_HOURLY_DAYS", "31", "a whole number of days from 1 to 3660",
+        "How long the usage history keeps hourly rollups (per user's server: lab hours, CPU, "
+        "memory, storage, GPU); older hours live on in their UTC day's rollup.",
+        parsers.count(1, 3660),
+    )
+    usage_history_days: int = setting(
+        "USAGE_HISTORY_DAYS", "730", "a whole number of days; 0 keeps every rollup",
+        "How long the usage history (Portal -> Admin -> Insights, each user's own usage) keeps "
+        "rollups; older ones are deleted daily.",
+        parsers.whole_number,
+    )
+    usage_flush_interval: float = setting(
+        "USAGE_FLUSH_INTERVAL", "1m", "a duration such as 30s or 5m (at least 5s)",
+        "How often the usage rollups gathered in memory are written to the portal's store (in "
+        "one transaction, off the event loop); also written when the hub stops.",
+        parsers.at_least(5.0, parsers.duration),
+    )
     idle_cull_after: float = setting(
         "IDLE_CULL_AFTER", "0",
         "0 (off), or a duration such as 45m, 8h or 2d",

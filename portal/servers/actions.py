@@ -84,6 +84,8 @@ async def start(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
     if runtime.accounts.state(user) == AccountState.DISABLED:
         raise ActionRefused(f"The account {user.name} is disabled: enable it before starting "
                             "its server.")
+    if refusal := runtime.quotas.start_refusal(user.name):  # the month's lab hours are used up
+        raise ActionRefused(refusal)
     op = runtime.operations.current(user.name)
     if op is not None:
         raise ActionRefused(f"Cannot start while {op.kind} is in progress.")

@@ -42,6 +42,7 @@ class ServerView:
     usage_stale: bool = False
     idle_stop_at: float | None = None  # epoch seconds an idle running server will be stopped
     keep_label: str = ""  # "8 more hours": what "Keep running" gives
+    storage_warning: str = ""  # past the storage soft quota (portal/insights/quotas.py)
 
     @property
     def busy(self) -> bool:
@@ -124,6 +125,9 @@ async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
             view.detail = last.message
         view.usage = runtime.usage.get(user.name)
         view.usage_stale = view.usage is not None and runtime.usage.stale(view.usage)
+        if view.usage is not None:
+            view.storage_warning = await runtime.quotas.storage_warning(
+                (g.name for g in user.groups), view.usage.volumes)
         view.idle_stop_at = runtime.culler.card_stop_at(user)
         view.keep_label = runtime.culler.keep_label() if view.idle_stop_at else ""
         await _check_container(view, spawner, runtime)

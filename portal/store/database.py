@@ -84,6 +84,25 @@ class PortalStore:
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
+    async def put_row(self, model: type, key: str, values: dict[str, Any] | None) -> None:
+        """Make the row of `model` whose primary key is `key` hold `values`; None deletes it
+        (a group's limits, a group's quotas)."""
+
+        def put() -> None:
+            with self._db() as db:
+                row = db.get(model, key)
+                if values is None:
+                    if row is not None:
+                        db.delete(row)
+                elif row is None:
+                    db.add(model(**{model.__mapper__.primary_key[0].name: key}, **values))
+                else:
+                    for name, value in values.items():
+                        setattr(row, name, value)
+                db.commit()
+
+        await self._run(put)
+
     # broadcasts
     async def add_broadcast(self, sender: str, message: str, type_: str, auto_close: int | None,
                             recipients: dict[str, Any], results: list[dict[str, Any]]) -> int:

@@ -8,9 +8,21 @@ importing this module gives the whole schema that the migrations must produce (f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, MetaData, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -79,6 +91,45 @@ class AccountStateRow(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean)
     changed: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     changed_by: Mapped[str] = mapped_column(String(255))
+
+
+class UsageRollupRow(Base):
+    """What one user's server used in one hour (`period` "hour") or UTC day ("day"):
+    portal/insights. Each write adds to both; hourly rows go after USAGE_HOURLY_DAYS."""
+
+    __tablename__ = "usage_rollups"
+    __table_args__ = (
+        UniqueConstraint("user", "server", "period", "start", name="uq_usage_rollups_period"),
+        # Covering the reports over days (every figure they sum is in it: no table lookups).
+        Index("ix_usage_rollups_days", "period", "day", "user", "lab_seconds", "cpu_seconds",
+              "memory_gib_hours", "memory_peak", "gpu_seconds"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user: Mapped[str] = mapped_column(String(255))
+    server: Mapped[str] = mapped_column(String(255))  # "" is the default server
+    period: Mapped[str] = mapped_column(String(8))  # hour | day
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # UTC
+    day: Mapped[date] = mapped_column(Date)  # UTC day of `start`
+    lab_seconds: Mapped[float] = mapped_column(Float)
+    cpu_seconds: Mapped[float] = mapped_column(Float)
+    memory_gib_hours: Mapped[float] = mapped_column(Float)
+    memory_peak: Mapped[int] = mapped_column(BigInteger)  # bytes
+    memory_limit: Mapped[int] = mapped_column(BigInteger)  # bytes; 0: none
+    storage: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bytes at the end
+    volumes: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON {key: bytes}
+    gpu_seconds: Mapped[float] = mapped_column(Float)
+    samples: Mapped[int] = mapped_column(Integer)
+    environment: Mapped[str | None] = mapped_column(String(255), nullable=True)  # none yet
+
+
+class GroupQuotaRow(Base):
+    """A group's quotas per member (portal/insights/quotas.py): storage, soft (a warning), and
+    lab hours per calendar month (UTC; Start is refused past it)."""
+
+    __tablename__ = "group_quotas"
+    group: Mapped[str] = mapped_column(String(255), primary_key=True)
+    storage: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bytes
+    lab_hours: Mapped[float | None] = mapped_column(Float, nullable=True)  # per month
 
 
 class TwoFactorRow(Base):

@@ -67,6 +67,7 @@ def remove_named_objects(client, prefix: str = PREFIX) -> None:
 _PORT_BLOCK = 3600
 _FIRST_PORT = 10000
 _SLOTS = 6
+_LOCK_PATH = "/tmp/dshub-ports-{}.lock"  # one per block
 _LAB_PORTS = 100  # per hub: its labs on the host network (PortalSpawner.host_port_range)
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 # The block a process would like: gw0..gw4 get blocks 0-4, counted from DSHUB_TEST_SLOT_BASE
@@ -83,19 +84,25 @@ def _claim_slot(wanted: int) -> tuple[int, object]:
     """A block no other process on this machine uses: each is held by a lock file for this
     process's life. Two runs that wanted the same block once shared it, and a hub that could
     not bind its port left its health check to another run's hub on that port (a sign-up there
-    answered 409). Tries the wanted block, then the others; waits for the wanted one if every
-    block is held."""
-    for slot in [wanted, *(s for s in range(_SLOTS) if s != wanted)]:
-        lock = open(f"/tmp/dshub-ports-{slot}.lock", "w")  # noqa: SIM115 (held until exit)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            continue
-        return slot, lock
-    lock = open(f"/tmp/dshub-ports-{wanted}.lock", "w")  # noqa: SIM115 (held until exit)
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    return wanted, lock
+    answered 409). Tries the wanted block, then the others. When every block is held, waits for
+    whichever is given back first: waiting for the wanted one alone hung a run whose other
+    worker had taken it (a worker keeps its block until it exits, and it waited for the run)."""
+    order = [wanted, *(s for s in range(_SLOTS) if s != wanted)]
+    said = False
+    while True:
+        for slot in order:
+            lock = open(_LOCK_PATH.format(slot), "w")  # noqa: SIM115 (held until exit)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.close()
+                continue
+            return slot, lock
+        if not said:
+            print(f"Every port block of this machine is in use ({_SLOTS}); waiting for one",
+                  file=sys.stderr, flush=True)
+            said = True
+        time.sleep(0.5)
 
 
 STARTED: list[Hub] = []  # every Hub.start() of this process, for stop_every_hub()
@@ -232,6 +239,7 @@ class Hub:
             # use fresh sessions.
             "SUDO_MODE_MINUTES": "1440",
             "LAB_USAGE_INTERVAL": "5s",
+            "USAGE_FLUSH_INTERVAL": "5s",  # the usage history reaches the store within seconds
             "DSHUB_TEST_TOKEN": self.token,
             "DSHUB_TEST_PORTS": json.dumps(self.ports),
             "DSHUB_TEST_PREFIX": PREFIX,

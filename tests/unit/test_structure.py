@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("auth", "access", "operations", "broadcast"),  # sign-in; host power; servers' state; sends
     ("compat", "lab"),  # JupyterHub lines; the lab spawner
     ("swarm", "governance"),  # Swarm mode; limits, usage, culling, GPUs
+    ("insights",),  # usage over time: rollups, their rows, reports, charts
     ("runtime",),  # what handlers and services share
     ("servers", "volumes"),  # server actions and card; a user's volumes
     ("admin",),  # accounts, the user table, bulk actions

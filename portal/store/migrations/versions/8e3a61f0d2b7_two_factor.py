@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "8e3a61f0d2b7"
-down_revision = "5b7e0c3d9a21"
+down_revision = "9d3f6a1c2e84"
 branch_labels = None
 depends_on = None
 
