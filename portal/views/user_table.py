@@ -49,7 +49,8 @@ class UserTableHandler(PortalHandler):
                               if v and not (k == "page" and v == "1")})
 
         # Back and reload keep the position: the address bar shows the admin page with it
-        # (not for the rows' own refresh on a pushed update).
+        # (not for a load of what it already shows: the page's first load, the rows' own
+        # refresh on a pushed update).
         if not self.get_argument("refresh", ""):
             self.set_header("HX-Push-Url", f"{self.portal_url('admin')}?{link()}")
         groups = [g for (g,) in self.db.query(orm.Group.name).order_by(orm.Group.name)]
