@@ -114,15 +114,38 @@ def test_configure_logo_without_a_uri_changes_nothing(tmp_path):
     assert not (tmp_path / "branding").exists()
 
 
-def test_configure_logo_logs_one_error_and_keeps_the_stock_logo(tmp_path, caplog):
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+# Values a hub operator could set that cannot be a logo, and the words its log line must hold.
+# tests/integration/test_tls_logo.py starts a real hub with two of them.
+UNUSABLE_LOGOS = [
+    (lambda d: (d / "missing.png").as_uri(), "cannot be read"),
+    (lambda d: _write(d / "notes.txt", b"not an image").as_uri(), "is not a PNG"),
+    (lambda d: "data:image/png;base64,@@not-base64@@", "base64 data is malformed"),
+    (lambda d: "data:image/png;base64", "has no ','"),
+    (lambda d: "https:///logo.png", "has no host"),
+    (lambda d: _write(d / "x.svg", b'<!DOCTYPE svg [<!ENTITY x "&#60;script&#62;">]>'
+                      b'<svg xmlns="http://www.w3.org/2000/svg">&x;</svg>').as_uri(), "DTD"),
+]
+UNUSABLE_IDS = ["missing-file", "not-an-image", "bad-base64", "no-comma", "no-host",
+                "svg-entities"]
+
+
+@pytest.mark.parametrize(("make_uri", "reason"), UNUSABLE_LOGOS, ids=UNUSABLE_IDS)
+def test_configure_logo_logs_one_error_and_keeps_the_stock_logo(tmp_path, caplog, make_uri,
+                                                                reason):
     c = _config()
     with caplog.at_level(logging.INFO):
-        assert configure_logo(c, (tmp_path / "nope.png").as_uri(), tmp_path) is None
+        assert configure_logo(c, make_uri(tmp_path), tmp_path) is None
     assert not hasattr(c.JupyterHub, "logo_file")
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1
     assert "JUPYTERHUB_CUSTOM_LOGO_URI=" in errors[0].getMessage()
     assert "keeping the stock logo" in errors[0].getMessage()
+    assert reason in errors[0].getMessage()
 
 
 def test_long_data_uris_are_shortened_in_log_lines(tmp_path, caplog):
