@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ..audit.log import AuditLog, EventKind
 from ..governance.limits import human_size
+from ..platform import metrics
 from ..platform import settings_parsers as parsers
 from ..platform.errors import ActionRefused
 from ..platform.hub_queries import admin_names, group_members
@@ -96,7 +97,11 @@ class QuotaService:
         return most_generous(known[g] for g in groups if g in known)
 
     def start_refusal(self, user: str) -> str | None:
-        return self._refusals.get(user)
+        """Why `user` may not start now (asked once per start: a refusal is counted)."""
+        refusal = self._refusals.get(user)
+        if refusal is not None:
+            metrics.QUOTA_REFUSALS.labels("lab_hours").inc()
+        return refusal
 
     async def storage_warning(self, groups: Iterable[str], volumes: dict[str, int | None]) -> str:
         """The card's warning when the lab's volumes hold more than the storage soft quota."""
