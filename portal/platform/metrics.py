@@ -4,8 +4,8 @@ JupyterHub serves at `/hub/metrics` (prometheus_client's default one).
 Counters are moved by the service that records each event (broadcasts, throttled sign-ins,
 idle culls, quota refusals and warnings, usage). Gauges of the running labs are not measured
 on a scrape: they are the totals of the usage collector's last pass, which it keeps in memory
-(`watch_labs`), so a scrape costs neither a Docker call nor a database query. docs/metrics.md
-describes each series.
+(`watch_labs`), so a scrape costs neither a Docker call nor a database query. docs/operations.md
+("Metrics") describes each series.
 """
 
 from __future__ import annotations
