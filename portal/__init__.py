@@ -189,6 +189,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         await runtime.history.run(lambda: runtime.quotas.refresh_from_hub(app.db))
 
     when_hub_runs(keep_usage_history, "usage history")
+    when_hub_runs(runtime.storage_warnings.run, "storage quota warnings in the labs")
     if settings.subdomain_host:  # another name of the hub gets cookies its forms cannot use
         rule = redirect_rule(settings.subdomain_host, settings.base_url)
 
