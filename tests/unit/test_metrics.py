@@ -14,7 +14,21 @@ from portal.insights.history import UsageHistory
 from portal.insights.quotas import QuotaService
 from portal.platform import metrics
 from portal.platform.errors import ActionRefused
-from tests.unit.test_usage_location import MIB, Engine
+
+MIB = 1024**2
+
+
+class Engine:
+    """A Docker engine whose running containers use some memory (name -> bytes)."""
+
+    def __init__(self, running: dict[str, int]) -> None:
+        self.running, self.calls = running, 0
+
+    async def stats_once(self, name: str) -> dict:
+        self.calls += 1
+        return {"memory_stats": {"usage": self.running[name], "limit": 512 * MIB, "stats": {}},
+                "cpu_stats": {"cpu_usage": {"total_usage": 1}, "system_cpu_usage": 1,
+                              "online_cpus": 1}}
 
 
 def value(name: str, **labels: str) -> float:
