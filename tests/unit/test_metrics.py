@@ -4,11 +4,17 @@ a scrape). The Grafana dashboard's queries are checked in test_grafana_dashboard
 
 from __future__ import annotations
 
+from datetime import datetime
+from types import SimpleNamespace
+
 import pytest
 from prometheus_client import REGISTRY
 
 from portal.auth.passwords import PasswordChecks
 from portal.auth.throttle import SignInThrottle
+from portal.broadcast.results import Delivery
+from portal.governance.cull_policy import CullPolicy, CullPolicyStore
+from portal.governance.culling import Culler
 from portal.governance.usage import ONE_ENGINE, Lab, LabUsage, UsageCollector
 from portal.insights.history import UsageHistory
 from portal.insights.quotas import QuotaService
@@ -95,3 +101,34 @@ def test_a_quota_refusal_is_counted_once_per_refused_start():
     before = value("dshub_quota_refusals_total", quota="lab_hours")
     assert quotas.start_refusal("ann") and quotas.start_refusal("bo") is None
     assert value("dshub_quota_refusals_total", quota="lab_hours") == before + 1
+
+
+async def test_idle_culling_counts_its_warnings_keeps_and_stops():
+    class Audit:
+        async def record(self, *event, ok: bool = True) -> None:
+            pass
+
+    class Broadcaster:
+        async def credentials(self, db, targets):
+            return str
+
+        async def notify(self, target, payload, credential) -> Delivery:
+            return Delivery(target.user, True, "delivered")
+
+    async def stop_idle(user, hub_stop) -> None:
+        pass
+
+    spawner = SimpleNamespace(ready=True, pending=None, server=SimpleNamespace(url="/user/ann/"),
+                              orm_spawner=SimpleNamespace(last_activity=datetime(2026, 12, 1)))
+    ann = SimpleNamespace(name="ann", spawner=spawner)
+    on = CullPolicy(idle_after=3600.0, warning=600.0, keep_max=3600.0, exempt=())
+    policy = CullPolicyStore(None, None, on)  # type: ignore[arg-type]
+    culler = Culler(policy, None, Audit(), Broadcaster(), stop_idle)  # type: ignore[arg-type]
+    app = SimpleNamespace(users={"ann": ann}, db=None)
+    before = {event: value("dshub_culls_total", event=event)
+              for event in ("warned", "kept", "stopped")}
+    await culler._warn(app, "ann", 1e10)
+    await culler.keep_running(ann, "ann")  # type: ignore[arg-type]
+    await culler._cull(app, "ann")
+    for event, count in before.items():
+        assert value("dshub_culls_total", event=event) == count + 1, event
