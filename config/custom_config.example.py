@@ -19,3 +19,11 @@ c.PortalSpawner.read_only_volumes = {"/srv/datasets": "/mnt/datasets"}
 # Resource limits per lab.
 c.PortalSpawner.mem_limit = "16G"
 c.PortalSpawner.cpu_limit = 4.0
+
+# Prometheus: a service whose token may read /hub/metrics and nothing else (docs/operations.md,
+# "Metrics"). Put PROMETHEUS_TOKEN (e.g. `openssl rand -hex 32`) in .env and the same value in
+# Prometheus' credentials file.
+# import os
+# c.JupyterHub.services.append({"name": "prometheus", "api_token": os.environ["PROMETHEUS_TOKEN"]})
+# c.JupyterHub.load_roles.append({"name": "prometheus", "scopes": ["read:metrics"],
+#                                 "services": ["prometheus"]})

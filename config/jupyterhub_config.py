@@ -42,6 +42,9 @@ if settings.subdomain_host:
     c.JupyterHub.cookie_host_prefix_enabled = settings.subdomain_host.startswith("https://")
 # Users' labs keep running while the hub restarts or is upgraded.
 c.JupyterHub.cleanup_servers = False
+# /hub/metrics (JupyterHub's and the portal's dshub_ series) answers only tokens holding
+# read:metrics (docs/operations.md, "Metrics"); JupyterHub's default, stated here on purpose.
+c.JupyterHub.authenticate_prometheus = True
 
 # Accounts with passwords in the hub's own database: NativeAuthenticator, made safe to expose by
 # portal.auth (registered by setup() below; its options here apply to it).

@@ -20,6 +20,7 @@ from .lab.host_ports import HostPorts
 from .operations.states import ServerChange
 from .platform.canonical_origin import redirect_rule
 from .platform.heap import FreezePolicy
+from .platform.metrics import watch_labs
 from .platform.settings import Settings, load_settings
 from .platform.startup import when_hub_runs
 from .platform.upstream import HubSpawner, route_first, serving_hub
@@ -180,12 +181,15 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         await runtime.usage.run(lambda: running_labs(app))
 
     when_hub_runs(collect_usage, "lab usage collection")
+    # /hub/metrics reports the running labs from the last usage pass (no Docker on a scrape).
+    watch_labs(lambda: runtime.usage.totals)
 
     async def keep_usage_history(app: Any) -> None:
         # Flushes once more when the hub stops; after each write, who used up their lab hours.
         await runtime.history.run(lambda: runtime.quotas.refresh_from_hub(app.db))
 
     when_hub_runs(keep_usage_history, "usage history")
+    when_hub_runs(runtime.storage_warnings.run, "storage quota warnings in the labs")
     if settings.subdomain_host:  # another name of the hub gets cookies its forms cannot use
         rule = redirect_rule(settings.subdomain_host, settings.base_url)
 

@@ -25,6 +25,7 @@ from .governance.limits import LimitsService
 from .governance.usage import UsageCollector
 from .insights.history import UsageHistory
 from .insights.quotas import QuotaService
+from .insights.storage_warnings import StorageWarnings
 from .lab.volume_sizes import VolumeSizes
 from .operations.in_flight import Operations
 from .operations.live_updates import LiveUpdates
@@ -52,6 +53,8 @@ class Runtime:
     history: UsageHistory
     # Storage soft quotas and lab hours per month, per group member (portal/insights/quotas.py).
     quotas: QuotaService
+    # Past the storage soft quota: one warning into the user's lab until back under.
+    storage_warnings: StorageWarnings
     # The hub-wide GPU decision (ENABLE_GPU_SUPPORT=2: pending while the probe runs).
     gpu: GpuService
     # Notification broadcast: the hub's one credential for reaching every lab.

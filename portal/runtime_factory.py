@@ -19,9 +19,10 @@ from .governance.culling import Culler
 from .governance.gpu import GpuService
 from .governance.lab_exits import ExitReports
 from .governance.limits import Limits, LimitsService
-from .governance.usage import UsageCollector
+from .governance.usage import LabUsage, UsageCollector
 from .insights.history import UsageHistory
 from .insights.quotas import QuotaService
+from .insights.storage_warnings import StorageWarnings
 from .lab.volume_sizes import VolumeSizes
 from .operations.in_flight import Operations
 from .operations.live_updates import LiveUpdates
@@ -51,6 +52,12 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         store, settings.usage_interval, flush_every=settings.usage_flush_interval,
         hourly_days=settings.usage_hourly_days, keep_days=settings.usage_history_days,
         gpus_held=lambda: bool(gpu.status and gpu.status.enabled))
+    quotas = QuotaService(store, audit)
+    storage_warnings = StorageWarnings(quotas, broadcaster, audit)
+
+    def after_usage_pass(samples: dict[str, LabUsage]) -> None:
+        history.observe(samples.items())
+        storage_warnings.observe(samples)
 
     async def stop_idle(user: HubUser, hub_stop: HubCall) -> None:
         # The same rules as a user's Stop (servers/actions.py), recorded as the system's.
@@ -70,9 +77,10 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         limits=LimitsService(store, audit, Limits(settings.lab_memory, settings.lab_cpus)),
         exits=ExitReports(operations, audit),
         usage=UsageCollector(docker, settings.usage_interval, sizes=volume_sizes,
-                             on_pass=lambda samples: history.observe(samples.items())),
+                             on_pass=after_usage_pass),
         history=history,
-        quotas=QuotaService(store, audit),
+        quotas=quotas,
+        storage_warnings=storage_warnings,
         gpu=gpu,
         broadcaster=broadcaster,
         cull_policy=cull_policy,

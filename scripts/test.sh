@@ -9,8 +9,8 @@
 #      its PID;
 # and beside them, with Docker names, ports and a log of their own:
 #   2. the UI tests in Chromium (same line), then
-#   4. unit and in-process tests, and the restart, gate, sign-in, spawn and broadcast
-#      integration tests on the other JupyterHub line (.venv-jh55, 5.5);
+#   4. unit and in-process tests, and the restart, gate, sign-in, spawn, broadcast and
+#      metrics integration tests on the other JupyterHub line (.venv-jh55, 5.5);
 # and, from the start, every benchmark in quick mode (tiny sizes, no figure asserted): it fails
 # when a benchmark no longer runs or measures nothing.
 # The UI tests mostly wait (on Chromium, labs, idle timers), so pass 1 fills that time.
@@ -40,6 +40,7 @@ OTHER_LINE_TESTS=(
   tests/integration/test_hardening.py::test_sign_in_safety
   tests/integration/test_spawn.py
   tests/integration/test_broadcast.py
+  tests/integration/test_metrics.py
 )
 
 # This run's own records: whether it started the engine, and its PostgreSQL directory.

@@ -26,6 +26,7 @@ from typing import TypeVar
 
 import bcrypt
 
+from ..platform import metrics
 from ..platform.errors import ActionRefused
 from .throttle import SignInThrottle
 
@@ -70,6 +71,7 @@ class PasswordChecks:
         wait = self.throttle.wait(address, account)
         if not wait:
             return None
+        metrics.SIGNINS_THROTTLED.labels("throttled").inc()
         await self.pause()
         return too_many(wait)
 
@@ -79,6 +81,7 @@ class PasswordChecks:
 
     async def _bounded(self, work: Callable[..., T], *args: object) -> T:
         if self.in_flight >= self.max_in_flight:
+            metrics.SIGNINS_THROTTLED.labels("busy").inc()
             await self.pause()
             raise ActionRefused(BUSY, 429)
         self.in_flight += 1

@@ -22,6 +22,7 @@ from jupyterhub import orm
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from ..audit.log import AuditLog, EventKind
+from ..platform import metrics
 from ..platform.logs import portal_logger
 from ..platform.pacing import Pacer
 from ..platform.startup import when_hub_runs
@@ -137,6 +138,9 @@ class Broadcaster:
         summary = (f"{request.type}: {outcome.targeted} targeted, {outcome.delivered} delivered, "
                    f"{outcome.failed} failed in {outcome.seconds:.2f} s")
         log.info("Broadcast by %s (%s)", sender, summary)
+        metrics.BROADCASTS.inc()
+        metrics.BROADCAST_DELIVERIES.labels("delivered").inc(outcome.delivered)
+        metrics.BROADCAST_DELIVERIES.labels("failed").inc(outcome.failed)
         if self.audit is not None:
             recipients = request.recipients
             target = "all" if recipients.mode == "all" else f"{recipients.mode}: " + ", ".join(

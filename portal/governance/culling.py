@@ -25,6 +25,7 @@ from ..audit.log import SYSTEM_ACTOR, AuditLog, EventKind
 from ..broadcast.broadcaster import Broadcaster
 from ..broadcast.targets import target_of
 from ..operations.in_flight import Operations
+from ..platform import metrics
 from ..platform.errors import ActionRefused
 from ..platform.logs import portal_logger
 from ..platform.tasks import in_background
@@ -189,6 +190,7 @@ class Culler:
         self.keep_until[user.name] = until
         self.warned.pop(user.name, None)
         when = datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC")
+        metrics.CULLS.labels("kept").inc()
         await self.audit.record(actor, EventKind.CULL, user.name,
                                         f"kept running until {when}")
         return until
@@ -207,6 +209,7 @@ class Culler:
         }, await broadcaster.credentials(app.db, [target]))
         ok, why = delivery.ok, delivery.reason
         log.info("Idle warning to %s (stop at %s): %s", name, when, why)
+        metrics.CULLS.labels("warned").inc()
         await self.audit.record(SYSTEM_ACTOR, EventKind.CULL, name,
                                         f"warned: stops at {when} ({why})", ok=ok)
 
@@ -227,5 +230,6 @@ class Culler:
         self.warned.pop(name, None)
         since = datetime.fromtimestamp(last, UTC).strftime("%H:%M UTC") if last else "?"
         log.info("Stopped %s's idle server (no activity since %s)", name, since)
+        metrics.CULLS.labels("stopped").inc()
         await self.audit.record(SYSTEM_ACTOR, EventKind.CULL, name,
                                         f"stopped: idle since {since}")

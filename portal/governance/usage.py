@@ -31,6 +31,7 @@ from ..lab.volume_names import UserVolume
 from ..lab.volume_sizes import VolumeSizes
 from ..platform.hub_queries import running_default_spawners
 from ..platform.logs import portal_logger
+from ..platform.metrics import LabTotals
 from ..platform.pacing import LOOP_CLOCK, Clock, Pacer, with_turns
 
 log = portal_logger("usage")
@@ -38,6 +39,7 @@ VOLUME_EVERY = 10
 SPREAD = 0.5  # a pass starts its samples over at most this share of the interval...
 MAX_GAP = 0.05  # ...and never more than this many seconds apart (a few labs: a quick pass)
 CHUNK = 100  # labs listed between two turns of the event loop
+ONE_ENGINE = "engine"  # the node of every lab when the hub runs them on its own engine
 
 # Given the hub's engine: (the engine running the lab's container, that container's ID).
 Locator = Callable[[DockerService], Awaitable[tuple[DockerService, str]]]
@@ -46,12 +48,15 @@ Locator = Callable[[DockerService], Awaitable[tuple[DockerService, str]]]
 @dataclass(frozen=True)
 class Lab:
     """A running lab to sample: its user, container (object name) and volumes; `locate` when
-    the container is elsewhere than the hub's engine under that name (Swarm)."""
+    the container is elsewhere than the hub's engine under that name (Swarm); its image and
+    node, for the metrics."""
 
     user: str
     container: str
     volumes: tuple[UserVolume, ...] = ()
     locate: Locator | None = field(default=None, compare=False)
+    image: str = ""
+    node: str = ONE_ENGINE
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ class UsageCollector:
         self.passes = 0
         self.docker_calls = 0  # since the hub started (benchmarks, the API)
         self.last_pass_seconds = 0.0
+        self.totals: dict[tuple[str, str], LabTotals] = {}  # the last pass's, by image and node
 
     def get(self, user: str) -> LabUsage | None:
         return self._usage.get(user)
@@ -170,6 +176,12 @@ class UsageCollector:
         kept = sampled | {lab.container for lab in labs}  # a failed sample keeps its counters
         for name in set(self._counters) - kept - {c for _, c in self._located.values()}:
             del self._counters[name]
+        totals: dict[tuple[str, str], LabTotals] = {}
+        for lab in labs:  # the metrics read these between passes (portal/platform/metrics.py)
+            usage, key = self._usage.get(lab.user), (lab.image, lab.node)
+            totals[key] = totals.get(key, LabTotals()).plus(usage and usage.cpus,
+                                                             usage and usage.memory)
+        self.totals = totals
         if self.on_pass is not None:
             self.on_pass(dict(self._usage))
 
@@ -243,5 +255,6 @@ async def running_labs(app: Any) -> list[Lab]:
         spawner = app.users[orm_spawner.user].spawner
         if spawner.ready and not spawner.pending:
             labs.append(Lab(spawner.user.name, spawner.object_name,
-                            tuple(spawner.owned_volumes()), spawner.location.locator()))
+                            tuple(spawner.owned_volumes()), spawner.location.locator(),
+                            spawner.image, spawner.location.node_title() or ONE_ENGINE))
     return labs

@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from ..governance.usage import LabUsage
+from ..platform import metrics
 from ..platform.logs import portal_logger
 from ..store.database import PortalStore
 from .rollup_rows import compact, write_hourly
@@ -41,11 +42,15 @@ class UsageHistory:
     def observe(self, samples: Iterable[tuple[str, LabUsage]]) -> None:
         """One usage pass's samples (a lab whose sampling failed repeats its last: skipped)."""
         gpu = self.gpus_held()
+        lab_seconds = cpu_seconds = 0.0
         for user, usage in samples:
-            self.rollups.add(Sample(user=user, at=usage.at, cpus=usage.cpus,
-                                    memory=usage.memory, memory_limit=usage.memory_limit,
-                                    volumes=dict(usage.volumes), gpu=gpu))
+            lab, cpu = self.rollups.add(Sample(
+                user=user, at=usage.at, cpus=usage.cpus, memory=usage.memory,
+                memory_limit=usage.memory_limit, volumes=dict(usage.volumes), gpu=gpu))
+            lab_seconds, cpu_seconds = lab_seconds + lab, cpu_seconds + cpu
         self.rollups.forget_idle(self.clock())
+        metrics.LAB_SECONDS.inc(lab_seconds)  # what the history counts, on /hub/metrics too
+        metrics.LAB_CPU_SECONDS.inc(cpu_seconds)
 
     async def flush(self) -> int:
         """Write what was gathered since the last flush (one transaction); rows written."""

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ..audit.log import AuditLog, EventKind
 from ..governance.limits import human_size
+from ..platform import metrics
 from ..platform import settings_parsers as parsers
 from ..platform.errors import ActionRefused
 from ..platform.hub_queries import admin_names, group_members
@@ -80,6 +81,7 @@ class QuotaService:
         self.store, self.audit = store, audit
         self._groups: dict[str, Quota] | None = None
         self._refusals: dict[str, str] = {}  # user -> why Start is refused
+        self._storage: dict[str, int] = {}  # user -> bytes of their storage soft quota
 
     async def groups(self) -> dict[str, Quota]:
         if self._groups is None:
@@ -96,7 +98,15 @@ class QuotaService:
         return most_generous(known[g] for g in groups if g in known)
 
     def start_refusal(self, user: str) -> str | None:
-        return self._refusals.get(user)
+        """Why `user` may not start now (asked once per start: a refusal is counted)."""
+        refusal = self._refusals.get(user)
+        if refusal is not None:
+            metrics.QUOTA_REFUSALS.labels("lab_hours").inc()
+        return refusal
+
+    def storage_quota(self, user: str) -> int | None:
+        """The user's storage soft quota in bytes, as of the last `refresh` (from memory)."""
+        return self._storage.get(user)
 
     async def storage_warning(self, groups: Iterable[str], volumes: dict[str, int | None]) -> str:
         """The card's warning when the lab's volumes hold more than the storage soft quota."""
@@ -124,14 +134,19 @@ class QuotaService:
 
     async def refresh(self, members: dict[str, list[str]], admins: set[str],
                       now: datetime | None = None) -> None:
-        """Work out who has used up this month's lab hours (admins never)."""
+        """Work out who has used up this month's lab hours (admins never), and each member's
+        storage soft quota."""
         now = now or datetime.now(UTC)
         known = await self.groups()
         hours: dict[str, float] = {}
+        storage: dict[str, int] = {}
         for group, quota in known.items():
-            for user in members.get(group, ()):
-                if quota.lab_hours and user not in admins:  # the most generous group's
+            for user in members.get(group, ()):  # the most generous group's values
+                if quota.lab_hours and user not in admins:
                     hours[user] = max(hours.get(user, 0.0), quota.lab_hours)
+                if quota.storage:
+                    storage[user] = max(storage.get(user, 0), quota.storage)
+        self._storage = storage
         if not hours:
             self._refusals = {}
             return

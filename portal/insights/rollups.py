@@ -96,11 +96,12 @@ class Rollups:
         self._last: dict[tuple[str, str], float] = {}  # lab -> time of its previous sample
         self._pending: dict[Key, Rollup] = {}
 
-    def add(self, sample: Sample) -> None:
+    def add(self, sample: Sample) -> tuple[float, float]:
+        """Fold one sample in; returns the (lab seconds, CPU seconds) it counted."""
         lab = (sample.user, sample.server)
         previous = self._last.get(lab)
         if previous is not None and sample.at <= previous:
-            return  # the same sample again (a lab whose sampling failed keeps its last one)
+            return 0.0, 0.0  # the same sample again (a lab whose sampling failed keeps its last)
         self._last[lab] = sample.at
         covered_from = sample.at
         if previous is not None and sample.at - previous <= self.max_gap:
@@ -117,6 +118,8 @@ class Rollups:
             memory_peak=sample.memory or 0, memory_limit=sample.memory_limit,
             storage=storage, volumes=volumes, samples=1,
         ))
+        covered = sample.at - covered_from
+        return covered, (sample.cpus or 0.0) * covered
 
     def _fold(self, key: Key, part: Rollup) -> None:
         held = self._pending.get(key)

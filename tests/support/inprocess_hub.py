@@ -188,13 +188,15 @@ class HubInProcess(Hub):
         app.additions = self._additions()
         app.driver_services = [{"name": "test-driver", "api_token": self.token},
                                {"name": "test-broadcaster",
-                                "api_token": "broadcast-" + self.token}]
+                                "api_token": "broadcast-" + self.token},
+                               {"name": "test-scraper", "api_token": "scrape-" + self.token}]
         app.driver_roles = [
             {"name": "test-driver", "services": ["test-driver"],
              "scopes": ["admin:users", "admin:servers", "access:servers", "list:users",
                         "read:users", "tokens", "admin:groups"]},
             {"name": "test-broadcaster", "scopes": ["custom:dshub:broadcast"],
              "services": ["test-broadcaster"]},
+            {"name": "test-scraper", "scopes": ["read:metrics"], "services": ["test-scraper"]},
         ]
         app.log_file = str(self.log_path)
         self.app = app

@@ -43,6 +43,11 @@ c.JupyterHub.services.append({"name": "test-broadcaster",
                               "api_token": "broadcast-" + os.environ["DSHUB_TEST_TOKEN"]})
 c.JupyterHub.load_roles.append({"name": "test-broadcaster", "scopes": ["custom:dshub:broadcast"],
                                 "services": ["test-broadcaster"]})
+# Metrics tests: a scraper's service holding only read:metrics, as docs/operations.md sets one up.
+c.JupyterHub.services.append({"name": "test-scraper",
+                              "api_token": "scrape-" + os.environ["DSHUB_TEST_TOKEN"]})
+c.JupyterHub.load_roles.append({"name": "test-scraper", "scopes": ["read:metrics"],
+                                "services": ["test-scraper"]})
 
 
 def _lab_image_for_tests(spawner):

@@ -63,6 +63,7 @@ async def test_who_has_used_up_their_hours(tmp_path):
     assert quotas.start_refusal("cy") is None  # no quota
     assert quotas.start_refusal("dee") is None  # last month's hours do not count
     assert quotas.start_refusal("root") is None  # admins are exempt
+    assert quotas.storage_quota("bo") == GIB and quotas.storage_quota("ana") is None
     assert await quotas.storage_warning(["staff"], {"home": GIB, "cache": 1}) != ""
     assert await quotas.storage_warning(["staff"], {"home": GIB, "cache": None}) == ""
     await quotas.set_group("admin", "students", Quota())
