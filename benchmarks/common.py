@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import docker
 import requests
 
+from benchmarks.prober import quick_probes
 from tests.support.clients import PASSWORD, Portal, signup
 from tests.support.hub import Hub, remove_named_objects
 
@@ -48,6 +49,7 @@ def arguments(parser: argparse.ArgumentParser, quick: dict[str, Any]) -> argpars
                         help="tiny sizes, seconds: check that it runs (no results written)")
     if parser.parse_known_args()[0].quick:
         parser.set_defaults(**quick)
+        quick_probes()
     return parser.parse_args()
 
 

@@ -28,7 +28,7 @@ from tests.support.clients import PASSWORD, session_from
 
 from .common import bench_hub, code_at, machine, proxy_address, save
 from .http import Connection
-from .prober import Prober
+from .prober import Prober, quick_probes
 from .stats import table
 
 GOAL_P99_MS = 50.0
@@ -147,16 +147,17 @@ def scenario(clients: int, seconds: float, idle: float, code: Any = None) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a few seconds, 5 clients (CI)")
+    parser.add_argument("--quick", action="store_true", help="a few seconds, 2 clients (CI)")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--label", default="", help="e.g. before / after, kept in the results")
     parser.add_argument("--before", default="",
                         help="git revision of the code before: run it first, same session")
     args = parser.parse_args()
-    seconds, idle = (2.0, 1.0) if args.quick else (args.seconds, 5.0)
+    seconds, idle = (1.0, 0.5) if args.quick else (args.seconds, 5.0)
     if args.quick:  # enough to show every path still answers; each check is a bcrypt at cost 12
-        args.clients = 5
+        args.clients = 2
+        quick_probes()
     results: dict[str, Any] = {"machine": machine(), "label": args.label}
     if args.before:
         print(f"--- before ({args.before}) ---")

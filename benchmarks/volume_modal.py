@@ -36,7 +36,7 @@ from .common import (
     start_servers,
 )
 from .http import Connection
-from .prober import Prober
+from .prober import Prober, quick_probes
 from .stats import summary, table
 
 FLOODED, OTHER = "flooded", "other"
@@ -173,10 +173,11 @@ def main() -> None:
     parser.add_argument("--before", default="",
                         help="git revision of the code before: run it first, same session")
     parser.add_argument("--quick", action="store_true",
-                        help="1,000 files, 1 restart, 3 s of flood at 10/s (a smoke run)")
+                        help="200 files, 1 restart, 3 s of flood at 10/s (a smoke run)")
     args = parser.parse_args()
     if args.quick:
-        args.files, args.restarts, args.flood_seconds, args.rate = 1_000, 1, 3.0, 10.0
+        args.files, args.restarts, args.flood_seconds, args.rate = 200, 1, 3.0, 10.0
+        quick_probes()
     results: dict[str, Any] = {"machine": machine(), "rate_per_s": args.rate,
                                "files": args.files, "quick": args.quick, "runs": {}}
     if args.before:

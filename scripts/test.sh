@@ -2,15 +2,16 @@
 # Every test: lint, then pytest four times, one line each on the terminal (details in the logs),
 # in two streams side by side:
 #   1. unit, in-process handler and integration tests (the real hub + Docker) on the default
-#      JupyterHub line (.venv) with SQLite, then
+#      JupyterHub line (.venv) with SQLite;
+# and beside it, with Docker names, ports and a log of their own:
+#   2. the UI tests in Chromium (same line), then
+#   4. unit and in-process tests (less what is marked default_line_only), and the restart,
+#      gate, sign-in, spawn, broadcast and metrics integration tests on the other JupyterHub
+#      line (.venv-jh55, 5.5), then
 #   3. the integration tests that touch the databases (sign-in, portal actions, broadcast
 #      history, groups and their audit, the store's migrations) with the hub and the portal
 #      store on PostgreSQL, from a throwaway server this run starts on loopback and stops by
 #      its PID;
-# and beside them, with Docker names, ports and a log of their own:
-#   2. the UI tests in Chromium (same line), then
-#   4. unit and in-process tests, and the restart, gate, sign-in, spawn, broadcast and
-#      metrics integration tests on the other JupyterHub line (.venv-jh55, 5.5);
 # and, from the start, every benchmark in quick mode (tiny sizes, no figure asserted): it fails
 # when a benchmark no longer runs or measures nothing.
 # The UI tests mostly wait (on Chromium, labs, idle timers), so pass 1 fills that time.
@@ -98,15 +99,20 @@ postgres_pass() {
     bash scripts/postgres.sh stop "$pg_dir"
   fi
 }
-# Passes 2 then 4, in a subshell beside passes 1 and 3 (Docker names dshubtest-b-*, port slots
-# of their own); exits with its result. The UI tests in a session of their own: Playwright's
+# Passes 2, 4 then 3, in a subshell beside pass 1 (Docker names dshubtest-b-*, port slots of
+# their own); exits with its result. Pass 1 is the longest, so pass 3 goes on this side. The UI tests in a session of their own: Playwright's
 # sync API leaves its event loop marked as running in the worker's thread, which breaks any
 # asyncio test after it in the same process.
 side_stream() {
   try_step "UI tests in Chromium, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
     tests/ui
-  try_step "tests, JupyterHub $(version .venv-jh55), SQLite" pytest_run .venv-jh55 "$@" \
-    "${OTHER_LINE_TESTS[@]}"
+  # What does not differ between the lines ran in pass 1: tests marked default_line_only are
+  # left out here, and the property tests try 10 inputs each instead of 40.
+  export DSHUB_PROPERTY_EXAMPLES=10
+  try_step "tests, JupyterHub $(version .venv-jh55), SQLite" pytest_run .venv-jh55 \
+    -m "not default_line_only" "$@" "${OTHER_LINE_TESTS[@]}"
+  unset DSHUB_PROPERTY_EXAMPLES
+  postgres_pass "$@"
   exit $FAILED
 }
 
@@ -133,7 +139,6 @@ side_log=${DSHUB_LOG%.log}-ui-jh55.log
 side_pid=$!
 try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
   "${POSTGRES_ONLY[@]}" tests/unit tests/inprocess tests/integration
-postgres_pass "$@"
 wait "$side_pid" || FAILED=1
 wait "$bench_pid" || FAILED=1
 cat "$bench_out"; rm -f "$bench_out"
