@@ -5,6 +5,8 @@
 #      JupyterHub line (.venv) with SQLite;
 # and beside it, with Docker names, ports and a log of their own:
 #   2. the UI tests in Chromium (same line), then
+#   1b. the integration tests of that line with hubs of their own (production image, TLS,
+#      logo), then
 #   4. unit and in-process tests (less what is marked default_line_only), and the restart,
 #      gate, sign-in, spawn, broadcast and metrics integration tests on the other JupyterHub
 #      line (.venv-jh55, 5.5), then
@@ -32,6 +34,12 @@ POSTGRES_TESTS=(
 )
 # Tests of PostgreSQL alone: they fail without its server, so only pass 3 runs them.
 POSTGRES_ONLY=(--ignore=tests/integration/test_store_postgres.py)
+# Integration tests on the default line with hubs and containers of their own (no session hub):
+# the side stream runs them (pass 1b), which evens out the two streams.
+OWN_HUB_TESTS=(
+  tests/integration/test_production.py
+  tests/integration/test_tls_logo.py
+)
 OTHER_LINE_TESTS=(
   tests/unit
   tests/inprocess
@@ -106,6 +114,8 @@ postgres_pass() {
 side_stream() {
   try_step "UI tests in Chromium, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
     tests/ui
+  try_step "tests with hubs of their own, JupyterHub $(version .venv), SQLite" pytest_run .venv \
+    "$@" "${OWN_HUB_TESTS[@]}"
   # What does not differ between the lines ran in pass 1: tests marked default_line_only are
   # left out here, and the property tests try 10 inputs each instead of 40.
   export DSHUB_PROPERTY_EXAMPLES=10
@@ -138,7 +148,8 @@ side_log=${DSHUB_LOG%.log}-ui-jh55.log
     side_stream "$@" ) &
 side_pid=$!
 try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
-  "${POSTGRES_ONLY[@]}" tests/unit tests/inprocess tests/integration
+  "${POSTGRES_ONLY[@]}" "${OWN_HUB_TESTS[@]/#/--ignore=}" tests/unit tests/inprocess \
+  tests/integration
 wait "$side_pid" || FAILED=1
 wait "$bench_pid" || FAILED=1
 cat "$bench_out"; rm -f "$bench_out"
