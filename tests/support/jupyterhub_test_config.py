@@ -29,6 +29,10 @@ c.PortalSpawner.shared_volume_name = prefix + "shared"
 c.GpuDetection.container_name = prefix + "gpu-probe"
 c.PortalSpawner.pull_policy = "never"
 c.PortalSpawner.start_timeout = 60
+# A started lab must answer within this. JupyterHub's 30 s is short on two cores shared by the
+# test passes, the benchmarks and a dozen labs starting at once (a run saw two spawns marked
+# failed that way); a lab that exits is still noticed at once, by the spawner's poll.
+c.PortalSpawner.http_timeout = 90
 # Appended: portal.setup(c) registers its own service and role (broadcast) before this.
 c.JupyterHub.services.append({"name": "test-driver", "api_token": os.environ["DSHUB_TEST_TOKEN"]})
 c.JupyterHub.load_roles.append({

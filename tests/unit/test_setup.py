@@ -5,6 +5,7 @@ from __future__ import annotations
 from traitlets.config import Config
 
 import portal
+from portal.hub_setup import TEMPLATE_DIR
 from portal.platform.settings import load_settings
 
 
@@ -20,7 +21,7 @@ def test_setup_keeps_earlier_settings_and_adds_the_portal(tmp_path):
     assert hub.tornado_settings["headers"]["Content-Security-Policy"] == "frame-ancestors 'self'"
     assert hub.tornado_settings["dshub_portal"] is runtime
     assert hub.template_paths[-1] == "/srv/custom-templates"
-    assert hub.template_paths[0] == str(portal.TEMPLATE_DIR)  # ours first: namespaced names
+    assert hub.template_paths[0] == str(TEMPLATE_DIR)  # ours first: namespaced names
     assert hub.template_vars["announcement"] == "Hi" and "portal_static" in hub.template_vars
     assert hub.extra_handlers[0] == (r"/custom", object)
     assert any(route[0] == r"/portal/?" for route in hub.extra_handlers)

@@ -1,0 +1,204 @@
+"""Owns `setup(c)`: the one place that registers the portal with the hub (routes, templates, hooks).
+
+`portal.setup(c)` (the package's light entry point) hands over to `setup` here; it is the single
+entry point the hub configuration calls.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jupyterhub.utils import url_path_join
+
+from . import auth, compat
+from .access.groups import BUILTIN_GROUPS
+from .admin.dormant import run_auto_disable
+from .broadcast import broadcaster as broadcast
+from .governance.limits import Limits
+from .governance.usage import running_labs
+from .lab.host_ports import HostPorts
+from .operations.states import ServerChange
+from .platform.canonical_origin import redirect_rule
+from .platform.heap import FreezePolicy
+from .platform.metrics import watch_labs
+from .platform.settings import Settings, load_settings
+from .platform.startup import when_hub_runs
+from .platform.upstream import HubSpawner, route_first, serving_hub
+from .runtime import Runtime
+from .runtime_factory import build_runtime
+from .swarm.nodes import manager_url
+from .swarm.view import SwarmView
+from .views import hub_routes
+from .volumes.account_volumes import dispose_of_volumes
+
+__version__ = "0.1.0"
+HTMX_VERSION = "2.0.11"
+HTMX_SSE_VERSION = "2.2.4"
+TEMPLATE_DIR = Path(__file__).resolve().parent
+
+
+def _routes() -> list[tuple]:
+    from .views import (
+        account,
+        admin,
+        api,
+        archive,
+        audit,
+        batch,
+        broadcast,
+        culling,
+        dormant,
+        events,
+        gpu,
+        groups,
+        insights,
+        limits,
+        logo,
+        quotas,
+        server,
+        signups,
+        static,
+        two_factor,
+        usage,
+        user_table,
+        volumes,
+    )
+
+    # Each view module ends with its own route list; this is the one place they all meet.
+    modules = (server, account, two_factor, volumes, admin, batch, dormant, groups, gpu, limits,
+               usage, insights, quotas, culling, broadcast, archive, audit, user_table, events,
+               signups, api, static, logo)
+    return [route for module in modules for route in module.routes]
+
+
+def _configured(section: Any, name: str, empty: Any) -> Any:
+    """A value the configuration already set (traitlets answers unset ones with a lazy stub)."""
+    value = section.get(name, empty)
+    return value if isinstance(value, type(empty)) else empty
+
+
+async def _freeze_startup_objects(app: Any) -> None:
+    await FreezePolicy().run()
+
+
+def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
+    """What the spawner asks the portal at every start, given as functions (never a lookup)."""
+
+    def start_guard(user_name: str) -> str | None:
+        return (runtime.operations.start_refusal(user_name)
+                or runtime.quotas.start_refusal(user_name))
+
+    async def gpu_decision() -> tuple[bool, bool]:
+        return await runtime.gpu.decision()
+
+    async def account_deleted(spawner: HubSpawner) -> None:
+        # Per-lab broadcast tokens name the lab by user name: gone before anything else, so
+        # a new account of that name is never opened with one the old account's lab received.
+        await runtime.broadcaster.tokens.revoke(spawner.db, spawner.user.name)
+        await dispose_of_volumes(spawner, runtime)
+
+    async def limits_policy(groups: set[str]) -> Limits:
+        return await runtime.limits.for_groups(groups)
+
+    def exit_report(user_name: str, container: dict) -> None:
+        runtime.exits.report(user_name, container)
+
+    def server_changed(spawner: HubSpawner, change: ServerChange) -> None:
+        runtime.live.server_changed(spawner, change)
+
+    # Every Docker call of the spawner, DockerSpawner's own included, goes through this one.
+    c.PortalSpawner.docker_engine = lambda: runtime.docker
+    # One of each per hub, shared by all its spawners: the loopback ports its labs hold, and
+    # in Swarm mode its view of the swarm (labs being placed, node engines).
+    ports, swarm = HostPorts(), SwarmView(runtime.docker, manager_url())
+    c.PortalSpawner.host_ports = lambda: ports
+    c.PortalSwarmSpawner.swarm_view = lambda: swarm
+    c.PortalSpawner.start_guard = start_guard
+    c.PortalSpawner.gpu_decision = gpu_decision
+    c.PortalSpawner.account_deleted = account_deleted
+    c.PortalSpawner.limits_policy = limits_policy
+    c.PortalSpawner.exit_report = exit_report
+    c.PortalSpawner.server_changed = server_changed
+
+
+def setup(c: Any, settings: Settings | None = None) -> Runtime:
+    """Register the portal with the hub: routes, templates, static files, shared runtime."""
+    settings = settings or load_settings()
+    # Shims for the JupyterHub line in use (NativeAuthenticator on 6.x); see portal/compat/.
+    compat.apply()
+    runtime = build_runtime(settings)
+    # extra_handlers is deprecated upstream but is the only way to live under /hub/; keeping it
+    # in this one function makes a later move to a hub service cheap.
+    # Everything below extends what the configuration set before; it never replaces it.
+    hub = c.JupyterHub
+    hub.extra_handlers = [*_configured(hub, "extra_handlers", []), *_routes()]
+    # Our templates are namespaced (pages/, partials/) so they never shadow the hub's own.
+    hub.template_paths = [str(TEMPLATE_DIR), str(TEMPLATE_DIR / "hub"),
+                          *_configured(hub, "template_paths", [])]
+    hub.tornado_settings = {**_configured(hub, "tornado_settings", {}), "dshub_portal": runtime}
+    hub.template_vars = {
+        **_configured(hub, "template_vars", {}),
+        "portal_version": __version__,
+        "htmx_version": HTMX_VERSION,
+        "htmx_sse_version": HTMX_SSE_VERSION,
+        "portal_static": url_path_join(settings.base_url, "hub/portal/static"),
+    }
+    # Sign-in and sign-up (setup code, throttling, approvals by POST), cookie flags, and the
+    # hub REST overrides (protected groups, audited changes), which only the authenticator can
+    # put ahead of the hub's own handlers (portal/auth, portal/views/hub_overrides.py).
+    auth.configure(c, settings, runtime.audit, runtime.accounts, runtime.two_factor,
+                   runtime.mail)
+    # Users land on the portal after signing in.
+    c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
+    # The Docker-access groups exist from the first start and come back if deleted.
+    c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
+    when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
+    when_hub_runs(runtime.accounts.load, "loading disabled accounts and password resets")
+    when_hub_runs(runtime.two_factor.load, "loading two-factor sign-in")
+    when_hub_runs(lambda app: run_auto_disable(app, runtime), "disabling dormant accounts")
+    when_hub_runs(runtime.mail.run, "sending mail")
+    # Pushed updates: from events (the spawner's hook below, operations, the audit log), never
+    # a scan of the loaded users (portal/operations/live_updates.py).
+    runtime.audit.subscribe(runtime.live.audited)
+    if settings.audit_retention_days:
+        days = settings.audit_retention_days
+        when_hub_runs(lambda app: runtime.audit.keep_only(days), "audit retention")
+    # Start-up objects (config, ORM, users) live as long as the hub: frozen, they are skipped by
+    # full collections, whose pauses would otherwise stall the event loop; so are the survivors
+    # of a full collection after each one the interpreter makes; from the event loop, never from
+    # a gc callback (portal/platform/heap.py).
+    when_hub_runs(_freeze_startup_objects, "freezing start-up objects")
+    # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
+    runtime.gpu.start()
+    _inject_into_spawner(c, runtime)
+    # The hub's own routes: the portal's replacements of its handlers (sign-in, sign-up,
+    # passwords, audited REST calls, no password sign-in on the token API) and one gate for host
+    # power in front of every route (views/hub_routes.py, access/host_power.py, views/gate.py).
+    if (app := serving_hub()) is not None:
+        hub_routes.install(app)
+
+    async def collect_usage(app: Any) -> None:
+        await runtime.usage.run(lambda: running_labs(app))
+
+    when_hub_runs(collect_usage, "lab usage collection")
+    # /hub/metrics reports the running labs from the last usage pass (no Docker on a scrape).
+    watch_labs(lambda: runtime.usage.totals)
+
+    async def keep_usage_history(app: Any) -> None:
+        # Flushes once more when the hub stops; after each write, who used up their lab hours.
+        await runtime.history.run(lambda: runtime.quotas.refresh_from_hub(app.db))
+
+    when_hub_runs(keep_usage_history, "usage history")
+    when_hub_runs(runtime.storage_warnings.run, "storage quota warnings in the labs")
+    if settings.subdomain_host:  # another name of the hub gets cookies its forms cannot use
+        rule = redirect_rule(settings.subdomain_host, settings.base_url)
+
+        async def redirect_stray_hosts(app: Any) -> None:
+            route_first(app, *rule)
+
+        when_hub_runs(redirect_stray_hosts, "redirecting other host names to the hub's origin")
+    when_hub_runs(runtime.culler.run, "idle culling")
+    # Broadcast: one hub service with access:servers reaches every lab (appended, not assigned).
+    broadcast.register(c, runtime.broadcaster)
+    return runtime
