@@ -10,6 +10,7 @@ from .access.sudo import SUDO_API_PATH, SudoMode
 from .audit.log import SYSTEM_ACTOR, AuditLog
 from .auth.account_batches import AccountBatches
 from .auth.account_states import AccountStates
+from .auth.email_addresses import EmailAddresses
 from .auth.sign_in_tickets import SignInTickets
 from .auth.two_factor import TwoFactor
 from .broadcast.broadcaster import Broadcaster, new_broadcaster
@@ -86,6 +87,7 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         cull_policy=cull_policy,
         culler=Culler(cull_policy, operations, audit, broadcaster, stop_idle),
         accounts=AccountStates(store),
+        emails=EmailAddresses(store),
         two_factor=TwoFactor(store),
         sign_in_tickets=SignInTickets(),
         batches=AccountBatches(),

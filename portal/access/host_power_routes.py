@@ -136,6 +136,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "volumes.VolumesResetHandler", "culling.KeepRunningAPI", "api.ServerActionAPI",
         "api.VolumesResetAPI", "api.SudoAPI",  # SudoAPI: the confirmation itself
         "account.AccountPasswordHandler",  # the old password is asked (passwords.py)
+        "account.AccountEmailHandler",  # the password is asked too
         # one's own second factor (turning it off and new codes ask for the password)
         "two_factor.TwoFactorStartHandler", "two_factor.TwoFactorConfirmHandler",
         "two_factor.RecoveryCodesHandler", "two_factor.TwoFactorOffHandler",
