@@ -163,9 +163,10 @@ def membership(request: Request) -> Demand | None:
 
 
 def bulk(request: Request) -> Demand | None:
-    if request.body.get("action") in ("reset-password", "enable"):
+    if request.body.get("action") in ("reset-password", "enable", "clear-2fa"):
         # Many accounts at once, maybe one with host power (the form names only the first).
-        return _power(request, "Resetting passwords or enabling accounts in bulk",
+        return _power(request, "Resetting passwords, enabling accounts or clearing two-factor "
+                      "sign-in in bulk",
                       "admin:users", field="sudo_password")
     group = request.body.get("group")
     if request.body.get("action") != "group-add" or group not in BUILTIN_GROUPS:

@@ -52,6 +52,7 @@ class Row:
     limits: Limits | None = None
     account: str = ""  # AccountState: "disabled", "must change password", or "" (ordinary)
     two_factor: bool = False  # signs in with a code after the password
+    two_factor_unreadable: bool = False  # its secret cannot be decrypted: Clear 2FA helps
     email: str = ""  # where the hub mails the account (its own address, else its sign-up's)
 
 
@@ -141,6 +142,7 @@ def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQue
                 sorted(g.name for g in u.groups), bool(u.admin),
                 account=str(runtime.accounts.state(u) or ""),
                 two_factor=runtime.two_factor.enabled(u),
+                two_factor_unreadable=runtime.two_factor.unreadable(u),
                 email=runtime.emails.own(u) or signed_up.get(u.name) or "") for u in found]
     return TablePage(rows, total, q)
 

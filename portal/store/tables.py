@@ -151,7 +151,7 @@ class TwoFactorRow(Base):
     __tablename__ = "two_factor"
     user: Mapped[str] = mapped_column(String(255), primary_key=True)
     owner_key: Mapped[str] = mapped_column(String(64))
-    secret: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str] = mapped_column(String(255))  # "fernet:" + token (auth/secret_box.py)
     last_step: Mapped[int] = mapped_column(BigInteger)
     recovery: Mapped[str] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))

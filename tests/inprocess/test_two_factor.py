@@ -97,6 +97,27 @@ def test_an_admin_clears_a_second_factor_and_refusals_say_why(hub, admin, make_u
     assert "is cleared" in event["detail"]
 
 
+def test_a_bulk_clear_says_per_account_what_it_did_and_audits_each(hub, admin, make_user):
+    phones = [make_user("lost-phones") for _ in range(2)]
+    for user in phones:
+        turn_on(user)
+    without = make_user("never-2fa")
+    names = [u.name for u in phones] + [without.name, "admin", "no-such-user"]
+    table = admin.get("portal/admin/user-table").text
+    assert '<option value="clear-2fa">Clear their two-factor sign-in</option>' in table
+    r = admin.post("portal/admin/bulk", {"action": "clear-2fa", "user": names,
+                                         "scope": "selected"})
+    assert r.status_code == 200 and "2 of 5 done" in r.text, r.text
+    assert "no two-factor sign-in to clear" in r.text and "on My account" in r.text
+    assert "no such user" in r.text
+    for user in phones:
+        assert location(hub, try_sign_in(hub, user.name)).endswith("/portal")
+        [event] = [e for e in audit(hub, user=user.name, kind="two-factor")
+                   if e["actor"] == "admin"]
+        assert "is cleared" in event["detail"]
+    assert details(hub, without.name) == []
+
+
 def test_the_rule_sends_a_host_power_member_to_set_up_first(hub, admin, make_user):
     member = make_user("sock-member")
     plain = make_user("no-power")
