@@ -174,6 +174,13 @@ def bulk(request: Request) -> Demand | None:
     return _power(request, f"Adding users to {group}", "admin:groups", field="sudo_password")
 
 
+def dormant_archive(request: Request) -> Demand | None:
+    # Deleting accounts in bulk takes power away rather than granting it, but a stolen cookie
+    # must not wipe out a hub's accounts: the password again, like every bulk account action.
+    return _power(request, "Archiving (deleting) dormant accounts in bulk", "admin:users",
+                  field="sudo_password")
+
+
 ACCOUNT_ACTION_WORDS = {"reset-password": "Resetting the password of", "enable": "Enabling",
                         "clear-2fa": "Clearing the two-factor sign-in of"}
 
