@@ -74,8 +74,11 @@ export DSHUB_HUB_RESTARTS=${DSHUB_HUB_RESTARTS:-5}
 
 # Two pytest workers (pytest-xdist) per session, each with its own session hub and Docker object
 # prefix (dshubtest-gw0-, ...); a file's tests stay on one worker, sharing that file's fixtures.
-# Long files go first (tests/scheduling.py), so the two workers end together.
+# Long files go first (tests/scheduling.py), so the workers end together. Pass 1, the longest,
+# gets three: its integration tests wait on labs and Docker much of the time, and a third
+# worker fills that time on the two cores.
 WORKERS=${DSHUB_TEST_WORKERS:-2}
+PASS1_WORKERS=${DSHUB_TEST_WORKERS:-3}
 
 # pytest_run VENV [ARGS...]: one pytest session; its summary line is the step's result.
 pytest_run() {
@@ -83,7 +86,7 @@ pytest_run() {
   out=$(mktemp)
   trap "rm -f '$out'" EXIT
   "$venv/bin/pytest" -p no:cacheprovider -q -rfE --durations=25 \
-    -n "$WORKERS" --dist loadfile --no-loadscope-reorder "$@" 9>&- 2>&1 | tee "$out"
+    -n "${SESSION_WORKERS:-$WORKERS}" --dist loadfile --no-loadscope-reorder "$@" 9>&- 2>&1 | tee "$out"
   tail -n1 "$out" | tr -d '=' | sed 's/^ *//; s/ *$//' >&3
 }
 version() { "$1/bin/python" -c 'import jupyterhub; print(jupyterhub.__version__)'; }
@@ -147,7 +150,8 @@ side_log=${DSHUB_LOG%.log}-ui-jh55.log
 ( DSHUB_LOG=$side_log DSHUB_TEST_PREFIX=dshubtest-b- DSHUB_TEST_SLOT_BASE=2 \
     side_stream "$@" ) &
 side_pid=$!
-try_step "tests, JupyterHub $(version .venv), SQLite" pytest_run .venv "$@" \
+SESSION_WORKERS=$PASS1_WORKERS try_step "tests, JupyterHub $(version .venv), SQLite" \
+  pytest_run .venv "$@" \
   "${POSTGRES_ONLY[@]}" "${OWN_HUB_TESTS[@]/#/--ignore=}" tests/unit tests/inprocess \
   tests/integration
 wait "$side_pid" || FAILED=1
