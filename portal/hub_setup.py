@@ -158,6 +158,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     when_hub_runs(runtime.two_factor.load, "loading two-factor sign-in")
     when_hub_runs(lambda app: run_auto_disable(app, runtime), "disabling dormant accounts")
     when_hub_runs(runtime.mail.run, "sending mail")
+    when_hub_runs(runtime.emails.load, "loading email addresses")
     # Pushed updates: from events (the spawner's hook below, operations, the audit log), never
     # a scan of the loaded users (portal/operations/live_updates.py).
     runtime.audit.subscribe(runtime.live.audited)

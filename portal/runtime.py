@@ -13,6 +13,7 @@ from .access.sudo import SudoMode
 from .audit.log import AuditLog
 from .auth.account_batches import AccountBatches
 from .auth.account_states import AccountStates
+from .auth.email_addresses import EmailAddresses
 from .auth.sign_in_tickets import SignInTickets
 from .auth.two_factor import TwoFactor
 from .broadcast.broadcaster import Broadcaster
@@ -71,6 +72,8 @@ class Runtime:
     batches: AccountBatches
     # Mail through SMTP_HOST (off while it is empty): queued, sent on a thread, retried.
     mail: Mailer
+    # Accounts' own email addresses (My account), else the one given at sign-up.
+    emails: EmailAddresses
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

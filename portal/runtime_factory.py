@@ -10,6 +10,8 @@ from .access.sudo import SUDO_API_PATH, SudoMode
 from .audit.log import SYSTEM_ACTOR, AuditLog
 from .auth.account_batches import AccountBatches
 from .auth.account_states import AccountStates
+from .auth.email_addresses import EmailAddresses
+from .auth.secret_box import SecretBox
 from .auth.sign_in_tickets import SignInTickets
 from .auth.two_factor import TwoFactor
 from .broadcast.broadcaster import Broadcaster, new_broadcaster
@@ -40,6 +42,10 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
     """The complete runtime; `docker`, `store` and `broadcaster` default to the real ones."""
     docker = docker or DockerService()
     store = store or PortalStore(settings.store_url)
+    # Two-factor secrets at rest: the key from TWO_FACTOR_KEY or the data directory, read on
+    # the store's thread at its first use (the migration that seals older secrets uses it too).
+    box = SecretBox.from_settings(settings.two_factor_key, settings.data_dir)
+    store.migration_attributes["two_factor_box"] = box
     operations = Operations()
     audit = AuditLog(store)
     volume_sizes = VolumeSizes(docker)
@@ -86,7 +92,8 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         cull_policy=cull_policy,
         culler=Culler(cull_policy, operations, audit, broadcaster, stop_idle),
         accounts=AccountStates(store),
-        two_factor=TwoFactor(store),
+        emails=EmailAddresses(store),
+        two_factor=TwoFactor(store, box=box),
         sign_in_tickets=SignInTickets(),
         batches=AccountBatches(),
         mail=Mailer(SmtpServer(settings.smtp_host, settings.smtp_port, settings.smtp_security,

@@ -6,7 +6,7 @@
 # and beside it, with Docker names, ports and a log of their own:
 #   2. the UI tests in Chromium (same line), then
 #   1b. the integration tests of that line with hubs of their own (production image, TLS,
-#      logo), then
+#      logo, mail), then
 #   4. unit and in-process tests (less what is marked default_line_only), and the restart,
 #      gate, sign-in, spawn, broadcast and metrics integration tests on the other JupyterHub
 #      line (.venv-jh55, 5.5), then
@@ -39,6 +39,7 @@ POSTGRES_ONLY=(--ignore=tests/integration/test_store_postgres.py)
 OWN_HUB_TESTS=(
   tests/integration/test_production.py
   tests/integration/test_tls_logo.py
+  tests/integration/test_mail.py
 )
 OTHER_LINE_TESTS=(
   tests/unit

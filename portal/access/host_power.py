@@ -163,14 +163,22 @@ def membership(request: Request) -> Demand | None:
 
 
 def bulk(request: Request) -> Demand | None:
-    if request.body.get("action") in ("reset-password", "enable"):
+    if request.body.get("action") in ("reset-password", "enable", "clear-2fa"):
         # Many accounts at once, maybe one with host power (the form names only the first).
-        return _power(request, "Resetting passwords or enabling accounts in bulk",
+        return _power(request, "Resetting passwords, enabling accounts or clearing two-factor "
+                      "sign-in in bulk",
                       "admin:users", field="sudo_password")
     group = request.body.get("group")
     if request.body.get("action") != "group-add" or group not in BUILTIN_GROUPS:
         return None
     return _power(request, f"Adding users to {group}", "admin:groups", field="sudo_password")
+
+
+def dormant_archive(request: Request) -> Demand | None:
+    # Deleting accounts in bulk takes power away rather than granting it, but a stolen cookie
+    # must not wipe out a hub's accounts: the password again, like every bulk account action.
+    return _power(request, "Archiving (deleting) dormant accounts in bulk", "admin:users",
+                  field="sudo_password")
 
 
 ACCOUNT_ACTION_WORDS = {"reset-password": "Resetting the password of", "enable": "Enabling",

@@ -18,6 +18,7 @@ from .host_power import (
     batch_create,
     bulk,
     create_account,
+    dormant_archive,
     group_create,
     group_list_create,
     group_users,
@@ -131,11 +132,13 @@ RULES: dict[str, dict[str, Rule]] = {
         "two_factor.TwoFactorRequiredPage", "batch.BatchProgressHandler")},
     # dormant accounts: the report, and the automatic disable (it takes power, grants none)
     f"{_PORTAL}dormant.DormantSectionHandler": _reads("GET", "POST"),
+    f"{_PORTAL}dormant.DormantArchiveHandler": {"POST": dormant_archive},
     **{f"{_PORTAL}{name}": _reads("POST") for name in (
         "server.ServerActionHandler", "server.KeepRunningHandler",
         "volumes.VolumesResetHandler", "culling.KeepRunningAPI", "api.ServerActionAPI",
         "api.VolumesResetAPI", "api.SudoAPI",  # SudoAPI: the confirmation itself
         "account.AccountPasswordHandler",  # the old password is asked (passwords.py)
+        "account.AccountEmailHandler",  # the password is asked too
         # one's own second factor (turning it off and new codes ask for the password)
         "two_factor.TwoFactorStartHandler", "two_factor.TwoFactorConfirmHandler",
         "two_factor.RecoveryCodesHandler", "two_factor.TwoFactorOffHandler",

@@ -36,8 +36,10 @@ def _not_oneself(user: HubUser, actor: str, what: str) -> None:
 
 
 async def reset_password(authenticator: Any, db: Any, accounts: AccountStates, audit: AuditLog,
-                         actor: str, user: HubUser, mail: Mailer | None = None) -> str:
-    """Set a temporary password for `user` and return it (for the admin to hand over once)."""
+                         actor: str, user: HubUser, mail: Mailer | None = None,
+                         address: str = "") -> str:
+    """Set a temporary password for `user` and return it (for the admin to hand over once;
+    mailed to `address` too when there is one)."""
     _not_oneself(user, actor, "reset the password of")
     info = authenticator.get_user(user.name)
     if info is None:
@@ -51,7 +53,7 @@ async def reset_password(authenticator: Any, db: Any, accounts: AccountStates, a
     authenticator.db.commit()
     end_sessions(db, user.name)
     mailed = mail is not None and mail.queue(
-        (info.email or "",), "DS Hub: your temporary password",
+        (address,), "DS Hub: your temporary password",
         f"An admin reset your DS Hub password. Sign in as {user.name} with this temporary "
         f"password, once, and choose your own:\n\n    {temporary}\n",
         f"temporary password of {user.name}")
@@ -108,7 +110,8 @@ async def perform(action: str, user: HubUser, *, authenticator: Any, db: Any, ru
     """Run one of ACTIONS on `user` for the admin `hub.actor`; raises ActionRefused."""
     if action == "reset-password":
         passphrase = await reset_password(authenticator, db, runtime.accounts, runtime.audit,
-                                          hub.actor, user, runtime.mail)
+                                          hub.actor, user, runtime.mail,
+                                          runtime.emails.of(db, user, user.name))
         return Done(f"{user.name} must choose a new password at their next sign-in.",
                     passphrase)
     if action == "disable":

@@ -1,5 +1,8 @@
 """Owns creating accounts in a batch from a CSV: the preview, then the creation with generated
-passphrases, approved, in their groups (portal/auth/account_batches.py holds the batches).
+passphrases, approved, in their groups (portal/auth/account_batches.py holds the batches). A
+generated passphrase works once, like an admin's reset: each account is marked, before its
+passphrase is listed, as having to choose its own password at its first sign-in
+(auth/account_states.py; the gate lets it reach nothing else meanwhile).
 
 Nothing is created while any row is bad, and the rows are checked again at the confirmation (a
 name may have been taken meanwhile). The work never holds the hub's event loop: names are
@@ -81,12 +84,16 @@ async def _create(authenticator: Any, db: Any, runtime: Runtime, batch: Batch) -
                 passphrase = new_code()
                 made.append((row.name, passphrase,
                              await authenticator.passwords.hash_generated(passphrase)))
-            _add_accounts(db, [(name, hashed) for name, _, hashed in made])
+            users = _add_accounts(db, [(name, hashed) for name, _, hashed in made])
+            # Only a marked account's passphrase is handed out: if marking fails, the chunk's
+            # accounts exist with passphrases nobody knows (an admin resets them).
+            await runtime.accounts.require_new_passwords(users, batch.actor)
             batch.created.extend((name, passphrase) for name, passphrase, _ in made)
             for name, _, _ in made:
                 await runtime.audit.record(batch.actor, EventKind.ACCOUNT_CREATED, name,
                                            "created by an admin from a CSV, approved, with a "
-                                           "generated passphrase")
+                                           "generated passphrase to replace at the first "
+                                           "sign-in")
         for group in batch.groups():
             members = [row.name for row in batch.rows if group in row.groups]
             for first in range(0, len(members), CHUNK):  # a commit per 100 members
@@ -100,14 +107,17 @@ async def _create(authenticator: Any, db: Any, runtime: Runtime, batch: Batch) -
         batch.finished = True
 
 
-def _add_accounts(db: Any, accounts: list[tuple[str, bytes]]) -> None:
+def _add_accounts(db: Any, accounts: list[tuple[str, bytes]]) -> list[orm.User]:
     """Approved NativeAuthenticator accounts and their hub users (with the default `user`
     role, as the hub gives at a first sign-in), in one commit."""
     user_role = orm.Role.find(db, "user")
+    users = []
     for name, hashed in accounts:
         db.add(UserInfo(username=name, password=hashed, is_authorized=True))
         user = orm.User(name=name)
         if user_role is not None:
             user.roles.append(user_role)
         db.add(user)
+        users.append(user)
     db.commit()
+    return users

@@ -21,7 +21,8 @@ SERVER_ACTIONS = {ServerAction.STOP: "Stop their servers",
 GROUP_ACTIONS = {"group-add": True, "group-remove": False}
 # Account actions (admin/account_actions.py), as the menu words them; they need admin:users.
 ACCOUNT_ACTIONS = {"reset-password": "Reset their passwords…",
-                   "disable": "Disable their accounts", "enable": "Enable their accounts"}
+                   "disable": "Disable their accounts", "enable": "Enable their accounts",
+                   "clear-2fa": "Clear their two-factor sign-in"}
 ACTIONS = (*SERVER_ACTIONS, *GROUP_ACTIONS, "broadcast", *ACCOUNT_ACTIONS)
 
 
@@ -58,8 +59,8 @@ async def run_bulk(action: str, names: list[str], *, runtime: Runtime, hub: HubA
     if action not in ACTIONS:
         raise ActionRefused(f"Unknown bulk action {action[:30]!r}.", 400)
     if action in ACCOUNT_ACTIONS and authenticator is None:
-        raise ActionRefused("Resetting, disabling and enabling accounts needs the admin:users "
-                            "permission.", 403)
+        raise ActionRefused("Resetting, disabling, enabling accounts and clearing their "
+                            "two-factor sign-in needs the admin:users permission.", 403)
     if action in GROUP_ACTIONS:
         done = await access_groups.change_memberships(
             db, runtime.group_guard, hub.actor, group, names, add=GROUP_ACTIONS[action])

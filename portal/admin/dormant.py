@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jupyterhub import orm
-from nativeauthenticator.orm import UserInfo
 from sqlalchemy import func
 
 from ..audit.log import SYSTEM_ACTOR, EventKind
@@ -113,11 +112,6 @@ async def set_auto_disable(runtime: Runtime, actor: str, days: int) -> str:
     return done
 
 
-def _address(db: Any, name: str) -> str:
-    info = UserInfo.find(db, name)
-    return (info.email or "") if info is not None else ""
-
-
 def warn_soon(app: Any, runtime: Runtime, days: int, warned: dict[str, datetime],
               now: datetime) -> list[str]:
     """Mail the accounts (with an address) that will be disabled within WARN_DAYS; once each
@@ -129,7 +123,7 @@ def warn_soon(app: Any, runtime: Runtime, days: int, warned: dict[str, datetime]
         key = account_key(orm_user)
         if orm_user.admin or key in warned or runtime.accounts.state(orm_user) is not None:
             continue
-        address = _address(app.db, orm_user.name)
+        address = runtime.emails.of(app.db, orm_user, orm_user.name)
         if address and runtime.mail.queue(
                 (address,), "DS Hub: your account will be disabled",
                 f"Your DS Hub account {orm_user.name} has had no activity for a long time. "
@@ -144,7 +138,7 @@ def warn_soon(app: Any, runtime: Runtime, days: int, warned: dict[str, datetime]
 def _warned_long_enough(app: Any, runtime: Runtime, orm_user: Any,
                         warned: dict[str, datetime], now: datetime) -> bool:
     """With mail on, an account with an address is disabled only WARN_DAYS after its warning."""
-    if not runtime.mail.enabled or not _address(app.db, orm_user.name):
+    if not runtime.mail.enabled or not runtime.emails.of(app.db, orm_user, orm_user.name):
         return True
     at = warned.get(account_key(orm_user))
     return at is not None and now - at >= timedelta(days=WARN_DAYS)

@@ -1,4 +1,5 @@
-"""Owns an admin's decision on a pending sign-up: approve or reject, recorded in the event log."""
+"""Owns an admin's decision on a pending sign-up: approve or reject, recorded in the event log.
+An approved sign-up that gave an address is told by mail (queued: the decision never waits)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from nativeauthenticator.orm import UserInfo
 from ..audit.log import AuditLog, EventKind
 from ..platform.errors import ActionRefused
 from ..platform.logs import portal_logger
+from ..platform.mail import Mailer
 from ..platform.user_names import hub_user_names, look_alike, names_in_use
 
 log = portal_logger()
 
 
 async def decide(db: Any, audit: AuditLog, actor: str, name: str, approve: bool,
-                 hub_user_exists: Callable[[str], bool]) -> str:
+                 hub_user_exists: Callable[[str], bool], mail: Mailer | None = None,
+                 sign_in_url: str = "") -> str:
     """Approve or reject `name`'s waiting sign-up; returns the sentence for the admin.
 
     A pending sign-up never made a hub user: one of that name was made by an admin or through
@@ -41,9 +44,15 @@ async def decide(db: Any, audit: AuditLog, actor: str, name: str, approve: bool,
         db.commit()
         notice = f"The sign-up of {name} was rejected and removed."
     log.info("%s %s the sign-up of %s", actor, "approved" if approve else "rejected", name)
+    # The address given at sign-up (there is no hub account yet, so no address of its own).
+    mailed = approve and mail is not None and mail.queue(
+        (info.email or "",), "DS Hub: your account is approved",
+        f"An admin approved your DS Hub account {name}. You can sign in now"
+        f"{': ' + sign_in_url if sign_in_url else ''}.\n", f"approval of {name}")
     await audit.record(actor, EventKind.ACCOUNT_APPROVED if approve else
                        EventKind.ACCOUNT_REJECTED, name, "sign-up " +
-                       ("approved" if approve else "rejected"))
+                       ("approved" if approve else "rejected") +
+                       ("; the account was told by mail" if mailed else ""))
     return notice
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jupyterhub import orm
+from nativeauthenticator.orm import UserInfo
 from sqlalchemy import and_, func, or_
 
 from ..governance.limits import Limits
@@ -51,6 +52,8 @@ class Row:
     limits: Limits | None = None
     account: str = ""  # AccountState: "disabled", "must change password", or "" (ordinary)
     two_factor: bool = False  # signs in with a code after the password
+    two_factor_unreadable: bool = False  # its secret cannot be decrypted: Clear 2FA helps
+    email: str = ""  # where the hub mails the account (its own address, else its sign-up's)
 
 
 @dataclass
@@ -133,10 +136,14 @@ def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQue
     query = _filtered(db, q)
     total = query.count()
     found = query.order_by(*_order(q)).offset((q.page - 1) * q.size).limit(q.size).all()
+    signed_up = dict(db.query(UserInfo.username, UserInfo.email).filter(
+        UserInfo.username.in_([u.name for u in found])))  # one query for the page
     rows = [Row(u.name, row_state(u, users, runtime), u.last_activity,
                 sorted(g.name for g in u.groups), bool(u.admin),
                 account=str(runtime.accounts.state(u) or ""),
-                two_factor=runtime.two_factor.enabled(u)) for u in found]
+                two_factor=runtime.two_factor.enabled(u),
+                two_factor_unreadable=runtime.two_factor.unreadable(u),
+                email=runtime.emails.own(u) or signed_up.get(u.name) or "") for u in found]
     return TablePage(rows, total, q)
 
 

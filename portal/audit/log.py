@@ -52,6 +52,7 @@ class EventKind(StrEnum):
     TWO_FACTOR = "two-factor"  # turned on or off, cleared by an admin, a recovery code used
     ACCOUNT_POLICY = "account policy"  # the admins' rules (two-factor for host power)
     QUOTA_CHANGE = "quota change"
+    EMAIL_CHANGE = "email address"  # an account set or cleared its own address
     QUOTA_WARNING = "quota warning"  # a user past their storage soft quota, told in their lab
 
 

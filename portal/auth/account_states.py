@@ -1,5 +1,6 @@
 """Owns account states: accounts an admin disabled, and accounts that must choose a new password
-(an admin reset theirs), kept in the portal's store and read from memory on every request.
+(an admin reset theirs, or made them from a CSV with a generated passphrase), kept in the
+portal's store and read from memory on every request.
 
 The gate (portal/views/gate.py) asks `state()` before every handler the hub serves, so the rows
 are loaded once (`load`, when the hub starts serving) and every change is written to the store
@@ -102,3 +103,23 @@ class AccountStates:
             self._flags[name] = new
         else:
             self._flags.pop(name, None)
+
+    async def require_new_passwords(self, users: list[Any], actor: str) -> None:
+        """Mark new accounts (no row yet) as having to choose a password, in one commit: a
+        batch from a CSV marks 100 at a time instead of a commit each."""
+        if not self.loaded:
+            await self.load()
+        flags = {user.name: _Flags(account_key(user), False, True) for user in users}
+
+        def write() -> None:
+            now = datetime.now(UTC)
+            with self.store.session() as db:
+                for name, new in flags.items():
+                    row = db.get(AccountStateRow, name) or AccountStateRow(user=name)
+                    row.owner_key, row.disabled, row.must_change_password = new.key, False, True
+                    row.changed, row.changed_by = now, actor[:255]
+                    db.add(row)
+                db.commit()
+
+        await self.store.run(write)
+        self._flags.update(flags)

@@ -12,9 +12,11 @@ from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
 from traitlets import Callable, Float, Integer, Unicode
 
+from ..platform.errors import ActionRefused
 from ..platform.logs import portal_logger
 from ..platform.user_names import RULE, is_valid_username, name_clash
 from .account_states import AccountState
+from .email_addresses import checked
 from .passwords import PasswordChecks
 from .setup_code import SetupCode
 from .throttle import SignInThrottle, client_address
@@ -164,9 +166,16 @@ class DSHubAuthenticator(NativeAuthenticator):
         return (self.db.query(UserInfo).filter(UserInfo.is_authorized.is_(False))
                 .order_by(UserInfo.id).all())
 
-    async def sign_up(self, name: str, password: str, setup_code: str = "") -> SignUpResult:
-        """Create a sign-up: the admin with the setup code (approved at once), others pending."""
+    async def sign_up(self, name: str, password: str, setup_code: str = "",
+                      email: str = "") -> SignUpResult:
+        """Create a sign-up: the admin with the setup code (approved at once), others pending.
+        `email` (optional) is where the approval is mailed."""
         username = self.normalize_username(name)
+        try:
+            email = checked(email)
+        except ActionRefused as refused:
+            return SignUpResult(False, refused.message.replace("Nothing was changed.",
+                                                               "No account was created."), 400)
         if not self.validate_username(username):
             return SignUpResult(False, f"A user name has {RULE}.", 400)
         admin_name = self.normalize_username(self.admin_name)
@@ -188,7 +197,8 @@ class DSHubAuthenticator(NativeAuthenticator):
         if (taken := name_clash(self.db, username, admin_name)) is not None:  # while we hashed
             return SignUpResult(False, taken, 409)
         authorized = is_admin or self.open_signup
-        info = UserInfo(username=username, password=hashed, is_authorized=authorized)
+        info = UserInfo(username=username, password=hashed, is_authorized=authorized,
+                        email=email or None)
         self.db.add(info)
         self.db.commit()
         if is_admin:

@@ -108,7 +108,8 @@ class SignUpHandler(native.SignUpHandler):
             return
         auth.throttle.begin(address)  # tries in flight per address, as for sign-ins
         try:
-            result = await auth.sign_up(username, password, code)
+            result = await auth.sign_up(username, password, code,
+                                        self.get_body_argument("email", "", strip=True))
         except ActionRefused as refused:  # too many passwords being hashed right now
             self.set_status(refused.status)
             self.finish(await self._page(alert="alert-danger", result_message=refused.message,

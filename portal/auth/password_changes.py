@@ -83,8 +83,9 @@ async def change_own_password(authenticator: Any, db: Any, audit: AuditLog, user
 async def choose_new_password(authenticator: Any, db: Any, audit: AuditLog,
                               accounts: AccountStates, user: Any, new: str, confirmation: str,
                               keep_session: str | None) -> None:
-    """The password an account chooses after an admin reset it (it signed in with the
-    temporary one, which no longer works); raises ActionRefused, changing nothing."""
+    """The password an account chooses after an admin set one for it (a reset, or a batch from
+    a CSV): it signed in with that one, which no longer works; raises ActionRefused, changing
+    nothing."""
     if accounts.state(user) != AccountState.MUST_CHANGE_PASSWORD:
         raise ActionRefused("Your password was not reset: change it on My account, which asks "
                             "for the current one.", 409)
@@ -95,7 +96,7 @@ async def choose_new_password(authenticator: Any, db: Any, audit: AuditLog,
     await accounts.change(user, user.name, must_change=False)
     if not await change_password(authenticator, db, audit, user.name, new, user.name,
                                  keep_session=keep_session,
-                                 how="chosen at sign-in after an admin's reset"):
+                                 how="chosen at sign-in, replacing one an admin set"):
         await accounts.change(user, user.name, must_change=True)  # nothing lost: ask again
         raise ActionRefused(weak(authenticator, "Your"), 400)
 

@@ -8,7 +8,8 @@ that account, so a code seen over a shoulder or in a proxy log cannot be used ag
 within its own 30 seconds; the step is moved in memory before anything is awaited, so two
 requests racing with one code cannot both pass. Recovery codes (10, 50 random bits each) are kept
 only as SHA-256 hashes and each works once. A secret being set up is kept in memory only until it
-is confirmed with a code from the app.
+is confirmed with a code from the app. Secrets are stored encrypted (auth/secret_box.py); one that
+cannot be decrypted keeps the second factor required and matches no app code.
 """
 
 from __future__ import annotations
@@ -24,15 +25,18 @@ from enum import StrEnum
 from typing import Any
 
 import pyotp
-import segno
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from ..platform.errors import ActionRefused
+from ..platform.logs import portal_logger
 from ..store.database import PortalStore
 from ..store.tables import TwoFactorRow
 from .account_policy import AccountPolicy
 from .account_states import account_key
+from .secret_box import SecretBox
 
+log = portal_logger("two-factor")
 ISSUER = "DS Hub"
 # The page an account that must set up two-factor sign-in first is sent to (under the hub).
 SET_UP_PATH = "portal/account/two-factor/required"
@@ -60,16 +64,10 @@ def new_recovery_code() -> str:
     return f"{chars[:5]}-{chars[5:]}"
 
 
-def qr_svg(uri: str) -> str:
-    """The otpauth URI as an inline SVG QR code (drawn here, nothing fetched)."""
-    return segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff",
-                                                 title="QR code for your authenticator app")
-
-
 @dataclass(frozen=True)
 class _Factor:
     key: str  # account_key of the account it belongs to
-    secret: str
+    secret: str | None  # None: stored, but it cannot be decrypted (no app code matches)
     last_step: int
     recovery: frozenset[str] = field(default_factory=frozenset)  # SHA-256 hex digests
 
@@ -90,8 +88,10 @@ class TwoFactor:
     """All calls come from the hub's one event loop; the store runs on its own thread."""
 
     def __init__(self, store: PortalStore, policy: AccountPolicy | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, box: SecretBox | None = None) -> None:
         self.store = store
+        # Without a box of the hub's (unit tests): a key of this process only.
+        self.box = box or SecretBox(Fernet.generate_key)
         self.policy = policy or AccountPolicy(store)
         self.clock = clock
         self._factors: dict[str, _Factor] = {}
@@ -105,7 +105,8 @@ class TwoFactor:
     async def load(self, app: Any = None) -> None:
         def read() -> dict[str, _Factor]:
             with self.store.session() as db:
-                return {row.user: _Factor(row.owner_key, row.secret, row.last_step,
+                return {row.user: _Factor(row.owner_key, self.box.open(row.secret, row.user),
+                                          row.last_step,
                                           frozenset(filter(None, row.recovery.split(","))))
                         for row in db.scalars(select(TwoFactorRow))}
 
@@ -123,6 +124,11 @@ class TwoFactor:
 
     def enabled(self, user: Any) -> bool:
         return self._factor(user) is not None
+
+    def unreadable(self, user: Any) -> bool:
+        """Its secret cannot be decrypted: only a recovery code or an admin's clear helps."""
+        factor = self._factor(user)
+        return factor is not None and factor.secret is None
 
     def recovery_left(self, user: Any) -> int:
         factor = self._factor(user)
@@ -199,6 +205,10 @@ class TwoFactor:
             return None
         typed = canonical(code)
         if len(typed) == 6 and typed.isdigit():
+            if factor.secret is None:
+                log.warning("An app code for %s cannot be checked: its two-factor secret "
+                            "cannot be decrypted (an admin can clear it)", user.name)
+                return None
             step = _matching_step(factor.secret, typed, self.clock(), factor.last_step)
             if step is None:
                 return None
@@ -225,8 +235,9 @@ class TwoFactor:
                 if row is None:
                     row = TwoFactorRow(user=name, created=datetime.now(UTC))
                     db.add(row)
-                row.owner_key, row.secret, row.last_step = factor.key, factor.secret, (
-                    factor.last_step)
+                if factor.secret is not None:  # an unreadable one stays as it was
+                    row.secret = self.box.seal(factor.secret)
+                row.owner_key, row.last_step = factor.key, factor.last_step
                 row.recovery = ",".join(sorted(factor.recovery))
                 db.commit()
 

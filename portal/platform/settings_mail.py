@@ -9,6 +9,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from cryptography.fernet import Fernet
+
 from . import settings_parsers as parsers
 from .settings_schema import setting
 
@@ -51,6 +53,14 @@ def addresses(raw: str) -> tuple[str, ...]:
     return found
 
 
+def fernet_key(raw: str) -> str:
+    """Empty, or a Fernet key: 32 bytes in URL-safe base64."""
+    key = raw.strip()
+    if key:
+        Fernet(key.encode())  # ValueError otherwise
+    return key
+
+
 @dataclass(frozen=True)
 class MailSettings:
     smtp_host: str = setting(
@@ -91,4 +101,12 @@ class MailSettings:
         "ADMIN_EMAILS", "", "empty, or addresses separated by commas",
         "Who is mailed when someone signs up (and waits for approval).",
         addresses,
+    )
+    # Not mail, but the other secret of accounts kept beside it (SECURITY.md: key handling).
+    two_factor_key: str = setting(
+        "TWO_FACTOR_KEY", "", "empty, or a Fernet key (32 bytes in URL-safe base64)",
+        "Encrypts two-factor secrets at rest. Empty: a key the hub makes once in the data "
+        "directory (`two-factor.key`, mode 0600). Never logged; put it in `.env`. Changing it "
+        "makes stored secrets unreadable: those accounts need an admin's Clear 2FA.",
+        fernet_key,
     )

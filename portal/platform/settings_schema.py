@@ -6,12 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+SECRETS = ("SMTP_PASSWORD", "TWO_FACTOR_KEY")
+
 
 class SettingsError(ValueError):
     """A variable holds a value it does not accept."""
 
     def __init__(self, name: str, value: str, accepts: str) -> None:
-        super().__init__(f"{name}={value!r} is not valid: accepted values are {accepts}")
+        shown = "(hidden)" if name in SECRETS else repr(value)  # a near-miss may be the secret
+        super().__init__(f"{name}={shown} is not valid: accepted values are {accepts}")
         self.name = name
         self.value = value
 

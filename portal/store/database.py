@@ -60,6 +60,8 @@ class PortalStore:
         self.url = url
         self._engine = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-store")
+        # What revisions need besides the schema: `two_factor_box` (auth/secret_box.py).
+        self.migration_attributes: dict[str, Any] = {}
 
     def session(self) -> Session:
         """A session on the portal's own database (its schema brought to head on first use)."""
@@ -74,7 +76,8 @@ class PortalStore:
             # pre-ping: a PostgreSQL restart must not leave the pool with dead connections.
             engine = create_engine(self.url, pool_pre_ping=not self.url.startswith("sqlite"))
             try:
-                upgrade_to_head(engine)  # on this (the store's) thread, never the event loop
+                # On this (the store's) thread, never the event loop.
+                upgrade_to_head(engine, self.migration_attributes)
             except Exception:
                 engine.dispose()  # the next use tries again
                 raise

@@ -93,6 +93,17 @@ class AccountStateRow(Base):
     changed_by: Mapped[str] = mapped_column(String(255))
 
 
+class EmailAddressRow(Base):
+    """An account's own email address (portal/auth/email_addresses.py); `owner_key` names the
+    hub account, as in account states."""
+
+    __tablename__ = "email_addresses"
+    user: Mapped[str] = mapped_column(String(255), primary_key=True)
+    owner_key: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(254))
+    changed: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class UsageRollupRow(Base):
     """What one user's server used in one hour (`period` "hour") or UTC day ("day"):
     portal/insights. Each write adds to both; hourly rows go after USAGE_HOURLY_DAYS."""
@@ -140,7 +151,7 @@ class TwoFactorRow(Base):
     __tablename__ = "two_factor"
     user: Mapped[str] = mapped_column(String(255), primary_key=True)
     owner_key: Mapped[str] = mapped_column(String(64))
-    secret: Mapped[str] = mapped_column(String(64))
+    secret: Mapped[str] = mapped_column(String(255))  # "fernet:" + token (auth/secret_box.py)
     last_step: Mapped[int] = mapped_column(BigInteger)
     recovery: Mapped[str] = mapped_column(Text)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))

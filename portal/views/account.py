@@ -1,12 +1,13 @@
-"""Owns My account (one's own password, sessions and tokens) and the page where an account whose
-password an admin reset chooses a new one; the admin's actions on accounts (reset, disable,
-enable)."""
+"""Owns My account (one's own password, email address, sessions and tokens) and the page where
+an account whose password an admin set chooses a new one; the admin's actions on accounts
+(reset, disable, enable)."""
 
 from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
 from ..admin.account_actions import perform
+from ..auth.email_addresses import change_own_email
 from ..auth.password_changes import change_own_password, choose_new_password, token_counts
 from .base import PortalHandler, portal_authenticated
 
@@ -20,6 +21,7 @@ class AccountPageHandler(PortalHandler):
         html = await self.render_fragment(
             "pages/account.html", sessions=sessions, tokens=tokens,
             two_factor=self.runtime.two_factor, user_obj=self.current_user,
+            email=self.runtime.emails.of(self.db, self.current_user, self.current_user.name),
             minimum_password_length=self.authenticator.minimum_password_length)
         self.finish(html)
 
@@ -39,6 +41,19 @@ class AccountPasswordHandler(PortalHandler):
         self.finish(await self.render_fragment("partials/account_notice.html",
                                                notice="Your password has been changed. Your "
                                                "other sessions were signed out."))
+
+
+class AccountEmailHandler(PortalHandler):
+    """One's own email address (where resets and warnings are mailed): the password first, as
+    a stolen cookie must not redirect the mail of a reset."""
+
+    @portal_authenticated
+    async def post(self) -> None:
+        field = self.get_body_argument
+        notice = await change_own_email(
+            self.runtime, self.current_user, self.check_own_password,
+            field("password", "", strip=False), field("email", "", strip=True))
+        self.finish(await self.render_fragment("partials/account_notice.html", notice=notice))
 
 
 class NewPasswordHandler(PortalHandler):
@@ -81,6 +96,7 @@ class AccountActionHandler(PortalHandler):
 routes = [
     (r"/portal/account/?", AccountPageHandler),
     (r"/portal/account/password", AccountPasswordHandler),
+    (r"/portal/account/email", AccountEmailHandler),
     (r"/portal/account/new-password", NewPasswordHandler),
     (r"/portal/admin/accounts/([^/]+)/(reset-password|disable|enable|clear-2fa)",
      AccountActionHandler),

@@ -104,7 +104,8 @@ async def account_state_allows(handler: Any, original: type) -> None:
         raise as_http_error(ActionRefused(f"The account {user.name} is disabled. Ask an admin "
                                           "to enable it.", 403))
     _only(handler, NEW_PASSWORD_PATH,
-          "An admin reset your password: choose a new one at {page} before anything else.")
+          "An admin set your password (a reset or a new account): choose a new one at "
+          "{page} before anything else.")
 
 
 async def _second_factor_allows(handler: Any, original: type, two_factor: TwoFactor,

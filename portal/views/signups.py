@@ -31,9 +31,12 @@ class SignupDecisionHandler(SignupsHandler):
     @portal_authenticated
     @needs_scope("admin:users")
     async def post(self, name: str, decision: str) -> None:
+        settings = self.runtime.settings
         notice = await decide(self.db, self.runtime.audit, self.actor_name, name,
                               decision == "approve",
-                              lambda user_name: self.find_user(user_name) is not None)
+                              lambda user_name: self.find_user(user_name) is not None,
+                              self.runtime.mail,
+                              f"{settings.subdomain_host}{settings.base_url}hub/login")
         await self.render_section(notice)
 
 

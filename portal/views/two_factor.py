@@ -6,18 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import segno
 from jupyterhub.scopes import needs_scope
 
 from ..auth import two_factor_flow as flow
 from ..auth.authenticator import SECOND_FACTOR_PASSED
 from ..auth.sign_in_tickets import COOKIE
-from ..auth.two_factor import qr_svg
 from ..platform.errors import ActionRefused
 from ..platform.upstream import signed_in_now
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 from .gate import holds_power
 
+
+def qr_svg(uri: str) -> str:
+    """The otpauth URI as an inline SVG QR code (drawn on the hub, nothing fetched)."""
+    return segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff",
+                                                 title="QR code for your authenticator app")
 
 class SignInCodeHandler(PortalHandler):
     """`/hub/portal/login/code`: the second step of a sign-in (a ticket cookie from the first).

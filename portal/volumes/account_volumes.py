@@ -9,6 +9,7 @@ starts empty. Restoring copies an archive into the named account's own (absent) 
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..audit.log import EventKind, acting_as
@@ -29,6 +30,9 @@ from ..platform.upstream import HubSpawner, HubUser
 from ..runtime import Runtime
 
 log = portal_logger()
+# Set by a deletion that archives whatever DELETED_USER_VOLUMES says (the dormant accounts'
+# bulk archive, admin/dormant_archive.py), for the hook it awaits.
+archive_always: ContextVar[bool] = ContextVar("dshub_archive_always", default=False)
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ async def dispose_of_volumes(spawner: HubSpawner, runtime: Runtime) -> None:
     left keeps its owner label, so a new account of the same name is refused, never given it.
     """
     user_id, user_name = spawner.user.id, spawner.user.name
-    archive = runtime.settings.deleted_user_volumes is DeletedUserVolumes.ARCHIVE
+    archive = (archive_always.get()
+               or runtime.settings.deleted_user_volumes is DeletedUserVolumes.ARCHIVE)
     done: list[str] = []
     kept: list[str] = []
     try:

@@ -78,6 +78,28 @@ def test_a_good_batch_is_created_with_credentials_downloadable_once(hub, admin):
     assert rows[0]["password"] not in str(audit(hub, user="class-1"))
 
 
+def test_a_batch_passphrase_must_be_replaced_at_the_first_sign_in(hub, admin):
+    token = token_of(upload(admin, "name,groups\nfirst-1,\n"))
+    assert confirm(admin, token).status_code == 200
+    wait_finished(admin, token)
+    [row] = csv.DictReader(io.StringIO(credentials(admin, token).text))
+    table = admin.get("portal/admin/user-table", params={"q": "first-1"}).text
+    assert "must choose a password" in table
+    signed = Portal(hub, "first-1", row["password"])
+    r = signed.s.get(signed.url("portal"), allow_redirects=False, timeout=10)
+    assert r.status_code == 302 and r.headers["Location"].endswith("portal/account/new-password")
+    page = signed.get("portal/account/new-password", htmx=False)
+    assert "generated" in page.text and "Choose a new password" in page.text
+    assert try_sign_in(hub, "first-1", row["password"]).status_code != 302  # it worked once
+    new = "First-own-pw-2026"
+    r = signed.post("portal/account/new-password", {"new_password": new, "confirmation": new})
+    assert r.status_code == 200 and r.headers["HX-Redirect"].endswith("/portal")
+    assert signed.get("portal", htmx=False).status_code == 200
+    assert try_sign_in(hub, "first-1", new).status_code == 302
+    [event] = audit(hub, user="first-1", kind="password change")
+    assert "replacing one an admin set" in event["detail"] and event["actor"] == "first-1"
+
+
 # 1,000 password hashes: the same portal code on both lines, so the default line's pass only.
 @pytest.mark.default_line_only
 def test_a_thousand_rows_while_the_hub_keeps_answering(hub, admin):

@@ -1,5 +1,6 @@
 """Dormant accounts in process: the report for N days chosen on the page (last activity,
-storage), refusals in sentences, bulk disable from it (part 1's disable), and the automatic
+storage), refusals in sentences, bulk disable and bulk archive from it (each account a line:
+one active since the report, an admin or oneself refused), and the automatic
 disable: off by default, an admin's setting, a pass that disables dormant accounts but never an
 admin, audited by (hub). The real hub's attack (volumes kept): tests/integration/
 test_dormant.py."""
@@ -70,3 +71,34 @@ def test_the_automatic_disable_is_an_admins_setting_and_spares_admins(hub, admin
     assert details == ["Dormant accounts are no longer disabled automatically.",
                        "Accounts without activity for 180 days are disabled automatically "
                        "(hourly)."]
+
+
+def make_admin(admin, name: str, flag: bool):
+    return admin.s.patch(admin.url(f"api/users/{name}"), json={"admin": flag}, timeout=30,
+                         headers={"X-XSRFToken": admin.xsrf})
+
+
+def test_bulk_archive_deletes_only_still_dormant_accounts_each_in_a_line(hub, admin, make_user):
+    gone, woke, boss = make_user("archived"), make_user("woke-up"), make_user("boss")
+    for user in (gone, woke, boss):
+        idle_for(hub, user.name, 400)
+    assert make_admin(admin, boss.name, True).status_code == 200  # an admin's, in sudo mode
+    idle_for(hub, boss.name, 400)
+    page = admin.get("portal/admin/dormant", params={"days": "365"}).text
+    assert 'id="dormant-archive"' in page and "portal/admin/dormant/archive" in page
+    idle_for(hub, woke.name, 1)  # active again after the report was shown
+    r = admin.post("portal/admin/dormant/archive", {
+        "days": "365", "user": [gone.name, woke.name, boss.name, "admin", "nobody-here"]})
+    assert r.status_code == 200 and "1 of 5 done" in r.text, r.text
+    for words in ("active since the report", "Admins are not archived",
+                  "cannot archive your own account", "no such user", "volumes archived"):
+        assert words in r.text, words
+    assert hub.api("GET", f"users/{gone.name}").status_code == 404
+    assert try_sign_in(hub, gone.name).status_code != 302
+    assert hub.api("GET", f"users/{woke.name}").status_code == 200
+    [event] = audit(hub, user=gone.name, kind="account deleted")
+    assert event["actor"] == "admin" and event["detail"].startswith("volumes archived")
+    assert woke.get("portal/admin/dormant/archive").status_code in (403, 405)
+    r = woke.post("portal/admin/dormant/archive", {"days": "1", "user": [boss.name]})
+    assert r.status_code == 403
+    make_admin(admin, boss.name, False)

@@ -1,11 +1,15 @@
 """Two-factor sign-in in process: set-up on My account (QR code drawn on the hub, a wrong code
 changing nothing, recovery codes shown once), the code page after the password, turning it off,
-an admin clearing it, and the admins' rule for host power, each refusal in a sentence. The
-attacks (a replayed code, guessing codes, a member without it reaching nothing, a clear without
-sudo mode) run on the real hub: tests/integration/test_two_factor.py."""
+an admin clearing it (in bulk too, and a secret the hub's key cannot open), and the admins' rule
+for host power, each refusal in a sentence. The attacks (a replayed code, guessing codes, a
+member without it reaching nothing, a clear without sudo mode) run on the real hub:
+tests/integration/test_two_factor.py."""
 
 from __future__ import annotations
 
+from cryptography.fernet import Fernet
+
+from portal.auth.secret_box import SecretBox
 from tests.support.audit import audit
 from tests.support.clients import PASSWORD, Portal, try_sign_in
 from tests.support.two_factor import (
@@ -95,6 +99,51 @@ def test_an_admin_clears_a_second_factor_and_refusals_say_why(hub, admin, make_u
     assert location(hub, try_sign_in(hub, user.name)).endswith("/portal")
     [event] = [e for e in audit(hub, user=user.name, kind="two-factor") if e["actor"] == "admin"]
     assert "is cleared" in event["detail"]
+
+
+def test_a_bulk_clear_says_per_account_what_it_did_and_audits_each(hub, admin, make_user):
+    phones = [make_user("lost-phones") for _ in range(2)]
+    for user in phones:
+        turn_on(user)
+    without = make_user("never-2fa")
+    names = [u.name for u in phones] + [without.name, "admin", "no-such-user"]
+    table = admin.get("portal/admin/user-table").text
+    assert '<option value="clear-2fa">Clear their two-factor sign-in</option>' in table
+    r = admin.post("portal/admin/bulk", {"action": "clear-2fa", "user": names,
+                                         "scope": "selected"})
+    assert r.status_code == 200 and "2 of 5 done" in r.text, r.text
+    assert "no two-factor sign-in to clear" in r.text and "on My account" in r.text
+    assert "no such user" in r.text
+    for user in phones:
+        assert location(hub, try_sign_in(hub, user.name)).endswith("/portal")
+        [event] = [e for e in audit(hub, user=user.name, kind="two-factor")
+                   if e["actor"] == "admin"]
+        assert "is cleared" in event["detail"]
+    assert details(hub, without.name) == []
+
+
+def test_a_secret_the_key_cannot_open_signs_nobody_in_and_an_admin_clears_it(hub, admin,
+                                                                             make_user):
+    user = make_user("other-key")
+    secret, _ = turn_on(user)
+    two_factor = hub.app.tornado_settings["dshub_portal"].two_factor
+    hubs_box = two_factor.box
+    two_factor.box = SecretBox(Fernet.generate_key)  # as if TWO_FACTOR_KEY had changed
+    try:
+        hub.run(two_factor.load())
+        table = admin.get("portal/admin/user-table", params={"q": user.name}).text
+        assert "2FA unreadable" in table and f"{user.name}/clear-2fa" in table
+        s, r = password_step(hub, user.name, PASSWORD)
+        assert "/portal/login/code" in location(hub, r)  # still asked for: never open
+        assert code_step(hub, s, code(secret)).status_code == 403 and not signed_in(hub, s)
+        assert "cannot be decrypted" in hub.log_path.read_text()
+        assert secret not in hub.log_path.read_text()
+        r = admin.post(f"portal/admin/accounts/{user.name}/clear-2fa")
+        assert r.status_code == 200 and "password alone signs them in" in r.text
+        assert location(hub, try_sign_in(hub, user.name)).endswith("/portal")
+    finally:
+        two_factor.box = hubs_box
+        hub.run(two_factor.load())
 
 
 def test_the_rule_sends_a_host_power_member_to_set_up_first(hub, admin, make_user):

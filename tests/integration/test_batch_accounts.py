@@ -1,7 +1,8 @@
 """Attacks on accounts from a CSV, on the real hub: hostile names in a file (a look-alike of the
 admin, an invisible character, a path, a formula, a newline) create nothing, not even the good
 rows; the credentials go to the admin who made the batch, once; and a batch adding to
-docker-sock needs sudo mode."""
+docker-sock needs sudo mode; a batch account uses nothing of the hub before it replaces its
+passphrase."""
 
 from __future__ import annotations
 
@@ -77,3 +78,26 @@ def test_a_batch_into_docker_sock_needs_sudo_mode(hub):
     assert r.status_code == 403 and "data-sudo" in r.text
     assert confirm(stolen, token, grants="").status_code == 409  # leaving it out is refused
     assert not exists(hub, "sock-from-csv")
+
+
+def test_a_batch_passphrase_works_once_and_opens_only_the_new_password_page(hub, admin):
+    token = token_of(upload(admin, "name,groups\nfresh-from-csv,\n"))
+    assert confirm(admin, token).status_code == 200
+    wait_finished(admin, token)
+    [row] = csv.DictReader(io.StringIO(credentials(admin, token).text))
+    early = Portal(hub, row["name"], row["password"])
+    # Whoever read the CSV later cannot sign in with the passphrase again.
+    assert try_sign_in(hub, row["name"], row["password"]).status_code != 302
+    for path in ("portal", "home", "token", "portal/account", f"spawn/{row['name']}"):
+        r = early.s.get(early.url(path), allow_redirects=False, timeout=10)
+        assert r.status_code == 302, (path, r.status_code)
+        assert r.headers["Location"].endswith("/portal/account/new-password"), path
+    r = early.s.post(early.url(f"api/users/{row['name']}/tokens"), json={}, timeout=30,
+                     headers={"X-XSRFToken": early.xsrf})
+    assert r.status_code == 403 and "choose a new one" in r.json()["message"]
+    assert early.post(f"portal/users/{row['name']}/start").status_code == 403
+    new = "Csv-own-pw-2026"
+    r = early.post("portal/account/new-password", {"new_password": new, "confirmation": new})
+    assert r.status_code == 200, r.text
+    assert early.s.get(early.url("portal"), allow_redirects=False, timeout=10).status_code == 200
+    assert try_sign_in(hub, row["name"], new).status_code == 302

@@ -1,8 +1,11 @@
 """Attacks on two-factor sign-in, on the real hub: a code seen once is replayed, codes are
 guessed, and a member with host power but no second factor tries to act before setting it up
-(while admins require it), or a stolen admin cookie clears a member's second factor."""
+(while admins require it), or a stolen admin cookie clears a member's second factor (one
+account or in bulk); the secret in the store is encrypted, its key readable by the hub alone."""
 
 from __future__ import annotations
+
+import stat
 
 import pytest
 
@@ -12,6 +15,17 @@ from tests.support.two_factor import code, code_step, location, password_step, s
 from tests.support.two_factor import require_for_host_power as require_2fa
 
 pytestmark = [pytest.mark.docker, pytest.mark.hub]
+
+
+def test_the_secret_is_stored_encrypted_with_a_key_only_the_hub_reads(hub, make_user):
+    user = make_user("at-rest")
+    secret, _ = turn_on(user)
+    [(stored,)] = hub.sql("portal", "SELECT secret FROM two_factor WHERE user = :n", n=user.name)
+    assert stored.startswith("fernet:") and secret not in stored
+    key = hub.data_dir / "two-factor.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert key.read_text().strip() not in hub.log_path.read_text()
+    assert secret not in hub.log_path.read_text()
 
 
 def test_a_code_seen_once_cannot_sign_in_again(hub, make_user):
@@ -83,6 +97,11 @@ def test_a_host_power_member_without_it_reaches_nothing_before_setting_it_up(hub
         require_2fa(hub, False)
         r = stolen.post(f"portal/admin/accounts/{member.name}/clear-2fa")
         assert r.status_code == 403 and "data-sudo" in r.text
+        # Nor in bulk (the gate asks for sudo mode for any bulk clear: the form names one).
+        r = stolen.post("portal/admin/bulk", {"action": "clear-2fa", "user": member.name,
+                                              "scope": "selected"})
+        assert r.status_code == 403 and "data-sudo" in r.text
+        assert "clearing two-factor sign-in in bulk" in r.text
         s, r = password_step(hub, member.name, PASSWORD)
         assert "/portal/login/code" in location(hub, r)  # still asked for
         assert code_step(hub, s, code(secret)).status_code == 302

@@ -98,9 +98,9 @@ class Portal:
 
 
 def signup(hub: Hub, name: str, password: str = PASSWORD,
-           setup_code: str | None = None) -> requests.Response:
+           setup_code: str | None = None, email: str = "") -> requests.Response:
     """Sign up through the form. The configured admin (`admin` in tests) gets the hub's
-    one-time setup code unless the test passes one (or "" for none)."""
+    one-time setup code unless the test passes one (or "" for none); `email` is optional."""
     if setup_code is None:
         setup_code = hub.setup_code() if name == "admin" else ""
     s = requests.Session()
@@ -108,7 +108,7 @@ def signup(hub: Hub, name: str, password: str = PASSWORD,
     return s.post(hub.hub_url("signup"), timeout=30, data={
         "username": name, "signup_password": password,
         "signup_password_confirmation": password, "_xsrf": s.cookies.get("_xsrf", ""),
-        "setup_code": setup_code,
+        "setup_code": setup_code, "email": email,
     })
 
 

@@ -78,7 +78,7 @@ def test_bulk_actions_offer_stop_and_restart_under_their_old_names():
     assert bulk_actions.SERVER_ACTIONS == {ServerAction.STOP: "Stop their servers",
                                            ServerAction.RESTART: "Restart their servers"}
     assert bulk_actions.ACTIONS == ("stop", "restart", "group-add", "group-remove", "broadcast",
-                                    "reset-password", "disable", "enable")
+                                    "reset-password", "disable", "enable", "clear-2fa")
 
 
 @pytest.mark.parametrize("action", [ServerAction.STOP, ServerAction.RESTART], ids=str)

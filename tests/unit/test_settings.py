@@ -51,6 +51,7 @@ DEFAULTS = {
     "SMTP_PASSWORD": ("smtp_password", ""),
     "MAIL_FROM": ("mail_from", ""),
     "ADMIN_EMAILS": ("admin_emails", ()),
+    "TWO_FACTOR_KEY": ("two_factor_key", ""),
 }
 
 # The raw default each variable documents in VARIABLES.
@@ -95,6 +96,7 @@ RAW_DEFAULTS = {
     "SMTP_PASSWORD": "",
     "MAIL_FROM": "",
     "ADMIN_EMAILS": "",
+    "TWO_FACTOR_KEY": "",
 }
 
 

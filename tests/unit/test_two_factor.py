@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.auth.sign_in_tickets import TRIES, SignInTickets
-from portal.auth.two_factor import SETUP_SECONDS, CodeKind, TwoFactor, qr_svg
+from portal.auth.two_factor import SETUP_SECONDS, CodeKind, TwoFactor
 from portal.platform.errors import ActionRefused
 from portal.store.database import PortalStore
 from portal.store.tables import TwoFactorRow
+from portal.views.two_factor import qr_svg
 
 T0 = 1_800_000_000.0  # a step boundary (divisible by 30)
 

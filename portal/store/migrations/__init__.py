@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -32,9 +33,12 @@ class StoreSchemaError(RuntimeError):
     """The store holds something this DS Hub cannot bring to its schema."""
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    """The store's Alembic configuration; with `connection`, commands run on it."""
+def alembic_config(connection: Connection | None = None,
+                   attributes: dict[str, Any] | None = None) -> Config:
+    """The store's Alembic configuration; with `connection`, commands run on it; `attributes`
+    reach revisions that need more than the schema (the two-factor key)."""
     config = Config(str(HERE / "alembic.ini"))
+    config.attributes.update(attributes or {})
     if connection is not None:
         config.attributes["connection"] = connection
     return config
@@ -57,10 +61,10 @@ def current_revision(connection: Connection) -> str | None:
     return context.get_current_revision()
 
 
-def upgrade_to_head(engine: Engine) -> str:
+def upgrade_to_head(engine: Engine, attributes: dict[str, Any] | None = None) -> str:
     """Create, adopt or upgrade the store's tables in one transaction; log and return how."""
     with _alembic_quiet(), engine.begin() as connection:
-        config = alembic_config(connection)
+        config = alembic_config(connection, attributes)
         scripts = ScriptDirectory.from_config(config)
         before = current_revision(connection)
         adopted = before is None and _adopt(connection, config, scripts)
