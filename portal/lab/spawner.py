@@ -1,13 +1,11 @@
 """Owns the lab containers' spawner: the one place that knows Docker object names.
 
-Container and volume names come from DockerSpawner's templating (escaped user names): ask
-`owned_volumes()`. Each start creates the missing volumes labelled with their owner
-(volume_owners.py); Docker access, GPUs and limits get the last word on the create call, and a
-container is removed on every stop and before every create, whatever `remove` says: a kept one
-would start again with the grants it was created with (container_policy.py, SECURITY.md). On the
-host network each server has a loopback port of its own, kept in its state (host_ports.py).
-Composed, not mixed in: what setup gives it (hooks.py), its volumes' names (volume_names.py),
-the hub's ports, its start's steps (phases.py) and where its lab lives (location.py).
+Names come from DockerSpawner's templating (escaped user names): ask `owned_volumes()`. A start
+creates the missing volumes labelled with their owner (volume_owners.py); Docker access, GPUs and
+limits get the last word on the create call; a container is removed on every stop and before
+every create, whatever `remove` says (container_policy.py, SECURITY.md). On the host network a
+server has a loopback port of its own, kept in its state (host_ports.py). Composed, not mixed
+in: hooks.py, volume_names.py, phases.py, location.py, and the hub's poll's guard (poll_guard.py).
 """
 
 from __future__ import annotations
@@ -29,13 +27,13 @@ from . import host_ports as ports
 from . import volume_names as names
 from .location import LabLocation, OneEngine
 from .phases import SpawnSteps
+from .poll_guard import PollGuard
 from .volume_names import UserVolume, VolumeNames
 from .volume_owners import claim_volumes
 
 
 class PortalSpawner(DockerSpawner):
-    # Its settings, declared by their owners: GPUs and removal (container_policy.py), the port
-    # (host_ports.py), the volumes (volume_names.py), what portal.setup(c) gives (hooks.py).
+    # Its settings, declared by their owners (container_policy, host_ports, volume_names, hooks).
     gpu_enabled, gpu_detected = policy.GPU_ENABLED, policy.GPU_DETECTED
     keep_failed_containers = policy.KEEP_FAILED
     host_port, host_port_range = ports.HOST_PORT, ports.PORT_RANGE
@@ -58,6 +56,7 @@ class PortalSpawner(DockerSpawner):
         self.location: LabLocation = OneEngine(lambda: self.object_name)
         self._private_docker: DockerService | None = None
         self._own_ports = ports.HostPorts()  # without setup's (plain use, unit tests)
+        self.poll_guard = PollGuard()
 
     @default("remove")
     def _remove_default(self) -> bool:
@@ -67,8 +66,7 @@ class PortalSpawner(DockerSpawner):
     def _always_remove(self, proposal: Any) -> bool:
         return True
 
-    def force_removal(self) -> None:
-        """`remove` whatever the config says (traitlets does not validate config values)."""
+    def force_removal(self) -> None:  # traitlets does not validate config values
         if not self.remove:
             self.log.warning("PortalSpawner.remove=False is ignored: containers are removed on "
                              "stop (keep_failed_containers keeps failed starts for inspection)")
@@ -84,8 +82,7 @@ class PortalSpawner(DockerSpawner):
 
     @property
     def docker_service(self) -> DockerService:
-        """The one path to Docker: the portal's DockerService (given by setup), else a private
-        one over DockerSpawner's own client settings (plain use, unit tests)."""
+        """The portal's DockerService (from setup), else a private one (plain use, unit tests)."""
         if self.docker_engine is not None:
             return self.docker_engine()
         self._private_docker = self._private_docker or DockerService(
@@ -113,14 +110,15 @@ class PortalSpawner(DockerSpawner):
     def phase(self) -> str:
         return self.steps.message
 
-    def docker_access(self) -> tuple[bool, bool]:
-        """(socket, privileged) as granted by the user's current group membership."""
+    def docker_access(self) -> tuple[bool, bool]:  # (socket, privileged) from the groups now
         return SOCK_GROUP in (groups := self.group_names()), PRIVILEGED_GROUP in groups
 
     def group_names(self) -> set[str]:
         return {g.name for g in self.user.groups}
 
-    def _report(self, change: ServerChange) -> None:  # pushed updates
+    def _report(self, change: ServerChange) -> None:  # pushed updates; a poll begun before
+        if change in (ServerChange.START_REQUESTED, ServerChange.STOPPING):  # this is stale
+            self.poll_guard.moved()
         if self.server_changed is not None:
             self.server_changed(self, change)
 
@@ -208,6 +206,9 @@ class PortalSpawner(DockerSpawner):
                 self.exit_report(self.user.name, container)
         return status
 
+    async def poll_and_notify(self) -> int | None:
+        return await self.poll_guard.poll_and_notify(self)
+
     async def ended_container(self) -> dict[str, Any] | None:
         """The lab's container as Docker inspects it (State, HostConfig), None when gone."""
         return await self.get_object()
@@ -225,8 +226,7 @@ class PortalSpawner(DockerSpawner):
         bound = float(self.start_timeout) if method == "pull" else None
         return self.docker_service.api_call(method, args, kwargs, bound=bound)
 
-    async def delete_forever(self) -> None:
-        """JupyterHub calls this when the user is deleted (admin page, REST API), after stop."""
+    async def delete_forever(self) -> None:  # the user is deleted (admin page, REST API)
         if self.account_deleted is not None:
             await self.account_deleted(self)
 

@@ -99,6 +99,13 @@ def hub_stopping(spawner: HubSpawner) -> bool:
     return spawner.pending == HUB_PENDING_STOP
 
 
+def take_poll_callbacks(spawner: Any) -> list[Callable[[], Any]]:
+    """What a spawner's poll runs when it finds the server gone, taken from it as JupyterHub's
+    own `poll_and_notify` does (`Spawner._callbacks`)."""
+    spawner._callbacks, callbacks = [], spawner._callbacks
+    return callbacks
+
+
 def spawn_pending(spawner: HubSpawner) -> bool:
     """The hub is inside this spawner's start (its progress API streams while this holds)."""
     return bool(getattr(spawner, "_spawn_pending", False))

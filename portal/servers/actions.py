@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..auth.account_states import AccountState
 from ..docker.service import ContainerMissing
+from ..lab.poll_guard import poll_acting
 from ..operations.action_names import ServerAction
 from ..operations.in_flight import Busy, Operations
 from ..operations.states import OperationKind
@@ -112,11 +113,15 @@ async def _start_then_follow(user: HubUser, runtime: Runtime, hub: HubActions, s
     spawning = None
     try:
         if stale:
-            if not hub_stopping(spawner):  # else the hub's own stop is under way: wait for it
+            # Unless the hub's own stop is under way (a poll found the container gone, or a
+            # stop): then wait for it.
+            if not hub_stopping(spawner) and not poll_acting(spawner):
                 log.info("Clearing %s's server, whose container is gone, before starting",
                          user.name)
                 await hub.stop(user)
-            if not await wait_until(lambda: not spawner.active, STOP_BOUND, 0.05):
+            # A poll's stop that began meanwhile must end before the spawn, or it stops that.
+            if not await wait_until(lambda: not spawner.active and not poll_acting(spawner),
+                                    STOP_BOUND, 0.05):
                 message = (f"The server did not finish stopping within {STOP_BOUND:.0f} s; "
                            "nothing was started. Try again in a moment.")
                 runtime.operations.record(user.name, ServerAction.START, False, message)
