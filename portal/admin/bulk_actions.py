@@ -81,6 +81,13 @@ async def run_bulk(action: str, names: list[str], *, runtime: Runtime, hub: HubA
         await act(ServerAction(action), user, runtime, hub)  # one of SERVER_ACTIONS
         return f"{action} requested"
 
+    return await each_account(names, find_user, one)
+
+
+async def each_account(names: list[str], find_user: Callable[[str], Any],
+                       one: Callable[[Any], Awaitable[str]]) -> list[Result]:
+    """`one(user)` for each named account in turn: a result line each, a refusal or an unknown
+    name included, so one account never stops the others."""
     results = []
     for name in names:
         user = find_user(name)

@@ -22,7 +22,7 @@ from ..platform.upstream import HubUser
 from ..runtime import Runtime
 from ..servers.actions import HubActions
 from ..volumes.account_volumes import archive_always
-from .bulk_actions import Result
+from .bulk_actions import Result, each_account
 from .dormant import dormant_query
 
 
@@ -67,16 +67,6 @@ async def archive_dormant(db: Any, names: list[str], days: int, *, find_user: An
     # Read from the database now (one query), not from the users the hub holds in memory.
     dormant = {name for (name,) in dormant_query(db, days, None, orm.User.name).filter(
         orm.User.name.in_(names))}
-    results = []
-    for name in names:
-        user = find_user(name)
-        if user is None:
-            results.append(Result(name, False, "no such user"))
-            continue
-        try:
-            results.append(Result(name, True, await _archive_one(
-                user, name in dormant, authenticator=authenticator, users=users, runtime=runtime,
-                hub=hub)))
-        except ActionRefused as refused:
-            results.append(Result(name, False, refused.message))
-    return results
+    return await each_account(names, find_user, lambda user: _archive_one(
+        user, user.name in dormant, authenticator=authenticator, users=users, runtime=runtime,
+        hub=hub))
