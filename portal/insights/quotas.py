@@ -151,7 +151,7 @@ class QuotaService:
             self._refusals = {}
             return
         since, until = parse_month("", now)
-        used = await self.store.run(reports.per_user, self.store, since, until)
+        used = await self.store.read(reports.per_user, since, until)
         self._refusals = {user: used_up(used[user].lab_hours, quota, now)
                           for user, quota in hours.items()
                           if user in used and used[user].lab_hours >= quota}

@@ -1,6 +1,11 @@
 """Owns what the usage history answers: totals per user, per group and per hour or day over a
-period, the monthly report per group, and one user's own figures. Queries run on the store's
-thread (`PortalStore.run`); groups are the hub's memberships as they are now.
+period, the monthly report per group, and one user's own figures. Each function is given a
+session of one snapshot of the store, on a reading thread (`PortalStore.read`); groups are the
+hub's memberships as they are now.
+
+Which rows answer: over whole UTC days, a month's rows for each calendar month inside the
+period and the days' rows around them (a year: about 13 rows per user, not 365), and
+everyone's totals per day for the charts; otherwise the hourly rows (kept USAGE_HOURLY_DAYS).
 """
 
 from __future__ import annotations
@@ -10,11 +15,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import ColumnElement, case, distinct, func, select
+from sqlalchemy.orm import Session
 
-from ..store.database import PortalStore
 from ..store.tables import UsageRollupRow as R
-from .rollup_rows import DAILY, HOURLY
+from ..store.tables import UsageTotalRow as T
+from .rollup_rows import DAILY, HOURLY, MONTHLY, next_month
 from .rollups import DAY, HOUR
 
 NO_GROUP = "(no group)"
@@ -61,24 +67,49 @@ def _totals(name: str, lab: float, cpu: float, memory: float, peak: int, gpu: fl
                   (gpu or 0) / HOUR, users)
 
 
-def _in(since: datetime, until: datetime, hourly: bool = False):  # noqa: ANN202 (SQL)
-    """Rows of [since, until): the daily ones when both are midnights (a 24th of the rows),
-    else the hourly ones (kept USAGE_HOURLY_DAYS)."""
-    if not hourly and since.timestamp() % DAY == 0 and until.timestamp() % DAY == 0:
+def _whole_days(since: datetime, until: datetime) -> bool:
+    return since.timestamp() % DAY == 0 and until.timestamp() % DAY == 0
+
+
+def _rows_of(since: datetime, until: datetime, hourly: bool = False) -> ColumnElement[bool]:
+    """Rows of [since, until) at one level: the days' when both are midnights, else the
+    hours'."""
+    if not hourly and _whole_days(since, until):
         # The covering index alone (period, day, user, the figures): no row is read.
         return (R.period == DAILY) & (R.day >= since.date()) & (R.day < until.date())
     return ((R.period == HOURLY) & (R.day >= since.date()) & (R.day <= until.date())
             & (R.start >= since) & (R.start < until))
 
 
-def per_user(store: PortalStore, since: datetime, until: datetime,
+def segments(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
+    """The rows that hold [since, until) once each, in time order: over whole days the months'
+    rows of every calendar month inside it and the days' rows before and after them."""
+    if not _whole_days(since, until):
+        return [_rows_of(since, until)]
+    first, end = since.date(), until.date()
+    months_from = first if first.day == 1 else next_month(first)
+    months_to = end.replace(day=1)
+    if months_from >= months_to:
+        return [_rows_of(since, until)]
+    parts = [(DAILY, first, months_from), (MONTHLY, months_from, months_to),
+             (DAILY, months_to, end)]
+    return [(R.period == level) & (R.day >= a) & (R.day < b) for level, a, b in parts if a < b]
+
+
+def per_user(db: Session, since: datetime, until: datetime,
              user: str | None = None) -> dict[str, Totals]:
-    query = select(R.user, *SUMS).where(_in(since, until)).group_by(R.user)
-    if user is not None:
-        query = query.where(R.user == user)
-    with store.session() as db:
-        return {name: _totals(name, *sums, {name} if sums[0] else set())
-                for name, *sums in db.execute(query)}
+    out: dict[str, Totals] = {}
+    for rows in segments(since, until):
+        query = select(R.user, *SUMS).where(rows).group_by(R.user)
+        if user is not None:
+            query = query.where(R.user == user)
+        for name, *sums in db.execute(query):
+            part = _totals(name, *sums, {name} if sums[0] else set())
+            if name in out:
+                out[name].add(part)
+            else:
+                out[name] = part
+    return out
 
 
 @dataclass(frozen=True)
@@ -101,40 +132,49 @@ class Point:
                 "active_users": self.active_users, "running_labs": round(self.running_labs, 3)}
 
 
-def timeline(store: PortalStore, since: datetime, until: datetime, hourly: bool,
+def _point(when: object, hourly: bool, totals: tuple, active: int) -> Point:
+    if not isinstance(when, datetime):
+        when = datetime(when.year, when.month, when.day)  # a date
+    label = f"{when:%Y-%m-%d %H:00}" if hourly else f"{when:%Y-%m-%d}"
+    return Point(when.replace(tzinfo=UTC), label, HOUR if hourly else DAY,
+                 _totals(label, *totals, set()), active)
+
+
+def timeline(db: Session, since: datetime, until: datetime, hourly: bool,
              user: str | None = None) -> list[Point]:
-    """Everyone's (or `user`'s) totals per hour or per UTC day, with active users counted."""
-    bucket = R.start if hourly else R.day
-    active = func.count(distinct(case((R.lab_seconds > 0, R.user))))
-    query = (select(bucket, *SUMS, active).where(_in(since, until, hourly))
-             .group_by(bucket).order_by(bucket))
-    if user is not None:
-        query = query.where(R.user == user)
-    points = []
-    with store.session() as db:
-        for when, *sums, count in db.execute(query):
-            if not isinstance(when, datetime):
-                when = datetime(when.year, when.month, when.day)
-            label = f"{when:%Y-%m-%d %H:00}" if hourly else f"{when:%Y-%m-%d}"
-            points.append(Point(when.replace(tzinfo=UTC), label, HOUR if hourly else DAY,
-                                _totals(label, *sums, set()), count))
-    return points
+    """Everyone's (or `user`'s) totals per hour or per UTC day, with active users counted;
+    everyone's read from the totals kept per hour and day."""
+    if user is None and (hourly or _whole_days(since, until)):
+        query = (select(T.start, T.lab_seconds, T.cpu_seconds, T.memory_gib_hours,
+                        T.memory_peak, T.gpu_seconds, T.active_users)
+                 .where(T.period == (HOURLY if hourly else DAILY), T.start >= since,
+                        T.start < until).order_by(T.start))
+    else:  # one user's, or the days of the last 24 hours (parts of days: their hours)
+        bucket = R.start if hourly else R.day
+        active = func.count(distinct(case((R.lab_seconds > 0, R.user))))
+        query = (select(bucket, *SUMS, active).where(_rows_of(since, until, hourly))
+                 .group_by(bucket).order_by(bucket))
+        if user is not None:
+            query = query.where(R.user == user)
+    return [_point(when, hourly, sums, count) for when, *sums, count in db.execute(query)]
 
 
-def storage_at_end(store: PortalStore, since: datetime, until: datetime,
+def storage_at_end(db: Session, since: datetime, until: datetime,
                    user: str | None = None) -> dict[str, tuple[int, dict[str, int]]]:
     """Each user's last measured storage in the period: (bytes, bytes per volume key)."""
-    last = (select(R.user, func.max(R.start).label("at"))
-            .where(_in(since, until), R.storage.isnot(None)).group_by(R.user))
-    if user is not None:
-        last = last.where(R.user == user)
-    last = last.subquery()
-    query = select(R.user, R.storage, R.volumes).join(
-        last, (R.user == last.c.user) & (R.start == last.c.at)).where(
-        _in(since, until), R.storage.isnot(None))  # an hour and its day may share a start
-    with store.session() as db:
-        return {name: (storage, json.loads(volumes) if volumes else {})
-                for name, storage, volumes in db.execute(query)}
+    found: dict[str, tuple[int, dict[str, int]]] = {}
+    for rows in segments(since, until):  # in time order: a later part's storage wins
+        last = (select(R.user, func.max(R.start).label("at"))
+                .where(rows, R.storage.isnot(None)).group_by(R.user))
+        if user is not None:
+            last = last.where(R.user == user)
+        last = last.subquery()
+        query = select(R.user, R.storage, R.volumes).join(
+            last, (R.user == last.c.user) & (R.start == last.c.at)).where(
+            rows, R.storage.isnot(None))  # an hour, its day and month may share a start
+        for name, storage, volumes in db.execute(query):
+            found[name] = (storage, json.loads(volumes) if volumes else {})
+    return found
 
 
 def by_group(users: dict[str, Totals], members: dict[str, list[str]]) -> list[Totals]:
@@ -155,10 +195,10 @@ def by_group(users: dict[str, Totals], members: dict[str, list[str]]) -> list[To
     return sorted(groups.values(), key=lambda t: (-t.lab_hours, t.name))
 
 
-def monthly_report(store: PortalStore, since: datetime, until: datetime,
+def monthly_report(db: Session, since: datetime, until: datetime,
                    members: dict[str, list[str]]) -> list[Totals]:
     """Per group: the month's totals and the storage of its members at the month's end."""
-    users = per_user(store, since, until)
-    for name, (storage, _) in storage_at_end(store, since, until).items():
+    users = per_user(db, since, until)
+    for name, (storage, _) in storage_at_end(db, since, until).items():
         users.setdefault(name, Totals(name)).storage = storage
     return by_group(users, members)

@@ -1,20 +1,22 @@
-"""Owns the rollups' rows in the store: records merged into their hours' and their days' rows,
-retention. Every function here runs on the store's thread (`PortalStore.run`), never the loop.
+"""Owns the rollups' rows in the store: records merged into their hours', days' and months' rows,
+everyone's totals per hour and day, retention. Every function here runs on the store's writing
+thread (`PortalStore.run`), never the loop.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from ..store.database import PortalStore
-from ..store.tables import UsageRollupRow
-from .rollups import DAY, Key, Rollup, by_day
+from ..store.tables import UsageRollupRow, UsageTotalRow
+from .rollups import DAY, Key, Rollup, by_day, by_month
 
-HOURLY, DAILY = "hour", "day"
+HOURLY, DAILY, MONTHLY = "hour", "day", "month"
+R, T = UsageRollupRow, UsageTotalRow
 
 
 def at(epoch: float) -> datetime:
@@ -26,7 +28,11 @@ def epoch(value: datetime) -> int:
     return int(value.timestamp())
 
 
-def record_of(row: UsageRollupRow) -> Rollup:
+def next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def record_of(row) -> Rollup:  # noqa: ANN001 (a UsageRollupRow, or a Row of its columns)
     return Rollup(lab_seconds=row.lab_seconds, cpu_seconds=row.cpu_seconds,
                   memory_gib_hours=row.memory_gib_hours, memory_peak=row.memory_peak,
                   memory_limit=row.memory_limit, storage=row.storage,
@@ -34,57 +40,107 @@ def record_of(row: UsageRollupRow) -> Rollup:
                   gpu_seconds=row.gpu_seconds, samples=row.samples)
 
 
-def _fill(row: UsageRollupRow, record: Rollup) -> None:
-    row.lab_seconds, row.cpu_seconds = record.lab_seconds, record.cpu_seconds
-    row.memory_gib_hours, row.memory_peak = record.memory_gib_hours, record.memory_peak
-    row.memory_limit, row.storage = record.memory_limit, record.storage
-    row.volumes = None if record.volumes is None else json.dumps(record.volumes, sort_keys=True)
-    row.gpu_seconds, row.samples = record.gpu_seconds, record.samples
+def _figures(record: Rollup) -> dict[str, object]:
+    return {"lab_seconds": record.lab_seconds, "cpu_seconds": record.cpu_seconds,
+            "memory_gib_hours": record.memory_gib_hours, "memory_peak": record.memory_peak,
+            "memory_limit": record.memory_limit, "storage": record.storage,
+            "volumes": None if record.volumes is None
+            else json.dumps(record.volumes, sort_keys=True),
+            "gpu_seconds": record.gpu_seconds, "samples": record.samples}
 
 
-def _merge_into(db, period: str, records: dict[Key, Rollup]) -> int:  # noqa: ANN001 (Session)
-    """Add `records` to the rows of their periods (one query per period start)."""
+def _merge_into(db, period: str, records: dict[Key, Rollup],  # noqa: ANN001 (Session)
+                whole: bool = True) -> dict[int, list[UsageRollupRow]]:
+    """Add `records` to the rows of their periods (one query per period start). Returns the
+    rows at each start, everyone's when `whole` (for the totals), else only the records'."""
     by_start: dict[int, dict[Key, Rollup]] = defaultdict(dict)
     for key, record in records.items():
         by_start[key[2]][key] = record
+    rows_at: dict[int, list[UsageRollupRow]] = {}
     for start, group in by_start.items():
-        existing = {(r.user, r.server): r for r in db.scalars(
-            select(UsageRollupRow).where(UsageRollupRow.period == period,
-                                         UsageRollupRow.day == at(start).date(),
-                                         UsageRollupRow.start == at(start)))}
+        query = select(R).where(R.period == period, R.day == at(start).date(),
+                                R.start == at(start))
+        if not whole:  # a month's rows: only the users written (there is no month total)
+            query = query.where(R.user.in_({user[:255] for user, _, _ in group}))
+        existing = {(r.user, r.server): r for r in db.scalars(query)}
         for (user, server, _), record in group.items():
-            row = existing.get((user, server))
+            row = existing.get((user[:255], server[:255]))
             if row is None:
-                row = UsageRollupRow(user=user[:255], server=server[:255], period=period,
-                                     start=at(start), day=at(start).date())
+                row = existing[user[:255], server[:255]] = R(
+                    user=user[:255], server=server[:255], period=period, start=at(start),
+                    day=at(start).date())
                 db.add(row)
             else:
                 record = record_of(row).merge(record)
-            _fill(row, record)
-    return len(records)
+            for name, value in _figures(record).items():
+                setattr(row, name, value)
+        rows_at[start] = list(existing.values())
+    return rows_at
+
+
+def _keep_totals(db, period: str, rows_at: dict[int, list[UsageRollupRow]]) -> None:  # noqa: ANN001
+    """Everyone's totals of each period written to: summed from all its rows (never adjusted,
+    so a total always equals its rows)."""
+    for start, rows in rows_at.items():
+        total = db.get(T, (period, at(start))) or T(period=period, start=at(start))
+        total.lab_seconds = sum(r.lab_seconds for r in rows)
+        total.cpu_seconds = sum(r.cpu_seconds for r in rows)
+        total.memory_gib_hours = sum(r.memory_gib_hours for r in rows)
+        total.memory_peak = max((r.memory_peak for r in rows), default=0)
+        total.gpu_seconds = sum(r.gpu_seconds for r in rows)
+        total.active_users = len({r.user for r in rows if r.lab_seconds > 0})
+        db.add(total)
 
 
 def write_hourly(store: PortalStore, records: dict[Key, Rollup]) -> int:
-    """Add hourly `records` to their hours' rows and to their days' rows (a report over whole
-    days reads a 24th of the rows), in one transaction; hourly records written."""
+    """Add hourly `records` to their hours', days' and months' rows, and everyone's totals of
+    those hours and days, in one transaction (a report over a year reads a row per user and
+    month, its charts a row per day); hourly records written."""
+    items = list(records.items())
     with store.session() as db:
-        written = _merge_into(db, HOURLY, records)
-        _merge_into(db, DAILY, by_day(list(records.items())))
+        _keep_totals(db, HOURLY, _merge_into(db, HOURLY, records))
+        _keep_totals(db, DAILY, _merge_into(db, DAILY, by_day(items)))
+        _merge_into(db, MONTHLY, by_month(items), whole=False)
         db.commit()
-        return written
+        return len(records)
+
+
+def _rebuild_month(db, first: date) -> None:  # noqa: ANN001 (Session)
+    """The month's rows again from its days' rows (retention took its first days)."""
+    columns = [getattr(R, name) for name in ("user", "server", "start", "lab_seconds",
+                                             "cpu_seconds", "memory_gib_hours", "memory_peak",
+                                             "memory_limit", "storage", "volumes",
+                                             "gpu_seconds", "samples")]
+    days = db.execute(select(*columns).where(R.period == DAILY, R.day >= first,
+                                             R.day < next_month(first)))
+    months = by_month([((d.user, d.server, epoch(d.start)), record_of(d)) for d in days])
+    db.execute(delete(R).where(R.period == MONTHLY, R.day == first))
+    start = datetime(first.year, first.month, 1, tzinfo=UTC)
+    if months:
+        db.execute(insert(R), [{"user": user, "server": server, "period": MONTHLY,
+                                "start": start, "day": first, **_figures(record)}
+                               for (user, server, _), record in months.items()])
 
 
 def compact(store: PortalStore, now: float, hourly_days: int, keep_days: int) -> tuple[int, int]:
-    """Hourly rows of UTC days older than `hourly_days` go (their days' rows hold them); every
-    row older than `keep_days` (0: none) goes. One transaction: (hourly, older) deleted."""
+    """Hourly rows (and totals) of UTC days older than `hourly_days` go (their days' rows hold
+    them); every row older than `keep_days` (0: none) goes, months' rows with their last day
+    (the month it cuts into is summed again from the days it keeps). One transaction:
+    (hourly, older) rollup rows deleted."""
     cutoff = at((int(now) // DAY - hourly_days) * DAY)
     with store.session() as db:
-        hourly = db.execute(delete(UsageRollupRow).where(
-            UsageRollupRow.period == HOURLY, UsageRollupRow.day < cutoff.date())).rowcount or 0
+        hourly = db.execute(delete(R).where(R.period == HOURLY, R.day < cutoff.date())
+                            ).rowcount or 0
+        db.execute(delete(T).where(T.period == HOURLY, T.start < cutoff))
         deleted = 0
         if keep_days:
-            oldest = at(now) - timedelta(days=keep_days)
-            deleted = db.execute(delete(UsageRollupRow).where(
-                UsageRollupRow.day < oldest.date())).rowcount or 0
+            oldest = (at(now) - timedelta(days=keep_days)).date()
+            deleted = db.execute(delete(R).where(R.period != MONTHLY, R.day < oldest)
+                                 ).rowcount or 0
+            db.execute(delete(T).where(T.start < datetime.combine(oldest, datetime.min.time(),
+                                                                   UTC)))
+            db.execute(delete(R).where(R.period == MONTHLY, R.day < oldest.replace(day=1)))
+            if deleted and oldest.day != 1:
+                _rebuild_month(db, oldest.replace(day=1))
         db.commit()
         return hourly, deleted

@@ -10,7 +10,9 @@ needs two samples anyway), so no hour is charged for time nobody measured.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -70,6 +72,12 @@ def hour_of(at: float) -> int:
 
 def day_of(at: float) -> int:
     return int(math.floor(at / DAY)) * DAY
+
+
+def month_of(at: float) -> int:
+    """The start of the UTC calendar month holding `at`."""
+    when = datetime.fromtimestamp(at, UTC)
+    return int(datetime(when.year, when.month, 1, tzinfo=UTC).timestamp())
 
 
 def split_by_hour(start: float, end: float) -> list[tuple[int, float]]:
@@ -146,11 +154,22 @@ class Rollups:
         return len(self._pending)
 
 
+def _folded(records: list[tuple[Key, Rollup]], start_of: Callable[[float], int]
+            ) -> dict[Key, Rollup]:
+    # In time order, so storage is the longer period's last.
+    out: dict[Key, Rollup] = {}
+    for (user, server, start), record in sorted(records, key=lambda item: item[0][2]):
+        key = (user, server, start_of(start))
+        held = out.get(key)
+        out[key] = replace(record) if held is None else held.merge(record)
+    return out
+
+
 def by_day(hourly: list[tuple[Key, Rollup]]) -> dict[Key, Rollup]:
-    """Hourly records folded into daily ones (in time order, so storage is the day's last)."""
-    days: dict[Key, Rollup] = {}
-    for (user, server, start), record in sorted(hourly, key=lambda item: item[0][2]):
-        key = (user, server, day_of(start))
-        held = days.get(key)
-        days[key] = replace(record) if held is None else held.merge(record)
-    return days
+    """Hourly records folded into daily ones (storage is the day's last)."""
+    return _folded(hourly, day_of)
+
+
+def by_month(records: list[tuple[Key, Rollup]]) -> dict[Key, Rollup]:
+    """Hourly or daily records folded into calendar months (UTC; storage is the month's last)."""
+    return _folded(records, month_of)

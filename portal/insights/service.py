@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+from sqlalchemy.orm import Session
+
 from ..governance.usage import LabUsage
 from ..store.database import PortalStore
 from . import reports
@@ -75,10 +77,10 @@ def _count(value: float) -> str:
 
 
 async def insights(store: PortalStore, period: Period, members: dict[str, list[str]]) -> Insights:
-    def load() -> Insights:
-        users = reports.per_user(store, period.since, period.until)
-        daily = reports.timeline(store, period.since, period.until, hourly=False)
-        timeline = (reports.timeline(store, period.since, period.until, hourly=True)
+    def load(db: Session) -> Insights:
+        users = reports.per_user(db, period.since, period.until)
+        daily = reports.timeline(db, period.since, period.until, hourly=False)
+        timeline = (reports.timeline(db, period.since, period.until, hourly=True)
                     if period.hourly else daily)
         day_start = midnight(period.since.date())
         return Insights(
@@ -89,12 +91,12 @@ async def insights(store: PortalStore, period: Period, members: dict[str, list[s
             sorted(users.values(), key=lambda t: (-t.lab_hours, t.name)),
         )
 
-    return await store.run(load)
+    return await store.read(load)
 
 
 async def monthly(store: PortalStore, since: datetime, until: datetime,
                   members: dict[str, list[str]]) -> list[Totals]:
-    return await store.run(reports.monthly_report, store, since, until, members)
+    return await store.read(reports.monthly_report, since, until, members)
 
 
 @dataclass(frozen=True)
@@ -128,18 +130,18 @@ async def own_usage(store: PortalStore, user: str, now: datetime, live: LabUsage
     month_start = midnight(now.date().replace(day=1))
     tomorrow = midnight(now.date()) + timedelta(days=1)
 
-    def load() -> OwnUsage:
-        week = reports.per_user(store, week_start, tomorrow, user).get(user, Totals(user))
-        month = reports.per_user(store, month_start, tomorrow, user).get(user, Totals(user))
-        days = filled(reports.timeline(store, month_start, tomorrow, False, user),
+    def load(db: Session) -> OwnUsage:
+        week = reports.per_user(db, week_start, tomorrow, user).get(user, Totals(user))
+        month = reports.per_user(db, month_start, tomorrow, user).get(user, Totals(user))
+        days = filled(reports.timeline(db, month_start, tomorrow, False, user),
                       month_start, tomorrow, hourly=False)
-        stored = reports.storage_at_end(store, datetime(2000, 1, 1, tzinfo=UTC), tomorrow, user)
+        stored = reports.storage_at_end(db, datetime(2000, 1, 1, tzinfo=UTC), tomorrow, user)
         volumes, where = (stored[user][1], "the usage history") if user in stored else ({}, "")
         if live is not None and any(v is not None for v in live.volumes.values()):
             volumes = {k: v for k, v in live.volumes.items() if v is not None}
             where = "your running lab"
         return OwnUsage(week, month, days, limit, volumes, where)
 
-    return await store.run(load)
+    return await store.read(load)
 
 

@@ -1,20 +1,26 @@
 """Owns the portal's own database (never the hub's tables): broadcasts, group audit, events.
 
 SQLite in the data directory by default; any SQLAlchemy URL (e.g. PostgreSQL) via
-PORTAL_DATABASE_URL. Calls run in a one-thread pool: SQLite has a single writer, and the event
-loop must never wait on disk or on the network.
+PORTAL_DATABASE_URL. The event loop never waits on disk or on the network: writes (and the
+short reads that go with them) run in a one-thread pool, in order, since SQLite has a single
+writer; long reports (Insights) run on reading threads of their own (`read`), so an audit
+write never queues behind a year's report. SQLite runs in WAL mode, where readers and the one
+writer do not block each other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session
 
 from .migrations import upgrade_to_head
@@ -50,9 +56,19 @@ class MembershipChange:
     action: str
 
 
+READERS = 2  # reports at once; a third waits for one of them
+Result = TypeVar("Result")
+
+
 def _aware(value: datetime) -> datetime:
     # SQLite returns naive datetimes; everything we store is UTC.
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _write_ahead_log(connection: Any, _record: Any) -> None:
+    """SQLite's WAL mode (kept in the file): readers see the last commit while the writer
+    writes (the default journal locks readers out during each commit)."""
+    connection.execute("PRAGMA journal_mode=WAL")
 
 
 class PortalStore:
@@ -60,6 +76,9 @@ class PortalStore:
         self.url = url
         self._engine = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-store")
+        self._readers = ThreadPoolExecutor(max_workers=READERS,
+                                           thread_name_prefix="portal-store-read")
+        self._engine_made = threading.Lock()  # the first use may come from either pool
         # What revisions need besides the schema: `two_factor_box` (auth/secret_box.py).
         self.migration_attributes: dict[str, Any] = {}
 
@@ -71,18 +90,47 @@ class PortalStore:
         """Run `fn(*args)` on the store's one thread: never on the event loop."""
         return await self._run(fn, *args)
 
-    def _db(self) -> Session:
-        if self._engine is None:
-            # pre-ping: a PostgreSQL restart must not leave the pool with dead connections.
-            engine = create_engine(self.url, pool_pre_ping=not self.url.startswith("sqlite"))
+    async def read(self, fn: Callable[..., Result], *args: Any) -> Result:
+        """Run `fn(db, *args)` on a reading thread, `db` a session that sees one snapshot of
+        the store (every query of a report agrees), never writes, and holds up no write."""
+        def in_snapshot() -> Result:
+            with self._snapshot() as db:
+                return fn(db, *args)
+
+        return await asyncio.get_running_loop().run_in_executor(self._readers, in_snapshot)
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Session]:
+        with self._db() as db:
+            if self.url.startswith("sqlite"):
+                # pysqlite begins no transaction before a SELECT, so each query would read
+                # the newest commit: begin one, its snapshot taken at its first read.
+                db.connection().exec_driver_sql("BEGIN")
+            else:
+                db.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             try:
-                # On this (the store's) thread, never the event loop.
-                upgrade_to_head(engine, self.migration_attributes)
-            except Exception:
-                engine.dispose()  # the next use tries again
-                raise
-            self._engine = engine
+                yield db
+            finally:
+                db.rollback()  # it wrote nothing
+
+    def _db(self) -> Session:
+        with self._engine_made:
+            if self._engine is None:
+                self._engine = self._new_engine()
         return Session(self._engine, expire_on_commit=False)
+
+    def _new_engine(self) -> Engine:
+        # pre-ping: a PostgreSQL restart must not leave the pool with dead connections.
+        engine = create_engine(self.url, pool_pre_ping=not self.url.startswith("sqlite"))
+        if self.url.startswith("sqlite"):
+            event.listen(engine, "connect", _write_ahead_log)
+        try:
+            # On one of the store's threads, never the event loop.
+            upgrade_to_head(engine, self.migration_attributes)
+        except Exception:
+            engine.dispose()  # the next use tries again
+            raise
+        return engine
 
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)

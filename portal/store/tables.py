@@ -105,8 +105,9 @@ class EmailAddressRow(Base):
 
 
 class UsageRollupRow(Base):
-    """What one user's server used in one hour (`period` "hour") or UTC day ("day"):
-    portal/insights. Each write adds to both; hourly rows go after USAGE_HOURLY_DAYS."""
+    """What one user's server used in one hour (`period` "hour"), UTC day ("day") or calendar
+    month ("month", `start` its first day): portal/insights. Each write adds to all three;
+    hourly rows go after USAGE_HOURLY_DAYS."""
 
     __tablename__ = "usage_rollups"
     __table_args__ = (
@@ -118,7 +119,7 @@ class UsageRollupRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user: Mapped[str] = mapped_column(String(255))
     server: Mapped[str] = mapped_column(String(255))  # "" is the default server
-    period: Mapped[str] = mapped_column(String(8))  # hour | day
+    period: Mapped[str] = mapped_column(String(8))  # hour | day | month
     start: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # UTC
     day: Mapped[date] = mapped_column(Date)  # UTC day of `start`
     lab_seconds: Mapped[float] = mapped_column(Float)
@@ -131,6 +132,22 @@ class UsageRollupRow(Base):
     gpu_seconds: Mapped[float] = mapped_column(Float)
     samples: Mapped[int] = mapped_column(Integer)
     environment: Mapped[str | None] = mapped_column(String(255), nullable=True)  # none yet
+
+
+class UsageTotalRow(Base):
+    """Everyone's usage in one hour or UTC day (portal/insights): the sums of that period's
+    rollup rows and the users who ran a lab in it, kept by each write, so a report's charts
+    read a row per day instead of a row per user and day."""
+
+    __tablename__ = "usage_totals"
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)  # hour | day
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)  # UTC
+    lab_seconds: Mapped[float] = mapped_column(Float)
+    cpu_seconds: Mapped[float] = mapped_column(Float)
+    memory_gib_hours: Mapped[float] = mapped_column(Float)
+    memory_peak: Mapped[int] = mapped_column(BigInteger)  # bytes, the highest of one lab
+    gpu_seconds: Mapped[float] = mapped_column(Float)
+    active_users: Mapped[int] = mapped_column(Integer)  # users with lab time in the period
 
 
 class GroupQuotaRow(Base):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from portal.governance.usage import LabUsage
 from portal.insights import reports
@@ -77,10 +78,10 @@ def usage(at: float, cpus: float | None = 1.0) -> LabUsage:
     return LabUsage(cpus=cpus, memory=GIB, memory_limit=0, volumes={"home": 7}, at=at)
 
 
-def window(store: PortalStore, user: str = "ana") -> reports.Totals:
+def window(db: Session, user: str = "ana") -> reports.Totals:
     since = datetime.fromtimestamp(0, UTC)
     until = datetime.fromtimestamp(T0 // DAY * DAY + 400 * DAY, UTC)  # whole days: daily rows
-    return reports.per_user(store, since, until).get(user) or reports.Totals(user)
+    return reports.per_user(db, since, until).get(user) or reports.Totals(user)
 
 
 async def test_a_restart_merges_into_the_stored_hours(tmp_path):
@@ -92,13 +93,13 @@ async def test_a_restart_merges_into_the_stored_hours(tmp_path):
     assert await first.flush() == 1
     first.observe([("ana", usage(T0 + 60))])
     await first._final_flush()  # what the hub's stop runs
-    assert (await store.run(window, store)).lab_hours == pytest.approx(60 / HOUR)
+    assert (await store.read(window)).lab_hours == pytest.approx(60 / HOUR)
     # The next hub: a new history, the same hour; its first sample covers nothing.
     second = UsageHistory(store, interval=30, clock=clock)
     second.observe([("ana", usage(T0 + 200))])
     second.observe([("ana", usage(T0 + 230, cpus=2.0))])
     await second.flush()
-    totals = await store.run(window, store)
+    totals = await store.read(window)
     assert totals.lab_hours == pytest.approx(90 / HOUR)
     assert totals.cpu_hours == pytest.approx((60 + 60) / HOUR)
     assert totals.memory_peak == GIB
@@ -122,8 +123,8 @@ async def test_old_hours_leave_their_days_and_retention_deletes(tmp_path):
     await history.flush()
     clock.now = T0 + 40 * DAY
     assert await history.compact() == (2, 0)
-    totals = await store.run(window, store)
+    totals = await store.read(window)
     assert totals.lab_hours == pytest.approx(60 / HOUR)
     clock.now = T0 + 400 * DAY
     assert await history.compact() == (0, 1)
-    assert (await store.run(window, store)).lab_hours == 0
+    assert (await store.read(window)).lab_hours == 0

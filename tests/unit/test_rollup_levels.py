@@ -1,0 +1,208 @@
+"""The usage history's coarser levels: each write keeps a month's rows and everyone's totals per
+hour and day equal to the finer rows; a report over whole days answers from months and days as
+it would from days alone; retention keeps months equal to the days it keeps; a store of the
+release before gets both from its rows when it upgrades; reports read beside a busy writer."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy.orm import Session
+
+from portal.insights import reports
+from portal.insights.rollup_rows import DAILY, HOURLY, MONTHLY, compact, write_hourly
+from portal.insights.rollups import DAY, GIB, HOUR, Rollup, month_of
+from portal.store.database import PortalStore
+from portal.store.migrations import alembic_config
+from portal.store.tables import UsageRollupRow as R
+from portal.store.tables import UsageTotalRow as T
+
+JAN = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+BEFORE = "6a2c8e1f4b90"  # the release before months and totals
+FIGURES = ("lab_seconds", "cpu_seconds", "memory_gib_hours", "gpu_seconds")
+
+
+def records(users: int = 3, days: int = 70, step: int = 7) -> list[dict]:
+    """Batches of hourly records from late January into March, several servers, some idle."""
+    batches = []
+    for d in range(20, 20 + days, 3):
+        batch = {}
+        for n in range(users):
+            for hour in range(0, 24, step + n):
+                start = JAN + d * DAY + hour * HOUR
+                busy = (d + hour + n) % 4
+                batch[(f"u{n}", "" if hour % 2 else "big", start)] = Rollup(
+                    lab_seconds=busy * 900.0, cpu_seconds=busy * 450.0,
+                    memory_gib_hours=busy / 2, memory_peak=(busy + 1) * GIB,
+                    memory_limit=8 * GIB, storage=(d + n) * GIB if hour % 3 else None,
+                    volumes={"home": (d + n) * GIB} if hour % 3 else None,
+                    gpu_seconds=100.0 * (n == 1), samples=4)
+        batches.append(batch)
+    return batches
+
+
+def store_with(path, batches: list[dict]) -> PortalStore:
+    store = PortalStore(f"sqlite:///{path}/portal.sqlite")
+    for batch in batches:
+        write_hourly(store, batch)
+        write_hourly(store, {k: r for k, r in list(batch.items())[::5]})  # again: merged
+    return store
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> Path:
+    """A store the writes made once (a copy per test: they change it)."""
+    path = tmp_path_factory.mktemp("written")
+    store_with(path, records())
+    return path
+
+
+@pytest.fixture
+def store(written, tmp_path) -> PortalStore:
+    for file in written.glob("portal.sqlite*"):  # the WAL too
+        shutil.copy(file, tmp_path / file.name)
+    return PortalStore(f"sqlite:///{tmp_path}/portal.sqlite")
+
+
+def sums(db: Session, where, by) -> dict:  # noqa: ANN001
+    query = select(*by, *(func.sum(getattr(R, f)) for f in FIGURES), func.max(R.memory_peak),
+                   func.sum(R.samples)).where(where).group_by(*by)
+    return {tuple(row[:len(by)]): tuple(round(v, 6) for v in row[len(by):])
+            for row in db.execute(query)}
+
+
+def test_a_months_rows_are_the_sums_of_its_days(store):
+    with store.session() as db:
+        days = sums(db, R.period == DAILY, (R.user, R.server, func.substr(R.day, 1, 7)))
+        months = sums(db, R.period == MONTHLY, (R.user, R.server, func.substr(R.day, 1, 7)))
+        assert len(months) == len(days) > 3 and months == days
+        # The month's storage is that of its last day that measured any.
+        last = db.scalars(select(R).where(R.period == DAILY, R.user == "u0", R.server == "",
+                                          R.storage.isnot(None)).order_by(R.start.desc())).first()
+        month = db.scalars(select(R).where(R.period == MONTHLY, R.user == "u0", R.server == "",
+                                           R.day == last.day.replace(day=1))).one()
+        assert (month.storage, month.volumes) == (last.storage, last.volumes)
+
+
+@pytest.mark.parametrize("level", [HOURLY, DAILY])
+def test_everyones_totals_are_the_sums_of_their_periods_rows(store, level):
+    with store.session() as db:
+        rows = sums(db, R.period == level, (R.start,))
+        active = {start: n for start, n in db.execute(select(
+            R.start, func.count(func.distinct(R.user))).where(
+            R.period == level, R.lab_seconds > 0).group_by(R.start))}
+        totals = {(t.start,): tuple(round(v, 6) for v in (
+            t.lab_seconds, t.cpu_seconds, t.memory_gib_hours, t.gpu_seconds, t.memory_peak))
+            for t in db.scalars(select(T).where(T.period == level))}
+        assert len(totals) == len(rows) > 10
+        assert totals == {k: v[:5] for k, v in rows.items()}
+        assert {t.start: t.active_users for t in db.scalars(select(T).where(
+            T.period == level)) if t.active_users} == active
+
+
+def day_rows_only(db: Session, since: datetime, until: datetime):  # noqa: ANN201
+    """What a report read before months: every day's rows."""
+    query = select(R.user, *reports.SUMS).where(R.period == DAILY, R.day >= since.date(),
+                                                R.day < until.date()).group_by(R.user)
+    return {name: reports._totals(name, *s, {name} if s[0] else set()).as_json()
+            for name, *s in db.execute(query)}
+
+
+@pytest.mark.parametrize(("since", "until"), [
+    (date(2026, 1, 25), date(2026, 3, 20)),  # days, a month, days
+    (date(2026, 2, 1), date(2026, 3, 1)),  # one whole month
+    (date(2026, 2, 3), date(2026, 2, 28)),  # days only
+])
+async def test_a_report_over_months_answers_as_over_days(store, since, until):
+    span = (datetime.combine(since, datetime.min.time(), UTC),
+            datetime.combine(until, datetime.min.time(), UTC))
+    got = await store.read(reports.per_user, *span)
+    assert {n: t.as_json() for n, t in got.items()} == await store.read(day_rows_only, *span)
+    daily = await store.read(reports.timeline, *span, False)
+    with store.session() as db:
+        by_day = sums(db, (R.period == DAILY) & (R.day >= since) & (R.day < until), (R.day,))
+    assert [p.totals.lab_hours * HOUR for p in daily] == pytest.approx(
+        [v[0] for _, v in sorted(by_day.items())])
+    storage = await store.read(reports.storage_at_end, *span)
+    assert storage["u0"][0] > 0 and set(storage) == {"u0", "u1"}  # u2's hours measured none
+
+
+def test_retention_keeps_a_month_equal_to_the_days_it_keeps(store):
+    now = datetime(2026, 2, 10, 12, tzinfo=UTC).timestamp() + 365 * DAY  # keeps Feb 10 on
+    hourly, deleted = compact(store, now, hourly_days=31, keep_days=365)
+    assert hourly > 0 and deleted > 0
+    with store.session() as db:
+        assert db.scalar(select(func.min(R.day))) == date(2026, 2, 1)  # February's month row
+        assert db.scalar(select(func.min(R.day)).where(R.period == DAILY)) >= date(2026, 2, 10)
+        assert db.scalar(select(func.count()).select_from(T).where(T.period == HOURLY)) == 0
+        assert db.scalar(select(func.min(T.start))) >= datetime(2026, 2, 10)  # SQLite: naive
+        days = sums(db, R.period == DAILY, (R.user, R.server, func.substr(R.day, 1, 7)))
+        months = sums(db, R.period == MONTHLY, (R.user, R.server, func.substr(R.day, 1, 7)))
+        assert months == days
+    compact(store, now + 60 * DAY, hourly_days=31, keep_days=365)
+    with store.session() as db:
+        assert db.scalar(select(func.count()).select_from(R)) == 0
+        assert db.scalar(select(func.count()).select_from(T)) == 0
+
+
+def test_a_store_of_the_release_before_gets_months_and_totals_when_it_upgrades(store, tmp_path):
+    made = store
+    url = f"sqlite:///{tmp_path}/old.sqlite"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), BEFORE)
+    columns = [c for c in R.__table__.columns if c.name != "id"]
+    with made.session() as db, engine.begin() as connection:
+        rows = db.execute(select(*columns).where(R.period != MONTHLY)).mappings().all()
+        connection.execute(insert(R.__table__), [dict(r) for r in rows])
+    engine.dispose()
+    upgraded = PortalStore(url)
+    with upgraded.session() as old, made.session() as new:
+        for level in (HOURLY, DAILY):
+            assert sums(old, R.period == level, (R.start,)) == sums(new, R.period == level,
+                                                                   (R.start,))
+        by_month = (R.user, R.server, R.start)
+        assert sums(old, R.period == MONTHLY, by_month) == sums(new, R.period == MONTHLY,
+                                                                by_month)
+        stored = select(R.user, R.server, R.day, R.storage, R.volumes).where(
+            R.period == MONTHLY).order_by(R.user, R.server, R.day)
+        assert old.execute(stored).all() == new.execute(stored).all()
+        every = select(T.period, T.start, T.active_users, T.memory_peak).order_by(
+            T.period, T.start)
+        assert old.execute(every).all() == new.execute(every).all()
+
+
+def test_month_of_is_the_first_of_the_utc_month():
+    assert month_of(JAN + 40 * DAY + 5) == int(datetime(2026, 2, 1, tzinfo=UTC).timestamp())
+    assert month_of(JAN - 1) == int(datetime(2025, 12, 1, tzinfo=UTC).timestamp())
+
+
+async def test_a_report_runs_while_the_writer_is_busy(tmp_path):
+    store = store_with(tmp_path, records(users=1, days=5))
+    busy, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # a long write: the store's writing thread, in a transaction
+        with store.session() as db:
+            db.add(R(user="late", server="", period=HOURLY, start=datetime(2026, 1, 21, 1),
+                     day=date(2026, 1, 21), lab_seconds=HOUR, cpu_seconds=0.0,
+                     memory_gib_hours=0.0, memory_peak=0, memory_limit=0, gpu_seconds=0.0,
+                     samples=1))
+            db.flush()
+            busy.set()
+            release.wait(30)
+            db.commit()
+
+    writing = asyncio.ensure_future(store.run(hold))
+    await asyncio.get_running_loop().run_in_executor(None, busy.wait, 30)
+    span = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+    seen = await asyncio.wait_for(store.read(reports.per_user, *span), 30)
+    assert "late" not in seen and seen["u0"].lab_hours > 0  # the last commit, not the write
+    release.set()
+    await writing
