@@ -5,7 +5,8 @@ few numbers per lab, no I/O). Every `flush_every` seconds, and once more when th
 records gathered since the last write go to the store in one transaction on the store's thread,
 added to the rows already there for the same hours: a rollup from before a hub restart is
 merged with, never replaced by, the next hub's. A write that fails keeps its records in memory
-for the next one. Each write adds to the hour's and the day's rows; once a day hourly rows older
+for the next one. Each write adds to the hour's, the day's and the month's rows and sums
+everyone's totals of that hour and day again (rollup_rows.py); once a day hourly rows older
 than `hourly_days`, and all rows older than `keep_days` (0: never), are deleted.
 """
 

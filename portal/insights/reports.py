@@ -135,8 +135,10 @@ class Point:
 def _point(when: object, hourly: bool, totals: tuple, active: int) -> Point:
     if not isinstance(when, datetime):
         when = datetime(when.year, when.month, when.day)  # a date
+    # SQLite answers without a zone; PostgreSQL in the session's.
+    when = when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
     label = f"{when:%Y-%m-%d %H:00}" if hourly else f"{when:%Y-%m-%d}"
-    return Point(when.replace(tzinfo=UTC), label, HOUR if hourly else DAY,
+    return Point(when, label, HOUR if hourly else DAY,
                  _totals(label, *totals, set()), active)
 
 

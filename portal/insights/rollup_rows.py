@@ -61,7 +61,7 @@ def _merge_into(db, period: str, records: dict[Key, Rollup],  # noqa: ANN001 (Se
         query = select(R).where(R.period == period, R.day == at(start).date(),
                                 R.start == at(start))
         if not whole:  # a month's rows: only the users written (there is no month total)
-            query = query.where(R.user.in_({user[:255] for user, _, _ in group}))
+            query = query.where(R.user.in_(sorted({user[:255] for user, _, _ in group})))
         existing = {(r.user, r.server): r for r in db.scalars(query)}
         for (user, server, _), record in group.items():
             row = existing.get((user[:255], server[:255]))

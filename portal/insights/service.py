@@ -19,6 +19,9 @@ from .reports import Point, Totals
 from .rollups import DAY, HOUR
 
 TOP_USERS = 10
+# The page's table of users: the top ones (5,000 rows would be megabytes of HTML rendered on
+# the event loop); the exports hold every user.
+TABLE_USERS = 100
 TABLES = ("timeline", "daily", "groups", "users")
 
 

@@ -54,7 +54,8 @@ class InsightsPageHandler(InsightsCommon, PortalHandler):
         admin = self.portal_url("admin")
         self.finish(await self.render_fragment(
             "pages/insights.html", report=report, charts=report.charts(
-                f"{admin}?q=", f"{admin}?group="), now=datetime.now(UTC)))
+                f"{admin}?q=", f"{admin}?group="), now=datetime.now(UTC),
+            table_users=service.TABLE_USERS))
 
 
 class InsightsAPI(InsightsCommon, PortalAPIHandler):

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import UTC, datetime, timedelta
 
-from portal.insights.rollups import GIB, HOUR
+from portal.insights.rollup_rows import write_hourly
+from portal.insights.rollups import GIB, HOUR, Rollup, hour_of
+from portal.insights.service import TABLE_USERS
 from tests.support.audit import audit
 from tests.support.insights import insights_api, runtime_of, seed
 
@@ -118,3 +121,18 @@ def test_quotas_are_changed_in_the_portal_audited_and_refuse_a_start(hub, admin,
     assert r.json() == {"group": "ins-students", "storage_bytes": None, "lab_hours": None}
     assert runtime.quotas.start_refusal(student.name) is None
     assert student.get("portal/admin/quotas").status_code == 403
+
+
+def test_the_page_lists_the_top_users_and_the_export_every_one(hub, admin):
+    runtime = runtime_of(hub)
+    start = hour_of(time.time()) - 2 * HOUR
+    many = {(f"insmany{n:03d}", "", start): Rollup(lab_seconds=n + 1.0, samples=1)
+            for n in range(TABLE_USERS + 5)}
+    hub.run(runtime.store.run(write_hourly, runtime.store, many))
+    page = admin.get("portal/admin/insights?period=day", htmx=False).text
+    section = page[page.index('id="insights-users"'):page.index('id="insights-monthly"')]
+    assert section.count("<tr data-user=") == TABLE_USERS
+    assert 'data-user="insmany104"' in section and 'data-user="insmany000"' not in section
+    assert f"The {TABLE_USERS} users with the most lab hours of" in section
+    exported = {r["name"] for r in insights_api(admin, "users", period="day").json()["rows"]}
+    assert set(name for name, _, _ in many) <= exported

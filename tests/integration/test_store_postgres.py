@@ -9,11 +9,20 @@ it; the SQLite pass leaves this file out.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
+from portal.insights import reports
+from portal.store.database import PortalStore
 from portal.store.migrations import VERSION_TABLE, head
 from tests.support import postgres
+from tests.support.rollup_levels import (
+    assert_same_levels,
+    records,
+    release_before_with_rows_of,
+    written,
+)
 from tests.support.store_data import (
     ROWS,
     contents,
@@ -75,3 +84,24 @@ async def test_a_versioned_store_is_upgraded_to_head_intact(url):
     assert contents(url) == before
     assert version_rows(url) == {VERSION_TABLE: [head()]}
     assert schema_differences(url) == []
+
+
+@pytest.fixture
+def second_url() -> Iterator[str]:
+    database = postgres.create_database()
+    yield database
+    postgres.drop_database(database)
+
+
+async def test_a_store_of_the_release_before_gets_its_usage_months_and_totals(url, second_url):
+    made = written(url, records())  # written as the hub writes: months and totals kept
+    release_before_with_rows_of(made, second_url)
+    upgraded = PortalStore(second_url)
+    assert_same_levels(upgraded, made)
+    assert schema_differences(second_url) == []
+    # A year's report reads months and days in one snapshot on a reading thread.
+    since, until = datetime(2026, 1, 25, tzinfo=UTC), datetime(2026, 3, 20, tzinfo=UTC)
+    over_months = await upgraded.read(reports.per_user, since, until)
+    assert {n: t.as_json() for n, t in over_months.items()} == {
+        n: t.as_json() for n, t in (await made.read(reports.per_user, since, until)).items()}
+    assert over_months["u0"].lab_hours > 0

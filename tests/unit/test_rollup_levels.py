@@ -12,52 +12,31 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.insights import reports
-from portal.insights.rollup_rows import DAILY, HOURLY, MONTHLY, compact, write_hourly
-from portal.insights.rollups import DAY, GIB, HOUR, Rollup, month_of
+from portal.insights.rollup_rows import DAILY, HOURLY, MONTHLY, compact
+from portal.insights.rollups import DAY, HOUR, month_of
 from portal.store.database import PortalStore
-from portal.store.migrations import alembic_config
 from portal.store.tables import UsageRollupRow as R
 from portal.store.tables import UsageTotalRow as T
-
-JAN = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
-BEFORE = "6a2c8e1f4b90"  # the release before months and totals
-FIGURES = ("lab_seconds", "cpu_seconds", "memory_gib_hours", "gpu_seconds")
-
-
-def records(users: int = 3, days: int = 70, step: int = 7) -> list[dict]:
-    """Batches of hourly records from late January into March, several servers, some idle."""
-    batches = []
-    for d in range(20, 20 + days, 3):
-        batch = {}
-        for n in range(users):
-            for hour in range(0, 24, step + n):
-                start = JAN + d * DAY + hour * HOUR
-                busy = (d + hour + n) % 4
-                batch[(f"u{n}", "" if hour % 2 else "big", start)] = Rollup(
-                    lab_seconds=busy * 900.0, cpu_seconds=busy * 450.0,
-                    memory_gib_hours=busy / 2, memory_peak=(busy + 1) * GIB,
-                    memory_limit=8 * GIB, storage=(d + n) * GIB if hour % 3 else None,
-                    volumes={"home": (d + n) * GIB} if hour % 3 else None,
-                    gpu_seconds=100.0 * (n == 1), samples=4)
-        batches.append(batch)
-    return batches
+from tests.support.rollup_levels import (
+    JAN,
+    assert_same_levels,
+    records,
+    release_before_with_rows_of,
+    sums,
+    written,
+)
 
 
-def store_with(path, batches: list[dict]) -> PortalStore:
-    store = PortalStore(f"sqlite:///{path}/portal.sqlite")
-    for batch in batches:
-        write_hourly(store, batch)
-        write_hourly(store, {k: r for k, r in list(batch.items())[::5]})  # again: merged
-    return store
+def store_with(path: Path, batches: list[dict]) -> PortalStore:
+    return written(f"sqlite:///{path}/portal.sqlite", batches)
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory) -> Path:
+def made(tmp_path_factory) -> Path:
     """A store the writes made once (a copy per test: they change it)."""
     path = tmp_path_factory.mktemp("written")
     store_with(path, records())
@@ -65,17 +44,10 @@ def written(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def store(written, tmp_path) -> PortalStore:
-    for file in written.glob("portal.sqlite*"):  # the WAL too
+def store(made, tmp_path) -> PortalStore:
+    for file in made.glob("portal.sqlite*"):  # the WAL too
         shutil.copy(file, tmp_path / file.name)
     return PortalStore(f"sqlite:///{tmp_path}/portal.sqlite")
-
-
-def sums(db: Session, where, by) -> dict:  # noqa: ANN001
-    query = select(*by, *(func.sum(getattr(R, f)) for f in FIGURES), func.max(R.memory_peak),
-                   func.sum(R.samples)).where(where).group_by(*by)
-    return {tuple(row[:len(by)]): tuple(round(v, 6) for v in row[len(by):])
-            for row in db.execute(query)}
 
 
 def test_a_months_rows_are_the_sums_of_its_days(store):
@@ -153,30 +125,9 @@ def test_retention_keeps_a_month_equal_to_the_days_it_keeps(store):
 
 
 def test_a_store_of_the_release_before_gets_months_and_totals_when_it_upgrades(store, tmp_path):
-    made = store
     url = f"sqlite:///{tmp_path}/old.sqlite"
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), BEFORE)
-    columns = [c for c in R.__table__.columns if c.name != "id"]
-    with made.session() as db, engine.begin() as connection:
-        rows = db.execute(select(*columns).where(R.period != MONTHLY)).mappings().all()
-        connection.execute(insert(R.__table__), [dict(r) for r in rows])
-    engine.dispose()
-    upgraded = PortalStore(url)
-    with upgraded.session() as old, made.session() as new:
-        for level in (HOURLY, DAILY):
-            assert sums(old, R.period == level, (R.start,)) == sums(new, R.period == level,
-                                                                   (R.start,))
-        by_month = (R.user, R.server, R.start)
-        assert sums(old, R.period == MONTHLY, by_month) == sums(new, R.period == MONTHLY,
-                                                                by_month)
-        stored = select(R.user, R.server, R.day, R.storage, R.volumes).where(
-            R.period == MONTHLY).order_by(R.user, R.server, R.day)
-        assert old.execute(stored).all() == new.execute(stored).all()
-        every = select(T.period, T.start, T.active_users, T.memory_peak).order_by(
-            T.period, T.start)
-        assert old.execute(every).all() == new.execute(every).all()
+    release_before_with_rows_of(store, url)
+    assert_same_levels(PortalStore(url), store)
 
 
 def test_month_of_is_the_first_of_the_utc_month():
