@@ -1,6 +1,6 @@
-"""Owns the rollups' rows in the store: records merged into their hours', days' and months' rows,
-everyone's totals per hour and day, retention. Every function here runs on the store's writing
-thread (`PortalStore.run`), never the loop.
+"""Owns the rollups' rows in the store: records merged into their hours', days', ISO weeks' and
+calendar months' rows, everyone's totals per hour and day, retention. Every function here runs
+on the store's writing thread (`PortalStore.run`), never the loop.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from sqlalchemy import delete, insert, select
 
 from ..store.database import PortalStore
 from ..store.tables import UsageRollupRow, UsageTotalRow
-from .rollups import DAY, Key, Rollup, by_day, by_month
+from .rollups import DAY, Key, Rollup, by_day, by_month, by_week
 
-HOURLY, DAILY, MONTHLY = "hour", "day", "month"
+HOURLY, DAILY, WEEKLY, MONTHLY = "hour", "day", "week", "month"
+LONGER = (WEEKLY, MONTHLY)  # levels summed from the days' rows
 R, T = UsageRollupRow, UsageTotalRow
 
 
@@ -30,6 +31,15 @@ def epoch(value: datetime) -> int:
 
 def next_month(first: date) -> date:
     return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def level_start(level: str, day: date) -> date:
+    """The first day of the week or month holding `day`."""
+    return day.replace(day=1) if level == MONTHLY else day - timedelta(days=day.weekday())
+
+
+def level_end(level: str, first: date) -> date:
+    return next_month(first) if level == MONTHLY else first + timedelta(days=7)
 
 
 def record_of(row) -> Rollup:  # noqa: ANN001 (a UsageRollupRow, or a Row of its columns)
@@ -60,7 +70,7 @@ def _merge_into(db, period: str, records: dict[Key, Rollup],  # noqa: ANN001 (Se
     for start, group in by_start.items():
         query = select(R).where(R.period == period, R.day == at(start).date(),
                                 R.start == at(start))
-        if not whole:  # a month's rows: only the users written (there is no month total)
+        if not whole:  # a week's or month's rows: only the users written (no totals there)
             query = query.where(R.user.in_(sorted({user[:255] for user, _, _ in group})))
         existing = {(r.user, r.server): r for r in db.scalars(query)}
         for (user, server, _), record in group.items():
@@ -93,40 +103,42 @@ def _keep_totals(db, period: str, rows_at: dict[int, list[UsageRollupRow]]) -> N
 
 
 def write_hourly(store: PortalStore, records: dict[Key, Rollup]) -> int:
-    """Add hourly `records` to their hours', days' and months' rows, and everyone's totals of
-    those hours and days, in one transaction (a report over a year reads a row per user and
-    month, its charts a row per day); hourly records written."""
+    """Add hourly `records` to their hours', days', weeks' and months' rows, and everyone's
+    totals of those hours and days, in one transaction (a report over a year reads a row per
+    user and month, over 30 days one per week, its charts one per day); records written."""
     items = list(records.items())
     with store.session() as db:
         _keep_totals(db, HOURLY, _merge_into(db, HOURLY, records))
         _keep_totals(db, DAILY, _merge_into(db, DAILY, by_day(items)))
+        _merge_into(db, WEEKLY, by_week(items), whole=False)
         _merge_into(db, MONTHLY, by_month(items), whole=False)
         db.commit()
         return len(records)
 
 
-def _rebuild_month(db, first: date) -> None:  # noqa: ANN001 (Session)
-    """The month's rows again from its days' rows (retention took its first days)."""
+def _sum_again(db, level: str, first: date) -> None:  # noqa: ANN001 (Session)
+    """A week's or month's rows again from its days' rows (retention took its first days)."""
     columns = [getattr(R, name) for name in ("user", "server", "start", "lab_seconds",
                                              "cpu_seconds", "memory_gib_hours", "memory_peak",
                                              "memory_limit", "storage", "volumes",
                                              "gpu_seconds", "samples")]
     days = db.execute(select(*columns).where(R.period == DAILY, R.day >= first,
-                                             R.day < next_month(first)))
-    months = by_month([((d.user, d.server, epoch(d.start)), record_of(d)) for d in days])
-    db.execute(delete(R).where(R.period == MONTHLY, R.day == first))
-    start = datetime(first.year, first.month, 1, tzinfo=UTC)
-    if months:
-        db.execute(insert(R), [{"user": user, "server": server, "period": MONTHLY,
+                                             R.day < level_end(level, first)))
+    start = datetime.combine(first, datetime.min.time(), UTC)
+    folded = by_month if level == MONTHLY else by_week
+    rows = folded([((d.user, d.server, epoch(d.start)), record_of(d)) for d in days])
+    db.execute(delete(R).where(R.period == level, R.day == first))
+    if rows:
+        db.execute(insert(R), [{"user": user, "server": server, "period": level,
                                 "start": start, "day": first, **_figures(record)}
-                               for (user, server, _), record in months.items()])
+                               for (user, server, _), record in rows.items()])
 
 
 def compact(store: PortalStore, now: float, hourly_days: int, keep_days: int) -> tuple[int, int]:
     """Hourly rows (and totals) of UTC days older than `hourly_days` go (their days' rows hold
-    them); every row older than `keep_days` (0: none) goes, months' rows with their last day
-    (the month it cuts into is summed again from the days it keeps). One transaction:
-    (hourly, older) rollup rows deleted."""
+    them); every row older than `keep_days` (0: none) goes, weeks' and months' rows with their
+    last day (the week and month it cuts into are summed again from the days they keep). One
+    transaction: (hourly, older) rows of hours and days deleted."""
     cutoff = at((int(now) // DAY - hourly_days) * DAY)
     with store.session() as db:
         hourly = db.execute(delete(R).where(R.period == HOURLY, R.day < cutoff.date())
@@ -135,12 +147,14 @@ def compact(store: PortalStore, now: float, hourly_days: int, keep_days: int) ->
         deleted = 0
         if keep_days:
             oldest = (at(now) - timedelta(days=keep_days)).date()
-            deleted = db.execute(delete(R).where(R.period != MONTHLY, R.day < oldest)
-                                 ).rowcount or 0
+            deleted = db.execute(delete(R).where(R.period.in_((HOURLY, DAILY)),
+                                                 R.day < oldest)).rowcount or 0
             db.execute(delete(T).where(T.start < datetime.combine(oldest, datetime.min.time(),
                                                                    UTC)))
-            db.execute(delete(R).where(R.period == MONTHLY, R.day < oldest.replace(day=1)))
-            if deleted and oldest.day != 1:
-                _rebuild_month(db, oldest.replace(day=1))
+            for level in LONGER:
+                first = level_start(level, oldest)
+                db.execute(delete(R).where(R.period == level, R.day < first))
+                if deleted and first != oldest:
+                    _sum_again(db, level, first)
         db.commit()
         return hourly, deleted

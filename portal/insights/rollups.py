@@ -74,6 +74,12 @@ def day_of(at: float) -> int:
     return int(math.floor(at / DAY)) * DAY
 
 
+def week_of(at: float) -> int:
+    """The start of the ISO week (Monday, UTC) holding `at` (1970-01-01 was a Thursday)."""
+    day = day_of(at)
+    return day - (day // DAY + 3) % 7 * DAY
+
+
 def month_of(at: float) -> int:
     """The start of the UTC calendar month holding `at`."""
     when = datetime.fromtimestamp(at, UTC)
@@ -168,6 +174,11 @@ def _folded(records: list[tuple[Key, Rollup]], start_of: Callable[[float], int]
 def by_day(hourly: list[tuple[Key, Rollup]]) -> dict[Key, Rollup]:
     """Hourly records folded into daily ones (storage is the day's last)."""
     return _folded(hourly, day_of)
+
+
+def by_week(records: list[tuple[Key, Rollup]]) -> dict[Key, Rollup]:
+    """Hourly or daily records folded into ISO weeks (from Monday, UTC)."""
+    return _folded(records, week_of)
 
 
 def by_month(records: list[tuple[Key, Rollup]]) -> dict[Key, Rollup]:

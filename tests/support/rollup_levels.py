@@ -1,6 +1,7 @@
-"""Usage history with every level: months of hourly records written as the hub writes them, the
-sums tests compare, and a store of the release before (revision BEFORE) holding the same hours
-and days, upgraded in place. On SQLite (tests/unit/test_rollup_levels.py) and PostgreSQL
+"""Usage history with every level: months of hourly records written as the hub writes them; the
+sums tests compare (days rolled up in Python, to check the weeks and months the store keeps);
+a store of the release before (revision BEFORE) holding the same hours and days, upgraded in
+place. On SQLite (tests/unit/test_rollup_levels.py) and PostgreSQL
 (tests/integration/test_store_postgres.py)."""
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from alembic import command
 from sqlalchemy import create_engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from portal.insights.rollup_rows import DAILY, HOURLY, MONTHLY, write_hourly
+from portal.insights.rollup_rows import (
+    DAILY,
+    HOURLY,
+    LONGER,
+    MONTHLY,
+    WEEKLY,
+    level_start,
+    write_hourly,
+)
 from portal.insights.rollups import DAY, GIB, HOUR, Rollup
 from portal.store.database import PortalStore
 from portal.store.migrations import alembic_config
@@ -19,7 +28,7 @@ from portal.store.tables import UsageRollupRow as R
 from portal.store.tables import UsageTotalRow as T
 
 JAN = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
-BEFORE = "6a2c8e1f4b90"  # the release before months and totals
+BEFORE = "6a2c8e1f4b90"  # the release before weeks, months and totals
 FIGURES = ("lab_seconds", "cpu_seconds", "memory_gib_hours", "gpu_seconds")
 
 
@@ -58,28 +67,44 @@ def sums(db: Session, where, by) -> dict:  # noqa: ANN001 (SQL)
             for row in db.execute(query)}
 
 
+def days_rolled_up(db: Session, level: str) -> dict:
+    """The days' rows summed per (user, server, first day of their week or month), as `sums`
+    answers for that level's rows grouped by (user, server, day)."""
+    out: dict[tuple, list[float]] = {}
+    for row in db.execute(select(R).where(R.period == DAILY)).scalars():
+        key = (row.user, row.server, level_start(level, row.day))
+        held = out.setdefault(key, [0.0] * (len(FIGURES) + 2))
+        for i, name in enumerate(FIGURES):
+            held[i] += getattr(row, name)
+        held[-2] = max(held[-2], row.memory_peak)
+        held[-1] += row.samples
+    return {key: tuple(round(float(v), 6) for v in held) for key, held in out.items()}
+
+
 def release_before_with_rows_of(made: PortalStore, url: str) -> None:
-    """A store on `url` at BEFORE holding `made`'s hours and days (never its months)."""
+    """A store on `url` at BEFORE holding `made`'s hours and days (never its weeks, months)."""
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), BEFORE)
         columns = [c for c in R.__table__.columns if c.name != "id"]
         with made.session() as db, engine.begin() as connection:
-            rows = db.execute(select(*columns).where(R.period != MONTHLY)).mappings().all()
+            rows = db.execute(select(*columns).where(R.period.in_((HOURLY, DAILY)))
+                              ).mappings().all()
             connection.execute(insert(R.__table__), [dict(r) for r in rows])
     finally:
         engine.dispose()
 
 
 def assert_same_levels(upgraded: PortalStore, made: PortalStore) -> None:
-    """Months' rows and totals as the writes made them."""
+    """Weeks' and months' rows and totals as the writes made them."""
     with upgraded.session() as old, made.session() as new:
         for level, by in ((HOURLY, (R.start,)), (DAILY, (R.start,)),
+                          (WEEKLY, (R.user, R.server, R.start)),
                           (MONTHLY, (R.user, R.server, R.start))):
             assert sums(old, R.period == level, by) == sums(new, R.period == level, by)
-        stored = select(R.user, R.server, R.day, R.storage, R.volumes).where(
-            R.period == MONTHLY).order_by(R.user, R.server, R.day)
+        stored = select(R.period, R.user, R.server, R.day, R.storage, R.volumes).where(
+            R.period.in_(LONGER)).order_by(R.period, R.user, R.server, R.day)
         assert old.execute(stored).all() == new.execute(stored).all()
         every = select(T.period, T.start, T.active_users, T.memory_peak, T.lab_seconds,
                        T.cpu_seconds).order_by(T.period, T.start)

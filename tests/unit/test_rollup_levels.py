@@ -1,7 +1,8 @@
-"""The usage history's coarser levels: each write keeps a month's rows and everyone's totals per
-hour and day equal to the finer rows; a report over whole days answers from months and days as
-it would from days alone; retention keeps months equal to the days it keeps; a store of the
-release before gets both from its rows when it upgrades; reports read beside a busy writer."""
+"""The usage history's coarser levels: each write keeps a week's and a month's rows and
+everyone's totals per hour and day equal to the finer rows; a report over whole days answers
+from months, weeks and days as it would from days alone; retention keeps weeks and months equal
+to the days it keeps; a store of the release before gets them from its rows when it upgrades;
+reports read beside a busy writer."""
 
 from __future__ import annotations
 
@@ -16,14 +17,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.insights import reports
-from portal.insights.rollup_rows import DAILY, HOURLY, MONTHLY, compact
-from portal.insights.rollups import DAY, HOUR, month_of
+from portal.insights.rollup_rows import DAILY, HOURLY, LONGER, compact, level_start
+from portal.insights.rollups import DAY, HOUR, month_of, week_of
 from portal.store.database import PortalStore
 from portal.store.tables import UsageRollupRow as R
 from portal.store.tables import UsageTotalRow as T
 from tests.support.rollup_levels import (
     JAN,
     assert_same_levels,
+    days_rolled_up,
     records,
     release_before_with_rows_of,
     sums,
@@ -50,17 +52,17 @@ def store(made, tmp_path) -> PortalStore:
     return PortalStore(f"sqlite:///{tmp_path}/portal.sqlite")
 
 
-def test_a_months_rows_are_the_sums_of_its_days(store):
+@pytest.mark.parametrize("level", LONGER)
+def test_a_weeks_and_a_months_rows_are_the_sums_of_their_days(store, level):
     with store.session() as db:
-        days = sums(db, R.period == DAILY, (R.user, R.server, func.substr(R.day, 1, 7)))
-        months = sums(db, R.period == MONTHLY, (R.user, R.server, func.substr(R.day, 1, 7)))
-        assert len(months) == len(days) > 3 and months == days
-        # The month's storage is that of its last day that measured any.
+        kept = sums(db, R.period == level, (R.user, R.server, R.day))
+        assert len(kept) > 6 and kept == days_rolled_up(db, level)
+        # Their storage is that of their last day that measured any.
         last = db.scalars(select(R).where(R.period == DAILY, R.user == "u0", R.server == "",
                                           R.storage.isnot(None)).order_by(R.start.desc())).first()
-        month = db.scalars(select(R).where(R.period == MONTHLY, R.user == "u0", R.server == "",
-                                           R.day == last.day.replace(day=1))).one()
-        assert (month.storage, month.volumes) == (last.storage, last.volumes)
+        longer = db.scalars(select(R).where(R.period == level, R.user == "u0", R.server == "",
+                                            R.day == level_start(level, last.day))).one()
+        assert (longer.storage, longer.volumes) == (last.storage, last.volumes)
 
 
 @pytest.mark.parametrize("level", [HOURLY, DAILY])
@@ -88,9 +90,10 @@ def day_rows_only(db: Session, since: datetime, until: datetime):  # noqa: ANN20
 
 
 @pytest.mark.parametrize(("since", "until"), [
-    (date(2026, 1, 25), date(2026, 3, 20)),  # days, a month, days
+    (date(2026, 1, 25), date(2026, 3, 20)),  # days, weeks, a month, weeks, days
     (date(2026, 2, 1), date(2026, 3, 1)),  # one whole month
-    (date(2026, 2, 3), date(2026, 2, 28)),  # days only
+    (date(2026, 2, 3), date(2026, 2, 28)),  # days, weeks, days
+    (date(2026, 2, 3), date(2026, 2, 8)),  # days only
 ])
 async def test_a_report_over_months_answers_as_over_days(store, since, until):
     span = (datetime.combine(since, datetime.min.time(), UTC),
@@ -106,7 +109,7 @@ async def test_a_report_over_months_answers_as_over_days(store, since, until):
     assert storage["u0"][0] > 0 and set(storage) == {"u0", "u1"}  # u2's hours measured none
 
 
-def test_retention_keeps_a_month_equal_to_the_days_it_keeps(store):
+def test_retention_keeps_weeks_and_months_equal_to_the_days_it_keeps(store):
     now = datetime(2026, 2, 10, 12, tzinfo=UTC).timestamp() + 365 * DAY  # keeps Feb 10 on
     hourly, deleted = compact(store, now, hourly_days=31, keep_days=365)
     assert hourly > 0 and deleted > 0
@@ -115,9 +118,9 @@ def test_retention_keeps_a_month_equal_to_the_days_it_keeps(store):
         assert db.scalar(select(func.min(R.day)).where(R.period == DAILY)) >= date(2026, 2, 10)
         assert db.scalar(select(func.count()).select_from(T).where(T.period == HOURLY)) == 0
         assert db.scalar(select(func.min(T.start))) >= datetime(2026, 2, 10)  # SQLite: naive
-        days = sums(db, R.period == DAILY, (R.user, R.server, func.substr(R.day, 1, 7)))
-        months = sums(db, R.period == MONTHLY, (R.user, R.server, func.substr(R.day, 1, 7)))
-        assert months == days
+        for level in LONGER:
+            assert sums(db, R.period == level, (R.user, R.server, R.day)) == days_rolled_up(
+                db, level)
     compact(store, now + 60 * DAY, hourly_days=31, keep_days=365)
     with store.session() as db:
         assert db.scalar(select(func.count()).select_from(R)) == 0
@@ -130,9 +133,12 @@ def test_a_store_of_the_release_before_gets_months_and_totals_when_it_upgrades(s
     assert_same_levels(PortalStore(url), store)
 
 
-def test_month_of_is_the_first_of_the_utc_month():
+def test_a_week_starts_on_monday_and_a_month_on_its_first_utc_day():
     assert month_of(JAN + 40 * DAY + 5) == int(datetime(2026, 2, 1, tzinfo=UTC).timestamp())
     assert month_of(JAN - 1) == int(datetime(2025, 12, 1, tzinfo=UTC).timestamp())
+    # 2026-01-01 was a Thursday: its week began on Monday 2025-12-29.
+    assert week_of(JAN + 5) == int(datetime(2025, 12, 29, tzinfo=UTC).timestamp())
+    assert week_of(JAN + 4 * DAY) == JAN + 4 * DAY  # Monday 2026-01-05
 
 
 async def test_a_report_runs_while_the_writer_is_busy(tmp_path):

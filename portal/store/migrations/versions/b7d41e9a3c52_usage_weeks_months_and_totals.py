@@ -1,16 +1,18 @@
-"""Owns the store's revision b7d41e9a3c52: usage rollups per calendar month, totals per hour/day
+"""Owns the store's revision b7d41e9a3c52: usage rollups per ISO week and calendar month, and
+everyone's totals per hour and day
 
-A report over a year then reads a row per user and month instead of one per user and day, and
-its charts a row per day (everyone's totals, kept by each write). A store of the release before
-gets both from the rows it holds, in the upgrade's one transaction: each month's rows from its
-days' rows, each hour's and day's totals from that period's rows.
+A report over a year then reads a row per user and month instead of one per user and day (over
+30 days, one per week), and its charts a row per day (everyone's totals, kept by each write).
+A store of the release before gets both from the rows it holds, in the upgrade's one
+transaction: each week's and month's rows from its days' rows, each hour's and day's totals
+from that period's rows.
 
 Frozen: the columns are spelled out here, never taken from the models.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -34,10 +36,9 @@ def _next_month(first: date) -> date:
     return date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
 
-def _month_rows(bind: sa.Connection, first: date) -> None:
-    """One month's rows from its days' rows: sums, the highest peak and limit, the storage of
-    the last day that measured any."""
-    following = _next_month(first)
+def _rows_from_days(bind: sa.Connection, level: str, first: date, following: date) -> None:
+    """One week's or month's rows from its days' rows: sums, the highest peak and limit, the
+    storage of the last day that measured any."""
     rows, later = _rollups.alias("r"), _rollups.alias("s")
 
     def last_measured(name: str) -> sa.ScalarSelect:
@@ -48,8 +49,9 @@ def _month_rows(bind: sa.Connection, first: date) -> None:
                 .order_by(later.c.start.desc()).limit(1).scalar_subquery())
 
     query = (sa.select(
-        rows.c.user, rows.c.server, sa.literal("month", sa.String),
-        sa.literal(datetime(first.year, first.month, 1, tzinfo=UTC), sa.DateTime(timezone=True)),
+        rows.c.user, rows.c.server, sa.literal(level, sa.String),
+        sa.literal(datetime(first.year, first.month, first.day, tzinfo=UTC),
+                   sa.DateTime(timezone=True)),
         sa.literal(first, sa.Date), *(sa.func.sum(rows.c[name]) for name in FIGURES),
         sa.func.max(rows.c.memory_peak), sa.func.max(rows.c.memory_limit),
         last_measured("storage"), last_measured("volumes"), sa.func.sum(rows.c.samples))
@@ -73,11 +75,15 @@ def upgrade() -> None:
     oldest, newest = bind.execute(sa.select(sa.func.min(_rollups.c.day), sa.func.max(
         _rollups.c.day)).where(_rollups.c.period == "day")).one()
     if oldest is not None:  # SQLite answers a string
-        first, last = date.fromisoformat(str(oldest)[:10]), date.fromisoformat(str(newest)[:10])
-        first = first.replace(day=1)
-        while first <= last:
-            _month_rows(bind, first)
+        oldest, newest = date.fromisoformat(str(oldest)[:10]), date.fromisoformat(str(newest)[:10])
+        first = oldest.replace(day=1)
+        while first <= newest:
+            _rows_from_days(bind, "month", first, _next_month(first))
             first = _next_month(first)
+        first = oldest - timedelta(days=oldest.weekday())
+        while first <= newest:
+            _rows_from_days(bind, "week", first, first + timedelta(days=7))
+            first += timedelta(days=7)
     r = _rollups
     active = sa.func.count(sa.distinct(sa.case((r.c.lab_seconds > 0, r.c.user))))
     bind.execute(totals.insert().from_select(
@@ -89,4 +95,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("usage_totals")
-    op.execute(_rollups.delete().where(_rollups.c.period == "month"))
+    op.execute(_rollups.delete().where(_rollups.c.period.in_(("week", "month"))))
