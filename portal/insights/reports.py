@@ -100,7 +100,7 @@ def _parts(first: date, end: date, levels: tuple[str, ...]) -> list[tuple[str, d
 def segments(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
     """The rows that hold [since, until) once each, in time order: over whole days the rows of
     each calendar month inside it, then of each ISO week inside what is left, then of the days
-    (a year: about 13 rows per user, 30 days about 10; not 365 and 30)."""
+    (a year: about 24 rows per user, the last 30 days about 6; not 365 and 30)."""
     if not _whole_days(since, until):
         return [_rows_of(since, until)]
     return [(R.period == level) & (R.day >= a) & (R.day < b)
