@@ -41,17 +41,21 @@ def _rows_from_days(bind: sa.Connection, level: str, first: date, following: dat
     storage of the last day that measured any."""
     rows, later = _rollups.alias("r"), _rollups.alias("s")
 
+    since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    until = datetime(following.year, following.month, following.day, tzinfo=UTC)
+
     def last_measured(name: str) -> sa.ScalarSelect:
+        # On (user, server, period, start): the unique constraint's index finds the few rows
+        # (a range of `day` would have the database walk every user's days, for each user).
         return (sa.select(later.c[name])
                 .where(later.c.user == rows.c.user, later.c.server == rows.c.server,
-                       later.c.period == "day", later.c.day >= first,
-                       later.c.day < following, later.c.storage.isnot(None))
+                       later.c.period == "day", later.c.start >= since,
+                       later.c.start < until, later.c.storage.isnot(None))
                 .order_by(later.c.start.desc()).limit(1).scalar_subquery())
 
     query = (sa.select(
         rows.c.user, rows.c.server, sa.literal(level, sa.String),
-        sa.literal(datetime(first.year, first.month, first.day, tzinfo=UTC),
-                   sa.DateTime(timezone=True)),
+        sa.literal(since, sa.DateTime(timezone=True)),
         sa.literal(first, sa.Date), *(sa.func.sum(rows.c[name]) for name in FIGURES),
         sa.func.max(rows.c.memory_peak), sa.func.max(rows.c.memory_limit),
         last_measured("storage"), last_measured("volumes"), sa.func.sum(rows.c.samples))
