@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, case, distinct, func, select
+from sqlalchemy import ColumnElement, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..store.tables import UsageRollupRow as R
@@ -109,18 +109,13 @@ def segments(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
 
 def per_user(db: Session, since: datetime, until: datetime,
              user: str | None = None) -> dict[str, Totals]:
-    out: dict[str, Totals] = {}
-    for rows in segments(since, until):
-        query = select(R.user, *SUMS).where(rows).group_by(R.user)
-        if user is not None:
-            query = query.where(R.user == user)
-        for name, *sums in db.execute(query):
-            part = _totals(name, *sums, {name} if sums[0] else set())
-            if name in out:
-                out[name].add(part)
-            else:
-                out[name] = part
-    return out
+    # One query, its parts ORed: SQLite reads each part from the covering index and sums a
+    # user once (a result row costs more in Python than a thousand index entries in SQL).
+    query = select(R.user, *SUMS).where(or_(*segments(since, until))).group_by(R.user)
+    if user is not None:
+        query = query.where(R.user == user)
+    return {name: _totals(name, *sums, {name} if sums[0] else set())
+            for name, *sums in db.execute(query)}
 
 
 @dataclass(frozen=True)
