@@ -96,14 +96,16 @@ def year_args() -> dict[str, str]:
 async def render(store: PortalStore, args: dict[str, str], members: dict[str, list[str]],
                  rounds: int) -> dict[str, Any]:
     period = parse_period(lambda name: args.get(name, ""), datetime.now(UTC))
-    times = []
+    times, cpu = [], []
     for _ in range(rounds):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         report = await service.insights(store, period, members)
         report.charts("/u?q=", "/g?group=")
         times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)  # this process: its threads' CPU
     measured(f"users in the report of {args}", report.users)
-    return summary(times, "report times")
+    # CPU beside the wall clock: on a shared machine the second follows the load.
+    return {**summary(times, "report times"), "cpu_ms_p50": round(statistics.median(cpu), 1)}
 
 
 async def writer(store: PortalStore, labs: int, rounds: int) -> dict[str, float]:
@@ -175,11 +177,11 @@ def main() -> None:
                 "seed_seconds": round(seconds, 1), "store": "postgresql" if args.url else "sqlite"}
     print(f"{seeded:,} rows for {args.users:,} users seeded in {seconds:.0f} s "
           f"({results['store']}); upgraded in place in {results['upgrade_seconds']} s")
-    print(table(["Insights report", "n", "p50 ms", "p99 ms", "goal p50"],
-                [["last 30 days", results["month"]["n"], results["month"]["p50_ms"],
-                  results["month"]["p99_ms"], "< 200 ms"],
-                 ["365 days", results["year"]["n"], results["year"]["p50_ms"],
-                  results["year"]["p99_ms"], "< 500 ms"]]))
+    print(table(["Insights report", "n", "p50 ms", "p99 ms", "CPU ms p50", "goal p50"],
+                [[name, results[key]["n"], results[key]["p50_ms"], results[key]["p99_ms"],
+                  results[key]["cpu_ms_p50"], goal]
+                 for name, key, goal in (("last 30 days", "month", "< 200 ms"),
+                                         ("365 days", "year", "< 500 ms"))]))
     w = results["writer"]
     print(table(["labs per pass", "observe CPU ms", "pass CPU ms (1.5 ms a lab)", "added",
                  "write ms (store thread)", "goal"],
