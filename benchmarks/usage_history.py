@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
-from sqlalchemy import create_engine, insert
+from sqlalchemy import create_engine, func, insert, select
 
 from portal.governance.usage import LabUsage
 from portal.insights import service
@@ -143,12 +143,19 @@ def main() -> None:
     parser.add_argument("--before", default="", help="the hub part: the code at REV first")
     parser.add_argument("--no-hub", action="store_true", help="leave out the hub part")
     parser.add_argument("--save-as", default="usage_history", help="results file's name")
+    parser.add_argument("--seeded", default="", help="SQLite: copy this seeded store (made "
+                        "today by `seed`, --users alike) instead of seeding")
     args = arguments(parser, QUICK)
     with tempfile.TemporaryDirectory(prefix="dshub-usage-history-") as tmp:
         seeded_file, upgraded_file = Path(tmp) / "seeded.sqlite", Path(tmp) / "upgraded.sqlite"
         url = args.url or f"sqlite:///{tmp}/portal.sqlite"
         t0 = time.monotonic()
-        seeded = seed(url if args.url else f"sqlite:///{seeded_file}", args.users, time.time())
+        if args.seeded and not args.url:  # a seeded store kept from an earlier run (today's)
+            shutil.copy(args.seeded, seeded_file)
+            seeded = _rows(seeded_file)
+        else:
+            seeded = seed(url if args.url else f"sqlite:///{seeded_file}", args.users,
+                          time.time())
         seconds = time.monotonic() - t0
         if not args.url:
             shutil.copy(seeded_file, f"{tmp}/portal.sqlite")  # the hub gets another copy
@@ -190,6 +197,15 @@ def main() -> None:
     if "hub" in results:
         print_hub(results["hub"])
     save(args.save_as, results, args.quick)
+
+
+def _rows(path: Path) -> int:
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(UsageRollupRow))
+    finally:
+        engine.dispose()
 
 
 def _checkpoint(store: PortalStore) -> None:
