@@ -38,4 +38,12 @@
   document.addEventListener("htmx:sseError", function () { streamOpen = false; });
   document.addEventListener("htmx:sseClose", function () { streamOpen = false; });
   document.addEventListener("htmx:afterSettle", tick);
+  // An address of the one long admin page of before (/hub/portal/admin#admin-audit) leads to
+  // that section's own page; the sidebar lists the old ids (portal/views/admin_pages.py).
+  var adminNav = document.querySelector("nav[data-old-anchors]");
+  var home = adminNav && adminNav.querySelector("a");
+  if (home && location.hash && location.pathname.replace(/\/$/, "") === home.pathname) {
+    var slug = JSON.parse(adminNav.dataset.oldAnchors)[location.hash.slice(1)];
+    if (slug) location.replace(home.pathname + "/" + slug + location.search);
+  }
 })();

@@ -30,7 +30,7 @@ def test_the_page_its_exports_and_the_monthly_report(hub, admin, make_user):
                   f'data-user="{heavy.name}"', 'data-group="ins-team"'):
         assert piece in page.text
     # A click on a user leads to their row in the admin's user table.
-    assert f"portal/admin?q={heavy.name}#admin-users" in page.text.replace("%20", " ")
+    assert f"portal/admin/users?q={heavy.name}" in page.text.replace("%20", " ")
 
     rows = insights_api(admin, "users", period="week").json()["rows"]
     by_name = {r["name"]: r for r in rows}
