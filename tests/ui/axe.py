@@ -11,8 +11,10 @@ from playwright.sync_api import Page
 
 AXE_JS = Path(__file__).resolve().parents[2] / ".dev/axe/node_modules/axe-core/axe.min.js"
 FAILING = ("serious", "critical")
-RUN = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
+RUN = """async (rules) => {
+  const options = {resultTypes: ["violations"]};
+  if (rules.length) options.runOnly = {type: "rule", values: rules};
+  const result = await axe.run(document, options);
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 4).map(n => n.target.join(" "))}));
 }"""
@@ -24,11 +26,12 @@ def axe_source() -> str:
     return AXE_JS.read_text()
 
 
-def violations(page: Page) -> list[str]:
-    """The page's serious and critical violations, one line each (empty: it passes)."""
+def violations(page: Page, rules: tuple[str, ...] = ()) -> list[str]:
+    """The page's serious and critical violations, one line each (empty: it passes); `rules`:
+    only these (a second theme changes colours, nothing else axe looks at)."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         # a global eval, not a <script>: no page policy can refuse it
         page.evaluate("source => { (0, eval)(source); }", axe_source())
-    found = page.evaluate(RUN)
+    found = page.evaluate(RUN, list(rules))
     return [f"{v['impact']} {v['id']} ({v['help']}): {', '.join(v['nodes'])}"
             for v in found if v["impact"] in FAILING]
