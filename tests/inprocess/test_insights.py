@@ -24,7 +24,7 @@ def test_the_page_its_exports_and_the_monthly_report(hub, admin, make_user):
 
     page = admin.get("portal/admin/insights?period=week", htmx=False)
     assert page.status_code == 200, page.text
-    assert "<title>DS Hub portal: insights</title>" in page.text
+    assert "<title>DS Hub admin: Insights</title>" in page.text
     for piece in ('data-chart="chart-active"', 'data-chart="chart-running"',
                   'data-chart="chart-groups"', 'data-chart="chart-users"',
                   f'data-user="{heavy.name}"', 'data-group="ins-team"'):

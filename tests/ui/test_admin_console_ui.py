@@ -40,7 +40,7 @@ def check(page: Page, found: dict[str, list[str]], what: str, theme: str = "ligh
 
 
 def test_walk_every_page_in_both_themes_and_on_a_phone(hub, browser, make_user):
-    make_user("walker")
+    walker = make_user("walker").name
     found: dict[str, list[str]] = {}
     page = browser.new_page()
     for name in ("login", "signup"):  # the portal's own sign-in and sign-up pages
@@ -75,20 +75,20 @@ def test_walk_every_page_in_both_themes_and_on_a_phone(hub, browser, make_user):
     expect(page.get_by_role("heading", level=1)).to_have_text(SECTIONS[-1].title)
     # A filter's position is in the address: reload keeps it, back undoes it.
     page.goto(admin_url(hub, "audit"))
-    page.get_by_label("User", exact=True).fill("walker")
+    page.get_by_label("User", exact=True).fill(walker)
     page.get_by_label("User", exact=True).press("Enter")
-    expect(page).to_have_url(re.compile(r"/portal/admin/audit\?user=walker$"))
-    expect(page.locator("#audit-feed tbody tr").first).to_contain_text("walker")
+    expect(page).to_have_url(re.compile(rf"/portal/admin/audit\?user={walker}$"))
+    expect(page.locator("#audit-feed tbody tr").first).to_contain_text(walker)
     page.reload()
-    expect(page.get_by_label("User", exact=True)).to_have_value("walker")
+    expect(page.get_by_label("User", exact=True)).to_have_value(walker)
     page.go_back()
     expect(page).to_have_url(re.compile(r"/portal/admin/audit$"))
     expect(page.get_by_label("User", exact=True)).to_have_value("")
     # An audit event leads to the user it concerns; an old #anchor to its page.
-    page.goto(admin_url(hub, "audit") + "?user=walker")
+    page.goto(admin_url(hub, "audit") + f"?user={walker}")
     page.locator('#audit-feed a[data-links="user"]').first.click()
-    expect(page).to_have_url(re.compile(r"/portal/admin/users\?q=walker$"))
-    expect(page.locator('tr[data-user="walker"]')).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/portal/admin/users\?q={walker}$"))
+    expect(page.locator(f'tr[data-user="{walker}"]')).to_be_visible()
     page.goto(admin_url(hub, "") + "#admin-audit")
     expect(page).to_have_url(re.compile(r"/portal/admin/audit$"))
     page.close()
@@ -99,13 +99,14 @@ def test_walk_every_page_in_both_themes_and_on_a_phone(hub, browser, make_user):
     sign_in(phone, hub, "admin")
     for url, shot in ((hub.hub_url("portal"), "phone-card"),
                       (admin_url(hub, ""), "phone-admin-dashboard"),
-                      (admin_url(hub, "users") + "?q=walker", "phone-admin-users")):
+                      (admin_url(hub, "users") + f"?q={walker}", "phone-admin-users")):
         phone.goto(url)
         settle(phone)
         assert not phone.evaluate(SCROLLS_SIDEWAYS), f"{url} scrolls sideways at 390 px"
         phone.screenshot(path=str(SCREENSHOTS / f"{shot}.png"))
-    phone.get_by_role("button", name="walker", exact=True).click()
-    start = phone.get_by_role("region", name="Server of walker").get_by_role("button", name="Start")
+    phone.get_by_role("button", name=walker, exact=True).click()
+    start = phone.get_by_role("region", name=f"Server of {walker}").get_by_role(
+        "button", name="Start")
     start.scroll_into_view_if_needed()
     box = start.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box

@@ -52,7 +52,7 @@ def test_set_up_two_factor_and_sign_in_with_a_code(hub, browser, make_user):
 
     board, row = admin_row(browser, hub, user.name)
     expect(row.locator(".two-factor-state")).to_have_text("2FA")
-    expect(row.get_by_role("button", name=f"Clear the two-factor sign-in of {user.name}")
+    expect(row.get_by_role("button", name=f"Clear 2FA of {user.name}")
            ).to_be_visible()
     board.goto(hub.hub_url("portal/admin/account-policy"))
     policy = board.locator("#admin-account-policy")
