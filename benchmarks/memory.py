@@ -3,9 +3,9 @@
 Stages, each measured after the step: hub started; 200 users in the database (20 of them
 with passwords, through the portal's admin form; 180 through the REST API); the 20 signed in
 and using the hub's own /hub/home; the 20 using the portal (page, card polls, restart dialog,
-volume modal); an admin opening /hub/portal/admin, whose user table (first 100 rows) comes in one
-fragment (/hub/portal/admin/user-table) as the page loads it. RSS of the hub's own process
-(the proxy is a separate process and not counted).
+volume modal); an admin opening /hub/portal/admin/users, whose user table (first 100 rows)
+comes in one fragment (/hub/portal/admin/user-table) as the page loads it. RSS of the hub's own
+process (the proxy is a separate process and not counted).
 
     flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.memory [--quick]
 """
@@ -86,13 +86,13 @@ def main() -> None:
             stage(f"{args.active} using the portal again (steady?)")
 
         # What a browser does: the page, then (htmx, on load) the first page of the user table.
-        page = admin.get("portal/admin", htmx=False)
+        page = admin.get("portal/admin/users", htmx=False)
         assert page.status_code == 200, page.status_code
         fragment = admin.get("portal/admin/user-table?size=100")
         assert fragment.status_code == 200, fragment.text[:300]
         rows = measured("user rows in /hub/portal/admin/user-table",
                         re.findall(r'<tr data-user=', fragment.text), min(args.users, 100))
-        stage(f"admin opened /hub/portal/admin ({len(rows)} table rows)")
+        stage(f"admin opened /hub/portal/admin/users ({len(rows)} table rows)")
 
     base = stages[0]["rss_mib"]
     print(table(["stage", "RSS MiB", "vs start MiB", "peak MiB"],

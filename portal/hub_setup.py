@@ -82,7 +82,7 @@ async def _freeze_startup_objects(app: Any) -> None:
     await FreezePolicy().run()
 
 
-def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
+def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     """What the spawner asks the portal at every start, given as functions (never a lookup)."""
 
     def start_guard(user_name: str) -> str | None:
@@ -120,6 +120,7 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> None:
     c.PortalSpawner.limits_policy = limits_policy
     c.PortalSpawner.exit_report = exit_report
     c.PortalSpawner.server_changed = server_changed
+    return swarm
 
 
 def setup(c: Any, settings: Settings | None = None) -> Runtime:
@@ -172,7 +173,9 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     when_hub_runs(_freeze_startup_objects, "freezing start-up objects")
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     runtime.gpu.start()
-    _inject_into_spawner(c, runtime)
+    swarm = _inject_into_spawner(c, runtime)
+    if settings.swarm:  # the admin dashboard warns of nodes that are down
+        hub.tornado_settings = {**hub.tornado_settings, "dshub_swarm": swarm}
     # The hub's own routes: the portal's replacements of its handlers (sign-in, sign-up,
     # passwords, audited REST calls, no password sign-in on the token API) and one gate for host
     # power in front of every route (views/hub_routes.py, access/host_power.py, views/gate.py).

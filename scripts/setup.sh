@@ -91,6 +91,19 @@ proxy() {
   echo "$ROOT/.dev/node/node_modules/.bin" > .dev/proxy-path
 }
 
+# axe-core, the accessibility engine the UI tests inject into Chromium (tests/ui/axe.py); pinned,
+# from the npm registry, into a folder of its own (never the proxy's, which a running hub uses).
+AXE_CORE_VERSION=4.14.1
+axe_core() {
+  local dir=.dev/axe
+  if grep -qs "\"version\": \"$AXE_CORE_VERSION\"" "$dir/node_modules/axe-core/package.json"; then
+    echo "present ($AXE_CORE_VERSION)" >&3
+  else
+    npm install --no-audit --no-fund --save-exact --prefix "$dir" "axe-core@$AXE_CORE_VERSION"
+    echo "installed axe-core $AXE_CORE_VERSION" >&3
+  fi
+}
+
 step "Debian packages" debian_packages
 step "Docker engine" docker_engine
 # The Python environments are made while the images build (each mostly waits on downloads);
@@ -106,3 +119,4 @@ fi
 bash scripts/build-images.sh
 for job in "${envs[@]}"; do wait "$job"; done
 step "proxy" proxy
+if [ $want_test = 1 ]; then step "axe-core" axe_core; fi

@@ -38,6 +38,7 @@ LONGEST_FIRST = (
     "test_pushed_updates_ui.py",
     "test_lab_origin.py",
     "test_broadcast_ui.py",
+    "test_admin_console_ui.py",  # one walk: ~40 s of pages, axe-core, themes, a phone
     "test_portal_actions_ui.py",
     "test_signup_to_lab.py",
     "test_logo_inert.py",

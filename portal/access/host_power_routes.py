@@ -108,7 +108,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "portal.views.hub_overrides.AuditedGroupUsersAPIHandler": _GROUP_USERS,
     "portal.views.hub_overrides.TokensWithoutPasswords": {"GET": nothing, "POST": token},
     # The portal: what grants host power ...
-    f"{_PORTAL}admin.CreateUserHandler": {"POST": create_account},
+    f"{_PORTAL}admin.CreateUserHandler": {"GET": nothing, "POST": create_account},
     f"{_PORTAL}account.AccountActionHandler": {"POST": account_action},
     f"{_PORTAL}groups.MembershipHandler": {"GET": nothing, "POST": membership},
     f"{_PORTAL}user_table.BulkHandler": {"POST": bulk},
@@ -120,6 +120,7 @@ RULES: dict[str, dict[str, Rule]] = {
     **{f"{_PORTAL}{name}": _reads() for name in (
         "server.StartLogHandler", "server.RestartConfirmHandler", "server.PortalPageHandler",
         "server.ServerCardHandler", "volumes.VolumesHandler", "admin.AdminPageHandler",
+        "admin.DashboardHandler", "admin.AccountsPageHandler",
         "groups.GroupsHandler", "groups.UserSearchHandler", "gpu.GpuSectionHandler",
         "limits.LimitsAPI", "usage.UsageSectionHandler", "usage.UsageAPI",
         "usage.UserUsageAPI", "broadcast.BroadcastHistoryHandler",

@@ -45,7 +45,7 @@ def configure(c: Any, settings: Any, audit: Any = None, accounts: Any = None,
             # The new user is the actor: nobody else was signed in to act.
             await audit.record(name, EventKind.SIGN_UP, name, detail)
             if mail is not None:
-                page = f"{settings.subdomain_host}{settings.base_url}hub/portal/admin#signups"
+                page = f"{settings.subdomain_host}{settings.base_url}hub/portal/admin/signups"
                 mail.queue(mail.admins, f"DS Hub: {name} signed up",
                            f"{name} signed up on DS Hub ({detail}).\n\nApprove or reject the "
                            f"sign-up under Portal -> Admin -> Sign-ups: {page}\n",

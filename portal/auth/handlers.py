@@ -141,7 +141,7 @@ class ToPortalHandler(native.LocalBase):
 
     @web.authenticated
     async def get(self, *_ignored: str) -> None:
-        self.redirect(url_path_join(self.hub.base_url, "portal", "admin") + "#signups")
+        self.redirect(url_path_join(self.hub.base_url, "portal", "admin", "signups"))
 
 
 class ChangePasswordHandler(native.ChangePasswordHandler):

@@ -104,6 +104,11 @@ class QuotaService:
             metrics.QUOTA_REFUSALS.labels("lab_hours").inc()
         return refusal
 
+    def used_up(self) -> dict[str, str]:
+        """Who used up this month's lab hours, each with why Start is refused (from memory;
+        the admin dashboard's warning; counts no refusal)."""
+        return dict(self._refusals)
+
     def storage_quota(self, user: str) -> int | None:
         """The user's storage soft quota in bytes, as of the last `refresh` (from memory)."""
         return self._storage.get(user)

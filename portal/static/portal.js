@@ -2,9 +2,66 @@
 // closing the password dialog once answered, and the elapsed-seconds counter on a busy card.
 (function () {
   "use strict";
+  // Dialogs: showModal moves focus in and Escape closes; on closing, focus goes back to what
+  // opened it, or to its card's first button when the card was re-drawn meanwhile.
+  var opener = null;
   document.addEventListener("htmx:afterSwap", function (event) {
     var dialog = event.detail.target.querySelector && event.detail.target.querySelector("dialog");
-    if (event.detail.target.id === "portal-modal" && dialog && !dialog.open) dialog.showModal();
+    if (event.detail.target.id === "portal-modal" && dialog && !dialog.open) {
+      var from = document.activeElement;
+      var card = from && from.closest && from.closest(".server-card");
+      opener = {elt: from, card: card ? card.id : ""};
+      dialog.addEventListener("close", giveFocusBack, {once: true});
+      dialog.showModal();
+    }
+  });
+  function focusLost() {
+    return !document.activeElement || document.activeElement === document.body;
+  }
+  function focusInCard(cardId) {
+    var card = cardId && document.getElementById(cardId);
+    var target = card && card.querySelector("button, a[href]");
+    if (target) target.focus();
+  }
+  function giveFocusBack() {
+    var back = opener;
+    opener = null;
+    if (!back) return;
+    // a card re-drawn meanwhile has the same button under the same id
+    var again = back.elt && back.elt.id && document.getElementById(back.elt.id);
+    if (back.elt && back.elt.isConnected) back.elt.focus();
+    else if (again) again.focus();
+    else if (focusLost()) focusInCard(back.card);
+  }
+  // A card swapped while focus was in it (its button gone with the new state): focus stays in
+  // the card, on its first button, instead of falling to the top of the page.
+  var focusedCard = "";
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    var card = active && active.closest && active.closest(".server-card");
+    focusedCard = card && event.detail.target.contains(card) ? card.id : "";
+  });
+  // Card changes are announced: the card is swapped whole, so its own status is a new element
+  // that screen readers do not follow; one live region that stays on the page says it.
+  var cardStates = {};
+  function noteCards(root, announce) {
+    if (!root.querySelectorAll) return;
+    var cards = root.matches(".server-card") ? [root] : root.querySelectorAll(".server-card");
+    Array.prototype.forEach.call(cards, function (card) {
+      var status = card.querySelector("[role=status]");
+      var before = cardStates[card.id];
+      cardStates[card.id] = card.dataset.state;
+      var announcer = document.getElementById("portal-announcer");
+      if (announce && before && before !== card.dataset.state && status && announcer) {
+        announcer.textContent = card.getAttribute("aria-label") + ": " + status.textContent.trim();
+      }
+    });
+  }
+  noteCards(document.body, false);
+  document.addEventListener("htmx:load", function (event) { noteCards(event.detail.elt, true); });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (focusedCard && focusLost()) focusInCard(focusedCard);
+    focusedCard = "";
   });
   document.addEventListener("click", function (event) {
     var closer = event.target.closest("[data-close-dialog]");
@@ -38,4 +95,12 @@
   document.addEventListener("htmx:sseError", function () { streamOpen = false; });
   document.addEventListener("htmx:sseClose", function () { streamOpen = false; });
   document.addEventListener("htmx:afterSettle", tick);
+  // An address of the one long admin page of before (/hub/portal/admin#admin-audit) leads to
+  // that section's own page; the sidebar lists the old ids (portal/views/admin_pages.py).
+  var adminNav = document.querySelector("nav[data-old-anchors]");
+  var home = adminNav && adminNav.querySelector("a");
+  if (home && location.hash && location.pathname.replace(/\/$/, "") === home.pathname) {
+    var slug = JSON.parse(adminNav.dataset.oldAnchors)[location.hash.slice(1)];
+    if (slug) location.replace(home.pathname + "/" + slug + location.search);
+  }
 })();

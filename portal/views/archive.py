@@ -7,6 +7,7 @@ from jupyterhub.scopes import needs_scope
 from ..platform.errors import ActionRefused
 from ..platform.settings_choices import DeletedUserVolumes
 from ..volumes import account_volumes
+from .admin_pages import admin_page
 from .base import PortalHandler, portal_authenticated
 
 
@@ -21,6 +22,7 @@ class ArchivedVolumesHandler(PortalHandler):
 
     @portal_authenticated
     @needs_scope("admin:users")
+    @admin_page("archived-volumes")
     async def get(self) -> None:
         await self.render_section()
 

@@ -9,6 +9,7 @@ from jupyterhub.scopes import needs_scope
 
 from ..audit.log import EventKind
 from ..audit.query import MAX_LIMIT, as_csv, parse_query
+from .admin_pages import admin_page, push_position
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 
@@ -20,8 +21,10 @@ class AuditSectionHandler(PortalHandler):
 
     @portal_authenticated
     @needs_scope(AUDIT_SCOPE)
+    @admin_page("audit")
     async def get(self) -> None:
         query = parse_query(lambda name: self.get_argument(name, ""))
+        push_position(self, "audit")
         events = await self.runtime.audit.events(replace(query, limit=query.limit + 1))
         filters = {k: self.get_argument(k, "") for k in ("user", "actor", "kind", "since",
                                                           "until")}

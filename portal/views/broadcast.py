@@ -18,6 +18,7 @@ from ..broadcast.results import Outcome
 from ..broadcast.targets import resolve_targets
 from ..platform.errors import ActionRefused
 from ..platform.hub_queries import running_user_names
+from .admin_pages import admin_page
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 
@@ -81,6 +82,7 @@ class BroadcastHandler(BroadcastPageMixin, PortalHandler):
 
     @portal_authenticated
     @needs_scope(*broadcast.SENDER_SCOPES)
+    @admin_page("broadcast")
     async def get(self) -> None:
         self.finish(await self.render_body())
 

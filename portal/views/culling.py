@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
+from .admin_pages import admin_page
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 
@@ -18,6 +19,7 @@ class CullingSectionHandler(PortalHandler):
 
     @portal_authenticated
     @needs_scope("admin:servers")
+    @admin_page("culling")
     async def get(self) -> None:
         await self.render_section()
 

@@ -9,6 +9,7 @@ from jupyterhub.scopes import needs_scope
 from ..admin.bulk_actions import check_selection
 from ..admin.dormant import read_days, report, set_auto_disable
 from ..admin.dormant_archive import archive_dormant
+from .admin_pages import admin_page, push_position
 from .base import PortalHandler, portal_authenticated
 
 
@@ -21,8 +22,11 @@ class DormantSectionHandler(PortalHandler):
 
     @portal_authenticated
     @needs_scope("admin:users")
+    @admin_page("dormant")
     async def get(self) -> None:
-        await self.section(read_days(self.get_argument("days", "")))
+        days = read_days(self.get_argument("days", ""))
+        push_position(self, "dormant")
+        await self.section(days)
 
     @portal_authenticated
     @needs_scope("admin:users")

@@ -7,6 +7,7 @@ from jupyterhub.scopes import needs_scope
 from ..access import groups
 from ..platform.errors import ActionRefused
 from ..platform.hub_queries import search_users
+from .admin_pages import admin_page
 from .base import PortalHandler, portal_authenticated
 
 
@@ -23,6 +24,7 @@ class GroupsHandler(PortalHandler):
 
     @portal_authenticated
     @needs_scope("admin:groups")
+    @admin_page("groups")
     async def get(self) -> None:
         await self.render_section()
 

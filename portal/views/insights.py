@@ -12,6 +12,7 @@ from ..insights.exports import as_csv
 from ..insights.periods import parse_month, parse_period
 from ..platform.errors import ActionRefused
 from ..platform.hub_queries import group_members
+from .admin_pages import frame
 from .api import PortalAPIHandler
 from .base import PortalCommon, PortalHandler, portal_authenticated
 
@@ -51,11 +52,11 @@ class InsightsPageHandler(InsightsCommon, PortalHandler):
     @needs_scope(INSIGHTS_SCOPE)
     async def get(self) -> None:
         report = await self.insights()
-        admin = self.portal_url("admin")
+        users = self.portal_url("admin", "users")
         self.finish(await self.render_fragment(
             "pages/insights.html", report=report, charts=report.charts(
-                f"{admin}?q=", f"{admin}?group="), now=datetime.now(UTC),
-            table_users=service.TABLE_USERS))
+                f"{users}?q=", f"{users}?group="), now=datetime.now(UTC),
+            table_users=service.TABLE_USERS, **frame(self, "insights")))
 
 
 class InsightsAPI(InsightsCommon, PortalAPIHandler):

@@ -6,6 +6,7 @@ from jupyterhub import orm
 from jupyterhub.scopes import needs_scope
 
 from ..governance.limits import describe
+from .admin_pages import admin_page
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 
@@ -23,6 +24,7 @@ class LimitsSectionHandler(PortalHandler):
 
     @portal_authenticated
     @needs_scope("admin:groups")
+    @admin_page("limits")
     async def get(self) -> None:
         await self.render_section()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from jupyterhub.scopes import needs_scope
 
 from ..admin.signups import decide, resemblances
+from .admin_pages import admin_page
 from .base import PortalHandler, portal_authenticated
 
 
@@ -23,6 +24,7 @@ class SignupsHandler(PortalHandler):
 
     @portal_authenticated
     @needs_scope("admin:users")
+    @admin_page("signups")
     async def get(self) -> None:
         await self.render_section()
 

@@ -14,6 +14,7 @@ from ..auth.authenticator import SECOND_FACTOR_PASSED
 from ..auth.sign_in_tickets import COOKIE
 from ..platform.errors import ActionRefused
 from ..platform.upstream import signed_in_now
+from .admin_pages import admin_page
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 from .gate import holds_power
@@ -128,6 +129,7 @@ class AccountPolicyHandler(PortalHandler):
 
     @portal_authenticated
     @needs_scope("admin:users")
+    @admin_page("account-policy")
     async def get(self) -> None:
         self.finish(await self.section())
 

@@ -6,6 +6,7 @@ from jupyterhub.scopes import needs_scope
 
 from ..governance.usage import LabUsage
 from ..platform.errors import ActionRefused
+from .admin_pages import admin_page, push_position
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
 
@@ -27,10 +28,12 @@ def sorted_usage(samples: dict[str, LabUsage], sort: str) -> list[tuple[str, Lab
 class UsageSectionHandler(PortalHandler):
     @portal_authenticated
     @needs_scope("admin:servers")
+    @admin_page("usage")
     async def get(self) -> None:
         sort = self.get_argument("sort", "memory")
         usage = self.runtime.usage
         rows = [(name, u, usage.stale(u)) for name, u in sorted_usage(usage.all(), sort)]
+        push_position(self, "usage")  # after the sort was found valid
         html = await self.render_fragment("partials/usage_section.html", rows=rows, sort=sort,
                                           interval=max(usage.interval, 5))
         self.finish(html)

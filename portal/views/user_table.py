@@ -24,6 +24,7 @@ from ..admin.user_table import (
     table_page,
 )
 from ..broadcast.message import DEFAULT_AUTO_CLOSE, check_recipients, validate
+from .admin_pages import page_url
 from .base import PortalHandler, portal_authenticated
 from .broadcast import BroadcastSending
 
@@ -48,11 +49,11 @@ class UserTableHandler(PortalHandler):
             return urlencode({k: v for k, v in merged.items()
                               if v and not (k == "page" and v == "1")})
 
-        # Back and reload keep the position: the address bar shows the admin page with it
+        # Back and reload keep the position: the address bar shows the users' page with it
         # (not for a load of what it already shows: the page's first load, the rows' own
         # refresh on a pushed update).
         if not self.get_argument("refresh", ""):
-            self.set_header("HX-Push-Url", f"{self.portal_url('admin')}?{link()}")
+            self.set_header("HX-Push-Url", page_url(self, "users", link()))
         groups = [g for (g,) in self.db.query(orm.Group.name).order_by(orm.Group.name)]
         html = await self.render_fragment(
             "partials/user_table.html", page=page, query=query, current=current, link=link,

@@ -27,13 +27,13 @@ def test_the_page_its_exports_and_the_monthly_report(hub, admin, make_user):
 
     page = admin.get("portal/admin/insights?period=week", htmx=False)
     assert page.status_code == 200, page.text
-    assert "<title>DS Hub portal: insights</title>" in page.text
+    assert "<title>DS Hub admin: Insights</title>" in page.text
     for piece in ('data-chart="chart-active"', 'data-chart="chart-running"',
                   'data-chart="chart-groups"', 'data-chart="chart-users"',
                   f'data-user="{heavy.name}"', 'data-group="ins-team"'):
         assert piece in page.text
     # A click on a user leads to their row in the admin's user table.
-    assert f"portal/admin?q={heavy.name}#admin-users" in page.text.replace("%20", " ")
+    assert f"portal/admin/users?q={heavy.name}" in page.text.replace("%20", " ")
 
     rows = insights_api(admin, "users", period="week").json()["rows"]
     by_name = {r["name"]: r for r in rows}

@@ -38,7 +38,7 @@ def test_admins_hear_of_a_sign_up_and_a_reset_is_mailed_to_the_account(hub, admi
     [first] = inbox.wait_for(1)
     assert first["To"] == "ops@example.org"
     assert first["Subject"] == "DS Hub: mailed-newcomer signed up"
-    assert "portal/admin#signups" in first.get_payload()
+    assert "portal/admin/signups" in first.get_payload()
     user = make_user("with-address")
     hub.sql("hub", "UPDATE users_info SET email = 'ann@example.org' WHERE username = :n",
             n=user.name)

@@ -51,8 +51,9 @@ def test_filters_by_group_state_and_idle(admin, crowd):
 
 def test_the_position_is_in_the_address_bar(admin, crowd):
     r = admin.get("portal/admin/user-table?q=crowd&size=25&page=3&sort=name")
-    assert r.headers["HX-Push-Url"].endswith("/portal/admin?q=crowd&sort=name&size=25&page=3")
-    page = admin.get("portal/admin?q=crowd&size=25&page=3&sort=name", htmx=False)
+    assert r.headers["HX-Push-Url"].endswith(
+        "/portal/admin/users?q=crowd&sort=name&size=25&page=3")
+    page = admin.get("portal/admin/users?q=crowd&size=25&page=3&sort=name", htmx=False)
     assert "user-table?q=crowd&amp;size=25&amp;page=3&amp;sort=name" in page.text
 
 

@@ -272,7 +272,7 @@ def test_history_survives_a_hub_restart_and_sending_still_works(cast, admin, hub
     body = admin.get("portal/admin/broadcast")
     assert body.status_code == 200
     assert message in body.text and "Sent notifications" in body.text
-    page = admin.get("portal/admin", htmx=False)
+    page = admin.get("portal/admin/broadcast", htmx=False)
     assert page.status_code == 200 and "Broadcast a notification" in page.text
     # The new start's credential reaches the labs; the previous start's token is gone.
     r = send(admin, message="After the restart", recipients="users", users=[run1.name])

@@ -234,7 +234,7 @@ def test_detected_gpu_is_shown_to_admins_and_requested_for_every_lab(gpu_hub, do
     assert 'data-gpu="on"' in section
     assert "ENABLE_GPU_SUPPORT=2" in section and "Detected:" in section
     assert f"NVIDIA GPUs detected: {FAKE_GPU}" in section
-    page = admin.get("portal/admin", htmx=False)
+    page = admin.get("portal/admin/gpu", htmx=False)
     assert page.status_code == 200 and 'id="gpu-section"' in page.text
     assert probe_containers(docker_client) == []
     assert re.search(r"GPU detection \([\d.]+ s\): NVIDIA GPUs for the labs", gpu_hub.log_tail(200))

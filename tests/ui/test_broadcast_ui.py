@@ -32,7 +32,7 @@ def test_admin_broadcasts_a_warning_into_two_running_labs(hub, browser, make_use
 
     admin = browser.new_page()
     sign_in(admin, hub, "admin")
-    admin.goto(hub.hub_url("portal/admin"))
+    admin.goto(hub.hub_url("portal/admin/broadcast"))
     section = admin.get_by_role("region", name="Broadcast a notification")
     box = section.get_by_label("Message")
     counter = section.locator("#broadcast-count")
@@ -77,7 +77,7 @@ def test_admin_broadcasts_a_warning_into_two_running_labs(hub, browser, make_use
 
     # The history comes from the portal's store: a restarted hub lists it again.
     hub.restart()
-    admin.goto(hub.hub_url("portal/admin"))
+    admin.goto(hub.hub_url("portal/admin/broadcast"))
     row = admin.get_by_role("table", name="Sent notifications").get_by_role("row").filter(
         has_text=text)
     expect(row).to_be_visible()

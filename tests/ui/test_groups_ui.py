@@ -13,7 +13,7 @@ def test_admin_adds_and_removes_a_member_without_reloading(hub, browser, make_us
     user = make_user("picked")
     page = browser.new_page()
     sign_in(page, hub, "admin")
-    page.goto(hub.hub_url("portal/admin"))
+    page.goto(hub.hub_url("portal/admin/groups"))
     page.evaluate("window.__noReload = true")
     group = page.get_by_role("article", name="Group docker-sock")
     expect(group.get_by_role("note")).to_contain_text("root on the host")

@@ -22,7 +22,7 @@ def admin_row(browser, hub, name: str):
     """A new page of the admin, signed in, on the user table filtered to `name`; (page, row)."""
     board = browser.new_page()
     sign_in(board, hub, "admin")
-    board.goto(hub.hub_url(f"portal/admin?q={name}"))
+    board.goto(hub.hub_url(f"portal/admin/users?q={name}"))
     return board, board.locator(f'tr[data-user="{name}"]')
 
 
@@ -42,7 +42,7 @@ def test_signup_approval_signin_start_and_reach_jupyterlab(hub, browser):
 
     admin = browser.new_page()
     sign_in(admin, hub, "admin")
-    admin.goto(hub.hub_url("portal/admin"))
+    admin.goto(hub.hub_url("portal/admin/signups"))
     signups = admin.get_by_role("region", name="Sign-ups waiting for approval")
     signups.get_by_role("row").filter(has_text="ann-marie").get_by_role(
         "button", name="Approve").click()

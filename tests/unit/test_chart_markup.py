@@ -1,0 +1,35 @@
+"""The Insights charts' markup for assistive technology: a chart of plain bars is one image
+named by its caption; a chart whose bars link somewhere is a group of named links (links inside
+an image are unreachable, and axe-core calls them nested controls: the admin walk in Chromium
+found one on the Insights page)."""
+
+from __future__ import annotations
+
+import re
+
+from jinja2 import Environment, FileSystemLoader
+
+from portal.insights.charts import columns, ranking
+from tests.support.hub import ROOT
+
+TEMPLATE = "{% from 'charts.html' import chart %}{{ chart(c, 'c1') }}"
+
+
+def render(chart) -> str:
+    env = Environment(loader=FileSystemLoader(ROOT / "portal" / "partials"), autoescape=True)
+    return env.from_string(TEMPLATE).render(c=chart)
+
+
+def test_plain_bars_are_one_image_named_by_the_caption():
+    html = render(columns("Lab hours per day", [("01", 1.0), ("02", 2.5)], lambda v: f"{v} h"))
+    assert re.search(r'<svg[^>]* role="img" aria-labelledby="c1-title"', html)
+    assert "<a " not in html
+
+
+def test_linked_bars_are_a_group_of_named_links():
+    html = render(ranking("Top users", [("ann", 3.0, "/hub/portal/admin/users?q=ann"),
+                                        ("bob", 1.0, None)], lambda v: f"{v} h"))
+    assert re.search(r'<svg[^>]* role="group" aria-labelledby="c1-title"', html)
+    assert 'role="img"' not in html
+    links = re.findall(r"<a [^>]*>", html)
+    assert links == ['<a href="/hub/portal/admin/users?q=ann" aria-label="ann: 3.0 h">']
