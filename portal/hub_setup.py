@@ -175,7 +175,12 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     runtime.gpu.start()
     swarm = _inject_into_spawner(c, runtime)
     if settings.swarm:  # the admin dashboard warns of nodes that are down
-        hub.tornado_settings = {**hub.tornado_settings, "dshub_swarm": swarm}
+        async def swarm_nodes() -> list[Any]:
+            return await swarm.nodes()
+
+        # A function, not the view: traitlets deep-copies configuration values, and the view
+        # holds Docker pools (a function is copied as itself).
+        hub.tornado_settings = {**hub.tornado_settings, "dshub_swarm_nodes": swarm_nodes}
     # The hub's own routes: the portal's replacements of its handlers (sign-in, sign-up,
     # passwords, audited REST calls, no password sign-in on the token API) and one gate for host
     # power in front of every route (views/hub_routes.py, access/host_power.py, views/gate.py).

@@ -34,13 +34,13 @@ class DashboardHandler(PortalHandler):
         pending = None
         if self.runtime.settings.signup and "admin:users" in self.parsed_scopes:
             pending = len(self.authenticator.pending_signups())
-        swarm = self.settings.get("dshub_swarm")
+        swarm_nodes = self.settings.get("dshub_swarm_nodes")
 
         async def nodes_down() -> list[str]:
-            return [node.title for node in await swarm.nodes() if not node.ready]
+            return [node.title for node in await swarm_nodes() if not node.ready]
 
         found = await dashboard(self.db, self.runtime, pending,
-                                nodes_down if swarm is not None else None)
+                                nodes_down if swarm_nodes is not None else None)
         html = await self.render_fragment("partials/admin_dashboard.html", board=found)
         self.finish(html)
 

@@ -356,6 +356,15 @@ def test_worker_down_card_says_so_and_other_user_unaffected(swarm, placed, admin
             break
         time.sleep(0.5)
     assert f"node {RUN_PREFIX}d3" in html and "unreachable" in html, html
+    # The admin dashboard warns of it too, once the manager has marked the node down.
+    deadline = time.monotonic() + 60
+    board = ""
+    while time.monotonic() < deadline:
+        board = admin.get("portal/admin/dashboard").text
+        if "is down" in board:
+            break
+        time.sleep(1)
+    assert f"Swarm node {RUN_PREFIX}d3 (" in board and "is down: its labs cannot" in board, board
     assert reachable(placed[other]["portal"])
     assert card_state(admin.get(f"portal/users/{other}/card").text) == "running"
     # Nothing moved or removed: the service is still there, pinned to the worker, and no
