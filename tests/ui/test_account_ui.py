@@ -1,5 +1,6 @@
 """In Chromium: My account from the portal's menu, a refused and then a successful password
-change, and signing in with the new one; the admin's table shows a disabled account."""
+change, and signing in with the new one; the admin's table shows a disabled account; after an
+admin's reset, the temporary password leads to the new-password page (checked by axe-core)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.support.clients import PASSWORD
+from tests.ui.axe import violations
 from tests.ui.conftest import SCREENSHOTS
 from tests.ui.test_signup_to_lab import admin_row, sign_in
 
@@ -56,4 +58,25 @@ def test_my_account_changes_the_password_and_the_admin_table_shows_account_state
     board.locator("#admin-users").screenshot(path=str(SCREENSHOTS / "admin-accounts.png"))
     row.get_by_role("button", name=f"Enable {user.name}").click()
     expect(board.locator("#account-result")).to_contain_text("can sign in again")
+
+    # A reset: the temporary password works once, on the page that asks for a new one (which
+    # axe-core checks), and the new one opens the portal.
+    board.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name=f"Reset password of {user.name}").click()
+    temporary = board.locator(f'code.temporary-password[data-user="{user.name}"]')
+    expect(temporary).to_be_visible()
+    passphrase = temporary.inner_text()
     board.close()
+    page = browser.new_page()
+    page.goto(hub.hub_url("login"))
+    page.get_by_label("Username:").fill(user.name)
+    page.get_by_label("Password:").fill(passphrase)
+    with page.expect_navigation():
+        page.locator("#login_submit").click()
+    expect(page).to_have_url(re.compile(r"/hub/portal/account/new-password$"))
+    assert violations(page) == []
+    page.get_by_label("New password", exact=True).fill(NEW + "-2")
+    page.get_by_label("New password again").fill(NEW + "-2")
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page).to_have_url(re.compile(r"/hub/portal$"))
+    page.close()

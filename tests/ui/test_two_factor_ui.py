@@ -1,7 +1,7 @@
 """In Chromium: setting up two-factor sign-in on My account (the QR code drawn on the hub, the
 first code from the "app", the recovery codes shown once), then signing in with the password and
-a code on the code page; the admin's rule, the table's Clear 2FA, a CSV preview with bad rows
-and the dormant accounts, photographed."""
+a code on the code page (both pages checked by axe-core); the admin's rule, the table's Clear
+2FA, a CSV preview with bad rows and the dormant accounts, photographed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.support.dormant import idle_for
 from tests.support.two_factor import code
+from tests.ui.axe import violations
 from tests.ui.conftest import SCREENSHOTS
 from tests.ui.test_signup_to_lab import admin_row, sign_in
 
@@ -27,6 +28,7 @@ def test_set_up_two_factor_and_sign_in_with_a_code(hub, browser, make_user):
     expect(qr).to_be_visible()
     secret = section.locator("#two-factor-secret").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "two-factor-setup.png"), full_page=True)
+    assert violations(page) == []  # the set-up form with its QR code, by axe-core
     section.get_by_label("The code your app shows now").fill(code(secret, 0))
     section.get_by_role("button", name="Turn on").click()
     codes = section.locator(".recovery-code")
@@ -44,6 +46,7 @@ def test_set_up_two_factor_and_sign_in_with_a_code(hub, browser, make_user):
         page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_contain_text("not right, or was used already")
     page.screenshot(path=str(SCREENSHOTS / "two-factor-sign-in.png"), full_page=True)
+    assert violations(page) == []  # the code page, with its error
     page.get_by_label("Code from your authenticator app:").fill(code(secret))
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
