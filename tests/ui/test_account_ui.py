@@ -40,11 +40,7 @@ def test_my_account_changes_the_password_and_the_admin_table_shows_account_state
     page.goto(hub.hub_url("portal/account"))
     expect(page).to_have_url(re.compile(r"/hub/portal/account$"))
     page.goto(hub.hub_url("logout"))
-    page.goto(hub.hub_url("login"))
-    page.get_by_label("Username:").fill(user.name)
-    page.get_by_label("Password:").fill(NEW)
-    with page.expect_navigation():
-        page.locator("#login_submit").click()
+    sign_in(page, hub, user.name, NEW)
     expect(page).to_have_url(re.compile(r"/hub/portal$"))
     page.close()
 
@@ -68,11 +64,7 @@ def test_my_account_changes_the_password_and_the_admin_table_shows_account_state
     passphrase = temporary.inner_text()
     board.close()
     page = browser.new_page()
-    page.goto(hub.hub_url("login"))
-    page.get_by_label("Username:").fill(user.name)
-    page.get_by_label("Password:").fill(passphrase)
-    with page.expect_navigation():
-        page.locator("#login_submit").click()
+    sign_in(page, hub, user.name, passphrase)
     expect(page).to_have_url(re.compile(r"/hub/portal/account/new-password$"))
     assert violations(page) == []
     page.get_by_label("New password", exact=True).fill(NEW + "-2")

@@ -10,10 +10,10 @@ from tests.support.clients import PASSWORD
 from tests.ui.conftest import SCREENSHOTS
 
 
-def sign_in(page: Page, hub, name: str) -> None:
+def sign_in(page: Page, hub, name: str, password: str = PASSWORD) -> None:
     page.goto(hub.hub_url("login"))
     page.get_by_label("Username:").fill(name)
-    page.get_by_label("Password:").fill(PASSWORD)
+    page.get_by_label("Password:").fill(password)
     with page.expect_navigation():
         page.locator("#login_submit").click()
 
