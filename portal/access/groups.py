@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyterhub import orm
-from sqlalchemy import event, select
+from sqlalchemy import event
 
 from ..audit.log import SYSTEM_ACTOR, AuditLog, EventKind
 from ..platform.errors import ActionRefused
+from ..platform.hub_queries import group_members
 from ..platform.logs import portal_logger
 from ..store.database import PortalStore
 from .names import BUILTIN_GROUPS, PRIVILEGED_GROUP, SOCK_GROUP
@@ -29,24 +30,6 @@ GROUP_WARNINGS = {
                       "kernel features; a lab process can take over the host.",
 }
 assert tuple(GROUP_WARNINGS) == BUILTIN_GROUPS  # a warning for each, in the same order
-
-
-def _builtin_members(db: Any) -> dict[str, set[str]]:
-    """The built-in groups that exist, each with its members' names. One query and no ORM
-    objects: the guard asks every two seconds on the event loop, and loading the groups with
-    their users cost ~7 ms a check (a third of an idle hub's CPU), growing with the members."""
-    rows = db.execute(
-        select(orm.Group.name, orm.User.name)
-        .select_from(orm.Group)
-        .outerjoin(orm.Group.users)
-        .where(orm.Group.name.in_(BUILTIN_GROUPS))
-    ).all()
-    found: dict[str, set[str]] = {}
-    for group, user in rows:
-        members = found.setdefault(group, set())
-        if user is not None:
-            members.add(user)
-    return found
 
 
 @dataclass
@@ -67,11 +50,11 @@ class GroupGuard:
 
     def check(self, db: Any) -> list[str]:
         """Make sure every built-in group exists; returns the names it had to re-create."""
-        present = _builtin_members(db)
+        present = group_members(db, BUILTIN_GROUPS)
         recreated = []
         for name in BUILTIN_GROUPS:
             if name in present:
-                self._members[name] = present[name]
+                self._members[name] = set(present[name])
                 continue
             group = orm.Group.find(db, name)
             if group is None:
