@@ -20,6 +20,7 @@ from .broadcast.broadcaster import Broadcaster
 from .docker.service import DockerService
 from .governance.cull_policy import CullPolicyStore
 from .governance.culling import Culler
+from .governance.environment_service import EnvironmentService
 from .governance.gpu import GpuService
 from .governance.lab_exits import ExitReports
 from .governance.limits import LimitsService
@@ -33,6 +34,7 @@ from .operations.live_updates import LiveUpdates
 from .platform.mail import Mailer
 from .platform.settings import Settings
 from .store.database import PortalStore
+from .swarm.view import SwarmView
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Runtime:
     # Password confirmations for actions that grant host power (portal/access/sudo.py).
     sudo: SudoMode
     limits: LimitsService
+    # What labs start from (image, default limits, GPU, variables), chosen at each start.
+    environments: EnvironmentService
     exits: ExitReports
     usage: UsageCollector
     # Usage over time: the samples rolled up per hour and day, in the store (portal/insights).
@@ -74,6 +78,9 @@ class Runtime:
     mail: Mailer
     # Accounts' own email addresses (My account), else the one given at sign-up.
     emails: EmailAddresses
+    # What the hub knows of its swarm (node listing, labs being placed, node engines); made
+    # in every mode, used in Swarm mode (portal/swarm/view.py).
+    swarm: SwarmView
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

@@ -46,6 +46,11 @@ class SwarmView:
             self._listing = (time.monotonic(), listing)
         return listing
 
+    async def image_engines(self) -> list[tuple[str, DockerService]]:
+        """Where an environment's image must be: every node that takes labs, with its engine."""
+        return [(f"Swarm node {n.title}", self.engine(n)) for n in await self.nodes(fresh=True)
+                if n.usable]
+
     def engine(self, node: nodes.Node) -> DockerService:
         """The node's engine: the manager's own service for its URL, one kept per other node."""
         if not node.engine_url:

@@ -12,6 +12,8 @@ from ..servers.actions import act
 from ..servers.view import server_view, start_log
 from .base import PortalHandler, portal_authenticated
 
+CHOOSING = (ServerAction.START, ServerAction.RECREATE)  # the actions that take user options
+
 
 class CardRendering(PortalHandler):
     async def render_card(self, user: HubUser) -> None:
@@ -54,7 +56,10 @@ class ServerActionHandler(CardRendering):
     @needs_action_scope
     async def post(self, user_name: str, action: ServerAction) -> None:
         user = self.target_user(user_name)
-        await act(action, user, self.runtime, self.hub_actions())
+        # Start and re-create (a switch) take the card's choice of environment, if it offers one.
+        chosen = self.get_body_argument("environment", "") if action in CHOOSING else ""
+        options = {"environment": chosen} if chosen else None
+        await act(action, user, self.runtime, self.hub_actions(options))
         await self.render_card(user)
 
 
