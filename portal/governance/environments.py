@@ -22,8 +22,8 @@ from .limits import Limits, human_size
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 # A Docker image reference: [registry[:port]/]path[:tag][@digest]; no spaces, no scheme.
-IMAGE = re.compile(r"[a-z0-9][a-z0-9._/-]{0,200}(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?"
-                   r"(@sha256:[a-f0-9]{64})?")
+IMAGE = re.compile(r"([a-z0-9][a-z0-9.-]{0,200}:[0-9]{1,5}/)?[a-z0-9][a-z0-9._/-]{0,200}"
+                   r"(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?")
 VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 # The hub's own variables (the lab's token and URLs) and the portal's (GPU decision, limits):
 # an environment may not change what the lab is told about itself.
