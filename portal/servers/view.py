@@ -120,11 +120,11 @@ async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
     usable = tuple(await runtime.environments.usable_by(groups))
     names = [e.name for e in usable]
     chosen = last if last in names else (names[0] if names else "")
-    running = last if spawner.active else ""
+    # Limits: the running lab's environment's (none: the groups'), else the one offered first.
+    limits = await runtime.environments.limits_of(last if spawner.active else chosen, groups)
     view = ServerView(user=user.name, state=CardState.STOPPED, lab_url=user.url,
                       hub_active=bool(spawner.active), node=spawner.location.node_title(),
-                      limits=await runtime.environments.limits_of(running or chosen, groups),
-                      environment=last, environments=usable, chosen=chosen)
+                      limits=limits, environment=last, environments=usable, chosen=chosen)
     op = runtime.operations.current(user.name)
     if op is not None:
         view.state, view.detail = OPERATION_CARDS[op.kind]
