@@ -7,6 +7,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.support.limits import make_group
+from tests.support.page_settled import SETTLED
+from tests.ui.axe import violations
 from tests.ui.test_signup_to_lab import sign_in
 
 
@@ -33,14 +35,18 @@ def test_choose_an_environment_on_the_card_and_start(hub, browser, make_user):
         expect(status).to_have_text("Stopped")
         choice = card.get_by_label("Environment")
         expect(choice).to_have_value("ui-lab")  # the first by name: no last one yet
+        page.wait_for_function(SETTLED)
+        assert violations(page) == []  # axe-core: the choice is labelled, in reach
         choice.select_option("ui-noext")
         card.get_by_role("button", name="Start").click()
         expect(status).to_have_text("Running", timeout=90_000)
         expect(card.locator("[data-environment]")).to_have_text("Environment: ui-noext")
         expect(card.get_by_role("combobox", name="Switch to")).to_have_value("ui-lab")
+        assert violations(page) == []
         card.get_by_role("button", name="Stop").click()
         expect(status).to_have_text("Stopped", timeout=60_000)
         expect(card.get_by_label("Environment")).to_have_value("ui-noext")  # the last one
     finally:
+        hub.api("DELETE", f"users/{user.name}/server")  # a failed check leaves no lab behind
         for name in ("ui-lab", "ui-noext"):
             hub.api("DELETE", f"../portal/api/environments/{name}")
