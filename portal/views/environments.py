@@ -17,17 +17,19 @@ ENVIRONMENTS_SCOPE = "admin:servers"
 
 
 class EnvironmentsSectionHandler(PortalHandler):
-    async def render_section(self, notice: str = "") -> None:
+    async def render_section(self, notice: str = "", editing: str = "") -> None:
+        environments = await self.runtime.environments.all()
+        # "Change" fills the form with the environment's values (variables included).
+        form = next((e for e in environments if e.name == editing), None)
         self.finish(await self.render_fragment(
-            "partials/environments_section.html", notice=notice,
-            environments=await self.runtime.environments.all(),
-            groups=list(group_members(self.db))))
+            "partials/environments_section.html", notice=notice, environments=environments,
+            form=form, groups=list(group_members(self.db))))
 
     @portal_authenticated
     @needs_scope(ENVIRONMENTS_SCOPE)
     @admin_page("environments")
     async def get(self) -> None:
-        await self.render_section()
+        await self.render_section(editing=self.get_argument("edit", ""))
 
     @portal_authenticated
     @needs_scope(ENVIRONMENTS_SCOPE)

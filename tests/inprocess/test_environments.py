@@ -57,6 +57,10 @@ def test_admins_add_change_and_remove_environments_audited(hub, admin, make_user
     assert r.status_code == 200, r.text
     assert "py-basic saved" in r.text and 'data-environment="py-basic"' in r.text
     assert "dshub-lab:latest" in r.text  # Docker's own default tag, made explicit
+    # "Change" fills the form with its values, variables included.
+    form = html.unescape(admin.get("portal/admin/environments?edit=py-basic").text)
+    assert 'value="Python for the course"' in form and f'value="{2 * GIB}"' in form
+    assert "COURSE=intro\nLEVEL=1\n</textarea>" in form and 'value="1"' in form
     r = admin.post("portal/admin/environments", {
         "name": "py-basic", "description": "Python", "image": NOEXT, "memory": "none",
         "cpus": "", "variables": "", "groups": ""})

@@ -26,6 +26,10 @@ def test_choose_an_environment_on_the_card_and_start(hub, browser, make_user):
         table = admin.get_by_role("table", name="Environments")
         expect(table.get_by_role("row").filter(has_text="ui-noext")).to_contain_text(
             "dshub-lab-noext:latest")
+        admin.get_by_role("button", name="Change ui-noext").click()
+        expect(admin.get_by_label("Image")).to_have_value("dshub-lab-noext:latest")
+        admin.wait_for_function(SETTLED)
+        assert violations(admin) == []
         admin.close()
 
         page = browser.new_page()
