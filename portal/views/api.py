@@ -85,7 +85,7 @@ class ServerActionAPI(PortalAPIHandler):
         wait = restart and bool(body.get("wait", False))
         # Start and re-create take user options (the environment), as the hub's REST API does.
         options = options_from_body(body)
-        if options is not None and action not in (ServerAction.START, ServerAction.RECREATE):
+        if options is not None and not action.takes_user_options:
             raise ActionRefused(f"{action} takes no user_options: only start and recreate "
                                 "choose an environment.", 400)
         await act(action, user, self.runtime, self.hub_actions(options), wait=wait)

@@ -12,8 +12,6 @@ from ..servers.actions import act
 from ..servers.view import server_view, start_log
 from .base import PortalHandler, portal_authenticated
 
-CHOOSING = (ServerAction.START, ServerAction.RECREATE)  # the actions that take user options
-
 
 class CardRendering(PortalHandler):
     async def render_card(self, user: HubUser) -> None:
@@ -57,7 +55,7 @@ class ServerActionHandler(CardRendering):
     async def post(self, user_name: str, action: ServerAction) -> None:
         user = self.target_user(user_name)
         # Start and re-create (a switch) take the card's choice of environment, if it offers one.
-        chosen = self.get_body_argument("environment", "") if action in CHOOSING else ""
+        chosen = self.get_body_argument("environment", "") if action.takes_user_options else ""
         options = {"environment": chosen} if chosen else None
         await act(action, user, self.runtime, self.hub_actions(options))
         await self.render_card(user)
