@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from tests.support.limits import make_group
 from tests.support.page_settled import SETTLED
 from tests.ui.axe import violations
+from tests.ui.conftest import SCREENSHOTS
 from tests.ui.test_signup_to_lab import sign_in
 
 
@@ -30,6 +31,8 @@ def test_choose_an_environment_on_the_card_and_start(hub, browser, make_user):
         expect(admin.get_by_label("Image")).to_have_value("dshub-lab-noext:latest")
         admin.wait_for_function(SETTLED)
         assert violations(admin) == []
+        admin.get_by_role("region", name="Environments").screenshot(
+            path=str(SCREENSHOTS / "admin-environments.png"))
         admin.close()
 
         page = browser.new_page()
@@ -41,6 +44,7 @@ def test_choose_an_environment_on_the_card_and_start(hub, browser, make_user):
         expect(choice).to_have_value("ui-lab")  # the first by name: no last one yet
         page.wait_for_function(SETTLED)
         assert violations(page) == []  # axe-core: the choice is labelled, in reach
+        card.screenshot(path=str(SCREENSHOTS / "card-environments.png"))
         choice.select_option("ui-noext")
         card.get_by_role("button", name="Start").click()
         expect(status).to_have_text("Running", timeout=90_000)
