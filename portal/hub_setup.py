@@ -18,6 +18,7 @@ from .broadcast import broadcaster as broadcast
 from .governance.environment_service import Environments
 from .governance.limits import Limits
 from .governance.usage import running_labs
+from .lab.chosen_environment import apply_user_options
 from .lab.hooks import LabEnvironment
 from .lab.host_ports import HostPorts
 from .operations.states import ServerChange
@@ -126,6 +127,8 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     c.PortalSpawner.exit_report = exit_report
     c.PortalSpawner.server_changed = server_changed
     c.PortalSpawner.choose_environment = choose_environment
+    if "apply_user_options" not in c.PortalSpawner:  # the environment is no unhandled option
+        c.PortalSpawner.apply_user_options = apply_user_options
     return swarm
 
 

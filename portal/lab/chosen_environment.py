@@ -20,6 +20,16 @@ Pair = tuple[int | None, float | None]  # memory (bytes), CPUs; None: no limit
 STATE_KEY = "environment"
 
 
+def apply_user_options(spawner: Any, options: dict[str, Any]) -> None:
+    """JupyterHub's user-options hook (`Spawner.apply_user_options`): the environment is taken
+    by the start itself (the ENVIRONMENT hook); any other key is named in the log, as the hub
+    does without a hook ("user_options" is 5.5's REST body nesting them)."""
+    unknown = sorted(set(options or {}) - {STATE_KEY, "user_options"})
+    if unknown:
+        spawner.log.warning("Received unhandled user_options for %s: %s", spawner.user.name,
+                            ", ".join(unknown))
+
+
 class ChosenEnvironment:
     def __init__(self, configured_image: str) -> None:
         self.configured_image = configured_image  # the image without environments

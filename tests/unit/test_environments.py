@@ -4,6 +4,7 @@ the one a start chose (portal/lab/chosen_environment.py)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -131,3 +132,18 @@ def test_the_spawner_keeps_its_last_environment_and_falls_back_to_the_configured
         assert again.name == "py" and again.saved({}) == {"environment": "py"}
 
     asyncio.run(run())
+
+
+def test_the_hubs_user_options_hook_names_only_what_no_one_takes(caplog):
+    from types import SimpleNamespace
+
+    from portal.lab.chosen_environment import apply_user_options
+
+    log = logging.getLogger("test.spawner")
+    spawner = SimpleNamespace(log=log, user=SimpleNamespace(name="ann"))
+    with caplog.at_level(logging.WARNING, logger="test.spawner"):
+        apply_user_options(spawner, {"environment": "py", "user_options": {}})
+        assert caplog.records == []
+        apply_user_options(spawner, {"environment": "py", "image": "x", "cpu": 4})
+    assert [r.getMessage() for r in caplog.records] == [
+        "Received unhandled user_options for ann: cpu, image"]
