@@ -79,6 +79,10 @@ def test_admins_add_change_and_remove_environments_audited(hub, admin, make_user
     assert [d.split(":")[0] for d in details[-4:]] == ["added", "changed", "changed", "removed"]
     assert "image dshub-lab:latest, 2 GiB, 1 CPUs, GPU no, COURSE, LEVEL, for everyone" in (
         details[-4])
+    # The audit links such an event to the Environments section, not to a user of that name.
+    audit_page = admin.get("portal/admin/audit?kind=environment").text
+    assert 'admin/environments" data-links="section">py-basic</a>' in audit_page, audit_page
+    assert "users?q=py-basic" not in audit_page
     # Admins only: a user may neither read nor change them.
     user = make_user("env-nosy")
     assert user.post("portal/admin/environments", {"name": "x", "image": "dshub-lab"}
