@@ -25,8 +25,8 @@ MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5000
 KEEP_SECONDS = 3600.0  # previews and finished batches are forgotten after this
 COLUMNS = ("name", "groups", "environment")
-ENVIRONMENT_NOTE = ("The environment column is read but not used yet: every account gets the "
-                    "hub's lab image until environments exist.")
+ENVIRONMENT_NOTE = ("The environment column is ignored: each user chooses an environment when "
+                    "they start their server (the ones their groups may use).")
 
 
 @dataclass

@@ -40,7 +40,7 @@ def test_the_preview_explains_every_bad_row_and_nothing_is_created(hub, admin):
     r = upload(admin, text)
     assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store", r.text
     assert 'data-bad="5"' in r.text and "Nothing will be created" in r.text
-    assert "environment column is read but not used yet" in r.text
+    assert "environment column is ignored: each user chooses" in r.text
     for expected in ("admin is already an account here", "looks like the existing account admin",
                      "bad character &#39;/&#39;", "also on line 6",
                      "unknown group no-such-group"):
