@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from unittest import mock
 
+import docker
 from jupyterhub.app import JupyterHub
 from jupyterhub.proxy import Proxy
 from traitlets import default
@@ -139,6 +140,20 @@ def environment(values: dict[str, str]) -> Iterator[None]:
         yield
 
 
+
+@contextlib.contextmanager
+def no_real_docker() -> Iterator[None]:
+    """Making a real Docker client fails meanwhile: in process, every Docker call goes to the
+    FakeEngine through the DockerService seam, never to the machine's engine."""
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("an in-process test reached for the real Docker engine: every "
+                             "Docker call must go through the FakeEngine seam")
+
+    with mock.patch.object(docker.APIClient, "__init__", refuse), \
+            mock.patch.object(docker.DockerClient, "__init__", refuse):
+        yield
+
 class HubInProcess(Hub):
     """tests/support/hub.py's Hub (URLs, REST API, SQL, setup code), served from a thread."""
 
@@ -205,8 +220,8 @@ class HubInProcess(Hub):
         service = functools.partial(DockerService, client_factory=lambda: self.engine)
         # The configuration is read while initialize() runs, in the serving thread; the
         # environment and the seam are patched until then only.
-        with environment(self.env()), mock.patch.object(runtime_factory, "DockerService",
-                                                         service):
+        with environment(self.env()), no_real_docker(), \
+                mock.patch.object(runtime_factory, "DockerService", service):
             self._thread = threading.Thread(target=self._serve, name="inprocess-hub",
                                             daemon=True)
             self._thread.start()
