@@ -445,8 +445,10 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
     client = docker_client()
     remove_bench_objects(client)
     data = Path(tempfile.mkdtemp(prefix=f"{PREFIX}scale-"))
+    # Production's intervals, not the tests': usage sampled every 30 s, its history written
+    # every minute, every server polled every 30 s.
     env = {"DSHUB_BENCH_PREFIX": PREFIX, "LAB_USAGE_INTERVAL": args.usage_interval,
-           "USAGE_FLUSH_INTERVAL": "5m"}
+           "USAGE_FLUSH_INTERVAL": "1m", "DSHUB_BENCH_POLL_INTERVAL": "30"}
     if code is not None:
         env["PYTHONPATH"] = str(code)
     config = BENCH_CONFIG if code is None else code / BENCH_CONFIG.relative_to(ROOT)
