@@ -364,14 +364,21 @@ async def poll_tables(hub: Hub, cookies: list[str], window: float, every: float)
 
 
 def change_servers(hub: Hub, names: list[str], method: str, window: float) -> dict[str, float]:
-    """Stop (DELETE) or start (POST) each server, spread over most of `window`: {name: when}."""
+    """Stop (DELETE) or start (POST) each server, spread over most of `window`: {name: when}
+    of those the hub accepted. A hub too busy to answer within 60 s is a figure (the changes
+    missing), not the end of the run."""
     issued = {}
     gap = window * 0.7 / max(1, len(names))
     time.sleep(min(1.0, window * 0.1))  # the streams are open
     for name in names:
-        issued[name] = time.monotonic()
-        r = hub.api(method, f"users/{name}/server", timeout=60)
-        assert r.status_code in (201, 202, 204), (name, r.status_code, r.text[:200])
+        at = time.monotonic()
+        try:
+            r = hub.api(method, f"users/{name}/server", timeout=60)
+        except requests.RequestException as e:
+            print(f"{method} {name}'s server: {type(e).__name__}", flush=True)
+            continue
+        if r.status_code in (201, 202, 204):
+            issued[name] = at
         time.sleep(gap)
     return issued
 
@@ -399,6 +406,7 @@ def pushed_and_polling(hub: Hub, args: argparse.Namespace, cookies: list[str],
         missing += len(cookies) - min(len(cookies), len(seen))
         delays += sorted(seen)[:len(cookies)]
     measured("changes that reached a page", delays)
+    refused = len(changing) - len(issued)
     c0, t0 = cpu_seconds(pid), time.monotonic()
     with ThreadPoolExecutor(max_workers=1) as pool:
         again = pool.submit(change_servers, hub, changing, "POST", window)
@@ -408,7 +416,7 @@ def pushed_and_polling(hub: Hub, args: argparse.Namespace, cookies: list[str],
     polling_cpu = cpu_seconds(pid) - c0
     measured("table polls made", made)
     return {
-        "pages": len(cookies), "changes": len(changing),
+        "pages": len(cookies), "changes": len(changing), "changes_not_accepted": refused,
         "delivery_ms": summary([d * 1000 for d in delays]), "deliveries_missing": missing,
         "pushed": {"seconds": round(took, 1), "hub_cpu_s": round(pushed_cpu, 2),
                    "core_percent": round(pushed_cpu / took * 100, 1),
