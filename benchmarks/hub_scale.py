@@ -353,8 +353,9 @@ async def poll_tables(hub: Hub, cookies: list[str], window: float, every: float)
         nonlocal made
         await asyncio.sleep(offset)
         while time.monotonic() < deadline:
-            await client.fetch(url, headers={"Cookie": cookie, "HX-Request": "true"},
-                               raise_error=False)
+            with contextlib.suppress(Exception):  # a hub too busy to answer: still a poll
+                await client.fetch(url, headers={"Cookie": cookie, "HX-Request": "true"},
+                                   raise_error=False, request_timeout=60)
             made += 1
             await asyncio.sleep(max(0.0, min(every, deadline - time.monotonic())))
 
@@ -407,6 +408,8 @@ def pushed_and_polling(hub: Hub, args: argparse.Namespace, cookies: list[str],
         delays += sorted(seen)[:len(cookies)]
     measured("changes that reached a page", delays)
     refused = len(changing) - len(issued)
+    print(f"pushed: {len(delays)} deliveries, {missing} missing, {refused} changes refused, "
+          f"hub CPU {pushed_cpu:.1f} s in {took:.0f} s, {pages.reloads} reloads", flush=True)
     c0, t0 = cpu_seconds(pid), time.monotonic()
     with ThreadPoolExecutor(max_workers=1) as pool:
         again = pool.submit(change_servers, hub, changing, "POST", window)

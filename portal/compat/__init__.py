@@ -6,9 +6,10 @@ can go.
 
 from __future__ import annotations
 
-from . import nativeauth
+from . import activity, nativeauth
 
 
 def apply() -> None:
     """Install every shim this JupyterHub line needs (idempotent)."""
     nativeauth.apply()
+    activity.apply()

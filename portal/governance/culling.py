@@ -29,7 +29,7 @@ from ..platform import metrics
 from ..platform.errors import ActionRefused
 from ..platform.logs import portal_logger
 from ..platform.tasks import in_background
-from ..platform.upstream import HubUser
+from ..platform.upstream import HubUser, users_named
 from .cull_policy import CullPolicy, CullPolicyStore, human_duration
 
 log = portal_logger("culling")
@@ -215,7 +215,8 @@ class Culler:
         """Warn each (user, planned stop): their tokens minted in one go, the notifications
         sent through the broadcaster's bounded, paced pool, then each logged and audited."""
         broadcaster = self.broadcaster
-        targets = [target_of(app.users[name]) for name, _ in warns]
+        users = users_named(app.users, [name for name, _ in warns])
+        targets = [target_of(users[name]) for name, _ in warns]
         credential = await broadcaster.credentials(app.db, targets)
         deliveries = await broadcaster.notify_each(
             [(target, self._warning(stop_at)) for target, (_, stop_at)
