@@ -198,7 +198,8 @@ def engine_urls(engine: str, data: Path) -> Iterator[dict[str, str]]:
 
     pg = Path(tempfile.mkdtemp(prefix=f"{PREFIX}pg-"))
     pg.rmdir()
-    url = subprocess.run([str(ROOT / "scripts" / "postgres.sh"), "start", str(pg)], check=True,
+    script = str(ROOT / "scripts" / "postgres.sh")
+    url = subprocess.run(["bash", script, "start", str(pg)], check=True,
                          capture_output=True, text=True).stdout.strip()
     try:
         with psycopg.connect(url, autocommit=True) as conn:
@@ -208,7 +209,7 @@ def engine_urls(engine: str, data: Path) -> Iterator[dict[str, str]]:
         yield {"JUPYTERHUB_DATABASE_URL": f"{base}/scale_hub",
                "PORTAL_DATABASE_URL": f"{base}/scale_portal"}
     finally:
-        subprocess.run([str(ROOT / "scripts" / "postgres.sh"), "stop", str(pg)], check=False)
+        subprocess.run(["bash", script, "stop", str(pg)], check=False)
 
 
 @contextlib.contextmanager
