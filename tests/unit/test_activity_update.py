@@ -58,3 +58,30 @@ def test_users_held_in_memory_are_found_without_a_lookup_each():
     users = UserDict(["ann", "bo", "cy"])
     found = users_named(users, ["ann", "cy", "dee"])
     assert sorted(found) == ["ann", "cy", "dee"] and users.loaded == ["dee"]
+
+
+def test_running_servers_users_are_loaded_in_bulk_before_the_checks():
+    from sqlalchemy import event
+
+    from portal.compat.spawner_init import running_users
+
+    factory = orm.new_session_factory("sqlite:///:memory:")
+    db = factory()
+    for name in ("ann", "bo", "cy"):
+        user = orm.User(name=name)
+        db.add(user)
+        db.flush()
+        server = orm.Server() if name != "cy" else None  # cy's server is stopped
+        db.add(orm.Spawner(user=user, name="", server=server))
+    db.commit()
+    db.close()
+    db = factory()
+    held = running_users(db)
+    assert sorted(u.name for u in held) == ["ann", "bo"]
+    statements: list[str] = []
+    event.listen(db.get_bind(), "before_cursor_execute",
+                 lambda *args: statements.append(args[2]))
+    spawners = db.query(orm.Spawner).filter(orm.Spawner.server_id.isnot(None)).all()
+    statements.clear()
+    assert sorted(s.user.name for s in spawners) == ["ann", "bo"]
+    assert statements == []  # each server's user came from memory, no query each
