@@ -247,6 +247,8 @@ def save(name: str, data: dict[str, Any], quick: bool = False) -> Path | None:
     if quick:
         print(f"\nquick run of {name}: it works (figures above are not kept)")
         return None
+    if isinstance(data.get("machine"), dict):  # the load over the run: at its start and end
+        data["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, default=str) + "\n")

@@ -16,6 +16,13 @@ c.PortalSpawner.volume_descriptions = {
 # passes the source to Docker as is: a host path here is a path on the Docker host.)
 c.PortalSpawner.read_only_volumes = {"/srv/datasets": "/mnt/datasets"}
 
+# The first environments users choose from at start (added while the portal holds none; then
+# kept in the portal: Admin -> Environments). The images must already be on the engine.
+# c.Environments.initial = [
+#     {"name": "python", "description": "JupyterLab", "image": "dshub-lab:latest", "memory": "4G"},
+#     {"name": "plain", "image": "dshub-lab-noext:latest", "groups": ["teachers"]},
+# ]
+
 # Resource limits per lab.
 c.PortalSpawner.mem_limit = "16G"
 c.PortalSpawner.cpu_limit = 4.0

@@ -15,8 +15,11 @@ from . import auth, compat
 from .access.groups import BUILTIN_GROUPS
 from .admin.dormant import run_auto_disable
 from .broadcast import broadcaster as broadcast
+from .governance.environment_service import Environments
 from .governance.limits import Limits
 from .governance.usage import running_labs
+from .lab.chosen_environment import apply_user_options
+from .lab.hooks import LabEnvironment
 from .lab.host_ports import HostPorts
 from .operations.states import ServerChange
 from .platform.canonical_origin import redirect_rule
@@ -27,7 +30,6 @@ from .platform.startup import when_hub_runs
 from .platform.upstream import HubSpawner, route_first, serving_hub
 from .runtime import Runtime
 from .runtime_factory import build_runtime
-from .swarm.nodes import manager_url
 from .swarm.view import SwarmView
 from .views import hub_routes
 from .volumes.account_volumes import dispose_of_volumes
@@ -49,6 +51,7 @@ def _routes() -> list[tuple]:
         broadcast,
         culling,
         dormant,
+        environments,
         events,
         gpu,
         groups,
@@ -67,8 +70,8 @@ def _routes() -> list[tuple]:
 
     # Each view module ends with its own route list; this is the one place they all meet.
     modules = (server, account, two_factor, volumes, admin, batch, dormant, groups, gpu, limits,
-               usage, insights, quotas, culling, broadcast, archive, audit, user_table, events,
-               signups, api, static, logo)
+               environments, usage, insights, quotas, culling, broadcast, archive, audit,
+               user_table, events, signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
 
@@ -101,6 +104,9 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     async def limits_policy(groups: set[str]) -> Limits:
         return await runtime.limits.for_groups(groups)
 
+    async def choose_environment(options: dict, groups: set[str]) -> LabEnvironment | None:
+        return await runtime.environments.for_start(options, groups)
+
     def exit_report(user_name: str, container: dict) -> None:
         runtime.exits.report(user_name, container)
 
@@ -111,7 +117,7 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     c.PortalSpawner.docker_engine = lambda: runtime.docker
     # One of each per hub, shared by all its spawners: the loopback ports its labs hold, and
     # in Swarm mode its view of the swarm (labs being placed, node engines).
-    ports, swarm = HostPorts(), SwarmView(runtime.docker, manager_url())
+    ports, swarm = HostPorts(), runtime.swarm
     c.PortalSpawner.host_ports = lambda: ports
     c.PortalSwarmSpawner.swarm_view = lambda: swarm
     c.PortalSpawner.start_guard = start_guard
@@ -120,6 +126,9 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     c.PortalSpawner.limits_policy = limits_policy
     c.PortalSpawner.exit_report = exit_report
     c.PortalSpawner.server_changed = server_changed
+    c.PortalSpawner.choose_environment = choose_environment
+    if "apply_user_options" not in c.PortalSpawner:  # the environment is no unhandled option
+        c.PortalSpawner.apply_user_options = apply_user_options
     return swarm
 
 
@@ -174,6 +183,12 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     runtime.gpu.start()
     swarm = _inject_into_spawner(c, runtime)
+
+    async def add_initial_environments(app: Any) -> None:
+        # Read from the app once it runs: a custom config file sets it after this setup(c).
+        await runtime.environments.add_initial(app.db, Environments(parent=app).initial)
+
+    when_hub_runs(add_initial_environments, "adding the configured environments")
     if settings.swarm:  # the admin dashboard warns of nodes that are down
         async def swarm_nodes() -> list[Any]:
             return await swarm.nodes()

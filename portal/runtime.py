@@ -20,6 +20,7 @@ from .broadcast.broadcaster import Broadcaster
 from .docker.service import DockerService
 from .governance.cull_policy import CullPolicyStore
 from .governance.culling import Culler
+from .governance.environment_service import EnvironmentService
 from .governance.gpu import GpuService
 from .governance.lab_exits import ExitReports
 from .governance.limits import LimitsService
@@ -34,6 +35,7 @@ from .operations.shared_renders import SharedRenders
 from .platform.mail import Mailer
 from .platform.settings import Settings
 from .store.database import PortalStore
+from .swarm.view import SwarmView
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Runtime:
     # Password confirmations for actions that grant host power (portal/access/sudo.py).
     sudo: SudoMode
     limits: LimitsService
+    # What labs start from (image, default limits, GPU, variables), chosen at each start.
+    environments: EnvironmentService
     exits: ExitReports
     usage: UsageCollector
     # Usage over time: the samples rolled up per hour and day, in the store (portal/insights).
@@ -75,6 +79,9 @@ class Runtime:
     mail: Mailer
     # Accounts' own email addresses (My account), else the one given at sign-up.
     emails: EmailAddresses
+    # What the hub knows of its swarm (node listing, labs being placed, node engines); made
+    # in every mode, used in Swarm mode (portal/swarm/view.py).
+    swarm: SwarmView
     # The admin table's rows as rendered, shared by the open admin pages reloading them.
     tables: SharedRenders = field(default_factory=SharedRenders)
 

@@ -18,6 +18,7 @@ from .broadcast.broadcaster import Broadcaster, new_broadcaster
 from .docker.service import DockerService
 from .governance.cull_policy import CullPolicy, CullPolicyStore
 from .governance.culling import Culler
+from .governance.environment_service import EnvironmentService, ImageEngines
 from .governance.gpu import GpuService
 from .governance.lab_exits import ExitReports
 from .governance.limits import Limits, LimitsService
@@ -34,6 +35,8 @@ from .platform.upstream import HubUser
 from .runtime import Runtime
 from .servers.actions import HubActions, HubCall, stop_server
 from .store.database import PortalStore
+from .swarm.nodes import manager_url
+from .swarm.view import SwarmView
 
 
 def build_runtime(settings: Settings, *, docker: DockerService | None = None,
@@ -41,6 +44,14 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
                   broadcaster: Broadcaster | None = None) -> Runtime:
     """The complete runtime; `docker`, `store` and `broadcaster` default to the real ones."""
     docker = docker or DockerService()
+    swarm = SwarmView(docker, manager_url())
+
+    async def one_engine() -> list[tuple[str, DockerService]]:
+        return [("this hub's Docker engine", docker)]
+
+    # Where an environment's image must be: the one engine, or every Swarm node taking labs.
+    image_engines: ImageEngines = swarm.image_engines if settings.swarm else one_engine
+
     store = store or PortalStore(settings.store_url)
     # Two-factor secrets at rest: the key from TWO_FACTOR_KEY or the data directory, read on
     # the store's thread at its first use (the migration that seals older secrets uses it too).
@@ -54,6 +65,7 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
                                 settings.idle_keep_max, settings.idle_exempt_groups)
     cull_policy = CullPolicyStore(store, audit, default_policy)
     gpu = GpuService(settings, docker)
+    limits = LimitsService(store, audit, Limits(settings.lab_memory, settings.lab_cpus))
     history = UsageHistory(
         store, settings.usage_interval, flush_every=settings.usage_flush_interval,
         hourly_days=settings.usage_hourly_days, keep_days=settings.usage_history_days,
@@ -80,7 +92,9 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         group_guard=GroupGuard(store, audit),
         volume_sizes=volume_sizes,
         sudo=SudoMode(settings.sudo_minutes, audit, settings.base_url + SUDO_API_PATH),
-        limits=LimitsService(store, audit, Limits(settings.lab_memory, settings.lab_cpus)),
+        limits=limits,
+        environments=EnvironmentService(store, audit, limits, gpu, image_engines),
+        swarm=swarm,
         exits=ExitReports(operations, audit),
         usage=UsageCollector(docker, settings.usage_interval, sizes=volume_sizes,
                              on_pass=after_usage_pass),

@@ -107,6 +107,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "portal.views.hub_overrides.ProtectedGroupAPIHandler": _GROUP,
     "portal.views.hub_overrides.AuditedGroupUsersAPIHandler": _GROUP_USERS,
     "portal.views.hub_overrides.TokensWithoutPasswords": {"GET": nothing, "POST": token},
+    "portal.views.hub_overrides.ChoosingServerAPIHandler": _SERVER,
     # The portal: what grants host power ...
     f"{_PORTAL}admin.CreateUserHandler": {"GET": nothing, "POST": create_account},
     f"{_PORTAL}account.AccountActionHandler": {"POST": account_action},
@@ -122,7 +123,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "server.ServerCardHandler", "volumes.VolumesHandler", "admin.AdminPageHandler",
         "admin.DashboardHandler", "admin.AccountsPageHandler",
         "groups.GroupsHandler", "groups.UserSearchHandler", "gpu.GpuSectionHandler",
-        "limits.LimitsAPI", "usage.UsageSectionHandler", "usage.UsageAPI",
+        "limits.LimitsAPI", "environments.EnvironmentsAPI", "usage.UsageSectionHandler",
+        "usage.UsageAPI",
         "usage.UserUsageAPI", "broadcast.BroadcastHistoryHandler",
         "insights.InsightsPageHandler", "insights.InsightsAPI", "insights.MonthlyReportAPI",
         "insights.OwnUsageHandler", "insights.OwnUsageAPI",
@@ -146,11 +148,13 @@ RULES: dict[str, dict[str, Rule]] = {
         # accounts from a CSV: the preview creates nothing; the credentials are read once
         "batch.BatchPreviewHandler", "batch.BatchCredentialsHandler")},
     **{f"{_PORTAL}{name}": _reads("GET", "POST") for name in (
-        "limits.LimitsSectionHandler", "culling.CullingSectionHandler",
+        "limits.LimitsSectionHandler", "environments.EnvironmentsSectionHandler",
+        "culling.CullingSectionHandler",
         "broadcast.BroadcastHandler", "broadcast.BroadcastAPI",
         "archive.ArchivedVolumeActionHandler", "account.NewPasswordHandler",
         "two_factor.SignInCodeHandler", "quotas.QuotasSectionHandler")},
     f"{_PORTAL}limits.GroupLimitsAPI": _reads("PUT", "DELETE"),
+    f"{_PORTAL}environments.EnvironmentAPI": _reads("PUT", "DELETE"),
     f"{_PORTAL}culling.CullingAPI": _reads("GET", "PUT"),
     f"{_PORTAL}quotas.QuotasAPI": _reads("GET", "PUT"),
 }

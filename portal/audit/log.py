@@ -54,6 +54,7 @@ class EventKind(StrEnum):
     QUOTA_CHANGE = "quota change"
     EMAIL_CHANGE = "email address"  # an account set or cleared its own address
     QUOTA_WARNING = "quota warning"  # a user past their storage soft quota, told in their lab
+    ENVIRONMENT = "environment"  # an environment added, changed or removed (admins, config)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ that changed its own password keeps going (the page sets it a fresh cookie).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from jupyterhub import orm
 from jupyterhub.utils import new_token
@@ -101,11 +101,27 @@ async def choose_new_password(authenticator: Any, db: Any, audit: AuditLog,
         raise ActionRefused(weak(authenticator, "Your"), 400)
 
 
-def token_counts(db: Any, user_name: str) -> tuple[int, int]:
-    """(browser sessions holding tokens for the user's labs, API tokens) of `user_name`."""
+class TokenCounts(NamedTuple):
+    """What holds tokens of a user: browser sessions (for their labs), API tokens they made, and
+    the tokens JupyterHub gave their running servers (which they did not make)."""
+
+    sessions: int
+    made: int
+    servers: int
+
+
+# JupyterHub's note on the token it makes for each server it starts (the same on 5.5 and 6.x).
+SERVER_TOKEN_NOTE = "Server at "
+
+
+def token_counts(db: Any, user_name: str) -> TokenCounts:
+    """The tokens of `user_name`, by what holds them (one query)."""
     user = orm.User.find(db, user_name)
     if user is None:
-        return 0, 0
-    tokens = db.query(orm.APIToken).filter(orm.APIToken.user_id == user.id).all()
-    sessions = {t.session_id for t in tokens if t.session_id is not None}
-    return len(sessions), sum(1 for t in tokens if t.session_id is None)
+        return TokenCounts(0, 0, 0)
+    rows = db.query(orm.APIToken.session_id, orm.APIToken.note).filter(
+        orm.APIToken.user_id == user.id).all()
+    sessions = {session for session, _ in rows if session is not None}
+    unsessioned = [note or "" for session, note in rows if session is None]
+    servers = sum(1 for note in unsessioned if note.startswith(SERVER_TOKEN_NOTE))
+    return TokenCounts(len(sessions), len(unsessioned) - servers, servers)

@@ -56,6 +56,14 @@ def finish_create(kwargs: dict[str, Any], access: tuple[bool, bool], gpu: bool,
     kwargs["labels"] = with_watchtower_opt_out(kwargs.get("labels"))
 
 
+def always_removed(remove: bool, log: Logger) -> bool:
+    """`remove` as it must be: True (a stopped container goes; volumes stay), said once."""
+    if not remove:
+        log.warning("PortalSpawner.remove=False is ignored: containers are removed on stop "
+                    "(keep_failed_containers keeps failed starts for inspection)")
+    return True
+
+
 def lab_env(gpu: bool, detected: bool, memory: int | None, cpus: float | None) -> dict[str, str]:
     """What the lab images read: the GPU decision really taken (2 resolves to 0 or 1), and the
     limits under JupyterHub's names (the lab's own resource displays)."""

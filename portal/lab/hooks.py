@@ -6,7 +6,23 @@ each is None outside a hub set up by the portal (plain use, unit tests).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 from traitlets import Callable
+
+
+@dataclass(frozen=True)
+class LabEnvironment:
+    """What an environment gives one start (the ENVIRONMENT hook's answer): its image, its
+    limits already capped by the user's groups, GPUs or not, extra variables."""
+
+    name: str
+    image: str
+    memory: int | None = None  # bytes; None: no limit
+    cpus: float | None = None
+    gpu: bool = False
+    variables: Mapping[str, str] = field(default_factory=dict)
 
 
 def hook(help: str) -> Callable:
@@ -34,3 +50,7 @@ SERVER_CHANGED = hook(
     "(pushed updates; whoever asked: portal, hub admin page, REST API, culler).")
 ACCOUNT_DELETED = hook(
     "async f(spawner): the user is being deleted; their volumes go (or are archived).")
+ENVIRONMENT = hook(
+    "async f(user options, group names) -> the LabEnvironment this start uses, or None: the "
+    "configured image and the groups' limits (no environment defined, or none open to the "
+    "user). Raises ActionRefused for an unknown or forbidden choice: nothing starts.")

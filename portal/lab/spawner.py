@@ -1,11 +1,11 @@
 """Owns the lab containers' spawner: the one place that knows Docker object names.
 
 Names come from DockerSpawner's templating (escaped user names): ask `owned_volumes()`. A start
-creates the missing volumes labelled with their owner (volume_owners.py); Docker access, GPUs and
-limits get the last word on the create call; a container is removed on every stop and before
-every create, whatever `remove` says (container_policy.py, SECURITY.md). On the host network a
-server has a loopback port of its own, kept in its state (host_ports.py). Composed, not mixed
-in: hooks.py, volume_names.py, phases.py, location.py, and the hub's poll's guard (poll_guard.py).
+takes its environment (chosen_environment.py), creates the missing volumes labelled with their
+owner (volume_owners.py); Docker access, GPUs and limits get the last word on the create call; a
+container is removed on every stop and before every create, whatever `remove` says
+(container_policy.py, SECURITY.md). On the host network a server has a loopback port of its own,
+kept in its state (host_ports.py). Composed: hooks, volume_names, phases, location, poll_guard.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from . import container_policy as policy
 from . import hooks
 from . import host_ports as ports
 from . import volume_names as names
+from .chosen_environment import ChosenEnvironment
 from .location import LabLocation, OneEngine
 from .phases import SpawnSteps
 from .poll_guard import PollGuard
@@ -44,7 +45,7 @@ class PortalSpawner(DockerSpawner):
     start_guard, gpu_decision, limits_policy = (hooks.START_GUARD, hooks.GPU_DECISION,
                                                 hooks.LIMITS_POLICY)
     exit_report, server_changed = hooks.EXIT_REPORT, hooks.SERVER_CHANGED
-    account_deleted = hooks.ACCOUNT_DELETED
+    account_deleted, choose_environment = hooks.ACCOUNT_DELETED, hooks.ENVIRONMENT
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -57,6 +58,7 @@ class PortalSpawner(DockerSpawner):
         self._private_docker: DockerService | None = None
         self._own_ports = ports.HostPorts()  # without setup's (plain use, unit tests)
         self.poll_guard = PollGuard()
+        self.chosen = ChosenEnvironment(self.image)  # the configured image, before any choice
 
     @default("remove")
     def _remove_default(self) -> bool:
@@ -67,10 +69,7 @@ class PortalSpawner(DockerSpawner):
         return True
 
     def force_removal(self) -> None:  # traitlets does not validate config values
-        if not self.remove:
-            self.log.warning("PortalSpawner.remove=False is ignored: containers are removed on "
-                             "stop (keep_failed_containers keeps failed starts for inspection)")
-            self.remove = True
+        self.remove = policy.always_removed(self.remove, self.log)
 
     @default("name_template")
     def _name_template_default(self) -> str:
@@ -128,13 +127,14 @@ class PortalSpawner(DockerSpawner):
         # Every way to start meets the same rule: not while the portal resets the volumes.
         if self.start_guard and (refusal := self.start_guard(self.user.name)):
             raise RuntimeError(refusal)
+        groups = self.group_names()  # an unknown or forbidden environment refuses right here
+        self.image = await self.chosen.choose(self.choose_environment, self.user_options, groups)
         self.force_removal()  # DockerSpawner then removes a leftover container before creating
         self.steps.begin(5, "Preparing your server")
         await self.claim_user_volumes()
         await self._follow_gpu_decision()
-        if self.limits_policy is not None:
-            limits = await self.limits_policy(self.group_names())
-            self.lab_memory, self.lab_cpus = limits.memory, limits.cpus
+        self.lab_memory, self.lab_cpus = await self.chosen.limits(
+            self.limits_policy, groups, (self.lab_memory, self.lab_cpus))
         if self.host_network:  # this server's own port, reached on loopback; held until it stops
             key = f"{self.user.name}/{self.name}"
             self.host_port = self.port_table.reserve(key, *self.host_port_range)
@@ -144,9 +144,10 @@ class PortalSpawner(DockerSpawner):
         return address
 
     async def _follow_gpu_decision(self) -> None:
-        """Take the hub's GPU decision, waiting for a detection still running (it is bounded)."""
+        """The hub's GPU decision (a detection still running is awaited, bounded), if wanted."""
         if self.gpu_decision is not None:  # else (plain use, unit tests) the trait decides
             self.gpu_enabled, self.gpu_detected = await self.gpu_decision()
+        self.gpu_enabled = self.gpu_enabled and self.chosen.gpu
 
     async def claim_user_volumes(self) -> None:
         """Create the missing volumes, labelled as this account's (Swarm: on the chosen node)."""
@@ -199,9 +200,8 @@ class PortalSpawner(DockerSpawner):
         if status is not None:
             # The hub found the lab gone (its periodic poll, or before a stop): pages hear of it.
             self._report(ServerChange.ENDED)
-        if status is not None and self.exit_report is not None:
             # The container ended by itself (out of memory, a crash): say why before it goes.
-            container = await self.ended_container()
+            container = None if self.exit_report is None else await self.ended_container()
             if container is not None:
                 self.exit_report(self.user.name, container)
         return status
@@ -214,7 +214,7 @@ class PortalSpawner(DockerSpawner):
         return await self.get_object()
 
     def get_env(self) -> dict[str, str]:
-        return {**super().get_env(), **policy.lab_env(
+        return {**super().get_env(), **self.chosen.variables, **policy.lab_env(
             self.gpu_enabled, self.gpu_detected, self.lab_memory, self.lab_cpus)}
 
     def docker(self, method: str, *args: Any, **kwargs: Any) -> Awaitable[Any]:
@@ -236,18 +236,17 @@ class PortalSpawner(DockerSpawner):
         return self.network_name == "host"
 
     async def get_ip_and_port(self) -> tuple[str, int]:
-        if self.host_network:
-            return "127.0.0.1", self.port
-        return await super().get_ip_and_port()
+        return ("127.0.0.1", self.port) if self.host_network else await super().get_ip_and_port()
 
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
         if self.host_network and self.host_port:
             state["host_port"] = self.host_port
-        return state
+        return self.chosen.saved(state)
 
     def load_state(self, state: dict[str, Any]) -> None:
         super().load_state(state)
+        self.chosen.load(state)
         if state.get("host_port"):
             self.host_port = self.port = int(state["host_port"])
             self.port_table.keep(f"{self.user.name}/{self.name}", self.host_port)

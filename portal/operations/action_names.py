@@ -46,6 +46,11 @@ class ServerAction(StrEnum):
         return self._scope_6 if start_servers else self._scope_5
 
     @property
+    def takes_user_options(self) -> bool:
+        """Start and re-create start a lab: they take user options (the environment)."""
+        return self in (ServerAction.START, ServerAction.RECREATE)
+
+    @property
     def segment(self) -> str:
         """Its last segment in the portal's and the JSON API's URLs: the name itself."""
         return self.value

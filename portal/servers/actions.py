@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..auth.account_states import AccountState
 from ..docker.service import ContainerMissing
@@ -43,6 +44,9 @@ class HubActions:
     stop: HubCall
     public_url: str  # where the hub reaches the proxy's public side (readiness checks)
     actor: str  # who asked (user, admin or service name), for the event log
+    # The user options a start or re-creation asks for (`spawn` passes them to the hub), e.g.
+    # {"environment": name}; None: the hub reuses the last ones.
+    options: dict[str, Any] | None = None
 
 
 # An action's work once accepted; it may return what still runs in the background, for a
@@ -62,6 +66,12 @@ async def act(action: ServerAction, user: HubUser, runtime: Runtime, hub: HubAct
                                    f"refused: {refusal.message}", ok=False)
         raise
     await runtime.audit.record(hub.actor, action.event, user.name, "requested")
+
+
+async def check_choice(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
+    """An unknown or forbidden environment is a 400 before anything starts or stops."""
+    if hub.options is not None:
+        await runtime.environments.choose(hub.options, (g.name for g in user.groups))
 
 
 async def _container_gone(spawner: HubSpawner, runtime: Runtime) -> bool:
@@ -85,6 +95,7 @@ async def start(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
     if runtime.accounts.state(user) == AccountState.DISABLED:
         raise ActionRefused(f"The account {user.name} is disabled: enable it before starting "
                             "its server.")
+    await check_choice(user, runtime, hub)
     if refusal := runtime.quotas.start_refusal(user.name):  # the month's lab hours are used up
         raise ActionRefused(refusal)
     op = runtime.operations.current(user.name)
@@ -181,8 +192,10 @@ def _claim_for_restart(user: HubUser, runtime: Runtime) -> HubSpawner:
 async def recreate(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
     """Stop and start through the hub: a new container, so changed Docker access applies.
 
-    (A Docker restart would keep the old container and its old access.)
+    (A Docker restart would keep the old container and its old access.) With another
+    environment in `hub.options`, this is the switch: its image, the same volumes.
     """
+    await check_choice(user, runtime, hub)
     spawner = _claim_for_restart(user, runtime)
 
     async def run() -> None:

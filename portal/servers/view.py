@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..docker.service import ContainerMissing
+from ..governance.environments import Environment
 from ..governance.lab_exits import card_sentence, exit_reason
 from ..governance.limits import Limits
 from ..governance.usage import LabUsage
@@ -43,6 +44,9 @@ class ServerView:
     idle_stop_at: float | None = None  # epoch seconds an idle running server will be stopped
     keep_label: str = ""  # "8 more hours": what "Keep running" gives
     storage_warning: str = ""  # past the storage soft quota (portal/insights/quotas.py)
+    environment: str = ""  # the environment it runs (or last ran); "": the configured image
+    environments: tuple[Environment, ...] = ()  # those the user may choose (none: no choice)
+    chosen: str = ""  # the one the card offers first: the last one, while still allowed
 
     @property
     def busy(self) -> bool:
@@ -75,6 +79,13 @@ class ServerView:
         return f"Your {' and '.join(self.pending_changes)} changed." if self.pending_changes else ""
 
     @property
+    def switch_to(self) -> tuple[Environment, ...]:
+        """The environments a running server may switch to (a re-creation, volumes kept)."""
+        if self.state is not CardState.RUNNING:
+            return ()
+        return tuple(e for e in self.environments if e.name != self.environment)
+
+    @property
     def can_reset(self) -> bool:
         return self.state in (CardState.STOPPED, CardState.FAILED) and not self.hub_active
 
@@ -103,9 +114,17 @@ async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
     spawner = user.spawner
     orm = spawner.orm_spawner
     started = orm.started.timestamp() if orm is not None and orm.started else None
+    groups = [g.name for g in user.groups]
+    # The environment it runs or last ran, kept in its state (portal/lab/chosen_environment.py).
+    last = getattr(getattr(spawner, "chosen", None), "name", "")
+    usable = tuple(await runtime.environments.usable_by(groups))
+    names = [e.name for e in usable]
+    chosen = last if last in names else (names[0] if names else "")
+    # Limits: the running lab's environment's (none: the groups'), else the one offered first.
+    limits = await runtime.environments.limits_of(last if spawner.active else chosen, groups)
     view = ServerView(user=user.name, state=CardState.STOPPED, lab_url=user.url,
                       hub_active=bool(spawner.active), node=spawner.location.node_title(),
-                      limits=await runtime.limits.for_groups(g.name for g in user.groups))
+                      limits=limits, environment=last, environments=usable, chosen=chosen)
     op = runtime.operations.current(user.name)
     if op is not None:
         view.state, view.detail = OPERATION_CARDS[op.kind]

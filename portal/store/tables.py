@@ -186,6 +186,23 @@ class AccountPolicyRow(Base):
     changed_by: Mapped[str] = mapped_column(String(255))
 
 
+class EnvironmentRow(Base):
+    """An environment admins defined (portal/governance/environments.py): what a lab starts
+    from (image, default limits, GPU, variables) and who may choose it."""
+
+    __tablename__ = "environments"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str] = mapped_column(Text)
+    image: Mapped[str] = mapped_column(String(255))
+    memory: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bytes; None: none
+    cpus: Mapped[float | None] = mapped_column(Float, nullable=True)  # None: no limit of its own
+    gpu: Mapped[bool] = mapped_column(Boolean)
+    variables: Mapped[str] = mapped_column(Text)  # JSON {name: value}
+    groups: Mapped[str] = mapped_column(Text)  # JSON [group names]; []: everyone
+    changed: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_by: Mapped[str] = mapped_column(String(255))
+
+
 def metadata() -> MetaData:
     """Every table of the store, as the models declare them today."""
     return Base.metadata

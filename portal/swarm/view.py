@@ -1,9 +1,10 @@
 """Owns what the hub knows of its swarm while it runs: the node listing (trusted briefly), the
 manager's own node, the labs being placed, and one DockerService per node engine.
 
-One SwarmView per hub, over its manager engine (the portal's DockerService): portal.setup(c)
-makes it and hands it to every spawner, so a first start counts the labs still being placed
-and two never both pick the emptiest node.
+One SwarmView per hub, over its manager engine (the portal's DockerService): build_runtime
+makes it (`Runtime.swarm`) and portal.setup(c) hands it to every spawner, so a first start
+counts the labs still being placed and two never both pick the emptiest node. Environments ask
+it which engines an image must be on (`image_engines`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class SwarmView:
             listing = [nodes.parse_node(n, self._own_node_id, self.manager_url) for n in raw]
             self._listing = (time.monotonic(), listing)
         return listing
+
+    async def image_engines(self) -> list[tuple[str, DockerService]]:
+        """Where an environment's image must be: every node that takes labs, with its engine."""
+        return [(f"Swarm node {n.title}", self.engine(n)) for n in await self.nodes(fresh=True)
+                if n.usable]
 
     def engine(self, node: nodes.Node) -> DockerService:
         """The node's engine: the manager's own service for its URL, one kept per other node."""

@@ -17,9 +17,8 @@ class AccountPageHandler(PortalHandler):
 
     @portal_authenticated
     async def get(self) -> None:
-        sessions, tokens = token_counts(self.db, self.current_user.name)
         html = await self.render_fragment(
-            "pages/account.html", sessions=sessions, tokens=tokens,
+            "pages/account.html", tokens=token_counts(self.db, self.current_user.name),
             two_factor=self.runtime.two_factor, user_obj=self.current_user,
             email=self.runtime.emails.of(self.db, self.current_user, self.current_user.name),
             minimum_password_length=self.authenticator.minimum_password_length)

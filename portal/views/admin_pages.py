@@ -52,6 +52,8 @@ SECTIONS: tuple[Section, ...] = (
             "Servers", ("admin-broadcast",)),
     Section("culling", "Idle servers", "partials/admin_culling_section.html", "admin:servers",
             "Servers"),
+    Section("environments", "Environments", "partials/admin_environments_section.html",
+            "admin:servers", "Servers"),
     Section("limits", "Limits", "partials/admin_limits_section.html", "admin:groups", "Servers"),
     Section("usage", "Live usage", "partials/admin_usage_section.html", "admin:servers",
             "Servers"),

@@ -16,6 +16,7 @@ from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.scopes import needs_scope
 
 from ..compat.scopes import needs_action_scope
+from ..governance.environments import options_from_body
 from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser, token_authenticated
@@ -44,6 +45,9 @@ class PortalAPIHandler(RefusalResponses, PortalCommon, APIHandler):
         self.write({
             "user": view.user, "state": str(view.state), "detail": view.detail,
             "lab_url": view.lab_url, "docker_problem": view.docker_problem or None,
+            # The environment it runs or last ran, and those a start may choose.
+            "environment": view.environment or None,
+            "environments": [e.name for e in view.environments],
         })
 
 
@@ -77,8 +81,14 @@ class ServerActionAPI(PortalAPIHandler):
         user = self.target_user(user_name)
         # Only a restart can be waited for ({"wait": true}); it answers 200, the others 202.
         restart = action is ServerAction.RESTART
-        wait = restart and bool(self.json_body().get("wait", False))
-        await act(action, user, self.runtime, self.hub_actions(), wait=wait)
+        body = self.json_body()
+        wait = restart and bool(body.get("wait", False))
+        # Start and re-create take user options (the environment), as the hub's REST API does.
+        options = options_from_body(body)
+        if options is not None and not action.takes_user_options:
+            raise ActionRefused(f"{action} takes no user_options: only start and recreate "
+                                "choose an environment.", 400)
+        await act(action, user, self.runtime, self.hub_actions(options), wait=wait)
         await self.write_server(user, 200 if restart else 202)
 
 

@@ -45,13 +45,16 @@ class PortalCommon:
             raise ActionRefused(f"No such user: {user_name[:80]}", 404)
         return user
 
-    def hub_actions(self) -> HubActions:
-        """The hub's own start/stop for the service layer, and where the proxy answers."""
+    def hub_actions(self, options: dict[str, Any] | None = None) -> HubActions:
+        """The hub's own start/stop for the service layer, and where the proxy answers; a start
+        with `options` (user options: the environment) hands them to the hub."""
+        spawn = self.spawn_single_user  # type: ignore[attr-defined]
         return HubActions(
-            spawn=self.spawn_single_user,  # type: ignore[attr-defined]
+            spawn=spawn if options is None else functools.partial(spawn, options=options),
             stop=self.stop_single_user,  # type: ignore[attr-defined]
             public_url=loopback_url(self.proxy.public_url),  # type: ignore[attr-defined]
             actor=self.actor_name,
+            options=options,
         )
 
     async def check_own_password(self, name: str, given: str) -> bool:

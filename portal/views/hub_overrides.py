@@ -11,6 +11,9 @@ so it meets the same rules.
   written to the event log with who made it (and to the Docker-access history).
 - DELETE /api/users/<name>: the hub's own code, with the acting admin known to the
   spawner's delete_forever hook (the account-deletion event names them).
+- POST /api/users/<name>/server(s/<server>): the environment in the user options (the body,
+  or its "user_options") is checked first; an unknown or forbidden one is a 400 with a
+  sentence and nothing starts. The rest is the hub's own start.
 - POST /api/users/<name>/tokens with {"auth": {"username", "password"}} in the body (the hub
   would check that password with no session, outside the sign-in throttle, answering every
   failure with a bare 403): refused with a sentence saying where to go instead (sign in, then
@@ -27,12 +30,17 @@ from typing import Any
 
 from jupyterhub import orm
 from jupyterhub.apihandlers.groups import GroupAPIHandler, GroupUsersAPIHandler
-from jupyterhub.apihandlers.users import UserAPIHandler, UserTokenListAPIHandler
+from jupyterhub.apihandlers.users import (
+    UserAPIHandler,
+    UserServerAPIHandler,
+    UserTokenListAPIHandler,
+)
 from jupyterhub.scopes import needs_scope
 from jupyterhub.utils import url_path_join
 
 from ..access.groups import BUILTIN_GROUPS
 from ..audit.log import EventKind, acting_as
+from ..compat.scopes import START_SERVERS
 from ..platform.errors import ActionRefused
 from .base import PortalCommon
 from .refusals import RefusalResponses
@@ -91,6 +99,22 @@ class AuditedUserAPIHandler(RefusalResponses, PortalCommon, UserAPIHandler):
             await finish(super().delete(user_name))
         finally:
             acting_as.reset(token)
+
+
+class ChoosingServerAPIHandler(RefusalResponses, PortalCommon, UserServerAPIHandler):
+    @needs_scope(START_SERVERS)
+    async def post(self, user_name: str, server_name: str = "") -> None:
+        user = self.find_user(user_name)
+        if user is not None:  # else the hub's own 404
+            try:
+                body = self.get_json_body()
+            except Exception:  # the hub's own method answers a bad body with its usual 400
+                body = None
+            # 6.x reads {"user_options": {...}} or the body itself; 5.5 the body itself (which
+            # chosen_name unwraps the same way).
+            options = body.get("user_options", body) if isinstance(body, dict) else None
+            await self.runtime.environments.choose(options, (g.name for g in user.groups))
+        await finish(super().post(user_name, server_name))
 
 
 class TokensWithoutPasswords(RefusalResponses, PortalCommon, UserTokenListAPIHandler):

@@ -19,13 +19,18 @@ from ..platform.upstream import replace_hub_handlers
 def replacements() -> dict[type, type]:
     """{hub or NativeAuthenticator handler class: the portal's subclass serving its routes}."""
     from jupyterhub.apihandlers.groups import GroupAPIHandler, GroupUsersAPIHandler
-    from jupyterhub.apihandlers.users import UserAPIHandler, UserTokenListAPIHandler
+    from jupyterhub.apihandlers.users import (
+        UserAPIHandler,
+        UserServerAPIHandler,
+        UserTokenListAPIHandler,
+    )
     from nativeauthenticator import handlers as native
 
     from ..auth import handlers as ours
     from .hub_overrides import (
         AuditedGroupUsersAPIHandler,
         AuditedUserAPIHandler,
+        ChoosingServerAPIHandler,
         ProtectedGroupAPIHandler,
         TokensWithoutPasswords,
     )
@@ -44,6 +49,7 @@ def replacements() -> dict[type, type]:
         GroupUsersAPIHandler: AuditedGroupUsersAPIHandler,
         UserAPIHandler: AuditedUserAPIHandler,
         UserTokenListAPIHandler: TokensWithoutPasswords,
+        UserServerAPIHandler: ChoosingServerAPIHandler,  # the environment checked first
     }
 
 

@@ -54,7 +54,10 @@ class ServerActionHandler(CardRendering):
     @needs_action_scope
     async def post(self, user_name: str, action: ServerAction) -> None:
         user = self.target_user(user_name)
-        await act(action, user, self.runtime, self.hub_actions())
+        # Start and re-create (a switch) take the card's choice of environment, if it offers one.
+        chosen = self.get_body_argument("environment", "") if action.takes_user_options else ""
+        options = {"environment": chosen} if chosen else None
+        await act(action, user, self.runtime, self.hub_actions(options))
         await self.render_card(user)
 
 

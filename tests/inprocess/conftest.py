@@ -14,13 +14,29 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
+import docker
 import pytest
 
 from tests.support.account_fixtures import admin, make_user  # noqa: F401 (fixtures)
 from tests.support.clients import signup
 from tests.support.fake_docker import FakeEngine
 from tests.support.inprocess_hub import HubInProcess
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_docker() -> Iterator[None]:
+    """A real Docker client made here would start real labs, unprefixed, on the machine's
+    engine (a seam the harness missed once did): making one fails the test instead."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an in-process test reached for the real Docker engine: every "
+                             "Docker call must go through the FakeEngine seam")
+
+    with mock.patch.object(docker.APIClient, "__init__", refuse), \
+            mock.patch.object(docker.DockerClient, "__init__", refuse):
+        yield
 
 
 @pytest.fixture(scope="session")

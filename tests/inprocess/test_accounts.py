@@ -33,6 +33,17 @@ def test_my_account_page_is_in_the_menu_and_links_the_token_page(make_user):
     assert ">My account</a>" in user.get("portal", htmx=False).text
 
 
+def test_my_account_counts_the_tokens_i_made_apart_from_my_servers(hub, make_user):
+    user = make_user("tokencount")
+    for note in ("my script", "Server at /user/tokencount/"):  # the second as the hub notes
+        r = hub.api("POST", f"users/{user.name}/tokens", json={"note": note})
+        assert r.status_code == 201, r.text
+    page = user.get("portal/account", htmx=False).text
+    assert re.search(r'id="token-count">1</span> API token you made', page), page
+    assert re.search(r'id="server-token-count">1</span> token\s+the hub gave your running '
+                     r"server \(ended when it stops\)", page), page
+
+
 def test_changing_ones_own_password_refuses_in_sentences_and_loses_nothing(hub, make_user):
     user = make_user("changer")
 

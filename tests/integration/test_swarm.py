@@ -125,6 +125,21 @@ def test_two_users_on_two_nodes_with_their_mounts(swarm, placed, admin):
     assert sock["Source"] != "/var/run/docker.sock"  # never the machine's own engine
 
 
+def test_an_environments_image_must_be_on_every_node(swarm_hub):
+    """Each node has the lab image (Swarm.start loads it), neither the other one: an environment
+    of the other is refused naming both nodes, nothing is pulled (issue 25)."""
+    r = swarm_hub.api("PUT", "../portal/api/environments/sw-lab", json={"image": "dshub-lab"})
+    assert r.status_code == 200, r.text
+    r = swarm_hub.api("PUT", "../portal/api/environments/sw-noext",
+                      json={"image": "dshub-lab-noext"})
+    message = r.json()["message"]
+    assert r.status_code == 400 and message.count("Swarm node ") == 2, r.text
+    assert message.startswith("The image dshub-lab-noext:latest is not on Swarm node ")
+    assert "scripts/build-images.sh" in message
+    r = swarm_hub.api("DELETE", "../portal/api/environments/sw-lab")
+    assert r.status_code == 200, r.text
+
+
 def test_privileged_is_refused_clearly(swarm_hub, admin):
     r = admin.post("portal/admin/users", {"username": "swpriv", "password": PASSWORD})
     assert r.status_code == 200

@@ -98,8 +98,11 @@ class FakeEngine:
             self._call("inspect_image")
             if image not in self.images:
                 raise _error(404, f"No such image: {image}")
+            # Config as the lab images declare it (DockerSpawner reads Cmd when none is set).
             return {"Id": "sha256:" + hashlib.sha256(image.encode()).hexdigest(),
-                    "RepoTags": [image]}
+                    "RepoTags": [image],
+                    "Config": {"Cmd": ["jupyterhub-singleuser"], "Entrypoint": None,
+                               "Env": [], "Labels": {}}}
 
     def create_host_config(self, **kwargs: Any) -> HostConfig:
         return HostConfig(version=API_VERSION, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import secrets
@@ -153,6 +154,15 @@ def stop_every_hub() -> None:
 atexit.register(stop_every_hub)
 
 
+
+@functools.lru_cache(maxsize=8)
+def _encoded_base(base_path: str) -> str:
+    """The hub's base URL as the hub encodes it (settings parse every variable: 0.7 ms, once
+    per base instead of once per request)."""
+    from portal.platform.settings import load_settings
+
+    return load_settings({"JUPYTERHUB_BASE_URL": base_path}).base_url
+
 class Hub:
     """Start, stop and restart one hub; talk to its REST API with the driver token."""
 
@@ -185,10 +195,7 @@ class Hub:
 
     @property
     def url(self) -> str:
-        from portal.platform.settings import load_settings
-
-        base = load_settings({"JUPYTERHUB_BASE_URL": self.base_path}).base_url
-        return f"{self.scheme}://{self.host}:{self.ports['proxy']}{base}"
+        return f"{self.scheme}://{self.host}:{self.ports['proxy']}{_encoded_base(self.base_path)}"
 
     def hub_url(self, path: str = "") -> str:
         return f"{self.url}hub/{path}"

@@ -35,7 +35,7 @@ ROWS: dict[str, dict[str, Any]] = {
 
 # Tables later revisions added (revision 1's are ROWS' keys).
 LATER_TABLES = ("account_states", "usage_rollups", "group_quotas", "two_factor", "account_policy",
-                "email_addresses", "usage_totals")
+                "email_addresses", "usage_totals", "environments")
 
 
 def unversioned_store(url: str, tables: tuple[str, ...] = tuple(ROWS)) -> None:

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+# Portal logic that JupyterHub's line does not change: the other line's pass leaves it out.
+pytestmark = pytest.mark.default_line_only
+
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ["compose.yml", "compose.swarm.yml"]
 DEFAULT = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")

@@ -12,6 +12,9 @@ import pytest
 
 from portal.platform import heap
 
+# Portal logic that JupyterHub's line does not change: the other line's pass leaves it out.
+pytestmark = pytest.mark.default_line_only
+
 
 class Node:
     pass

@@ -5,7 +5,12 @@ from __future__ import annotations
 import fcntl
 import threading
 
+import pytest
+
 from tests.support import hub
+
+# Portal logic that JupyterHub's line does not change: the other line's pass leaves it out.
+pytestmark = pytest.mark.default_line_only
 
 
 def test_with_every_block_held_a_process_takes_the_first_one_given_back(tmp_path, monkeypatch):

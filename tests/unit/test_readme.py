@@ -3,9 +3,14 @@ checked in test_structure.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 from portal.broadcast.broadcaster import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 from portal.broadcast.message import MAX_GRAPHEMES
 from tests.support.hub import ROOT
+
+# Portal logic that JupyterHub's line does not change: the other line's pass leaves it out.
+pytestmark = pytest.mark.default_line_only
 
 README = (ROOT / "README.md").read_text()
 

@@ -1,0 +1,72 @@
+"""Owns which environment a spawner's lab runs: the one its start chose (or the configured
+image when none), its variables, and the name kept in the hub's spawner state.
+
+The name stays in the state after a stop: it is the user's last environment, which the card
+offers first at the next start. The spawner holds one of these; the choice itself (validated,
+its limits capped by the groups') comes from the ENVIRONMENT hook (hooks.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .hooks import LabEnvironment
+
+Choose = Callable[[dict[str, Any], set[str]], Awaitable[LabEnvironment | None]]
+Limits = Callable[[set[str]], Awaitable[Any]]  # the groups' Limits (governance/limits.py)
+Pair = tuple[int | None, float | None]  # memory (bytes), CPUs; None: no limit
+
+STATE_KEY = "environment"
+
+
+def apply_user_options(spawner: Any, options: dict[str, Any]) -> None:
+    """JupyterHub's user-options hook (`Spawner.apply_user_options`): the environment is taken
+    by the start itself (the ENVIRONMENT hook); any other key is named in the log, as the hub
+    does without a hook ("user_options" is 5.5's REST body nesting them)."""
+    unknown = sorted(set(options or {}) - {STATE_KEY, "user_options"})
+    if unknown:
+        spawner.log.warning("Received unhandled user_options for %s: %s", spawner.user.name,
+                            ", ".join(unknown))
+
+
+class ChosenEnvironment:
+    def __init__(self, configured_image: str) -> None:
+        self.configured_image = configured_image  # the image without environments
+        self.current: LabEnvironment | None = None  # this start's (None: the configured image)
+        self.name = ""  # the last start's environment, as the state keeps it ("": none)
+
+    async def choose(self, hook: Choose | None, options: dict[str, Any] | None,
+                     groups: set[str]) -> str:
+        """This start's environment (the hook refuses a bad choice); the image to create the
+        container from."""
+        chosen = None if hook is None else await hook(options or {}, groups)
+        self.current, self.name = chosen, chosen.name if chosen else ""
+        return chosen.image if chosen else self.configured_image
+
+    @property
+    def gpu(self) -> bool:
+        """May this start have GPUs (when the hub gives them)? Without an environment, yes."""
+        return self.current is None or self.current.gpu
+
+    async def limits(self, policy: Limits | None, groups: set[str],
+                     unchanged: Pair) -> Pair:
+        """(memory, CPUs) for this start: the environment's, already capped by the groups';
+        else the groups' own (the LIMITS_POLICY hook); else (plain use) `unchanged`."""
+        if self.current is not None:
+            return self.current.memory, self.current.cpus
+        if policy is None:
+            return unchanged
+        found = await policy(groups)
+        return found.memory, found.cpus
+
+    @property
+    def variables(self) -> dict[str, str]:
+        return dict(self.current.variables) if self.current else {}
+
+    def saved(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The spawner's state with the environment's name (kept after a stop: the last one)."""
+        return {**state, STATE_KEY: self.name} if self.name else state
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.name = str(state.get(STATE_KEY) or self.name)
