@@ -85,9 +85,10 @@ from .stats import measured, summary, table
 from .stubs import Stubs
 
 STOCK_CONFIG = ROOT / "benchmarks" / "jupyterhub_stock_config.py"
+# Quick (CI): one DS Hub, no stock baseline (CI time; the full run measures it).
 QUICK = {"accounts": 300, "groups": 10, "stubs": 6, "audit_days": 3, "audit_per_day": 40,
-         "pages": 3, "changes": 2, "window": 1.0, "idle_window": 1.0, "requests": 5,
-         "engines": ["sqlite"], "usage_interval": "5s", "cull_warning": 10.0}
+         "pages": 3, "changes": 2, "window": 0.5, "idle_window": 1.0, "requests": 5,
+         "engines": ["sqlite"], "usage_interval": "5s", "cull_warning": 10.0, "stock": False}
 CULL_IDLE_AFTER = 3600.0
 ADMIN_PAGE = "page"  # page0000...: the admins whose pages hold event streams
 SHARED_HASH = bcrypt.hashpw(b"not-used-by-anyone", bcrypt.gensalt(12))
@@ -391,7 +392,7 @@ def pushed_and_polling(hub: Hub, args: argparse.Namespace, cookies: list[str],
 
     pid = hub.proc.pid
     changing = stubs[:args.changes]
-    window = args.window * 3
+    window = max(args.window * 3, 3.0)  # the streams open before the first change
     pages = Pages(hub, cookies)
     c0, t0 = cpu_seconds(pid), time.monotonic()
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -531,7 +532,7 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
                 out["pages"] = pushed_and_polling(hub, args, cookies, stub_names)
                 out["rss_end_mib"] = round(rss_kib(hub.proc.pid)["VmRSS"] / 1024)
                 print(f"[{engine}] pages: {out['pages']}", flush=True)
-            if code is None:
+            if code is None and args.stock:
                 out["stock"] = stock_run(args, data, env, len(stub_names))
     finally:
         remove_bench_objects(client)
@@ -633,6 +634,8 @@ def main() -> None:
                         help="the seeded culling policy's warning, seconds")
     parser.add_argument("--start-bound", type=float, default=900.0,
                         help="seconds a hub may take to start")
+    parser.add_argument("--no-stock", dest="stock", action="store_false",
+                        help="leave out stock JupyterHub's baseline")
     parser.add_argument("--before", default="",
                         help="git revision of the code before: run it first, same session")
     args = arguments(parser, QUICK)
