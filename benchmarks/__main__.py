@@ -38,6 +38,7 @@ BENCHMARKS = [
     "swarm_spawn",
     "batch_accounts",
     "usage_history",
+    "hub_scale",
 ]
 # Runnable modules that are not benchmarks (quick mode runs the report over the stored results).
 TOOLS = ["report"]

@@ -89,7 +89,7 @@ async def measure(users: int, passes: int, chunk: int) -> dict[str, Any]:
         async def nothing(*args: Any) -> None:
             return None
 
-        culler._warn = culler._cull = nothing  # type: ignore[method-assign]
+        culler._warn = culler._warn_all = culler._cull = nothing  # type: ignore[method-assign]
         app = SimpleNamespace(db=db)
         turns: list[tuple[float, float]] = []  # when the ticker got the loop (wall, CPU)
         ticking = True

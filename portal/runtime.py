@@ -6,7 +6,7 @@ attached later, so a handler never meets a half-built runtime.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .access.groups import GroupGuard
 from .access.sudo import SudoMode
@@ -31,6 +31,7 @@ from .insights.storage_warnings import StorageWarnings
 from .lab.volume_sizes import VolumeSizes
 from .operations.in_flight import Operations
 from .operations.live_updates import LiveUpdates
+from .operations.shared_renders import SharedRenders
 from .platform.mail import Mailer
 from .platform.settings import Settings
 from .store.database import PortalStore
@@ -81,6 +82,8 @@ class Runtime:
     # What the hub knows of its swarm (node listing, labs being placed, node engines); made
     # in every mode, used in Swarm mode (portal/swarm/view.py).
     swarm: SwarmView
+    # The admin table's rows as rendered, shared by the open admin pages reloading them.
+    tables: SharedRenders = field(default_factory=SharedRenders)
 
     def __deepcopy__(self, memo: dict) -> Runtime:
         # traitlets deep-copies the config; the runtime (thread pool, client) is one shared object.

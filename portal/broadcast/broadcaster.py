@@ -106,27 +106,9 @@ class Broadcaster:
         `credential(user)` gives the token to present to that user's server (`credentials()`).
         """
         started = time.monotonic()
-        deadline = started + self.timeout
         body = json.dumps(request.payload())
-        # A client of our own: the hub's shared one queues its proxy calls behind ours.
-        client = AsyncHTTPClient(force_instance=True, max_clients=self.concurrency)
-        results: list[Delivery] = [None] * len(targets)  # type: ignore[list-item]
-        # A fixed pool of workers sharing one iterator: at most `concurrency` requests exist at
-        # a time, instead of a task and a request object per recipient up front (GC pauses).
-        pending = iter(enumerate(targets))
-
-        async def worker() -> None:
-            for index, target in pending:
-                if target.url is not None:
-                    await self.pacer.turn()
-                results[index] = await self._deliver(client, target, body, credential,
-                                                     deadline)
-
-        try:
-            await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(targets)))))
-        finally:
-            client.close()
-        outcome = Outcome(id=None, results=list(results), seconds=time.monotonic() - started)
+        results = await self._deliver_all([(target, body) for target in targets], credential)
+        outcome = Outcome(id=None, results=results, seconds=time.monotonic() - started)
         try:
             outcome.id = await self.store.add_broadcast(
                 sender, request.message, request.type, request.auto_close,
@@ -158,6 +140,37 @@ class Broadcaster:
                                        time.monotonic() + self.timeout)
         finally:
             client.close()
+
+    async def notify_each(self, messages: list[tuple[Target, dict[str, Any]]],
+                          credential: Callable[[str], str]) -> list[Delivery]:
+        """A notification of its own to each lab (a culling pass's warnings), sent like a
+        broadcast (bounded, paced, one deadline), without the broadcast history."""
+        return await self._deliver_all([(t, json.dumps(p)) for t, p in messages], credential)
+
+    async def _deliver_all(self, messages: list[tuple[Target, str]],
+                           credential: Callable[[str], str]) -> list[Delivery]:
+        """Each (target, body) delivered, at most `concurrency` at once, all by one deadline."""
+        deadline = time.monotonic() + self.timeout
+        # A client of our own: the hub's shared one queues its proxy calls behind ours.
+        client = AsyncHTTPClient(force_instance=True, max_clients=self.concurrency)
+        results: list[Delivery] = [None] * len(messages)  # type: ignore[list-item]
+        # A fixed pool of workers sharing one iterator: at most `concurrency` requests exist at
+        # a time, instead of a task and a request object per recipient up front (GC pauses).
+        pending = iter(enumerate(messages))
+
+        async def worker() -> None:
+            for index, (target, body) in pending:
+                if target.url is not None:
+                    await self.pacer.turn()
+                results[index] = await self._deliver(client, target, body, credential,
+                                                     deadline)
+
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(self.concurrency,
+                                                               len(messages)))))
+        finally:
+            client.close()
+        return results
 
     async def _deliver(self, client: AsyncHTTPClient, target: Target, body: str,
                        credential: Callable[[str], str], deadline: float) -> Delivery:

@@ -6,9 +6,11 @@ can go.
 
 from __future__ import annotations
 
-from . import nativeauth
+from . import activity, nativeauth, spawner_init
 
 
 def apply() -> None:
     """Install every shim this JupyterHub line needs (idempotent)."""
     nativeauth.apply()
+    activity.apply()
+    spawner_init.apply()

@@ -29,7 +29,7 @@ from ..platform import metrics
 from ..platform.errors import ActionRefused
 from ..platform.logs import portal_logger
 from ..platform.tasks import in_background
-from ..platform.upstream import HubUser
+from ..platform.upstream import HubUser, users_named
 from .cull_policy import CullPolicy, CullPolicyStore, human_duration
 
 log = portal_logger("culling")
@@ -136,7 +136,12 @@ class Culler:
                         self.warned, set(), self._busy)
             for name, stop_at in part.warn:
                 self.warned[name] = stop_at
-                in_background(self._warn(app, name, stop_at), f"idle warning to {name}")
+            if part.warn:
+                # One send for the chunk's warnings: a task each (each minting its token
+                # alone, behind the others) took 35 s for 500 and stalled the hub for seconds
+                # (benchmarks/hub_scale.py).
+                in_background(self._warn_all(app, part.warn),
+                              f"idle warnings to {len(part.warn)} servers")
             for name in part.cull:
                 in_background(self._cull(app, name), f"idle stop of {name}")
             decided.warn += part.warn
@@ -196,22 +201,33 @@ class Culler:
         return until
 
     async def _warn(self, app: Any, name: str, stop_at: float) -> None:
-        user = app.users[name]
-        broadcaster = self.broadcaster
+        await self._warn_all(app, [(name, stop_at)])
+
+    def _warning(self, stop_at: float) -> dict[str, Any]:
         minutes = max(round((stop_at - time.time()) / 60), 1)
         when = datetime.fromtimestamp(stop_at, UTC).strftime("%H:%M UTC")
         message = (f"Your server is idle and will stop at {when} (in about {minutes} min). "
                    f"Keep working, or choose \"Keep running for {self.keep_label()}\" in the "
                    "portal, to keep it.")
-        target = target_of(user)
-        delivery = await broadcaster.notify(target, {
-            "message": message, "type": "warning", "autoClose": False, "immediate": True,
-        }, await broadcaster.credentials(app.db, [target]))
-        ok, why = delivery.ok, delivery.reason
-        log.info("Idle warning to %s (stop at %s): %s", name, when, why)
-        metrics.CULLS.labels("warned").inc()
-        await self.audit.record(SYSTEM_ACTOR, EventKind.CULL, name,
-                                        f"warned: stops at {when} ({why})", ok=ok)
+        return {"message": message, "type": "warning", "autoClose": False, "immediate": True}
+
+    async def _warn_all(self, app: Any, warns: list[tuple[str, float]]) -> None:
+        """Warn each (user, planned stop): their tokens minted in one go, the notifications
+        sent through the broadcaster's bounded, paced pool, then each logged and audited."""
+        broadcaster = self.broadcaster
+        users = users_named(app.users, [name for name, _ in warns])
+        targets = [target_of(users[name]) for name, _ in warns]
+        credential = await broadcaster.credentials(app.db, targets)
+        deliveries = await broadcaster.notify_each(
+            [(target, self._warning(stop_at)) for target, (_, stop_at)
+             in zip(targets, warns, strict=True)], credential)
+        for (name, stop_at), delivery in zip(warns, deliveries, strict=True):
+            when = datetime.fromtimestamp(stop_at, UTC).strftime("%H:%M UTC")
+            log.info("Idle warning to %s (stop at %s): %s", name, when, delivery.reason)
+            metrics.CULLS.labels("warned").inc()
+            await self.audit.record(SYSTEM_ACTOR, EventKind.CULL, name,
+                                    f"warned: stops at {when} ({delivery.reason})",
+                                    ok=delivery.ok)
 
     async def _cull(self, app: Any, name: str) -> None:
         user = app.users[name]

@@ -65,6 +65,7 @@ class LiveUpdates:
         self._per_user: dict[str, int] = {}  # open streams by user name
         self._escaped: dict[str, str] = {}  # user name -> escaped name, learnt from spawners
         self._spawners: dict[str, HubSpawner] = {}  # servers being followed, by user name
+        self.generation = 0  # changes published so far: renders shared until the next one
         operations.listener = self.operation_changed
 
     def subscribe(self, user: str, sees_everyone: bool, escaped: str = "") -> Subscriber:
@@ -104,6 +105,7 @@ class LiveUpdates:
 
     def publish(self, changed_user: str, escaped_name: str = "") -> None:
         """Tell every stream allowed to see `changed_user` that its server changed."""
+        self.generation += 1
         escaped_name = escaped_name or self._escaped.get(changed_user, "")
         for subscriber in list(self._subscribers):
             if not subscriber.allowed(changed_user):

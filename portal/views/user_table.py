@@ -39,6 +39,13 @@ class UserTableHandler(PortalHandler):
     @needs_scope("admin-ui")
     async def get(self) -> None:
         query = read_query(lambda name: self.get_argument(name, ""))
+        # A reload of the rows (a pushed change, the fallback poll): shared between the open
+        # admin pages while nothing changed (operations/shared_renders.py).
+        shared = self.runtime.tables if self.get_argument("refresh", "") else None
+        generation, view = self.runtime.live.generation, self.request.query
+        if shared is not None and (html := shared.get(generation, view)) is not None:
+            self.finish(html)
+            return
         page = table_page(self.db, self.users, self.runtime, query)
         await add_usage_and_limits(page, self.runtime)
         current = {k: self.get_argument(k, "") for k in QUERY_KEYS}
@@ -60,6 +67,8 @@ class UserTableHandler(PortalHandler):
             groups=groups, states=STATE_FILTERS, idles=list(IDLE_CHOICES), sizes=PAGE_SIZES,
             bulk_server_actions=SERVER_ACTIONS, bulk_account_actions=ACCOUNT_ACTIONS,
         )
+        if shared is not None:
+            shared.put(generation, view, html)
         self.finish(html)
 
 

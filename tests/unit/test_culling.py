@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from jupyterhub import orm
 
+from portal.broadcast.results import Delivery
 from portal.governance.cull_policy import CullPolicy, CullPolicyStore
 from portal.governance.culling import Culler, epoch, plan
 
@@ -52,7 +53,7 @@ def culler(busy: set[str]) -> Culler:
     async def nothing(*args):
         return None
 
-    c._warn = c._cull = nothing
+    c._warn = c._warn_all = c._cull = nothing
     return c
 
 
@@ -98,3 +99,36 @@ async def test_a_pass_gives_the_loop_back_between_chunks(tmp_path):
     await ticker
     # Everything running is past its idle time then: one turn of other work per full chunk.
     assert turns - before >= len(servers) // 4
+
+
+async def test_a_passs_warnings_go_out_as_one_send():
+    """Every warned server in one credentials call and one bounded send, each with its own
+    stop time; each warning is audited."""
+    calls: dict[str, list] = {"credentials": [], "sent": [], "audited": []}
+
+    class Broadcaster:
+        async def credentials(self, db, targets):
+            calls["credentials"].append([t.user for t in targets])
+            return str
+
+        async def notify_each(self, messages, credential):
+            calls["sent"].append([(t.user, p["message"]) for t, p in messages])
+            return [Delivery(t.user, True, "delivered") for t, _ in messages]
+
+    class Audit:
+        async def record(self, actor, kind, target, detail, ok=True):
+            calls["audited"].append((target, ok))
+
+    def user(name: str) -> SimpleNamespace:
+        spawner = SimpleNamespace(ready=True, pending=None,
+                                  server=SimpleNamespace(url=f"/user/{name}/"))
+        return SimpleNamespace(name=name, spawner=spawner)
+
+    c = Culler(CullPolicyStore(None, None, POLICY), None, Audit(), Broadcaster(),  # type: ignore[arg-type]
+               None)  # type: ignore[arg-type]
+    app = SimpleNamespace(users={n: user(n) for n in ("ann", "bo")}, db=None)
+    await c._warn_all(app, [("ann", epoch(NOW) + HOUR), ("bo", epoch(NOW) + 2 * HOUR)])
+    assert calls["credentials"] == [["ann", "bo"]]
+    [sent] = calls["sent"]
+    assert [u for u, _ in sent] == ["ann", "bo"] and sent[0][1] != sent[1][1]
+    assert calls["audited"] == [("ann", True), ("bo", True)]

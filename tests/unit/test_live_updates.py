@@ -93,3 +93,13 @@ async def test_unsubscribed_streams_hear_nothing():
     live.unsubscribe(sub)
     live.publish("ann", "esc-ann")
     assert drain(sub) == [] and live.streams == 0
+
+
+def test_every_published_change_moves_the_generation_on():
+    """Shared table renders (operations/shared_renders.py) are stale once anything was published."""
+    live = LiveUpdates(Operations())
+    live.subscribe("root", True)
+    before = live.generation
+    live.publish("ann")
+    live.operation_changed("bob")
+    assert live.generation == before + 2

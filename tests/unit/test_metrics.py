@@ -115,8 +115,8 @@ async def test_idle_culling_counts_its_warnings_keeps_and_stops():
         async def credentials(self, db, targets):
             return str
 
-        async def notify(self, target, payload, credential) -> Delivery:
-            return Delivery(target.user, True, "delivered")
+        async def notify_each(self, messages, credential) -> list[Delivery]:
+            return [Delivery(target.user, True, "delivered") for target, _ in messages]
 
     async def stop_idle(user, hub_stop) -> None:
         pass

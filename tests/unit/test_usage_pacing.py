@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from portal.governance.usage import MAX_GAP, SPREAD, Lab, UsageCollector
+from portal.governance.usage import MAX_GAP, MIN_GAP, SPREAD, Lab, UsageCollector
 from tests.unit.test_usage_location import MIB, stats
 
 # Portal logic that JupyterHub's line does not change: the other line's pass leaves it out.
@@ -58,10 +58,17 @@ def gaps_of_a_pass(labs: int, interval: float, clock: FakeClock) -> list[float]:
 
 
 def test_many_labs_are_spread_over_half_the_interval():
-    gaps = gaps_of_a_pass(labs=100, interval=1.0, clock=FakeClock())
-    gap = SPREAD * 1.0 / 100  # 5 ms apart, over half the interval
+    gaps = gaps_of_a_pass(labs=100, interval=8.0, clock=FakeClock())
+    gap = SPREAD * 8.0 / 100  # 40 ms apart, over half the interval
     assert gaps == pytest.approx([gap] * 99)
-    assert sum(gaps) == pytest.approx(SPREAD * 1.0 - gap)
+    assert sum(gaps) == pytest.approx(SPREAD * 8.0 - gap)
+
+
+def test_very_many_labs_are_never_sampled_faster_than_the_bound():
+    """2,000 labs at 30 s: 25 calls a second at most, the pass longer than the interval."""
+    gaps = gaps_of_a_pass(labs=2000, interval=30.0, clock=FakeClock())
+    assert gaps == pytest.approx([MIN_GAP] * 1999)
+    assert sum(gaps) > 30.0
 
 
 def test_a_few_labs_are_sampled_quickly():
@@ -71,7 +78,7 @@ def test_a_few_labs_are_sampled_quickly():
 
 def test_a_late_wake_does_not_catch_up_in_a_burst():
     """The loop was held for 30 ms during a pass: the samples it delayed keep their spacing."""
-    gaps = gaps_of_a_pass(labs=100, interval=1.0, clock=FakeClock(late={3: 0.03}))
-    gap = SPREAD * 1.0 / 100
+    gaps = gaps_of_a_pass(labs=100, interval=8.0, clock=FakeClock(late={3: 0.03}))
+    gap = SPREAD * 8.0 / 100
     assert max(gaps) == pytest.approx(gap + 0.03)  # the hold happened, once
     assert min(gaps) == pytest.approx(gap)  # and no two samples closer than the gap after it
