@@ -33,15 +33,21 @@ def apply_user_options(spawner: Any, options: dict[str, Any]) -> None:
 class ChosenEnvironment:
     def __init__(self, configured_image: str) -> None:
         self.configured_image = configured_image  # the image without environments
+        self.applied: str | None = None  # the image the last start's environment put in place
         self.current: LabEnvironment | None = None  # this start's (None: the configured image)
         self.name = ""  # the last start's environment, as the state keeps it ("": none)
 
     async def choose(self, hook: Choose | None, options: dict[str, Any] | None,
-                     groups: set[str]) -> str:
+                     groups: set[str], image: str | None = None) -> str:
         """This start's environment (the hook refuses a bad choice); the image to create the
-        container from."""
+        container from. `image`: the spawner's image as the configuration and the hub's
+        pre-spawn hook left it for this start; without an environment it stays (only what an
+        earlier start's environment put there is undone)."""
+        if image is not None and image != self.applied:
+            self.configured_image = image
         chosen = None if hook is None else await hook(options or {}, groups)
         self.current, self.name = chosen, chosen.name if chosen else ""
+        self.applied = chosen.image if chosen else None
         return chosen.image if chosen else self.configured_image
 
     @property

@@ -128,7 +128,8 @@ class PortalSpawner(DockerSpawner):
         if self.start_guard and (refusal := self.start_guard(self.user.name)):
             raise RuntimeError(refusal)
         groups = self.group_names()  # an unknown or forbidden environment refuses right here
-        self.image = await self.chosen.choose(self.choose_environment, self.user_options, groups)
+        self.image = await self.chosen.choose(self.choose_environment, self.user_options, groups,
+                                              self.image)
         self.force_removal()  # DockerSpawner then removes a leftover container before creating
         self.steps.begin(5, "Preparing your server")
         await self.claim_user_volumes()

@@ -83,9 +83,17 @@ def test_the_configured_first_environments_come_only_into_an_empty_store(tmp_pat
     configured = [{"name": "py", "image": "dshub-lab", "memory": "4G", "cpus": 1},
                   {"name": "gone", "image": "not-built:1"}, {"name": "Bad"}]
 
+    # The logger's own handler: a hub set up earlier in this worker (in-process tests) stops
+    # JupyterHub's loggers propagating to the root, where caplog listens by default.
+    logger = logging.getLogger("JupyterHub.portal.environments")
+
     async def run() -> None:
-        with caplog.at_level(logging.ERROR, logger="JupyterHub.portal.environments"):
-            await envs.add_initial(None, configured)
+        logger.addHandler(caplog.handler)
+        try:
+            with caplog.at_level(logging.ERROR, logger=logger.name):
+                await envs.add_initial(None, configured)
+        finally:
+            logger.removeHandler(caplog.handler)
         assert [e.name for e in await envs.all()] == ["py"]
         assert [(e.actor, e.target, e.detail.split(":")[0]) for e in heard] == [
             ("(hub)", "py", "added")]

@@ -130,6 +130,12 @@ def test_the_spawner_keeps_its_last_environment_and_falls_back_to_the_configured
         assert await chosen.limits(groups_limits, set(), (None, None)) == (2 * GIB, None)
         assert await chosen.limits(None, set(), (5, 0.5)) == (5, 0.5)  # plain use: unchanged
         assert await chosen.choose(None, {"environment": "py"}, set()) == "configured:latest"
+        # The hub's pre-spawn hook may set the image of one start (the tests' noext users):
+        # without an environment that image is used; an environment's image is undone after.
+        assert await chosen.choose(choose, None, set(), "hooked:1") == "hooked:1"
+        assert await chosen.choose(choose, {"environment": "py"}, set(),
+                                   "hooked:1") == "dshub-lab:latest"
+        assert await chosen.choose(choose, None, set(), "dshub-lab:latest") == "hooked:1"
         again = ChosenEnvironment("configured:latest")
         again.load(state)  # a hub restart: the running (or last) environment comes back
         assert again.name == "py" and again.saved({}) == {"environment": "py"}
