@@ -18,7 +18,7 @@ from typing import Any
 
 from ..platform import settings_parsers as parsers
 from ..platform.errors import ActionRefused
-from .limits import Limits, human_size
+from .limits import Limits, human_size, parse_limit
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 # A Docker image reference: [registry[:port]/]path[:tag][@digest]; no spaces, no scheme.
@@ -96,14 +96,9 @@ def _text(raw: Any, what: str) -> str:
 
 
 def _limit(raw: Any, parse: Any, refusal: str) -> Any:
-    if raw is None or (isinstance(raw, str) and raw.strip().lower() in NONE_WORDS):
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-        raise ActionRefused(refusal.format("?"), 400)
-    try:
-        return parse(str(raw))
-    except ValueError:
-        raise ActionRefused(refusal.format(str(raw)[:40]), 400) from None
+    """An environment's default memory or CPUs: a word of NONE_WORDS is no default."""
+    return parse_limit(raw, parse, (str, int, float), refusal.format("?"), refusal,
+                       dict.fromkeys(NONE_WORDS))
 
 
 def _flag(raw: Any) -> bool:

@@ -7,7 +7,7 @@ limit if any of them says so; with no override the default applies.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,13 +78,15 @@ def effective(default: Limits, overrides: Iterable[GroupLimit]) -> Limits:
     return Limits(int(memory) if memory else None, cpus or None)
 
 
-def _parse_limit(raw: Any, parse: Any, kinds: tuple[type, ...], wrong_type: str,
-                 not_valid: str) -> Any:
-    """A group's limit from a form or JSON: None for "default", 0 for no limit, else parsed."""
-    if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "default")):
+def parse_limit(raw: Any, parse: Any, kinds: tuple[type, ...], wrong_type: str,
+                not_valid: str, words: Mapping[str, Any]) -> Any:
+    """A limit from a form or JSON: None when absent, `words[w]` for a word such as "none"
+    (what it means differs: a group's "default", an environment's "no default"), else parsed;
+    a wrong type or text is a 400 with `wrong_type` or `not_valid` (formatted with the text)."""
+    if raw is None:
         return None
-    if isinstance(raw, str) and raw.strip().lower() in NO_LIMIT_WORDS:
-        return 0
+    if isinstance(raw, str) and raw.strip().lower() in words:
+        return words[raw.strip().lower()]
     if isinstance(raw, bool) or not isinstance(raw, kinds):
         raise ActionRefused(wrong_type, 400)
     try:
@@ -93,22 +95,26 @@ def _parse_limit(raw: Any, parse: Any, kinds: tuple[type, ...], wrong_type: str,
         raise ActionRefused(not_valid.format(str(raw)[:40]), 400) from None
 
 
+# A group's words: "default" (or nothing) keeps the hub's default, "none" is no limit (0).
+GROUP_WORDS = {"": None, "default": None, **dict.fromkeys(NO_LIMIT_WORDS, 0)}
+
+
 def parse_memory(raw: Any) -> int | None:
     """A group's memory: default / none / a size."""
-    return _parse_limit(
+    return parse_limit(
         raw, parsers.size, (str, int),
         "Memory must be a size such as 512M or 4G, 'none' or 'default'.",
         "Memory {!r} is not a size: write e.g. 512M or 4G (at least 64M), 'none' for no limit, "
-        "or 'default'.")
+        "or 'default'.", GROUP_WORDS)
 
 
 def parse_cpus(raw: Any) -> float | None:
     """A group's CPUs: default / none / a number up to this host's CPU count."""
-    return _parse_limit(
+    return parse_limit(
         raw, parsers.cpus, (str, int, float),
         "CPUs must be a number such as 1.5, 'none' or 'default'.",
         f"CPUs {{!r}} is not valid: write a number from 0.01 to {parsers.host_cpus()} (this "
-        "host's CPU count), 'none' or 'default'.")
+        "host's CPU count), 'none' or 'default'.", GROUP_WORDS)
 
 
 class LimitsService:
