@@ -200,9 +200,6 @@ class Culler:
                                         f"kept running until {when}")
         return until
 
-    async def _warn(self, app: Any, name: str, stop_at: float) -> None:
-        await self._warn_all(app, [(name, stop_at)])
-
     def _warning(self, stop_at: float) -> dict[str, Any]:
         minutes = max(round((stop_at - time.time()) / 60), 1)
         when = datetime.fromtimestamp(stop_at, UTC).strftime("%H:%M UTC")

@@ -130,7 +130,7 @@ async def test_idle_culling_counts_its_warnings_keeps_and_stops():
     app = SimpleNamespace(users={"ann": ann}, db=None)
     before = {event: value("dshub_culls_total", event=event)
               for event in ("warned", "kept", "stopped")}
-    await culler._warn(app, "ann", 1e10)
+    await culler._warn_all(app, [("ann", 1e10)])
     await culler.keep_running(ann, "ann")  # type: ignore[arg-type]
     await culler._cull(app, "ann")
     for event, count in before.items():
