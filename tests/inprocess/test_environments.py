@@ -189,6 +189,9 @@ def test_the_choice_is_checked_then_followed_by_the_spawner(hub, admin, make_use
     lab = container_of(hub, engine, outsider.name)
     assert lab["Image"] == NOEXT and lab["HostConfig"]["Memory"] == 0
     assert "COURSE" not in lab["Config"]["Env"]
+    # The admin's user table names each running server's environment.
+    table = admin.get("portal/admin/user-table?q=envmember").text
+    assert re.search(r'data-user="envmember\w*".*?row-environment[^>]*>team-lab<', table, re.S)
     # The spawner takes the environment itself: the hub never calls it an unhandled option.
     assert f"unhandled user_options for {member.name}" not in hub.log_path.read_text()
 
