@@ -21,6 +21,7 @@ from .governance.usage import running_labs
 from .lab.chosen_environment import apply_user_options
 from .lab.hooks import LabEnvironment
 from .lab.host_ports import HostPorts
+from .lab.spawn_form import options_from_form, spawn_form
 from .operations.states import ServerChange
 from .platform.canonical_origin import redirect_rule
 from .platform.heap import FreezePolicy
@@ -133,6 +134,9 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     c.PortalSpawner.environment_choices = environment_choices
     if "apply_user_options" not in c.PortalSpawner:  # the environment is no unhandled option
         c.PortalSpawner.apply_user_options = apply_user_options
+    if "options_form" not in c.PortalSpawner:  # /hub/spawn offers the environments
+        c.PortalSpawner.options_form = spawn_form
+        c.PortalSpawner.options_from_form = options_from_form
     return swarm
 
 
