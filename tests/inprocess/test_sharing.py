@@ -93,7 +93,7 @@ def test_a_server_with_host_power_needs_the_password_first(hub, make_user):
     try:
         r = share(owner, owner.name, friend.name)
         assert r.status_code == 403 and "data-sudo" in r.text and "host power" in r.text
-        assert 'name="name" value="%s"' % friend.name in r.text  # the dialog sends it again
+        assert f'name="name" value="{friend.name}"' in r.text  # the dialog sends it again
         assert share_rows(hub, owner.name) == set()
         r = share(owner, owner.name, friend.name, sudo_password="not-the-password")
         assert r.status_code == 403 and share_rows(hub, owner.name) == set()
