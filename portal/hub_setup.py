@@ -15,6 +15,7 @@ from . import auth, compat
 from .access.groups import BUILTIN_GROUPS
 from .admin.dormant import run_auto_disable
 from .broadcast import broadcaster as broadcast
+from .compat.user_scopes import add_user_scopes
 from .governance.environment_service import Environments
 from .governance.limits import Limits
 from .governance.usage import running_labs
@@ -31,6 +32,7 @@ from .platform.startup import when_hub_runs
 from .platform.upstream import HubSpawner, route_first, serving_hub
 from .runtime import Runtime
 from .runtime_factory import build_runtime
+from .servers.sharing import SHARING_SCOPES
 from .swarm.view import SwarmView
 from .views import hub_routes
 from .volumes.account_volumes import dispose_of_volumes
@@ -61,6 +63,7 @@ def _routes() -> list[tuple]:
         logo,
         quotas,
         server,
+        shares,
         signups,
         static,
         two_factor,
@@ -70,8 +73,8 @@ def _routes() -> list[tuple]:
     )
 
     # Each view module ends with its own route list; this is the one place they all meet.
-    modules = (server, account, two_factor, volumes, admin, batch, dormant, groups, gpu, limits,
-               environments, usage, insights, quotas, culling, broadcast, archive, audit,
+    modules = (server, shares, account, two_factor, volumes, admin, batch, dormant, groups, gpu,
+               limits, environments, usage, insights, quotas, culling, broadcast, archive, audit,
                user_table, events, signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
@@ -169,6 +172,8 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
                    runtime.mail)
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
+    # Users share their own servers (JupyterHub's shares) with users and groups they name.
+    add_user_scopes(hub, SHARING_SCOPES)
     # The Docker-access groups exist from the first start and come back if deleted.
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
