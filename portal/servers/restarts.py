@@ -65,12 +65,17 @@ async def update(user: HubUser, runtime: Runtime, hub: HubActions) -> str:
     if not spawner.ready or spawner.pending:
         raise ActionRefused("Only a running server can be re-created to update: start it "
                             "instead (a start uses the image its tag names now).")
+    if (op := runtime.operations.current(user.name)) is not None:
+        raise ActionRefused(f"Cannot re-create to update: {op.kind} is already in progress.")
+    gone = ActionRefused("Your container is not running: start it again (a start uses the "
+                         "image its tag names now).")
     try:
         info = await spawner.location.container(runtime.docker)
         engine = await spawner.location.engine(runtime.docker)
     except ContainerMissing:
-        raise ActionRefused("Your container no longer exists: start it again (a start uses the "
-                            "image its tag names now).") from None
+        raise gone from None
+    if info.status != "running":
+        raise gone
     newer = await runtime.images.newer(engine, info, fresh=True)
     if not newer:
         raise ActionRefused(f"Nothing to update: {info.image or 'its tag'} names the image your "
