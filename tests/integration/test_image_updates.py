@@ -76,7 +76,7 @@ def test_moving_the_tag_offers_the_update_which_recreates_from_the_new_image(
 
         card = html.unescape(_wait_for(newer_card, 40, "the card saying a newer image"))
         assert f'data-newer-image="{new}"' in card and "Re-create to update" in card
-        assert f"A newer\n        image of <code>{TAG}:latest</code>" in card
+        assert f'image of <strong class="font-monospace">{TAG}:latest</strong>' in card
         assert f"({_short(new)};\n        this server runs {_short(old)})" in card
         state = user.s.get(user.url(f"portal/api/users/{user.name}/server"), timeout=30).json()
         assert (state["image"], state["image_id"], state["newer_image_id"]) == (
