@@ -1,23 +1,21 @@
 """Owns the Docker calls on images: one image by reference or ID, every image an engine holds,
 and which image each running container was created from. Nothing here pulls.
 
-A mixin of DockerService (portal/docker/service.py), which provides `_api()` and `_run()`: the
-same pool, bound and errors as every other call (no answer is DockerUnavailable).
+A mixin of DockerService (portal/docker/service.py), which provides `_api()` and `_run()`
+(calls.py): the same pool, bound and errors as every other call (no answer is
+DockerUnavailable).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-import docker
 from docker.errors import NotFound
 
+from .calls import EngineCalls
 from .types import ImageInfo, RunningContainer
 
-T = TypeVar("T")
 SERVICE_LABEL = "com.docker.swarm.service.name"  # what Swarm labels a task's container with
 
 
@@ -45,14 +43,7 @@ def image_info(raw: dict[str, Any]) -> ImageInfo:
                      size=int(raw.get("Size") or 0))
 
 
-class DockerImages:
-    def _api(self) -> docker.APIClient:  # provided by DockerService
-        raise NotImplementedError
-
-    async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None,
-                   pool: ThreadPoolExecutor | None = None) -> T:  # provided by DockerService
-        raise NotImplementedError
-
+class DockerImages(EngineCalls):
     async def image(self, reference: str) -> ImageInfo | None:
         """The image a reference (a tag, or an ID) names on this engine now; None without one."""
 

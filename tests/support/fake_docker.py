@@ -14,17 +14,21 @@ is only a record, and no lab answers behind it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 from docker.errors import APIError, NotFound
 from docker.types import HostConfig
+
+from portal.docker.service import DockerService
 
 API_VERSION = "1.44"
 
@@ -366,3 +370,14 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
+
+
+@contextlib.contextmanager
+def service_over(engine: FakeEngine) -> Iterator[DockerService]:
+    """The portal's DockerService over `engine`, its thread pools shut down afterwards."""
+    service = DockerService(client_factory=lambda: engine)
+    try:
+        yield service
+    finally:
+        service._pool.shutdown(wait=False)
+        service._sizes_pool.shutdown(wait=False)

@@ -24,7 +24,7 @@ from portal.governance.image_updates import (
     short_id,
 )
 from portal.platform.errors import DockerUnavailable
-from tests.support.fake_docker import FakeEngine
+from tests.support.fake_docker import FakeEngine, service_over
 
 pytestmark = pytest.mark.default_line_only
 
@@ -46,10 +46,8 @@ def engine() -> FakeEngine:
 
 @pytest.fixture
 def service(engine) -> Iterator[DockerService]:
-    s = DockerService(client_factory=lambda: engine)
-    yield s
-    s._pool.shutdown(wait=False)
-    s._sizes_pool.shutdown(wait=False)
+    with service_over(engine) as s:
+        yield s
 
 
 def updates_over(service: DockerService, clock: Clock) -> ImageUpdates:
