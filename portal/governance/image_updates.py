@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +23,12 @@ from ..docker.types import ContainerInfo, ImageInfo, RunningContainer
 from ..platform.errors import DockerUnavailable
 from ..platform.hub_queries import running_default_spawners
 from ..platform.pacing import with_turns
+from .environment_service import ImageEngines
 from .environments import normal_image
 
 CHUNK = 100  # labs read between two turns of the event loop
 IMAGE_TTL = 10.0  # seconds the ID a reference names on an engine is trusted
 MOST_KEPT = 256  # (engine, reference) pairs remembered; past it, expired ones are dropped
-# Where labs run, in words, and the engine there (governance/environment_service.py's).
-Engines = Callable[[], Awaitable[list[tuple[str, DockerService]]]]
 
 
 def short_id(image_id: str) -> str:
@@ -105,7 +104,7 @@ def group_by_image(labs: list[LabImage], running: list[RunningContainer],
 
 
 class ImageUpdates:
-    def __init__(self, engines: Engines, ttl: float = IMAGE_TTL,
+    def __init__(self, engines: ImageEngines, ttl: float = IMAGE_TTL,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.engines, self.ttl, self.clock = engines, ttl, clock
         self._known: dict[tuple[DockerService, str], tuple[float, asyncio.Future[str]]] = {}
