@@ -108,6 +108,9 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     async def choose_environment(options: dict, groups: set[str]) -> LabEnvironment | None:
         return await runtime.environments.for_start(options, groups)
 
+    async def environment_choices(groups: set[str]) -> list[tuple[str, str]]:
+        return [(e.name, e.description) for e in await runtime.environments.usable_by(groups)]
+
     def exit_report(user_name: str, container: dict) -> None:
         runtime.exits.report(user_name, container)
 
@@ -128,6 +131,7 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     c.PortalSpawner.exit_report = exit_report
     c.PortalSpawner.server_changed = server_changed
     c.PortalSpawner.choose_environment = choose_environment
+    c.PortalSpawner.environment_choices = environment_choices
     if "apply_user_options" not in c.PortalSpawner:  # the environment is no unhandled option
         c.PortalSpawner.apply_user_options = apply_user_options
     return swarm

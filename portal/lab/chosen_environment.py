@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tornado import web
+
+from ..platform.errors import ActionRefused
 from .hooks import LabEnvironment
 
 Choose = Callable[[dict[str, Any], set[str]], Awaitable[LabEnvironment | None]]
@@ -31,6 +34,15 @@ def apply_user_options(spawner: Any, options: dict[str, Any]) -> None:
                             ", ".join(unknown))
 
 
+def choice_refused(refusal: ActionRefused) -> web.HTTPError:
+    """A refused choice as JupyterHub's start page shows it: its own words with a 400 (any
+    other error there is an "Unhandled error" 500). The card and the REST API check the choice
+    before starting, so they meet this only when an environment changes in between."""
+    error = web.HTTPError(400, "%s", str(refusal))
+    error.jupyterhub_message = str(refusal)
+    return error
+
+
 class ChosenEnvironment:
     def __init__(self, configured_image: str) -> None:
         self.configured_image = configured_image  # the image without environments
@@ -49,7 +61,10 @@ class ChosenEnvironment:
         earlier start's environment put there is undone)."""
         if image is not None and image != self.applied:
             self.configured_image = image
-        chosen = None if hook is None else await hook(options or {}, groups)
+        try:
+            chosen = None if hook is None else await hook(options or {}, groups)
+        except ActionRefused as refusal:
+            raise choice_refused(refusal) from None
         self.current, self.name = chosen, chosen.name if chosen else ""
         self.applied = chosen.image if chosen else None
         self.started_from = chosen.image if chosen else self.configured_image

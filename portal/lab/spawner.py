@@ -29,6 +29,7 @@ from .chosen_environment import ChosenEnvironment
 from .location import LabLocation, OneEngine
 from .phases import SpawnSteps
 from .poll_guard import PollGuard
+from .spawn_form import options_from_form, spawn_form
 from .volume_names import UserVolume, VolumeNames
 from .volume_owners import claim_volumes
 
@@ -46,6 +47,7 @@ class PortalSpawner(DockerSpawner):
                                                 hooks.LIMITS_POLICY)
     exit_report, server_changed = hooks.EXIT_REPORT, hooks.SERVER_CHANGED
     account_deleted, choose_environment = hooks.ACCOUNT_DELETED, hooks.ENVIRONMENT
+    environment_choices = hooks.ENVIRONMENT_CHOICES
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -70,6 +72,14 @@ class PortalSpawner(DockerSpawner):
 
     def force_removal(self) -> None:  # traitlets does not validate config values
         self.remove = policy.always_removed(self.remove, self.log)
+
+    @default("options_form")  # /hub/spawn offers the environments (DockerSpawner's: images)
+    def _options_form_default(self) -> Any:
+        return spawn_form
+
+    @default("options_from_form")
+    def _options_from_form_default(self) -> Any:
+        return options_from_form
 
     @default("name_template")
     def _name_template_default(self) -> str:

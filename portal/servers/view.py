@@ -102,7 +102,8 @@ def describe_failure(error: BaseException | None) -> str:
     """A spawn failure in plain words."""
     if error is None:
         return "The server failed to start."
-    text = str(error) or type(error).__name__
+    # Words meant for the user (a refused environment, lab/chosen_environment.py) as they are.
+    text = getattr(error, "jupyterhub_message", None) or str(error) or type(error).__name__
     name = type(error).__name__
     if name == "ImageNotFound" or "No such image" in text:
         image = text.split("No such image:", 1)[-1].strip(' ")(') if "No such image" in text else ""
