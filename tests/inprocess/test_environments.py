@@ -214,7 +214,7 @@ def test_jupyterhubs_start_page_offers_the_same_choice(hub, make_user, engine, e
     assert f"jupyterlab-{user.name}" not in engine.container_records
     r = user.post("spawn", {"environment": "plain"})
     assert r.status_code < 400, r.text[-2000:]
-    assert container_of(hub, engine, user.name)["Image"] == "dshub-lab:latest"
+    assert container_of(hub, engine, user.name)["Config"]["Image"] == "dshub-lab:latest"
     # The next visit preselects the last choice, as the card does.
     hub.api("DELETE", f"users/{user.name}/server")
     assert wait_gone(engine, user.name)
