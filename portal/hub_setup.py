@@ -58,6 +58,7 @@ def _routes() -> list[tuple]:
         events,
         gpu,
         groups,
+        images,
         insights,
         limits,
         logo,
@@ -74,8 +75,8 @@ def _routes() -> list[tuple]:
 
     # Each view module ends with its own route list; this is the one place they all meet.
     modules = (server, shares, account, two_factor, volumes, admin, batch, dormant, groups, gpu,
-               limits, environments, usage, insights, quotas, culling, broadcast, archive, audit,
-               user_table, events, signups, api, static, logo)
+               limits, environments, images, usage, insights, quotas, culling, broadcast, archive,
+               audit, user_table, events, signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
 

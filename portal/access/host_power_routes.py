@@ -129,6 +129,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "admin.DashboardHandler", "admin.AccountsPageHandler",
         "groups.GroupsHandler", "groups.UserSearchHandler", "gpu.GpuSectionHandler",
         "limits.LimitsAPI", "environments.EnvironmentsAPI", "usage.UsageSectionHandler",
+        "images.ImagesSectionHandler", "images.ImagesAPI",
         "usage.UsageAPI",
         "usage.UserUsageAPI", "broadcast.BroadcastHistoryHandler",
         "insights.InsightsPageHandler", "insights.InsightsAPI", "insights.MonthlyReportAPI",

@@ -57,6 +57,7 @@ class EventKind(StrEnum):
     ENVIRONMENT = "environment"  # an environment added, changed or removed (admins, config)
     SHARE = "share"  # a server shared with a user or a group (JupyterHub's shares)
     SHARE_REVOKED = "share revoked"
+    IMAGE_UPDATE = "image update"  # a server re-created from the newer image its tag names
 
 
 @dataclass(frozen=True)
