@@ -109,6 +109,9 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     async def limits_policy(groups: set[str]) -> Limits:
         return await runtime.limits.for_groups(groups)
 
+    async def server_maximum(groups: set[str]) -> int:
+        return await runtime.limits.servers_for(groups)
+
     async def choose_environment(options: dict, groups: set[str]) -> LabEnvironment | None:
         return await runtime.environments.for_start(options, groups)
 
@@ -132,6 +135,7 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     c.PortalSpawner.gpu_decision = gpu_decision
     c.PortalSpawner.account_deleted = account_deleted
     c.PortalSpawner.limits_policy = limits_policy
+    c.PortalSpawner.server_maximum = server_maximum
     c.PortalSpawner.exit_report = exit_report
     c.PortalSpawner.server_changed = server_changed
     c.PortalSpawner.choose_environment = choose_environment
@@ -171,6 +175,13 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # put ahead of the hub's own handlers (portal/auth, portal/views/hub_overrides.py).
     auth.configure(c, settings, runtime.audit, runtime.accounts, runtime.two_factor,
                    runtime.mail)
+    # Named servers, up to a maximum per group (NAMED_SERVERS_MAX by default: 0, the default
+    # server only), which the portal checks on every path (lab/server_names.py). The hub's own
+    # named_server_limit_per_user stays 0 (no count of its own): its callable is asked about the
+    # requesting user (an admin acting for someone counts as the admin), and its 0 means
+    # "unlimited" where the portal's means "none".
+    if "allow_named_servers" not in hub:
+        hub.allow_named_servers = True
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
     # Users share their own servers (JupyterHub's shares) with users and groups they name.

@@ -66,7 +66,8 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
                                 settings.idle_keep_max, settings.idle_exempt_groups)
     cull_policy = CullPolicyStore(store, audit, default_policy)
     gpu = GpuService(settings, docker)
-    limits = LimitsService(store, audit, Limits(settings.lab_memory, settings.lab_cpus))
+    limits = LimitsService(store, audit, Limits(settings.lab_memory, settings.lab_cpus),
+                           settings.named_servers_max)
     history = UsageHistory(
         store, settings.usage_interval, flush_every=settings.usage_flush_interval,
         hourly_days=settings.usage_hourly_days, keep_days=settings.usage_history_days,

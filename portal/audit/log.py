@@ -58,6 +58,8 @@ class EventKind(StrEnum):
     SHARE = "share"  # a server shared with a user or a group (JupyterHub's shares)
     SHARE_REVOKED = "share revoked"
     IMAGE_UPDATE = "image update"  # a server re-created from the newer image its tag names
+    SERVER_ADDED = "server added"  # a named server (its name in the detail)
+    SERVER_DELETED = "server deleted"  # a named server and its own volumes
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 A group's override per resource is `None` (follow the default), `0` (explicitly no limit) or a
 value. A member of several groups gets the highest value among their groups' overrides, and no
-limit if any of them says so; with no override the default applies.
+limit if any of them says so; with no override the default applies. The maximum of named
+servers is kept alongside: `None` follows NAMED_SERVERS_MAX, a number (0: the default server
+only) is the group's; a member gets the highest of their groups' numbers.
 """
 
 from __future__ import annotations
@@ -44,12 +46,14 @@ class GroupLimit:
     group: str
     memory: int | None = None  # None: the default; 0: no limit
     cpus: float | None = None
+    servers: int | None = None  # named servers; None: the default, 0: the default server only
 
     def as_json(self) -> dict[str, Any]:
         def show(value: float | None) -> Any:
             return "default" if value is None else ("none" if value == 0 else value)
 
-        return {"group": self.group, "memory_bytes": show(self.memory), "cpus": show(self.cpus)}
+        return {"group": self.group, "memory_bytes": show(self.memory), "cpus": show(self.cpus),
+                "named_servers": "default" if self.servers is None else self.servers}
 
 
 def human_size(value: int | None) -> str:
@@ -76,6 +80,12 @@ def effective(default: Limits, overrides: Iterable[GroupLimit]) -> Limits:
     memory = _highest([o.memory for o in overrides if o.memory is not None], default.memory)
     cpus = _highest([o.cpus for o in overrides if o.cpus is not None], default.cpus)
     return Limits(int(memory) if memory else None, cpus or None)
+
+
+def server_maximum(default: int, overrides: Iterable[GroupLimit]) -> int:
+    """The named servers a member of these groups may have: their highest, else the default."""
+    given = [o.servers for o in overrides if o.servers is not None]
+    return max(given) if given else default
 
 
 def parse_limit(raw: Any, parse: Any, kinds: tuple[type, ...], wrong_type: str,
@@ -117,11 +127,28 @@ def parse_cpus(raw: Any) -> float | None:
         "host's CPU count), 'none' or 'default'.", GROUP_WORDS)
 
 
+def parse_servers(raw: Any) -> int | None:
+    """A group's maximum of named servers: default, or a whole number from 0 to 100."""
+    words = {"": None, "default": None, "none": 0}
+
+    def whole(text: str) -> int:
+        if not text.strip().isdigit() or int(text) > 100:
+            raise ValueError(text)
+        return int(text)
+
+    return parse_limit(
+        raw, whole, (str, int), "Named servers must be a whole number from 0 to 100 or 'default'.",
+        "Named servers {!r} is not valid: write a whole number from 0 to 100 (0: the default "
+        "server only) or 'default'.", words)
+
+
 class LimitsService:
     """Overrides live in the portal's store and, for the spawner, in memory (loaded once)."""
 
-    def __init__(self, store: PortalStore, audit: AuditLog, default: Limits) -> None:
+    def __init__(self, store: PortalStore, audit: AuditLog, default: Limits,
+                 default_servers: int = 0) -> None:
         self.store, self.audit, self.default = store, audit, default
+        self.default_servers = default_servers  # NAMED_SERVERS_MAX
         self._groups: dict[str, GroupLimit] | None = None
 
     async def overrides(self) -> dict[str, GroupLimit]:
@@ -129,7 +156,8 @@ class LimitsService:
             def load() -> dict[str, GroupLimit]:
                 with self.store.session() as db:
                     rows = db.scalars(select(GroupLimitRow))
-                    return {r.group: GroupLimit(r.group, r.memory, r.cpus) for r in rows}
+                    return {r.group: GroupLimit(r.group, r.memory, r.cpus, r.servers)
+                            for r in rows}
 
             self._groups = await self.store.run(load)
         return self._groups
@@ -139,19 +167,24 @@ class LimitsService:
         known = await self.overrides()
         return effective(self.default, (known[g] for g in groups if g in known))
 
+    async def servers_for(self, groups: Iterable[str]) -> int:
+        """How many named servers a member of these groups may have."""
+        known = await self.overrides()
+        return server_maximum(self.default_servers, (known[g] for g in groups if g in known))
+
     async def set_group(self, db: Any, actor: str, group: str, memory: Any,
-                        cpus: Any) -> GroupLimit:
-        """Set (both 'default': remove) a group's override; bad input changes nothing."""
-        limit = GroupLimit(group, parse_memory(memory), parse_cpus(cpus))
+                        cpus: Any, servers: Any = None) -> GroupLimit:
+        """Set (all 'default': remove) a group's override; bad input changes nothing."""
+        limit = GroupLimit(group, parse_memory(memory), parse_cpus(cpus), parse_servers(servers))
         if orm.Group.find(db, group) is None:
             raise ActionRefused(f"There is no group named {group[:80]!r}.", 404)
         known = await self.overrides()
 
-        empty = limit.memory is None and limit.cpus is None
+        empty = limit == GroupLimit(group)
         await self.store.put_row(GroupLimitRow, group, None if empty else {
-            "memory": limit.memory, "cpus": limit.cpus})
+            "memory": limit.memory, "cpus": limit.cpus, "servers": limit.servers})
         before = known.get(group, GroupLimit(group))
-        if limit.memory is None and limit.cpus is None:
+        if empty:
             known.pop(group, None)
         else:
             known[group] = limit
@@ -165,5 +198,6 @@ def describe(limit: GroupLimit) -> str:
         return f"{word} default" if value is None else (
             f"{word} no limit" if value == 0 else f"{word} {show(value)}")
 
+    servers = "" if limit.servers is None else f", named servers {limit.servers}"
     return (f"{one(limit.memory, 'memory', human_size)}, "
-            f"{one(limit.cpus, 'CPUs', lambda v: f'{v:g}')}")
+            f"{one(limit.cpus, 'CPUs', lambda v: f'{v:g}')}{servers}")

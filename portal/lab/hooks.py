@@ -57,3 +57,6 @@ ENVIRONMENT = hook(
 ENVIRONMENT_CHOICES = hook(
     "async f(group names) -> [(name, description)]: the environments those groups may choose, "
     "which JupyterHub's own start page offers (spawn_form.py). None or empty: no form.")
+SERVER_MAXIMUM = hook(
+    "async f(group names) -> how many named servers members of those groups may have (0: the "
+    "default server only). None: no maximum checked (plain use, unit tests).")

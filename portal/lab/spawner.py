@@ -5,7 +5,8 @@ takes its environment (chosen_environment.py), creates the missing volumes label
 owner (volume_owners.py); Docker access, GPUs and limits get the last word on the create call; a
 container is removed on every stop and before every create, whatever `remove` says
 (container_policy.py, SECURITY.md). On the host network a server has a loopback port of its own,
-kept in its state (host_ports.py). Composed: hooks, volume_names, phases, location, poll_guard.
+kept in its state (host_ports.py). Named servers: names and the maximum in server_names.py.
+Composed: hooks, volume_names, server_names, phases, location, poll_guard.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .chosen_environment import ChosenEnvironment
 from .location import LabLocation, OneEngine
 from .phases import SpawnSteps
 from .poll_guard import PollGuard
+from .server_names import check_start, oauth_client_id
 from .volume_names import UserVolume, VolumeNames
 from .volume_owners import claim_volumes
 
@@ -39,10 +41,11 @@ class PortalSpawner(DockerSpawner):
     keep_failed_containers, volume_descriptions = policy.KEEP_FAILED, names.DESCRIPTIONS
     host_port, host_port_range = ports.HOST_PORT, ports.PORT_RANGE
     user_volumes, volume_name_template = names.USER_VOLUMES, names.NAME_TEMPLATE
+    server_volumes, server_volume_template = names.SERVER_VOLUMES, names.SERVER_NAME_TEMPLATE
     shared_volume_name, shared_volume_mount = names.SHARED_NAME, names.SHARED_MOUNT
     docker_engine, host_ports = hooks.DOCKER_ENGINE, hooks.HOST_PORTS
-    start_guard, gpu_decision, limits_policy = (hooks.START_GUARD, hooks.GPU_DECISION,
-                                                hooks.LIMITS_POLICY)
+    start_guard, gpu_decision = hooks.START_GUARD, hooks.GPU_DECISION
+    limits_policy, server_maximum = hooks.LIMITS_POLICY, hooks.SERVER_MAXIMUM  # server_names.py
     exit_report, server_changed = hooks.EXIT_REPORT, hooks.SERVER_CHANGED
     account_deleted, choose_environment = hooks.ACCOUNT_DELETED, hooks.ENVIRONMENT
     environment_choices = hooks.ENVIRONMENT_CHOICES  # JupyterHub's start page (spawn_form.py)
@@ -59,6 +62,7 @@ class PortalSpawner(DockerSpawner):
         self._own_ports = ports.HostPorts()  # without setup's (plain use, unit tests)
         self.poll_guard = PollGuard()
         self.chosen = ChosenEnvironment(self.image)  # the configured image, before any choice
+        self.oauth_client_id = oauth_client_id(self.oauth_client_id, self.user, self.name)
 
     @default("remove")
     def _remove_default(self) -> bool:
@@ -72,8 +76,8 @@ class PortalSpawner(DockerSpawner):
         self.remove = policy.always_removed(self.remove, self.log)
 
     @default("name_template")
-    def _name_template_default(self) -> str:
-        return "jupyterlab-{username}"
+    def _name_template_default(self) -> str:  # `--`: see server_names.py
+        return "jupyterlab-{username}--{servername}" if self.name else "jupyterlab-{username}"
 
     @default("volumes")
     def _volumes_default(self) -> dict[str, str]:
@@ -96,18 +100,17 @@ class PortalSpawner(DockerSpawner):
     @property
     def volume_names(self) -> VolumeNames:
         return VolumeNames(self.user_volumes, self.volume_name_template, self.shared_volume_name,
-                           self.shared_volume_mount, self.volume_descriptions)
+                           self.shared_volume_mount, self.volume_descriptions,
+                           tuple(self.server_volumes), self.server_volume_template, bool(self.name))
 
     def owned_volumes(self) -> list[UserVolume]:
-        """This user's own volumes with their real (escaped) Docker names."""
+        """This server's volumes (the user's, its own) with their real (escaped) Docker names."""
         return self.volume_names.owned(lambda template: self.format_volume_name(template, self))
 
     def shared_volume(self) -> UserVolume:
         return self.volume_names.shared()
 
-    @property
-    def phase(self) -> str:
-        return self.steps.message
+    phase = property(lambda self: self.steps.message)
 
     def docker_access(self) -> tuple[bool, bool]:  # (socket, privileged) from the groups now
         return SOCK_GROUP in (groups := self.group_names()), PRIVILEGED_GROUP in groups
@@ -123,11 +126,11 @@ class PortalSpawner(DockerSpawner):
 
     async def start(self) -> tuple[str, int]:
         # Whoever asks (portal, /hub/spawn, REST API), open pages hear of it from here.
-        self._report(ServerChange.START_REQUESTED)
-        # Every way to start meets the same rule: not while the portal resets the volumes.
+        self._report(ServerChange.START_REQUESTED)  # and none while the volumes are reset:
         if self.start_guard and (refusal := self.start_guard(self.user.name)):
             raise RuntimeError(refusal)
         groups = self.group_names()  # an unknown or forbidden environment refuses right here
+        await check_start(self, groups)  # a named server beyond the maximum never starts
         self.image = await self.chosen.choose(self.choose_environment, self.user_options, groups,
                                               self.image)
         self.force_removal()  # DockerSpawner then removes a leftover container before creating
@@ -181,9 +184,8 @@ class PortalSpawner(DockerSpawner):
         try:
             if self.keep_failed_containers and self._never_ran:
                 self._never_ran = False
-                self.log.warning("Keeping container %s, whose start failed "
-                                 "(keep_failed_containers); the next start removes it",
-                                 self.object_name)
+                self.log.warning("Keeping container %s, whose start failed (keep_failed_"
+                                 "containers); the next start removes it", self.object_name)
                 self.clear_state()
                 return
             # The end of its output, a failed start's reason (no container: nothing to keep).
@@ -227,14 +229,12 @@ class PortalSpawner(DockerSpawner):
         bound = float(self.start_timeout) if method == "pull" else None
         return self.docker_service.api_call(method, args, kwargs, bound=bound)
 
-    async def delete_forever(self) -> None:  # the user is deleted (admin page, REST API)
+    async def delete_forever(self) -> None:  # the user, or this named server, is deleted
         if self.account_deleted is not None:
             await self.account_deleted(self)
 
     # --- the host network: a port of its own, kept in the state ------------------------------
-    @property
-    def host_network(self) -> bool:
-        return self.network_name == "host"
+    host_network = property(lambda self: self.network_name == "host")
 
     async def get_ip_and_port(self) -> tuple[str, int]:
         return ("127.0.0.1", self.port) if self.host_network else await super().get_ip_and_port()

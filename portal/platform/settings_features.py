@@ -80,6 +80,13 @@ class FeatureSettings:
         "groups may have their own. Applies at each lab's next start.",
         parsers.optional_cpus,
     )
+    named_servers_max: int = setting(
+        "NAMED_SERVERS_MAX", "0", "a whole number from 0 to 100",
+        "How many named servers (besides the default one) each user may have; groups may have "
+        "their own maximum (admin area, [Limits](#limits-usage-and-idle-culling)), a member gets "
+        "the highest. `0`: only the default server.",
+        parsers.count(0, 100),
+    )
     usage_interval: float = setting(
         "LAB_USAGE_INTERVAL", "30s",
         "a duration such as 15s or 1m (at least 5s)",

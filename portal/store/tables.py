@@ -68,6 +68,8 @@ class GroupLimitRow(Base):
     group: Mapped[str] = mapped_column(String(255), primary_key=True)
     memory: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bytes; 0: no limit
     cpus: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0: no limit
+    # Named servers a member may have; None: the default (NAMED_SERVERS_MAX).
+    servers: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class CullPolicyRow(Base):

@@ -13,7 +13,10 @@ so it meets the same rules.
   spawner's delete_forever hook (the account-deletion event names them).
 - POST /api/users/<name>/server(s/<server>): the environment in the user options (the body,
   or its "user_options") is checked first; an unknown or forbidden one is a 400 with a
-  sentence and nothing starts. The rest is the hub's own start.
+  sentence and nothing starts. A new named server's name (400) and the user's maximum (409)
+  are checked too, as for PUT (6.x: create without starting). The rest is the hub's own. A
+  PATCH renaming a server is refused (its container and own volumes carry its name); DELETE
+  with "remove" removes that named server's own volumes (lab/server_names.deleting_server).
 - POST/PATCH/DELETE /api/shares/<owner>/<server>, DELETE /api/users|groups/<name>/shared/...:
   the hub's own code (sharing a server with host power was gated before it), then each share
   made or ended is written to the event log; sharing a server with its owner is a 400.
@@ -51,7 +54,9 @@ from jupyterhub.utils import url_path_join
 from ..access.groups import BUILTIN_GROUPS
 from ..audit.log import EventKind, acting_as
 from ..compat.scopes import START_SERVERS
+from ..lab.server_names import deleting_server
 from ..platform.errors import ActionRefused
+from ..servers.named import check_new_server
 from ..servers.sharing import record_changes, refuse_owner, share_keys
 from .base import PortalCommon
 from .refusals import RefusalResponses
@@ -113,10 +118,40 @@ class AuditedUserAPIHandler(RefusalResponses, PortalCommon, UserAPIHandler):
 
 
 class ChoosingServerAPIHandler(RefusalResponses, PortalCommon, UserServerAPIHandler):
+    if hasattr(UserServerAPIHandler, "put"):  # JupyterHub 6: create without starting, rename
+        @needs_scope(START_SERVERS)
+        async def put(self, user_name: str, server_name: str = "") -> None:
+            user = self.find_user(user_name)
+            if user is not None:  # else the hub's own 404
+                await check_new_server(user, server_name, self.runtime)
+            await finish(super().put(user_name, server_name))
+
+        @needs_scope(START_SERVERS)
+        async def patch(self, user_name: str, server_name: str = "") -> None:
+            try:
+                body = self.get_json_body()
+            except Exception:  # the hub's own method answers a bad body with its usual 400
+                body = None
+            if isinstance(body, dict) and body.get("name") not in (None, server_name):
+                raise ActionRefused("Servers cannot be renamed in DS Hub: their container and "
+                                    "workspace volume carry the name. Add a server instead.",
+                                    400)
+            await finish(super().patch(user_name, server_name))
+
+    async def delete(self, user_name: str, server_name: str = "") -> None:  # scope: the hub's
+        # Both are copied into the hub's removal, which may run after the stop, as a task.
+        deleting, actor = deleting_server.set(True), acting_as.set(self.actor_name)
+        try:
+            await finish(super().delete(user_name, server_name))
+        finally:
+            deleting_server.reset(deleting)
+            acting_as.reset(actor)
+
     @needs_scope(START_SERVERS)
     async def post(self, user_name: str, server_name: str = "") -> None:
         user = self.find_user(user_name)
         if user is not None:  # else the hub's own 404
+            await check_new_server(user, server_name, self.runtime)
             try:
                 body = self.get_json_body()
             except Exception:  # the hub's own method answers a bad body with its usual 400

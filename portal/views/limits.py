@@ -17,7 +17,8 @@ class LimitsSectionHandler(PortalHandler):
         overrides = sorted((await service.overrides()).values(), key=lambda o: o.group)
         groups = [name for (name,) in self.db.query(orm.Group.name).order_by(orm.Group.name)]
         html = await self.render_fragment(
-            "partials/limits_section.html", default=service.default, overrides=overrides,
+            "partials/limits_section.html", default=service.default,
+            default_servers=service.default_servers, overrides=overrides,
             groups=groups, notice=notice,
         )
         self.finish(html)
@@ -34,7 +35,7 @@ class LimitsSectionHandler(PortalHandler):
         group = self.get_body_argument("group", "").strip()
         limit = await self.runtime.limits.set_group(
             self.db, self.actor_name, group, self.get_body_argument("memory", ""),
-            self.get_body_argument("cpus", ""),
+            self.get_body_argument("cpus", ""), self.get_body_argument("servers", ""),
         )
         await self.render_section(
             f"{group}: {describe(limit)}. Applies at each member's next start.")
@@ -45,7 +46,8 @@ class LimitsAPI(PortalAPIHandler):
     async def get(self) -> None:
         service = self.runtime.limits
         overrides = sorted((await service.overrides()).values(), key=lambda o: o.group)
-        self.write({"default": service.default.as_json(),
+        self.write({"default": {**service.default.as_json(),
+                                "named_servers": service.default_servers},
                     "groups": [o.as_json() for o in overrides]})
 
 
@@ -54,7 +56,8 @@ class GroupLimitsAPI(PortalAPIHandler):
     async def put(self, group: str) -> None:
         body = self.json_body()
         limit = await self.runtime.limits.set_group(self.db, self.actor_name, group,
-                                                    body.get("memory"), body.get("cpus"))
+                                                    body.get("memory"), body.get("cpus"),
+                                                    body.get("named_servers"))
         self.write(limit.as_json())
 
     @needs_scope("admin:groups")

@@ -4,6 +4,11 @@ restore into an account (or delete) later. Every step is written to the event lo
 Archiving copies each volume to `<name>.archived-<user id>` (Docker cannot rename volumes),
 labelled with the old owner, then removes the original, so a new account of the same name
 starts empty. Restoring copies an archive into the named account's own (absent) volume.
+
+The hub calls the hook for each of the account's servers. The default server's call disposes of
+every volume, named servers' own ones included (found by the server names the hub records); a
+named server's call does nothing then, and removes that server's own volumes when only it is
+deleted (`deleting_server`, lab/server_names.py).
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from dataclasses import dataclass
 
 from ..audit.log import EventKind, acting_as
 from ..docker.types import DockerRefused
+from ..lab.server_names import deleting_server, named_oldest_first
+from ..lab.volume_names import named_server_volumes
 from ..lab.volume_owners import (
     ARCHIVED_AT,
     ARCHIVED_FROM,
@@ -51,6 +58,13 @@ async def dispose_of_volumes(spawner: HubSpawner, runtime: Runtime) -> None:
     A failure is recorded and raised (the hub logs it and still deletes the account): what is
     left keeps its owner label, so a new account of the same name is refused, never given it.
     """
+    if spawner.name:  # a named server: only its own deletion removes anything here
+        if deleting_server.get():
+            removed = await remove_server_volumes(spawner, runtime)
+            await runtime.audit.record(acting_as.get(), EventKind.SERVER_DELETED,
+                                       spawner.user.name, f"server {spawner.name!r}; volumes "
+                                       f"removed: {', '.join(removed) or 'none'}")
+        return
     user_id, user_name = spawner.user.id, spawner.user.name
     archive = (archive_always.get()
                or runtime.settings.deleted_user_volumes is DeletedUserVolumes.ARCHIVE)
@@ -76,9 +90,13 @@ async def _dispose(spawner: HubSpawner, runtime: Runtime, archive: bool, done: l
                    kept: list[str]) -> None:
     user_id = spawner.user.id
     docker = runtime.docker
+    named = named_oldest_first(spawner.user)
     # A kept container would hold the volumes (and a new account could reuse it).
-    await docker.remove_container(spawner.container_name)
-    for volume in spawner.owned_volumes():
+    for server in ("", *named):
+        await docker.remove_container(spawner.user.spawners[server].container_name)
+    volumes = [*spawner.owned_volumes(),
+               *(v for server in named for v in named_server_volumes(spawner, server))]
+    for volume in volumes:
         labels = await docker.volume_labels(volume.name)
         if labels is None:
             continue
@@ -93,6 +111,23 @@ async def _dispose(spawner: HubSpawner, runtime: Runtime, archive: bool, done: l
                 ARCHIVED_AT: time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())})
         await docker.remove_volume(volume.name)
         done.append(volume.name)
+
+
+async def remove_server_volumes(spawner: HubSpawner, runtime: Runtime) -> list[str]:
+    """Remove a named server's own volumes (its container first); another account's are left
+    alone. Returns the names removed."""
+    docker = runtime.docker
+    await docker.remove_container(spawner.container_name)
+    removed = []
+    for volume in named_server_volumes(spawner, spawner.name):
+        labels = await docker.volume_labels(volume.name)
+        if labels is not None and foreign_owner(labels, spawner.user) is None:
+            await docker.remove_volume(volume.name)
+            removed.append(volume.name)
+    runtime.volume_sizes.forget(removed)
+    log.info("Server %s/%s deleted: volumes removed: %s", spawner.user.name, spawner.name,
+             ", ".join(removed) or "none")
+    return removed
 
 
 async def archived_volumes(runtime: Runtime) -> list[ArchivedVolume]:

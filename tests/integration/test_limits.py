@@ -29,7 +29,8 @@ def test_member_of_two_groups_gets_the_higher_limits_and_changes_wait_for_restar
     r = hub.api("PUT", "../portal/api/limits/groups/lim-large",
                 json={"memory": "768M", "cpus": 1})
     assert r.status_code == 200, r.text
-    assert r.json() == {"group": "lim-large", "memory_bytes": 768 * MIB, "cpus": 1.0}
+    assert r.json() == {"group": "lim-large", "memory_bytes": 768 * MIB, "cpus": 1.0,
+                        "named_servers": "default"}
 
     ensure_running(user)
     assert container_limits(docker_client, user.name) == (768 * MIB, 768 * MIB, 10**9)

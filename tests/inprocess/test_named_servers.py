@@ -1,0 +1,179 @@
+"""Named servers in process (issue 25): the maximum per group and JupyterHub 6's name rule on
+the hub's REST API, each server its own container and workspace volume (home and cache the
+user's), a name that cannot take another user's, and deleting one server or the whole account.
+Two real labs side by side are on the real engine (tests/integration/test_named_servers.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from tests.support.clients import PASSWORD
+from tests.support.limits import events, make_group
+
+
+def set_servers(hub, group: str, maximum: object) -> None:
+    r = hub.api("PUT", f"../portal/api/limits/groups/{group}", json={"named_servers": maximum})
+    assert r.status_code == 200, r.text
+
+
+def servers_of(hub, user: str) -> dict:
+    r = hub.api("GET", f"users/{user}")
+    assert r.status_code == 200, r.text
+    return r.json()["servers"]
+
+
+def start(hub, path: str) -> threading.Thread:
+    """POST a start from a thread: no lab answers here, so the hub's request lasts its start
+    timeout (10 s) and then stops the lab; its container exists meanwhile."""
+    def post() -> None:
+        status = hub.api("POST", path, json={}).status_code
+        assert status < 500, f"{path}: {status}"
+
+    thread = threading.Thread(target=post, daemon=True)
+    thread.start()
+    return thread
+
+
+def started(hub, engine, path: str, container: str) -> dict:
+    thread = start(hub, path)
+    found = wait_for_container(hub, engine, container)
+    thread.join(30)
+    return found
+
+
+def wait_stopped(hub, engine, user: str) -> None:
+    """Every server of `user` stopped (no lab answers here: the hub gives each one up)."""
+    def stopped() -> bool:
+        servers = hub.api("GET", f"users/{user}?include_stopped_servers=1").json()["servers"]
+        return (not any(s["pending"] or s["ready"] for s in servers.values())
+                and not any(n.startswith(f"jupyterlab-{user}") for n in engine.container_records))
+
+    hub.wait_for(stopped, timeout=120, what=f"{user}'s servers stopped")
+
+
+def wait_for_container(hub, engine, name: str, bound: float = 10.0) -> dict:
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        if (found := engine.container_records.get(name)) is not None:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"no container {name} within {bound} s:\n{hub.log_tail(60)}")
+
+
+def mounted(container: dict) -> dict[str, str]:
+    """Volume name -> mount path of a fake-engine container."""
+    return {bind.split(":")[0]: bind.split(":")[1]
+            for bind in container["HostConfig"].get("Binds") or []}
+
+
+def test_the_maximum_and_the_name_rule_on_the_hubs_rest_api(hub, make_user, engine):
+    user = make_user("nmrest")
+    name = user.name
+    # The default maximum (NAMED_SERVERS_MAX=0): the default server only.
+    r = hub.api("POST", f"users/{name}/servers/lab", json={})
+    assert r.status_code == 409 and "may have no named servers" in r.json()["message"], r.text
+    assert "lab" not in servers_of(hub, name)
+    make_group(hub, "nm-two", name)
+    set_servers(hub, "nm-two", 2)
+    for bad in ("Lab", "lab_1", "-lab", "lab-", "la--b", "x" * 31, "1lab", "läb"):
+        r = hub.api("POST", f"users/{name}/servers/{bad}", json={})
+        assert r.status_code == 400, (bad, r.text)
+        assert "is not a valid server name" in r.json()["message"], r.text
+    r = hub.api("PUT", f"users/{name}/servers/Bad", json={})  # 6.x: create without starting
+    assert r.status_code in (400, 405), r.text
+    for server in ("lab-1", "gpu"):
+        r = hub.api("POST", f"users/{name}/servers/{server}", json={})
+        assert r.status_code in (201, 202), r.text
+    r = hub.api("POST", f"users/{name}/servers/third", json={})
+    assert r.status_code == 409 and "the maximum of 2" in r.json()["message"], r.text
+    assert set(servers_of(hub, name)) == {"lab-1", "gpu"}
+    # A group's higher maximum wins over a lower one; "default" returns to NAMED_SERVERS_MAX.
+    make_group(hub, "nm-one", name)
+    set_servers(hub, "nm-one", 1)
+    assert hub.api("GET", "../portal/api/limits").json()["default"]["named_servers"] == 0
+    set_servers(hub, "nm-two", "default")
+    r = hub.api("POST", f"users/{name}/servers/third", json={})
+    assert r.status_code == 409 and "the maximum of 1" in r.json()["message"], r.text
+    # Renaming (6.x) would leave the container's and the workspace's names behind.
+    r = hub.api("PATCH", f"users/{name}/servers/gpu", json={"name": "gpu-2"})
+    assert r.status_code in (400, 405), r.text
+    for server in ("lab-1", "gpu"):
+        hub.api("DELETE", f"users/{name}/servers/{server}")
+    set_servers(hub, "nm-one", "default")
+
+
+def test_a_named_server_past_a_lowered_maximum_does_not_start(hub, make_user, engine):
+    user = make_user("nmlower")
+    make_group(hub, "nm-lower", user.name)
+    set_servers(hub, "nm-lower", 2)
+    for server in ("first", "second"):
+        started(hub, engine, f"users/{user.name}/servers/{server}",
+                f"jupyterlab-{user.name}--{server}")
+    wait_stopped(hub, engine, user.name)
+    set_servers(hub, "nm-lower", 1)
+    started(hub, engine, f"users/{user.name}/servers/first", f"jupyterlab-{user.name}--first")
+    # The spawner itself refuses the newer one, whichever path asked.
+    r = hub.api("POST", f"users/{user.name}/servers/second", json={})
+    assert r.status_code >= 400 or "second" in servers_of(hub, user.name), r.text
+    hub.wait_for(lambda: "beyond the maximum of 1" in hub.log_path.read_text(),
+                 what="the spawner's refusal in the hub's log")
+    assert f"jupyterlab-{user.name}--second" not in engine.container_records
+
+
+def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, make_user, engine):
+    """bob's server x and a user called bob-x: distinct containers and volumes, no collision."""
+    bob = make_user("nmbob")
+    bob_x = f"{bob.name}-x"  # escaped: <bob>-2dx; bob's server x: <bob>--x
+    r = admin.post("portal/admin/users", {"username": bob_x, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    make_group(hub, "nm-collide", bob.name)
+    set_servers(hub, "nm-collide", 1)
+    # All three at once (JupyterHub gave bob's x and bob-x's default one OAuth client: the
+    # second start failed with a 500 after rewriting the first's client).
+    threads = [start(hub, f"users/{bob.name}/server"), start(hub, f"users/{bob.name}/servers/x"),
+               start(hub, f"users/{bob_x}/server")]
+    default = wait_for_container(hub, engine, f"jupyterlab-{bob.name}")
+    named = wait_for_container(hub, engine, f"jupyterlab-{bob.name}--x")
+    other = wait_for_container(hub, engine, f"jupyterlab-{bob.name}-2dx")
+    for thread in threads:
+        thread.join(30)
+    clients = {e["Config"]["Env"]["JUPYTERHUB_CLIENT_ID"] for e in (default, named, other)}
+    assert len(clients) == 3, clients
+    assert mounted(named) == {
+        f"jupyterlab-{bob.name}_home": "/home",
+        f"jupyterlab-{bob.name}--x_workspace": "/home/lab/workspace",
+        f"jupyterlab-{bob.name}_cache": "/home/lab/.cache",
+        "jupyterhub_shared": "/mnt/shared",
+    }
+    assert mounted(default)[f"jupyterlab-{bob.name}_workspace"] == "/home/lab/workspace"
+    assert mounted(default)[f"jupyterlab-{bob.name}_home"] == "/home"
+    assert set(mounted(other)).isdisjoint(set(mounted(named)) - {"jupyterhub_shared"})
+    assert set(mounted(other)).isdisjoint(set(mounted(default)) - {"jupyterhub_shared"})
+
+    # Deleting bob's stopped server x removes its own workspace only.
+    wait_stopped(hub, engine, bob.name)
+    r = hub.api("DELETE", f"users/{bob.name}/servers/x", json={"remove": True})
+    assert r.status_code in (202, 204), r.text
+    hub.wait_for(lambda: "x" not in servers_of(hub, bob.name), what="the server's removal")
+    hub.wait_for(lambda: f"jupyterlab-{bob.name}--x_workspace" not in engine.volume_names(),
+                 what="its workspace's removal")
+    left = set(engine.volume_names(bob.name))
+    assert {f"jupyterlab-{bob.name}_home", f"jupyterlab-{bob.name}_workspace",
+            f"jupyterlab-{bob.name}_cache"} <= left
+    assert f"jupyterlab-{bob.name}-2dx_workspace" in left  # bob-x's volumes: untouched
+    deleted = events(hub, "server deleted", bob.name)
+    assert deleted and "'x'" in deleted[-1][2] and deleted[-1][3], deleted
+
+
+def test_deleting_the_account_removes_its_named_servers_volumes(hub, make_user, engine):
+    user = make_user("nmgone")
+    make_group(hub, "nm-gone", user.name)
+    set_servers(hub, "nm-gone", 1)
+    started(hub, engine, f"users/{user.name}/servers/tmp", f"jupyterlab-{user.name}--tmp")
+    started(hub, engine, f"users/{user.name}/server", f"jupyterlab-{user.name}")
+    wait_stopped(hub, engine, user.name)
+    assert f"jupyterlab-{user.name}--tmp_workspace" in engine.volume_names(user.name)
+    r = hub.api("DELETE", f"users/{user.name}")
+    assert r.status_code == 204, r.text
+    assert engine.volume_names(user.name) == []
