@@ -62,6 +62,7 @@ def _routes() -> list[tuple]:
         insights,
         limits,
         logo,
+        named_servers,
         quotas,
         server,
         shares,
@@ -74,9 +75,9 @@ def _routes() -> list[tuple]:
     )
 
     # Each view module ends with its own route list; this is the one place they all meet.
-    modules = (server, shares, account, two_factor, volumes, admin, batch, dormant, groups, gpu,
-               limits, environments, images, usage, insights, quotas, culling, broadcast, archive,
-               audit, user_table, events, signups, api, static, logo)
+    modules = (server, named_servers, shares, account, two_factor, volumes, admin, batch, dormant,
+               groups, gpu, limits, environments, images, usage, insights, quotas, culling,
+               broadcast, archive, audit, user_table, events, signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
 

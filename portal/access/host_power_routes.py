@@ -139,7 +139,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "api.ServerStateAPI", "api.VolumesAPI", "static.PortalStaticHandler",
         "logo.InertLogoHandler", "account.AccountPageHandler",
         "two_factor.TwoFactorRequiredPage", "batch.BatchProgressHandler",
-        "shares.SharedWithMeHandler")},
+        "shares.SharedWithMeHandler", "named_servers.NamedServerCardHandler")},
     # dormant accounts: the report, and the automatic disable (it takes power, grants none)
     f"{_PORTAL}dormant.DormantSectionHandler": _reads("GET", "POST"),
     f"{_PORTAL}dormant.DormantArchiveHandler": {"POST": dormant_archive},
@@ -154,13 +154,15 @@ RULES: dict[str, dict[str, Rule]] = {
         "two_factor.RecoveryCodesHandler", "two_factor.TwoFactorOffHandler",
         # accounts from a CSV: the preview creates nothing; the credentials are read once
         "batch.BatchPreviewHandler", "batch.BatchCredentialsHandler",
-        "shares.ShareRevokeHandler")},  # revoking takes access away
+        "shares.ShareRevokeHandler",  # revoking takes access away
+        "named_servers.NamedServerActionHandler", "named_servers.NamedServerDeleteHandler")},
     **{f"{_PORTAL}{name}": _reads("GET", "POST") for name in (
         "limits.LimitsSectionHandler", "environments.EnvironmentsSectionHandler",
         "culling.CullingSectionHandler",
         "broadcast.BroadcastHandler", "broadcast.BroadcastAPI",
         "archive.ArchivedVolumeActionHandler", "account.NewPasswordHandler",
-        "two_factor.SignInCodeHandler", "quotas.QuotasSectionHandler")},
+        "two_factor.SignInCodeHandler", "quotas.QuotasSectionHandler",
+        "named_servers.ServersHandler")},
     f"{_PORTAL}limits.GroupLimitsAPI": _reads("PUT", "DELETE"),
     f"{_PORTAL}environments.EnvironmentAPI": _reads("PUT", "DELETE"),
     f"{_PORTAL}culling.CullingAPI": _reads("GET", "PUT"),

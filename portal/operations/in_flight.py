@@ -21,6 +21,12 @@ EXITED: Final = "exited"
 OutcomeKind = ServerAction | Literal["exited"]
 
 
+def server_key(user: str, server: str = "") -> str:
+    """What operations are keyed by: the user's name for their default server, `user/server`
+    for a named one (no user name holds a `/`)."""
+    return f"{user}/{server}" if server else user
+
+
 class Busy(Exception):
     """Another operation holds this user's server or volumes."""
 
@@ -76,9 +82,9 @@ class Operations:
         if self._running.pop(user, None) is not None:
             self._tell(user)
 
-    def _tell(self, user: str) -> None:
+    def _tell(self, key: str) -> None:
         if self.listener is not None:
-            self.listener(user)
+            self.listener(key.split("/", 1)[0])  # the user, whose cards and row may show it
 
     @contextmanager
     def claim(self, user: str, kind: OperationKind | str) -> Iterator[Operation]:

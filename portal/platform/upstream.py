@@ -71,6 +71,27 @@ class HubUser(Protocol):
 
     async def stop(self, server_name: str = "") -> None: ...
 
+    def server_url(self, server_name: str = "") -> str: ...  # a server's URL, named or not
+    # The hub's records of the user's servers (name -> orm.Spawner), stopped ones included.
+    orm_spawners: Mapping[str, Any]
+
+
+def server_record(user: HubUser, server_name: str) -> HubSpawner:
+    """The named server's spawner, its record created if new: 6.x asks `get_or_create_spawner`
+    (its `spawners[name]` needs the record), 5.5's `spawners[name]` creates it."""
+    create = getattr(user, "get_or_create_spawner", None)
+    return create(server_name, server_name) if create else user.spawners[server_name]
+
+
+async def remove_server_record(user: HubUser, server_name: str, db: Any) -> None:
+    """Delete a stopped named server as the hub's REST DELETE with "remove" does (5.5, 6.1):
+    the spawner's `delete_forever` (through the hub's own step), then its record."""
+    spawner = user.spawners[server_name]
+    await user._delete_spawner(spawner)  # type: ignore[attr-defined]
+    db.delete(spawner.orm_spawner)
+    user.spawners.pop(server_name, None)  # type: ignore[attr-defined]
+    db.commit()
+
 
 def spawn_failed(spawner: HubSpawner) -> bool:
     """The last spawn of this server ended with an exception (and nothing runs now)."""

@@ -47,10 +47,11 @@ async def act(action: ServerAction, user: HubUser, runtime: Runtime, hub: HubAct
             await accepted  # records its own outcome; never raises a refusal
     except ActionRefused as refusal:
         await runtime.audit.record(hub.actor, action.event, user.name,
-                                   f"refused: {refusal.message}", ok=False)
+                                   f"refused: {refusal.message}{hub.where}", ok=False)
         raise
     words = f": {accepted}" if isinstance(accepted, str) else ""
-    await runtime.audit.record(hub.actor, action.event, user.name, f"requested{words}")
+    await runtime.audit.record(hub.actor, action.event, user.name,
+                               f"requested{words}{hub.where}")
 
 
 async def _container_gone(spawner: HubSpawner, runtime: Runtime) -> bool:
@@ -70,14 +71,14 @@ async def start(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
     moment ago), the start waits for that stop, then starts: the card offered Start, so Start
     must work (a refusal here once said "already running" about a server being cleared).
     """
-    spawner = user.spawner
+    spawner, key = hub.spawner_of(user), hub.key(user)
     if runtime.accounts.state(user) == AccountState.DISABLED:
         raise ActionRefused(f"The account {user.name} is disabled: enable it before starting "
                             "its server.")
     await check_choice(user, runtime, hub)
     if refusal := runtime.quotas.start_refusal(user.name):  # the month's lab hours are used up
         raise ActionRefused(refusal)
-    op = runtime.operations.current(user.name)
+    op = runtime.operations.current(key)
     if op is not None:
         raise ActionRefused(f"Cannot start while {op.kind} is in progress.")
     stale = False
@@ -86,20 +87,20 @@ async def start(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
         if not stopping and (spawner.pending or not await _container_gone(spawner, runtime)):
             raise ActionRefused("The server is already running or starting.")
         stale = True
-    runtime.operations.forget(user.name)
+    runtime.operations.forget(key)
     # Hold the user until the hub marks the spawn pending: a reset arriving in between must see
     # a start in progress, not a stopped server.
     try:
-        runtime.operations.acquire(user.name, OperationKind.STARTING)
+        runtime.operations.acquire(key, OperationKind.STARTING)
     except Busy as e:  # claimed while we checked the container (a double click, a restart)
         raise ActionRefused(f"Cannot start: {e.kind} is already in progress.") from None
-    in_background(_start_then_follow(user, runtime, hub, stale), f"start of {user.name}")
+    in_background(_start_then_follow(user, runtime, hub, stale), f"start of {key}")
     # Let the hub mark the spawn pending before we render the card.
     await wait_until(lambda: spawner.active or spawn_failed(spawner), MARK_PENDING_BOUND, 0.01)
 
 
 async def _start_then_follow(user: HubUser, runtime: Runtime, hub: HubActions, stale: bool) -> None:
-    spawner = user.spawner
+    spawner, key = hub.spawner_of(user), hub.key(user)
     spawning = None
     try:
         if stale:
@@ -114,15 +115,15 @@ async def _start_then_follow(user: HubUser, runtime: Runtime, hub: HubActions, s
                                     STOP_BOUND, 0.05):
                 message = (f"The server did not finish stopping within {STOP_BOUND:.0f} s; "
                            "nothing was started. Try again in a moment.")
-                runtime.operations.record(user.name, ServerAction.START, False, message)
+                runtime.operations.record(key, ServerAction.START, False, message)
                 await runtime.audit.record(hub.actor, ServerAction.START.event, user.name,
-                                           message, ok=False)
+                                           message + hub.where, ok=False)
                 return
         spawning = in_background(spawn_recording_failure(user, runtime, hub),
-                                 f"spawn of {user.name}")
+                                 f"spawn of {key}")
         await wait_until(lambda: spawning.done() or spawner.pending, STOP_BOUND, 0.02)
     finally:
-        runtime.operations.release(user.name)
+        runtime.operations.release(key)
     if spawning is not None:
         await spawning
 
@@ -133,15 +134,15 @@ async def stop(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
 
 async def stop_server(user: HubUser, operations: Operations, hub: HubActions) -> None:
     """Stop through the hub; what idle culling uses too (it holds no runtime)."""
-    spawner = user.spawner
-    if operations.current(user.name) is not None:
+    spawner, key = hub.spawner_of(user), hub.key(user)
+    if operations.current(key) is not None:
         raise ActionRefused("Wait until the current operation finishes.")
     if not spawner.active:
         raise ActionRefused("The server is not running.")
     if hub_stopping(spawner):
         raise ActionRefused("The server is already stopping.")
-    operations.forget(user.name)
-    in_background(hub.stop(user), f"stop of {user.name}")
+    operations.forget(key)
+    in_background(hub.stop(user), f"stop of {key}")
     await wait_until(lambda: hub_stopping(spawner) or not spawner.active,
                      MARK_PENDING_BOUND, 0.01)
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..operations.action_names import ServerAction
-from ..platform.upstream import HubUser
+from ..operations.in_flight import server_key
+from ..platform.upstream import HubSpawner, HubUser
 from ..runtime import Runtime
 from .view import describe_failure
 
@@ -29,6 +30,19 @@ class HubActions:
     # The user options a start or re-creation asks for (`spawn` passes them to the hub), e.g.
     # {"environment": name}; None: the hub reuses the last ones.
     options: dict[str, Any] | None = None
+    server: str = ""  # the named server acted on ("": the default one); spawn and stop name it
+
+    def spawner_of(self, user: HubUser) -> HubSpawner:
+        return user.spawners[self.server] if self.server else user.spawner
+
+    def key(self, user: HubUser) -> str:
+        """The operations' key of the server acted on."""
+        return server_key(user.name, self.server)
+
+    @property
+    def where(self) -> str:
+        """For the event log: which server, when a named one."""
+        return f" (server {self.server!r})" if self.server else ""
 
 
 async def check_choice(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
@@ -41,7 +55,7 @@ async def spawn_recording_failure(user: HubUser, runtime: Runtime, hub: HubActio
     try:
         await hub.spawn(user)
     except Exception as e:  # refusals before the spawner ran leave no spawn future to read
-        runtime.operations.record(user.name, ServerAction.START, False, describe_failure(e))
+        runtime.operations.record(hub.key(user), ServerAction.START, False, describe_failure(e))
         await runtime.audit.record(hub.actor, ServerAction.START.event, user.name,
-                                   describe_failure(e), ok=False)
+                                   describe_failure(e) + hub.where, ok=False)
         raise

@@ -25,13 +25,13 @@ log = portal_logger()
 RESTART_BOUND = 120.0  # seconds until a restarted lab must answer through the proxy again
 
 
-def claim_for_restart(user: HubUser, runtime: Runtime) -> HubSpawner:
-    """Both restarts need a running server and hold the user while they work."""
-    spawner = user.spawner
+def claim_for_restart(user: HubUser, runtime: Runtime, hub: HubActions) -> HubSpawner:
+    """Both restarts need a running server and hold it while they work."""
+    spawner = hub.spawner_of(user)
     if not spawner.ready or spawner.pending:
         raise ActionRefused("Only a running server can be restarted; start it instead.")
     try:
-        runtime.operations.acquire(user.name, OperationKind.RESTARTING)
+        runtime.operations.acquire(hub.key(user), OperationKind.RESTARTING)
     except Busy as e:
         raise ActionRefused(f"Cannot restart: {e.kind} is already in progress.") from None
     return spawner
@@ -44,28 +44,28 @@ async def recreate(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
     environment in `hub.options`, this is the switch: its image, the same volumes.
     """
     await check_choice(user, runtime, hub)
-    spawner = claim_for_restart(user, runtime)
+    spawner = claim_for_restart(user, runtime, hub)
 
     async def run() -> None:
         try:
             await hub.stop(user)
             await wait_until(lambda: not spawner.pending, STOP_BOUND, 0.2)
         finally:
-            runtime.operations.release(user.name)
+            runtime.operations.release(hub.key(user))
         await spawn_recording_failure(user, runtime, hub)
 
-    in_background(run(), f"re-creation of {user.name}'s server")
+    in_background(run(), f"re-creation of {hub.key(user)}")
 
 
 async def update(user: HubUser, runtime: Runtime, hub: HubActions) -> str:
     """Re-create to update: the re-creation above (the same environment, the same volumes),
     only while the server's tag names a newer image than its container was created from. The
     engine is asked now, not the card's brief cache. Returns the images, for the event log."""
-    spawner = user.spawner
+    spawner = hub.spawner_of(user)
     if not spawner.ready or spawner.pending:
         raise ActionRefused("Only a running server can be re-created to update: start it "
                             "instead (a start uses the image its tag names now).")
-    if (op := runtime.operations.current(user.name)) is not None:
+    if (op := runtime.operations.current(hub.key(user))) is not None:
         raise ActionRefused(f"Cannot re-create to update: {op.kind} is already in progress.")
     gone = ActionRefused("Your container is not running: start it again (a start uses the "
                          "image its tag names now).")
@@ -90,13 +90,14 @@ async def restart(user: HubUser, runtime: Runtime, hub: HubActions) -> asyncio.T
     Returns at once (the card shows "restarting") with the restart's task, which records the
     outcome; a caller that waits awaits it.
     """
-    spawner = claim_for_restart(user, runtime)
+    spawner, key = claim_for_restart(user, runtime, hub), hub.key(user)
 
     async def run() -> None:
         try:
             ok, message = True, "Restarted."
             await spawner.location.restart(runtime.docker)
-            await wait_until_answering(hub.public_url, user.url, RESTART_BOUND)
+            url = user.server_url(hub.server) if hub.server else user.url
+            await wait_until_answering(hub.public_url, url, RESTART_BOUND)
         except ContainerMissing:
             ok, message = False, "Your container no longer exists; start it again."
         except DockerUnavailable as e:
@@ -106,13 +107,13 @@ async def restart(user: HubUser, runtime: Runtime, hub: HubActions) -> asyncio.T
                 f"JupyterLab did not answer within {RESTART_BOUND:.0f} s after the restart."
             )
         except Exception as e:  # e.g. Docker refusing (409): say it instead of losing it
-            log.exception("Restart of %s failed", user.name)
+            log.exception("Restart of %s failed", key)
             ok, message = False, f"Restart failed: {e}"
         finally:
-            runtime.operations.release(user.name)
-        runtime.operations.record(user.name, ServerAction.RESTART, ok, message)
+            runtime.operations.release(key)
+        runtime.operations.record(key, ServerAction.RESTART, ok, message)
         if not ok:
-            await runtime.audit.record(hub.actor, ServerAction.RESTART.event, user.name, message,
-                                       ok=False)
+            await runtime.audit.record(hub.actor, ServerAction.RESTART.event, user.name,
+                                       message + hub.where, ok=False)
 
-    return in_background(run(), f"restart of {user.name}")
+    return in_background(run(), f"restart of {key}")

@@ -11,7 +11,8 @@ from ..governance.environments import Environment
 from ..governance.lab_exits import card_sentence, exit_reason
 from ..governance.limits import Limits
 from ..governance.usage import LabUsage
-from ..operations.in_flight import EXITED
+from ..lab.server_names import named_oldest_first
+from ..operations.in_flight import EXITED, server_key
 from ..operations.states import OPERATION_CARDS, CardState
 from ..platform.errors import DockerUnavailable
 from ..platform.upstream import (
@@ -50,6 +51,7 @@ class ServerView:
     image: str = ""  # running: the reference its container was created from (dshub-lab:latest)
     image_id: str = ""  # ... and that image's ID then
     newer_image: str = ""  # the ID the reference names now, when another ("": up to date)
+    server: str = ""  # a named server's name ("": the default server)
 
     @property
     def busy(self) -> bool:
@@ -97,6 +99,11 @@ class ServerView:
     def can_reset(self) -> bool:
         return self.state in (CardState.STOPPED, CardState.FAILED) and not self.hub_active
 
+    @property
+    def can_delete(self) -> bool:
+        """A stopped named server may be deleted (the default one never)."""
+        return bool(self.server) and self.can_reset
+
 
 def describe_failure(error: BaseException | None) -> str:
     """A spawn failure in plain words."""
@@ -118,9 +125,17 @@ def describe_failure(error: BaseException | None) -> str:
     return f"The server failed to start: {text}"
 
 
-async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
-    """The true state of a user's default server, for the card."""
-    spawner = user.spawner
+async def server_views(user: HubUser, runtime: Runtime) -> list[ServerView]:
+    """Every server of the user, for the portal page: the default one first, then the named
+    ones, oldest first."""
+    return [await server_view(user, runtime, name)
+            for name in ("", *named_oldest_first(user))]
+
+
+async def server_view(user: HubUser, runtime: Runtime, server: str = "") -> ServerView:
+    """The true state of one of a user's servers (`server`: a named one), for its card."""
+    spawner = user.spawners[server] if server else user.spawner
+    key = server_key(user.name, server)
     orm = spawner.orm_spawner
     started = orm.started.timestamp() if orm is not None and orm.started else None
     groups = [g.name for g in user.groups]
@@ -131,10 +146,12 @@ async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
     chosen = last if last in names else (names[0] if names else "")
     # Limits: the running lab's environment's (none: the groups'), else the one offered first.
     limits = await runtime.environments.limits_of(last if spawner.active else chosen, groups)
-    view = ServerView(user=user.name, state=CardState.STOPPED, lab_url=user.url,
+    url = user.server_url(server) if server else user.url
+    view = ServerView(user=user.name, state=CardState.STOPPED, lab_url=url,
                       hub_active=bool(spawner.active), node=spawner.location.node_title(),
-                      limits=limits, environment=last, environments=usable, chosen=chosen)
-    op = runtime.operations.current(user.name)
+                      limits=limits, environment=last, environments=usable, chosen=chosen,
+                      server=server)
+    op = runtime.operations.current(key)
     if op is not None:
         view.state, view.detail = OPERATION_CARDS[op.kind]
         view.since = time.time() - (time.monotonic() - op.started)
@@ -146,19 +163,12 @@ async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
     if hub_stopping(spawner):
         view.state, view.detail = CardState.STOPPING, "Stopping your server"
         return view
-    last = runtime.operations.last(user.name)
+    last = runtime.operations.last(key)
     if spawner.ready:
         view.state, view.since = CardState.RUNNING, started
         if last is not None and not last.ok and last.kind != EXITED:
             view.detail = last.message
-        view.usage = runtime.usage.get(user.name)
-        view.usage_stale = view.usage is not None and runtime.usage.stale(view.usage)
-        if view.usage is not None:
-            view.storage_warning = await runtime.quotas.storage_warning(
-                (g.name for g in user.groups), view.usage.volumes)
-        view.idle_stop_at = runtime.culler.card_stop_at(user)
-        view.keep_label = runtime.culler.keep_label() if view.idle_stop_at else ""
-        await _check_container(view, spawner, runtime)
+        await _running(view, user, spawner, runtime)
         return view
     if spawn_failed(spawner):
         view.state, view.detail = CardState.FAILED, describe_failure(spawn_error(spawner))
@@ -171,6 +181,21 @@ async def server_view(user: HubUser, runtime: Runtime) -> ServerView:
     except DockerUnavailable as e:
         view.docker_problem = e.message
     return view
+
+
+async def _running(view: ServerView, user: HubUser, spawner: HubSpawner,
+                   runtime: Runtime) -> None:
+    """A running server's usage, idle stop and container. Usage and idle culling follow the
+    default server only (keyed by user): a named server's card shows neither."""
+    if not view.server:
+        view.usage = runtime.usage.get(user.name)
+        view.usage_stale = view.usage is not None and runtime.usage.stale(view.usage)
+        if view.usage is not None:
+            view.storage_warning = await runtime.quotas.storage_warning(
+                (g.name for g in user.groups), view.usage.volumes)
+        view.idle_stop_at = runtime.culler.card_stop_at(user)
+        view.keep_label = runtime.culler.keep_label() if view.idle_stop_at else ""
+    await _check_container(view, spawner, runtime)
 
 
 async def _check_container(view: ServerView, spawner: HubSpawner, runtime: Runtime) -> None:

@@ -46,16 +46,21 @@ class PortalCommon:
             raise ActionRefused(f"No such user: {user_name[:80]}", 404)
         return user
 
-    def hub_actions(self, options: dict[str, Any] | None = None) -> HubActions:
-        """The hub's own start/stop for the service layer, and where the proxy answers; a start
-        with `options` (user options: the environment) hands them to the hub."""
-        spawn = self.spawn_single_user  # type: ignore[attr-defined]
+    def hub_actions(self, options: dict[str, Any] | None = None,
+                    server: str = "") -> HubActions:
+        """The hub's own start/stop of one server (`server`: a named one) for the service layer,
+        and where the proxy answers; a start with `options` (user options: the environment)
+        hands them to the hub."""
+        spawn = functools.partial(self.spawn_single_user,  # type: ignore[attr-defined]
+                                  server_name=server)
         return HubActions(
             spawn=spawn if options is None else functools.partial(spawn, options=options),
-            stop=self.stop_single_user,  # type: ignore[attr-defined]
+            stop=functools.partial(self.stop_single_user,  # type: ignore[attr-defined]
+                                   server_name=server),
             public_url=loopback_url(self.proxy.public_url),  # type: ignore[attr-defined]
             actor=self.actor_name,
             options=options,
+            server=server,
         )
 
     async def check_own_password(self, name: str, given: str) -> bool:

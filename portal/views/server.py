@@ -9,7 +9,8 @@ from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser
 from ..servers.actions import act
-from ..servers.view import server_view, start_log
+from ..servers.named import maximum_of
+from ..servers.view import server_view, server_views, start_log
 from .base import PortalHandler, portal_authenticated
 
 
@@ -31,10 +32,9 @@ class PortalPageHandler(PortalHandler):
         user = self.current_user
         if not hasattr(user, "spawner"):  # a service token has no server of its own
             raise ActionRefused("The portal page is for users; services use the JSON API.", 400)
-        view = await server_view(user, self.runtime)
         html = await self.render_fragment(
-            "pages/portal.html", view=view, target=user, owner=True
-        )
+            "pages/portal.html", views=await server_views(user, self.runtime), target=user,
+            owner=True, maximum=await maximum_of(user, self.runtime))
         self.finish(html)
 
 

@@ -5,6 +5,7 @@ Two real labs side by side are on the real engine (tests/integration/test_named_
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 
@@ -177,3 +178,42 @@ def test_deleting_the_account_removes_its_named_servers_volumes(hub, make_user, 
     r = hub.api("DELETE", f"users/{user.name}")
     assert r.status_code == 204, r.text
     assert engine.volume_names(user.name) == []
+
+
+def test_the_portal_adds_starts_and_deletes_named_servers(hub, make_user, engine):
+    user, other = make_user("nmportal"), make_user("nmother")
+    name = user.name
+    page = user.get("portal")
+    assert page.status_code == 200 and 'id="add-server"' not in page.text  # maximum 0
+    r = user.post(f"portal/users/{name}/servers", {"name": "lab"})
+    assert r.status_code == 409 and "only the default one" in html.unescape(r.text)
+    make_group(hub, "nm-portal", name)
+    set_servers(hub, "nm-portal", 1)
+    assert 'id="add-server"' in user.get("portal").text
+    r = user.post(f"portal/users/{name}/servers", {"name": "Bad Name"})
+    assert r.status_code == 400 and "not a valid server name" in html.unescape(r.text)
+    r = user.post(f"portal/users/{name}/servers", {"name": "lab"})
+    assert r.status_code == 200 and "Server lab added" in r.text, r.text
+    assert 'data-server="lab"' in r.text and 'id="add-server-full"' in r.text
+    wait_for_container(hub, engine, f"jupyterlab-{name}--lab")
+    r = user.post(f"portal/users/{name}/servers", {"name": "two"})
+    assert r.status_code == 409 and "the maximum of 1" in html.unescape(r.text)
+    # Its card and actions have their own URLs; the default server's keep theirs.
+    card = user.get(f"portal/users/{name}/servers/lab/card")
+    assert card.status_code == 200 and 'data-server="lab"' in card.text
+    assert f'id="server-card-{name}--lab"' in card.text
+    assert user.get(f"portal/users/{name}/card").status_code == 200
+    assert other.post(f"portal/users/{name}/servers/lab/stop", {}).status_code in (403, 404)
+    assert user.get(f"portal/users/{name}/servers/nope/card").status_code == 404
+    wait_stopped(hub, engine, name)  # no lab answers here
+    r = user.post(f"portal/users/{name}/servers/lab/delete", {})
+    assert r.status_code == 400 and "Confirm deleting lab" in r.text
+    r = user.post(f"portal/users/{name}/servers/lab/delete", {"confirm": "yes"})
+    assert r.status_code == 200 and "Server lab deleted" in r.text, r.text
+    assert 'data-server="lab"' not in r.text and 'id="add-server"' in r.text
+    assert f"jupyterlab-{name}--lab_workspace" not in engine.volume_names()
+    assert f"jupyterlab-{name}_home" in engine.volume_names()
+    assert "lab" not in servers_of(hub, name)
+    details = [detail for _, _, detail, _ in events(hub, "start", name)]
+    assert any("(server 'lab')" in d for d in details), details
+    assert events(hub, "server added", name) and events(hub, "server deleted", name)

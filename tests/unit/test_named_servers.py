@@ -118,8 +118,8 @@ def test_no_server_takes_another_users_names():
         if server and name_refusal(server) is not None:
             continue
         spawner = server_of(user, server)
-        for table, value in ((containers, spawner.object_name),
-                             (clients, oauth_client_id(f"jupyterhub-user-{user}", spawner.user, server))):
+        client = oauth_client_id(f"jupyterhub-user-{user}", spawner.user, server)
+        for table, value in ((containers, spawner.object_name), (clients, client)):
             assert table.setdefault(value, (user, server)) == (user, server), value
         for volume in spawner.owned_volumes():
             owner = user if volume.key != "workspace" else (user, server)
