@@ -30,7 +30,7 @@ from .chosen_environment import ChosenEnvironment
 from .location import LabLocation, OneEngine
 from .phases import SpawnSteps
 from .poll_guard import PollGuard
-from .server_names import check_start, oauth_client_id
+from .server_names import check_start, name_named_server
 from .volume_names import UserVolume, VolumeNames
 from .volume_owners import claim_volumes
 
@@ -62,7 +62,7 @@ class PortalSpawner(DockerSpawner):
         self._own_ports = ports.HostPorts()  # without setup's (plain use, unit tests)
         self.poll_guard = PollGuard()
         self.chosen = ChosenEnvironment(self.image)  # the configured image, before any choice
-        self.oauth_client_id = oauth_client_id(self.oauth_client_id, self.user, self.name)
+        name_named_server(self)  # its own OAuth client and container name (server_names.py)
 
     @default("remove")
     def _remove_default(self) -> bool:

@@ -25,6 +25,8 @@ c.ConfigurableHTTPProxy.should_start = True
 prefix = os.environ.get("DSHUB_TEST_PREFIX", "dshubtest-")
 c.PortalSpawner.name_template = prefix + "jupyterlab-{username}"
 c.PortalSpawner.volume_name_template = prefix + "jupyterlab-{username}_{volume}"
+# Named servers: their own volumes (the container gets `--{servername}` added by the spawner).
+c.PortalSpawner.server_volume_template = prefix + "jupyterlab-{username}--{servername}_{volume}"
 c.PortalSpawner.shared_volume_name = prefix + "shared"
 c.GpuDetection.container_name = prefix + "gpu-probe"
 c.PortalSpawner.pull_policy = "never"

@@ -7,6 +7,7 @@ import itertools
 from types import SimpleNamespace
 
 import pytest
+from traitlets.config import Config
 
 from portal.governance.limits import GroupLimit, parse_servers, server_maximum
 from portal.lab.server_names import (
@@ -124,3 +125,14 @@ def test_no_server_takes_another_users_names():
         for volume in spawner.owned_volumes():
             owner = user if volume.key != "workspace" else (user, server)
             assert volumes.setdefault(volume.name, owner) == owner, volume.name
+
+
+def test_a_name_template_without_the_server_name_still_names_each_server_apart():
+    record = SimpleNamespace(name="gpu", display_name="gpu", server=None, user_options={})
+    config = Config()  # as a deployment's: the image (which renders the name at once) and all
+    config.PortalSpawner.image = "dshub-lab:latest"
+    config.PortalSpawner.name_template = "t-jupyterlab-{username}"
+    spawner = PortalSpawner(config=config, user=FakeUser("ann"), hub=None, orm_spawner=record)
+    assert spawner.object_name == "t-jupyterlab-ann--gpu"
+    assert make_spawner("ann", name_template="t-jupyterlab-{username}").object_name == (
+        "t-jupyterlab-ann")
