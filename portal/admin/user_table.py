@@ -57,6 +57,7 @@ class Row:
     two_factor_unreadable: bool = False  # its secret cannot be decrypted: Clear 2FA helps
     email: str = ""  # where the hub mails the account (its own address, else its sign-up's)
     environment: str = ""  # the environment its server runs or last ran ("": the configured image)
+    running_servers: int = 0  # its servers the hub records as running, named ones included
 
 
 @dataclass
@@ -156,6 +157,12 @@ def row_environment(user_orm: Any, users: dict[int, HubUser]) -> str:
     return str((record.state or {}).get(ENVIRONMENT_KEY) or "") if record is not None else ""
 
 
+def running_servers(user_orm: Any) -> int:
+    """How many of the user's servers (default and named) have a server record: from the
+    records the page loaded already (`server_id`, no further query)."""
+    return sum(1 for record in user_orm._orm_spawners if record.server_id is not None)
+
+
 def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQuery) -> TablePage:
     """One page of the table and the number of users matching its filters."""
     query = _filtered(db, q)
@@ -174,7 +181,8 @@ def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQue
                 two_factor=runtime.two_factor.enabled(u),
                 two_factor_unreadable=runtime.two_factor.unreadable(u),
                 email=runtime.emails.own(u) or signed_up.get(u.name) or "",
-                environment=row_environment(u, users)) for u in found]
+                environment=row_environment(u, users),
+                running_servers=running_servers(u)) for u in found]
     return TablePage(rows, total, q)
 
 

@@ -180,7 +180,7 @@ def test_deleting_the_account_removes_its_named_servers_volumes(hub, make_user, 
     assert engine.volume_names(user.name) == []
 
 
-def test_the_portal_adds_starts_and_deletes_named_servers(hub, make_user, engine):
+def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user, engine):
     user, other = make_user("nmportal"), make_user("nmother")
     name = user.name
     page = user.get("portal")
@@ -196,6 +196,9 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, make_user, engine
     assert r.status_code == 200 and "Server lab added" in r.text, r.text
     assert 'data-server="lab"' in r.text and 'id="add-server-full"' in r.text
     wait_for_container(hub, engine, f"jupyterlab-{name}--lab")
+    # The admin's table counts it (the default server is stopped).
+    table = admin.get(f"portal/admin/user-table?q={name}").text
+    assert "1 server running" in table, table
     r = user.post(f"portal/users/{name}/servers", {"name": "two"})
     assert r.status_code == 409 and "the maximum of 1" in html.unescape(r.text)
     # Its card and actions have their own URLs; the default server's keep theirs.

@@ -1,7 +1,8 @@
-"""Named servers on the real hub and engine (issue 25): a user adds a second server on the
-portal; both run as separate containers, each with its own workspace and the user's home; the
-named lab answers through the proxy (its own OAuth client); stopping and deleting it removes
-its container and workspace only, and the default server runs on untouched."""
+"""Named servers on the real hub and engine (issue 25; scripts/test.sh runs this file on
+JupyterHub 5.5 too): a user adds a second server on the portal; both run as separate
+containers, each with its own workspace and the user's home; the named lab answers through the
+proxy (its own OAuth client); stopping and deleting it removes its container and workspace
+only, and the default server runs on untouched."""
 
 from __future__ import annotations
 
