@@ -95,8 +95,11 @@ def named_oldest_first(user: Any) -> list[str]:
 
 
 async def check_start(spawner: Any, groups: set[str]) -> None:
-    """The spawner's own check, whoever asked for the start: a named server beyond the maximum
-    (or a named server while the maximum is 0) never starts."""
+    """The spawner's own check, whoever asked for the start: a named server with a name outside
+    the rule (JupyterHub 5.5's own pages check none: `X` and `x` would share a container) or
+    beyond the maximum (or while the maximum is 0) never starts."""
+    if spawner.name and (refusal := name_refusal(spawner.name)):
+        raise RuntimeError(refusal)
     if spawner.name and spawner.server_maximum is not None:
         maximum = await spawner.server_maximum(groups)
         if refusal := start_refusal(spawner.user.name, named_oldest_first(spawner.user),

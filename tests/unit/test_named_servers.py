@@ -3,6 +3,7 @@ OAuth names that no other user's server can take, and which volumes are per serv
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from types import SimpleNamespace
 
@@ -12,6 +13,7 @@ from traitlets.config import Config
 from portal.governance.limits import GroupLimit, parse_servers, server_maximum
 from portal.lab.server_names import (
     check_creation,
+    check_start,
     name_refusal,
     oauth_client_id,
     start_refusal,
@@ -136,3 +138,12 @@ def test_a_name_template_without_the_server_name_still_names_each_server_apart()
     assert spawner.object_name == "t-jupyterlab-ann--gpu"
     assert make_spawner("ann", name_template="t-jupyterlab-{username}").object_name == (
         "t-jupyterlab-ann")
+
+
+def test_the_spawner_starts_no_server_whose_name_breaks_the_rule():
+    """JupyterHub 5.5's /hub/spawn/<user>/<server> checks no name: `X` would be `x`'s container."""
+    record = SimpleNamespace(name="X", display_name="X", server=None, user_options={})
+    spawner = PortalSpawner(user=FakeUser("ann"), hub=None, orm_spawner=record)
+    assert spawner.object_name == server_of("ann", "x").object_name  # why it must not start
+    with pytest.raises(RuntimeError, match="not a valid server name"):
+        asyncio.run(check_start(spawner, set()))
