@@ -90,8 +90,8 @@ def name_named_server(spawner: Any) -> None:
 
 def named_oldest_first(user: Any) -> list[str]:
     """The user's named servers as the hub records them, oldest first."""
-    records = sorted(user.orm_spawners.items(), key=lambda item: item[1].id)
-    return [name for name, _ in records if name]
+    named = [(record.id, name) for name, record in user.orm_spawners.items() if name]
+    return [name for _, name in sorted(named)]
 
 
 async def check_start(spawner: Any, groups: set[str]) -> None:

@@ -1,14 +1,19 @@
-"""Owns a user's own volumes: listing them with sizes, and resetting the chosen ones."""
+"""Owns a user's own volumes: listing them with sizes, and resetting the chosen ones.
+
+Named servers' own volumes are listed too, keyed `<server>/<key>` (`gpu/workspace`); a reset
+waits until every server of the user is stopped (home and cache are in all of them).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..audit.log import EventKind
 from ..docker.service import DockerService
 from ..docker.types import VolumeInUse
-from ..lab.volume_names import UserVolume
+from ..lab.server_names import named_oldest_first
+from ..lab.volume_names import UserVolume, named_server_volumes
 from ..operations.in_flight import Busy
 from ..operations.states import OperationKind
 from ..platform.errors import ActionRefused, DockerUnavailable
@@ -40,9 +45,23 @@ class VolumeListing:
     measuring: bool  # a new measurement is running
 
 
+def own_volumes(user: HubUser) -> list[UserVolume]:
+    """The default server's volumes (the user's and its workspace), then each named server's
+    own, keyed `<server>/<key>`."""
+    spawner = user.spawner
+    return [*spawner.owned_volumes(), *(
+        replace(v, key=f"{server}/{v.key}", description=f"{v.description} (server {server})")
+        for server in named_oldest_first(user) for v in named_server_volumes(spawner, server))]
+
+
+def running_servers(user: HubUser) -> list[str]:
+    """The user's servers the hub holds as active ("" is the default one)."""
+    return [name for name in ("", *named_oldest_first(user)) if user.spawners[name].active]
+
+
 async def volume_rows(user: HubUser, runtime: Runtime) -> VolumeListing:
     """The user's volumes: whether each exists (asked now) and its size (cached, with its age)."""
-    volumes = user.spawner.owned_volumes()
+    volumes = own_volumes(user)
     # Where the volumes live: the hub's engine, or in Swarm mode the user's node (whose sizes
     # the hub-wide cache does not measure: they show as unknown, even when the hub's engine
     # has a volume of the same name).
@@ -58,7 +77,7 @@ async def volume_rows(user: HubUser, runtime: Runtime) -> VolumeListing:
 
 def choose_volumes(user: HubUser, keys: Iterable[str]) -> list[UserVolume]:
     """Map requested keys to the user's own volumes; anything else is refused, not ignored."""
-    owned = {v.key: v for v in user.spawner.owned_volumes()}
+    owned = {v.key: v for v in own_volumes(user)}
     wanted = list(dict.fromkeys(k.strip() for k in keys))
     if not wanted or wanted == [""]:
         raise ActionRefused("Choose at least one volume to reset.", 400)
@@ -87,6 +106,9 @@ async def reset_volumes(user: HubUser, runtime: Runtime, keys: Iterable[str], co
             # Checked after claiming: a start that began earlier is pending by now.
             if spawner.active:
                 raise ActionRefused("Stop the server before resetting its volumes.")
+            if running := running_servers(user):  # home and cache are in every server
+                raise ActionRefused(f"Stop your server {running[0]!r} before resetting "
+                                    "volumes: your home and cache are in all your servers.")
             result = ResetResult()
             try:
                 docker = await spawner.location.engine(runtime.docker)

@@ -199,6 +199,10 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     # The admin's table counts it (the default server is stopped).
     table = admin.get(f"portal/admin/user-table?q={name}").text
     assert "1 server running" in table, table
+    # Home and cache are in every server: no reset while one runs.
+    reset = f"portal/users/{name}/volumes/reset"
+    r = user.post(reset, {"volume": "home", "confirm": "yes"})
+    assert r.status_code == 409 and "Stop your server 'lab'" in html.unescape(r.text), r.text
     r = user.post(f"portal/users/{name}/servers", {"name": "two"})
     assert r.status_code == 409 and "the maximum of 1" in html.unescape(r.text)
     # Its card and actions have their own URLs; the default server's keep theirs.
@@ -209,6 +213,11 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     assert other.post(f"portal/users/{name}/servers/lab/stop", {}).status_code in (403, 404)
     assert user.get(f"portal/users/{name}/servers/nope/card").status_code == 404
     wait_stopped(hub, engine, name)  # no lab answers here
+    # Its workspace is one of the user's volumes, reset like the others.
+    assert 'value="lab/workspace"' in user.get(f"portal/users/{name}/volumes").text
+    r = user.post(reset, {"volume": "lab/workspace", "confirm": "yes"})
+    assert r.status_code == 200, r.text
+    assert f"jupyterlab-{name}--lab_workspace" not in engine.volume_names()
     r = user.post(f"portal/users/{name}/servers/lab/delete", {})
     assert r.status_code == 400 and "Confirm deleting lab" in r.text
     r = user.post(f"portal/users/{name}/servers/lab/delete", {"confirm": "yes"})

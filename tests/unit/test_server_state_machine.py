@@ -168,7 +168,8 @@ def make(situation: str, tmp_path) -> tuple[SimpleNamespace, Runtime, HubActions
     template, up, container, operation = SITUATIONS[situation]
     spawner = FakeSpawner(**{k: getattr(template, k) for k in ("active", "ready", "pending",
                                                                  "_failed")})
-    user = SimpleNamespace(name="ann", url="/user/ann/", spawner=spawner, groups=[])
+    user = SimpleNamespace(name="ann", url="/user/ann/", spawner=spawner, groups=[],
+                           orm_spawners={"": spawner.orm_spawner}, spawners={"": spawner})
     docker = FakeDocker(up, container, "sha256:new" if situation in NEWER else "sha256:old")
     runtime = build_runtime(load_settings({}), docker=docker,  # type: ignore[arg-type]
                             store=PortalStore(f"sqlite:///{tmp_path}/portal.sqlite"))

@@ -35,6 +35,7 @@ class FakeUser:
         self.url = f"/user/{name}/"
         self.settings: dict = {}
         self.spawner: PortalSpawner | None = None
+        self.orm_spawners: dict = {}  # the hub's records: none named here
 
 
 def make_spawner(name: str = "john.doe", groups: tuple[str, ...] = (), **traits) -> PortalSpawner:
