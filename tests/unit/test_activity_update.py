@@ -85,3 +85,30 @@ def test_running_servers_users_are_loaded_in_bulk_before_the_checks():
     statements.clear()
     assert sorted(s.user.name for s in spawners) == ["ann", "bo"]
     assert statements == []  # each server's user came from memory, no query each
+
+
+def test_running_default_servers_load_their_users_in_one_query_without_relationships():
+    from sqlalchemy import event
+
+    from portal.platform.hub_queries import running_default_spawners
+
+    factory = orm.new_session_factory("sqlite:///:memory:")
+    db = factory()
+    group = orm.Group(name="class")
+    for name in ("ann", "bo", "cy", "dee"):
+        user = orm.User(name=name, groups=[group])
+        db.add(user)
+        db.flush()
+        server = orm.Server() if name != "cy" else None  # cy's server is stopped
+        db.add(orm.Spawner(user=user, name="", server=server))
+    db.commit()
+    db.close()
+    db = factory()
+    statements: list[str] = []
+    event.listen(db.get_bind(), "before_cursor_execute",
+                 lambda *args: statements.append(args[2]))
+    spawners = running_default_spawners(db)
+    assert sorted(s.user.name for s in spawners) == ["ann", "bo", "dee"]
+    queries = [s for s in statements if s != "SELECT 1"]  # (the pool's liveness check)
+    assert len(queries) == 2  # the servers, then their users: no query per server
+    assert [g.name for g in spawners[0].user.groups] == ["class"]  # still there, lazily
