@@ -6,7 +6,7 @@ can go.
 
 from __future__ import annotations
 
-from . import activity, nativeauth, spawner_init, users_init
+from . import activity, cookie_lookup, nativeauth, spawner_init, users_init
 
 
 def apply() -> None:
@@ -15,3 +15,4 @@ def apply() -> None:
     activity.apply()
     spawner_init.apply()
     users_init.apply()
+    cookie_lookup.apply()
