@@ -103,3 +103,35 @@ def test_every_published_change_moves_the_generation_on():
     live.publish("ann")
     live.operation_changed("bob")
     assert live.generation == before + 2
+
+
+async def test_a_stream_takes_what_queued_in_one_batch_each_change_once():
+    from portal.views.events import event_text
+
+    live = LiveUpdates(Operations())
+    admin, ann = live.subscribe("root", True), live.subscribe("ann", False)
+    for name in ("ann", "bo", "ann", "cy"):
+        live.publish(name, f"esc-{name}")
+    batch = admin.take_queued(await admin.queue.get())
+    assert batch == [("ann", "esc-ann"), ("bo", "esc-bo"), ("cy", "esc-cy")]
+    assert admin.queue.empty()
+    text = event_text(batch, sees_everyone=True)
+    assert [line for line in text.split("\n") if line.startswith("event:")] == [
+        "event: card-esc-ann", "event: card-esc-bo", "event: card-esc-cy",
+        "event: users-changed"]  # the table reloads once for the whole batch
+    own = ann.take_queued(await ann.queue.get())
+    assert event_text(own, sees_everyone=False) == (
+        "event: card-esc-ann\ndata: esc-ann\n\n")  # no table event for a user's page
+
+
+async def test_a_reload_in_a_batch_replaces_the_rest():
+    from portal.views.events import event_text
+
+    live = LiveUpdates(Operations())
+    sub = live.subscribe("root", True)
+    for i in range(QUEUE_BOUND + 3):  # overflows: the stream is told to reload
+        live.publish(f"u{i}", f"u{i}")
+    batch = sub.take_queued(await sub.queue.get())
+    assert batch == [None]
+    assert event_text(batch, True) == ("event: reload\ndata: all\n\n"
+                                       "event: users-changed\ndata: 1\n\n")
