@@ -18,6 +18,7 @@ from docker.errors import APIError, DockerException, NotFound
 from docker.utils import parse_repository_tag
 from requests.exceptions import RequestException
 
+from .socket_pool import share_socket_pool
 from .swarm import DockerSwarm
 from .types import (
     ContainerInfo,
@@ -53,6 +54,7 @@ class DockerService(DockerVolumes, DockerSwarm):
             lambda: docker.from_env(timeout=int(timeout))
         )
         self._client: docker.DockerClient | docker.APIClient | None = None
+        self._workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="portal-docker")
         # Volume listing and sizes only: however often the volume modal opens, starts,
         # restarts and resets never wait behind them (one size computation at a time).
@@ -63,7 +65,8 @@ class DockerService(DockerVolumes, DockerSwarm):
     def _api(self) -> docker.APIClient:
         if self._client is None:
             self._client = self._client_factory()
-        # A DockerClient wraps the low-level client; a bare APIClient (DockerSpawner's) is one.
+            # A DockerClient wraps the low-level client; a bare APIClient (DockerSpawner's) is one.
+            share_socket_pool(getattr(self._client, "api", self._client), self._workers + 2)
         return getattr(self._client, "api", self._client)
 
     async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None,
