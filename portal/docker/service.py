@@ -18,7 +18,8 @@ from docker.errors import APIError, DockerException, NotFound
 from docker.utils import parse_repository_tag
 from requests.exceptions import RequestException
 
-from .socket_pool import share_socket_pool
+from .socket_pool import share_socket_pool, unix_socket_path
+from .socket_stats import SocketStats
 from .swarm import DockerSwarm
 from .types import (
     ContainerInfo,
@@ -55,6 +56,7 @@ class DockerService(DockerVolumes, DockerSwarm):
         )
         self._client: docker.DockerClient | docker.APIClient | None = None
         self._workers = workers
+        self._stats_reader: SocketStats | bool | None = None  # False: not a Unix socket
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="portal-docker")
         # Volume listing and sizes only: however often the volume modal opens, starts,
         # restarts and resets never wait behind them (one size computation at a time).
@@ -68,6 +70,14 @@ class DockerService(DockerVolumes, DockerSwarm):
             # A DockerClient wraps the low-level client; a bare APIClient (DockerSpawner's) is one.
             share_socket_pool(getattr(self._client, "api", self._client), self._workers + 2)
         return getattr(self._client, "api", self._client)
+
+    def _socket_stats(self) -> SocketStats | None:
+        if self._stats_reader is None:
+            api = self._api()
+            path = unix_socket_path(api)
+            self._stats_reader = (SocketStats(path, api.api_version, self.timeout) if path
+                                  else False)
+        return self._stats_reader or None
 
     async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None,
                    pool: ThreadPoolExecutor | None = None, answers: bool = False) -> T:
@@ -144,6 +154,9 @@ class DockerService(DockerVolumes, DockerSwarm):
         """One sample of a container's CPU and memory counters (no wait for a second one)."""
 
         def sample() -> dict[str, Any]:
+            reader = self._socket_stats()
+            if reader is not None:  # the engine's Unix socket: without docker-py's cost
+                return reader.stats(name)
             try:
                 return self._api().stats(name, stream=False, one_shot=True)
             except NotFound:

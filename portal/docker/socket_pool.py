@@ -19,6 +19,12 @@ _MARK = "_dshub_one_pool"
 POOL_KEY = "http+docker://localhost"  # the host name is not used on a Unix socket
 
 
+def unix_socket_path(api: Any) -> str | None:
+    """The engine socket `api` (a docker.APIClient) talks to; None for other transports."""
+    adapter = getattr(api, "adapters", {}).get("http+docker://")
+    return adapter.socket_path if isinstance(adapter, UnixHTTPAdapter) else None
+
+
 def share_socket_pool(api: Any, connections: int) -> None:
     """One pool of up to `connections` kept connections for every call of `api` (a
     docker.APIClient) over its Unix socket; idempotent, nothing for other transports."""
