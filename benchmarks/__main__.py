@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -54,13 +55,21 @@ def unlisted() -> list[str]:
     return found
 
 
-def step(module: str, *args: str, lock: bool = False, quiet: bool = False) -> tuple[int, float]:
-    """Run `python -m benchmarks.<module>`: (exit status, seconds)."""
+def _children_cpu() -> float:
+    """CPU seconds of every child process waited for so far (the hubs a benchmark starts are
+    its children, so they count; the labs' containers do not)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def step(module: str, *args: str, lock: bool = False,
+         quiet: bool = False) -> tuple[int, float, float]:
+    """Run `python -m benchmarks.<module>`: (exit status, seconds, CPU seconds)."""
     command = [sys.executable, "-m", f"benchmarks.{module}", *args]
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), _children_cpu()
     done = subprocess.run(["flock", LOCK, *command] if lock else command, cwd=ROOT,
                           stdout=subprocess.DEVNULL if quiet else None)
-    return done.returncode, time.monotonic() - t0
+    return done.returncode, time.monotonic() - t0, _children_cpu() - cpu0
 
 
 def main() -> None:
@@ -74,12 +83,12 @@ def main() -> None:
     times = []
     for name in args.only:
         print(f"\n=== {name}{' (quick)' if args.quick else ''} ===", flush=True)
-        code, seconds = (step(name, "--quick") if args.quick else step(name, lock=True))
-        times.append(f"{name} {seconds:.0f} s")
+        code, seconds, cpu = (step(name, "--quick") if args.quick else step(name, lock=True))
+        times.append(f"{name} {seconds:.0f} s ({cpu:.0f} CPU-s)")
         if code:
             failed.append(f"{name} (exit status {code}; its last line above says why)")
     # The report reads the stored results: in quick mode only whether it still can.
-    code, _ = step("report", quiet=args.quick)
+    code, _, _ = step("report", quiet=args.quick)
     if code:
         failed.append(f"report (exit status {code})")
     print(f"\nbenchmarks{' (quick)' if args.quick else ''}: {', '.join(times)}")

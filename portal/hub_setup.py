@@ -15,12 +15,14 @@ from . import auth, compat
 from .access.groups import BUILTIN_GROUPS
 from .admin.dormant import run_auto_disable
 from .broadcast import broadcaster as broadcast
+from .compat.user_scopes import add_user_scopes
 from .governance.environment_service import Environments
 from .governance.limits import Limits
 from .governance.usage import running_labs
 from .lab.chosen_environment import apply_user_options
 from .lab.hooks import LabEnvironment
 from .lab.host_ports import HostPorts
+from .lab.spawn_form import options_from_form, spawn_form
 from .operations.states import ServerChange
 from .platform.canonical_origin import redirect_rule
 from .platform.heap import FreezePolicy
@@ -30,6 +32,7 @@ from .platform.startup import when_hub_runs
 from .platform.upstream import HubSpawner, route_first, serving_hub
 from .runtime import Runtime
 from .runtime_factory import build_runtime
+from .servers.sharing import SHARING_SCOPES
 from .swarm.view import SwarmView
 from .views import hub_routes
 from .volumes.account_volumes import dispose_of_volumes
@@ -55,11 +58,13 @@ def _routes() -> list[tuple]:
         events,
         gpu,
         groups,
+        images,
         insights,
         limits,
         logo,
         quotas,
         server,
+        shares,
         signups,
         static,
         two_factor,
@@ -69,9 +74,9 @@ def _routes() -> list[tuple]:
     )
 
     # Each view module ends with its own route list; this is the one place they all meet.
-    modules = (server, account, two_factor, volumes, admin, batch, dormant, groups, gpu, limits,
-               environments, usage, insights, quotas, culling, broadcast, archive, audit,
-               user_table, events, signups, api, static, logo)
+    modules = (server, shares, account, two_factor, volumes, admin, batch, dormant, groups, gpu,
+               limits, environments, images, usage, insights, quotas, culling, broadcast, archive,
+               audit, user_table, events, signups, api, static, logo)
     return [route for module in modules for route in module.routes]
 
 
@@ -107,6 +112,9 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     async def choose_environment(options: dict, groups: set[str]) -> LabEnvironment | None:
         return await runtime.environments.for_start(options, groups)
 
+    async def environment_choices(groups: set[str]) -> list[tuple[str, str]]:
+        return [(e.name, e.description) for e in await runtime.environments.usable_by(groups)]
+
     def exit_report(user_name: str, container: dict) -> None:
         runtime.exits.report(user_name, container)
 
@@ -127,8 +135,12 @@ def _inject_into_spawner(c: Any, runtime: Runtime) -> SwarmView:
     c.PortalSpawner.exit_report = exit_report
     c.PortalSpawner.server_changed = server_changed
     c.PortalSpawner.choose_environment = choose_environment
+    c.PortalSpawner.environment_choices = environment_choices
     if "apply_user_options" not in c.PortalSpawner:  # the environment is no unhandled option
         c.PortalSpawner.apply_user_options = apply_user_options
+    if "options_form" not in c.PortalSpawner:  # /hub/spawn offers the environments
+        c.PortalSpawner.options_form = spawn_form
+        c.PortalSpawner.options_from_form = options_from_form
     return swarm
 
 
@@ -161,6 +173,8 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
                    runtime.mail)
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
+    # Users share their own servers (JupyterHub's shares) with users and groups they name.
+    add_user_scopes(hub, SHARING_SCOPES)
     # The Docker-access groups exist from the first start and come back if deleted.
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")

@@ -22,6 +22,7 @@ from .governance.cull_policy import CullPolicyStore
 from .governance.culling import Culler
 from .governance.environment_service import EnvironmentService
 from .governance.gpu import GpuService
+from .governance.image_updates import ImageUpdates
 from .governance.lab_exits import ExitReports
 from .governance.limits import LimitsService
 from .governance.usage import UsageCollector
@@ -53,6 +54,8 @@ class Runtime:
     limits: LimitsService
     # What labs start from (image, default limits, GPU, variables), chosen at each start.
     environments: EnvironmentService
+    # Whether a lab's tag names a newer image than its container's; the images labs use.
+    images: ImageUpdates
     exits: ExitReports
     usage: UsageCollector
     # Usage over time: the samples rolled up per hour and day, in the store (portal/insights).

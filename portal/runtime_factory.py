@@ -20,6 +20,7 @@ from .governance.cull_policy import CullPolicy, CullPolicyStore
 from .governance.culling import Culler
 from .governance.environment_service import EnvironmentService, ImageEngines
 from .governance.gpu import GpuService
+from .governance.image_updates import ImageUpdates
 from .governance.lab_exits import ExitReports
 from .governance.limits import Limits, LimitsService
 from .governance.usage import LabUsage, UsageCollector
@@ -94,6 +95,7 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         sudo=SudoMode(settings.sudo_minutes, audit, settings.base_url + SUDO_API_PATH),
         limits=limits,
         environments=EnvironmentService(store, audit, limits, gpu, image_engines),
+        images=ImageUpdates(image_engines),
         swarm=swarm,
         exits=ExitReports(operations, audit),
         usage=UsageCollector(docker, settings.usage_interval, sizes=volume_sizes,

@@ -59,6 +59,7 @@ OTHER_LINE_TESTS=(
   tests/integration/test_spawn.py
   tests/integration/test_broadcast.py
   tests/integration/test_metrics.py
+  tests/integration/test_sharing.py
 )
 
 # This run's own records: whether it started the engine, and its PostgreSQL directory.

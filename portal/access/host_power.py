@@ -123,11 +123,16 @@ def service(request: Request) -> Demand | None:
                   "admin:services")
 
 
-def share(request: Request) -> Demand | None:
+def share(request: Request, field: str | None = None) -> Demand | None:
     owner = _arg(request, 0)
     if request.holds_power(owner):
-        return _power(request, f"Sharing {owner}'s server, which has host power")
+        return _power(request, f"Sharing {owner}'s server, which has host power", field=field)
     return None
+
+
+def share_from_portal(request: Request) -> Demand | None:
+    """The card's Share: its password dialog sends the form again with the password."""
+    return share(request, field="sudo_password")
 
 
 def proxy(request: Request) -> Demand | None:

@@ -29,6 +29,7 @@ from .host_power import (
     service,
     set_password,
     share,
+    share_from_portal,
     token,
     two_factor_policy,
     user_patch,
@@ -108,6 +109,9 @@ RULES: dict[str, dict[str, Rule]] = {
     "portal.views.hub_overrides.AuditedGroupUsersAPIHandler": _GROUP_USERS,
     "portal.views.hub_overrides.TokensWithoutPasswords": {"GET": nothing, "POST": token},
     "portal.views.hub_overrides.ChoosingServerAPIHandler": _SERVER,
+    "portal.views.hub_overrides.AuditedServerShareAPIHandler": _SHARES,
+    **{f"portal.views.hub_overrides.{name}": _reads("GET", "DELETE") for name in (
+        "AuditedUserShareAPIHandler", "AuditedGroupShareAPIHandler")},
     # The portal: what grants host power ...
     f"{_PORTAL}admin.CreateUserHandler": {"GET": nothing, "POST": create_account},
     f"{_PORTAL}account.AccountActionHandler": {"POST": account_action},
@@ -117,6 +121,7 @@ RULES: dict[str, dict[str, Rule]] = {
     f"{_PORTAL}two_factor.AccountPolicyHandler": {"GET": nothing, "POST": two_factor_policy},
     f"{_PORTAL}two_factor.AccountPolicyAPI": {"GET": nothing, "PUT": two_factor_policy},
     f"{_PORTAL}batch.BatchConfirmHandler": {"POST": batch_create},
+    f"{_PORTAL}shares.SharesHandler": {"GET": nothing, "POST": share_from_portal},
     # ... and what does not: pages, servers, volumes, limits, culling, broadcasts, the audit.
     **{f"{_PORTAL}{name}": _reads() for name in (
         "server.StartLogHandler", "server.RestartConfirmHandler", "server.PortalPageHandler",
@@ -124,6 +129,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "admin.DashboardHandler", "admin.AccountsPageHandler",
         "groups.GroupsHandler", "groups.UserSearchHandler", "gpu.GpuSectionHandler",
         "limits.LimitsAPI", "environments.EnvironmentsAPI", "usage.UsageSectionHandler",
+        "images.ImagesSectionHandler", "images.ImagesAPI",
         "usage.UsageAPI",
         "usage.UserUsageAPI", "broadcast.BroadcastHistoryHandler",
         "insights.InsightsPageHandler", "insights.InsightsAPI", "insights.MonthlyReportAPI",
@@ -132,7 +138,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "user_table.UserTableHandler", "events.EventStreamHandler", "signups.SignupsHandler",
         "api.ServerStateAPI", "api.VolumesAPI", "static.PortalStaticHandler",
         "logo.InertLogoHandler", "account.AccountPageHandler",
-        "two_factor.TwoFactorRequiredPage", "batch.BatchProgressHandler")},
+        "two_factor.TwoFactorRequiredPage", "batch.BatchProgressHandler",
+        "shares.SharedWithMeHandler")},
     # dormant accounts: the report, and the automatic disable (it takes power, grants none)
     f"{_PORTAL}dormant.DormantSectionHandler": _reads("GET", "POST"),
     f"{_PORTAL}dormant.DormantArchiveHandler": {"POST": dormant_archive},
@@ -146,7 +153,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "two_factor.TwoFactorStartHandler", "two_factor.TwoFactorConfirmHandler",
         "two_factor.RecoveryCodesHandler", "two_factor.TwoFactorOffHandler",
         # accounts from a CSV: the preview creates nothing; the credentials are read once
-        "batch.BatchPreviewHandler", "batch.BatchCredentialsHandler")},
+        "batch.BatchPreviewHandler", "batch.BatchCredentialsHandler",
+        "shares.ShareRevokeHandler")},  # revoking takes access away
     **{f"{_PORTAL}{name}": _reads("GET", "POST") for name in (
         "limits.LimitsSectionHandler", "environments.EnvironmentsSectionHandler",
         "culling.CullingSectionHandler",

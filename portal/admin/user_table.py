@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from ..governance.limits import Limits
 from ..governance.usage import LabUsage
+from ..lab.chosen_environment import STATE_KEY as ENVIRONMENT_KEY
 from ..operations.states import OPERATION_CARDS, CardState
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser, hub_spawning, hub_stopping, loaded_user, spawn_failed
@@ -55,6 +56,7 @@ class Row:
     two_factor: bool = False  # signs in with a code after the password
     two_factor_unreadable: bool = False  # its secret cannot be decrypted: Clear 2FA helps
     email: str = ""  # where the hub mails the account (its own address, else its sign-up's)
+    environment: str = ""  # the environment its server runs or last ran ("": the configured image)
 
 
 @dataclass
@@ -143,6 +145,17 @@ def row_state(user_orm: Any, users: dict[int, HubUser], runtime: Runtime) -> Car
         CardState.STOPPED)
 
 
+def row_environment(user_orm: Any, users: dict[int, HubUser]) -> str:
+    """The environment of the user's default server, as the card names it: the spawner's
+    choice when it is in memory, else the name its record's state keeps."""
+    user = loaded_user(users, user_orm.id)
+    spawner = user.spawners.get("") if user is not None else None
+    if spawner is not None:
+        return getattr(getattr(spawner, "chosen", None), "name", "")
+    record = user_orm.orm_spawners.get("") if hasattr(user_orm, "orm_spawners") else None
+    return str((record.state or {}).get(ENVIRONMENT_KEY) or "") if record is not None else ""
+
+
 def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQuery) -> TablePage:
     """One page of the table and the number of users matching its filters."""
     query = _filtered(db, q)
@@ -160,7 +173,8 @@ def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQue
                 account=str(runtime.accounts.state(u) or ""),
                 two_factor=runtime.two_factor.enabled(u),
                 two_factor_unreadable=runtime.two_factor.unreadable(u),
-                email=runtime.emails.own(u) or signed_up.get(u.name) or "") for u in found]
+                email=runtime.emails.own(u) or signed_up.get(u.name) or "",
+                environment=row_environment(u, users)) for u in found]
     return TablePage(rows, total, q)
 
 

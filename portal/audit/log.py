@@ -55,6 +55,9 @@ class EventKind(StrEnum):
     EMAIL_CHANGE = "email address"  # an account set or cleared its own address
     QUOTA_WARNING = "quota warning"  # a user past their storage soft quota, told in their lab
     ENVIRONMENT = "environment"  # an environment added, changed or removed (admins, config)
+    SHARE = "share"  # a server shared with a user or a group (JupyterHub's shares)
+    SHARE_REVOKED = "share revoked"
+    IMAGE_UPDATE = "image update"  # a server re-created from the newer image its tag names
 
 
 @dataclass(frozen=True)

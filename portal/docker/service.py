@@ -18,6 +18,7 @@ from docker.errors import APIError, DockerException, NotFound
 from docker.utils import parse_repository_tag
 from requests.exceptions import RequestException
 
+from .images import DockerImages
 from .socket_pool import share_socket_pool, unix_socket_path
 from .socket_stats import SocketStats
 from .swarm import DockerSwarm
@@ -42,7 +43,7 @@ PING_FRESH = 3.0
 SPAWNER_BOUND = 60.0  # seconds: DockerSpawner's own client read for up to this long
 
 
-class DockerService(DockerVolumes, DockerSwarm):
+class DockerService(DockerVolumes, DockerSwarm, DockerImages):
     """Async facade for the few Docker operations the portal needs."""
 
     def __init__(
@@ -146,6 +147,8 @@ class DockerService(DockerVolumes, DockerSwarm):
                 oom_killed=bool(state.get("OOMKilled")),
                 memory=int(host.get("Memory") or 0),
                 nano_cpus=int(host.get("NanoCpus") or 0),
+                image_id=data.get("Image") or "",
+                image=(data.get("Config") or {}).get("Image") or "",
             )
 
         return await self._run(inspect, bound=10)

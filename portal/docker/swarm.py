@@ -7,17 +7,14 @@ same pool, bound and errors as every other call (no answer is DockerUnavailable)
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import docker
 from docker.errors import NotFound
 from docker.utils import kwargs_from_env
 
+from .calls import EngineCalls
 from .types import ContainerMissing
-
-T = TypeVar("T")
 
 
 def node_client(url: str) -> docker.DockerClient:
@@ -29,14 +26,7 @@ def node_client(url: str) -> docker.DockerClient:
     return docker.DockerClient(timeout=30, **kwargs)
 
 
-class DockerSwarm:
-    def _api(self) -> docker.APIClient:  # provided by DockerService
-        raise NotImplementedError
-
-    async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None,
-                   pool: ThreadPoolExecutor | None = None) -> T:  # provided by DockerService
-        raise NotImplementedError
-
+class DockerSwarm(EngineCalls):
     async def swarm_node_id(self) -> str:
         """The ID of this engine's own node in the swarm."""
         return await self._run(lambda: self._api().info()["Swarm"]["NodeID"])

@@ -77,6 +77,26 @@ class ContainerInfo:
     oom_killed: bool = False
     memory: int = 0  # HostConfig.Memory in bytes; 0: no limit
     nano_cpus: int = 0  # HostConfig.NanoCpus; 0: no limit
+    image_id: str = ""  # the image it was created from ("sha256:..."): a re-tag moves no container
+    image: str = ""  # the reference it was created from (Config.Image), e.g. dshub-lab:latest
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str  # "sha256:..."
+    tags: tuple[str, ...]  # RepoTags; () once every tag moved to another image
+    created: float  # epoch seconds the image was built
+    size: int  # bytes
+
+
+@dataclass(frozen=True)
+class RunningContainer:
+    """One running container as the engine lists it: its names, image ID and, for a Swarm
+    task, its service's name."""
+
+    names: tuple[str, ...]
+    image_id: str
+    service: str = ""
 
 
 def stream_error(text: str, key: str = "message") -> str:

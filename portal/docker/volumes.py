@@ -7,28 +7,15 @@ starts, restarts and resets never wait behind them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
-import docker
 from docker.errors import APIError, NotFound
 
+from .calls import EngineCalls
 from .types import DockerRefused, VolumeInUse, explain
 
-T = TypeVar("T")
 
-
-class DockerVolumes:
-    _sizes_pool: ThreadPoolExecutor
-
-    def _api(self) -> docker.APIClient:  # provided by DockerService
-        raise NotImplementedError
-
-    async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None,
-                   pool: ThreadPoolExecutor | None = None) -> T:  # provided by DockerService
-        raise NotImplementedError
-
+class DockerVolumes(EngineCalls):
     async def existing_volumes(self) -> set[str]:
         """Names of every volume on the engine (one cheap list call, on the sizes pool)."""
 

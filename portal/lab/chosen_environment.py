@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tornado import web
+
+from ..platform.errors import ActionRefused
 from .hooks import LabEnvironment
 
 Choose = Callable[[dict[str, Any], set[str]], Awaitable[LabEnvironment | None]]
@@ -18,6 +21,7 @@ Limits = Callable[[set[str]], Awaitable[Any]]  # the groups' Limits (governance/
 Pair = tuple[int | None, float | None]  # memory (bytes), CPUs; None: no limit
 
 STATE_KEY = "environment"
+IMAGE_KEY = "image"  # the reference the running container was created from
 
 
 def apply_user_options(spawner: Any, options: dict[str, Any]) -> None:
@@ -30,12 +34,24 @@ def apply_user_options(spawner: Any, options: dict[str, Any]) -> None:
                             ", ".join(unknown))
 
 
+def choice_refused(refusal: ActionRefused) -> web.HTTPError:
+    """A refused choice as JupyterHub's start page shows it: its own words with a 400 (any
+    other error there is an "Unhandled error" 500). The card and the REST API check the choice
+    before starting, so they meet this only when an environment changes in between."""
+    error = web.HTTPError(400, "%s", str(refusal))
+    error.jupyterhub_message = str(refusal)
+    return error
+
+
 class ChosenEnvironment:
     def __init__(self, configured_image: str) -> None:
         self.configured_image = configured_image  # the image without environments
         self.applied: str | None = None  # the image the last start's environment put in place
         self.current: LabEnvironment | None = None  # this start's (None: the configured image)
         self.name = ""  # the last start's environment, as the state keeps it ("": none)
+        # The image reference the last start created its container from (kept in the state:
+        # after a hub restart, the images admins see in use compare its tag with the container).
+        self.started_from = ""
 
     async def choose(self, hook: Choose | None, options: dict[str, Any] | None,
                      groups: set[str], image: str | None = None) -> str:
@@ -45,10 +61,14 @@ class ChosenEnvironment:
         earlier start's environment put there is undone)."""
         if image is not None and image != self.applied:
             self.configured_image = image
-        chosen = None if hook is None else await hook(options or {}, groups)
+        try:
+            chosen = None if hook is None else await hook(options or {}, groups)
+        except ActionRefused as refusal:
+            raise choice_refused(refusal) from None
         self.current, self.name = chosen, chosen.name if chosen else ""
         self.applied = chosen.image if chosen else None
-        return chosen.image if chosen else self.configured_image
+        self.started_from = chosen.image if chosen else self.configured_image
+        return self.started_from
 
     @property
     def gpu(self) -> bool:
@@ -72,7 +92,9 @@ class ChosenEnvironment:
 
     def saved(self, state: dict[str, Any]) -> dict[str, Any]:
         """The spawner's state with the environment's name (kept after a stop: the last one)."""
-        return {**state, STATE_KEY: self.name} if self.name else state
+        kept = {STATE_KEY: self.name, IMAGE_KEY: self.started_from}
+        return {**state, **{key: value for key, value in kept.items() if value}}
 
     def load(self, state: dict[str, Any]) -> None:
         self.name = str(state.get(STATE_KEY) or self.name)
+        self.started_from = str(state.get(IMAGE_KEY) or self.started_from)

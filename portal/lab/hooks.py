@@ -54,3 +54,6 @@ ENVIRONMENT = hook(
     "async f(user options, group names) -> the LabEnvironment this start uses, or None: the "
     "configured image and the groups' limits (no environment defined, or none open to the "
     "user). Raises ActionRefused for an unknown or forbidden choice: nothing starts.")
+ENVIRONMENT_CHOICES = hook(
+    "async f(group names) -> [(name, description)]: the environments those groups may choose, "
+    "which JupyterHub's own start page offers (spawn_form.py). None or empty: no form.")

@@ -36,16 +36,16 @@ from .volume_owners import claim_volumes
 class PortalSpawner(DockerSpawner):
     # Its settings, declared by their owners (container_policy, host_ports, volume_names, hooks).
     gpu_enabled, gpu_detected = policy.GPU_ENABLED, policy.GPU_DETECTED
-    keep_failed_containers = policy.KEEP_FAILED
+    keep_failed_containers, volume_descriptions = policy.KEEP_FAILED, names.DESCRIPTIONS
     host_port, host_port_range = ports.HOST_PORT, ports.PORT_RANGE
     user_volumes, volume_name_template = names.USER_VOLUMES, names.NAME_TEMPLATE
     shared_volume_name, shared_volume_mount = names.SHARED_NAME, names.SHARED_MOUNT
-    volume_descriptions = names.DESCRIPTIONS
     docker_engine, host_ports = hooks.DOCKER_ENGINE, hooks.HOST_PORTS
     start_guard, gpu_decision, limits_policy = (hooks.START_GUARD, hooks.GPU_DECISION,
                                                 hooks.LIMITS_POLICY)
     exit_report, server_changed = hooks.EXIT_REPORT, hooks.SERVER_CHANGED
     account_deleted, choose_environment = hooks.ACCOUNT_DELETED, hooks.ENVIRONMENT
+    environment_choices = hooks.ENVIRONMENT_CHOICES  # JupyterHub's start page (spawn_form.py)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

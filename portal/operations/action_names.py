@@ -2,12 +2,12 @@
 
 Routes, scope checks, the dispatch (portal/servers/actions.py), the JSON API, bulk actions, the
 card's buttons and outcomes all take them from here. A StrEnum: URLs, JSON, forms, templates and
-the event log keep the plain strings (`start`, `stop`, `restart`, `recreate`).
+the event log keep the plain strings (`start`, `stop`, `restart`, `recreate`, `update`).
 
 Scopes differ between JupyterHub lines. 6.0 added `start:servers` (start, but neither access
 nor stop) as a subscope of `servers`; 5.5 has no such scope, so start needs `servers` there.
-Stop needs `delete:servers` (what the hub's own stop API needs on both); restart and recreate
-stop and start, so they need `servers`. Users hold all of these for their own server; admins
+Stop needs `delete:servers` (what the hub's own stop API needs on both); restart, recreate and
+update stop and start, so they need `servers`. Users hold all of these for their own server; admins
 for everyone's. portal/compat/scopes.py picks the line the hub runs.
 """
 
@@ -28,6 +28,8 @@ class ServerAction(StrEnum):
     STOP = "stop", EventKind.STOP, "delete:servers", "delete:servers"
     RESTART = "restart", EventKind.RESTART, "servers", "servers"
     RECREATE = "recreate", EventKind.RECREATE, "servers", "servers"
+    # Re-create to update: only when the tag names a newer image than the container runs.
+    UPDATE = "update", EventKind.IMAGE_UPDATE, "servers", "servers"
 
     event: EventKind
     _scope_6: str

@@ -1,17 +1,16 @@
-"""Owns the server actions (start, stop, restart, re-create) and their rules of conflict.
+"""Owns the server actions' dispatch (`act`, through `PERFORM`, one entry per `ServerAction`)
+and start and stop; restart, re-create and update are in restarts.py.
 
 Start and stop go through the hub (`spawn_single_user` / `stop_single_user`) so proxy routes,
 events and the hub's admin page stay consistent; restart talks to Docker. The work runs in the
 background (the card shows its progress); refusals are `ActionRefused`, raised before anything
-changes. `act` dispatches through `PERFORM`, one entry per `ServerAction`.
+changes.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
 from ..auth.account_states import AccountState
 from ..docker.service import ContainerMissing
@@ -19,59 +18,39 @@ from ..lab.poll_guard import poll_acting
 from ..operations.action_names import ServerAction
 from ..operations.in_flight import Busy, Operations
 from ..operations.states import OperationKind
-from ..platform.errors import ActionRefused, DockerUnavailable
+from ..platform.errors import ActionRefused
 from ..platform.logs import portal_logger
 from ..platform.tasks import in_background, wait_until
 from ..platform.upstream import HubSpawner, HubUser, hub_stopping, spawn_failed
 from ..runtime import Runtime
-from .readiness import wait_until_answering
-from .view import describe_failure
+from .hub_actions import STOP_BOUND, HubActions, HubCall, check_choice, spawn_recording_failure
+from .restarts import recreate, restart, update
+
+__all__ = ["HubActions", "HubCall", "PERFORM", "act", "start", "stop", "stop_server"]
 
 log = portal_logger()
 
-RESTART_BOUND = 120.0  # seconds until a restarted lab must answer through the proxy again
-STOP_BOUND = 120.0  # seconds a stop through the hub may take before a re-creation gives up
 MARK_PENDING_BOUND = 0.2  # seconds we give the hub to mark a spawn/stop pending before replying
 
-HubCall = Callable[[HubUser], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class HubActions:
-    """The hub's own start and stop for a user (the handler's spawn/stop_single_user)."""
-
-    spawn: HubCall
-    stop: HubCall
-    public_url: str  # where the hub reaches the proxy's public side (readiness checks)
-    actor: str  # who asked (user, admin or service name), for the event log
-    # The user options a start or re-creation asks for (`spawn` passes them to the hub), e.g.
-    # {"environment": name}; None: the hub reuses the last ones.
-    options: dict[str, Any] | None = None
-
-
 # An action's work once accepted; it may return what still runs in the background, for a
-# caller that waits for the end (only a restart offers that: the JSON API's "wait").
-Perform = Callable[[HubUser, Runtime, HubActions], Awaitable[asyncio.Task[None] | None]]
+# caller that waits for the end (only a restart offers that: the JSON API's "wait"), or words
+# the event log adds to "requested" (an update's images).
+Perform = Callable[[HubUser, Runtime, HubActions], Awaitable[asyncio.Task[None] | str | None]]
 
 
 async def act(action: ServerAction, user: HubUser, runtime: Runtime, hub: HubActions,
               wait: bool = False) -> None:
     """One server action, for pages, the JSON API and bulk actions alike; recorded once."""
     try:
-        background = await PERFORM[action](user, runtime, hub)
-        if wait and background is not None:
-            await background  # records its own outcome; never raises a refusal
+        accepted = await PERFORM[action](user, runtime, hub)
+        if wait and isinstance(accepted, asyncio.Task):
+            await accepted  # records its own outcome; never raises a refusal
     except ActionRefused as refusal:
         await runtime.audit.record(hub.actor, action.event, user.name,
                                    f"refused: {refusal.message}", ok=False)
         raise
-    await runtime.audit.record(hub.actor, action.event, user.name, "requested")
-
-
-async def check_choice(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
-    """An unknown or forbidden environment is a 400 before anything starts or stops."""
-    if hub.options is not None:
-        await runtime.environments.choose(hub.options, (g.name for g in user.groups))
+    words = f": {accepted}" if isinstance(accepted, str) else ""
+    await runtime.audit.record(hub.actor, action.event, user.name, f"requested{words}")
 
 
 async def _container_gone(spawner: HubSpawner, runtime: Runtime) -> bool:
@@ -139,23 +118,13 @@ async def _start_then_follow(user: HubUser, runtime: Runtime, hub: HubActions, s
                 await runtime.audit.record(hub.actor, ServerAction.START.event, user.name,
                                            message, ok=False)
                 return
-        spawning = in_background(_spawn_recording_failure(user, runtime, hub),
+        spawning = in_background(spawn_recording_failure(user, runtime, hub),
                                  f"spawn of {user.name}")
         await wait_until(lambda: spawning.done() or spawner.pending, STOP_BOUND, 0.02)
     finally:
         runtime.operations.release(user.name)
     if spawning is not None:
         await spawning
-
-
-async def _spawn_recording_failure(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
-    try:
-        await hub.spawn(user)
-    except Exception as e:  # refusals before the spawner ran leave no spawn future to read
-        runtime.operations.record(user.name, ServerAction.START, False, describe_failure(e))
-        await runtime.audit.record(hub.actor, ServerAction.START.event, user.name,
-                                   describe_failure(e), ok=False)
-        raise
 
 
 async def stop(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
@@ -177,75 +146,10 @@ async def stop_server(user: HubUser, operations: Operations, hub: HubActions) ->
                      MARK_PENDING_BOUND, 0.01)
 
 
-def _claim_for_restart(user: HubUser, runtime: Runtime) -> HubSpawner:
-    """Both restarts need a running server and hold the user while they work."""
-    spawner = user.spawner
-    if not spawner.ready or spawner.pending:
-        raise ActionRefused("Only a running server can be restarted; start it instead.")
-    try:
-        runtime.operations.acquire(user.name, OperationKind.RESTARTING)
-    except Busy as e:
-        raise ActionRefused(f"Cannot restart: {e.kind} is already in progress.") from None
-    return spawner
-
-
-async def recreate(user: HubUser, runtime: Runtime, hub: HubActions) -> None:
-    """Stop and start through the hub: a new container, so changed Docker access applies.
-
-    (A Docker restart would keep the old container and its old access.) With another
-    environment in `hub.options`, this is the switch: its image, the same volumes.
-    """
-    await check_choice(user, runtime, hub)
-    spawner = _claim_for_restart(user, runtime)
-
-    async def run() -> None:
-        try:
-            await hub.stop(user)
-            await wait_until(lambda: not spawner.pending, STOP_BOUND, 0.2)
-        finally:
-            runtime.operations.release(user.name)
-        await _spawn_recording_failure(user, runtime, hub)
-
-    in_background(run(), f"re-creation of {user.name}'s server")
-
-
-async def restart(user: HubUser, runtime: Runtime, hub: HubActions) -> asyncio.Task[None]:
-    """Docker restart of the user's running container; the lab keeps its container and volumes.
-
-    Returns at once (the card shows "restarting") with the restart's task, which records the
-    outcome; a caller that waits awaits it.
-    """
-    spawner = _claim_for_restart(user, runtime)
-
-    async def run() -> None:
-        try:
-            ok, message = True, "Restarted."
-            await spawner.location.restart(runtime.docker)
-            await wait_until_answering(hub.public_url, user.url, RESTART_BOUND)
-        except ContainerMissing:
-            ok, message = False, "Your container no longer exists; start it again."
-        except DockerUnavailable as e:
-            ok, message = False, f"Restart failed: {e}"
-        except TimeoutError:
-            ok, message = False, (
-                f"JupyterLab did not answer within {RESTART_BOUND:.0f} s after the restart."
-            )
-        except Exception as e:  # e.g. Docker refusing (409): say it instead of losing it
-            log.exception("Restart of %s failed", user.name)
-            ok, message = False, f"Restart failed: {e}"
-        finally:
-            runtime.operations.release(user.name)
-        runtime.operations.record(user.name, ServerAction.RESTART, ok, message)
-        if not ok:
-            await runtime.audit.record(hub.actor, ServerAction.RESTART.event, user.name, message,
-                                       ok=False)
-
-    return in_background(run(), f"restart of {user.name}")
-
-
 PERFORM: dict[ServerAction, Perform] = {
     ServerAction.START: start,
     ServerAction.STOP: stop,
     ServerAction.RESTART: restart,
     ServerAction.RECREATE: recreate,
+    ServerAction.UPDATE: update,
 }

@@ -47,6 +47,9 @@ class ServerView:
     environment: str = ""  # the environment it runs (or last ran); "": the configured image
     environments: tuple[Environment, ...] = ()  # those the user may choose (none: no choice)
     chosen: str = ""  # the one the card offers first: the last one, while still allowed
+    image: str = ""  # running: the reference its container was created from (dshub-lab:latest)
+    image_id: str = ""  # ... and that image's ID then
+    newer_image: str = ""  # the ID the reference names now, when another ("": up to date)
 
     @property
     def busy(self) -> bool:
@@ -67,6 +70,11 @@ class ServerView:
     @property
     def can_recreate(self) -> bool:
         return self.state is CardState.RUNNING and bool(self.pending_changes)
+
+    @property
+    def can_update(self) -> bool:
+        """"Re-create to update": its tag names a newer image than its container runs."""
+        return self.state is CardState.RUNNING and bool(self.newer_image)
 
     @property
     def idle_stop_words(self) -> str:
@@ -94,7 +102,8 @@ def describe_failure(error: BaseException | None) -> str:
     """A spawn failure in plain words."""
     if error is None:
         return "The server failed to start."
-    text = str(error) or type(error).__name__
+    # Words meant for the user (a refused environment, lab/chosen_environment.py) as they are.
+    text = getattr(error, "jupyterhub_message", None) or str(error) or type(error).__name__
     name = type(error).__name__
     if name == "ImageNotFound" or "No such image" in text:
         image = text.split("No such image:", 1)[-1].strip(' ")(') if "No such image" in text else ""
@@ -185,7 +194,14 @@ async def _check_container(view: ServerView, spawner: HubSpawner, runtime: Runti
     if (info.memory, info.nano_cpus) != (limits.memory or 0, round((limits.cpus or 0) * 1e9)):
         changes.append("limits")
     view.pending_changes = tuple(changes)
-    if info.status != "running":
+    view.image, view.image_id = info.image, info.image_id
+    if info.status == "running":
+        try:
+            engine = await spawner.location.engine(runtime.docker)
+            view.newer_image = await runtime.images.newer(engine, info)
+        except DockerUnavailable:
+            pass  # only the notice is missing: the next render asks again
+    else:
         view.state = CardState.FAILED
         if info.oom_killed:
             view.detail = card_sentence(exit_reason(True, info.exit_code, info.memory))

@@ -45,6 +45,8 @@ class SwarmLocation:
         self.lab = lab
         self.user = user
         self.restarting = False  # a forced update: the replaced task's states are not a stop
+        # (container ID, the image ID it was created from): asked of the node once a container.
+        self._image_of = ("", "")
 
     def node_title(self) -> str:
         return self.lab.swarm_node_title or self.lab.swarm_node[:12]
@@ -69,6 +71,8 @@ class SwarmLocation:
         # What the task was created with (the card compares it with the groups' limits now).
         limits = (spec.get("Resources") or {}).get("Limits") or {}
         ended = await self.task_container(task) if task_state(task) in ENDED else None
+        # The tag the service names (Swarm pins a digest only when a registry answers).
+        image = ((spec.get("ContainerSpec") or {}).get("Image") or "").split("@")[0]
         return ContainerInfo(
             id=container_id(task),
             status=status.get("State", "unknown"),
@@ -80,7 +84,18 @@ class SwarmLocation:
             oom_killed=bool(((ended or {}).get("State") or {}).get("OOMKilled")),
             memory=int(limits.get("MemoryBytes") or 0),
             nano_cpus=int(limits.get("NanoCPUs") or 0),
+            image_id=await self.image_id(task) if task_state(task) == "running" else "",
+            image=image,
         )
+
+    async def image_id(self, task: dict[str, Any]) -> str:
+        """The image the task's container was created from, as its node's engine says."""
+        container = container_id(task)
+        if container and container != self._image_of[0]:
+            found = await self.task_container(task)
+            if found is not None:
+                self._image_of = (container, found.get("Image") or "")
+        return self._image_of[1] if container == self._image_of[0] else ""
 
     async def task_container(self, task: dict[str, Any]) -> dict[str, Any] | None:
         """The task's container as its node's engine describes it; None when it is gone."""

@@ -54,6 +54,8 @@ SECTIONS: tuple[Section, ...] = (
             "Servers"),
     Section("environments", "Environments", "partials/admin_environments_section.html",
             "admin:servers", "Servers"),
+    Section("images", "Images", "partials/admin_images_section.html", "admin:servers",
+            "Servers"),
     Section("limits", "Limits", "partials/admin_limits_section.html", "admin:groups", "Servers"),
     Section("usage", "Live usage", "partials/admin_usage_section.html", "admin:servers",
             "Servers"),

@@ -48,6 +48,10 @@ class PortalAPIHandler(RefusalResponses, PortalCommon, APIHandler):
             # The environment it runs or last ran, and those a start may choose.
             "environment": view.environment or None,
             "environments": [e.name for e in view.environments],
+            # Running: the tag its container was created from, that image, and the newer one
+            # the tag names now ("update" re-creates from it).
+            "image": view.image or None, "image_id": view.image_id or None,
+            "newer_image_id": view.newer_image or None,
         })
 
 

@@ -14,6 +14,7 @@ from jupyterhub.user import User
 from jupyterhub.utils import url_path_join
 from tornado import web
 
+from ..governance.image_updates import short_id
 from ..governance.limits import human_size
 from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
@@ -113,7 +114,7 @@ class PortalHandler(RefusalResponses, PortalCommon, BaseHandler):
         # Buttons and forms name actions through `server_actions` (URL segments, form values).
         return await self.render_template(name, portal_url=self.portal_url,
                                           human_size=human_size, server_actions=ServerAction,
-                                          **ns)
+                                          short_id=short_id, **ns)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if not self.is_htmx:

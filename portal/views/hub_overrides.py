@@ -14,6 +14,9 @@ so it meets the same rules.
 - POST /api/users/<name>/server(s/<server>): the environment in the user options (the body,
   or its "user_options") is checked first; an unknown or forbidden one is a 400 with a
   sentence and nothing starts. The rest is the hub's own start.
+- POST/PATCH/DELETE /api/shares/<owner>/<server>, DELETE /api/users|groups/<name>/shared/...:
+  the hub's own code (sharing a server with host power was gated before it), then each share
+  made or ended is written to the event log; sharing a server with its owner is a 400.
 - POST /api/users/<name>/tokens with {"auth": {"username", "password"}} in the body (the hub
   would check that password with no session, outside the sign-in throttle, answering every
   failure with a bare 403): refused with a sentence saying where to go instead (sign in, then
@@ -25,11 +28,18 @@ grants host power still needs a recent password.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from inspect import isawaitable
 from typing import Any
 
 from jupyterhub import orm
 from jupyterhub.apihandlers.groups import GroupAPIHandler, GroupUsersAPIHandler
+from jupyterhub.apihandlers.shares import (
+    GroupShareAPIHandler,
+    ServerShareAPIHandler,
+    UserShareAPIHandler,
+)
 from jupyterhub.apihandlers.users import (
     UserAPIHandler,
     UserServerAPIHandler,
@@ -42,6 +52,7 @@ from ..access.groups import BUILTIN_GROUPS
 from ..audit.log import EventKind, acting_as
 from ..compat.scopes import START_SERVERS
 from ..platform.errors import ActionRefused
+from ..servers.sharing import record_changes, refuse_owner, share_keys
 from .base import PortalCommon
 from .refusals import RefusalResponses
 
@@ -132,3 +143,49 @@ class TokensWithoutPasswords(RefusalResponses, PortalCommon, UserTokenListAPIHan
                 f"outside the sign-in throttle): sign in at {login} and make a token on "
                 f"{token_page}, or send an API token in the Authorization header.", 403)
         await finish(super().post(user_name))
+
+
+class _AuditedShares(RefusalResponses, PortalCommon):
+    """Runs the hub's own share handler, then records each share it made or ended."""
+
+    async def audited(self, owner: str, server_name: str | None,
+                      call: Callable[[], Any]) -> None:
+        spawner = self._lookup_spawner(owner, server_name or "", raise_404=False)  # type: ignore[attr-defined]
+        before = share_keys(self.db, spawner)  # type: ignore[attr-defined]
+        await finish(call())
+        after = share_keys(self.db, spawner)  # type: ignore[attr-defined]
+        await record_changes(self.runtime.audit, self.actor_name, owner, server_name or "",
+                             before, after, "hub REST API")
+
+
+class AuditedServerShareAPIHandler(_AuditedShares, ServerShareAPIHandler):
+    @needs_scope("shares")
+    async def post(self, user_name: str, server_name: str | None = None) -> None:
+        try:
+            body = self.get_json_body()
+        except Exception:  # the hub's own method answers a bad body with its usual 400
+            body = None
+        if isinstance(body, dict):
+            refuse_owner(user_name, body.get("user"))
+        await self.audited(user_name, server_name,
+                           partial(super().post, user_name, server_name))
+
+    async def patch(self, user_name: str, server_name: str | None = None) -> None:
+        await self.audited(user_name, server_name,
+                           partial(super().patch, user_name, server_name))
+
+    async def delete(self, user_name: str, server_name: str | None = None) -> None:
+        await self.audited(user_name, server_name,
+                           partial(super().delete, user_name, server_name))
+
+
+class AuditedUserShareAPIHandler(_AuditedShares, UserShareAPIHandler):
+    async def delete(self, user_name: str, owner_name: str, server_name: str) -> None:
+        await self.audited(owner_name, server_name,
+                           partial(super().delete, user_name, owner_name, server_name))
+
+
+class AuditedGroupShareAPIHandler(_AuditedShares, GroupShareAPIHandler):
+    async def delete(self, group_name: str, owner_name: str, server_name: str) -> None:
+        await self.audited(owner_name, server_name,
+                           partial(super().delete, group_name, owner_name, server_name))

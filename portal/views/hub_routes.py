@@ -19,6 +19,11 @@ from ..platform.upstream import replace_hub_handlers
 def replacements() -> dict[type, type]:
     """{hub or NativeAuthenticator handler class: the portal's subclass serving its routes}."""
     from jupyterhub.apihandlers.groups import GroupAPIHandler, GroupUsersAPIHandler
+    from jupyterhub.apihandlers.shares import (
+        GroupShareAPIHandler,
+        ServerShareAPIHandler,
+        UserShareAPIHandler,
+    )
     from jupyterhub.apihandlers.users import (
         UserAPIHandler,
         UserServerAPIHandler,
@@ -28,8 +33,11 @@ def replacements() -> dict[type, type]:
 
     from ..auth import handlers as ours
     from .hub_overrides import (
+        AuditedGroupShareAPIHandler,
         AuditedGroupUsersAPIHandler,
+        AuditedServerShareAPIHandler,
         AuditedUserAPIHandler,
+        AuditedUserShareAPIHandler,
         ChoosingServerAPIHandler,
         ProtectedGroupAPIHandler,
         TokensWithoutPasswords,
@@ -50,6 +58,10 @@ def replacements() -> dict[type, type]:
         UserAPIHandler: AuditedUserAPIHandler,
         UserTokenListAPIHandler: TokensWithoutPasswords,
         UserServerAPIHandler: ChoosingServerAPIHandler,  # the environment checked first
+        # Shares made or ended through the REST API are in the event log, like the portal's.
+        ServerShareAPIHandler: AuditedServerShareAPIHandler,
+        UserShareAPIHandler: AuditedUserShareAPIHandler,
+        GroupShareAPIHandler: AuditedGroupShareAPIHandler,
     }
 
 

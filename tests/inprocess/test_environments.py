@@ -23,7 +23,7 @@ GIB = 1024**3
 def environments(hub, engine) -> Iterator[None]:
     """The second real image on the fake engine; every environment gone afterwards (the other
     tests of this hub start from the configured image, as without environments)."""
-    engine.images.add(NOEXT)
+    engine.image_table.add(NOEXT)
     yield
     for env in api_environments(hub):
         assert hub.api("DELETE", f"../portal/api/environments/{env['name']}").status_code == 200
@@ -179,7 +179,7 @@ def test_the_choice_is_checked_then_followed_by_the_spawner(hub, admin, make_use
     r = json_start(member, {"user_options": {"environment": "team-lab"}})
     assert r.status_code == 202, r.text
     lab = container_of(hub, engine, member.name)
-    assert lab["Image"] == "dshub-lab:latest"
+    assert lab["Config"]["Image"] == "dshub-lab:latest"
     assert lab["HostConfig"]["Memory"] == 512 * 1024**2  # the group's 512M caps its 1G
     assert lab["HostConfig"]["NanoCpus"] == 10**9
     assert lab["Config"]["Env"]["COURSE"] == "env"
@@ -187,7 +187,45 @@ def test_the_choice_is_checked_then_followed_by_the_spawner(hub, admin, make_use
     r = hub.api("POST", f"users/{outsider.name}/server", json={"environment": "noext"})
     assert r.status_code in (201, 202), r.text
     lab = container_of(hub, engine, outsider.name)
-    assert lab["Image"] == NOEXT and lab["HostConfig"]["Memory"] == 0
+    assert lab["Config"]["Image"] == NOEXT and lab["HostConfig"]["Memory"] == 0
     assert "COURSE" not in lab["Config"]["Env"]
+    # The admin's user table names each running server's environment.
+    table = admin.get("portal/admin/user-table?q=envmember").text
+    assert re.search(r'data-user="envmember\w*".*?row-environment[^>]*>team-lab<', table, re.S)
     # The spawner takes the environment itself: the hub never calls it an unhandled option.
     assert f"unhandled user_options for {member.name}" not in hub.log_path.read_text()
+
+
+def test_jupyterhubs_start_page_offers_the_same_choice(hub, make_user, engine, environments):
+    """/hub/spawn (JupyterHub's own start page) offers what the card offers; its choice is
+    checked like any start's (a forbidden one is shown on the form, nothing starts)."""
+    make_group(hub, "env-page")
+    user = make_user("envspawnpage")
+    assert put(hub, "noext", image=NOEXT, description="No <b>extension</b>").status_code == 200
+    assert put(hub, "closed", image="dshub-lab", groups=["env-page"]).status_code == 200
+    assert put(hub, "plain", image="dshub-lab").status_code == 200
+    page = user.get("spawn")
+    assert page.status_code == 200, page.text
+    assert re.findall(r'<option value="([^"]+)"( selected)?', page.text) == [
+        ("noext", " selected"), ("plain", "")]
+    assert "noext: No &lt;b&gt;extension&lt;/b&gt;" in page.text  # escaped, not markup
+    r = user.post("spawn", {"environment": "closed"})
+    assert "You may not use" in html.unescape(r.text), hub.log_path.read_text()[-3000:]
+    assert f"jupyterlab-{user.name}" not in engine.container_records
+    r = user.post("spawn", {"environment": "plain"})
+    assert r.status_code < 400, r.text[-2000:]
+    assert container_of(hub, engine, user.name)["Config"]["Image"] == "dshub-lab:latest"
+    # The next visit preselects the last choice, as the card does.
+    hub.api("DELETE", f"users/{user.name}/server")
+    assert wait_gone(engine, user.name)
+    assert re.findall(r'<option value="([^"]+)"( selected)?', user.get("spawn").text) == [
+        ("noext", ""), ("plain", " selected")]
+
+
+def wait_gone(engine, user: str, bound: float = 10.0) -> bool:
+    deadline = time.monotonic() + bound
+    while f"jupyterlab-{user}" in engine.container_records:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -125,6 +125,31 @@ def test_two_users_on_two_nodes_with_their_mounts(swarm, placed, admin):
     assert sock["Source"] != "/var/run/docker.sock"  # never the machine's own engine
 
 
+def test_admins_see_the_images_in_use_per_node(swarm, swarm_hub, placed):
+    """Each node lists the image its lab runs, with that node's own ID, up to date; the card
+    reads the task container's image on its node (issue 25)."""
+    r = swarm_hub.api("GET", "../portal/api/images")
+    assert r.status_code == 200, r.text
+    engines = r.json()["engines"]
+
+    def where(engine: Engine) -> str:  # "Swarm node <hostname> (<address>)"
+        return f"Swarm node {RUN_PREFIX}{engine.name} ("
+
+    assert len(engines) == 2 and all(
+        sum(e["where"].startswith(where(n)) for e in engines) == 1 for n in swarm.engines)
+    for name, info in placed.items():
+        engine, container = lab_container(swarm, name)
+        [listed] = [e for e in engines if e["where"].startswith(where(engine))]
+        assert listed["problem"] is None
+        [image] = [i for i in listed["images"] if name in i["users"]]
+        assert image["id"] == container.attrs["Image"] and image["outdated"] == []
+        assert "dshub-lab:latest" in image["tags"] and image["size_bytes"] > 0
+        state = info["portal"].s.get(info["portal"].url(f"portal/api/users/{name}/server"),
+                                     timeout=30).json()
+        assert state["image_id"] == container.attrs["Image"], state
+        assert state["image"] == "dshub-lab:latest" and state["newer_image_id"] is None
+
+
 def test_an_environments_image_must_be_on_every_node(swarm_hub):
     """Each node has the lab image (Swarm.start loads it), neither the other one: an environment
     of the other is refused naming both nodes, nothing is pulled (issue 25)."""

@@ -3,25 +3,32 @@ DockerService and DockerSpawner call, with the engine's own answers.
 
 One object serves both (DockerService through its `client_factory`, the spawner as its
 `client`), so a container the spawner creates is the one the portal inspects, and a volume a
-container mounts cannot be removed. The errors are docker-py's own, with their HTTP status:
-404 `NotFound` for a missing object (DockerService turns it into ContainerMissing), 409 for a
-name already taken, a running container removed without force, or a volume in use (DockerService
-turns that into VolumeInUse). Nothing runs: a started container is only a record, and no lab
-answers behind it.
+container mounts cannot be removed. Images are Docker's: a tag (`name:tag`, `name` meaning
+`name:latest`) names an image ID; `tag` moves it, and a container keeps the ID it was created
+from (`Image`) beside the reference it was given (`Config.Image`). The errors are docker-py's
+own, with their HTTP status: 404 `NotFound` for a missing object (DockerService turns it into
+ContainerMissing), 409 for a name already taken, a running container removed without force, or
+a volume in use (DockerService turns that into VolumeInUse). Nothing runs: a started container
+is only a record, and no lab answers behind it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import secrets
 import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 from docker.errors import APIError, NotFound
 from docker.types import HostConfig
+
+from portal.docker.service import DockerService
 
 API_VERSION = "1.44"
 
@@ -48,11 +55,47 @@ def _volume_binds(host_config: dict[str, Any]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _normal(reference: str) -> str:
+    last = reference.rsplit("/", 1)[-1]
+    return reference if ":" in last or "@" in reference else f"{reference}:latest"
+
+
+class FakeImages:
+    """The engine's images: tags naming IDs, found by tag, by ID or by an ID's prefix."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.tags: dict[str, str] = {}  # name:tag -> image ID
+        self.records: dict[str, dict[str, Any]] = {}  # image ID -> Created (epoch), Size
+        for name in names:
+            self.add(name)
+
+    def add(self, name: str, image_id: str = "", size: int = 600 * 10**6) -> str:
+        """A new image (built or loaded) tagged `name`; its ID, by default made from the name."""
+        image_id = image_id or "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+        self.records.setdefault(image_id, {"Created": int(time.time()) - 3600, "Size": size})
+        self.tags[_normal(name)] = image_id
+        return image_id
+
+    def resolve(self, reference: str) -> str | None:
+        found = self.tags.get(_normal(reference))
+        if found is None and reference.removeprefix("sha256:"):
+            bare = reference.removeprefix("sha256:")
+            found = next((i for i in self.records if i.removeprefix("sha256:").startswith(bare)
+                          and all(c in "0123456789abcdef" for c in bare)), None)
+        return found
+
+    def __contains__(self, reference: object) -> bool:
+        return isinstance(reference, str) and self.resolve(reference) is not None
+
+    def tags_of(self, image_id: str) -> list[str]:
+        return sorted(t for t, i in self.tags.items() if i == image_id)
+
+
 class FakeEngine:
     """The engine's objects (containers, volumes, images) and the calls that change them."""
 
     def __init__(self, images: tuple[str, ...] = ("dshub-lab:latest",)) -> None:
-        self.images = set(images)
+        self.image_table = FakeImages(images)  # `images()` is the engine's listing
         # name -> what inspect_container answers; name -> what inspect_volume answers
         self.container_records: dict[str, dict[str, Any]] = {}
         self.volume_records: dict[str, dict[str, Any]] = {}
@@ -96,13 +139,33 @@ class FakeEngine:
     def inspect_image(self, image: str) -> dict[str, Any]:
         with self._lock:
             self._call("inspect_image")
-            if image not in self.images:
+            image_id = self.image_table.resolve(image)
+            if image_id is None:
                 raise _error(404, f"No such image: {image}")
+            record = self.image_table.records[image_id]
+            created = datetime.fromtimestamp(record["Created"], UTC).isoformat()
             # Config as the lab images declare it (DockerSpawner reads Cmd when none is set).
-            return {"Id": "sha256:" + hashlib.sha256(image.encode()).hexdigest(),
-                    "RepoTags": [image],
+            return {"Id": image_id, "RepoTags": self.image_table.tags_of(image_id),
+                    "Created": created.replace("+00:00", ".123456789Z"), "Size": record["Size"],
                     "Config": {"Cmd": ["jupyterhub-singleuser"], "Entrypoint": None,
                                "Env": [], "Labels": {}}}
+
+    def images(self, name: str | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+        with self._lock:
+            self._call("images")
+            return [{"Id": i, "RepoTags": self.image_table.tags_of(i), **r}
+                    for i, r in self.image_table.records.items()]
+
+    def tag(self, image: str, repository: str, tag: str | None = None,
+            force: bool = False) -> bool:
+        """Point `repository:tag` at `image` (the tag leaves the image it named before)."""
+        with self._lock:
+            self._call("tag")
+            image_id = self.image_table.resolve(image)
+            if image_id is None:
+                raise _error(404, f"No such image: {image}")
+            self.image_table.tags[_normal(f"{repository}:{tag}" if tag else repository)] = image_id
+            return True
 
     def create_host_config(self, **kwargs: Any) -> HostConfig:
         return HostConfig(version=API_VERSION, **kwargs)
@@ -114,7 +177,8 @@ class FakeEngine:
                          ) -> dict[str, Any]:
         with self._lock:
             self._call("create_container")
-            if image not in self.images:
+            image_id = self.image_table.resolve(image)
+            if image_id is None:
                 raise _error(404, f"No such image: {image}")
             name = name or f"fake_{next(self._ids)}"
             if name in self.container_records:
@@ -129,7 +193,7 @@ class FakeEngine:
                                "Source": source, "Destination": destination})
             container_id = secrets.token_hex(32)
             self.container_records[name] = {
-                "Id": container_id, "Name": f"/{name}", "Created": _now(), "Image": image,
+                "Id": container_id, "Name": f"/{name}", "Created": _now(), "Image": image_id,
                 "Config": {"Image": image, "Cmd": command, "Env": environment,
                            "Labels": dict(labels or {})},
                 "HostConfig": host_config, "Mounts": mounts,
@@ -196,7 +260,11 @@ class FakeEngine:
                 if "volume" in filters and not any(
                         filters["volume"] in (m["Name"], m["Destination"]) for m in c["Mounts"]):
                     continue
-                rows.append({"Id": c["Id"], "Names": [c["Name"]], "Image": c["Image"],
+                # `Image`: the reference given, or the ID once that reference names another.
+                given = c["Config"]["Image"]
+                shown = given if self.image_table.resolve(given) == c["Image"] else c["Image"]
+                rows.append({"Id": c["Id"], "Names": [c["Name"]], "Image": shown,
+                             "ImageID": c["Image"],
                              "State": c["State"]["Status"], "Mounts": _copy(c["Mounts"]),
                              "Labels": dict(c["Config"]["Labels"])})
             return rows
@@ -302,3 +370,14 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
+
+
+@contextlib.contextmanager
+def service_over(engine: FakeEngine) -> Iterator[DockerService]:
+    """The portal's DockerService over `engine`, its thread pools shut down afterwards."""
+    service = DockerService(client_factory=lambda: engine)
+    try:
+        yield service
+    finally:
+        service._pool.shutdown(wait=False)
+        service._sizes_pool.shutdown(wait=False)

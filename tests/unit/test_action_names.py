@@ -25,6 +25,7 @@ EXPECTED = {
     ServerAction.STOP: ("stop", EventKind.STOP, "delete:servers", "delete:servers"),
     ServerAction.RESTART: ("restart", EventKind.RESTART, "servers", "servers"),
     ServerAction.RECREATE: ("recreate", EventKind.RECREATE, "servers", "servers"),
+    ServerAction.UPDATE: ("update", EventKind.IMAGE_UPDATE, "servers", "servers"),
 }
 
 
@@ -45,7 +46,8 @@ def test_action_carries_its_name_event_segment_and_scopes(action):
 
 
 def test_the_event_log_keeps_its_words():
-    assert [str(a.event) for a in ServerAction] == ["start", "stop", "restart", "re-create"]
+    assert [str(a.event) for a in ServerAction] == ["start", "stop", "restart", "re-create",
+                                                      "image update"]
 
 
 def test_json_and_forms_see_plain_strings():
@@ -61,10 +63,10 @@ def test_unknown_segment_is_a_400(segment):
 
 
 def test_routes_are_the_ones_before_the_enum():
-    assert ServerAction.route_group() == "(start|stop|restart|recreate)"
-    assert (r"/portal/users/([^/]+)/(start|stop|restart|recreate)",
+    assert ServerAction.route_group() == "(start|stop|restart|recreate|update)"
+    assert (r"/portal/users/([^/]+)/(start|stop|restart|recreate|update)",
             server.ServerActionHandler) in server.routes
-    assert (r"/portal/api/users/([^/]+)/server/(start|stop|restart|recreate)",
+    assert (r"/portal/api/users/([^/]+)/server/(start|stop|restart|recreate|update)",
             api.ServerActionAPI) in api.routes
 
 
@@ -74,6 +76,7 @@ def test_dispatch_has_one_entry_per_action():
         ServerAction.STOP: server_actions.stop,
         ServerAction.RESTART: server_actions.restart,
         ServerAction.RECREATE: server_actions.recreate,
+        ServerAction.UPDATE: server_actions.update,
     } == server_actions.PERFORM
 
 

@@ -40,6 +40,7 @@ def test_action_scopes_exist_on_this_line():
 
     assert ("start:servers" if ON_6 else "servers") == START_SERVERS
     assert START_SERVERS_DEFINED is ON_6
-    assert set(ACTION_SCOPES) == set(ServerAction) == {"start", "stop", "restart", "recreate"}
+    assert set(ACTION_SCOPES) == set(ServerAction) == {"start", "stop", "restart", "recreate",
+                                                       "update"}
     assert all(scope in scope_definitions for scope in ACTION_SCOPES.values())
     assert {a: a.scope(ON_6) for a in ServerAction} == ACTION_SCOPES

@@ -124,7 +124,7 @@ def test_the_spawner_keeps_its_last_environment_and_falls_back_to_the_configured
         assert (chosen.gpu, chosen.variables) == (False, {"A": "1"})
         assert await chosen.limits(groups_limits, set(), (None, None)) == (GIB, 1.0)
         state = chosen.saved({"object_id": "x"})
-        assert state == {"object_id": "x", "environment": "py"}
+        assert state == {"object_id": "x", "environment": "py", "image": "dshub-lab:latest"}
         assert await chosen.choose(choose, None, set()) == "configured:latest"
         assert (chosen.gpu, chosen.variables, chosen.name) == (True, {}, "")
         assert await chosen.limits(groups_limits, set(), (None, None)) == (2 * GIB, None)
@@ -138,7 +138,9 @@ def test_the_spawner_keeps_its_last_environment_and_falls_back_to_the_configured
         assert await chosen.choose(choose, None, set(), "dshub-lab:latest") == "hooked:1"
         again = ChosenEnvironment("configured:latest")
         again.load(state)  # a hub restart: the running (or last) environment comes back
-        assert again.name == "py" and again.saved({}) == {"environment": "py"}
+        assert again.name == "py" and again.saved({}) == {"environment": "py",
+                                                          "image": "dshub-lab:latest"}
+        assert again.started_from == "dshub-lab:latest"  # what the admins' image list reads
 
     asyncio.run(run())
 

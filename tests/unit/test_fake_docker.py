@@ -13,7 +13,7 @@ from docker.errors import APIError, NotFound
 from portal.docker.service import DockerService
 from portal.docker.types import ContainerMissing, VolumeInUse
 from portal.platform.errors import DockerUnavailable
-from tests.support.fake_docker import FakeEngine
+from tests.support.fake_docker import FakeEngine, service_over
 
 # Portal logic that JupyterHub's line does not change: the other line's pass leaves it out.
 pytestmark = pytest.mark.default_line_only
@@ -28,10 +28,8 @@ def engine() -> FakeEngine:
 
 @pytest.fixture
 def service(engine) -> Iterator[DockerService]:
-    s = DockerService(client_factory=lambda: engine)
-    yield s
-    s._pool.shutdown(wait=False)
-    s._sizes_pool.shutdown(wait=False)
+    with service_over(engine) as s:
+        yield s
 
 
 def lab(engine: FakeEngine, name: str, *volumes: str) -> str:

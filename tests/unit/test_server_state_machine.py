@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.docker.types import ContainerInfo, ContainerMissing
+from portal.docker.types import ContainerInfo, ContainerMissing, ImageInfo
 from portal.lab.location import OneEngine
 from portal.lab.volume_names import UserVolume
 from portal.operations.action_names import ServerAction
@@ -35,9 +35,10 @@ pytestmark = pytest.mark.default_line_only
 class FakeDocker:
     """The Docker service as the state machine sees it: up or down, the container's state."""
 
-    def __init__(self, up: bool, container: str | None) -> None:
+    def __init__(self, up: bool, container: str | None, tag_names: str = "sha256:old") -> None:
         self.up = up
         self.container_status = container  # None: no such container
+        self.tag_names = tag_names  # the image ID the container's tag names now
         self.removed: list[str] = []
 
     def _check(self) -> None:
@@ -51,7 +52,12 @@ class FakeDocker:
         self._check()
         if self.container_status is None:
             raise ContainerMissing(name)
-        return ContainerInfo("id", self.container_status, 0, "")
+        return ContainerInfo("id", self.container_status, 0, "", image_id="sha256:old",
+                             image="dshub-lab:latest")
+
+    async def image(self, reference: str) -> ImageInfo | None:
+        self._check()
+        return ImageInfo(self.tag_names, (reference,), 0.0, 0)
 
     async def restart(self, name: str) -> str:
         self._check()
@@ -95,6 +101,7 @@ SITUATIONS = {
     "stopped": (FakeSpawner(), True, None, None),
     "starting": (FakeSpawner(active=True, pending="spawn"), True, None, None),
     "running": (FakeSpawner(active=True, ready=True), True, "running", None),
+    "running, newer image": (FakeSpawner(active=True, ready=True), True, "running", None),
     "stopping": (FakeSpawner(active=True, pending="stop"), True, "running", None),
     "spawn failed": (FakeSpawner(_failed=True), True, None, None),
     "container gone": (FakeSpawner(active=True, ready=True), True, None, None),
@@ -112,37 +119,49 @@ ONLY_RUNNING = (409, "Only a running server can be restarted")
 STOP_FIRST = (409, "Stop the server before resetting")
 ALREADY = (409, "already running or starting")
 WAIT = (409, "Wait until the current operation finishes")
+NEWER = {"running, newer image"}  # the container's tag names another image now
+UPDATE_RUNNING = (409, "Only a running server can be re-created to update")
+UP_TO_DATE = (409, "Nothing to update: dshub-lab:latest names the image your server runs (old)")
+NOT_THERE = (409, "Your container is not running: start it again")
 # name -> (card state, docker problem shown?, {action: OK or (status, words of the refusal)})
 EXPECTED = {
     "stopped": (CardState.STOPPED, False, dict(
-        start=OK, stop=NOT_RUNNING, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=OK)),
+        start=OK, stop=NOT_RUNNING, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=OK,
+        update=UPDATE_RUNNING)),
     "starting": (CardState.STARTING, False, dict(
-        start=ALREADY, stop=OK, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=STOP_FIRST)),
+        start=ALREADY, stop=OK, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=STOP_FIRST,
+        update=UPDATE_RUNNING)),
     "running": (CardState.RUNNING, False, dict(
-        start=ALREADY, stop=OK, restart=OK, recreate=OK, reset=STOP_FIRST)),
+        start=ALREADY, stop=OK, restart=OK, recreate=OK, reset=STOP_FIRST, update=UP_TO_DATE)),
+    "running, newer image": (CardState.RUNNING, False, dict(
+        start=ALREADY, stop=OK, restart=OK, recreate=OK, reset=STOP_FIRST, update=OK)),
     "stopping": (CardState.STOPPING, False, dict(
         start=OK, stop=(409, "already stopping"), restart=ONLY_RUNNING,
-        recreate=ONLY_RUNNING, reset=STOP_FIRST)),
+        recreate=ONLY_RUNNING, reset=STOP_FIRST, update=UPDATE_RUNNING)),
     "spawn failed": (CardState.FAILED, False, dict(
-        start=OK, stop=NOT_RUNNING, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=OK)),
+        start=OK, stop=NOT_RUNNING, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=OK,
+        update=UPDATE_RUNNING)),
     "container gone": (CardState.FAILED, False, dict(
-        start=OK, stop=OK, restart=OK, recreate=OK, reset=STOP_FIRST)),
+        start=OK, stop=OK, restart=OK, recreate=OK, reset=STOP_FIRST, update=NOT_THERE)),
     "container exited": (CardState.FAILED, False, dict(
-        start=OK, stop=OK, restart=OK, recreate=OK, reset=STOP_FIRST)),
+        start=OK, stop=OK, restart=OK, recreate=OK, reset=STOP_FIRST, update=NOT_THERE)),
     "restarting": (CardState.RESTARTING, False, dict(
         start=(409, "Cannot start while restarting"), stop=WAIT,
         restart=(409, "Cannot restart: restarting"), recreate=(409, "Cannot restart: restarting"),
-        reset=(409, "Cannot reset volumes: restarting"))),
+        reset=(409, "Cannot reset volumes: restarting"),
+        update=(409, "Cannot re-create to update: restarting"))),
     "resetting": (CardState.RESETTING, False, dict(
         start=(409, "Cannot start while resetting volumes"), stop=WAIT, restart=ONLY_RUNNING,
-        recreate=ONLY_RUNNING, reset=(409, "Cannot reset volumes: resetting volumes"))),
+        recreate=ONLY_RUNNING, reset=(409, "Cannot reset volumes: resetting volumes"),
+        update=UPDATE_RUNNING)),
     "docker down, stopped": (CardState.STOPPED, True, dict(
-        start=OK, stop=NOT_RUNNING, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=OK)),
+        start=OK, stop=NOT_RUNNING, restart=ONLY_RUNNING, recreate=ONLY_RUNNING, reset=OK,
+        update=UPDATE_RUNNING)),
     "docker down, running": (CardState.RUNNING, True, dict(
         start=(503, "Docker cannot be reached"), stop=OK, restart=OK, recreate=OK,
-        reset=STOP_FIRST)),
+        reset=STOP_FIRST, update=(503, "Docker cannot be reached"))),
 }
-ACTIONS = ("start", "stop", "restart", "recreate", "reset")
+ACTIONS = ("start", "stop", "restart", "recreate", "reset", "update")
 
 
 def make(situation: str, tmp_path) -> tuple[SimpleNamespace, Runtime, HubActions]:
@@ -150,7 +169,8 @@ def make(situation: str, tmp_path) -> tuple[SimpleNamespace, Runtime, HubActions
     spawner = FakeSpawner(**{k: getattr(template, k) for k in ("active", "ready", "pending",
                                                                  "_failed")})
     user = SimpleNamespace(name="ann", url="/user/ann/", spawner=spawner, groups=[])
-    runtime = build_runtime(load_settings({}), docker=FakeDocker(up, container),  # type: ignore[arg-type]
+    docker = FakeDocker(up, container, "sha256:new" if situation in NEWER else "sha256:old")
+    runtime = build_runtime(load_settings({}), docker=docker,  # type: ignore[arg-type]
                             store=PortalStore(f"sqlite:///{tmp_path}/portal.sqlite"))
     if operation is not None:
         runtime.operations.acquire("ann", operation)
@@ -215,7 +235,7 @@ async def test_a_refused_reset_asks_for_consent_and_removes_nothing(tmp_path):
 
 
 BUTTONS = {"start": "can_start", "stop": "can_stop", "restart": "can_restart",
-           "recreate": "can_recreate", "reset": "can_reset"}
+           "recreate": "can_recreate", "reset": "can_reset", "update": "can_update"}
 
 
 @pytest.mark.parametrize("situation", list(EXPECTED))
@@ -251,3 +271,12 @@ async def test_a_start_while_the_hub_stops_the_server_waits_for_the_stop_then_st
         assert await tasks.wait_until(lambda: calls == ["spawn"], 5, 0.01)
     finally:
         await tasks.cancel_all()
+
+
+async def test_the_card_offers_the_update_only_while_the_tag_names_another_image(tmp_path):
+    for situation, newer in (("running", ""), ("running, newer image", "sha256:new")):
+        (store := tmp_path / situation.replace(" ", "-")).mkdir()
+        user, runtime, _ = make(situation, store)
+        view = await server_view(user, runtime)
+        assert (view.image, view.image_id) == ("dshub-lab:latest", "sha256:old")
+        assert (view.newer_image, view.can_update) == (newer, bool(newer)), situation

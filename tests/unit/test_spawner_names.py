@@ -630,3 +630,13 @@ def test_a_poll_during_the_portals_restart_is_not_the_labs_end(monkeypatch):
     during, after = asyncio.run(run())
     assert during is None and polled == ["docker"]  # not even asked during the restart
     assert after == 0  # afterwards an exited container is an end again
+
+
+def test_a_refused_environment_is_described_in_its_own_words():
+    from portal.lab.chosen_environment import choice_refused
+    from portal.platform.errors import ActionRefused
+
+    error = choice_refused(ActionRefused("You may not use 'gpu-lab': nothing was started."))
+    assert error.status_code == 400
+    assert describe_failure(error) == (
+        "The server failed to start: You may not use 'gpu-lab': nothing was started.")

@@ -127,3 +127,16 @@ def test_htmx_trigger_events_merge():
     handler.hx_trigger("portal:users-changed", {"count": 2})
     assert json.loads(handler.headers["HX-Trigger"]) == {
         "portal:server-changed": None, "portal:users-changed": {"count": 2}}
+
+
+def test_what_the_card_loads_inside_itself_targets_itself():
+    """The card declares hx-target="this" for its buttons (each answers with the fresh card);
+    htmx resolves an inherited "this" to the card, so a part that loads into itself (the start
+    log, the sharing panel) must say so, or its answer replaces the whole card's content."""
+    import re
+
+    card = (ROOT / "portal" / "partials" / "server_card.html").read_text()
+    loaders = re.findall(r"<div hx-get=[^>]*>", card)
+    assert loaders, "the card loads nothing into itself any more: drop this test"
+    for tag in loaders:
+        assert 'hx-target="this"' in tag, tag

@@ -1,0 +1,128 @@
+"""Sharing a server in process: the card's panel shares with a user or a group, lists and
+revokes, each change in the event log; bad input is a 4xx with a sentence and changes nothing;
+a server with host power needs the password first. Opening a shared lab through the proxy, and
+the attack on the gate, stay on the real hub (tests/integration/test_sharing.py)."""
+
+from __future__ import annotations
+
+import html
+import itertools
+
+import requests
+
+from tests.support.audit import audit
+from tests.support.clients import PASSWORD
+from tests.support.sharing import listed, revoke, share, share_rows, shared_with_me
+
+_groups = itertools.count()
+
+
+def test_owner_shares_sees_and_revokes_and_each_change_is_audited(hub, make_user):
+    owner, friend = make_user("showner"), make_user("shfriend")
+    r = share(owner, owner.name, friend.name)
+    assert r.status_code == 200, r.text
+    assert listed(r.text) == {("user", friend.name)} and f"Shared with user {friend.name}" in r.text
+    assert share_rows(hub, owner.name) == {("user", friend.name)}
+    assert owner.get(f"portal/users/{owner.name}/shares").status_code == 200
+    # The friend's portal lists it; its Open link is the owner's lab once it runs.
+    assert set(shared_with_me(friend)) == {owner.name}
+    # Sharing again changes nothing and says so.
+    r = share(owner, owner.name, friend.name)
+    assert r.status_code == 200 and "already shared" in r.text
+    r = revoke(owner, owner.name, friend.name)
+    assert r.status_code == 200 and listed(r.text) == set() and "No longer shared" in r.text
+    assert share_rows(hub, owner.name) == set() and shared_with_me(friend) == {}
+    events = audit(hub, user=owner.name)
+    kinds = [(e["kind"], e["actor"], e["detail"]) for e in events if "share" in e["kind"]]
+    assert kinds == [
+        ("share revoked", owner.name, f"share of {owner.name}'s server with user {friend.name} "
+                                      "revoked"),
+        ("share", owner.name, f"{owner.name}'s server shared with user {friend.name}")], kinds
+
+
+def test_a_group_share_reaches_its_members(hub, make_user):
+    owner, member = make_user("shgowner"), make_user("shmember")
+    group = f"shteam{next(_groups)}"
+    assert hub.api("POST", f"groups/{group}", json={"users": [member.name]}).status_code == 201
+    r = share(owner, owner.name, group, kind="group")
+    assert r.status_code == 200 and listed(r.text) == {("group", group)}, r.text
+    page = member.get(f"portal/users/{member.name}/shared").text
+    assert owner.name in shared_with_me(member) and f"with your group {group}" in page
+    assert revoke(owner, owner.name, group, kind="group").status_code == 200
+    assert shared_with_me(member) == {}
+
+
+def test_bad_input_is_refused_with_a_sentence_and_changes_nothing(hub, make_user):
+    owner, friend, stranger = make_user("shbad"), make_user("shbadf"), make_user("shstranger")
+    assert share(owner, owner.name, friend.name).status_code == 200
+    before = share_rows(hub, owner.name)
+    cases = [
+        ({"name": "nobody-here"}, 400, "There is no user named 'nobody-here'"),
+        ({"name": "nogroup", "kind": "group"}, 400, "There is no group named 'nogroup'"),
+        ({"name": owner.name}, 400, "owns this server already"),
+        ({"name": friend.name, "kind": "robot"}, 400, "with a user or with a group"),
+        ({"name": "   "}, 400, "Name the user to share with"),
+    ]
+    for fields, status, sentence in cases:
+        r = share(owner, owner.name, **fields)
+        assert (r.status_code, sentence in html.unescape(r.text)) == (status, True), (fields,
+                                                                                 r.text)
+    r = revoke(owner, owner.name, stranger.name)
+    assert r.status_code == 404 and "is not shared with user" in r.text
+    # Someone else's server: no scope to share it or revoke its shares (the hub's own answer,
+    # which does not even say whether that user exists).
+    for r in (share(stranger, owner.name, stranger.name),
+              revoke(stranger, owner.name, friend.name)):
+        assert r.status_code == 404 and "No access to resources" in r.text, r.text
+    assert share_rows(hub, owner.name) == before
+
+
+def test_an_admin_shares_someone_elses_server(hub, admin, make_user):
+    owner, friend = make_user("shadm"), make_user("shadmf")
+    r = share(admin, owner.name, friend.name)
+    assert r.status_code == 200 and share_rows(hub, owner.name) == {("user", friend.name)}
+    (event,) = [e for e in audit(hub, user=owner.name) if e["kind"] == "share"]
+    assert event["actor"] == "admin"
+    assert revoke(admin, owner.name, friend.name).status_code == 200
+
+
+def test_a_server_with_host_power_needs_the_password_first(hub, make_user):
+    owner, friend = make_user("shpower"), make_user("shpowerf")
+    assert hub.api("POST", "groups/docker-sock/users",
+                   json={"users": [owner.name]}).status_code == 200
+    try:
+        r = share(owner, owner.name, friend.name)
+        assert r.status_code == 403 and "data-sudo" in r.text and "host power" in r.text
+        assert f'name="name" value="{friend.name}"' in r.text  # the dialog sends it again
+        assert share_rows(hub, owner.name) == set()
+        r = share(owner, owner.name, friend.name, sudo_password="not-the-password")
+        assert r.status_code == 403 and share_rows(hub, owner.name) == set()
+        r = share(owner, owner.name, friend.name, sudo_password=PASSWORD)
+        assert r.status_code == 200 and share_rows(hub, owner.name) == {("user", friend.name)}
+        # Revoking takes access away: no password asked.
+        assert revoke(owner, owner.name, friend.name).status_code == 200
+    finally:
+        hub.api("DELETE", "groups/docker-sock/users", json={"users": [owner.name]})
+
+
+def test_the_hub_rest_api_shares_are_audited_and_sharing_with_the_owner_is_refused(hub,
+                                                                                  make_user):
+    owner, friend = make_user("shrest"), make_user("shrestf")
+    owner.get("portal", htmx=False)  # its default server exists (a share names a server)
+    r = hub.api("POST", f"users/{owner.name}/tokens", json={"expires_in": 300})
+    assert r.status_code == 201, r.text
+    headers = {"Authorization": f"token {r.json()['token']}"}
+
+    def call(method: str, body: dict) -> requests.Response:
+        return requests.request(method, hub.hub_url(f"api/shares/{owner.name}/"), json=body,
+                                headers=headers, timeout=30)
+
+    r = call("POST", {"user": owner.name})
+    assert r.status_code == 400 and "owns this server already" in r.json()["message"]
+    assert call("POST", {"user": friend.name}).status_code == 200
+    assert call("PATCH", {"user": friend.name}).status_code == 200
+    assert share_rows(hub, owner.name) == set()
+    details = [e["detail"] for e in audit(hub, user=owner.name) if "share" in e["kind"]]
+    assert details == [
+        f"share of {owner.name}'s server with user {friend.name} revoked (hub REST API)",
+        f"{owner.name}'s server shared with user {friend.name} (hub REST API)"], details
