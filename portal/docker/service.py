@@ -19,8 +19,8 @@ from docker.utils import parse_repository_tag
 from requests.exceptions import RequestException
 
 from .images import DockerImages
-from .socket_pool import share_socket_pool, unix_socket_path
-from .socket_stats import SocketStats
+from .socket_pool import share_socket_pool
+from .stats import DockerStats
 from .swarm import DockerSwarm
 from .types import (
     ContainerInfo,
@@ -43,7 +43,7 @@ PING_FRESH = 3.0
 SPAWNER_BOUND = 60.0  # seconds: DockerSpawner's own client read for up to this long
 
 
-class DockerService(DockerVolumes, DockerSwarm, DockerImages):
+class DockerService(DockerVolumes, DockerSwarm, DockerImages, DockerStats):
     """Async facade for the few Docker operations the portal needs."""
 
     def __init__(
@@ -57,7 +57,6 @@ class DockerService(DockerVolumes, DockerSwarm, DockerImages):
         )
         self._client: docker.DockerClient | docker.APIClient | None = None
         self._workers = workers
-        self._stats_reader: SocketStats | bool | None = None  # False: not a Unix socket
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="portal-docker")
         # Volume listing and sizes only: however often the volume modal opens, starts,
         # restarts and resets never wait behind them (one size computation at a time).
@@ -71,14 +70,6 @@ class DockerService(DockerVolumes, DockerSwarm, DockerImages):
             # A DockerClient wraps the low-level client; a bare APIClient (DockerSpawner's) is one.
             share_socket_pool(getattr(self._client, "api", self._client), self._workers + 2)
         return getattr(self._client, "api", self._client)
-
-    def _socket_stats(self) -> SocketStats | None:
-        if self._stats_reader is None:
-            api = self._api()
-            path = unix_socket_path(api)
-            self._stats_reader = (SocketStats(path, api.api_version, self.timeout) if path
-                                  else False)
-        return self._stats_reader or None
 
     async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None,
                    pool: ThreadPoolExecutor | None = None, answers: bool = False) -> T:
@@ -152,20 +143,6 @@ class DockerService(DockerVolumes, DockerSwarm, DockerImages):
             )
 
         return await self._run(inspect, bound=10)
-
-    async def stats_once(self, name: str) -> dict[str, Any]:
-        """One sample of a container's CPU and memory counters (no wait for a second one)."""
-
-        def sample() -> dict[str, Any]:
-            reader = self._socket_stats()
-            if reader is not None:  # the engine's Unix socket: without docker-py's cost
-                return reader.stats(name)
-            try:
-                return self._api().stats(name, stream=False, one_shot=True)
-            except NotFound:
-                raise ContainerMissing(name) from None
-
-        return await self._run(sample, bound=10)
 
     async def log_tail(self, name: str, lines: int = 40, max_chars: int = 8000) -> str:
         """The last lines of a container's output (stdout and stderr), at most `max_chars`."""
