@@ -2,8 +2,10 @@
 audit events, on SQLite and on PostgreSQL, with stock JupyterHub on the same data as baseline.
 
 How the data gets there (not through the REST API: 50,000 sign-ups would take hours of bcrypt):
-1. A DS Hub starts once on an empty data directory (and empty databases): JupyterHub creates
-   its tables, roles and services, the portal's store runs its Alembic migrations. It stops.
+1. `make_schemas()`, in this process: JupyterHub's tables on the empty hub database, stamped
+   with its Alembic head, and its default roles; the portal's store runs its Alembic
+   migrations (what a first start did: it cost 10-15 s of CI's quick run). The code before
+   (--before) still starts once instead, its store at its own revisions.
 2. `seed()` writes straight into both databases with SQLAlchemy Core bulk inserts, in the rows
    the hub and the portal would have written themselves: `users` (with `cookie_id`, `created`,
    `last_activity` spread over a year), their `user` role (`users_roles`), NativeAuthenticator's
@@ -187,6 +189,24 @@ def seed(hub_url: str, store_url: str, args: argparse.Namespace, stub_ports: lis
             "seed_store_s": round(time.monotonic() - t0, 1)}
 
 
+def make_schemas(hub_url: str, store_url: str) -> None:
+    """Both empty databases brought to what a first start leaves, in this process (a hub
+    start and stop cost CI's quick run 10-15 s): JupyterHub's tables, stamped with its
+    Alembic head, NativeAuthenticator's `users_info`, the default roles; the store migrated."""
+    import nativeauthenticator.orm  # noqa: F401 (its table joins JupyterHub's metadata)
+    from jupyterhub import orm, roles
+
+    from portal.store.database import PortalStore
+
+    db = orm.new_session_factory(hub_url)()
+    for role in roles.get_default_roles():
+        roles.create_role(db, role)
+    db.commit()
+    db.close()
+    db.get_bind().dispose()
+    PortalStore(store_url).session().close()
+
+
 # --- engines ----------------------------------------------------------------------------------
 @contextlib.contextmanager
 def engine_urls(engine: str, data: Path) -> Iterator[dict[str, str]]:
@@ -366,13 +386,17 @@ async def poll_tables(hub: Hub, cookies: list[str], window: float, every: float)
     return made
 
 
-def change_servers(hub: Hub, names: list[str], method: str, window: float) -> dict[str, float]:
-    """Stop (DELETE) or start (POST) each server, spread over most of `window`: {name: when}
-    of those the hub accepted. A hub too busy to answer within 60 s is a figure (the changes
-    missing), not the end of the run."""
+def change_servers(hub: Hub, names: list[str], method: str, window: float,
+                   streams_open: Any = lambda: True) -> dict[str, float]:
+    """Stop (DELETE) or start (POST) each server, spread over most of `window`, once
+    `streams_open()` (or after a tenth of the window): {name: when} of those the hub accepted.
+    A hub too busy to answer within 60 s is a figure (the changes missing), not the end of the
+    run."""
     issued = {}
     gap = window * 0.7 / max(1, len(names))
-    time.sleep(min(1.0, window * 0.1))  # the streams are open
+    deadline = time.monotonic() + max(1.0, window * 0.1)
+    while not streams_open() and time.monotonic() < deadline:
+        time.sleep(0.05)
     for name in names:
         at = time.monotonic()
         try:
@@ -396,7 +420,8 @@ def pushed_and_polling(hub: Hub, args: argparse.Namespace, cookies: list[str],
     pages = Pages(hub, cookies)
     c0, t0 = cpu_seconds(pid), time.monotonic()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        issued_f = pool.submit(change_servers, hub, changing, "DELETE", window)
+        issued_f = pool.submit(change_servers, hub, changing, "DELETE", window,
+                               lambda: pages.opened >= len(cookies))
         asyncio.run(pages.hold(window))
         issued = issued_f.result()
     took = time.monotonic() - t0
@@ -469,8 +494,11 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
         with engine_urls(engine, data) as urls:
             env.update(urls)
             hub = Hub(data, base_url="/", env=env, config=config)
-            with running(hub, 120):
-                pass  # the schema: JupyterHub's tables, the store's migrations
+            if code is None:
+                make_schemas(hub.database_url, store_url(hub))
+            else:  # the code before may stand at other revisions: its own first start
+                with running(hub, 120):
+                    pass
             out["seeded"] = seed(hub.database_url, store_url(hub), args, stub_ports, admins)
             print(f"[{engine}] seeded: {out['seeded']}", flush=True)
             with running(hub, args.start_bound) as t0:
@@ -481,6 +509,8 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
                 settle(args, 15)
                 out["idle"] = cpu_window(hub.proc.pid, args.idle_window)
                 print(f"[{engine}] idle hub: {out['idle']}", flush=True)
+                if args.start_only:
+                    return out
                 cookies = signed_in(hub, admins)
                 admin = {"Cookie": cookies[0], "HX-Request": "true"}
                 table_path = "/hub/portal/admin/user-table?size=50"
@@ -581,23 +611,25 @@ def report(runs: dict[str, dict[str, Any]]) -> None:
                      verdict(r["start_s"] < 30)])
         rows.append([name, "RSS after start, MiB (< 1536)", r["rss_after_start_mib"],
                      verdict(r["rss_after_start_mib"] < 1536)])
-        for query, s in r["table"].items():
+        for query, s in r.get("table", {}).items():
             if query != "health":
                 rows.append([name, f"table {query}, p50/p99 ms", f"{s['p50_ms']} / {s['p99_ms']}",
                              verdict(s["p50_ms"] < 30 and s["p99_ms"] < 100)])
-        for query, s in r["api"].items():
+        for query, s in r.get("api", {}).items():
             rows.append([name, f"{query} (/hub/api/users), p50/p99 ms",
                          f"{s['p50_ms']} / {s['p99_ms']}", "-"])
-        for what, s in r["during"].items():
+        for what, s in r.get("during", {}).items():
             rows.append([name, f"/hub/health p99 during {what}, ms", s["p99_ms"],
                          verdict(s["p99_ms"] < 50)])
-        p = r["pages"]
-        rows.append([name, f"{p['pages']} pages, {p['changes']} changes: delivery p99 ms",
-                     f"{p['delivery_ms']['p99_ms']} (missing {p['deliveries_missing']})",
-                     verdict(p["delivery_ms"]["p99_ms"] < 1000 and not p["deliveries_missing"])])
-        rows.append([name, "hub CPU % pushed vs polling every 10 s",
-                     f"{p['pushed']['core_percent']} vs {p['polling_10s']['core_percent']}",
-                     verdict(p["pushed"]["hub_cpu_s"] < p["polling_10s"]["hub_cpu_s"])])
+        p = r.get("pages")
+        if p is not None:
+            rows.append([name, f"{p['pages']} pages, {p['changes']} changes: delivery p99 ms",
+                         f"{p['delivery_ms']['p99_ms']} (missing {p['deliveries_missing']})",
+                         verdict(p["delivery_ms"]["p99_ms"] < 1000
+                                 and not p["deliveries_missing"])])
+            rows.append([name, "hub CPU % pushed vs polling every 10 s",
+                         f"{p['pushed']['core_percent']} vs {p['polling_10s']['core_percent']}",
+                         verdict(p["pushed"]["hub_cpu_s"] < p["polling_10s"]["hub_cpu_s"])])
         rows.append([name, "idle hub CPU, % of a core (< 5)", r["idle"]["core_percent"],
                      verdict(r["idle"]["core_percent"] < 5)])
         stock = r.get("stock")
@@ -608,7 +640,7 @@ def report(runs: dict[str, dict[str, Any]]) -> None:
                          stock["rss_after_start_mib"], "-"])
             rows.append([name, "stock JupyterHub: idle CPU, % of a core",
                          stock["idle"]["core_percent"], "-"])
-            for query, s in stock["api"].items():
+            for query, s in stock.get("api", {}).items():
                 rows.append([name, f"stock JupyterHub: {query}, p50/p99 ms",
                              f"{s['p50_ms']} / {s['p99_ms']}", "-"])
     print(table(["run", "measure (goal)", "figure", "goal"], rows))
@@ -636,6 +668,8 @@ def main() -> None:
                         help="seconds a hub may take to start")
     parser.add_argument("--no-stock", dest="stock", action="store_false",
                         help="leave out stock JupyterHub's baseline")
+    parser.add_argument("--start-only", action="store_true",
+                        help="only the start, its RSS and the idle hub (the rest skipped)")
     parser.add_argument("--before", default="",
                         help="git revision of the code before: run it first, same session")
     args = arguments(parser, QUICK)
@@ -653,7 +687,7 @@ def main() -> None:
             print(f"--- {engine}, this checkout ---", flush=True)
             out["runs"][f"{engine}, this checkout"] = portal_run(args, engine, stubs)
     report(out["runs"])
-    save("hub_scale", out, quick=args.quick)
+    save("hub_scale_start" if args.start_only else "hub_scale", out, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ can go.
 
 from __future__ import annotations
 
-from . import activity, nativeauth, spawner_init
+from . import activity, cookie_lookup, nativeauth, spawner_init, users_init
 
 
 def apply() -> None:
@@ -14,3 +14,5 @@ def apply() -> None:
     nativeauth.apply()
     activity.apply()
     spawner_init.apply()
+    users_init.apply()
+    cookie_lookup.apply()

@@ -1,5 +1,6 @@
-"""Owns what DockerService's mixins (volumes.py, swarm.py, images.py) call on it: the engine's
-low-level client and one bounded call in a pool, both provided by DockerService (service.py)."""
+"""Owns what DockerService's mixins (volumes.py, swarm.py, images.py, stats.py) call on it:
+the engine's low-level client and one bounded call in a pool, both provided by DockerService
+(service.py)."""
 
 from __future__ import annotations
 

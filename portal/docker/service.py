@@ -19,6 +19,8 @@ from docker.utils import parse_repository_tag
 from requests.exceptions import RequestException
 
 from .images import DockerImages
+from .socket_pool import share_socket_pool
+from .stats import DockerStats
 from .swarm import DockerSwarm
 from .types import (
     ContainerInfo,
@@ -41,7 +43,7 @@ PING_FRESH = 3.0
 SPAWNER_BOUND = 60.0  # seconds: DockerSpawner's own client read for up to this long
 
 
-class DockerService(DockerVolumes, DockerSwarm, DockerImages):
+class DockerService(DockerVolumes, DockerSwarm, DockerImages, DockerStats):
     """Async facade for the few Docker operations the portal needs."""
 
     def __init__(
@@ -54,6 +56,7 @@ class DockerService(DockerVolumes, DockerSwarm, DockerImages):
             lambda: docker.from_env(timeout=int(timeout))
         )
         self._client: docker.DockerClient | docker.APIClient | None = None
+        self._workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="portal-docker")
         # Volume listing and sizes only: however often the volume modal opens, starts,
         # restarts and resets never wait behind them (one size computation at a time).
@@ -64,7 +67,8 @@ class DockerService(DockerVolumes, DockerSwarm, DockerImages):
     def _api(self) -> docker.APIClient:
         if self._client is None:
             self._client = self._client_factory()
-        # A DockerClient wraps the low-level client; a bare APIClient (DockerSpawner's) is one.
+            # A DockerClient wraps the low-level client; a bare APIClient (DockerSpawner's) is one.
+            share_socket_pool(getattr(self._client, "api", self._client), self._workers + 2)
         return getattr(self._client, "api", self._client)
 
     async def _run(self, fn: Callable[..., T], *args: Any, bound: float | None = None,
@@ -139,17 +143,6 @@ class DockerService(DockerVolumes, DockerSwarm, DockerImages):
             )
 
         return await self._run(inspect, bound=10)
-
-    async def stats_once(self, name: str) -> dict[str, Any]:
-        """One sample of a container's CPU and memory counters (no wait for a second one)."""
-
-        def sample() -> dict[str, Any]:
-            try:
-                return self._api().stats(name, stream=False, one_shot=True)
-            except NotFound:
-                raise ContainerMissing(name) from None
-
-        return await self._run(sample, bound=10)
 
     async def log_tail(self, name: str, lines: int = 40, max_chars: int = 8000) -> str:
         """The last lines of a container's output (stdout and stderr), at most `max_chars`."""

@@ -48,6 +48,16 @@ class Subscriber:
     def allowed(self, changed_user: str) -> bool:
         return self.sees_everyone or changed_user == self.user
 
+    def take_queued(self, first: Change) -> list[Change]:
+        """`first` and every change queued behind it, each once, in order; just [None] if one
+        of them says "reload everything" (that covers the rest)."""
+        changes = [first]
+        while not self.queue.empty():
+            changes.append(self.queue.get_nowait())
+        if None in changes:
+            return [None]
+        return list(dict.fromkeys(changes))
+
 
 def server_signature(spawner: HubSpawner, op_kind: str | None) -> tuple:
     """What a card shows, reduced to what changes it: compared, never displayed."""

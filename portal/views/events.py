@@ -3,22 +3,77 @@
 A user's stream names only their own server; an admin's (`admin-ui`) names everyone's. Events:
 `card-<escaped name>` (that card reloads itself) and, for admins, `users-changed` (the user
 table reloads its rows). A comment line every HEARTBEAT seconds keeps proxies from closing it.
+
+A stream writes at most every BATCH_GAP seconds: what was queued meanwhile goes out in one
+write and one flush, each card once. One write and flush per change per stream (500 admin
+pages, 100 changes: 50,000 on the loop) left streams behind until their queues overflowed into
+"reload everything" (docs/benchmarks.md, section 15). `users-changed` makes each admin page
+reload its table rows (a request each): the first change after a quiet spell tells it at once,
+more within TABLE_GAP seconds are told together TABLE_GAP seconds after it (500 pages reloading
+every second cost the hub more than polling every 10 s).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 from tornado.iostream import StreamClosedError
 
-from ..operations.live_updates import Subscriber
+from ..operations.live_updates import Change, Subscriber
 from .base import PortalHandler, portal_authenticated
 
 HEARTBEAT = 15.0
+BATCH_GAP = 0.25  # seconds between two writes of one stream
+TABLE_GAP = 3.0  # seconds between two `users-changed` of one stream
+USERS_CHANGED = "event: users-changed\ndata: 1\n\n"
+
+
+def event_text(changes: list[Change], tell_table: bool) -> str:
+    """The events for a batch of changes (Subscriber.take_queued): one write."""
+    if changes == [None]:
+        text = "event: reload\ndata: all\n\n"
+    else:  # "": a user whose card name is unknown here (the table only)
+        text = "".join(f"event: card-{escaped}\ndata: {escaped}\n\n"
+                       for _, escaped in filter(None, changes) if escaped)
+    return text + (USERS_CHANGED if tell_table else "")
+
+
+class TableReloads:
+    """When one admin page's table is told to reload: at once after `gap` quiet seconds,
+    otherwise `gap` seconds after it was last told (the last change of a burst is told too)."""
+
+    def __init__(self, gap: float = TABLE_GAP, clock: Callable[[], float] = time.monotonic):
+        self.gap, self.clock = gap, clock
+        self.told = float("-inf")
+        self.due: float | None = None  # when a change not yet told is to be told
+
+    def changed(self) -> bool:
+        """A change came: True if the table is to be told now."""
+        now = self.clock()
+        if now - self.told >= self.gap:
+            self.told, self.due = now, None
+            return True
+        self.due = self.told + self.gap
+        return False
+
+    def wait(self, longest: float) -> float:
+        """Seconds to wait for the next change before a change not yet told is due."""
+        return longest if self.due is None else max(0.0, min(longest, self.due - self.clock()))
+
+    def take_due(self) -> bool:
+        """True (and told) if a change not yet told is due now."""
+        now = self.clock()
+        if self.due is None or now < self.due:
+            return False
+        self.told, self.due = now, None
+        return True
 
 
 class EventStreamHandler(PortalHandler):
     subscriber: Subscriber | None = None
+    table: TableReloads | None = None  # an admin's page: when its table is told to reload
 
     @portal_authenticated
     async def get(self) -> None:
@@ -26,6 +81,7 @@ class EventStreamHandler(PortalHandler):
         live = self.runtime.live
         own_card = getattr(user.spawner, "escaped_name", "")  # the element id of their card
         self.subscriber = live.subscribe(user.name, "admin-ui" in self.parsed_scopes, own_card)
+        self.table = TableReloads() if self.subscriber.sees_everyone else None
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
@@ -34,23 +90,26 @@ class EventStreamHandler(PortalHandler):
             await self.flush()
             while self.subscriber is not None:
                 await self._send_next(self.subscriber)
+                await asyncio.sleep(BATCH_GAP)  # what queues meanwhile goes out in one write
         except StreamClosedError:
             pass
         finally:
             self.on_connection_close()
 
     async def _send_next(self, subscriber: Subscriber) -> None:
+        table = self.table
         try:
-            change = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT)
+            change = await asyncio.wait_for(subscriber.queue.get(),
+                                            table.wait(HEARTBEAT) if table else HEARTBEAT)
         except TimeoutError:
-            self.write(": keep-alive\n\n")
+            self.write(USERS_CHANGED if table and table.take_due() else ": keep-alive\n\n")
         else:
-            if change is None:
-                self.write("event: reload\ndata: all\n\n")
-            elif change[1]:  # "": a user whose card name is unknown here (the table only)
-                self.write(f"event: card-{change[1]}\ndata: {change[1]}\n\n")
-            if subscriber.sees_everyone:
-                self.write("event: users-changed\ndata: 1\n\n")
+            if self.subscriber is None:  # closed while waiting
+                return
+            changes = subscriber.take_queued(change)
+            # A reload reloads the table too (its trigger listens for both).
+            tell = table is not None and changes != [None] and table.changed()
+            self.write(event_text(changes, tell))
         await self.flush()
 
     def on_connection_close(self) -> None:

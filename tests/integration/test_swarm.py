@@ -1,5 +1,5 @@
 """Swarm mode on a real 2-node swarm: placement, data on its node, usage and limits, restart, hub
-restart, broadcast, node down.
+restart, broadcast, sharing, node down.
 
 The tests run in order and share one swarm and one hub: the first places two users' labs, the
 later ones act on them (the node-down test is last: it stops the worker's engine).
@@ -19,11 +19,13 @@ import requests
 import yaml
 
 from tests.integration.test_engine_paths import HOSTILE_BINDS
+from tests.integration.test_sharing import in_lab, open_lab
 from tests.support.clients import PASSWORD, Portal, card_state, signup, wait_state
 from tests.support.engines import Engine
 from tests.support.hub import PREFIX as RUN_PREFIX
 from tests.support.hub import ROOT, Hub
 from tests.support.limits import MIB, make_group
+from tests.support.sharing import revoke, share, shared_with_me
 from tests.support.swarm import Swarm
 
 PREFIX = f"{RUN_PREFIX}jupyterlab-"
@@ -343,6 +345,19 @@ def test_broadcast_reaches_the_labs_on_both_nodes(swarm_hub, placed):
                          headers={"Authorization": f"token {swarm_hub.token}"})
         assert r.status_code == 200, (name, r.status_code, r.text[:200])
         assert "Maintenance at six" in [n["message"] for n in r.json()["notifications"]]
+
+
+def test_a_shared_lab_on_its_node_opens_for_the_friend_until_revoked(swarm_hub, placed):
+    """Sharing on the Swarm: the friend reaches the owner's lab on its node through the proxy,
+    by the lab's own OAuth with the hub; after the revoke a fresh visit is refused. (swb holds
+    host power, which sharing would ask sudo mode for: swa shares.)"""
+    owner, friend = placed["swa"]["portal"], placed["swb"]["portal"]
+    assert share(owner, "swa", "swb").status_code == 200
+    link = shared_with_me(friend)["swa"]
+    assert in_lab(open_lab(friend, link))
+    assert revoke(owner, "swa", "swb").status_code == 200
+    r = open_lab(Portal(swarm_hub, "swb", PASSWORD), link)
+    assert not in_lab(r) and r.status_code == 403, (r.status_code, r.url)
 
 
 def test_configured_engine_paths_never_reach_a_swarm_lab(swarm, tmp_path_factory):

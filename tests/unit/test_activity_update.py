@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from jupyterhub import orm
 
@@ -60,22 +61,29 @@ def test_users_held_in_memory_are_found_without_a_lookup_each():
     assert sorted(found) == ["ann", "cy", "dee"] and users.loaded == ["dee"]
 
 
-def test_running_servers_users_are_loaded_in_bulk_before_the_checks():
-    from sqlalchemy import event
-
-    from portal.compat.spawner_init import running_users
-
+def servers_of(names: list[str], group: str | None = None) -> Any:
+    """A hub database where each of `names` has a default server, running but for cy's; all
+    in `group` if given. Returns its session factory (a new session holds nothing of this)."""
     factory = orm.new_session_factory("sqlite:///:memory:")
     db = factory()
-    for name in ("ann", "bo", "cy"):
-        user = orm.User(name=name)
+    groups = [orm.Group(name=group)] if group else []
+    for name in names:
+        user = orm.User(name=name, groups=groups)
         db.add(user)
         db.flush()
         server = orm.Server() if name != "cy" else None  # cy's server is stopped
         db.add(orm.Spawner(user=user, name="", server=server))
     db.commit()
     db.close()
-    db = factory()
+    return factory
+
+
+def test_running_servers_users_are_loaded_in_bulk_before_the_checks():
+    from sqlalchemy import event
+
+    from portal.compat.spawner_init import running_users
+
+    db = servers_of(["ann", "bo", "cy"])()
     held = running_users(db)
     assert sorted(u.name for u in held) == ["ann", "bo"]
     statements: list[str] = []
@@ -85,3 +93,19 @@ def test_running_servers_users_are_loaded_in_bulk_before_the_checks():
     statements.clear()
     assert sorted(s.user.name for s in spawners) == ["ann", "bo"]
     assert statements == []  # each server's user came from memory, no query each
+
+
+def test_running_default_servers_load_their_users_in_one_query_without_relationships():
+    from sqlalchemy import event
+
+    from portal.platform.hub_queries import running_default_spawners
+
+    db = servers_of(["ann", "bo", "cy", "dee"], group="class")()
+    statements: list[str] = []
+    event.listen(db.get_bind(), "before_cursor_execute",
+                 lambda *args: statements.append(args[2]))
+    spawners = running_default_spawners(db)
+    assert sorted(s.user.name for s in spawners) == ["ann", "bo", "dee"]
+    queries = [s for s in statements if s != "SELECT 1"]  # (the pool's liveness check)
+    assert len(queries) == 2  # the servers, then their users: no query per server
+    assert [g.name for g in spawners[0].user.groups] == ["class"]  # still there, lazily

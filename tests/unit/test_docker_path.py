@@ -24,9 +24,9 @@ from tests.unit.test_spawner_names import make_spawner
 ROOT = Path(__file__).resolve().parents[2]
 PORTAL = ROOT / "portal"
 # The one path: DockerService, its three mixins and what they call on it hold the only
-# docker-py clients.
+# docker-py clients (and the one pool per engine socket they share).
 PATH = {"docker/service.py", "docker/volumes.py", "docker/swarm.py", "docker/images.py",
-        "docker/calls.py"}
+        "docker/calls.py", "docker/socket_pool.py", "docker/stats.py"}
 # What any module may take from docker-py: exception types to catch, spec types to build.
 VOCABULARY = {"docker.errors", "docker.types"}
 SPAWNERS = {"lab/spawner.py", "swarm/spawner.py"}  # DockerSpawner's subclasses

@@ -103,3 +103,50 @@ def test_every_published_change_moves_the_generation_on():
     live.publish("ann")
     live.operation_changed("bob")
     assert live.generation == before + 2
+
+
+async def test_a_stream_takes_what_queued_in_one_batch_each_change_once():
+    from portal.views.events import event_text
+
+    live = LiveUpdates(Operations())
+    admin, ann = live.subscribe("root", True), live.subscribe("ann", False)
+    for name in ("ann", "bo", "ann", "cy"):
+        live.publish(name, f"esc-{name}")
+    batch = admin.take_queued(await admin.queue.get())
+    assert batch == [("ann", "esc-ann"), ("bo", "esc-bo"), ("cy", "esc-cy")]
+    assert admin.queue.empty()
+    text = event_text(batch, tell_table=True)
+    assert [line for line in text.split("\n") if line.startswith("event:")] == [
+        "event: card-esc-ann", "event: card-esc-bo", "event: card-esc-cy",
+        "event: users-changed"]  # the table reloads once for the whole batch
+    own = ann.take_queued(await ann.queue.get())
+    assert event_text(own, tell_table=False) == (
+        "event: card-esc-ann\ndata: esc-ann\n\n")  # no table event for a user's page
+
+
+async def test_a_reload_in_a_batch_replaces_the_rest():
+    from portal.views.events import event_text
+
+    live = LiveUpdates(Operations())
+    sub = live.subscribe("root", True)
+    for i in range(QUEUE_BOUND + 3):  # overflows: the stream is told to reload
+        live.publish(f"u{i}", f"u{i}")
+    batch = sub.take_queued(await sub.queue.get())
+    assert batch == [None]
+    assert event_text(batch, tell_table=False) == "event: reload\ndata: all\n\n"
+
+
+def test_a_table_is_told_at_once_after_quiet_then_at_most_every_gap_and_never_left_behind():
+    from portal.views.events import TableReloads
+
+    now = [100.0]
+    table = TableReloads(gap=3.0, clock=lambda: now[0])
+    assert table.wait(15.0) == 15.0 and not table.take_due()  # nothing to tell
+    assert table.changed()  # the first change: at once
+    now[0] = 101.0
+    assert not table.changed() and not table.changed()  # a burst: held...
+    assert table.wait(15.0) == 2.0 and not table.take_due()
+    now[0] = 103.0
+    assert table.take_due() and table.wait(15.0) == 15.0  # ...and told 3 s after the first
+    now[0] = 106.5
+    assert table.changed()  # quiet for the gap: at once again

@@ -75,3 +75,23 @@ async def test_who_has_used_up_their_hours(tmp_path):
     assert quotas.audit.events[-1][1:] == ("quota change", "students",
                                             "no storage quota, 2 lab hours a month -> no storage "
                                             "quota, no lab-hours quota")
+
+
+async def test_only_the_members_of_groups_with_quotas_are_read_from_the_hub(tmp_path):
+    from jupyterhub import orm
+    from sqlalchemy import event
+
+    db = orm.new_session_factory("sqlite:///:memory:")()
+    students, others = orm.Group(name="students"), orm.Group(name="others")
+    db.add_all([orm.User(name="ana", groups=[students]), orm.User(name="cy", groups=[others])])
+    db.commit()
+    statements: list[str] = []
+    event.listen(db.get_bind(), "before_cursor_execute",
+                 lambda conn, cursor, statement, *rest: statements.append(statement))
+    quotas = QuotaService(PortalStore(f"sqlite:///{tmp_path}/portal.sqlite"), Audit())
+    await quotas.refresh_from_hub(db)  # no group has a quota: no member read
+    assert not any("user_group_map" in s for s in statements)
+    await quotas.set_group("admin", "students", Quota(GIB, None))
+    await quotas.refresh_from_hub(db)
+    assert quotas.storage_quota("ana") == GIB and quotas.storage_quota("cy") is None
+    assert any("user_group_map" in s for s in statements)
