@@ -52,11 +52,11 @@ class ServersHandler(ServersRendering):
     async def post(self, user_name: str) -> None:
         user = self.target_user(user_name)
         name = self.get_body_argument("name", "").strip()
+        if not name:
+            raise ActionRefused("Name the new server (e.g. gpu-2).", 400)
         if name in user.orm_spawners:
             raise ActionRefused(f"{user.name} already has a server named {name!r}.", 409)
         await check_new_server(user, name, self.runtime)
-        if not name:
-            raise ActionRefused("Name the new server (e.g. gpu-2).", 400)
         chosen = self.get_body_argument("environment", "")
         options = {"environment": chosen} if chosen else None
         hub = self.hub_actions(options, server=name)

@@ -190,6 +190,8 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     make_group(hub, "nm-portal", name)
     set_servers(hub, "nm-portal", 1)
     assert 'id="add-server"' in user.get("portal").text
+    r = user.post(f"portal/users/{name}/servers", {"name": ""})
+    assert r.status_code == 400 and "Name the new server" in r.text
     r = user.post(f"portal/users/{name}/servers", {"name": "Bad Name"})
     assert r.status_code == 400 and "not a valid server name" in html.unescape(r.text)
     r = user.post(f"portal/users/{name}/servers", {"name": "lab"})
