@@ -187,7 +187,12 @@ class HubInProcess(Hub):
         c.JupyterHub.spawner_class = FakeEngineSpawner
         c.PortalSpawner.host_port_range = tuple(self.ports["labs"])
         c.PortalSpawner.pull_policy = "never"
-        c.PortalSpawner.start_timeout = 10  # no lab ever answers here
+        # No lab ever answers here: a start's request answers 202 after JupyterHub's 10 s, and
+        # the hub gives the start up 2 s later (its default, 30 s, made a test that waits for a
+        # start to be stopped again wait half a minute a start). Not less than 10: a start given
+        # up before its request answered would answer 500.
+        c.PortalSpawner.start_timeout = 10
+        c.PortalSpawner.http_timeout = 12
         c.GpuDetection.pull = False
         c.DSHubAuthenticator.bcrypt_rounds = 4  # as the real test hubs (jupyterhub_test_config)
         return c
