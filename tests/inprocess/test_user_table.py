@@ -18,43 +18,45 @@ def rows(admin, query: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def crowd(hub) -> list[str]:
-    """A few hundred users made through the REST API, some of them in a group."""
-    names = [f"crowd{i:03d}" for i in range(300)]
+def tablecrowd(hub) -> list[str]:
+    """A few hundred users made through the REST API, some of them in a group. The prefix is
+    this file's alone: the hub is the worker's, and a user of another file whose name contains
+    it (test_accounts made "crowd8") came first in the descending sort."""
+    names = [f"tablecrowd{i:03d}" for i in range(300)]
     for start in range(0, len(names), 100):
         r = hub.api("POST", "users", json={"usernames": names[start:start + 100]})
         assert r.status_code == 201, r.text[:300]
-    r = hub.api("POST", "groups/crowd-evens", json={"users": names[::2]})
+    r = hub.api("POST", "groups/tablecrowd-evens", json={"users": names[::2]})
     assert r.status_code == 201, r.text[:300]
     return names
 
 
-def test_search_sort_and_pages(admin, crowd):
-    first = rows(admin, "q=crowd&size=25")
-    assert [n for n, _ in first] == crowd[:25]
-    second = rows(admin, "q=crowd&size=25&page=2")
-    assert [n for n, _ in second] == crowd[25:50]
-    backwards = rows(admin, "q=crowd&size=25&sort=name&dir=desc")
-    assert [n for n, _ in backwards] == crowd[::-1][:25]
-    assert [n for n, _ in rows(admin, "q=crowd12")] == [f"crowd12{i}" for i in range(10)]
-    html = admin.get("portal/admin/user-table?q=crowd&size=100").text
+def test_search_sort_and_pages(admin, tablecrowd):
+    first = rows(admin, "q=tablecrowd&size=25")
+    assert [n for n, _ in first] == tablecrowd[:25]
+    second = rows(admin, "q=tablecrowd&size=25&page=2")
+    assert [n for n, _ in second] == tablecrowd[25:50]
+    backwards = rows(admin, "q=tablecrowd&size=25&sort=name&dir=desc")
+    assert [n for n, _ in backwards] == tablecrowd[::-1][:25]
+    assert [n for n, _ in rows(admin, "q=tablecrowd12")] == [f"tablecrowd12{i}" for i in range(10)]
+    html = admin.get("portal/admin/user-table?q=tablecrowd&size=100").text
     assert "300 users match" in html and "page 1 of 3" in html
 
 
-def test_filters_by_group_state_and_idle(admin, crowd):
-    evens = rows(admin, "q=crowd&group=crowd-evens&size=100&page=2")
-    assert [n for n, _ in evens] == crowd[::2][100:150]
-    assert rows(admin, "q=crowd&state=running") == []
+def test_filters_by_group_state_and_idle(admin, tablecrowd):
+    evens = rows(admin, "q=tablecrowd&group=tablecrowd-evens&size=100&page=2")
+    assert [n for n, _ in evens] == tablecrowd[::2][100:150]
+    assert rows(admin, "q=tablecrowd&state=running") == []
     # Made through the API and never used: idle for longer than any choice.
-    assert len(rows(admin, "q=crowd&idle=30d&size=100")) == 100
+    assert len(rows(admin, "q=tablecrowd&idle=30d&size=100")) == 100
 
 
-def test_the_position_is_in_the_address_bar(admin, crowd):
-    r = admin.get("portal/admin/user-table?q=crowd&size=25&page=3&sort=name")
+def test_the_position_is_in_the_address_bar(admin, tablecrowd):
+    r = admin.get("portal/admin/user-table?q=tablecrowd&size=25&page=3&sort=name")
     assert r.headers["HX-Push-Url"].endswith(
-        "/portal/admin/users?q=crowd&sort=name&size=25&page=3")
-    page = admin.get("portal/admin/users?q=crowd&size=25&page=3&sort=name", htmx=False)
-    assert "user-table?q=crowd&amp;size=25&amp;page=3&amp;sort=name" in page.text
+        "/portal/admin/users?q=tablecrowd&sort=name&size=25&page=3")
+    page = admin.get("portal/admin/users?q=tablecrowd&size=25&page=3&sort=name", htmx=False)
+    assert "user-table?q=tablecrowd&amp;size=25&amp;page=3&amp;sort=name" in page.text
 
 
 def test_bad_table_input_is_a_readable_400(admin):
