@@ -41,8 +41,9 @@ BENCHMARKS = [
     "usage_history",
     "hub_scale",
 ]
-# Runnable modules that are not benchmarks (quick mode runs the report over the stored results).
-TOOLS = ["report"]
+# Runnable modules that are not benchmarks (quick mode runs the report over the stored results;
+# `child` runs the benchmarks' helper processes).
+TOOLS = ["report", "child"]
 
 
 def unlisted() -> list[str]:

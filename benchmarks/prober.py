@@ -1,19 +1,20 @@
 """The responsiveness prober: GET /hub/health every 20 ms, never waiting for earlier answers.
 
-It runs in its own process (own interpreter, own GIL), so the benchmark driver's work never
-delays a probe. Every probe is its own task on a fresh connection, timed from its first byte
-written; a hub that blocks its event loop shows up as probes lasting as long as the block.
+It runs in its own process (benchmarks/child.py: own interpreter, own GIL), so the benchmark
+driver's work never delays a probe. Every probe is its own task on a fresh connection, timed
+from its first byte written; a hub that blocks its event loop shows up as probes lasting as
+long as the block.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing as mp
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
+from .child import Child
 from .http import Connection
 from .stats import measured, summary
 
@@ -38,8 +39,10 @@ class Probe:
     ok: bool  # HTTP 200
 
 
-async def _probe_loop(host: str, port: int, path: str, interval: float, stop: Any,
-                      ready: Any) -> list[Probe]:
+async def probe_loop(host: str, port: int, path: str, interval: float, *,
+                     stop: asyncio.Event, report: Callable[[Any], None]) -> list[list[float]]:
+    """The prober process's work (benchmarks/child.py): probes until `stop`, then
+    [[at, seconds, ok], ...] in order of sending."""
     probes: list[Probe] = []
     tasks: set[asyncio.Task] = set()
     origin = time.perf_counter()
@@ -56,7 +59,7 @@ async def _probe_loop(host: str, port: int, path: str, interval: float, stop: An
             await conn.close()
 
     n = 0
-    ready.set()
+    report("ready")
     while not stop.is_set():
         task = asyncio.ensure_future(one())
         tasks.add(task)
@@ -66,14 +69,7 @@ async def _probe_loop(host: str, port: int, path: str, interval: float, stop: An
         await asyncio.sleep(max(0.0, origin + n * interval - time.perf_counter()))
     if tasks:
         await asyncio.wait(tasks, timeout=PROBE_TIMEOUT + 1)
-    return sorted(probes, key=lambda p: p.at)
-
-
-def _main(host: str, port: int, path: str, interval: float, stop: Any, ready: Any,
-          out: Pipe) -> None:
-    probes = asyncio.run(_probe_loop(host, port, path, interval, stop, ready))
-    out.send([(p.at, p.seconds, p.ok) for p in probes])
-    out.close()
+    return [[p.at, p.seconds, p.ok] for p in sorted(probes, key=lambda p: p.at)]
 
 
 class Prober:
@@ -84,31 +80,19 @@ class Prober:
         self.probes: list[Probe] = []
         self.window = 0.0
         self.started_at = 0.0
-        ctx = mp.get_context("spawn")  # a clean interpreter: no threads or sockets inherited
-        self._stop, self._ready = ctx.Event(), ctx.Event()
-        self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(
-            target=_main, args=(*self.args, self._stop, self._ready, send), daemon=True,
-            name="dshub-prober",
-        )
+        self._child = Child("benchmarks.prober:probe_loop", self.args, "prober")
 
     def __enter__(self) -> Prober:
-        self._proc.start()
+        self._child.start()
         # The window starts with the first probe, not with the child's interpreter start-up.
-        if not self._ready.wait(30):
-            raise RuntimeError("the prober process did not start")
+        self._child.receive(30)
         self._t0 = time.perf_counter()
         self.started_at = time.time()  # epoch, to match the hub's log
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.window = time.perf_counter() - self._t0
-        self._stop.set()
-        if self._recv.poll(PROBE_TIMEOUT + 15):
-            self.probes = [Probe(*p) for p in self._recv.recv()]
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.kill()
+        self.probes = [Probe(*p) for p in self._child.finish(PROBE_TIMEOUT + 15) or []]
 
     def summary(self) -> dict[str, Any]:
         """Figures of the window; Broken if no probe got a 200 (wrong path, hub gone)."""

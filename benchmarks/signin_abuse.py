@@ -16,89 +16,28 @@ flood, and what each flood got (pages, 403s, 429 refusals).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import multiprocessing as mp
 import time
-from collections import Counter
 from typing import Any
-from urllib.parse import urlencode
 
 from tests.support.clients import PASSWORD, session_from
 
+from .child import Child
 from .common import bench_hub, code_at, machine, proxy_address, save
-from .http import Connection
 from .prober import Prober, quick_probes
 from .stats import table
 
 GOAL_P99_MS = 50.0
 
 
-WRONG = "not-the-password"
-
-
-def _requests(kind: str, base: str, session: dict[str, str]) -> tuple[str, str, dict, bytes]:
-    """The request one client repeats: method, path, headers, body."""
-    cookie = "; ".join(f"{k}={v}" for k, v in session.items())
-    if kind == "login":
-        body = urlencode({"username": "admin", "password": WRONG,
-                          "_xsrf": session.get("_xsrf", "")}).encode()
-        return "POST", f"{base}hub/login", {
-            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}, body
-    json_headers = {"Content-Type": "application/json"}
-    if kind == "token_api":
-        body = json.dumps({"auth": {"username": "admin", "password": WRONG}}).encode()
-        return "POST", f"{base}hub/api/users/admin/tokens", json_headers, body
-    return "POST", f"{base}hub/portal/api/sudo", {
-        **json_headers, "Cookie": cookie, "X-XSRFToken": session.get("_xsrf", "")}, \
-        json.dumps({"password": WRONG}).encode()
-
-
-async def _client(host: str, port: int, base: str, source: str, kind: str,
-                  session: dict[str, str], until: float, counts: Counter) -> None:
-    conn = Connection(host, port, local_addr=(source, 0))
-    try:
-        if kind == "login":  # the form's own _xsrf cookie
-            page = await conn.request("GET", f"{base}hub/login")
-            cookie = page.headers.get("set-cookie", "").split(";", 1)[0]
-            session = dict([cookie.split("=", 1)]) if "=" in cookie else {}
-        method, path, headers, body = _requests(kind, base, session)
-        while time.monotonic() < until:
-            r = await conn.request(method, path, headers, body)
-            counts[r.status] += 1
-    except (OSError, asyncio.IncompleteReadError, ValueError) as e:
-        counts[type(e).__name__] += 1
-    finally:
-        await conn.close()
-
-
-def _flood(host: str, port: int, base: str, kind: str, sessions: list[dict[str, str]],
-           seconds: float, out: Any) -> None:
-    async def run() -> Counter:
-        counts: Counter = Counter()
-        until = time.monotonic() + seconds
-        await asyncio.gather(*(_client(host, port, base, f"127.0.0.{11 + i}", kind, session,
-                                       until, counts)
-                               for i, session in enumerate(sessions)))
-        return counts
-
-    out.send(dict(asyncio.run(run())))
-    out.close()
-
-
 def flood(target: tuple[str, int, str], kind: str, sessions: list[dict[str, str]],
           seconds: float) -> dict[str, int]:
     """One flood in a process of its own (its GIL never delays the prober)."""
-    ctx = mp.get_context("spawn")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_flood, args=(*target, kind, sessions, seconds, send),
-                       daemon=True)
-    proc.start()
-    counts = recv.recv() if recv.poll(seconds + 120) else {}
-    proc.join(10)
-    if proc.is_alive():
-        proc.kill()
-    return {str(k): v for k, v in counts.items()}
+    child = Child("benchmarks.floods:signin_flood", [*target, kind, sessions, seconds],
+                  "flood").start()
+    try:
+        return child.receive(seconds + 120)
+    finally:
+        child.finish(10)
 
 
 def admin_sessions(hub: Any, clients: int) -> list[dict[str, str]]:

@@ -1,8 +1,9 @@
 """Loopback stand-ins for labs: one listening port each, a share of them never answer a POST.
 
-They run in a process of their own. Every GET answers 200 at once (the hub checks a new
-server with one); a POST to an answering stub gets the notification extension's reply, a POST
-to a hanging stub is read and never answered (a lab that is up but stuck).
+They run in a process of their own (benchmarks/child.py). Every GET answers 200 at once (the
+hub checks a new server with one); a POST to an answering stub gets the notification
+extension's reply, a POST to a hanging stub is read and never answered (a lab that is up but
+stuck).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import multiprocessing as mp
 import resource
-from multiprocessing.connection import Connection as Pipe
+from collections.abc import Callable
 from typing import Any
+
+from .child import Child
 
 
 def _answer(status: str, body: dict[str, Any]) -> bytes:
@@ -22,7 +24,10 @@ def _answer(status: str, body: dict[str, Any]) -> bytes:
             f"Content-Length: {len(data)}\r\n\r\n").encode() + data
 
 
-async def _serve(count: int, hang_every: int, stop: Any, out: Pipe) -> None:
+async def serve(count: int, hang_every: int, *, stop: asyncio.Event,
+                report: Callable[[Any], None]) -> dict[str, int]:
+    """The stand-ins' process (benchmarks/child.py): reports [[port, hangs], ...], serves
+    until `stop`; what they were asked."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     seen = {"get": 0, "post_answered": 0, "post_hung": 0}
@@ -62,40 +67,25 @@ async def _serve(count: int, hang_every: int, stop: Any, out: Pipe) -> None:
             functools.partial(handle, hang=hang), "127.0.0.1", 0, backlog=64)
         servers.append(server)
         ports.append((server.sockets[0].getsockname()[1], hang))
-    out.send(ports)
-    await asyncio.get_running_loop().run_in_executor(None, stop.wait)
-    out.send(dict(seen))
+    report(ports)
+    await stop.wait()
     for server in servers:
         server.close()
-
-
-def _main(count: int, hang_every: int, stop: Any, out: Pipe) -> None:
-    asyncio.run(_serve(count, hang_every, stop, out))
+    return dict(seen)
 
 
 class Stubs:
     """`with Stubs(1000, hang_every=10) as s:` -> `s.ports` [(port, hangs)], then `s.seen`."""
 
     def __init__(self, count: int, hang_every: int = 10) -> None:
-        ctx = mp.get_context("spawn")
-        self._stop = ctx.Event()
-        self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_main, args=(count, hang_every, self._stop, send),
-                                 daemon=True, name="dshub-stubs")
+        self._child = Child("benchmarks.stubs:serve", [count, hang_every], "stubs")
         self.ports: list[tuple[int, bool]] = []
         self.seen: dict[str, int] = {}
 
     def __enter__(self) -> Stubs:
-        self._proc.start()
-        if not self._recv.poll(60):
-            raise RuntimeError("the stub process did not start")
-        self.ports = self._recv.recv()
+        self._child.start()
+        self.ports = [(port, hangs) for port, hangs in self._child.receive(60)]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._recv.poll(15):
-            self.seen = self._recv.recv()
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.kill()
+        self.seen = self._child.finish(15) or {}

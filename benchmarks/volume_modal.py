@@ -13,14 +13,13 @@ a prober GETs /hub/health every 20 ms and an admin restarts ANOTHER user's lab f
 from __future__ import annotations
 
 import argparse
-import asyncio
-import multiprocessing as mp
 import statistics
 import time
 from typing import Any
 
 from tests.support.clients import Portal, ensure_stopped
 
+from .child import Child
 from .common import (
     bench_hub,
     code_at,
@@ -35,70 +34,25 @@ from .common import (
     short_rev,
     start_servers,
 )
-from .http import Connection
 from .prober import Prober, quick_probes
 from .stats import summary, table
 
 FLOODED, OTHER = "flooded", "other"
 
 
-async def _flood(port: int, path: str, headers: dict[str, str], rate: float, stop: Any,
-                 ready: Any) -> list[tuple[float, int, bool]]:
-    """GET `path` `rate` times a second, each on a connection of its own, never waiting."""
-    done: list[tuple[float, int, bool]] = []
-    tasks: set[asyncio.Task] = set()
-    origin = time.perf_counter()
-
-    async def one() -> None:
-        conn = Connection("127.0.0.1", port, keep_alive=False)
-        try:
-            r = await asyncio.wait_for(conn.request("GET", path, headers), 60)
-            done.append((r.seconds, r.status, b"cannot be reached" in r.body))
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
-            done.append((60.0, 0, True))
-        finally:
-            await conn.close()
-
-    n = 0
-    ready.set()
-    while not stop.is_set():
-        task = asyncio.ensure_future(one())
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-        n += 1
-        await asyncio.sleep(max(0.0, origin + n / rate - time.perf_counter()))
-    if tasks:
-        await asyncio.wait(tasks, timeout=61)
-    return done
-
-
-def _flood_main(port: int, path: str, headers: dict[str, str], rate: float, stop: Any,
-                ready: Any, out: Any) -> None:
-    out.send(asyncio.run(_flood(port, path, headers, rate, stop, ready)))
-
-
 class Flood:
     def __init__(self, port: int, path: str, headers: dict[str, str], rate: float) -> None:
-        ctx = mp.get_context("spawn")
-        self._stop, self._ready = ctx.Event(), ctx.Event()
-        self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_flood_main, daemon=True, name="dshub-flood",
-                                 args=(port, path, headers, rate, self._stop, self._ready, send))
+        self._child = Child("benchmarks.floods:modal_flood", [port, path, headers, rate],
+                            "flood")
         self.answers: list[tuple[float, int, bool]] = []
 
     def __enter__(self) -> Flood:
-        self._proc.start()
-        if not self._ready.wait(30):
-            raise RuntimeError("the flood process did not start")
+        self._child.start()
+        self._child.receive(30)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._recv.poll(90):
-            self.answers = self._recv.recv()
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.kill()
+        self.answers = [tuple(a) for a in self._child.finish(90) or []]
 
     def summary(self) -> dict[str, Any]:
         ok = [s * 1000 for s, status, bad in self.answers if status == 200 and not bad]
