@@ -1,11 +1,12 @@
 """Usage collection: the hub's /hub/health p99, Docker calls per minute and hub CPU while the
 background sampler (portal/governance/usage.py) covers 20 real running labs, then 500 stand-ins.
 
-Each scenario has a hub of its own. Real labs: `dshub-lab:latest` containers started through
-the portal's API (benchmarks/common.start_servers), measured once every one has a usage
-sample. Stand-ins (benchmarks/stubs.py): running servers as far as the hub knows, without a
-container: each costs the sampler one real Docker round trip per pass (answered 404), the same
-count as a real lab. `--quick`: 1 lab, 20 stand-ins, a 6 s window at a 5 s interval.
+Each scenario has a hub of its own (a quick run's share one). Real labs: `dshub-lab:latest`
+containers started through the portal's API (benchmarks/common.start_servers), measured once
+every one has a usage sample. Stand-ins (benchmarks/stubs.py): running servers as far as the
+hub knows, without a container: each costs the sampler one real Docker round trip per pass
+(answered 404), the same count as a real lab. `--quick`: 1 lab, 10 stand-ins, a 6 s window at
+a 5 s interval.
 
     flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.usage_collection [--quick] \
         [--only labs|stubs] [--before REV]
@@ -17,7 +18,6 @@ import argparse
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -42,7 +42,7 @@ from .prober import Prober
 from .stats import measured, table
 from .stubs import Stubs
 
-QUICK = {"labs": 1, "stubs": 20, "window": 6.0, "interval": "5s"}
+QUICK = {"labs": 1, "stubs": 10, "window": 6.0, "interval": "5s"}
 
 
 def usage(hub: Any) -> dict[str, Any]:
@@ -87,28 +87,26 @@ def window(hub: Any, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def real_labs(args: argparse.Namespace) -> dict[str, Any]:
+def real_labs(args: argparse.Namespace, hub: Any) -> dict[str, Any]:
     interval = duration(args.interval)
     users = [f"use{i:02d}" for i in range(args.labs)]
-    with bench_hub({"LAB_USAGE_INTERVAL": args.interval}) as hub:
-        create_plain_users(hub, users)
-        t0 = time.monotonic()
-        start_servers(hub, users, timeout=300)
-        started = round(time.monotonic() - t0, 1)
-        # Every lab sampled twice (its CPU figure needs two samples); quick: once.
-        wait_for("a sample of every lab", lambda u: sum(
-            args.quick or lab["cpus"] is not None for lab in u["labs"]) == len(users),
-            hub, 4 * interval + 30)
-        settle(args, 20)  # the labs' start-up CPU is over
-        result = {"labs": len(users), "labs_started_s": started, **window(hub, args)}
-        measured("labs with a usage sample", result["sampled_labs"], expected=len(users))
+    create_plain_users(hub, users)
+    t0 = time.monotonic()
+    start_servers(hub, users, timeout=300)
+    started = round(time.monotonic() - t0, 1)
+    # Every lab sampled twice (its CPU figure needs two samples); quick: once.
+    wait_for("a sample of every lab", lambda u: sum(
+        args.quick or lab["cpus"] is not None for lab in u["labs"]) == len(users),
+        hub, 4 * interval + 30)
+    settle(args, 20)  # the labs' start-up CPU is over
+    result = {"labs": len(users), "labs_started_s": started, **window(hub, args)}
+    measured("labs with a usage sample", result["sampled_labs"], expected=len(users))
     return result
 
 
-def stand_ins(args: argparse.Namespace, code: Path | None = None) -> dict[str, Any]:
+def stand_ins(args: argparse.Namespace, hub: Any) -> dict[str, Any]:
     interval = duration(args.interval)
-    with (Stubs(args.stubs, 0) as stubs,
-          bench_hub({"LAB_USAGE_INTERVAL": args.interval}, code=code) as hub):
+    with Stubs(args.stubs, 0) as stubs:
         names = [f"stub{port}" for port, _ in stubs.ports]
         create_plain_users(hub, names)
         spawn_stubs(hub, names)
@@ -135,12 +133,18 @@ def main() -> None:
     args = arguments(parser, QUICK)
     results: dict[str, Any] = {"machine": machine(), "interval": args.interval,
                                "window_s": args.window, "scenarios": {}}
+    hub_env = {"LAB_USAGE_INTERVAL": args.interval}
     if args.before:  # the stand-ins on the code before a change first, in this session
-        with code_at(args.before) as tree:
-            results["scenarios"][f"stand-ins, {short_rev(args.before)}"] = stand_ins(args, tree)
-    for key in [args.only] if args.only else list(SCENARIOS):
-        name, scenario = SCENARIOS[key]
-        results["scenarios"][name] = scenario(args)
+        with code_at(args.before) as tree, bench_hub(hub_env, code=tree) as hub:
+            results["scenarios"][f"stand-ins, {short_rev(args.before)}"] = stand_ins(args, hub)
+    keys = [args.only] if args.only else list(SCENARIOS)
+    # Each scenario on a hub of its own; a quick run has both on one (a hub start fewer in CI;
+    # its stand-ins' window then also covers the lab).
+    for group in [keys] if args.quick else [[key] for key in keys]:
+        with bench_hub(hub_env) as hub:
+            for key in group:
+                name, scenario = SCENARIOS[key]
+                results["scenarios"][name] = scenario(args, hub)
     rows = []
     for name, s in results["scenarios"].items():
         h = s["health"]

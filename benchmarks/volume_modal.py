@@ -98,7 +98,8 @@ def run(args: argparse.Namespace, code: Any = None) -> dict[str, Any]:
         fill(FLOODED, args.files)
         flooded = Portal(hub, FLOODED)
         ensure_stopped(flooded)
-        time.sleep(2)
+        if not args.quick:  # steadier figures; a quick run's are not kept
+            time.sleep(2)
         with Prober(*target) as p:
             out["restart s, no flood"] = restarts(hub, args.restarts)
         out["prober, no flood"] = {**p.summary(), "hub_gc": gc_pauses(
@@ -106,7 +107,8 @@ def run(args: argparse.Namespace, code: Any = None) -> dict[str, Any]:
         headers = {"Cookie": cookie_header(flooded), "HX-Request": "true"}
         path = f"/hub/portal/users/{FLOODED}/volumes"
         with Flood(hub.ports["hub"], path, headers, args.rate) as flood:
-            time.sleep(2)  # the flood reaches its steady state first
+            if not args.quick:
+                time.sleep(2)  # the flood reaches its steady state first
             with Prober(*target) as p:
                 out["restart s, flood"] = restarts(hub, args.restarts)
                 time.sleep(max(0.0, args.flood_seconds - p.window))
