@@ -60,11 +60,12 @@ def settle(args: argparse.Namespace, seconds: float) -> None:
         time.sleep(seconds)
 
 
-def run(main: Callable[[], None]) -> None:
-    """A benchmark's entry point: any failure ends the process with status 1 and a last line
-    naming the benchmark and the cause (what `python -m benchmarks --quick` reports)."""
+def run(main: Callable[[], None], name: str = "") -> None:
+    """A benchmark's entry point: any failure ends the process with status 1 (SystemExit) and
+    a last line naming the benchmark (`name`, else the running module) and the cause (what
+    `python -m benchmarks --quick` reports)."""
     spec = getattr(sys.modules["__main__"], "__spec__", None)
-    name = spec.name if spec else Path(sys.argv[0]).stem
+    name = name or (spec.name if spec else Path(sys.argv[0]).stem)
     t0 = time.monotonic()
     try:
         main()
