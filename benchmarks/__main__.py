@@ -41,6 +41,7 @@ BENCHMARKS = [
     "batch_accounts",
     "usage_history",
     "hub_scale",
+    "named_scale",
 ]
 # Runnable modules that are not benchmarks (quick mode runs the report over the stored results;
 # `child` runs the benchmarks' helper processes).

@@ -14,6 +14,8 @@ c.DSHubAuthenticator.bcrypt_rounds = 12
 _prefix = os.environ.get("DSHUB_BENCH_PREFIX", "dshubbench-")
 c.PortalSpawner.name_template = _prefix + "jupyterlab-{username}"
 c.PortalSpawner.volume_name_template = _prefix + "jupyterlab-{username}_{volume}"
+# Named servers' own volumes (the test configuration's template names them dshubtest-*).
+c.PortalSpawner.server_volume_template = _prefix + "jupyterlab-{username}--{servername}_{volume}"
 c.PortalSpawner.shared_volume_name = _prefix + "shared"
 # Two cores shared with other work: a first spawn can be slow.
 c.PortalSpawner.start_timeout = 120
