@@ -8,8 +8,9 @@ c = get_config()  # noqa: F821 (provided by JupyterHub)
 here = os.path.dirname(os.path.abspath(__file__))
 load_subconfig(os.path.join(here, "..", "tests", "support", "jupyterhub_test_config.py"))  # noqa: F821
 
-# Figures with production's password cost (the tests lower it).
-c.DSHubAuthenticator.bcrypt_rounds = 12
+# Figures with production's password cost (the tests lower it); a quick run, whose figures are
+# not kept, lowers it too (DSHUB_BENCH_BCRYPT_ROUNDS=4, benchmarks/common.quick_run).
+c.DSHubAuthenticator.bcrypt_rounds = int(os.environ.get("DSHUB_BENCH_BCRYPT_ROUNDS", "12"))
 
 _prefix = os.environ.get("DSHUB_BENCH_PREFIX", "dshubbench-")
 c.PortalSpawner.name_template = _prefix + "jupyterlab-{username}"

@@ -22,8 +22,8 @@ from typing import Any
 from tests.support.clients import PASSWORD, session_from
 
 from .child import Child
-from .common import bench_hub, code_at, machine, proxy_address, save
-from .prober import Prober, quick_probes
+from .common import bench_hub, code_at, machine, proxy_address, quick_run, save
+from .prober import Prober
 from .stats import table
 
 GOAL_P99_MS = 50.0
@@ -94,9 +94,9 @@ def main() -> None:
                         help="git revision of the code before: run it first, same session")
     args = parser.parse_args()
     seconds, idle = (1.0, 0.5) if args.quick else (args.seconds, 5.0)
-    if args.quick:  # enough to show every path still answers; each check is a bcrypt at cost 12
+    if args.quick:  # enough to show every path still answers (passwords at bcrypt cost 4)
         args.clients = 2
-        quick_probes()
+        quick_run()
     results: dict[str, Any] = {"machine": machine(), "label": args.label}
     if args.before:
         print(f"--- before ({args.before}) ---")

@@ -26,10 +26,11 @@ from .common import (
     create_accounts,
     machine,
     portal_api,
+    quick_run,
     save,
     server_state,
 )
-from .prober import Prober, quick_probes
+from .prober import Prober
 from .stats import summary, table
 
 
@@ -89,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     labs = 2 if args.quick else args.labs
     if args.quick:
-        quick_probes()
+        quick_run()
     results: dict[str, Any] = {"machine": machine(), "labs": labs, "modes": {}}
     # A quick run checks the Swarm path only: every other quick benchmark starts labs on one
     # engine (this mode cost CI a hub and two lab starts for nothing it would not see).

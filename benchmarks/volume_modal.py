@@ -30,11 +30,12 @@ from .common import (
     gc_pauses,
     machine,
     portal_api,
+    quick_run,
     save,
     short_rev,
     start_servers,
 )
-from .prober import Prober, quick_probes
+from .prober import Prober
 from .stats import summary, table
 
 FLOODED, OTHER = "flooded", "other"
@@ -133,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.files, args.restarts, args.flood_seconds, args.rate = 200, 1, 3.0, 10.0
-        quick_probes()
+        quick_run()
     results: dict[str, Any] = {"machine": machine(), "rate_per_s": args.rate,
                                "files": args.files, "quick": args.quick, "runs": {}}
     if args.before:
