@@ -58,7 +58,13 @@ def start_every_server(hub: Any, users: list[str], bound: float) -> float:
         f"users/{u}/servers/{name}" for name in NAMED for u in users]
 
     def start(path: str) -> tuple[str, int]:
-        return path, hub.api("POST", path, timeout=120).status_code
+        # JupyterHub answers 429 past its limit of pending spawns (100): asked again after the
+        # time it names.
+        while True:
+            r = hub.api("POST", path, timeout=120)
+            if r.status_code != 429 or time.monotonic() - t0 > bound:
+                return path, r.status_code
+            time.sleep(float(r.headers.get("Retry-After") or 5))
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         refused = [(p, code) for p, code in pool.map(start, paths) if code not in (201, 202)]
