@@ -19,6 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..audit.log import EventKind, acting_as
+from ..docker.service import DockerService
 from ..docker.types import DockerRefused
 from ..lab.server_names import deleting_server, named_oldest_first
 from ..lab.volume_names import named_server_volumes
@@ -90,8 +91,8 @@ async def dispose_of_volumes(spawner: HubSpawner, runtime: Runtime) -> None:
 async def _dispose(spawner: HubSpawner, runtime: Runtime, archive: bool, done: list[str],
                    kept: list[str]) -> None:
     user_id = spawner.user.id
-    docker = await spawner.location.engine(runtime.docker)  # Swarm: the user's servers' node
     named = named_oldest_first(spawner.user)
+    docker = await users_engine(spawner, named, runtime)
     # A kept container would hold the volumes (and a new account could reuse it).
     for server in ("", *named):
         await docker.remove_container(spawner.user.spawners[server].container_name)
@@ -112,6 +113,17 @@ async def _dispose(spawner: HubSpawner, runtime: Runtime, archive: bool, done: l
                 ARCHIVED_AT: time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())})
         await docker.remove_volume(volume.name)
         done.append(volume.name)
+
+
+async def users_engine(spawner: HubSpawner, named: list[str], runtime: Runtime
+                       ) -> DockerService:
+    """The engine holding the user's volumes: in Swarm mode that of the node their servers are
+    pinned to (the first placed one's: they share it), else the hub's."""
+    for server in ("", *named):
+        location = spawner.user.spawners[server].location
+        if location.node_title():
+            return await location.engine(runtime.docker)
+    return runtime.docker
 
 
 async def remove_server_volumes(spawner: HubSpawner, runtime: Runtime) -> list[str]:

@@ -17,7 +17,7 @@ from portal.swarm import nodes
 from portal.swarm.service import SERVICE_NAME_MAX, service_name
 from portal.swarm.spawner import PortalSwarmSpawner, SwarmRefused
 from portal.swarm.view import SwarmView
-from portal.volumes.account_volumes import remove_server_volumes
+from portal.volumes.account_volumes import remove_server_volumes, users_engine
 from tests.support.fake_docker import FakeEngine, service_over
 from tests.unit.test_spawner_names import FakeUser
 from tests.unit.test_swarm_spawner import node_data
@@ -194,3 +194,22 @@ def test_deleting_a_named_server_removes_its_volumes_on_its_nodes_engine():
     assert removed == [own]
     assert node_engine.volume_names() == ["jupyterlab-ann_home"]
     assert sorted(manager_engine.volume_names()) == sorted([own, "jupyterlab-ann_home"])
+
+
+def test_an_account_is_deleted_on_the_node_of_whichever_server_was_placed():
+    """Its default server never started, a named one did: the volumes are on that one's node."""
+    user = SwarmUser("ann")
+    default, named = user.server(), user.server("gpu")
+    named.swarm_node, named.swarm_node_title = "n2", "host-n2 (127.0.0.3)"
+    asked: list[str] = []
+
+    async def engine_of(docker: Any) -> str:
+        asked.append("gpu")
+        return "n2's engine"
+
+    named.location.engine = engine_of
+    runtime = SimpleNamespace(docker="the manager")
+    assert asyncio.run(users_engine(default, ["gpu"], runtime)) == "n2's engine"
+    named.swarm_node = named.swarm_node_title = ""  # nothing placed: the hub's own engine
+    assert asyncio.run(users_engine(default, ["gpu"], runtime)) == "the manager"
+    assert asked == ["gpu"]
