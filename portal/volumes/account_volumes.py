@@ -9,7 +9,7 @@ The hub calls the hook for each of the account's servers. The default server's c
 every volume, named servers' own ones included (found by the server names the hub records); a
 named server's call does nothing then, and removes that server's own volumes when only it is
 deleted (`deleting_server`, lab/server_names.py). In Swarm mode they are on the node the
-user's servers are pinned to (swarm/placement.py), whose engine `spawner.location` gives.
+user's servers are pinned to (swarm/placement.py), whose engine the locations give.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..audit.log import EventKind, acting_as
-from ..docker.service import DockerService
 from ..docker.types import DockerRefused
+from ..lab.location import users_engine
 from ..lab.server_names import deleting_server, named_oldest_first
 from ..lab.volume_names import named_server_volumes
 from ..lab.volume_owners import (
@@ -92,7 +92,7 @@ async def _dispose(spawner: HubSpawner, runtime: Runtime, archive: bool, done: l
                    kept: list[str]) -> None:
     user_id = spawner.user.id
     named = named_oldest_first(spawner.user)
-    docker = await users_engine(spawner, named, runtime)
+    docker = await users_engine(spawner.user, runtime.docker)
     # A kept container would hold the volumes (and a new account could reuse it).
     for server in ("", *named):
         await docker.remove_container(spawner.user.spawners[server].container_name)
@@ -113,17 +113,6 @@ async def _dispose(spawner: HubSpawner, runtime: Runtime, archive: bool, done: l
                 ARCHIVED_AT: time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())})
         await docker.remove_volume(volume.name)
         done.append(volume.name)
-
-
-async def users_engine(spawner: HubSpawner, named: list[str], runtime: Runtime
-                       ) -> DockerService:
-    """The engine holding the user's volumes: in Swarm mode that of the node their servers are
-    pinned to (the first placed one's: they share it), else the hub's."""
-    for server in ("", *named):
-        location = spawner.user.spawners[server].location
-        if location.node_title():
-            return await location.engine(runtime.docker)
-    return runtime.docker
 
 
 async def remove_server_volumes(spawner: HubSpawner, runtime: Runtime) -> list[str]:

@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from dockerspawner import SwarmSpawner
 
+from portal.lab.location import users_engine
 from portal.swarm import nodes
 from portal.swarm.service import SERVICE_NAME_MAX, service_name
 from portal.swarm.spawner import PortalSwarmSpawner, SwarmRefused
 from portal.swarm.view import SwarmView
-from portal.volumes.account_volumes import remove_server_volumes, users_engine
+from portal.volumes.account_volumes import remove_server_volumes
 from tests.support.fake_docker import FakeEngine, service_over
 from tests.unit.test_spawner_names import FakeUser
 from tests.unit.test_swarm_spawner import node_data
@@ -35,7 +36,8 @@ class SwarmUser(FakeUser):
         self.spawners: dict[str, PortalSwarmSpawner] = {}
 
     def server(self, server: str = "", **traits: Any) -> PortalSwarmSpawner:
-        record = SimpleNamespace(name=server, display_name=server, server=None, user_options={})
+        record = SimpleNamespace(name=server, display_name=server, server=None, user_options={},
+                                 id=len(self.orm_spawners))
         spawner = PortalSwarmSpawner(user=self, hub=None, orm_spawner=record, **traits)
         self.orm_spawners[server] = record
         self.spawners[server] = spawner
@@ -196,10 +198,12 @@ def test_deleting_a_named_server_removes_its_volumes_on_its_nodes_engine():
     assert sorted(manager_engine.volume_names()) == sorted([own, "jupyterlab-ann_home"])
 
 
-def test_an_account_is_deleted_on_the_node_of_whichever_server_was_placed():
-    """Its default server never started, a named one did: the volumes are on that one's node."""
+def test_a_users_volumes_are_on_the_node_of_whichever_server_was_placed():
+    """Its default server never started, a named one did: the volumes are on that one's node
+    (the volume dialog, a reset and the account's deletion ask there)."""
     user = SwarmUser("ann")
-    default, named = user.server(), user.server("gpu")
+    user.server()  # the default server: never placed
+    named = user.server("gpu")
     named.swarm_node, named.swarm_node_title = "n2", "host-n2 (127.0.0.3)"
     asked: list[str] = []
 
@@ -208,8 +212,7 @@ def test_an_account_is_deleted_on_the_node_of_whichever_server_was_placed():
         return "n2's engine"
 
     named.location.engine = engine_of
-    runtime = SimpleNamespace(docker="the manager")
-    assert asyncio.run(users_engine(default, ["gpu"], runtime)) == "n2's engine"
+    assert asyncio.run(users_engine(user, "the manager")) == "n2's engine"
     named.swarm_node = named.swarm_node_title = ""  # nothing placed: the hub's own engine
-    assert asyncio.run(users_engine(default, ["gpu"], runtime)) == "the manager"
+    assert asyncio.run(users_engine(user, "the manager")) == "the manager"
     assert asked == ["gpu"]
