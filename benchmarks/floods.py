@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .http import Connection
+from .prober import fire_every
 
 
 async def modal_flood(port: int, path: str, headers: dict[str, str], rate: float, *,
@@ -20,7 +21,6 @@ async def modal_flood(port: int, path: str, headers: dict[str, str], rate: float
     """volume_modal's flood (a child process): GET `path` `rate` times a second, each on a
     connection of its own, never waiting, until `stop`; [[seconds, status, bad], ...]."""
     done: list[tuple[float, int, bool]] = []
-    tasks: set[asyncio.Task] = set()
     origin = time.perf_counter()
 
     async def one() -> None:
@@ -33,16 +33,8 @@ async def modal_flood(port: int, path: str, headers: dict[str, str], rate: float
         finally:
             await conn.close()
 
-    n = 0
     report("ready")
-    while not stop.is_set():
-        task = asyncio.ensure_future(one())
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-        n += 1
-        await asyncio.sleep(max(0.0, origin + n / rate - time.perf_counter()))
-    if tasks:
-        await asyncio.wait(tasks, timeout=61)
+    await fire_every(1 / rate, one, stop, 61, origin)
     return [list(answer) for answer in done]
 
 

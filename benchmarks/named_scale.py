@@ -29,17 +29,7 @@ from typing import Any
 
 from tests.support.clients import Portal
 
-from .common import (
-    arguments,
-    bench_hub,
-    cookie_header,
-    create_accounts,
-    create_plain_users,
-    machine,
-    proxy_address,
-    run,
-    save,
-)
+from . import common
 from .portal_speed import load
 from .prober import Prober
 from .stats import measured, summary, table
@@ -93,12 +83,12 @@ def ready_servers(hub: Any) -> int:
 def figures(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with (Stubs(args.users, 0) as stubs,
-          bench_hub({"NAMED_SERVERS_MAX": str(len(NAMED))}) as hub):
+          common.bench_hub({"NAMED_SERVERS_MAX": str(len(NAMED))}) as hub):
         users = [f"stub{port}" for port, _ in stubs.ports]
         owner = users[0]  # signs in: its portal page is measured
         admin = Portal(hub, "admin")
-        create_accounts(admin, [owner])
-        create_plain_users(hub, users[1:])
+        common.create_accounts(admin, [owner])
+        common.create_plain_users(hub, users[1:])
         out["servers_started_s"] = start_every_server(hub, users, args.start_bound)
         print(f"{len(users)} users x {1 + len(NAMED)} servers ready in "
               f"{out['servers_started_s']} s", flush=True)
@@ -117,9 +107,9 @@ def figures(args: argparse.Namespace) -> dict[str, Any]:
                  first.text.count(f"{1 + len(NAMED)} servers running"), len(measured(
                      "users on the user table's first page", rows)))
 
-        host, port, base = proxy_address(hub)
-        owner_cookie = {"Cookie": cookie_header(user)}
-        admin_cookie = {"Cookie": cookie_header(admin), "HX-Request": "true"}
+        host, port, base = common.proxy_address(hub)
+        owner_cookie = {"Cookie": common.cookie_header(user)}
+        admin_cookie = {"Cookie": common.cookie_header(admin), "HX-Request": "true"}
         pages = {
             "user's /hub/portal": (f"{base}hub/portal", owner_cookie),
             "user table, first page": (f"{base}hub/portal/admin/user-table?size=50",
@@ -143,8 +133,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="requests per page")
     parser.add_argument("--start-bound", type=float, default=1800.0,
                         help="seconds every server may take to be ready")
-    args = arguments(parser, QUICK)
-    results: dict[str, Any] = {"machine": machine(), "users": args.users,
+    args = common.arguments(parser, QUICK)
+    results: dict[str, Any] = {"machine": common.machine(), "users": args.users,
                                "servers_per_user": 1 + len(NAMED), **figures(args)}
     rows = [[name, results[name]["n"], results[name]["p50_ms"], results[name]["p99_ms"],
              "met" if results[name]["p50_ms"] < GOAL_P50_MS else "missed"]
@@ -156,8 +146,8 @@ def main() -> None:
                  "p99 ms", f"goal (p50 < {GOAL_P50_MS:.0f}, health p99 < "
                  f"{GOAL_HEALTH_P99_MS:.0f} ms)"], rows))
     print(f"CPU: {results['machine']['cpu']} x {results['machine']['nproc']}")
-    save("named_scale", results, args.quick)
+    common.save("named_scale", results, args.quick)
 
 
 if __name__ == "__main__":
-    run(main)
+    common.run(main)

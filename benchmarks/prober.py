@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,6 @@ async def probe_loop(host: str, port: int, path: str, interval: float, *,
     """The prober process's work (benchmarks/child.py): probes until `stop`, then
     [[at, seconds, ok], ...] in order of sending."""
     probes: list[Probe] = []
-    tasks: set[asyncio.Task] = set()
     origin = time.perf_counter()
 
     async def one() -> None:
@@ -58,18 +57,26 @@ async def probe_loop(host: str, port: int, path: str, interval: float, *,
         finally:
             await conn.close()
 
-    n = 0
     report("ready")
+    await fire_every(interval, one, stop, PROBE_TIMEOUT + 1, origin)
+    return [[p.at, p.seconds, p.ok] for p in sorted(probes, key=lambda p: p.at)]
+
+
+async def fire_every(interval: float, one: Callable[[], Awaitable[None]], stop: asyncio.Event,
+                     wait: float, origin: float) -> None:
+    """Start `one()` every `interval` seconds from `origin` (perf_counter) until `stop`, never
+    waiting for earlier ones, then up to `wait` seconds for those still running. A fixed
+    schedule: a late tick does not push every later one back."""
+    tasks: set[asyncio.Task] = set()
+    n = 0
     while not stop.is_set():
         task = asyncio.ensure_future(one())
         tasks.add(task)
         task.add_done_callback(tasks.discard)
         n += 1
-        # A fixed schedule: a late tick does not push every later probe back.
         await asyncio.sleep(max(0.0, origin + n * interval - time.perf_counter()))
     if tasks:
-        await asyncio.wait(tasks, timeout=PROBE_TIMEOUT + 1)
-    return [[p.at, p.seconds, p.ok] for p in sorted(probes, key=lambda p: p.at)]
+        await asyncio.wait(tasks, timeout=wait)
 
 
 class Prober:
