@@ -79,10 +79,11 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         history.observe(samples.items())
         storage_warnings.observe(samples)
 
-    async def stop_idle(user: HubUser, hub_stop: HubCall) -> None:
+    async def stop_idle(user: HubUser, server: str, hub_stop: HubCall) -> None:
         # The same rules as a user's Stop (servers/actions.py), recorded as the system's.
         await stop_server(user, operations, HubActions(spawn=hub_stop, stop=hub_stop,
-                                                       public_url="", actor=SYSTEM_ACTOR))
+                                                       public_url="", actor=SYSTEM_ACTOR,
+                                                       server=server))
 
     return Runtime(
         settings=settings,

@@ -13,6 +13,7 @@ from ..platform.hub_queries import running_default_spawners
 from ..platform.pacing import with_turns
 from ..platform.upstream import HubUser, hub_spawning, hub_stopping
 from .message import Recipients, refused
+from .tokens import lab_path
 
 INGEST_PATH = "jupyterlab-notifications-extension/ingest"
 CHUNK = 100  # recipients resolved between two turns of the event loop
@@ -24,18 +25,29 @@ class Target:
     user: str
     url: str | None  # ingest URL; None when there is no running server
     reason: str = ""  # why there is no URL
+    server: str = ""  # the named server ("": the default one)
+
+    @property
+    def lab(self) -> str:
+        """The server's `user/server` path (its token's scope, portal/broadcast/tokens.py)."""
+        return lab_path(self.user, self.server)
 
 
-def target_of(user: HubUser) -> Target:
-    """The user's default server as the hub (and its proxy) reach it, or why there is none."""
-    spawner = user.spawner
+def target_of(user: HubUser, server: str = "") -> Target:
+    """One of the user's servers (the default one unless named) as the hub (and its proxy)
+    reach it, or why there is none."""
+    spawner = user.spawners.get(server) if server else user.spawner
+    if spawner is None:
+        return Target(user.name, None, NOT_RUNNING, server)
     if hub_spawning(spawner):
-        return Target(user.name, None, f"{NOT_RUNNING} (still starting)")
+        return Target(user.name, None, f"{NOT_RUNNING} (still starting)", server)
     if hub_stopping(spawner):
-        return Target(user.name, None, f"{NOT_RUNNING} (stopping)")
+        return Target(user.name, None, f"{NOT_RUNNING} (stopping)", server)
     if not spawner.ready or spawner.server is None:
-        return Target(user.name, None, NOT_RUNNING)
-    return Target(user.name, url_path_join(spawner.server.url, INGEST_PATH))
+        return Target(user.name, None, NOT_RUNNING, server)
+    return Target(user.name, url_path_join(spawner.server.url, INGEST_PATH), server=server)
+
+
 
 
 async def resolve_targets(recipients: Recipients, db: Any,

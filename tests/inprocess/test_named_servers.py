@@ -154,8 +154,21 @@ def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, mak
     assert set(mounted(other)).isdisjoint(set(mounted(named)) - {"jupyterhub_shared"})
     assert set(mounted(other)).isdisjoint(set(mounted(default)) - {"jupyterhub_shared"})
 
-    # Deleting bob's stopped server x removes its own workspace only.
     wait_stopped(hub, engine, bob.name)
+    # The named card's "Keep running": refused with a sentence while x does not run (the
+    # policy on: 2 h idle stops nothing here); an unknown server is a 404.
+    r = hub.api("PUT", "../portal/api/culling", json={"idle_after": "2h", "warning": "10m"})
+    assert r.status_code == 200, r.text
+    try:
+        r = bob.post(f"portal/users/{bob.name}/servers/x/keep-running")
+        assert r.status_code == 409 and "The server is not running." in html.unescape(r.text)
+        r = bob.post(f"portal/users/{bob.name}/servers/none/keep-running")
+        assert r.status_code == 404 and "has no server named 'none'" in html.unescape(r.text)
+        assert not events(hub, "cull", bob.name)
+    finally:
+        hub.api("PUT", "../portal/api/culling", json={"idle_after": "0"})
+
+    # Deleting bob's stopped server x removes its own workspace only.
     r = hub.api("DELETE", f"users/{bob.name}/servers/x", json={"remove": True})
     assert r.status_code in (202, 204), r.text
     hub.wait_for(lambda: "x" not in servers_of(hub, bob.name), what="the server's removal")
