@@ -10,15 +10,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 
-def running_default_spawners(db: Any) -> list[Any]:
-    """Default servers the hub has a server record for (running, or still starting), their
-    users loaded 500 to a query (those in memory not again), the users' own relationships
-    left lazy: a lazy load per server, with its selectin loads of groups, roles and shares,
-    held the loop for 9 s per pass while 2,000 running users were not yet in memory."""
-    query = (db.query(orm.Spawner)
-             .filter(orm.Spawner.server_id.isnot(None), orm.Spawner.name == "")
-             .options(selectinload(orm.Spawner.user).lazyload("*")))
+def running_spawners(db: Any, default_only: bool = False) -> list[Any]:
+    """Servers of every name (or only default ones) the hub has a server record for (running,
+    or still starting), their users loaded 500 to a query (those in memory not again), the
+    users' own relationships left lazy: a lazy load per server, with its selectin loads of
+    groups, roles and shares, held the loop for 9 s per pass while 2,000 running users were
+    not yet in memory."""
+    query = db.query(orm.Spawner).filter(orm.Spawner.server_id.isnot(None))
+    if default_only:
+        query = query.filter(orm.Spawner.name == "")
+    query = query.order_by(orm.Spawner.id).options(selectinload(orm.Spawner.user).lazyload("*"))
     return [s for s in query if s.user is not None]
+
+
+def running_default_spawners(db: Any) -> list[Any]:
+    """Only the default servers of `running_spawners`."""
+    return running_spawners(db, default_only=True)
 
 
 def running_user_names(db: Any) -> set[str]:

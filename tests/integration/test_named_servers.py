@@ -1,9 +1,9 @@
 """Named servers on the real hub and engine (issue 25; scripts/test.sh runs this file on
 JupyterHub 5.5 too): a user adds a second server on the portal; both run as separate
 containers, each with its own workspace and the user's home; the named lab answers through the
-proxy (its own OAuth client); idle culling stops the idle named server while the active default
-one runs on; deleting it removes its container and workspace only, and the default server runs
-on untouched."""
+proxy (its own OAuth client) and is sampled for usage on its own; idle culling stops the idle
+named server while the active default one runs on; deleting it removes its container and
+workspace only, and the default server runs on untouched."""
 
 from __future__ import annotations
 
@@ -57,6 +57,15 @@ def test_a_second_server_runs_beside_the_default_one_then_goes(hub, make_user, d
         assert lab.status_code == 200 and "JupyterLab" in lab.text, (lab.status_code, lab.url)
         env = dict(e.split("=", 1) for e in named.attrs["Config"]["Env"])
         assert env["JUPYTERHUB_CLIENT_ID"] == f"jupyterhub-server-6-second-{user.name}"
+        # Each server is sampled on its own: the named card shows its own usage line.
+        deadline = time.monotonic() + 30
+        while "second" not in (usage := user.get(
+                f"portal/api/users/{user.name}/usage", htmx=False).json())["servers"]:
+            assert time.monotonic() < deadline, usage
+            time.sleep(0.5)
+        assert usage["usage"] is not None  # the default server's, apart
+        card = user.get(f"portal/users/{user.name}/servers/second/card").text
+        assert 'class="server-usage' in card, card
 
         cull_idle_named_server_keep_the_active_default(hub, user)
         r = user.post(f"portal/users/{user.name}/servers/second/delete", {"confirm": "yes"})

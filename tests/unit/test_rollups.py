@@ -131,3 +131,19 @@ async def test_old_hours_leave_their_days_and_retention_deletes(tmp_path):
     clock.now = T0 + 400 * DAY
     assert await history.compact() == (0, 1)
     assert (await store.read(window)).lab_hours == 0
+
+
+async def test_each_server_has_its_own_rows_and_the_user_total_sums_them(tmp_path):
+    """A named server's samples (keyed `user/name`) never overwrite the default server's; the
+    user's total, what the lab-hours quota and Insights read, is both together."""
+    store = PortalStore(f"sqlite:///{tmp_path}/portal.sqlite")
+    history = UsageHistory(store, interval=30, clock=Clock(T0))
+    for at in (T0, T0 + 30):
+        history.observe([("ana", usage(at)), ("ana/gpu", usage(at, cpus=2.0))])
+    pending = history.rollups.take()
+    assert {(user, server) for user, server, _ in pending} == {("ana", ""), ("ana", "gpu")}
+    history.rollups.give_back(pending)
+    assert await history.flush() == 2
+    totals = await store.read(window)
+    assert totals.lab_hours == pytest.approx(60 / HOUR)  # 30 s of each server
+    assert totals.cpu_hours == pytest.approx((30 + 60) / HOUR)
