@@ -1,4 +1,7 @@
-"""Owns who a broadcast reaches: recipients -> each user's server URL, or why there is none."""
+"""Owns who a broadcast reaches: recipients -> each of their servers' URLs, or why there is none.
+
+A user with named servers is one target per server that runs (default and named alike); a user
+with none running is one target, the default server, saying why it was not reached."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 from jupyterhub import orm
 from jupyterhub.utils import url_path_join
 
-from ..platform.hub_queries import running_default_spawners
+from ..platform.hub_queries import running_server_names, running_spawners
 from ..platform.pacing import with_turns
 from ..platform.upstream import HubUser, hub_spawning, hub_stopping
 from .message import Recipients, refused
@@ -52,14 +55,16 @@ def target_of(user: HubUser, server: str = "") -> Target:
 
 async def resolve_targets(recipients: Recipients, db: Any,
                           users: Mapping[Any, HubUser]) -> list[Target]:
-    """Recipients -> one target per user, sorted by name. Unknown names are refused.
+    """Recipients -> one target per server of each user with a server record (running or
+    about to: default first, then named by name), or the default server saying why it was not
+    reached; sorted by user name. Unknown names are refused.
 
     `users` is the hub's UserDict (`users[orm_user]` gives the hub's User with its spawner).
     Thousands of recipients take tens of milliseconds: the loop gets a turn every `CHUNK`.
     """
     if recipients.mode == "all":
-        # Every default server the hub has a running (or still starting) server record for.
-        chosen = {s.user.name: users[s.user] for s in running_default_spawners(db)}
+        # Every user the hub has a running (or still starting) server record of.
+        chosen = {s.user.name: users[s.user] for s in running_spawners(db)}
     elif recipients.mode == "users":
         found = {n: orm.User.find(db, n) for n in recipients.names}
         missing = [n for n, u in found.items() if u is None]
@@ -72,4 +77,6 @@ async def resolve_targets(recipients: Recipients, db: Any,
         if missing:
             raise refused(f"No such group: {', '.join(missing[:10])}.")
         chosen = {u.name: users[u] for g in groups.values() for u in g.users}
-    return [target_of(chosen[name]) async for name in with_turns(sorted(chosen), CHUNK)]
+    servers = running_server_names(db, None if recipients.mode == "all" else chosen)
+    return [target_of(chosen[name], server) async for name in with_turns(sorted(chosen), CHUNK)
+            for server in servers.get(name) or [""]]

@@ -28,6 +28,24 @@ def running_default_spawners(db: Any) -> list[Any]:
     return running_spawners(db, default_only=True)
 
 
+def running_server_names(db: Any, users: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """{user: names of their servers with a server record ("" the default), default first}
+    of every user (or of `users`, 500 names to a query): names only, no ORM objects or
+    relationships."""
+    query = (select(orm.User.name, orm.Spawner.name).join(orm.Spawner.user)
+             .where(orm.Spawner.server_id.isnot(None)))
+    if users is None:
+        rows = list(db.execute(query))
+    else:
+        names, rows = sorted(set(users)), []
+        for start in range(0, len(names), 500):
+            rows += db.execute(query.where(orm.User.name.in_(names[start:start + 500])))
+    servers: dict[str, list[str]] = {}
+    for user, server in sorted(rows):
+        servers.setdefault(user, []).append(server)
+    return servers
+
+
 def running_user_names(db: Any) -> set[str]:
     return {s.user.name for s in running_default_spawners(db)}
 

@@ -139,6 +139,17 @@ def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, mak
     default = wait_for_container(hub, engine, f"jupyterlab-{bob.name}")
     named = wait_for_container(hub, engine, f"jupyterlab-{bob.name}--x")
     other = wait_for_container(hub, engine, f"jupyterlab-{bob.name}-2dx")
+    # A broadcast to bob targets each of his servers, saying per server why it was not
+    # reached (no lab answers here: both are still starting).
+    def broadcast_results() -> list:
+        r = hub.api("POST", "../portal/api/broadcasts", json={
+            "message": "Both servers", "recipients": {"users": [bob.name]}})
+        assert r.status_code == 200, r.text
+        return r.json()["results"]
+
+    hub.wait_for(lambda: len(broadcast_results()) == 2, what="both of bob's servers targeted")
+    assert {(x["server"], x["ok"], x["reason"]) for x in broadcast_results()} == {
+        ("", False, "not running (still starting)"), ("x", False, "not running (still starting)")}
     for thread in threads:
         thread.join(30)
     clients = {e["Config"]["Env"]["JUPYTERHUB_CLIENT_ID"] for e in (default, named, other)}
@@ -246,3 +257,4 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     details = [detail for _, _, detail, _ in events(hub, "start", name)]
     assert any("(server 'lab')" in d for d in details), details
     assert events(hub, "server added", name) and events(hub, "server deleted", name)
+

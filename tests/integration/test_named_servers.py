@@ -1,9 +1,10 @@
 """Named servers on the real hub and engine (issue 25; scripts/test.sh runs this file on
 JupyterHub 5.5 too): a user adds a second server on the portal; both run as separate
 containers, each with its own workspace and the user's home; the named lab answers through the
-proxy (its own OAuth client) and is sampled for usage on its own; idle culling stops the idle
-named server while the active default one runs on; deleting it removes its container and
-workspace only, and the default server runs on untouched."""
+proxy (its own OAuth client) and is sampled for usage on its own; a broadcast to the user
+reaches both labs; idle culling stops the idle named server while the active default one runs
+on; deleting it removes its container and workspace only, and the default server runs on
+untouched."""
 
 from __future__ import annotations
 
@@ -66,6 +67,13 @@ def test_a_second_server_runs_beside_the_default_one_then_goes(hub, make_user, d
         assert usage["usage"] is not None  # the default server's, apart
         card = user.get(f"portal/users/{user.name}/servers/second/card").text
         assert 'class="server-usage' in card, card
+
+        # A broadcast to the user reaches each of their labs, the result naming the server.
+        r = hub.api("POST", "../portal/api/broadcasts", json={
+            "message": "To both labs", "recipients": {"users": [user.name]}})
+        assert r.status_code == 200, r.text
+        results = {x["server"]: (x["ok"], x["reason"]) for x in r.json()["results"]}
+        assert results == {"": (True, "delivered"), "second": (True, "delivered")}, results
 
         cull_idle_named_server_keep_the_active_default(hub, user)
         r = user.post(f"portal/users/{user.name}/servers/second/delete", {"confirm": "yes"})
