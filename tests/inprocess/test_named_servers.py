@@ -125,13 +125,16 @@ def test_a_named_server_past_a_lowered_maximum_does_not_start(hub, make_user, en
 
 
 def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, make_user, engine):
-    """bob's server x and a user called bob-x: distinct containers and volumes, no collision."""
+    """bob's server x and a user called bob-x: distinct containers and volumes, no collision;
+    the group's CPU and memory limits apply to the named server as to the default one."""
     bob = make_user("nmbob")
     bob_x = f"{bob.name}-x"  # escaped: <bob>-2dx; bob's server x: <bob>--x
     r = admin.post("portal/admin/users", {"username": bob_x, "password": PASSWORD})
     assert r.status_code == 200, r.text
     make_group(hub, "nm-collide", bob.name)
-    set_servers(hub, "nm-collide", 1)
+    r = hub.api("PUT", "../portal/api/limits/groups/nm-collide",
+                json={"named_servers": 1, "memory": "256M", "cpus": "0.5"})
+    assert r.status_code == 200, r.text
     # All three at once (JupyterHub gave bob's x and bob-x's default one OAuth client: the
     # second start failed with a 500 after rewriting the first's client).
     threads = [start(hub, f"users/{bob.name}/server"), start(hub, f"users/{bob.name}/servers/x"),
@@ -164,6 +167,10 @@ def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, mak
     assert mounted(default)[f"jupyterlab-{bob.name}_home"] == "/home"
     assert set(mounted(other)).isdisjoint(set(mounted(named)) - {"jupyterhub_shared"})
     assert set(mounted(other)).isdisjoint(set(mounted(default)) - {"jupyterhub_shared"})
+    for lab in (default, named):
+        assert lab["HostConfig"]["Memory"] == 256 * 1024**2
+        assert lab["HostConfig"]["NanoCpus"] == 5 * 10**8
+    assert other["HostConfig"]["Memory"] != 256 * 1024**2  # not in the group
 
     wait_stopped(hub, engine, bob.name)
     # The named card's "Keep running": refused with a sentence while x does not run (the
