@@ -10,6 +10,7 @@ import threading
 import time
 
 from tests.support.clients import PASSWORD
+from tests.support.insights import runtime_of
 from tests.support.limits import events, make_group
 
 
@@ -19,16 +20,24 @@ def set_servers(hub, group: str, maximum: object) -> None:
 
 
 def servers_of(hub, user: str) -> dict:
-    """The user's server records, stopped ones too (a start no lab answers is given up after
-    12 s here: whether it still shows as running depends on how long the test took)."""
+    """The user's server records, stopped ones too."""
     r = hub.api("GET", f"users/{user}?include_stopped_servers=1")
     assert r.status_code == 200, r.text
     return r.json()["servers"]
 
 
+def started(hub, engine, path: str, container: str) -> dict:
+    """Start through the REST API; the lab answers (the `answering_labs` fixture), so the start
+    completes and the container runs."""
+    r = hub.api("POST", path, json={})
+    assert r.status_code == 201, f"{path}: {r.status_code} {r.text}"
+    found = engine.container_records[container]
+    assert found["State"]["Running"], found["State"]
+    return found
+
+
 def start(hub, path: str) -> threading.Thread:
-    """POST a start from a thread: no lab answers here, so the hub's request lasts its start
-    timeout (10 s) and then stops the lab; its container exists meanwhile."""
+    """POST a start from a thread (several at once)."""
     def post() -> None:
         status = hub.api("POST", path, json={}).status_code
         assert status < 500, f"{path}: {status}"
@@ -38,30 +47,27 @@ def start(hub, path: str) -> threading.Thread:
     return thread
 
 
-def started(hub, engine, path: str, container: str) -> dict:
-    thread = start(hub, path)
-    found = wait_for_container(hub, engine, container)
-    thread.join(30)
-    return found
-
-
-def wait_stopped(hub, engine, user: str) -> None:
-    """Every server of `user` stopped (no lab answers here: the hub gives each one up)."""
-    def stopped() -> bool:
-        servers = hub.api("GET", f"users/{user}?include_stopped_servers=1").json()["servers"]
-        return (not any(s["pending"] or s["ready"] for s in servers.values())
-                and not any(n.startswith(f"jupyterlab-{user}") for n in engine.container_records))
-
-    hub.wait_for(stopped, timeout=120, what=f"{user}'s servers stopped")
-
-
 def wait_for_container(hub, engine, name: str, bound: float = 10.0) -> dict:
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        if (found := engine.container_records.get(name)) is not None:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"no container {name} within {bound} s:\n{hub.log_tail(60)}")
+    hub.wait_for(lambda: name in engine.container_records, timeout=bound,
+                 what=f"the container {name}")
+    return engine.container_records[name]
+
+
+def stop_all(hub, engine, user: str) -> None:
+    """Stop every server of `user` through the REST API and wait until none runs."""
+    for name, server in servers_of(hub, user).items():
+        if server["ready"] or server["pending"]:
+            path = f"users/{user}/servers/{name}" if name else f"users/{user}/server"
+            assert hub.api("DELETE", path).status_code in (202, 204)
+
+    def stopped() -> bool:
+        servers = servers_of(hub, user).values()
+        own = [c for n, c in engine.container_records.items()
+               if n == f"jupyterlab-{user}" or n.startswith(f"jupyterlab-{user}--")]
+        return (not any(s["pending"] or s["ready"] for s in servers)
+                and not any(c["State"]["Running"] for c in own))
+
+    hub.wait_for(stopped, timeout=30, what=f"{user}'s servers stopped")
 
 
 def mounted(container: dict) -> dict[str, str]:
@@ -70,7 +76,8 @@ def mounted(container: dict) -> dict[str, str]:
             for bind in container["HostConfig"].get("Binds") or []}
 
 
-def test_the_maximum_and_the_name_rule_on_the_hubs_rest_api(hub, make_user, engine):
+def test_the_maximum_and_the_name_rule_on_the_hubs_rest_api(hub, make_user, engine,
+                                                               answering_labs):
     user = make_user("nmrest")
     name = user.name
     # The default maximum (NAMED_SERVERS_MAX=0): the default server only.
@@ -87,7 +94,7 @@ def test_the_maximum_and_the_name_rule_on_the_hubs_rest_api(hub, make_user, engi
     assert r.status_code in (400, 405), r.text
     for server in ("lab-1", "gpu"):
         r = hub.api("POST", f"users/{name}/servers/{server}", json={})
-        assert r.status_code in (201, 202), r.text
+        assert r.status_code == 201, r.text
     r = hub.api("POST", f"users/{name}/servers/third", json={})
     assert r.status_code == 409 and "the maximum of 2" in r.json()["message"], r.text
     assert set(servers_of(hub, name)) - {""} == {"lab-1", "gpu"}  # "": the default one
@@ -106,14 +113,15 @@ def test_the_maximum_and_the_name_rule_on_the_hubs_rest_api(hub, make_user, engi
     set_servers(hub, "nm-one", "default")
 
 
-def test_a_named_server_past_a_lowered_maximum_does_not_start(hub, make_user, engine):
+def test_a_named_server_past_a_lowered_maximum_does_not_start(hub, make_user, engine,
+                                                              answering_labs):
     user = make_user("nmlower")
     make_group(hub, "nm-lower", user.name)
     set_servers(hub, "nm-lower", 2)
     for server in ("first", "second"):
         started(hub, engine, f"users/{user.name}/servers/{server}",
                 f"jupyterlab-{user.name}--{server}")
-    wait_stopped(hub, engine, user.name)
+    stop_all(hub, engine, user.name)
     set_servers(hub, "nm-lower", 1)
     started(hub, engine, f"users/{user.name}/servers/first", f"jupyterlab-{user.name}--first")
     # The spawner itself refuses the newer one, whichever path asked.
@@ -124,9 +132,11 @@ def test_a_named_server_past_a_lowered_maximum_does_not_start(hub, make_user, en
     assert f"jupyterlab-{user.name}--second" not in engine.container_records
 
 
-def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, make_user, engine):
+def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, make_user, engine,
+                                                                answering_labs):
     """bob's server x and a user called bob-x: distinct containers and volumes, no collision;
-    the group's CPU and memory limits apply to the named server as to the default one."""
+    the group's CPU and memory limits apply to the named server as to the default one; while
+    both run, broadcasts, usage and idle culling treat each on its own."""
     bob = make_user("nmbob")
     bob_x = f"{bob.name}-x"  # escaped: <bob>-2dx; bob's server x: <bob>--x
     r = admin.post("portal/admin/users", {"username": bob_x, "password": PASSWORD})
@@ -142,17 +152,6 @@ def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, mak
     default = wait_for_container(hub, engine, f"jupyterlab-{bob.name}")
     named = wait_for_container(hub, engine, f"jupyterlab-{bob.name}--x")
     other = wait_for_container(hub, engine, f"jupyterlab-{bob.name}-2dx")
-    # A broadcast to bob targets each of his servers, saying per server why it was not
-    # reached (no lab answers here: both are still starting).
-    def broadcast_results() -> list:
-        r = hub.api("POST", "../portal/api/broadcasts", json={
-            "message": "Both servers", "recipients": {"users": [bob.name]}})
-        assert r.status_code == 200, r.text
-        return r.json()["results"]
-
-    hub.wait_for(lambda: len(broadcast_results()) == 2, what="both of bob's servers targeted")
-    assert {(x["server"], x["ok"], x["reason"]) for x in broadcast_results()} == {
-        ("", False, "not running (still starting)"), ("x", False, "not running (still starting)")}
     for thread in threads:
         thread.join(30)
     clients = {e["Config"]["Env"]["JUPYTERHUB_CLIENT_ID"] for e in (default, named, other)}
@@ -171,22 +170,10 @@ def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, mak
         assert lab["HostConfig"]["Memory"] == 256 * 1024**2
         assert lab["HostConfig"]["NanoCpus"] == 5 * 10**8
     assert other["HostConfig"]["Memory"] != 256 * 1024**2  # not in the group
-
-    wait_stopped(hub, engine, bob.name)
-    # The named card's "Keep running": refused with a sentence while x does not run (the
-    # policy on: 2 h idle stops nothing here); an unknown server is a 404.
-    r = hub.api("PUT", "../portal/api/culling", json={"idle_after": "2h", "warning": "10m"})
-    assert r.status_code == 200, r.text
-    try:
-        r = bob.post(f"portal/users/{bob.name}/servers/x/keep-running")
-        assert r.status_code == 409 and "The server is not running." in html.unescape(r.text)
-        r = bob.post(f"portal/users/{bob.name}/servers/none/keep-running")
-        assert r.status_code == 404 and "has no server named 'none'" in html.unescape(r.text)
-        assert not events(hub, "cull", bob.name)
-    finally:
-        hub.api("PUT", "../portal/api/culling", json={"idle_after": "0"})
+    each_server_on_its_own(hub, bob)
 
     # Deleting bob's stopped server x removes its own workspace only.
+    stop_all(hub, engine, bob.name)
     r = hub.api("DELETE", f"users/{bob.name}/servers/x", json={"remove": True})
     assert r.status_code in (202, 204), r.text
     hub.wait_for(lambda: "x" not in servers_of(hub, bob.name), what="the server's removal")
@@ -200,20 +187,22 @@ def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, mak
     assert deleted and "'x'" in deleted[-1][2] and deleted[-1][3], deleted
 
 
-def test_deleting_the_account_removes_its_named_servers_volumes(hub, make_user, engine):
+def test_deleting_the_account_removes_its_named_servers_volumes(hub, make_user, engine,
+                                                                answering_labs):
     user = make_user("nmgone")
     make_group(hub, "nm-gone", user.name)
     set_servers(hub, "nm-gone", 1)
     started(hub, engine, f"users/{user.name}/servers/tmp", f"jupyterlab-{user.name}--tmp")
     started(hub, engine, f"users/{user.name}/server", f"jupyterlab-{user.name}")
-    wait_stopped(hub, engine, user.name)
+    stop_all(hub, engine, user.name)
     assert f"jupyterlab-{user.name}--tmp_workspace" in engine.volume_names(user.name)
     r = hub.api("DELETE", f"users/{user.name}")
     assert r.status_code == 204, r.text
     assert engine.volume_names(user.name) == []
 
 
-def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user, engine):
+def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user, engine,
+                                                         answering_labs):
     user, other = make_user("nmportal"), make_user("nmother")
     name = user.name
     page = user.get("portal")
@@ -247,7 +236,7 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     assert user.get(f"portal/users/{name}/card").status_code == 200
     assert other.post(f"portal/users/{name}/servers/lab/stop", {}).status_code in (403, 404)
     assert user.get(f"portal/users/{name}/servers/nope/card").status_code == 404
-    wait_stopped(hub, engine, name)  # no lab answers here
+    stop_all(hub, engine, name)
     # Its workspace is one of the user's volumes, reset like the others.
     assert 'value="lab/workspace"' in user.get(f"portal/users/{name}/volumes").text
     r = user.post(reset, {"volume": "lab/workspace", "confirm": "yes"})
@@ -265,3 +254,35 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     assert any("(server 'lab')" in d for d in details), details
     assert events(hub, "server added", name) and events(hub, "server deleted", name)
 
+
+def each_server_on_its_own(hub, user) -> None:
+    """`user`'s default server and x run: a broadcast targets each; each is sampled under its
+    own name; a culling pass (its clock past the idle time) stops x while the default server,
+    kept running from its card, runs on; x's "Keep running" then refuses with a sentence."""
+    name = user.name
+    r = hub.api("POST", "../portal/api/broadcasts", json={
+        "message": "Both servers", "recipients": {"users": [name]}})
+    assert r.status_code == 200, r.text
+    assert sorted(x["server"] for x in r.json()["results"]) == ["", "x"], r.text
+    hub.wait_for(lambda: "x" in user.get(f"portal/api/users/{name}/usage",
+                                         htmx=False).json()["servers"],
+                 timeout=20, what="x sampled under its own name")
+    assert 'class="server-usage' in user.get(f"portal/users/{name}/servers/x/card").text
+    r = hub.api("PUT", "../portal/api/culling", json={"idle_after": "2h", "warning": "10m"})
+    assert r.status_code == 200, r.text
+    try:
+        r = user.post(f"portal/users/{name}/keep-running")  # the default server's card
+        assert r.status_code == 200, r.text
+        culler = runtime_of(hub).culler
+        decided = hub.run(culler.pass_once(hub.app, now=time.time() + 2 * 3600 + 60))
+        assert f"{name}/x" in decided.cull and name not in decided.cull, decided
+        hub.wait_for(lambda: not servers_of(hub, name)["x"]["ready"], what="x stopped")
+        assert servers_of(hub, name)[""]["ready"]
+        stops = [d for _, _, d, ok in events(hub, "cull", name) if d.startswith("stopped")]
+        assert len(stops) == 1 and stops[0].endswith("(server 'x')"), stops
+        r = user.post(f"portal/users/{name}/servers/x/keep-running")
+        assert r.status_code == 409 and "The server is not running." in html.unescape(r.text)
+        r = user.post(f"portal/users/{name}/servers/none/keep-running")
+        assert r.status_code == 404 and "has no server named 'none'" in html.unescape(r.text)
+    finally:
+        hub.api("PUT", "../portal/api/culling", json={"idle_after": "0"})
