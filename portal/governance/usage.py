@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..docker.service import DockerService
@@ -238,7 +238,16 @@ async def running_labs(app: Any) -> list[Lab]:
         user = app.users[orm_spawner.user]
         spawner = user.spawners[server] if server else user.spawner
         if spawner.ready and not spawner.pending:
-            labs.append(Lab(spawner.user.name, spawner.object_name,
-                            tuple(spawner.owned_volumes()), spawner.location.locator(),
-                            spawner.image, spawner.location.node_title() or ONE_ENGINE, server))
+            labs.append(Lab(spawner.user.name, spawner.object_name, lab_volumes(spawner, server),
+                            spawner.location.locator(), spawner.image,
+                            spawner.location.node_title() or ONE_ENGINE, server))
     return labs
+
+
+def lab_volumes(spawner: Any, server: str) -> tuple[UserVolume, ...]:
+    """The server's volumes; a named server's own ones keyed `<server>/<key>`, as Manage
+    volumes names them: the history then tells its workspace from the default server's, and
+    a user's storage is the union of their servers' volumes."""
+    own = set(spawner.volume_names.per_server) if server else set()
+    return tuple(replace(v, key=f"{server}/{v.key}") if v.key in own else v
+                 for v in spawner.owned_volumes())

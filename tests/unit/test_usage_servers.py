@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.governance.usage import Lab, UsageCollector
+from portal.governance.usage import Lab, UsageCollector, lab_volumes
 from portal.lab.volume_names import UserVolume
 from tests.unit.test_usage_location import MIB, Engine
 
@@ -41,6 +41,7 @@ async def test_every_server_is_sampled_under_its_own_key():
     assert collector.get("ann").memory == 100 * MIB
     assert collector.get("ann", "gpu").memory == 300 * MIB  # not the default's
     assert collector.get("ann", "gpu").volumes == {"home": 10, "workspace": 40}
+    assert collector.get("ann").volumes == {"home": 10, "workspace": 20}
     # Home is mounted into both: the quota weighs it once.
     assert collector.user_volumes("ann") == {"ann_home": 10, "ann_workspace": 20,
                                              "ann--gpu_workspace": 40}
@@ -48,3 +49,13 @@ async def test_every_server_is_sampled_under_its_own_key():
     await collector.collect([labs[0], labs[2]])
     assert collector.get("ann", "gpu") is None and collector.get("ann") is not None
     assert collector.user_volumes("ann") == {"ann_home": 10, "ann_workspace": 20}
+
+
+def test_a_named_servers_own_volumes_are_keyed_with_its_name():
+    """As Manage volumes names them (`gpu/workspace`); home and cache keep their keys."""
+    owned = [UserVolume("home", "ann_home", "/home", ""),
+             UserVolume("workspace", "ann--gpu_workspace", "/w", "")]
+    spawner = SimpleNamespace(volume_names=SimpleNamespace(per_server=("workspace",)),
+                              owned_volumes=lambda: owned)
+    assert [v.key for v in lab_volumes(spawner, "gpu")] == ["home", "gpu/workspace"]
+    assert [v.key for v in lab_volumes(spawner, "")] == ["home", "workspace"]
