@@ -10,6 +10,7 @@ from jupyterhub import orm
 
 from portal.broadcast.message import Recipients
 from portal.broadcast.targets import INGEST_PATH, NOT_RUNNING, resolve_targets
+from portal.platform.hub_queries import running_server_count, running_server_names
 
 RUNNING = {"ann": ["", "gpu"], "bo": [], "cy": ["x"]}  # servers with a server record
 STOPPED = {"ann": ["old"], "bo": [""]}  # server records gone
@@ -57,3 +58,11 @@ async def test_every_running_server_of_each_recipient_is_a_target(tmp_path):
     group = await resolve_targets(Recipients("groups", ("g",)), db, users)
     assert [(t.user, t.server) for t in group] == [("ann", ""), ("ann", "gpu"), ("bo", "")]
     assert [t.lab for t in group] == ["ann/", "ann/gpu", "bo/"]  # each token's server
+
+
+def test_running_servers_are_counted_and_named_per_user(tmp_path):
+    """What the broadcast composer and the admin dashboard count: servers, named ones too."""
+    db, _ = hub(tmp_path)
+    assert running_server_names(db) == {"ann": ["", "gpu"], "cy": ["x"]}
+    assert running_server_names(db, ["cy", "bo"]) == {"cy": ["x"]}
+    assert running_server_count(db) == 3
