@@ -152,3 +152,24 @@ async def test_a_policy_change_brings_the_next_pass_forward():
     c.policies.changed.set()
     await asyncio.wait_for(waiting, 2)
     assert not c.policies.changed.is_set()  # the next wait is a whole interval again
+
+
+async def test_keep_running_postpones_one_server_only():
+    """A named server's "Keep running" keys its own postponement, audited with its name; the
+    default server's stop stays where it was."""
+    audited: list[str] = []
+
+    class Audit:
+        async def record(self, actor, kind, target, detail, ok=True):
+            audited.append(detail)
+
+    running = SimpleNamespace(ready=True,
+                              orm_spawner=SimpleNamespace(last_activity=NOW, started=NOW))
+    ann = SimpleNamespace(name="ann", spawner=running, spawners={"": running, "gpu": running},
+                          orm_spawners={"": None, "gpu": None}, groups=[])
+    c = Culler(CullPolicyStore(None, None, POLICY), None, Audit(), None, None)  # type: ignore[arg-type]
+    until = await c.keep_running(ann, "ann", "gpu")  # type: ignore[arg-type]
+    assert c.keep_until == {"ann/gpu": until}
+    assert audited[0].startswith("kept running until") and audited[0].endswith("(server 'gpu')")
+    assert c.card_stop_at(ann, "gpu") == until  # type: ignore[arg-type]
+    assert c.card_stop_at(ann) == epoch(NOW) + POLICY.idle_after  # type: ignore[arg-type]
