@@ -155,7 +155,8 @@ RULES: dict[str, dict[str, Rule]] = {
         # accounts from a CSV: the preview creates nothing; the credentials are read once
         "batch.BatchPreviewHandler", "batch.BatchCredentialsHandler",
         "shares.ShareRevokeHandler",  # revoking takes access away
-        "named_servers.NamedServerActionHandler", "named_servers.NamedServerDeleteHandler")},
+        "named_servers.NamedServerActionHandler", "named_servers.NamedServerDeleteHandler",
+        "named_servers.NamedServerKeepRunningHandler")},
     **{f"{_PORTAL}{name}": _reads("GET", "POST") for name in (
         "limits.LimitsSectionHandler", "environments.EnvironmentsSectionHandler",
         "culling.CullingSectionHandler",
