@@ -139,7 +139,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "api.ServerStateAPI", "api.VolumesAPI", "static.PortalStaticHandler",
         "logo.InertLogoHandler", "account.AccountPageHandler",
         "two_factor.TwoFactorRequiredPage", "batch.BatchProgressHandler",
-        "shares.SharedWithMeHandler", "named_servers.NamedServerCardHandler")},
+        "shares.SharedWithMeHandler", "named_servers.NamedServerCardHandler",
+        "named_servers_api.ServersAPI")},
     # dormant accounts: the report, and the automatic disable (it takes power, grants none)
     f"{_PORTAL}dormant.DormantSectionHandler": _reads("GET", "POST"),
     f"{_PORTAL}dormant.DormantArchiveHandler": {"POST": dormant_archive},
@@ -155,7 +156,8 @@ RULES: dict[str, dict[str, Rule]] = {
         # accounts from a CSV: the preview creates nothing; the credentials are read once
         "batch.BatchPreviewHandler", "batch.BatchCredentialsHandler",
         "shares.ShareRevokeHandler",  # revoking takes access away
-        "named_servers.NamedServerActionHandler", "named_servers.NamedServerDeleteHandler")},
+        "named_servers.NamedServerActionHandler", "named_servers.NamedServerDeleteHandler",
+        "named_servers_api.NamedServerActionAPI")},
     **{f"{_PORTAL}{name}": _reads("GET", "POST") for name in (
         "limits.LimitsSectionHandler", "environments.EnvironmentsSectionHandler",
         "culling.CullingSectionHandler",
@@ -167,6 +169,7 @@ RULES: dict[str, dict[str, Rule]] = {
     f"{_PORTAL}environments.EnvironmentAPI": _reads("PUT", "DELETE"),
     f"{_PORTAL}culling.CullingAPI": _reads("GET", "PUT"),
     f"{_PORTAL}quotas.QuotasAPI": _reads("GET", "PUT"),
+    f"{_PORTAL}named_servers_api.NamedServerAPI": _reads("GET", "DELETE"),
 }
 
 

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from ..audit.log import EventKind, acting_as
 from ..compat.scopes import START_SERVERS, needs_action_scope
-from ..lab.server_names import deleting_server
 from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
-from ..platform.upstream import HubUser, remove_server_record, server_record
+from ..platform.upstream import HubUser
 from ..servers.actions import act
-from ..servers.named import check_new_server, maximum_of
+from ..servers.named import add_and_start, delete_stopped, existing_server, maximum_of
 from ..servers.view import server_view, server_views
 from .base import PortalHandler, portal_authenticated
 
@@ -33,11 +31,6 @@ class ServersRendering(PortalHandler):
             target=user, owner=user.name == self.current_user.name)
         self.finish(html)
 
-    def named(self, user: HubUser, server: str) -> str:
-        if not server or server not in user.orm_spawners:
-            raise ActionRefused(f"{user.name} has no server named {server[:40]!r}.", 404)
-        return server
-
 
 class ServersHandler(ServersRendering):
     """GET: the cards and the form; POST name (+ environment): add a server and start it."""
@@ -52,20 +45,9 @@ class ServersHandler(ServersRendering):
     async def post(self, user_name: str) -> None:
         user = self.target_user(user_name)
         name = self.get_body_argument("name", "").strip()
-        if not name:
-            raise ActionRefused("Name the new server (e.g. gpu-2).", 400)
-        if name in user.orm_spawners:
-            raise ActionRefused(f"{user.name} already has a server named {name!r}.", 409)
-        await check_new_server(user, name, self.runtime)
         chosen = self.get_body_argument("environment", "")
         options = {"environment": chosen} if chosen else None
-        hub = self.hub_actions(options, server=name)
-        if options is not None:  # a refused choice creates nothing
-            await self.runtime.environments.choose(options, (g.name for g in user.groups))
-        server_record(user, name)
-        await self.runtime.audit.record(self.actor_name, EventKind.SERVER_ADDED, user.name,
-                                        f"server {name!r}")
-        await act(ServerAction.START, user, self.runtime, hub)
+        await add_and_start(user, name, self.runtime, self.hub_actions(options, server=name))
         await self.render_servers(user, f"Server {name} added; it is starting.")
 
 
@@ -74,7 +56,7 @@ class NamedServerCardHandler(ServersRendering):
     @needs_scope("read:servers")
     async def get(self, user_name: str, server_name: str) -> None:
         user = self.target_user(user_name)
-        await self.render_named_card(user, self.named(user, server_name))
+        await self.render_named_card(user, existing_server(user, server_name))
 
 
 class NamedServerActionHandler(ServersRendering):
@@ -87,7 +69,7 @@ class NamedServerActionHandler(ServersRendering):
     @needs_action_scope
     async def perform(self, user_name: str, action: ServerAction, server_name: str) -> None:
         user = self.target_user(user_name)
-        server = self.named(user, server_name)
+        server = existing_server(user, server_name)
         chosen = self.get_body_argument("environment", "") if action.takes_user_options else ""
         options = {"environment": chosen} if chosen else None
         await act(action, user, self.runtime, self.hub_actions(options, server=server))
@@ -102,18 +84,10 @@ class NamedServerDeleteHandler(ServersRendering):
     @needs_scope("delete:servers")
     async def post(self, user_name: str, server_name: str) -> None:
         user = self.target_user(user_name)
-        server = self.named(user, server_name)
+        server = existing_server(user, server_name)
         if self.get_body_argument("confirm", "") != "yes":
             raise ActionRefused(f"Confirm deleting {server}: its workspace is deleted too.", 400)
-        spawner = user.spawners[server]
-        if spawner.active or self.runtime.operations.current(f"{user.name}/{server}"):
-            raise ActionRefused(f"Stop {server} before deleting it.")
-        deleting, actor = deleting_server.set(True), acting_as.set(self.actor_name)
-        try:  # the spawner's hook removes its volumes and records the deletion
-            await remove_server_record(user, server, self.db)
-        finally:
-            deleting_server.reset(deleting)
-            acting_as.reset(actor)
+        await delete_stopped(user, server, self.runtime, self.db, self.actor_name)
         await self.render_servers(user, f"Server {server} deleted with its own volumes.")
 
 

@@ -209,6 +209,7 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     assert r.status_code == 409 and "Stop your server 'lab'" in html.unescape(r.text), r.text
     r = user.post(f"portal/users/{name}/servers", {"name": "two"})
     assert r.status_code == 409 and "the maximum of 1" in html.unescape(r.text)
+    check_the_json_api_while_starting(hub, user, other, engine)
     # Its card and actions have their own URLs; the default server's keep theirs.
     card = user.get(f"portal/users/{name}/servers/lab/card")
     assert card.status_code == 200 and 'data-server="lab"' in card.text
@@ -222,6 +223,13 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     r = user.post(reset, {"volume": "lab/workspace", "confirm": "yes"})
     assert r.status_code == 200, r.text
     assert f"jupyterlab-{name}--lab_workspace" not in engine.volume_names()
+    # The JSON API deletes a stopped one only when told to confirm.
+    r = api(user, "DELETE", "servers/two")
+    assert r.status_code == 400 and '"confirm": true' in r.json()["message"], r.text
+    assert api(user, "DELETE", "servers/two", {"confirm": True}).status_code == 204
+    assert "two" not in servers_of(hub, name)
+    assert f"jupyterlab-{name}--two_workspace" not in engine.volume_names()
+    assert api(user, "DELETE", "servers/two", {"confirm": True}).status_code == 404
     r = user.post(f"portal/users/{name}/servers/lab/delete", {})
     assert r.status_code == 400 and "Confirm deleting lab" in r.text
     r = user.post(f"portal/users/{name}/servers/lab/delete", {"confirm": "yes"})
@@ -233,3 +241,59 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     details = [detail for _, _, detail, _ in events(hub, "start", name)]
     assert any("(server 'lab')" in d for d in details), details
     assert events(hub, "server added", name) and events(hub, "server deleted", name)
+
+
+def api(portal, method: str, path: str, body: dict | None = None):
+    """The portal's JSON API on `portal`'s own servers, with its session (and XSRF token)."""
+    return portal.s.request(method, portal.url(f"portal/api/users/{portal.name}/{path}"),
+                            json=body, headers={"X-XSRFToken": portal.xsrf}, timeout=30)
+
+
+def check_the_json_api_while_starting(hub, user, other, engine) -> None:
+    """The JSON API on named servers, while the portal's "lab" starts (no lab answers here):
+    the list, one server, a start adding one (checked like the form), refusals with sentences,
+    the same scopes as the portal's pages."""
+    name = user.name
+    listing = api(user, "GET", "servers").json()
+    assert listing["named_servers_max"] == 1
+    assert [(s["server"], s["state"]) for s in listing["servers"]] == [("", "stopped"),
+                                                                      ("lab", "starting")]
+    for body, status, words in [({}, 409, "the maximum of 1"),  # past the maximum
+                                ({"environment": 3}, 400, "environment"),
+                                ({"environment": "nope"}, 400, "nope")]:
+        r = api(user, "POST", "servers/two/start", body)
+        assert (r.status_code, words in r.json()["message"]) == (status, True), r.text
+    r = api(user, "POST", "servers/Bad_Name/start")
+    assert r.status_code == 400 and "not a valid server name" in r.json()["message"], r.text
+    assert set(servers_of(hub, name)) == {"", "lab"}  # nothing was created
+    for method, path, body in [("GET", "servers/nope", None), ("POST", "servers/nope/stop", {}),
+                               ("POST", "servers/nope/recreate", {"environment": "x"}),
+                               ("DELETE", "servers/nope", {"confirm": True})]:
+        r = api(user, method, path, body)
+        assert r.status_code == 404, (path, r.text)
+        assert r.json()["message"] == f"{name} has no server named 'nope'.", r.text
+    r = api(user, "POST", "servers/lab/restart")
+    assert r.status_code == 409 and "Only a running server" in r.json()["message"], r.text
+    r = api(user, "DELETE", "servers/lab", {"confirm": True})
+    assert r.status_code == 409 and "Stop lab before deleting it" in r.json()["message"]
+    r = api(user, "POST", "servers/lab/stop", {"environment": "x"})
+    assert r.status_code == 400 and "stop takes no user_options" in r.json()["message"]
+    # Someone else's servers: the hub's own refusal, nothing changed.
+    for method, path in [("GET", f"users/{name}/servers"), ("GET", f"users/{name}/servers/lab"),
+                         ("POST", f"users/{name}/servers/lab/stop"),
+                         ("POST", f"users/{name}/servers/x/start"),
+                         ("DELETE", f"users/{name}/servers/lab")]:
+        r = other.s.request(method, other.url(f"portal/api/{path}"), json={},
+                            headers={"X-XSRFToken": other.xsrf}, timeout=30)
+        assert r.status_code in (403, 404), (path, r.text)
+    # A start of a new name adds it (within a raised maximum), like the hub's REST POST.
+    set_servers(hub, "nm-portal", 2)
+    r = api(user, "POST", "servers/two/start", {"user_options": None})
+    assert r.status_code == 202, r.text
+    assert (r.json()["server"], r.json()["state"]) == ("two", "starting"), r.json()
+    wait_for_container(hub, engine, f"jupyterlab-{name}--two")
+    one = hub.api("GET", f"../portal/api/users/{name}/servers/two")  # an admin's token
+    assert one.status_code == 200 and one.json()["lab_url"].endswith(f"/user/{name}/two/")
+    added = [d for _, _, d, _ in events(hub, "server added", name)]
+    assert "server 'two'" in added[-1], added
+    set_servers(hub, "nm-portal", 1)
