@@ -14,6 +14,7 @@ from ..servers.actions import act
 from ..servers.named import add_and_start, delete_stopped, existing_server, maximum_of
 from ..servers.view import server_view, server_views
 from .base import PortalHandler, portal_authenticated
+from .server import RestartConfirmHandler
 
 
 class ServersRendering(PortalHandler):
@@ -59,6 +60,16 @@ class NamedServerCardHandler(ServersRendering):
         await self.render_named_card(user, existing_server(user, server_name))
 
 
+class NamedRestartConfirmHandler(RestartConfirmHandler):
+    """The restart's confirmation for a named server (the default one's dialog, its card)."""
+
+    @portal_authenticated
+    @needs_scope("read:servers")
+    async def get(self, user_name: str, server_name: str) -> None:
+        user = self.target_user(user_name)
+        await self.render_dialog(user, existing_server(user, server_name))
+
+
 class NamedServerActionHandler(ServersRendering):
     """POST start | stop | restart | recreate | update of a named server: its fresh card."""
 
@@ -95,6 +106,7 @@ routes = [
     (r"/portal/users/([^/]+)/servers", ServersHandler),
     (r"/portal/users/([^/]+)/servers/([^/]+)/card", NamedServerCardHandler),
     (r"/portal/users/([^/]+)/servers/([^/]+)/delete", NamedServerDeleteHandler),
+    (r"/portal/users/([^/]+)/servers/([^/]+)/restart-confirm", NamedRestartConfirmHandler),
     (rf"/portal/users/([^/]+)/servers/([^/]+)/{ServerAction.route_group()}",
      NamedServerActionHandler),
 ]

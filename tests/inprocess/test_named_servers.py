@@ -6,6 +6,7 @@ Two real labs side by side are on the real engine (tests/integration/test_named_
 from __future__ import annotations
 
 import html
+import re
 import threading
 import time
 
@@ -210,6 +211,23 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     r = user.post(f"portal/users/{name}/servers", {"name": "two"})
     assert r.status_code == 409 and "the maximum of 1" in html.unescape(r.text)
     check_the_json_api_while_starting(hub, user, other, engine)
+    # The admin's bulk actions reach every server the hub holds for the user, a line each
+    # (both are still starting here: a restart is refused, said per server and recorded).
+    r = admin.post("portal/admin/bulk", {"action": "restart", "user": [name]})
+    assert r.status_code == 200, r.text
+    lines = re.findall(r'data-server="(\w*)" data-ok="(\w+)">([^<]*)</li>', r.text)
+    assert [(server, ok) for server, ok, _ in lines] == [("lab", "no"), ("two", "no")], lines
+    assert f"{name} (server two): Only a running server can be restarted" in lines[1][2]
+    refused = [d for _, _, d, ok in events(hub, "restart", name) if not ok]
+    assert sorted(d.rsplit("(", 1)[-1] for d in refused[-2:]) == ["server 'lab')",
+                                                                  "server 'two')"], refused
+    # The restart's dialog is a named server's too, aimed at its card.
+    dialog = user.get(f"portal/users/{name}/servers/lab/restart-confirm")
+    assert dialog.status_code == 200 and "Restart the server lab?" in dialog.text
+    assert f'hx-target="#server-card-{name}--lab"' in dialog.text
+    assert f'hx-post="/ds%20hub/hub/portal/users/{name}/servers/lab/restart"' in dialog.text
+    assert user.get(f"portal/users/{name}/servers/nope/restart-confirm").status_code == 404
+    assert other.get(f"portal/users/{name}/servers/lab/restart-confirm").status_code == 404
     # Its card and actions have their own URLs; the default server's keep theirs.
     card = user.get(f"portal/users/{name}/servers/lab/card")
     assert card.status_code == 200 and 'data-server="lab"' in card.text
