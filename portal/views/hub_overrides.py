@@ -20,6 +20,8 @@ so it meets the same rules.
 - POST/PATCH/DELETE /api/shares/<owner>/<server>, DELETE /api/users|groups/<name>/shared/...:
   the hub's own code (sharing a server with host power was gated before it), then each share
   made or ended is written to the event log; sharing a server with its owner is a 400.
+- POST/DELETE /api/share-codes/<owner>/<server>: the hub's own code, then each share code made
+  or deleted is written to the event log (by its id, never the code).
 - POST /api/users/<name>/tokens with {"auth": {"username", "password"}} in the body (the hub
   would check that password with no session, outside the sign-in throttle, answering every
   failure with a bare 403): refused with a sentence saying where to go instead (sign in, then
@@ -41,6 +43,7 @@ from jupyterhub.apihandlers.groups import GroupAPIHandler, GroupUsersAPIHandler
 from jupyterhub.apihandlers.shares import (
     GroupShareAPIHandler,
     ServerShareAPIHandler,
+    ServerShareCodeAPIHandler,
     UserShareAPIHandler,
 )
 from jupyterhub.apihandlers.users import (
@@ -57,6 +60,7 @@ from ..compat.scopes import START_SERVERS
 from ..lab.server_names import deleting_server
 from ..platform.errors import ActionRefused
 from ..servers.named import check_new_server
+from ..servers.share_codes import code_keys, record_code_changes
 from ..servers.sharing import record_changes, refuse_owner, share_keys
 from .base import PortalCommon
 from .refusals import RefusalResponses
@@ -191,6 +195,26 @@ class _AuditedShares(RefusalResponses, PortalCommon):
         after = share_keys(self.db, spawner)  # type: ignore[attr-defined]
         await record_changes(self.runtime.audit, self.actor_name, owner, server_name or "",
                              before, after, "hub REST API")
+
+
+class AuditedShareCodeAPIHandler(RefusalResponses, PortalCommon, ServerShareCodeAPIHandler):
+    """Runs the hub's own share-code handler, then records each code it made or deleted."""
+
+    async def post(self, user_name: str, server_name: str | None = None) -> None:
+        await self.audited(user_name, server_name, partial(super().post, user_name, server_name))
+
+    async def delete(self, user_name: str, server_name: str | None = None) -> None:
+        await self.audited(user_name, server_name,
+                           partial(super().delete, user_name, server_name))
+
+    async def audited(self, owner: str, server_name: str | None,
+                      call: Callable[[], Any]) -> None:
+        spawner = self._lookup_spawner(owner, server_name or "", raise_404=False)
+        before = code_keys(self.db, spawner)
+        await finish(call())
+        after = code_keys(self.db, spawner)
+        await record_code_changes(self.runtime.audit, self.actor_name, owner, server_name or "",
+                                  before, after, "hub REST API")
 
 
 class AuditedServerShareAPIHandler(_AuditedShares, ServerShareAPIHandler):

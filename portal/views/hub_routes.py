@@ -22,6 +22,7 @@ def replacements() -> dict[type, type]:
     from jupyterhub.apihandlers.shares import (
         GroupShareAPIHandler,
         ServerShareAPIHandler,
+        ServerShareCodeAPIHandler,
         UserShareAPIHandler,
     )
     from jupyterhub.apihandlers.users import (
@@ -36,6 +37,7 @@ def replacements() -> dict[type, type]:
         AuditedGroupShareAPIHandler,
         AuditedGroupUsersAPIHandler,
         AuditedServerShareAPIHandler,
+        AuditedShareCodeAPIHandler,
         AuditedUserAPIHandler,
         AuditedUserShareAPIHandler,
         ChoosingServerAPIHandler,
@@ -62,6 +64,7 @@ def replacements() -> dict[type, type]:
         ServerShareAPIHandler: AuditedServerShareAPIHandler,
         UserShareAPIHandler: AuditedUserShareAPIHandler,
         GroupShareAPIHandler: AuditedGroupShareAPIHandler,
+        ServerShareCodeAPIHandler: AuditedShareCodeAPIHandler,  # share codes too, by their id
     }
 
 
