@@ -101,33 +101,40 @@ async def each_server(action: ServerAction, names: list[str],
                       hub_for: Callable[[str], HubActions]) -> list[Result]:
     """`action` on every running server of each named user, a result line per server (its
     refusal included), each recorded with the server's name by `act`."""
-    results = []
-    for name in names:
-        user = find_user(name)
-        if user is None:
-            results.append(Result(name, False, "no such user"))
-            continue
-        for server in running_servers(user):
-            try:
-                await act(action, user, runtime, hub_for(server))
-                results.append(Result(name, True, f"{action} requested", server))
-            except ActionRefused as refused:
-                results.append(Result(name, False, refused.message, server))
-    return results
+    async def requested(user: HubUser, server: str) -> str:
+        await act(action, user, runtime, hub_for(server))
+        return f"{action} requested"
+
+    async def servers(name: str, user: HubUser) -> list[Result]:
+        return [await _attempt(name, requested(user, server), server)
+                for server in running_servers(user)]
+
+    return await _per_user(names, find_user, servers)
 
 
 async def each_account(names: list[str], find_user: Callable[[str], Any],
                        one: Callable[[Any], Awaitable[str]]) -> list[Result]:
     """`one(user)` for each named account in turn: a result line each, a refusal or an unknown
     name included, so one account never stops the others."""
+    async def line(name: str, user: Any) -> list[Result]:
+        return [await _attempt(name, one(user))]
+
+    return await _per_user(names, find_user, line)
+
+
+async def _per_user(names: list[str], find_user: Callable[[str], Any],
+                    lines: Callable[[str, Any], Awaitable[list[Result]]]) -> list[Result]:
     results = []
     for name in names:
         user = find_user(name)
-        if user is None:
-            results.append(Result(name, False, "no such user"))
-            continue
-        try:
-            results.append(Result(name, True, await one(user)))
-        except ActionRefused as refused:
-            results.append(Result(name, False, refused.message))
+        results.extend([Result(name, False, "no such user")] if user is None
+                       else await lines(name, user))
     return results
+
+
+async def _attempt(name: str, work: Awaitable[str], server: str = "") -> Result:
+    """The line of one piece of work: what it says it did, or its refusal."""
+    try:
+        return Result(name, True, await work, server)
+    except ActionRefused as refused:
+        return Result(name, False, refused.message, server)

@@ -11,7 +11,7 @@ from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser
 from ..servers.actions import act
-from ..servers.named import add_and_start, delete_stopped, existing_server, maximum_of
+from ..servers.named import add_and_start, delete_stopped, maximum_of
 from ..servers.view import server_view, server_views
 from .base import PortalHandler, portal_authenticated
 from .server import RestartConfirmHandler
@@ -56,8 +56,7 @@ class NamedServerCardHandler(ServersRendering):
     @portal_authenticated
     @needs_scope("read:servers")
     async def get(self, user_name: str, server_name: str) -> None:
-        user = self.target_user(user_name)
-        await self.render_named_card(user, existing_server(user, server_name))
+        await self.render_named_card(*self.target_server(user_name, server_name))
 
 
 class NamedRestartConfirmHandler(RestartConfirmHandler):
@@ -66,8 +65,7 @@ class NamedRestartConfirmHandler(RestartConfirmHandler):
     @portal_authenticated
     @needs_scope("read:servers")
     async def get(self, user_name: str, server_name: str) -> None:
-        user = self.target_user(user_name)
-        await self.render_dialog(user, existing_server(user, server_name))
+        await self.render_dialog(*self.target_server(user_name, server_name))
 
 
 class NamedServerActionHandler(ServersRendering):
@@ -79,8 +77,7 @@ class NamedServerActionHandler(ServersRendering):
 
     @needs_action_scope
     async def perform(self, user_name: str, action: ServerAction, server_name: str) -> None:
-        user = self.target_user(user_name)
-        server = existing_server(user, server_name)
+        user, server = self.target_server(user_name, server_name)
         chosen = self.get_body_argument("environment", "") if action.takes_user_options else ""
         options = {"environment": chosen} if chosen else None
         await act(action, user, self.runtime, self.hub_actions(options, server=server))
@@ -94,8 +91,7 @@ class NamedServerDeleteHandler(ServersRendering):
     @portal_authenticated
     @needs_scope("delete:servers")
     async def post(self, user_name: str, server_name: str) -> None:
-        user = self.target_user(user_name)
-        server = existing_server(user, server_name)
+        user, server = self.target_server(user_name, server_name)
         if self.get_body_argument("confirm", "") != "yes":
             raise ActionRefused(f"Confirm deleting {server}: its workspace is deleted too.", 400)
         await delete_stopped(user, server, self.runtime, self.db, self.actor_name)

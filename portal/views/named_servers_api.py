@@ -10,7 +10,7 @@ from jupyterhub.scopes import needs_scope
 from ..compat.scopes import needs_action_scope
 from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
-from ..servers.named import delete_stopped, existing_server, maximum_of
+from ..servers.named import delete_stopped, maximum_of
 from ..servers.view import server_views
 from .api import PortalAPIHandler, server_json
 
@@ -33,13 +33,12 @@ class NamedServerAPI(PortalAPIHandler):
 
     @needs_scope("read:servers")
     async def get(self, user_name: str, server_name: str) -> None:
-        user = self.target_user(user_name)
-        await self.write_server(user, server=existing_server(user, server_name))
+        user, server = self.target_server(user_name, server_name)
+        await self.write_server(user, server=server)
 
     @needs_scope("delete:servers")
     async def delete(self, user_name: str, server_name: str) -> None:
-        user = self.target_user(user_name)
-        server = existing_server(user, server_name)
+        user, server = self.target_server(user_name, server_name)
         if self.json_body().get("confirm") is not True:
             raise ActionRefused(f'Set "confirm": true to delete {server}: its workspace volume '
                                 "is deleted too.", 400)

@@ -7,7 +7,6 @@ from jupyterhub.scopes import needs_scope
 
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser
-from ..servers.named import existing_server
 from ..servers.sharing import KINDS, grant, revoke, shared_with, shares_of
 from .base import PortalHandler, portal_authenticated
 
@@ -76,22 +75,20 @@ class NamedSharesHandler(SharePanel):
     @portal_authenticated
     @needs_scope("read:shares")
     async def get(self, user_name: str, server_name: str) -> None:
-        owner = self.target_user(user_name)
-        await self.render_panel(owner, server=existing_server(owner, server_name))
+        owner, server = self.target_server(user_name, server_name)
+        await self.render_panel(owner, server=server)
 
     @portal_authenticated
     @needs_scope("shares")
     async def post(self, user_name: str, server_name: str) -> None:
-        owner = self.target_user(user_name)
-        await self.share(owner, existing_server(owner, server_name))
+        await self.share(*self.target_server(user_name, server_name))
 
 
 class NamedShareRevokeHandler(SharePanel):
     @portal_authenticated
     @needs_scope("shares")
     async def post(self, user_name: str, server_name: str) -> None:
-        owner = self.target_user(user_name)
-        await self.revoke(owner, existing_server(owner, server_name))
+        await self.revoke(*self.target_server(user_name, server_name))
 
 
 class SharedWithMeHandler(PortalHandler):
