@@ -30,6 +30,7 @@ def replacements() -> dict[type, type]:
         UserServerAPIHandler,
         UserTokenListAPIHandler,
     )
+    from jupyterhub.handlers.pages import SpawnHandler
     from nativeauthenticator import handlers as native
 
     from ..auth import handlers as ours
@@ -44,6 +45,7 @@ def replacements() -> dict[type, type]:
         ProtectedGroupAPIHandler,
         TokensWithoutPasswords,
     )
+    from .spawn_page import CheckedSpawnHandler
 
     return {
         # Sign-in, sign-up, approvals (the portal's admin area has them) and passwords.
@@ -65,6 +67,8 @@ def replacements() -> dict[type, type]:
         UserShareAPIHandler: AuditedUserShareAPIHandler,
         GroupShareAPIHandler: AuditedGroupShareAPIHandler,
         ServerShareCodeAPIHandler: AuditedShareCodeAPIHandler,  # share codes too, by their id
+        # The hub's start page: a new named server checked (name, maximum) before its record.
+        SpawnHandler: CheckedSpawnHandler,
     }
 
 

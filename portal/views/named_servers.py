@@ -18,11 +18,12 @@ from .server import RestartConfirmHandler
 
 
 class ServersRendering(PortalHandler):
-    async def render_servers(self, user: HubUser, notice: str = "") -> None:
-        """Every card of the user's servers and the form adding one (the portal page's part)."""
+    async def render_servers(self, user: HubUser, notice: str = "", added: str = "") -> None:
+        """Every card of the user's servers and the form adding one (the portal page's part);
+        `added`: the server just added, whose notice goes once it has started."""
         html = await self.render_fragment(
             "partials/servers.html", views=await server_views(user, self.runtime), target=user,
-            owner=user.name == self.current_user.name, notice=notice,
+            owner=user.name == self.current_user.name, notice=notice, added=added,
             maximum=await maximum_of(user, self.runtime))
         self.finish(html)
 
@@ -49,7 +50,7 @@ class ServersHandler(ServersRendering):
         chosen = self.get_body_argument("environment", "")
         options = {"environment": chosen} if chosen else None
         await add_and_start(user, name, self.runtime, self.hub_actions(options, server=name))
-        await self.render_servers(user, f"Server {name} added; it is starting.")
+        await self.render_servers(user, f"Server {name} added; it is starting.", name)
 
 
 class NamedServerCardHandler(ServersRendering):

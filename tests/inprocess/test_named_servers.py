@@ -188,6 +188,7 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     name = user.name
     page = user.get("portal")
     assert page.status_code == 200 and 'id="add-server"' not in page.text  # maximum 0
+    assert ">My server</a>" in page.text
     r = user.post(f"portal/users/{name}/servers", {"name": "lab"})
     assert r.status_code == 409 and "only the default one" in html.unescape(r.text)
     make_group(hub, "nm-portal", name)
@@ -200,6 +201,8 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     r = user.post(f"portal/users/{name}/servers", {"name": "lab"})
     assert r.status_code == 200 and "Server lab added" in r.text, r.text
     assert 'data-server="lab"' in r.text and 'id="add-server-full"' in r.text
+    assert 'data-added-server="lab"' in r.text  # the notice goes once it has started
+    assert ">My servers</a>" in user.get("portal").text
     wait_for_container(hub, engine, f"jupyterlab-{name}--lab")
     # The admin's table counts it (the default server is stopped).
     table = admin.get(f"portal/admin/user-table?q={name}").text
@@ -315,3 +318,21 @@ def check_the_json_api_while_starting(hub, user, other, engine) -> None:
     added = [d for _, _, d, _ in events(hub, "server added", name)]
     assert "server 'two'" in added[-1], added
     set_servers(hub, "nm-portal", 1)
+
+
+def test_the_hubs_spawn_page_creates_no_server_past_the_maximum(hub, make_user, admin):
+    """JupyterHub 5.5's /hub/spawn/<user>/<server> made the server's record before anything was
+    checked (an empty server past the maximum, or with a bad name); both lines refuse it."""
+    user = make_user("nmspawn")
+    for path in (f"spawn/{user.name}/extra", f"spawn/{user.name}/Bad_Name"):
+        posted = user.s.post(user.url(path), data={"_xsrf": user.xsrf}, timeout=30)
+        for r in (user.get(path, htmx=False), posted):
+            assert r.status_code in (400, 409), (path, r.status_code, r.text[:300])
+        assert set(servers_of(hub, user.name)) <= {""}, path
+    r = user.get(f"spawn/{user.name}/extra", htmx=False)
+    assert "may have no named servers" in html.unescape(r.text), r.text[:2000]
+    # Someone else's: the hub's own refusal, which says nothing about the maximum.
+    other = make_user("nmspawno")
+    r = other.get(f"spawn/{user.name}/extra", htmx=False)
+    assert r.status_code in (403, 404) and "named servers" not in r.text
+    assert set(servers_of(hub, user.name)) <= {""}
