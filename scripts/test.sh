@@ -91,12 +91,18 @@ WORKERS=${DSHUB_TEST_WORKERS:-2}
 
 # pytest_run VENV [ARGS...]: one pytest session; its summary line is the step's result.
 pytest_run() {
-  local venv=$1 out; shift
+  local venv=$1 out me=$BASHPID; shift
   out=$(mktemp)
   trap "rm -f '$out'" EXIT
   "$venv/bin/pytest" -p no:cacheprovider -q -rfE --durations=25 \
     -n "$WORKERS" --dist loadfile --no-loadscope-reorder "$@" 9>&- 2>&1 | tee "$out"
-  tail -n1 "$out" | tr -d '=' | sed 's/^ *//; s/ *$//' >&3
+  printf '%s; %s CPU-s\n' "$(tail -n1 "$out" | tr -d '=' | sed 's/^ *//; s/ *$//')" \
+    "$(children_cpu "$me")" >&3
+}
+# children_cpu PID: CPU seconds of what that shell has waited for (pytest and the hubs,
+# proxies and browsers it started; labs run under the Docker engine and are not counted).
+children_cpu() {
+  awk -v tick="$(getconf CLK_TCK)" '{ printf "%.0f", ($16 + $17) / tick }' "/proc/$1/stat"
 }
 version() { "$1/bin/python" -c 'import jupyterhub; print(jupyterhub.__version__)'; }
 lint() { .venv/bin/ruff check portal tests config benchmarks; echo clean >&3; }

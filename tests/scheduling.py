@@ -19,7 +19,7 @@ LONGEST_FIRST = (
     "test_swarm.py",
     "test_metrics.py",  # waits minutes for Docker's volume sizes: overlapped from the start
     "test_docker_races.py",
-    "test_named_servers.py",  # in process too: each start no lab answers lasts 12 s
+    "test_named_servers.py",
     "test_portal_actions.py",
     "test_hardening.py",
     "test_pushed_updates.py",

@@ -20,6 +20,7 @@ import pytest
 from tests.support.account_fixtures import admin, make_user  # noqa: F401 (fixtures)
 from tests.support.clients import signup
 from tests.support.fake_docker import FakeEngine
+from tests.support.fake_labs import AnsweringLabs
 from tests.support.inprocess_hub import HubInProcess, no_real_docker
 
 
@@ -35,6 +36,18 @@ def _no_real_docker() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def engine() -> FakeEngine:
     return FakeEngine()
+
+
+@pytest.fixture
+def answering_labs(engine: FakeEngine) -> Iterator[AnsweringLabs]:
+    """During the test, a container the engine starts answers on its port as a lab would, so a
+    start completes (without this no lab answers, and the hub gives a start up)."""
+    engine.labs = labs = AnsweringLabs()
+    try:
+        yield labs
+    finally:
+        engine.labs = None
+        labs.close_all()
 
 
 @pytest.fixture(scope="session")

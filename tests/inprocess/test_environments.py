@@ -129,7 +129,7 @@ def test_bad_environments_get_a_readable_4xx_and_change_nothing(hub, admin, envi
 
 
 def test_the_choice_is_checked_then_followed_by_the_spawner(hub, admin, make_user, engine,
-                                                           environments):
+                                                           environments, answering_labs):
     make_group(hub, "env-team")
     member, outsider = make_user("envmember"), make_user("envoutsider")
     make_group(hub, "env-team", member.name)

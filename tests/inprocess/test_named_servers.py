@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import re
 import threading
-import time
 
 from tests.support.clients import PASSWORD
 from tests.support.limits import events, make_group
@@ -20,16 +19,24 @@ def set_servers(hub, group: str, maximum: object) -> None:
 
 
 def servers_of(hub, user: str) -> dict:
-    """The user's server records, stopped ones too (a start no lab answers is given up after
-    12 s here: whether it still shows as running depends on how long the test took)."""
+    """The user's server records, stopped ones too."""
     r = hub.api("GET", f"users/{user}?include_stopped_servers=1")
     assert r.status_code == 200, r.text
     return r.json()["servers"]
 
 
+def started(hub, engine, path: str, container: str) -> dict:
+    """Start through the REST API; the lab answers (the `answering_labs` fixture), so the start
+    completes and the container runs."""
+    r = hub.api("POST", path, json={})
+    assert r.status_code == 201, f"{path}: {r.status_code} {r.text}"
+    found = engine.container_records[container]
+    assert found["State"]["Running"], found["State"]
+    return found
+
+
 def start(hub, path: str) -> threading.Thread:
-    """POST a start from a thread: no lab answers here, so the hub's request lasts its start
-    timeout (10 s) and then stops the lab; its container exists meanwhile."""
+    """POST a start from a thread (several at once)."""
     def post() -> None:
         status = hub.api("POST", path, json={}).status_code
         assert status < 500, f"{path}: {status}"
@@ -39,30 +46,27 @@ def start(hub, path: str) -> threading.Thread:
     return thread
 
 
-def started(hub, engine, path: str, container: str) -> dict:
-    thread = start(hub, path)
-    found = wait_for_container(hub, engine, container)
-    thread.join(30)
-    return found
-
-
-def wait_stopped(hub, engine, user: str) -> None:
-    """Every server of `user` stopped (no lab answers here: the hub gives each one up)."""
-    def stopped() -> bool:
-        servers = hub.api("GET", f"users/{user}?include_stopped_servers=1").json()["servers"]
-        return (not any(s["pending"] or s["ready"] for s in servers.values())
-                and not any(n.startswith(f"jupyterlab-{user}") for n in engine.container_records))
-
-    hub.wait_for(stopped, timeout=120, what=f"{user}'s servers stopped")
-
-
 def wait_for_container(hub, engine, name: str, bound: float = 10.0) -> dict:
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
-        if (found := engine.container_records.get(name)) is not None:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"no container {name} within {bound} s:\n{hub.log_tail(60)}")
+    hub.wait_for(lambda: name in engine.container_records, timeout=bound,
+                 what=f"the container {name}")
+    return engine.container_records[name]
+
+
+def stop_all(hub, engine, user: str) -> None:
+    """Stop every server of `user` through the REST API and wait until none runs."""
+    for name, server in servers_of(hub, user).items():
+        if server["ready"] or server["pending"]:
+            path = f"users/{user}/servers/{name}" if name else f"users/{user}/server"
+            assert hub.api("DELETE", path).status_code in (202, 204)
+
+    def stopped() -> bool:
+        servers = servers_of(hub, user).values()
+        own = [c for n, c in engine.container_records.items()
+               if n == f"jupyterlab-{user}" or n.startswith(f"jupyterlab-{user}--")]
+        return (not any(s["pending"] or s["ready"] for s in servers)
+                and not any(c["State"]["Running"] for c in own))
+
+    hub.wait_for(stopped, timeout=30, what=f"{user}'s servers stopped")
 
 
 def mounted(container: dict) -> dict[str, str]:
@@ -71,7 +75,8 @@ def mounted(container: dict) -> dict[str, str]:
             for bind in container["HostConfig"].get("Binds") or []}
 
 
-def test_the_maximum_and_the_name_rule_on_the_hubs_rest_api(hub, make_user, engine):
+def test_the_maximum_and_the_name_rule_on_the_hubs_rest_api(hub, make_user, engine,
+                                                               answering_labs):
     user = make_user("nmrest")
     name = user.name
     # The default maximum (NAMED_SERVERS_MAX=0): the default server only.
@@ -88,7 +93,7 @@ def test_the_maximum_and_the_name_rule_on_the_hubs_rest_api(hub, make_user, engi
     assert r.status_code in (400, 405), r.text
     for server in ("lab-1", "gpu"):
         r = hub.api("POST", f"users/{name}/servers/{server}", json={})
-        assert r.status_code in (201, 202), r.text
+        assert r.status_code == 201, r.text
     r = hub.api("POST", f"users/{name}/servers/third", json={})
     assert r.status_code == 409 and "the maximum of 2" in r.json()["message"], r.text
     assert set(servers_of(hub, name)) - {""} == {"lab-1", "gpu"}  # "": the default one
@@ -107,14 +112,15 @@ def test_the_maximum_and_the_name_rule_on_the_hubs_rest_api(hub, make_user, engi
     set_servers(hub, "nm-one", "default")
 
 
-def test_a_named_server_past_a_lowered_maximum_does_not_start(hub, make_user, engine):
+def test_a_named_server_past_a_lowered_maximum_does_not_start(hub, make_user, engine,
+                                                              answering_labs):
     user = make_user("nmlower")
     make_group(hub, "nm-lower", user.name)
     set_servers(hub, "nm-lower", 2)
     for server in ("first", "second"):
         started(hub, engine, f"users/{user.name}/servers/{server}",
                 f"jupyterlab-{user.name}--{server}")
-    wait_stopped(hub, engine, user.name)
+    stop_all(hub, engine, user.name)
     set_servers(hub, "nm-lower", 1)
     started(hub, engine, f"users/{user.name}/servers/first", f"jupyterlab-{user.name}--first")
     # The spawner itself refuses the newer one, whichever path asked.
@@ -125,7 +131,8 @@ def test_a_named_server_past_a_lowered_maximum_does_not_start(hub, make_user, en
     assert f"jupyterlab-{user.name}--second" not in engine.container_records
 
 
-def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, make_user, engine):
+def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, make_user, engine,
+                                                                answering_labs):
     """bob's server x and a user called bob-x: distinct containers and volumes, no collision."""
     bob = make_user("nmbob")
     bob_x = f"{bob.name}-x"  # escaped: <bob>-2dx; bob's server x: <bob>--x
@@ -156,7 +163,7 @@ def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, mak
     assert set(mounted(other)).isdisjoint(set(mounted(default)) - {"jupyterhub_shared"})
 
     # Deleting bob's stopped server x removes its own workspace only.
-    wait_stopped(hub, engine, bob.name)
+    stop_all(hub, engine, bob.name)
     r = hub.api("DELETE", f"users/{bob.name}/servers/x", json={"remove": True})
     assert r.status_code in (202, 204), r.text
     hub.wait_for(lambda: "x" not in servers_of(hub, bob.name), what="the server's removal")
@@ -170,20 +177,22 @@ def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, mak
     assert deleted and "'x'" in deleted[-1][2] and deleted[-1][3], deleted
 
 
-def test_deleting_the_account_removes_its_named_servers_volumes(hub, make_user, engine):
+def test_deleting_the_account_removes_its_named_servers_volumes(hub, make_user, engine,
+                                                                answering_labs):
     user = make_user("nmgone")
     make_group(hub, "nm-gone", user.name)
     set_servers(hub, "nm-gone", 1)
     started(hub, engine, f"users/{user.name}/servers/tmp", f"jupyterlab-{user.name}--tmp")
     started(hub, engine, f"users/{user.name}/server", f"jupyterlab-{user.name}")
-    wait_stopped(hub, engine, user.name)
+    stop_all(hub, engine, user.name)
     assert f"jupyterlab-{user.name}--tmp_workspace" in engine.volume_names(user.name)
     r = hub.api("DELETE", f"users/{user.name}")
     assert r.status_code == 204, r.text
     assert engine.volume_names(user.name) == []
 
 
-def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user, engine):
+def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user, engine,
+                                                         answering_labs):
     user, other = make_user("nmportal"), make_user("nmother")
     name = user.name
     page = user.get("portal")
@@ -238,7 +247,7 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     assert user.get(f"portal/users/{name}/card").status_code == 200
     assert other.post(f"portal/users/{name}/servers/lab/stop", {}).status_code in (403, 404)
     assert user.get(f"portal/users/{name}/servers/nope/card").status_code == 404
-    wait_stopped(hub, engine, name)  # no lab answers here
+    stop_all(hub, engine, name)
     # Its workspace is one of the user's volumes, reset like the others.
     assert 'value="lab/workspace"' in user.get(f"portal/users/{name}/volumes").text
     r = user.post(reset, {"volume": "lab/workspace", "confirm": "yes"})

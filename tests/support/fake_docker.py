@@ -9,7 +9,8 @@ from (`Image`) beside the reference it was given (`Config.Image`). The errors ar
 own, with their HTTP status: 404 `NotFound` for a missing object (DockerService turns it into
 ContainerMissing), 409 for a name already taken, a running container removed without force, or
 a volume in use (DockerService turns that into VolumeInUse). Nothing runs: a started container
-is only a record, and no lab answers behind it.
+is only a record, and no lab answers behind it unless a test sets `labs` (tests/support/
+fake_labs.py): then something answers on a running container's port, as its lab would.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from docker.errors import APIError, NotFound
 from docker.types import HostConfig
 
 from portal.docker.service import DockerService
+
+from .fake_labs import AnsweringLabs, lab_port
 
 API_VERSION = "1.44"
 
@@ -103,6 +106,7 @@ class FakeEngine:
         self.calls: list[str] = []  # method names, in order (tests count Docker round trips)
         self.threads: list[tuple[str, str]] = []  # (method, the calling thread's name)
         self.up = True  # False: every call fails as an unreachable engine does
+        self.labs: AnsweringLabs | None = None  # set: a running container's port answers
         # DockerService and the spawner call from their thread pools at once.
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -206,8 +210,9 @@ class FakeEngine:
     def start(self, container: str, **kwargs: Any) -> None:
         with self._lock:
             self._call("start")
-            self._container(container)["State"].update(
-                Status="running", Running=True, ExitCode=0, StartedAt=_now())
+            found = self._container(container)
+            found["State"].update(Status="running", Running=True, ExitCode=0, StartedAt=_now())
+            self._answer(found)
 
     def stop(self, container: str, timeout: int | None = None) -> None:
         with self._lock:
@@ -217,8 +222,9 @@ class FakeEngine:
     def restart(self, container: str, timeout: int = 10) -> None:
         with self._lock:
             self._call("restart")
-            self._container(container)["State"].update(
-                Status="running", Running=True, ExitCode=0, StartedAt=_now())
+            found = self._container(container)
+            found["State"].update(Status="running", Running=True, ExitCode=0, StartedAt=_now())
+            self._answer(found)
 
     def wait(self, container: str, timeout: float | None = None, **kwargs: Any
              ) -> dict[str, Any]:
@@ -227,6 +233,7 @@ class FakeEngine:
             state = self._container(container)["State"]
             if state["Running"]:  # nothing runs here: a container ends as soon as it is awaited
                 state.update(Status="exited", Running=False)
+                self._silence(container)
             return {"StatusCode": state["ExitCode"]}
 
     def remove_container(self, container: str, v: bool = False, force: bool = False,
@@ -239,6 +246,7 @@ class FakeEngine:
                 raise _error(409, f"You cannot remove a running container {found['Id']}. "
                                   "Stop the container before attempting removal or force remove")
             # `v` removes anonymous volumes only: named ones stay, as on the engine.
+            self._silence(name)
             del self.container_records[name]
 
     def inspect_container(self, container: str) -> dict[str, Any]:
@@ -357,6 +365,16 @@ class FakeEngine:
             self._container(container)["State"].update(
                 Status="exited", Running=False, ExitCode=code, OOMKilled=oom,
                 FinishedAt=_now())
+            self._silence(container)
+
+    def _answer(self, found: dict[str, Any]) -> None:
+        port = lab_port(found["Config"]["Env"])
+        if self.labs is not None and port:
+            self.labs.open(found["Name"].lstrip("/"), port)
+
+    def _silence(self, container: str) -> None:
+        if self.labs is not None:
+            self.labs.close(self._container(container)["Name"].lstrip("/"))
 
     def volume_names(self, containing: str = "") -> list[str]:
         with self._lock:
