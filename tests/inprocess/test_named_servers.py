@@ -222,17 +222,19 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     assert r.status_code == 409 and "Stop your server 'lab'" in html.unescape(r.text), r.text
     r = user.post(f"portal/users/{name}/servers", {"name": "two"})
     assert r.status_code == 409 and "the maximum of 1" in html.unescape(r.text)
-    check_the_json_api_while_starting(hub, user, other, engine)
-    # The admin's bulk actions reach every server the hub holds for the user, a line each
-    # (both are still starting here: a restart is refused, said per server and recorded).
-    r = admin.post("portal/admin/bulk", {"action": "restart", "user": [name]})
+    check_the_json_api(hub, user, other, engine)
+    # The admin's bulk stop reaches every server the hub runs for the user, a line and an
+    # event each naming it; with none running, the default server's refusal says so.
+    r = admin.post("portal/admin/bulk", {"action": "stop", "user": [name]})
     assert r.status_code == 200, r.text
-    lines = re.findall(r'data-server="(\w*)" data-ok="(\w+)">([^<]*)</li>', r.text)
-    assert [(server, ok) for server, ok, _ in lines] == [("lab", "no"), ("two", "no")], lines
-    assert f"{name} (server two): Only a running server can be restarted" in lines[1][2]
-    refused = [d for _, _, d, ok in events(hub, "restart", name) if not ok]
-    assert sorted(d.rsplit("(", 1)[-1] for d in refused[-2:]) == ["server 'lab')",
-                                                                  "server 'two')"], refused
+    assert bulk_lines(r.text) == [("lab", "yes", f"{name} (server lab): stop requested"),
+                                  ("two", "yes", f"{name} (server two): stop requested")]
+    stopped = [d for _, _, d, ok in events(hub, "stop", name) if ok]
+    assert sorted(stopped[-2:]) == ["requested (server 'lab')", "requested (server 'two')"]
+    stop_all(hub, engine, name)
+    r = admin.post("portal/admin/bulk", {"action": "restart", "user": [name]})
+    assert bulk_lines(r.text) == [("", "no", f"{name}: Only a running server can be restarted; "
+                                             "start it instead.")], r.text
     # The restart's dialog is a named server's too, aimed at its card.
     dialog = user.get(f"portal/users/{name}/servers/lab/restart-confirm")
     assert dialog.status_code == 200 and "Restart the server lab?" in dialog.text
@@ -279,15 +281,27 @@ def api(portal, method: str, path: str, body: dict | None = None):
                             json=body, headers={"X-XSRFToken": portal.xsrf}, timeout=30)
 
 
-def check_the_json_api_while_starting(hub, user, other, engine) -> None:
-    """The JSON API on named servers, while the portal's "lab" starts (no lab answers here):
-    the list, one server, a start adding one (checked like the form), refusals with sentences,
-    the same scopes as the portal's pages."""
+def bulk_lines(answer: str) -> list[tuple[str, str, str]]:
+    """(server, ok, words) of each line of a bulk action's answer."""
+    return re.findall(r'data-server="(\w*)" data-ok="(\w+)">([^<]*)</li>', answer)
+
+
+def state_of(portal, server: str) -> str:
+    r = api(portal, "GET", f"servers/{server}")
+    assert r.status_code == 200, r.text
+    return r.json()["state"]
+
+
+def check_the_json_api(hub, user, other, engine) -> None:
+    """The JSON API on named servers, beside the portal's running "lab": the list, one server,
+    a start adding one (checked like the form), refusals with sentences, the same scopes as
+    the portal's pages."""
     name = user.name
+    hub.wait_for(lambda: state_of(user, "lab") == "running", what="lab running")
     listing = api(user, "GET", "servers").json()
     assert listing["named_servers_max"] == 1
-    assert [(s["server"], s["state"]) for s in listing["servers"]] == [("", "stopped"),
-                                                                      ("lab", "starting")]
+    assert [(s["server"], s["state"], s["environment"]) for s in listing["servers"]] == [
+        ("", "stopped", None), ("lab", "running", None)]
     for body, status, words in [({}, 409, "the maximum of 1"),  # past the maximum
                                 ({"environment": 3}, 400, "environment"),
                                 ({"environment": "nope"}, 400, "nope")]:
@@ -302,8 +316,8 @@ def check_the_json_api_while_starting(hub, user, other, engine) -> None:
         r = api(user, method, path, body)
         assert r.status_code == 404, (path, r.text)
         assert r.json()["message"] == f"{name} has no server named 'nope'.", r.text
-    r = api(user, "POST", "servers/lab/restart")
-    assert r.status_code == 409 and "Only a running server" in r.json()["message"], r.text
+    r = api(user, "POST", "servers/lab/start")
+    assert r.status_code == 409 and "already running" in r.json()["message"], r.text
     r = api(user, "DELETE", "servers/lab", {"confirm": True})
     assert r.status_code == 409 and "Stop lab before deleting it" in r.json()["message"]
     r = api(user, "POST", "servers/lab/stop", {"environment": "x"})
@@ -320,8 +334,9 @@ def check_the_json_api_while_starting(hub, user, other, engine) -> None:
     set_servers(hub, "nm-portal", 2)
     r = api(user, "POST", "servers/two/start", {"user_options": None})
     assert r.status_code == 202, r.text
-    assert (r.json()["server"], r.json()["state"]) == ("two", "starting"), r.json()
-    wait_for_container(hub, engine, f"jupyterlab-{name}--two")
+    assert r.json()["server"] == "two" and r.json()["state"] in ("starting", "running")
+    hub.wait_for(lambda: state_of(user, "two") == "running", what="two running")
+    assert engine.container_records[f"jupyterlab-{name}--two"]["State"]["Running"]
     one = hub.api("GET", f"../portal/api/users/{name}/servers/two")  # an admin's token
     assert one.status_code == 200 and one.json()["lab_url"].endswith(f"/user/{name}/two/")
     added = [d for _, _, d, _ in events(hub, "server added", name)]
