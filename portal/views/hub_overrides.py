@@ -21,7 +21,8 @@ so it meets the same rules.
   the hub's own code (sharing a server with host power was gated before it), then each share
   made or ended is written to the event log; sharing a server with its owner is a 400.
 - POST/DELETE /api/share-codes/<owner>/<server>: the hub's own code, then each share code made
-  or deleted is written to the event log (by its id, never the code).
+  or deleted is written to the event log (by its id, never the code); so is the share a code's
+  exchange makes (POST /hub/accept-share, a page).
 - POST /api/users/<name>/tokens with {"auth": {"username", "password"}} in the body (the hub
   would check that password with no session, outside the sign-in throttle, answering every
   failure with a bare 403): refused with a sentence saying where to go instead (sign in, then
@@ -51,8 +52,10 @@ from jupyterhub.apihandlers.users import (
     UserServerAPIHandler,
     UserTokenListAPIHandler,
 )
+from jupyterhub.handlers.pages import AcceptShareHandler
 from jupyterhub.scopes import needs_scope
 from jupyterhub.utils import url_path_join
+from tornado import web
 
 from ..access.groups import BUILTIN_GROUPS
 from ..audit.log import EventKind, acting_as
@@ -215,6 +218,24 @@ class AuditedShareCodeAPIHandler(RefusalResponses, PortalCommon, ServerShareCode
         after = code_keys(self.db, spawner)
         await record_code_changes(self.runtime.audit, self.actor_name, owner, server_name or "",
                                   before, after, "hub REST API")
+
+
+class AuditedAcceptShareHandler(RefusalResponses, PortalCommon, AcceptShareHandler):
+    """The hub's own page exchanging a share code for a share, then the share it made recorded
+    (`share`, naming the code by its id); a second exchange of the same share changes nothing
+    and records nothing."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        found = orm.ShareCode.find(self.db, code=self.get_argument("code", ""))
+        spawner = found.spawner if found is not None else None
+        code_id = found.id if found is not None else None
+        before = share_keys(self.db, spawner)
+        await finish(super().post())
+        if spawner is not None:
+            await record_changes(self.runtime.audit, self.actor_name, spawner.user.name,
+                                 spawner.name, before, share_keys(self.db, spawner),
+                                 f"share code sc_{code_id} accepted")
 
 
 class AuditedServerShareAPIHandler(_AuditedShares, ServerShareAPIHandler):

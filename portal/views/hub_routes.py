@@ -30,11 +30,12 @@ def replacements() -> dict[type, type]:
         UserServerAPIHandler,
         UserTokenListAPIHandler,
     )
-    from jupyterhub.handlers.pages import SpawnHandler
+    from jupyterhub.handlers.pages import AcceptShareHandler, SpawnHandler
     from nativeauthenticator import handlers as native
 
     from ..auth import handlers as ours
     from .hub_overrides import (
+        AuditedAcceptShareHandler,
         AuditedGroupShareAPIHandler,
         AuditedGroupUsersAPIHandler,
         AuditedServerShareAPIHandler,
@@ -67,6 +68,7 @@ def replacements() -> dict[type, type]:
         UserShareAPIHandler: AuditedUserShareAPIHandler,
         GroupShareAPIHandler: AuditedGroupShareAPIHandler,
         ServerShareCodeAPIHandler: AuditedShareCodeAPIHandler,  # share codes too, by their id
+        AcceptShareHandler: AuditedAcceptShareHandler,  # and the share a code's exchange makes
         # The hub's start page: a new named server checked (name, maximum) before its record.
         SpawnHandler: CheckedSpawnHandler,
     }

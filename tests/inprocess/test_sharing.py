@@ -177,8 +177,8 @@ def test_a_named_server_is_shared_from_its_card_and_goes_with_its_shares(hub, ma
     assert share_rows(hub, owner.name) == set() and shared_with_me(friend) == {}
 
 
-def test_share_codes_made_and_revoked_on_the_hubs_rest_api_are_audited(hub, make_user):
-    owner = make_user("shcode")
+def test_share_codes_made_accepted_and_revoked_are_audited(hub, make_user):
+    owner, taker = make_user("shcode"), make_user("shcodetaker")
     add_server_record(hub, owner.name, "")  # the default server's record
     r = hub.api("POST", f"users/{owner.name}/tokens", json={"expires_in": 300})
     headers = {"Authorization": f"token {r.json()['token']}"}
@@ -186,6 +186,16 @@ def test_share_codes_made_and_revoked_on_the_hubs_rest_api_are_audited(hub, make
     made = requests.post(url, json={"expires_in": 3600}, headers=headers, timeout=30)
     assert made.status_code == 200, made.text
     code, code_id = made.json()["code"], made.json()["id"]
+    # Someone exchanges it on the hub's page: the share it makes is recorded, by them.
+    for _ in range(2):  # the second exchange changes nothing: no second event
+        r = taker.s.post(taker.url("accept-share"), data={"code": code, "_xsrf": taker.xsrf},
+                         allow_redirects=False, timeout=30)
+        assert r.status_code == 302, r.text
+    assert share_rows(hub, owner.name) == {("user", taker.name)}
+    accepted = [(e["kind"], e["actor"], e["detail"]) for e in audit(hub, user=owner.name)
+                if e["kind"] == "share"]
+    assert accepted == [("share", taker.name, f"{owner.name}'s server shared with user "
+                                              f"{taker.name} (share code {code_id} accepted)")]
     r = requests.delete(url, params={"id": code_id}, headers=headers, timeout=30)
     assert r.status_code == 204, r.text
     r = requests.delete(url, params={"id": code_id}, headers=headers, timeout=30)
