@@ -2,16 +2,18 @@
 
 Each spawner holds one location (`spawner.location`): `OneEngine` here, the lab and its volumes
 on the hub's own engine; in Swarm mode `SwarmLocation` (portal/swarm/location.py), the node
-holding the user's volumes. Both answer the same calls (`LabLocation`).
+holding the user's volumes. Both answer the same calls (`LabLocation`). What concerns all of a
+user's volumes (the volume dialog, a reset, the account's deletion) asks `users_engine`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..docker.service import DockerService
 from ..docker.types import ContainerInfo
+from .server_names import named_oldest_first
 
 # How the usage sampler finds a running lab: its engine and container ID.
 Locator = Callable[[DockerService], Awaitable[tuple[DockerService, str]]]
@@ -59,3 +61,14 @@ class OneEngine:
     def node_title(self) -> str:
         """The node the lab is pinned to, shown to admins; empty on one engine."""
         return ""
+
+
+async def users_engine(user: Any, docker: DockerService) -> DockerService:
+    """The engine holding the user's volumes: in Swarm mode that of the node their servers are
+    pinned to (the first placed one's: they share it; the default server may never have
+    started), else `docker`, the hub's."""
+    for name in ("", *named_oldest_first(user)):
+        location = user.spawners[name].location
+        if location.node_title():
+            return await location.engine(docker)
+    return docker

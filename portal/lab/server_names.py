@@ -79,13 +79,14 @@ def name_named_server(spawner: Any) -> None:
     """A named server's own OAuth client id and container name: a configured `name_template`
     without {servername} (written for default servers only) would give it the default
     server's container (which its start would remove as left over), so `--{servername}` is
-    added to it. The name is rendered again: a configured image already rendered it."""
+    added to it. The name is rendered again (by the spawner's own rule: Swarm's is shorter): a
+    configured image already rendered it."""
     if spawner.name:
         spawner.oauth_client_id = oauth_client_id(spawner.oauth_client_id, spawner.user,
                                                   spawner.name)
         if "{servername}" not in spawner.name_template:
             spawner.name_template = f"{spawner.name_template}--{{servername}}"
-            spawner.object_name = spawner._render_templates(spawner.name_template)
+            spawner.object_name = spawner._object_name_default()
 
 
 def named_oldest_first(user: Any) -> list[str]:

@@ -8,6 +8,7 @@ its own node in its state (`swarm_node`) and passes it in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from logging import Logger
 
 from ..docker.service import DockerService, DockerUnavailable
@@ -50,11 +51,15 @@ class NodePlacement:
         return node, engine
 
     async def place(self, pinned: str, title: str, volumes: list[str], user: str,
-                    log: Logger) -> nodes.Node:
-        """The node for this start: the one it is pinned to (which must be up), else one
-        already holding its volumes, else the least loaded. Counted as being placed until
-        `placed(node)`."""
+                    log: Logger, users_node: Callable[[], tuple[str, str]] | None = None
+                    ) -> nodes.Node:
+        """The node for this start: the one it is pinned to (which must be up), else the one
+        `users_node()` names (the node of the user's other servers, asked under the lock: the
+        user's second first start sees where the first went), else one already holding its
+        volumes, else the least loaded. Counted as being placed until `placed(node)`."""
         async with self.view.place_lock:  # two first starts must not both pick one node
+            if not pinned and users_node is not None:
+                pinned, title = users_node()
             if pinned:
                 node = await self.node(pinned, title)
                 if not (node.ready and node.active):

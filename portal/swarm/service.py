@@ -1,13 +1,14 @@
 """Owns what a Swarm lab's service is made of: its mounts, node, socket, limits and GPUs.
 
-Functions the Swarm spawner calls: the last word on the `create_service` call, like
-container_policy's on `create_container` (docker access from groups, limits from the groups'
-rule). Swarm has no memory-swap setting: the task's container gets the engine's default
-(docs/scale-out.md says what that is).
+Functions the Swarm spawner calls: the service's name (Swarm's length rule), the last word on
+the `create_service` call, like container_policy's on `create_container` (docker access from
+groups, limits from the groups' rule). Swarm has no memory-swap setting: the task's container
+gets the engine's default (docs/scale-out.md says what that is).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from logging import Logger
@@ -18,6 +19,21 @@ from docker.types import DriverConfig, Mount
 from ..docker.types import DOCKER_SOCKET
 from ..lab.container_policy import WATCHTOWER_LABEL, safe_mounts
 from . import nodes
+
+# Swarm refuses a longer service name ("name must be 63 characters or fewer": a DNS label).
+SERVICE_NAME_MAX = 63
+_DIGEST = 8  # hex digits of the full name's hash that keep shortened names apart
+
+
+def service_name(name: str) -> str:
+    """The container name template's result as a Swarm service may be called: as it is when
+    short enough, else cut and ended by a hash of the whole name. A named server's name
+    (`jupyterlab-{user}--{server}`, up to 30 characters of server) passes 63 with a user name
+    of 21 characters; on one engine a container name has no such limit."""
+    if len(name) <= SERVICE_NAME_MAX:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:_DIGEST]
+    return f"{name[:SERVICE_NAME_MAX - _DIGEST - 1]}-{digest}"
 
 
 def driver_config(volume: str, driver: str, options: Mapping[str, Any] | None

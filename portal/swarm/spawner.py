@@ -5,11 +5,14 @@ loopback ports, spawn progress); object names still come from PortalSpawner's te
 holds the hub's `NodePlacement` (placement.py, over the SwarmView setup(c) hands it) and a
 `SwarmLocation` (location.py); the service's spec comes from service.py's functions.
 
-- Data follows the user: volumes are node-local, so the first start picks a node (one that
-  already holds the user's volumes, else the usable node with the fewest labs) and every later
-  start is constrained to it (`node.id==...`). The node is kept in the spawner state across stops
-  and hub restarts and shown to admins. A lab whose node is down is not started elsewhere.
+- Data follows the user: volumes are node-local, so the first start picks a node (the node of
+  the user's other servers, which mount the same home and cache; else one that already holds
+  the user's volumes; else the usable node with the fewest labs) and every later start is
+  constrained to it (`node.id==...`). The node is kept in the spawner state across stops and
+  hub restarts and shown to admins. A lab whose node is down is not started elsewhere.
   The volumes are created (labelled with their owner) on that node's engine once it is chosen.
+- Names: a service is called as the container would be (`jupyterlab-{user}--{server}`), cut
+  with a hash when longer than Swarm allows (service.py's `service_name`).
 - Limits: the groups' memory and CPU limits become the service's resource limits; the task
   carries them, so the card compares them like a container's. Usage is sampled on the node's
   engine (`lab_location`: the running task's container).
@@ -32,7 +35,7 @@ from typing import Any
 from docker.errors import APIError
 from docker.types import DriverConfig, Mount
 from dockerspawner import SwarmSpawner
-from traitlets import Float, Unicode
+from traitlets import Float, Unicode, default
 
 from ..docker.types import ContainerMissing, DockerUnavailable
 from ..lab.hooks import hook
@@ -41,7 +44,7 @@ from ..lab.volume_owners import VolumeDriver, claim_volumes
 from . import nodes
 from .location import SwarmLocation
 from .placement import NodePlacement, SwarmRefused
-from .service import LabGrants, driver_config, finish_service, service_mounts
+from .service import LabGrants, driver_config, finish_service, service_mounts, service_name
 from .tasks import STARTING, container_id, current_task, task_state
 from .view import SwarmView
 
@@ -71,6 +74,10 @@ class PortalSwarmSpawner(PortalSpawner, SwarmSpawner):
         self.location: SwarmLocation = SwarmLocation(self, self.user.name)
         self._own_view: SwarmView | None = None
         self._target: nodes.Node | None = None  # the node this create_object placed it on
+
+    @default("object_name")
+    def _object_name_default(self) -> str:  # DockerSpawner renders it again when `image` changes
+        return service_name(self._render_templates(self.name_template))
 
     @property
     def node_placement(self) -> NodePlacement:
@@ -123,9 +130,9 @@ class PortalSwarmSpawner(PortalSpawner, SwarmSpawner):
                 "configured. Ask an admin to set one up or to turn GPU support off."
             )
         placement = self.node_placement
-        node = await placement.place(self.swarm_node, self.swarm_node_title,
-                                     [v.name for v in self.owned_volumes()], self.user.name,
-                                     self.log)
+        node = await placement.place(
+            self.swarm_node, self.swarm_node_title, [v.name for v in self.owned_volumes()],
+            self.user.name, self.log, None if self.shared_storage else self.users_node)
         self.swarm_node, self.swarm_node_title = node.id, node.title
         self.steps.begin(30, f"Placing your lab on node {node.title}")
         self._target = node
@@ -134,6 +141,17 @@ class PortalSwarmSpawner(PortalSpawner, SwarmSpawner):
             return await super().create_object()
         finally:
             placement.placed(node)
+
+    def users_node(self) -> tuple[str, str]:
+        """The node (ID, title) another of the user's servers is pinned to, else ("", ""):
+        home and cache are the user's, mounted into each of their servers, and node-local, so a
+        user's servers all run where those are. Read from the spawners in memory, so a first
+        start placed a moment ago (under the placement lock) counts."""
+        for name in self.user.orm_spawners:
+            other = self.user.spawners[name] if name != self.name else None
+            if other is not None and getattr(other, "swarm_node", ""):
+                return other.swarm_node, other.swarm_node_title
+        return "", ""
 
     async def start_object(self) -> None:
         """Wait for the task to run, saying on which node and in which state it is."""

@@ -8,7 +8,8 @@ starts empty. Restoring copies an archive into the named account's own (absent) 
 The hub calls the hook for each of the account's servers. The default server's call disposes of
 every volume, named servers' own ones included (found by the server names the hub records); a
 named server's call does nothing then, and removes that server's own volumes when only it is
-deleted (`deleting_server`, lab/server_names.py).
+deleted (`deleting_server`, lab/server_names.py). In Swarm mode they are on the node the
+user's servers are pinned to (swarm/placement.py), whose engine the locations give.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from ..audit.log import EventKind, acting_as
 from ..docker.types import DockerRefused
+from ..lab.location import users_engine
 from ..lab.server_names import deleting_server, named_oldest_first
 from ..lab.volume_names import named_server_volumes
 from ..lab.volume_owners import (
@@ -89,8 +91,8 @@ async def dispose_of_volumes(spawner: HubSpawner, runtime: Runtime) -> None:
 async def _dispose(spawner: HubSpawner, runtime: Runtime, archive: bool, done: list[str],
                    kept: list[str]) -> None:
     user_id = spawner.user.id
-    docker = runtime.docker
     named = named_oldest_first(spawner.user)
+    docker = await users_engine(spawner.user, runtime.docker)
     # A kept container would hold the volumes (and a new account could reuse it).
     for server in ("", *named):
         await docker.remove_container(spawner.user.spawners[server].container_name)
@@ -114,9 +116,9 @@ async def _dispose(spawner: HubSpawner, runtime: Runtime, archive: bool, done: l
 
 
 async def remove_server_volumes(spawner: HubSpawner, runtime: Runtime) -> list[str]:
-    """Remove a named server's own volumes (its container first); another account's are left
-    alone. Returns the names removed."""
-    docker = runtime.docker
+    """Remove a named server's own volumes (its container first) on the engine holding them
+    (Swarm: its node's); another account's are left alone. Returns the names removed."""
+    docker = await spawner.location.engine(runtime.docker)
     await docker.remove_container(spawner.container_name)
     removed = []
     for volume in named_server_volumes(spawner, spawner.name):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from ..audit.log import EventKind
 from ..docker.service import DockerService
 from ..docker.types import VolumeInUse
+from ..lab.location import users_engine
 from ..lab.server_names import named_oldest_first
 from ..lab.volume_names import UserVolume, named_server_volumes
 from ..operations.in_flight import Busy
@@ -65,7 +66,7 @@ async def volume_rows(user: HubUser, runtime: Runtime) -> VolumeListing:
     # Where the volumes live: the hub's engine, or in Swarm mode the user's node (whose sizes
     # the hub-wide cache does not measure: they show as unknown, even when the hub's engine
     # has a volume of the same name).
-    docker = await user.spawner.location.engine(runtime.docker)
+    docker = await users_engine(user, runtime.docker)
     existing = await docker.existing_volumes()
     sizes = await runtime.volume_sizes.current()
     here = docker is runtime.docker
@@ -111,7 +112,7 @@ async def reset_volumes(user: HubUser, runtime: Runtime, keys: Iterable[str], co
                                     "volumes: your home and cache are in all your servers.")
             result = ResetResult()
             try:
-                docker = await spawner.location.engine(runtime.docker)
+                docker = await users_engine(user, runtime.docker)
             except DockerUnavailable as e:  # e.g. the node holding the volumes is down
                 result.failed = {volume.key: str(e) for volume in chosen}
                 docker = None

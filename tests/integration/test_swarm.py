@@ -1,5 +1,5 @@
 """Swarm mode on a real 2-node swarm: placement, data on its node, usage and limits, restart, hub
-restart, broadcast, sharing, node down.
+restart, broadcast, sharing, environments and named servers, node down.
 
 The tests run in order and share one swarm and one hub: the first places two users' labs, the
 later ones act on them (the node-down test is last: it stops the worker's engine).
@@ -19,6 +19,7 @@ import requests
 import yaml
 
 from tests.integration.test_engine_paths import HOSTILE_BINDS
+from tests.integration.test_named_servers import named_state
 from tests.integration.test_sharing import in_lab, open_lab
 from tests.support.clients import PASSWORD, Portal, card_state, signup, wait_state
 from tests.support.engines import Engine
@@ -29,6 +30,8 @@ from tests.support.sharing import revoke, share, shared_with_me
 from tests.support.swarm import Swarm
 
 PREFIX = f"{RUN_PREFIX}jupyterlab-"
+BASE_IMAGE = "dshub-base:bookworm"  # on the machine's engine (the lab image's base), no node's
+NOEXT_IMAGE = "dshub-lab-noext:latest"
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +70,18 @@ def placed(swarm: Swarm, swarm_hub: Hub, admin: Portal) -> dict[str, Any]:
             for name, portal in users.items()}
 
 
-def task(swarm: Swarm, user: str) -> dict[str, Any]:
-    """The running task of a user's lab service, from the manager."""
+def service_task(swarm: Swarm, service: str) -> dict[str, Any]:
+    """The running task of a lab service, from the manager."""
     api = swarm.manager.client().api
-    tasks = api.tasks(filters={"service": PREFIX + user, "desired-state": "running"})
+    tasks = api.tasks(filters={"service": service, "desired-state": "running"})
     running = [t for t in tasks if t["Status"]["State"] == "running"]
     assert len(running) == 1, tasks
     return running[0]
+
+
+def task(swarm: Swarm, user: str) -> dict[str, Any]:
+    """The running task of a user's (default) lab service."""
+    return service_task(swarm, PREFIX + user)
 
 
 def engine_of(swarm: Swarm, node_id: str) -> Engine:
@@ -153,15 +161,17 @@ def test_admins_see_the_images_in_use_per_node(swarm, swarm_hub, placed):
 
 
 def test_an_environments_image_must_be_on_every_node(swarm_hub):
-    """Each node has the lab image (Swarm.start loads it), neither the other one: an environment
-    of the other is refused naming both nodes, nothing is pulled (issue 25)."""
+    """Each node has the lab image (Swarm.start loads it), never the base image (which the
+    machine's engine has): an environment of that one is refused naming both nodes, nothing is
+    pulled (issue 25). (The nodes' kept data roots may hold dshub-lab-noext from an earlier run:
+    test_a_switch_and_a_named_server_on_the_users_node loads it.)"""
     r = swarm_hub.api("PUT", "../portal/api/environments/sw-lab", json={"image": "dshub-lab"})
     assert r.status_code == 200, r.text
-    r = swarm_hub.api("PUT", "../portal/api/environments/sw-noext",
-                      json={"image": "dshub-lab-noext"})
+    r = swarm_hub.api("PUT", "../portal/api/environments/sw-base",
+                      json={"image": BASE_IMAGE})
     message = r.json()["message"]
     assert r.status_code == 400 and message.count("Swarm node ") == 2, r.text
-    assert message.startswith("The image dshub-lab-noext:latest is not on Swarm node ")
+    assert message.startswith(f"The image {BASE_IMAGE} is not on Swarm node ")
     assert "scripts/build-images.sh" in message
     r = swarm_hub.api("DELETE", "../portal/api/environments/sw-lab")
     assert r.status_code == 200, r.text
@@ -358,6 +368,94 @@ def test_a_shared_lab_on_its_node_opens_for_the_friend_until_revoked(swarm_hub, 
     assert revoke(owner, "swa", "swb").status_code == 200
     r = open_lab(Portal(swarm_hub, "swb", PASSWORD), link)
     assert not in_lab(r) and r.status_code == 403, (r.status_code, r.url)
+
+
+def mounted_volumes(swarm: Swarm, service: str) -> dict[str, str]:
+    """Mount path -> volume name of a service's running task's container, on its node."""
+    t = service_task(swarm, service)
+    container = engine_of(swarm, t["NodeID"]).client().containers.get(
+        t["Status"]["ContainerStatus"]["ContainerID"])
+    return {m["Destination"]: m["Name"] for m in container.attrs["Mounts"]
+            if m["Type"] == "volume"}
+
+
+def new_task_running(swarm: Swarm, service: str, old_task: str, timeout: float = 120
+                     ) -> dict[str, Any]:
+    """The service's running task once it is not `old_task` (a re-created service)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(AssertionError, docker.errors.NotFound):
+            found = service_task(swarm, service)
+            if found["ID"] != old_task:
+                return found
+        time.sleep(0.5)
+    raise AssertionError(f"{service} had no new running task within {timeout} s")
+
+
+def test_a_switch_and_a_named_server_on_the_users_node(swarm, swarm_hub, placed, admin):
+    """Issue 25 on the Swarm, with the two real images as two environments: the user on the
+    worker (running dshub-lab, the configured image) switches to dshub-lab-noext: a new service
+    from that image on the same node with the same volumes, answering through the proxy. A named
+    server then runs as a service of its own on that node (the user's home and cache are
+    there), with its own workspace; deleting it removes that workspace on the worker only (a
+    volume of the same name on the manager stays) and leaves the default server running."""
+    name = next(n for n, i in placed.items() if i["node"] == swarm.node_id(swarm.worker))
+    user, worker = placed[name]["portal"], swarm.node_id(swarm.worker)
+    swarm.load_image(NOEXT_IMAGE)  # kept in the nodes' data roots: loaded on the first run only
+    for env, image in (("sw-lab", "dshub-lab"), ("sw-noext", NOEXT_IMAGE)):
+        r = swarm_hub.api("PUT", f"../portal/api/environments/{env}", json={"image": image})
+        assert r.status_code == 200, r.text
+    make_group(swarm_hub, "sw-named", name)
+    r = swarm_hub.api("PUT", "../portal/api/limits/groups/sw-named", json={"named_servers": 1})
+    assert r.status_code == 200, r.text
+    default, named = PREFIX + name, f"{PREFIX}{name}--ws"
+    decoy = swarm.manager.client().volumes.create(f"{named}_workspace")
+    try:
+        # The switch: a re-created service from the other image, pinned to the same node.
+        volumes = mounted_volumes(swarm, default)
+        sh(swarm, name, "echo kept > /home/lab/workspace/switch.txt")
+        before = service_task(swarm, default)
+        r = user.post(f"portal/users/{name}/recreate", {"environment": "sw-noext"})
+        assert r.status_code == 200, r.text
+        after = new_task_running(swarm, default, before["ID"])
+        assert wait_state(user, name, {"running", "failed"}) == "running", swarm_hub.log_tail()
+        assert after["NodeID"] == worker
+        assert after["Spec"]["ContainerSpec"]["Image"].split("@")[0] == NOEXT_IMAGE
+        assert mounted_volumes(swarm, default) == volumes
+        assert sh(swarm, name, "cat /home/lab/workspace/switch.txt") == "kept"
+        assert reachable(user)
+        state = user.s.get(user.url(f"portal/api/users/{name}/server"), timeout=30).json()
+        assert state["environment"] == "sw-noext", state
+
+        # A named server: a service of its own beside it, on the user's node.
+        r = user.post(f"portal/users/{name}/servers", {"name": "ws", "environment": "sw-lab"})
+        assert r.status_code == 200 and "Server ws added" in r.text, r.text
+        assert named_state(user, "ws", {"running", "failed"}) == "running", swarm_hub.log_tail()
+        assert service_task(swarm, named)["NodeID"] == worker
+        assert mounted_volumes(swarm, named) == {
+            **volumes, "/home/lab/workspace": f"{named}_workspace"}
+        assert f"{named}_workspace" in volume_names(swarm.worker)
+        lab = user.s.get(f"{swarm_hub.url}user/{name}/ws/api", timeout=30)
+        assert lab.status_code == 200 and "version" in lab.json(), lab.text[:200]
+        card = admin.get(f"portal/users/{name}/servers/ws/card").text
+        assert f"{RUN_PREFIX}d3" in card and 'data-environment="sw-lab"' in card, card
+
+        # Stopped and deleted: its service and workspace go, on the worker only.
+        r = user.post(f"portal/users/{name}/servers/ws/stop", {})
+        assert r.status_code == 200, r.text
+        assert named_state(user, "ws", {"stopped"}) == "stopped"
+        assert not swarm.manager.client().services.list(filters={"name": named})
+        r = user.post(f"portal/users/{name}/servers/ws/delete", {"confirm": "yes"})
+        assert r.status_code == 200 and "Server ws deleted" in r.text, r.text
+        assert f"{named}_workspace" not in volume_names(swarm.worker)
+        assert set(volumes.values()) <= volume_names(swarm.worker)
+        assert f"{named}_workspace" in volume_names(swarm.manager)  # the decoy
+        assert service_task(swarm, default)["ID"] == after["ID"]  # untouched
+        assert reachable(user)
+    finally:
+        decoy.remove(force=True)
+        for env in ("sw-lab", "sw-noext"):
+            swarm_hub.api("DELETE", f"../portal/api/environments/{env}")
 
 
 def test_configured_engine_paths_never_reach_a_swarm_lab(swarm, tmp_path_factory):

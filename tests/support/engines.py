@@ -4,8 +4,9 @@ scratch folder, and torn down by PID.
 
 Loading the lab image (600 MB) into a fresh engine cost about 10 s of both cores, five times a
 run. So an engine's data root is kept between runs under KEPT_ROOT/<name> (with the lab image in
-it) while one process at a time holds that name's lock; another run that wants the same name at
-once gets a scratch data root and loads the image there. A kept data root holds test objects
+it, and any other image a test loaded: the Swarm test's second environment) while one process
+at a time holds that name's lock; another run that wants the same name at once gets a scratch
+data root and loads the image there. A kept data root holds test objects
 only: at each start every container, volume, network and swarm membership left in it goes.
 """
 
@@ -25,7 +26,8 @@ from pathlib import Path
 import docker
 
 LAB_IMAGE = "dshub-lab:latest"
-# The lab image saved from the machine's engine, kept between runs (re-saved when it changes).
+# The lab image saved from the machine's engine, kept between runs (re-saved when it changes);
+# another image (the Swarm test's second environment) has a file of its own beside it.
 IMAGE_CACHE = Path(tempfile.gettempdir()) / "dshubtest-lab-image.tar"
 KEPT_ROOT = Path(os.environ.get("DSHUB_TEST_ENGINES_DIR", "/var/lib/dshub/test-engines"))
 DAEMON_FLAGS = ["--bridge=none", "--iptables=false", "--ip-masq=false", "--ip6tables=false"]
@@ -157,23 +159,32 @@ class Engine:
         return "\n".join(text.splitlines()[-lines:])
 
 
+def image_cache(image: str) -> Path:
+    """The archive `image` is saved to: IMAGE_CACHE for the lab image, else one named by it."""
+    if image == LAB_IMAGE:
+        return IMAGE_CACHE
+    slug = "".join(c if c.isalnum() else "-" for c in image)
+    return IMAGE_CACHE.with_name(f"dshubtest-{slug}-image.tar")
+
+
 def cached_image(image: str) -> Path:
-    """`docker save` of the machine's image into IMAGE_CACHE, unless the cache holds that ID.
+    """`docker save` of the machine's image into its cache file, unless that holds its ID.
 
     Under a lock of its own: the swarm tests and the engine-restart test may ask at once from
     two workers, and two writers of one file made a broken archive."""
     image_id = docker.from_env(timeout=300).images.get(image).id
-    stamp = IMAGE_CACHE.with_suffix(".id")
-    with open(IMAGE_CACHE.with_suffix(".lock"), "w") as lock:
+    cache = image_cache(image)
+    stamp = cache.with_suffix(".id")
+    with open(cache.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if IMAGE_CACHE.exists() and stamp.exists() and stamp.read_text() == image_id:
-            return IMAGE_CACHE
-        partial = IMAGE_CACHE.with_suffix(".partial")
+        if cache.exists() and stamp.exists() and stamp.read_text() == image_id:
+            return cache
+        partial = cache.with_suffix(".partial")
         with open(partial, "wb") as out:
             subprocess.run(["docker", "save", image], stdout=out, check=True)
-        partial.replace(IMAGE_CACHE)
+        partial.replace(cache)
         stamp.write_text(image_id)
-    return IMAGE_CACHE
+    return cache
 
 
 def stop_daemons_using(data_root: Path) -> None:
