@@ -110,9 +110,9 @@ RULES: dict[str, dict[str, Rule]] = {
     "portal.views.hub_overrides.TokensWithoutPasswords": {"GET": nothing, "POST": token},
     "portal.views.hub_overrides.ChoosingServerAPIHandler": _SERVER,
     "portal.views.hub_overrides.AuditedServerShareAPIHandler": _SHARES,
-    "portal.views.hub_overrides.AuditedShareCodeAPIHandler": _SHARE_CODES,
+    "portal.views.share_code_overrides.AuditedShareCodeAPIHandler": _SHARE_CODES,
     "portal.views.spawn_page.CheckedSpawnHandler": _reads("GET", "POST"),
-    "portal.views.hub_overrides.AuditedAcceptShareHandler": _reads("GET", "POST"),
+    "portal.views.share_code_overrides.AuditedAcceptShareHandler": _reads("GET", "POST"),
     **{f"portal.views.hub_overrides.{name}": _reads("GET", "DELETE") for name in (
         "AuditedUserShareAPIHandler", "AuditedGroupShareAPIHandler")},
     # The portal: what grants host power ...

@@ -20,9 +20,7 @@ so it meets the same rules.
 - POST/PATCH/DELETE /api/shares/<owner>/<server>, DELETE /api/users|groups/<name>/shared/...:
   the hub's own code (sharing a server with host power was gated before it), then each share
   made or ended is written to the event log; sharing a server with its owner is a 400.
-- POST/DELETE /api/share-codes/<owner>/<server>: the hub's own code, then each share code made
-  or deleted is written to the event log (by its id, never the code); so is the share a code's
-  exchange makes (POST /hub/accept-share, a page).
+- Share codes (their REST API, the page exchanging one): share_code_overrides.py.
 - POST /api/users/<name>/tokens with {"auth": {"username", "password"}} in the body (the hub
   would check that password with no session, outside the sign-in throttle, answering every
   failure with a bare 403): refused with a sentence saying where to go instead (sign in, then
@@ -44,7 +42,6 @@ from jupyterhub.apihandlers.groups import GroupAPIHandler, GroupUsersAPIHandler
 from jupyterhub.apihandlers.shares import (
     GroupShareAPIHandler,
     ServerShareAPIHandler,
-    ServerShareCodeAPIHandler,
     UserShareAPIHandler,
 )
 from jupyterhub.apihandlers.users import (
@@ -52,10 +49,8 @@ from jupyterhub.apihandlers.users import (
     UserServerAPIHandler,
     UserTokenListAPIHandler,
 )
-from jupyterhub.handlers.pages import AcceptShareHandler
 from jupyterhub.scopes import needs_scope
 from jupyterhub.utils import url_path_join
-from tornado import web
 
 from ..access.groups import BUILTIN_GROUPS
 from ..audit.log import EventKind, acting_as
@@ -63,7 +58,6 @@ from ..compat.scopes import START_SERVERS
 from ..lab.server_names import deleting_server
 from ..platform.errors import ActionRefused
 from ..servers.named import check_new_server
-from ..servers.share_codes import code_keys, record_code_changes
 from ..servers.sharing import record_changes, refuse_owner, share_keys
 from .base import PortalCommon
 from .refusals import RefusalResponses
@@ -198,44 +192,6 @@ class _AuditedShares(RefusalResponses, PortalCommon):
         after = share_keys(self.db, spawner)  # type: ignore[attr-defined]
         await record_changes(self.runtime.audit, self.actor_name, owner, server_name or "",
                              before, after, "hub REST API")
-
-
-class AuditedShareCodeAPIHandler(RefusalResponses, PortalCommon, ServerShareCodeAPIHandler):
-    """Runs the hub's own share-code handler, then records each code it made or deleted."""
-
-    async def post(self, user_name: str, server_name: str | None = None) -> None:
-        await self.audited(user_name, server_name, partial(super().post, user_name, server_name))
-
-    async def delete(self, user_name: str, server_name: str | None = None) -> None:
-        await self.audited(user_name, server_name,
-                           partial(super().delete, user_name, server_name))
-
-    async def audited(self, owner: str, server_name: str | None,
-                      call: Callable[[], Any]) -> None:
-        spawner = self._lookup_spawner(owner, server_name or "", raise_404=False)
-        before = code_keys(self.db, spawner)
-        await finish(call())
-        after = code_keys(self.db, spawner)
-        await record_code_changes(self.runtime.audit, self.actor_name, owner, server_name or "",
-                                  before, after, "hub REST API")
-
-
-class AuditedAcceptShareHandler(RefusalResponses, PortalCommon, AcceptShareHandler):
-    """The hub's own page exchanging a share code for a share, then the share it made recorded
-    (`share`, naming the code by its id); a second exchange of the same share changes nothing
-    and records nothing."""
-
-    @web.authenticated
-    async def post(self) -> None:
-        found = orm.ShareCode.find(self.db, code=self.get_argument("code", ""))
-        spawner = found.spawner if found is not None else None
-        code_id = found.id if found is not None else None
-        before = share_keys(self.db, spawner)
-        await finish(super().post())
-        if spawner is not None:
-            await record_changes(self.runtime.audit, self.actor_name, spawner.user.name,
-                                 spawner.name, before, share_keys(self.db, spawner),
-                                 f"share code sc_{code_id} accepted")
 
 
 class AuditedServerShareAPIHandler(_AuditedShares, ServerShareAPIHandler):

@@ -35,17 +35,16 @@ def replacements() -> dict[type, type]:
 
     from ..auth import handlers as ours
     from .hub_overrides import (
-        AuditedAcceptShareHandler,
         AuditedGroupShareAPIHandler,
         AuditedGroupUsersAPIHandler,
         AuditedServerShareAPIHandler,
-        AuditedShareCodeAPIHandler,
         AuditedUserAPIHandler,
         AuditedUserShareAPIHandler,
         ChoosingServerAPIHandler,
         ProtectedGroupAPIHandler,
         TokensWithoutPasswords,
     )
+    from .share_code_overrides import AuditedAcceptShareHandler, AuditedShareCodeAPIHandler
     from .spawn_page import CheckedSpawnHandler
 
     return {

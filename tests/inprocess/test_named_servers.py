@@ -283,7 +283,8 @@ def api(portal, method: str, path: str, body: dict | None = None):
 
 def bulk_lines(answer: str) -> list[tuple[str, str, str]]:
     """(server, ok, words) of each line of a bulk action's answer."""
-    return re.findall(r'data-server="(\w*)" data-ok="(\w+)">([^<]*)</li>', answer)
+    return [(server, ok, words) for ok, server, words in re.findall(
+        r'data-ok="(\w+)" data-server="(\w*)">([^<]*)</li>', answer)]
 
 
 def state_of(portal, server: str) -> str:
