@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .access.groups import GroupGuard
 from .access.sudo import SUDO_API_PATH, SudoMode
 from .audit.log import SYSTEM_ACTOR, AuditLog
@@ -28,7 +30,7 @@ from .insights.history import UsageHistory
 from .insights.quotas import QuotaService
 from .insights.storage_warnings import StorageWarnings
 from .lab.volume_sizes import VolumeSizes
-from .operations.in_flight import Operations
+from .operations.in_flight import Operations, key_parts
 from .operations.live_updates import LiveUpdates
 from .platform.mail import Mailer, SmtpServer
 from .platform.settings import Settings
@@ -76,13 +78,20 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
     storage_warnings = StorageWarnings(quotas, broadcaster, audit)
 
     def after_usage_pass(samples: dict[str, LabUsage]) -> None:
-        history.observe(samples.items())
-        storage_warnings.observe(samples)
+        history.observe(samples.items())  # by server key: each server its own rows
+        # The storage quota is the user's: their servers' volumes, each counted once.
+        per_user = {key_parts(key)[0]: usage for key, usage in samples.items()}
+        storage_warnings.observe({user: replace(usage, volumes=collector.user_volumes(user))
+                                  for user, usage in per_user.items()})
 
-    async def stop_idle(user: HubUser, hub_stop: HubCall) -> None:
+    collector = UsageCollector(docker, settings.usage_interval, sizes=volume_sizes,
+                               on_pass=after_usage_pass)
+
+    async def stop_idle(user: HubUser, server: str, hub_stop: HubCall) -> None:
         # The same rules as a user's Stop (servers/actions.py), recorded as the system's.
         await stop_server(user, operations, HubActions(spawn=hub_stop, stop=hub_stop,
-                                                       public_url="", actor=SYSTEM_ACTOR))
+                                                       public_url="", actor=SYSTEM_ACTOR,
+                                                       server=server))
 
     return Runtime(
         settings=settings,
@@ -99,8 +108,7 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
         images=ImageUpdates(image_engines),
         swarm=swarm,
         exits=ExitReports(operations, audit),
-        usage=UsageCollector(docker, settings.usage_interval, sizes=volume_sizes,
-                             on_pass=after_usage_pass),
+        usage=collector,
         history=history,
         quotas=quotas,
         storage_warnings=storage_warnings,

@@ -161,7 +161,7 @@ RULES: dict[str, dict[str, Rule]] = {
         "batch.BatchPreviewHandler", "batch.BatchCredentialsHandler",
         "shares.ShareRevokeHandler", "shares.NamedShareRevokeHandler",  # takes access away
         "named_servers.NamedServerActionHandler", "named_servers.NamedServerDeleteHandler",
-        "named_servers_api.NamedServerActionAPI")},
+        "named_servers.NamedServerKeepRunningHandler", "named_servers_api.NamedServerActionAPI")},
     **{f"{_PORTAL}{name}": _reads("GET", "POST") for name in (
         "limits.LimitsSectionHandler", "environments.EnvironmentsSectionHandler",
         "culling.CullingSectionHandler",

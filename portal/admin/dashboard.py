@@ -15,7 +15,7 @@ from ..access.names import BUILTIN_GROUPS
 from ..audit.log import AuditEvent, AuditQuery
 from ..governance.limits import human_size
 from ..platform.errors import DockerUnavailable
-from ..platform.hub_queries import group_members, running_user_names
+from ..platform.hub_queries import group_members, running_server_count
 from ..runtime import Runtime
 
 RECENT_EVENTS = 8
@@ -91,6 +91,6 @@ async def dashboard(db: Any, runtime: Runtime, pending_signups: int | None,
         runtime.audit.events(AuditQuery(limit=RECENT_EVENTS)), _docker_alert(runtime),
         _swarm_alerts(nodes_down), asyncio.to_thread(disk_alert, runtime.settings.data_dir))
     alerts = [a for a in (docker, *swarm, disk, _quota_alert(runtime)) if a is not None]
-    return Dashboard(users=db.query(orm.User).count(), running=len(running_user_names(db)),
+    return Dashboard(users=db.query(orm.User).count(), running=running_server_count(db),
                      pending_signups=pending_signups, host_power=power, events=events,
                      alerts=alerts)

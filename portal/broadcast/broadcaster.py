@@ -91,19 +91,20 @@ class Broadcaster:
         """Per-recipient tokens: each server gets one that opens only that server.
 
         A user controls the code of their own lab, so whatever their server receives must be
-        worthless elsewhere: a token scoped to `access:servers!server=<user>/`, expiring within
+        worthless elsewhere: a token scoped to `access:servers!server=<user>/<server>` (that
+        server only, a named server's too), expiring within
         minutes. Never the service's own token, which opens every lab. Minted together, off the
         event loop, and reused by broadcasts that follow soon (portal/broadcast/tokens.py).
         """
-        users = [t.user for t in targets if t.url is not None]
-        tokens = await self.tokens.for_users(db, users) if users else {}
+        labs = [t.lab for t in targets if t.url is not None]
+        tokens = await self.tokens.for_labs(db, labs) if labs else {}
         return tokens.__getitem__
 
     async def send(self, sender: str, request: BroadcastRequest, targets: list[Target],
                    credential: Callable[[str], str]) -> Outcome:
         """Deliver to every target concurrently, then save the broadcast with its results.
 
-        `credential(user)` gives the token to present to that user's server (`credentials()`).
+        `credential(lab)` gives the token to present to that server (`credentials()`).
         """
         started = time.monotonic()
         body = json.dumps(request.payload())
@@ -175,11 +176,12 @@ class Broadcaster:
     async def _deliver(self, client: AsyncHTTPClient, target: Target, body: str,
                        credential: Callable[[str], str], deadline: float) -> Delivery:
         if target.url is None:
-            return Delivery(target.user, False, target.reason or NOT_RUNNING)
+            return Delivery(target.user, False, target.reason or NOT_RUNNING,
+                            server=target.server)
         wait = max(deadline - time.monotonic(), MIN_SHARE * self.timeout)
         request = HTTPRequest(
             target.url, method="POST", body=body, follow_redirects=False,
-            headers={"Authorization": f"token {credential(target.user)}",
+            headers={"Authorization": f"token {credential(target.lab)}",
                      "Content-Type": "application/json"},
             connect_timeout=wait, request_timeout=wait,
         )
@@ -189,14 +191,15 @@ class Broadcaster:
                 response = await client.fetch(request, raise_error=False)
         except HTTPClientError as e:
             return Delivery(target.user, False, UNREACHABLE if e.code == 599 else
-                            classify(e.code)[1], e.code)
+                            classify(e.code)[1], e.code, target.server)
         except (OSError, TimeoutError) as e:
-            log.info("Broadcast to %s: %s", target.user, e)
-            return Delivery(target.user, False, UNREACHABLE)
+            log.info("Broadcast to %s: %s", target.lab, e)
+            return Delivery(target.user, False, UNREACHABLE, server=target.server)
         ok, reason = classify(response.code, response.body or b"")
         if not ok:
-            log.info("Broadcast to %s: %s (%s)", target.user, reason, response.code)
-        return Delivery(target.user, ok, reason, None if response.code == 599 else response.code)
+            log.info("Broadcast to %s: %s (%s)", target.lab, reason, response.code)
+        return Delivery(target.user, ok, reason, None if response.code == 599 else response.code,
+                        target.server)
 
 
 def new_broadcaster(store: PortalStore, audit: AuditLog) -> Broadcaster:

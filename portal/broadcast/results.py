@@ -17,10 +17,12 @@ class Delivery:
     ok: bool
     reason: str
     code: int | None = None  # HTTP status from the lab, when it answered
+    server: str = ""  # the named server reached ("": the default one)
 
     def as_json(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copies cost ~10 ms per 1,000 results on the loop.
-        return {"user": self.user, "ok": self.ok, "reason": self.reason, "code": self.code}
+        return {"user": self.user, "server": self.server, "ok": self.ok, "reason": self.reason,
+                "code": self.code}
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Owns the per-lab broadcast tokens: minted in one commit off the event loop, reused a while.
 
-Each recipient's server gets a token that opens only that server (`access:servers!server=u/`).
+Each recipient's server gets a token that opens only that server (`access:servers!server=u/`
+for a default server, `u/name` for a named one); servers are named by that `user/server` path.
 Minting one per recipient with `Service.new_api_token` commits the hub database once per token
 on the event loop: 1,000 recipients held the hub for seconds (benchmarks/broadcast_fanout.py).
 Here the missing tokens are written in ONE commit, in a thread with a session of its own, and
@@ -29,15 +30,20 @@ CHUNK = 50  # rows flushed at a time when minting
 PAUSE = 0.003  # seconds the minting thread leaves the interpreter to the event loop per chunk
 
 
-def lab_scope(user: str) -> str:
-    return f"access:servers!server={user}/"
+def lab_scope(lab: str) -> str:
+    """The scope opening one server, `lab` its `user/server` path (`user/`: the default)."""
+    return f"access:servers!server={lab}"
 
 
-def _add_tokens(db: Any, service: Any, users: list[str], lifetime: int,
+def lab_path(user: str, server: str = "") -> str:
+    return f"{user}/{server}"
+
+
+def _add_tokens(db: Any, service: Any, labs: list[str], lifetime: int,
                 between_chunks: Callable[[], None] = lambda: None) -> dict[str, str]:
     """The rows `Service.new_api_token` would write, without its commit per token.
 
-    Every scope is `access:servers!server=<user>/`, a subset of the service's own
+    Every scope is `access:servers!server=<user>/<server>`, a subset of the service's own
     `access:servers` (its role, registered by portal.broadcast.broadcaster.register). Rows are
     flushed `CHUNK` at a time with `between_chunks()` after each: in a thread, a pause that hands
     the interpreter lock back to the event loop (one flush of 1,000 rows held it for 100 ms and
@@ -45,15 +51,15 @@ def _add_tokens(db: Any, service: Any, users: list[str], lifetime: int,
     """
     expires = orm.APIToken.now() + timedelta(seconds=lifetime)
     minted = {}
-    for user in users:
+    for lab in labs:
         secret = new_token()
         row = orm.APIToken(generated=True, note=NOTE, client_id="jupyterhub",
-                           scopes=[lab_scope(user)])
+                           scopes=[lab_scope(lab)])
         db.add(row)
         row.token = secret  # hashed by the model (one round: generated tokens)
         row.service = service
         row.expires_at = expires
-        minted[user] = secret
+        minted[lab] = secret
         if len(minted) % CHUNK == 0:
             db.flush()
             between_chunks()
@@ -61,14 +67,14 @@ def _add_tokens(db: Any, service: Any, users: list[str], lifetime: int,
     return minted
 
 
-def mint_in_own_session(engine: Any, service_id: int, users: list[str],
+def mint_in_own_session(engine: Any, service_id: int, labs: list[str],
                         lifetime: int) -> dict[str, str]:
     """Thread body: a session of its own (sessions are not thread-safe; the engine is)."""
     with Session(bind=engine, expire_on_commit=False) as db:
         service = db.get(orm.Service, service_id)
         if service is None:
             raise RuntimeError("the broadcast service is not registered")
-        return _add_tokens(db, service, users, lifetime, lambda: time.sleep(PAUSE))
+        return _add_tokens(db, service, labs, lifetime, lambda: time.sleep(PAUSE))
 
 
 def _user_ids(db: Any, users: list[str]) -> dict[str, int]:
@@ -89,21 +95,23 @@ class LabTokens:
         self.service_name = service_name
         self.lifetime = lifetime
         self.reuse_margin = reuse_margin
-        # user -> (token, monotonic expiry, the account's id): a cached token is reused only for
-        # the account it was minted for, never for a later account of the same name.
+        # server path -> (token, monotonic expiry, the account's id): a cached token is reused
+        # only for the account it was minted for, never for a later account of the same name.
         self._cache: dict[str, tuple[str, float, int | None]] = {}
         self._lock = asyncio.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="portal-tokens")
         self.minted = 0  # how many this process minted (logs, tests)
 
-    async def for_users(self, db: Any, users: list[str]) -> dict[str, str]:
-        """A token for each user's server: cached ones, the rest minted in one commit."""
+    async def for_labs(self, db: Any, labs: list[str]) -> dict[str, str]:
+        """A token for each server (by `user/server` path): cached ones, the rest minted in
+        one commit."""
         async with self._lock:  # a concurrent broadcast waits, then finds them cached
             now = time.monotonic()
-            ids = _user_ids(db, users)
-            tokens = {u: t for u, (t, until, uid) in self._cache.items()
-                      if until - now >= self.reuse_margin and uid == ids.get(u)}
-            missing = sorted({u for u in users if u not in tokens})
+            ids = _user_ids(db, [lab.partition("/")[0] for lab in labs])
+            tokens = {lab: t for lab, (t, until, uid) in self._cache.items()
+                      if until - now >= self.reuse_margin
+                      and uid == ids.get(lab.partition("/")[0])}
+            missing = sorted({lab for lab in labs if lab not in tokens})
             if missing:
                 service = orm.Service.find(db, self.service_name)
                 if service is None:
@@ -118,26 +126,28 @@ class LabTokens:
                         self.lifetime)
                 until = now + self.lifetime
                 self._cache = {u: v for u, v in self._cache.items() if v[1] - now > 0}
-                self._cache.update({u: (t, until, ids.get(u)) for u, t in minted.items()})
+                self._cache.update({lab: (t, until, ids.get(lab.partition("/")[0]))
+                                    for lab, t in minted.items()})
                 tokens.update(minted)
                 self.minted += len(minted)
-            return {u: tokens[u] for u in users}
+            return {lab: tokens[lab] for lab in labs}
 
     async def revoke(self, db: Any, user: str) -> int:
-        """Forget and delete every token of `user`'s lab: their account is being deleted.
+        """Forget and delete every token of `user`'s servers: their account is being deleted.
 
         The scope names the lab by user name only, so until it expired such a token would open
         the lab of the next account of that name (and the cache would hand it to that lab).
         """
         async with self._lock:  # after any mint in flight, which may be for this very user
-            self._cache.pop(user, None)
+            prefix = lab_path(user)  # no user name holds a "/": only this user's servers
+            self._cache = {lab: v for lab, v in self._cache.items()
+                           if not lab.startswith(prefix)}
             service = orm.Service.find(db, self.service_name)
             if service is None:
                 return 0
-            scope = [lab_scope(user)]
             rows = [t for t in db.query(orm.APIToken).filter(
                 orm.APIToken.service_id == service.id, orm.APIToken.note == NOTE)
-                if list(t.scopes) == scope]
+                if len(t.scopes) == 1 and t.scopes[0].startswith(lab_scope(prefix))]
             for row in rows:
                 db.delete(row)
             db.commit()

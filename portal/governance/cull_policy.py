@@ -5,6 +5,7 @@ The passes that apply it (warnings, stops, "Keep running") are owned by culling.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -101,6 +102,9 @@ def changed(current: CullPolicy, db: Any, body: dict[str, Any]) -> CullPolicy:
 class CullPolicyStore:
     def __init__(self, store: PortalStore, audit: AuditLog, default: CullPolicy) -> None:
         self.store, self.audit, self.current = store, audit, default
+        # Set by a change: the culler's next pass follows at once, not after the old interval
+        # (30 s while culling was off).
+        self.changed = asyncio.Event()
 
     async def load(self) -> CullPolicy:
         def read() -> CullPolicyRow | None:
@@ -127,6 +131,7 @@ class CullPolicyStore:
 
         await self.store.run(save)
         before, self.current = self.current, policy
+        self.changed.set()
         await self.audit.record(actor, EventKind.CULL_POLICY, "idle culling",
                                 f"{before.words()} -> {policy.words()}")
         return policy

@@ -12,25 +12,29 @@ On one engine a lab's container is the spawner's object name on the hub's engine
 the spawner gives a locator instead (the node's engine and the task's container ID): it is asked
 in this pass, remembered, and asked again when that container no longer runs (a restart
 replaces it). Volume sizes come from the hub's engine only (see docs/scale-out.md).
+
+Every running server is a lab, default and named alike, its samples kept by the operations'
+server key (`user`, `user/name`): one server's sample never replaces another's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..docker.service import DockerService
 from ..docker.types import ContainerMissing
 from ..lab.volume_names import UserVolume
 from ..lab.volume_sizes import VolumeSizes
-from ..platform.hub_queries import running_default_spawners
+from ..operations.in_flight import server_key
+from ..platform.hub_queries import running_spawners
 from ..platform.logs import portal_logger
 from ..platform.metrics import LabTotals
 from ..platform.pacing import LOOP_CLOCK, Clock, Pacer, with_turns
+from .container_stats import cpu_counters, cpus_busy, memory_in_use, memory_limit
 
 log = portal_logger("usage")
 VOLUME_EVERY = 10
@@ -48,7 +52,7 @@ Locator = Callable[[DockerService], Awaitable[tuple[DockerService, str]]]
 class Lab:
     """A running lab to sample: its user, container (object name) and volumes; `locate` when
     the container is elsewhere than the hub's engine under that name (Swarm); its image and
-    node, for the metrics."""
+    node, for the metrics; `server`, a named server's name."""
 
     user: str
     container: str
@@ -56,6 +60,11 @@ class Lab:
     locate: Locator | None = field(default=None, compare=False)
     image: str = ""
     node: str = ONE_ENGINE
+    server: str = ""
+
+    @property
+    def key(self) -> str:
+        return server_key(self.user, self.server)
 
 
 @dataclass(frozen=True)
@@ -76,33 +85,6 @@ class LabUsage:
                 "age_seconds": round(self.age(), 1)}
 
 
-def memory_in_use(stats: dict[str, Any]) -> int | None:
-    """Bytes in use, or None when Docker has not measured it yet (a container that just
-    started answers with empty memory stats: that is not "0 B")."""
-    memory = stats.get("memory_stats") or {}
-    if memory.get("usage") is None:
-        return None
-    detail = memory.get("stats") or {}
-    # What `docker stats` shows: usage without the page cache (cgroup v1: cache; v2: inactive).
-    cache = detail.get("total_inactive_file", detail.get("inactive_file", detail.get("cache", 0)))
-    return max(int(memory.get("usage") or 0) - int(cache or 0), 0)
-
-
-def cpu_counters(stats: dict[str, Any]) -> tuple[int, int, int]:
-    cpu = stats.get("cpu_stats") or {}
-    usage = cpu.get("cpu_usage") or {}
-    online = cpu.get("online_cpus") or len(usage.get("percpu_usage") or []) or 1
-    return int(usage.get("total_usage") or 0), int(cpu.get("system_cpu_usage") or 0), online
-
-
-def cpus_busy(before: tuple[int, int, int], after: tuple[int, int, int]) -> float | None:
-    """CPUs busy between two samples, as `docker stats` computes it."""
-    container, system = after[0] - before[0], after[1] - before[1]
-    if system <= 0 or container < 0:
-        return None
-    return container / system * after[2]
-
-
 class UsageCollector:
     def __init__(self, docker: DockerService, interval: float, concurrency: int = 4,
                  sizes: VolumeSizes | None = None, clock: Clock = LOOP_CLOCK,
@@ -111,20 +93,28 @@ class UsageCollector:
         self.on_pass = on_pass  # hears each pass's samples (the usage history)
         self.clock = clock  # paces a pass's Docker calls (a fake one in unit tests)
         self.sizes = sizes  # the hub-wide cache of volume sizes
-        self._usage: dict[str, LabUsage] = {}
+        self._usage: dict[str, LabUsage] = {}  # by server key
         self._counters: dict[str, tuple[int, int, int]] = {}  # container -> last CPU counters
-        self._located: dict[str, tuple[DockerService, str]] = {}  # user -> engine, container ID
+        self._located: dict[str, tuple[DockerService, str]] = {}  # key -> engine, container ID
         self._volume_sizes: dict[str, int | None] = {}
+        self._volumes_of: dict[str, set[str]] = {}  # user -> their servers' volume names
         self.passes = 0
         self.docker_calls = 0  # since the hub started (benchmarks, the API)
         self.last_pass_seconds = 0.0
         self.totals: dict[tuple[str, str], LabTotals] = {}  # the last pass's, by image and node
 
-    def get(self, user: str) -> LabUsage | None:
-        return self._usage.get(user)
+    def get(self, user: str, server: str = "") -> LabUsage | None:
+        """The last sample of one of the user's servers (the default one unless named)."""
+        return self._usage.get(server_key(user, server))
 
     def all(self) -> dict[str, LabUsage]:
+        """The last samples, by server key (`user`, `user/name`)."""
         return dict(self._usage)
+
+    def user_volumes(self, user: str) -> dict[str, int | None]:
+        """Each volume of the user's running servers once (home and cache are mounted into all
+        of them), by Docker name: what their storage quota weighs."""
+        return {name: self._volume_sizes.get(name) for name in self._volumes_of.get(user, ())}
 
     def stale(self, usage: LabUsage) -> bool:  # a pass may outlast the interval (MIN_GAP)
         return usage.age() > 2.5 * max(self.interval, self.last_pass_seconds)
@@ -145,7 +135,7 @@ class UsageCollector:
                 try:
                     engine, container, stats = await self._stats(lab)
                 except Exception as e:  # gone, or Docker slow: the old sample shows its age
-                    log.debug("Usage of %s: %s", lab.user, e)
+                    log.debug("Usage of %s: %s", lab.key, e)
                     return
             sampled.add(container)
             counters = cpu_counters(stats)
@@ -153,10 +143,10 @@ class UsageCollector:
             self._counters[container] = counters
             # The sizes are the hub engine's: a volume of that name on another node is another.
             here = engine is self.docker
-            self._usage[lab.user] = LabUsage(
+            self._usage[lab.key] = LabUsage(
                 cpus=cpus_busy(before, counters) if before else None,
                 memory=memory_in_use(stats),
-                memory_limit=self._limit(stats),
+                memory_limit=memory_limit(stats),
                 volumes={v.key: self._volume_sizes.get(v.name) if here else None
                          for v in lab.volumes},
             )
@@ -168,17 +158,21 @@ class UsageCollector:
             await pacer.turn()
             samples.append(asyncio.create_task(one(lab)))
         await asyncio.gather(*samples)
-        running = {lab.user for lab in labs}
-        for user in set(self._usage) - running:
-            del self._usage[user]
-        for user in set(self._located) - running:
-            del self._located[user]
+        running = {lab.key for lab in labs}
+        for key in set(self._usage) - running:
+            del self._usage[key]
+        for key in set(self._located) - running:
+            del self._located[key]
+        volumes_of: dict[str, set[str]] = {}
+        for lab in labs:
+            volumes_of.setdefault(lab.user, set()).update(v.name for v in lab.volumes)
+        self._volumes_of = volumes_of
         kept = sampled | {lab.container for lab in labs}  # a failed sample keeps its counters
         for name in set(self._counters) - kept - {c for _, c in self._located.values()}:
             del self._counters[name]
         totals: dict[tuple[str, str], LabTotals] = {}
         for lab in labs:  # the metrics read these between passes (portal/platform/metrics.py)
-            usage, key = self._usage.get(lab.user), (lab.image, lab.node)
+            usage, key = self._usage.get(lab.key), (lab.image, lab.node)
             totals[key] = totals.get(key, LabTotals()).plus(usage and usage.cpus,
                                                              usage and usage.memory)
         self.totals = totals
@@ -191,12 +185,12 @@ class UsageCollector:
         if lab.locate is None:
             self.docker_calls += 1
             return self.docker, lab.container, await self.docker.stats_once(lab.container)
-        fresh = lab.user not in self._located
+        fresh = lab.key not in self._located
         while True:
-            if lab.user not in self._located:
+            if lab.key not in self._located:
                 self.docker_calls += 1
-                self._located[lab.user] = await lab.locate(self.docker)
-            engine, container = self._located[lab.user]
+                self._located[lab.key] = await lab.locate(self.docker)
+            engine, container = self._located[lab.key]
             self.docker_calls += 1
             try:
                 stats = await engine.stats_once(container)
@@ -204,16 +198,10 @@ class UsageCollector:
                 stats = {}
             if stats.get("memory_stats"):  # a container that is not running reports none
                 return engine, container, stats
-            del self._located[lab.user]
+            del self._located[lab.key]
             if fresh:
                 raise ContainerMissing(f"{lab.container}: no running container")
             fresh = True
-
-    @staticmethod
-    def _limit(stats: dict[str, Any]) -> int:
-        # Without a limit Docker reports the host's memory as the limit; say "no limit" then.
-        limit = int((stats.get("memory_stats") or {}).get("limit") or 0)
-        return 0 if limit >= 2**60 or limit == _host_memory() else limit
 
     async def _sample_volumes(self, labs: list[Lab]) -> None:
         """Volume sizes from the hub-wide cache (portal/lab/volume_sizes.py): one `docker system df`
@@ -240,21 +228,26 @@ class UsageCollector:
             await asyncio.sleep(max(self.interval - (time.monotonic() - started), 1.0))
 
 
-def _host_memory() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError):
-        return -1
-
-
 async def running_labs(app: Any) -> list[Lab]:
-    """The labs the hub has ready servers for (from its own records, no Docker call); a
-    thousand take tens of milliseconds, so the loop gets a turn every `CHUNK` labs."""
+    """The labs the hub has ready servers for, default and named (from its own records, no
+    Docker call); a thousand take tens of milliseconds, so the loop gets a turn every `CHUNK`
+    labs."""
     labs = []
-    async for orm_spawner in with_turns(running_default_spawners(app.db), CHUNK):
-        spawner = app.users[orm_spawner.user].spawner
+    async for orm_spawner in with_turns(running_spawners(app.db), CHUNK):
+        server = orm_spawner.name
+        user = app.users[orm_spawner.user]
+        spawner = user.spawners[server] if server else user.spawner
         if spawner.ready and not spawner.pending:
-            labs.append(Lab(spawner.user.name, spawner.object_name,
-                            tuple(spawner.owned_volumes()), spawner.location.locator(),
-                            spawner.image, spawner.location.node_title() or ONE_ENGINE))
+            labs.append(Lab(spawner.user.name, spawner.object_name, lab_volumes(spawner, server),
+                            spawner.location.locator(), spawner.image,
+                            spawner.location.node_title() or ONE_ENGINE, server))
     return labs
+
+
+def lab_volumes(spawner: Any, server: str) -> tuple[UserVolume, ...]:
+    """The server's volumes; a named server's own ones keyed `<server>/<key>`, as Manage
+    volumes names them: the history then tells its workspace from the default server's, and
+    a user's storage is the union of their servers' volumes."""
+    own = set(spawner.volume_names.per_server) if server else set()
+    return tuple(replace(v, key=f"{server}/{v.key}") if v.key in own else v
+                 for v in spawner.owned_volumes())

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 
 from ..governance.usage import LabUsage
+from ..operations.in_flight import key_parts
 from ..platform import metrics
 from ..platform.logs import portal_logger
 from ..store.database import PortalStore
@@ -41,13 +42,16 @@ class UsageHistory:
         self._compacted_day: int | None = None
 
     def observe(self, samples: Iterable[tuple[str, LabUsage]]) -> None:
-        """One usage pass's samples (a lab whose sampling failed repeats its last: skipped)."""
+        """One usage pass's samples by server key (`user`, `user/name`): each server its own
+        rows (a lab whose sampling failed repeats its last: skipped)."""
         gpu = self.gpus_held()
         lab_seconds = cpu_seconds = 0.0
-        for user, usage in samples:
+        for key, usage in samples:
+            user, server = key_parts(key)
             lab, cpu = self.rollups.add(Sample(
                 user=user, at=usage.at, cpus=usage.cpus, memory=usage.memory,
-                memory_limit=usage.memory_limit, volumes=dict(usage.volumes), gpu=gpu))
+                memory_limit=usage.memory_limit, volumes=dict(usage.volumes), gpu=gpu,
+                server=server))
             lab_seconds, cpu_seconds = lab_seconds + lab, cpu_seconds + cpu
         self.rollups.forget_idle(self.clock())
         metrics.LAB_SECONDS.inc(lab_seconds)  # what the history counts, on /hub/metrics too

@@ -169,7 +169,9 @@ def timeline(db: Session, since: datetime, until: datetime, hourly: bool,
 
 def storage_at_end(db: Session, since: datetime, until: datetime,
                    user: str | None = None) -> dict[str, tuple[int, dict[str, int]]]:
-    """Each user's last measured storage in the period: (bytes, bytes per volume key)."""
+    """Each user's last measured storage in the period: (bytes, bytes per volume key). Rows of
+    several servers at that time (named servers) are one union: home and cache are in each of
+    them under the same key, a named server's own volumes under `<server>/<key>`."""
     found: dict[str, tuple[int, dict[str, int]]] = {}
     for rows in segments(since, until):  # in time order: a later part's storage wins
         last = (select(R.user, func.max(R.start).label("at"))
@@ -180,8 +182,12 @@ def storage_at_end(db: Session, since: datetime, until: datetime,
         query = select(R.user, R.storage, R.volumes).join(
             last, (R.user == last.c.user) & (R.start == last.c.at)).where(
             rows, R.storage.isnot(None))  # an hour, its day and month may share a start
+        part: dict[str, tuple[int, dict[str, int]]] = {}
         for name, storage, volumes in db.execute(query):
-            found[name] = (storage, json.loads(volumes) if volumes else {})
+            held, keys = part.get(name, (0, {}))
+            keys = {**keys, **(json.loads(volumes) if volumes else {})}
+            part[name] = (sum(keys.values()) if keys else max(held, storage), keys)
+        found.update(part)
     return found
 
 

@@ -69,7 +69,9 @@ class StorageWarnings:
             user = app.users[name]  # by name: the hub's own lookup (dict.get would not do it)
         except KeyError:  # deleted since the pass
             return False
-        target = target_of(user)
+        # Into one running server of theirs (the default one first): the quota is the user's.
+        targets = [target_of(user, server) for server in sorted(user.spawners)]
+        target = next((t for t in targets if t.url is not None), target_of(user))
         delivery = await self.broadcaster.notify(target, {
             "message": warning_text(held, quota), "type": "warning", "autoClose": False,
             "immediate": True,

@@ -27,6 +27,12 @@ def server_key(user: str, server: str = "") -> str:
     return f"{user}/{server}" if server else user
 
 
+def key_parts(key: str) -> tuple[str, str]:
+    """`server_key`'s inverse: (user, server name, "" for the default server)."""
+    user, _, server = key.partition("/")
+    return user, server
+
+
 class Busy(Exception):
     """Another operation holds this user's server or volumes."""
 

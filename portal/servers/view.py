@@ -185,16 +185,15 @@ async def server_view(user: HubUser, runtime: Runtime, server: str = "") -> Serv
 
 async def _running(view: ServerView, user: HubUser, spawner: HubSpawner,
                    runtime: Runtime) -> None:
-    """A running server's usage, idle stop and container. Usage and idle culling follow the
-    default server only (keyed by user): a named server's card shows neither."""
-    if not view.server:
-        view.usage = runtime.usage.get(user.name)
-        view.usage_stale = view.usage is not None and runtime.usage.stale(view.usage)
-        if view.usage is not None:
-            view.storage_warning = await runtime.quotas.storage_warning(
-                (g.name for g in user.groups), view.usage.volumes)
-        view.idle_stop_at = runtime.culler.card_stop_at(user)
-        view.keep_label = runtime.culler.keep_label() if view.idle_stop_at else ""
+    """A running server's usage, idle stop and container: each server's own (a named one's
+    too); the storage warning weighs the user's volumes over all their servers."""
+    view.usage = runtime.usage.get(user.name, view.server)
+    view.usage_stale = view.usage is not None and runtime.usage.stale(view.usage)
+    if view.usage is not None:
+        view.storage_warning = await runtime.quotas.storage_warning(
+            (g.name for g in user.groups), runtime.usage.user_volumes(user.name))
+    view.idle_stop_at = runtime.culler.card_stop_at(user, view.server)
+    view.keep_label = runtime.culler.keep_label() if view.idle_stop_at else ""
     await _check_container(view, spawner, runtime)
 
 

@@ -17,7 +17,7 @@ from ..broadcast.message import BroadcastRequest, check_recipients, refused, val
 from ..broadcast.results import Outcome
 from ..broadcast.targets import resolve_targets
 from ..platform.errors import ActionRefused
-from ..platform.hub_queries import running_user_names
+from ..platform.hub_queries import running_server_names
 from .admin_pages import admin_page
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
@@ -59,11 +59,12 @@ def summary(recipients: dict[str, Any]) -> str:
 class BroadcastPageMixin(BroadcastSending):
     async def render_body(self) -> str:
         users = self.db.query(orm.User).order_by(orm.User.name)
-        running = running_user_names(self.db)
+        running = running_server_names(self.db)  # named servers count as servers too
         groups = [g.name for g in self.db.query(orm.Group).order_by(orm.Group.name)]
         return await self.render_fragment(
             "partials/broadcast_body.html",
-            users=[(u.name, u.name in running) for u in users], running_count=len(running),
+            users=[(u.name, u.name in running) for u in users],
+            running_count=sum(len(servers) for servers in running.values()),
             groups=groups,
             history=await self.runtime.store.broadcasts(limit=HISTORY_LIMIT),
             **self.broadcast_ns(),

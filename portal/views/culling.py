@@ -49,15 +49,18 @@ class CullingAPI(PortalAPIHandler):
 
 
 class KeepRunningAPI(PortalAPIHandler):
+    """The default server's idle stop postponed, or a named server's (`server_name`)."""
+
     @needs_scope("servers")
-    async def post(self, user_name: str) -> None:
+    async def post(self, user_name: str, server_name: str = "") -> None:
         user = self.target_user(user_name)
-        until = await self.runtime.culler.keep_running(user, self.actor_name)
-        self.write({"user": user.name, "idle_stop_at": until})
+        until = await self.runtime.culler.keep_running(user, self.actor_name, server_name)
+        self.write({"user": user.name, "server": server_name, "idle_stop_at": until})
 
 
 routes = [
     (r"/portal/admin/culling", CullingSectionHandler),
     (r"/portal/api/culling", CullingAPI),
     (r"/portal/api/users/([^/]+)/server/keep-running", KeepRunningAPI),
+    (r"/portal/api/users/([^/]+)/servers/([^/]+)/keep-running", KeepRunningAPI),
 ]

@@ -85,6 +85,17 @@ class NamedServerActionHandler(ServersRendering):
         await self.render_named_card(user, server)
 
 
+class NamedServerKeepRunningHandler(ServersRendering):
+    """Postpone a named server's idle stop (up to the ceiling): its fresh card."""
+
+    @portal_authenticated
+    @needs_scope("servers")
+    async def post(self, user_name: str, server_name: str) -> None:
+        user, server = self.target_server(user_name, server_name)
+        await self.runtime.culler.keep_running(user, self.actor_name, server)
+        await self.render_named_card(user, server)
+
+
 class NamedServerDeleteHandler(ServersRendering):
     """POST confirm=yes: delete a stopped named server and its own volumes (home, cache and the
     other servers' are kept); answers with the remaining cards."""
@@ -104,6 +115,7 @@ routes = [
     (r"/portal/users/([^/]+)/servers/([^/]+)/card", NamedServerCardHandler),
     (r"/portal/users/([^/]+)/servers/([^/]+)/delete", NamedServerDeleteHandler),
     (r"/portal/users/([^/]+)/servers/([^/]+)/restart-confirm", NamedRestartConfirmHandler),
+    (r"/portal/users/([^/]+)/servers/([^/]+)/keep-running", NamedServerKeepRunningHandler),
     (rf"/portal/users/([^/]+)/servers/([^/]+)/{ServerAction.route_group()}",
      NamedServerActionHandler),
 ]

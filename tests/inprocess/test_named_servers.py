@@ -8,8 +8,10 @@ from __future__ import annotations
 import html
 import re
 import threading
+import time
 
 from tests.support.clients import PASSWORD
+from tests.support.insights import runtime_of
 from tests.support.limits import events, make_group
 
 
@@ -133,13 +135,17 @@ def test_a_named_server_past_a_lowered_maximum_does_not_start(hub, make_user, en
 
 def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, make_user, engine,
                                                                 answering_labs):
-    """bob's server x and a user called bob-x: distinct containers and volumes, no collision."""
+    """bob's server x and a user called bob-x: distinct containers and volumes, no collision;
+    the group's CPU and memory limits apply to the named server as to the default one; while
+    both run, broadcasts, usage and idle culling treat each on its own."""
     bob = make_user("nmbob")
     bob_x = f"{bob.name}-x"  # escaped: <bob>-2dx; bob's server x: <bob>--x
     r = admin.post("portal/admin/users", {"username": bob_x, "password": PASSWORD})
     assert r.status_code == 200, r.text
     make_group(hub, "nm-collide", bob.name)
-    set_servers(hub, "nm-collide", 1)
+    r = hub.api("PUT", "../portal/api/limits/groups/nm-collide",
+                json={"named_servers": 1, "memory": "256M", "cpus": "0.5"})
+    assert r.status_code == 200, r.text
     # All three at once (JupyterHub gave bob's x and bob-x's default one OAuth client: the
     # second start failed with a 500 after rewriting the first's client).
     threads = [start(hub, f"users/{bob.name}/server"), start(hub, f"users/{bob.name}/servers/x"),
@@ -161,6 +167,11 @@ def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, mak
     assert mounted(default)[f"jupyterlab-{bob.name}_home"] == "/home"
     assert set(mounted(other)).isdisjoint(set(mounted(named)) - {"jupyterhub_shared"})
     assert set(mounted(other)).isdisjoint(set(mounted(default)) - {"jupyterhub_shared"})
+    for lab in (default, named):
+        assert lab["HostConfig"]["Memory"] == 256 * 1024**2
+        assert lab["HostConfig"]["NanoCpus"] == 5 * 10**8
+    assert other["HostConfig"]["Memory"] != 256 * 1024**2  # not in the group
+    each_server_on_its_own(hub, bob)
 
     # Deleting bob's stopped server x removes its own workspace only.
     stop_all(hub, engine, bob.name)
@@ -361,3 +372,36 @@ def test_the_hubs_spawn_page_creates_no_server_past_the_maximum(hub, make_user, 
     r = other.get(f"spawn/{user.name}/extra", htmx=False)
     assert r.status_code in (403, 404) and "named servers" not in r.text
     assert set(servers_of(hub, user.name)) <= {""}
+
+
+def each_server_on_its_own(hub, user) -> None:
+    """`user`'s default server and x run: a broadcast targets each; each is sampled under its
+    own name; a culling pass (its clock past the idle time) stops x while the default server,
+    kept running from its card, runs on; x's "Keep running" then refuses with a sentence."""
+    name = user.name
+    r = hub.api("POST", "../portal/api/broadcasts", json={
+        "message": "Both servers", "recipients": {"users": [name]}})
+    assert r.status_code == 200, r.text
+    assert sorted(x["server"] for x in r.json()["results"]) == ["", "x"], r.text
+    hub.wait_for(lambda: "x" in user.get(f"portal/api/users/{name}/usage",
+                                         htmx=False).json()["servers"],
+                 timeout=20, what="x sampled under its own name")
+    assert 'class="server-usage' in user.get(f"portal/users/{name}/servers/x/card").text
+    r = hub.api("PUT", "../portal/api/culling", json={"idle_after": "2h", "warning": "10m"})
+    assert r.status_code == 200, r.text
+    try:
+        r = user.post(f"portal/users/{name}/keep-running")  # the default server's card
+        assert r.status_code == 200, r.text
+        culler = runtime_of(hub).culler
+        decided = hub.run(culler.pass_once(hub.app, now=time.time() + 2 * 3600 + 60))
+        assert f"{name}/x" in decided.cull and name not in decided.cull, decided
+        hub.wait_for(lambda: not servers_of(hub, name)["x"]["ready"], what="x stopped")
+        assert servers_of(hub, name)[""]["ready"]
+        stops = [d for _, _, d, ok in events(hub, "cull", name) if d.startswith("stopped")]
+        assert len(stops) == 1 and stops[0].endswith("(server 'x')"), stops
+        r = user.post(f"portal/users/{name}/servers/x/keep-running")
+        assert r.status_code == 409 and "The server is not running." in html.unescape(r.text)
+        r = user.post(f"portal/users/{name}/servers/none/keep-running")
+        assert r.status_code == 404 and "has no server named 'none'" in html.unescape(r.text)
+    finally:
+        hub.api("PUT", "../portal/api/culling", json={"idle_after": "0"})

@@ -182,7 +182,8 @@ async def _send_bounds(tmp_path):
         "admin", "Hello", "error", None)
     assert saved.recipients == {"all": True}
     assert saved.delivered == 6 and saved.failed == 10
-    assert saved.results[0] == {"user": "ok0", "ok": True, "reason": "delivered", "code": 200}
+    assert saved.results[0] == {"user": "ok0", "server": "", "ok": True, "reason": "delivered",
+                                "code": 200}
 
 
 def test_nobody_to_send_to_is_still_recorded(tmp_path):

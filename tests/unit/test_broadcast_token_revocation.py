@@ -15,13 +15,16 @@ async def test_revoke_deletes_that_labs_tokens_and_forgets_them(tmp_path):
     db = hub_db(tmp_path)
     broadcaster = Broadcaster("unused", PortalStore(f"sqlite:///{tmp_path}/portal.sqlite"))
     targets = [Target(u, f"http://127.0.0.1:1/user/{u}/") for u in ("bob", "alice")]
+    targets.append(Target("bob", "http://127.0.0.1:1/user/bob/gpu/", server="gpu"))
     first = await broadcaster.credentials(db, targets)
-    assert await broadcaster.tokens.revoke(db, "bob") == 1
-    assert orm.APIToken.find(db, first("bob"), kind="service") is None
-    assert orm.APIToken.find(db, first("alice"), kind="service") is not None
+    assert await broadcaster.tokens.revoke(db, "bob") == 2  # his named server's too
+    assert orm.APIToken.find(db, first("bob/"), kind="service") is None
+    assert orm.APIToken.find(db, first("bob/gpu"), kind="service") is None
+    assert orm.APIToken.find(db, first("alice/"), kind="service") is not None
     again = await broadcaster.credentials(db, targets)
-    assert again("bob") != first("bob")  # minted anew, never the revoked one from the cache
-    assert again("alice") == first("alice")
+    assert again("bob/") != first("bob/")  # minted anew, never the revoked one from the cache
+    assert again("bob/gpu") != first("bob/gpu")
+    assert again("alice/") == first("alice/")
     assert await broadcaster.tokens.revoke(db, "nobody") == 0
 
 
@@ -32,9 +35,9 @@ async def test_a_cached_token_serves_only_the_account_it_was_minted_for(tmp_path
     broadcaster = Broadcaster("unused", PortalStore(f"sqlite:///{tmp_path}/portal.sqlite"))
     targets = [Target("bob", "http://127.0.0.1:1/user/bob/")]
     first = await broadcaster.credentials(db, targets)
-    assert (await broadcaster.credentials(db, targets))("bob") == first("bob")  # reused
+    assert (await broadcaster.credentials(db, targets))("bob/") == first("bob/")  # reused
     # Renamed (not deleted, so nothing revoked): a new account takes the name.
     db.query(orm.User).filter_by(name="bob").one().name = "carol"
     db.add(orm.User(name="bob"))
     db.commit()
-    assert (await broadcaster.credentials(db, targets))("bob") != first("bob")
+    assert (await broadcaster.credentials(db, targets))("bob/") != first("bob/")

@@ -51,14 +51,20 @@ async def test_tokens_are_minted_in_one_commit_off_the_loop_and_reused(tmp_path)
     assert len(commits) == 1, "the second broadcast minted again"
     assert broadcaster.tokens.minted == 300
     for user in ("u0", "u299"):
-        row = orm.APIToken.find(db, first(user), kind="service")
+        row = orm.APIToken.find(db, first(f"{user}/"), kind="service")
         assert row is not None and row.service.name == SERVICE_NAME
         assert row.scopes == [f"access:servers!server={user}/"] and row.expires_at is not None
-    assert second("u7") == first("u7")
+    assert second("u7/") == first("u7/")
+    # A named server's token opens that server only.
+    named = await broadcaster.credentials(db, [Target("u1", "http://127.0.0.1:1/user/u1/x/",
+                                                      server="x")])
+    row = orm.APIToken.find(db, named("u1/x"), kind="service")
+    assert row is not None and row.scopes == ["access:servers!server=u1/x"]
+    assert named("u1/x") != first("u1/")
     # Each token opens only its own server; a stopped server gets none.
-    assert first("u1") != first("u2")
+    assert first("u1/") != first("u2/")
     try:
-        first("stopped")
+        first("stopped/")
     except KeyError:
         pass
     else:

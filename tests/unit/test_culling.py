@@ -10,8 +10,9 @@ import pytest
 from jupyterhub import orm
 
 from portal.broadcast.results import Delivery
+from portal.governance.cull_plan import epoch, plan
 from portal.governance.cull_policy import CullPolicy, CullPolicyStore
-from portal.governance.culling import Culler, epoch, plan
+from portal.governance.culling import Culler
 
 HOUR = 3600.0
 POLICY = CullPolicy(idle_after=8 * HOUR, warning=HOUR, keep_max=8 * HOUR, exempt=("staff",))
@@ -19,11 +20,12 @@ NOW = datetime(2026, 12, 1, 12, 0, 0)
 
 
 def hub_db(tmp_path):
-    """Users with idle times of 0 to 11 h: running or not, exempt or not, one never active."""
+    """Users with idle times of 0 to 11 h: running or not, exempt or not, one never active;
+    some with a named server, idle for 20 h or active now."""
     db = orm.new_session_factory(f"sqlite:///{tmp_path}/jupyterhub.sqlite")()
     staff, other = orm.Group(name="staff"), orm.Group(name="other")
     db.add_all([staff, other])
-    expected: list[tuple[str, float]] = []  # (name, last activity) of running, not exempt
+    expected: list[tuple[str, float]] = []  # (server key, last activity): running, not exempt
     for i in range(37):
         user = orm.User(name=f"u{i:02d}")
         running = i % 9 != 4
@@ -36,10 +38,12 @@ def hub_db(tmp_path):
             staff.users.append(user)
         if i % 5 == 1:
             other.users.append(user)
-        if i % 6 == 2:  # a named server of the same user counts for nothing
-            named = orm.Server()
+        if i % 6 == 2:  # a named server: decided on its own activity, not the default's
+            named, named_last = orm.Server(), NOW - timedelta(hours=20 if i % 12 == 2 else 0)
             db.add_all([named, orm.Spawner(name="extra", user=user, server=named,
-                                           last_activity=NOW - timedelta(hours=20))])
+                                           last_activity=named_last)])
+            if i % 7 != 3:
+                expected.append((f"{user.name}/extra", epoch(named_last)))
         if running and i % 7 != 3:
             expected.append((user.name, epoch(spawner.started if i == 30 else last)))
     db.commit()
@@ -74,6 +78,10 @@ async def test_a_chunked_pass_decides_as_one_block_would(tmp_path, chunk):
     assert sorted(decided.cull) == sorted(reference.cull)
     assert sorted(decided.warn) == sorted(reference.warn)
     assert "u03" not in decided.cull  # staff: never
+    # Each server on its own: u02's named server idle for 20 h goes, its active default stays;
+    # u32's idle default goes, its active named server stays.
+    assert "u02/extra" in decided.cull and "u02" not in decided.cull
+    assert "u32" in decided.cull and "u32/extra" not in decided.cull
     assert all(c.warned[name] == at for name, at in decided.warn)
     # A second pass warns nobody again.
     again = await c.pass_once(SimpleNamespace(db=db), now=now, chunk=chunk)
@@ -132,3 +140,36 @@ async def test_a_passs_warnings_go_out_as_one_send():
     [sent] = calls["sent"]
     assert [u for u, _ in sent] == ["ann", "bo"] and sent[0][1] != sent[1][1]
     assert calls["audited"] == [("ann", True), ("bo", True)]
+
+
+async def test_a_policy_change_brings_the_next_pass_forward():
+    """Off, a pass waits 30 s; an admin's change (which sets `changed`) ends the wait at once."""
+    c = culler(set())
+    c.policies.current = CullPolicy(0, 0, HOUR)
+    waiting = asyncio.ensure_future(c._until_next_pass())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    c.policies.changed.set()
+    await asyncio.wait_for(waiting, 2)
+    assert not c.policies.changed.is_set()  # the next wait is a whole interval again
+
+
+async def test_keep_running_postpones_one_server_only():
+    """A named server's "Keep running" keys its own postponement, audited with its name; the
+    default server's stop stays where it was."""
+    audited: list[str] = []
+
+    class Audit:
+        async def record(self, actor, kind, target, detail, ok=True):
+            audited.append(detail)
+
+    running = SimpleNamespace(ready=True,
+                              orm_spawner=SimpleNamespace(last_activity=NOW, started=NOW))
+    ann = SimpleNamespace(name="ann", spawner=running, spawners={"": running, "gpu": running},
+                          orm_spawners={"": None, "gpu": None}, groups=[])
+    c = Culler(CullPolicyStore(None, None, POLICY), None, Audit(), None, None)  # type: ignore[arg-type]
+    until = await c.keep_running(ann, "ann", "gpu")  # type: ignore[arg-type]
+    assert c.keep_until == {"ann/gpu": until}
+    assert audited[0].startswith("kept running until") and audited[0].endswith("(server 'gpu')")
+    assert c.card_stop_at(ann, "gpu") == until  # type: ignore[arg-type]
+    assert c.card_stop_at(ann) == epoch(NOW) + POLICY.idle_after  # type: ignore[arg-type]

@@ -118,7 +118,7 @@ async def test_idle_culling_counts_its_warnings_keeps_and_stops():
         async def notify_each(self, messages, credential) -> list[Delivery]:
             return [Delivery(target.user, True, "delivered") for target, _ in messages]
 
-    async def stop_idle(user, hub_stop) -> None:
+    async def stop_idle(user, server, hub_stop) -> None:
         pass
 
     spawner = SimpleNamespace(ready=True, pending=None, server=SimpleNamespace(url="/user/ann/"),

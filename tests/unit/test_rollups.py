@@ -131,3 +131,37 @@ async def test_old_hours_leave_their_days_and_retention_deletes(tmp_path):
     clock.now = T0 + 400 * DAY
     assert await history.compact() == (0, 1)
     assert (await store.read(window)).lab_hours == 0
+
+
+async def test_each_server_has_its_own_rows_and_the_user_total_sums_them(tmp_path):
+    """A named server's samples (keyed `user/name`) never overwrite the default server's; the
+    user's total, what the lab-hours quota and Insights read, is both together."""
+    store = PortalStore(f"sqlite:///{tmp_path}/portal.sqlite")
+    history = UsageHistory(store, interval=30, clock=Clock(T0))
+    for at in (T0, T0 + 30):
+        history.observe([("ana", usage(at)), ("ana/gpu", usage(at, cpus=2.0))])
+    pending = history.rollups.take()
+    assert {(user, server) for user, server, _ in pending} == {("ana", ""), ("ana", "gpu")}
+    history.rollups.give_back(pending)
+    assert await history.flush() == 2
+    totals = await store.read(window)
+    assert totals.lab_hours == pytest.approx(60 / HOUR)  # 30 s of each server
+    assert totals.cpu_hours == pytest.approx((30 + 60) / HOUR)
+
+
+async def test_a_users_storage_is_the_union_of_their_servers_volumes(tmp_path):
+    """Home is in every server (one key), a named server's workspace is `<server>/workspace`:
+    the user's storage at the end counts each volume once."""
+    store = PortalStore(f"sqlite:///{tmp_path}/portal.sqlite")
+    history = UsageHistory(store, interval=30, clock=Clock(T0))
+
+    def sample(at: float, **volumes: int) -> LabUsage:
+        return LabUsage(cpus=1.0, memory=GIB, memory_limit=0, volumes=volumes, at=at)
+
+    history.observe([("ana", sample(T0, home=7, workspace=3)),
+                     ("ana/gpu", sample(T0, **{"home": 7, "gpu/workspace": 5}))])
+    await history.flush()
+    since = datetime.fromtimestamp(0, UTC)
+    until = datetime.fromtimestamp(T0 // DAY * DAY + 400 * DAY, UTC)
+    stored = await store.read(reports.storage_at_end, since, until)
+    assert stored["ana"] == (15, {"home": 7, "workspace": 3, "gpu/workspace": 5})

@@ -51,6 +51,7 @@ class Spawner:
 class User:
     def __init__(self, name: str) -> None:
         self.name, self.spawner = name, Spawner()
+        self.spawners = {"": self.spawner}
 
 
 def usage(**volumes: int | None) -> LabUsage:
