@@ -63,6 +63,7 @@ def _routes() -> list[tuple]:
         limits,
         logo,
         named_servers,
+        named_servers_api,
         quotas,
         server,
         shares,
@@ -77,7 +78,8 @@ def _routes() -> list[tuple]:
     # Each view module ends with its own route list; this is the one place they all meet.
     modules = (server, named_servers, shares, account, two_factor, volumes, admin, batch, dormant,
                groups, gpu, limits, environments, images, usage, insights, quotas, culling,
-               broadcast, archive, audit, user_table, events, signups, api, static, logo)
+               broadcast, archive, audit, user_table, events, signups, api, named_servers_api,
+               static, logo)
     return [route for module in modules for route in module.routes]
 
 

@@ -37,6 +37,7 @@ LONGEST_FIRST = (
     # tests/ui
     "test_idle_culling_ui.py",
     "test_pushed_updates_ui.py",
+    "test_workspace_walk_ui.py",  # three lab starts (~95 s)
     "test_lab_origin.py",
     "test_broadcast_ui.py",
     "test_admin_console_ui.py",  # one walk: ~40 s of pages, axe-core, themes, a phone

@@ -47,6 +47,7 @@ _USER = {"GET": nothing, "POST": makes_admin, "PATCH": user_patch, "DELETE": not
 _GROUP = {"GET": nothing, "POST": group_create, "DELETE": nothing}
 _GROUP_USERS = {"POST": group_users, "DELETE": nothing}
 _SHARES = {"GET": nothing, "POST": share, "PATCH": share, "DELETE": nothing}
+_SHARE_CODES = {"GET": nothing, "POST": share, "DELETE": nothing}
 _CHANGE_OWN = _reads("GET", "POST")  # the handler asks for the old password (passwords.py)
 _SERVER = _reads("GET", "POST", "PUT", "PATCH", "DELETE")  # starting and stopping labs
 
@@ -92,8 +93,7 @@ RULES: dict[str, dict[str, Rule]] = {
     f"{_API}services.ServiceAPIHandler": {"GET": nothing, "POST": service,
                                           "DELETE": nothing},
     f"{_API}shares.ServerShareAPIHandler": _SHARES,
-    f"{_API}shares.ServerShareCodeAPIHandler": {"GET": nothing, "POST": share,
-                                                "DELETE": nothing},
+    f"{_API}shares.ServerShareCodeAPIHandler": _SHARE_CODES,
     **{f"{_API}shares.{name}": _reads("GET", "DELETE") for name in (
         "UserShareListAPIHandler", "GroupShareListAPIHandler", "UserShareAPIHandler",
         "GroupShareAPIHandler")},
@@ -110,6 +110,9 @@ RULES: dict[str, dict[str, Rule]] = {
     "portal.views.hub_overrides.TokensWithoutPasswords": {"GET": nothing, "POST": token},
     "portal.views.hub_overrides.ChoosingServerAPIHandler": _SERVER,
     "portal.views.hub_overrides.AuditedServerShareAPIHandler": _SHARES,
+    "portal.views.share_code_overrides.AuditedShareCodeAPIHandler": _SHARE_CODES,
+    "portal.views.spawn_page.CheckedSpawnHandler": _reads("GET", "POST"),
+    "portal.views.share_code_overrides.AuditedAcceptShareHandler": _reads("GET", "POST"),
     **{f"portal.views.hub_overrides.{name}": _reads("GET", "DELETE") for name in (
         "AuditedUserShareAPIHandler", "AuditedGroupShareAPIHandler")},
     # The portal: what grants host power ...
@@ -122,6 +125,7 @@ RULES: dict[str, dict[str, Rule]] = {
     f"{_PORTAL}two_factor.AccountPolicyAPI": {"GET": nothing, "PUT": two_factor_policy},
     f"{_PORTAL}batch.BatchConfirmHandler": {"POST": batch_create},
     f"{_PORTAL}shares.SharesHandler": {"GET": nothing, "POST": share_from_portal},
+    f"{_PORTAL}shares.NamedSharesHandler": {"GET": nothing, "POST": share_from_portal},
     # ... and what does not: pages, servers, volumes, limits, culling, broadcasts, the audit.
     **{f"{_PORTAL}{name}": _reads() for name in (
         "server.StartLogHandler", "server.RestartConfirmHandler", "server.PortalPageHandler",
@@ -139,7 +143,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "api.ServerStateAPI", "api.VolumesAPI", "static.PortalStaticHandler",
         "logo.InertLogoHandler", "account.AccountPageHandler",
         "two_factor.TwoFactorRequiredPage", "batch.BatchProgressHandler",
-        "shares.SharedWithMeHandler", "named_servers.NamedServerCardHandler")},
+        "shares.SharedWithMeHandler", "named_servers.NamedServerCardHandler",
+        "named_servers_api.ServersAPI", "named_servers.NamedRestartConfirmHandler")},
     # dormant accounts: the report, and the automatic disable (it takes power, grants none)
     f"{_PORTAL}dormant.DormantSectionHandler": _reads("GET", "POST"),
     f"{_PORTAL}dormant.DormantArchiveHandler": {"POST": dormant_archive},
@@ -154,9 +159,9 @@ RULES: dict[str, dict[str, Rule]] = {
         "two_factor.RecoveryCodesHandler", "two_factor.TwoFactorOffHandler",
         # accounts from a CSV: the preview creates nothing; the credentials are read once
         "batch.BatchPreviewHandler", "batch.BatchCredentialsHandler",
-        "shares.ShareRevokeHandler",  # revoking takes access away
+        "shares.ShareRevokeHandler", "shares.NamedShareRevokeHandler",  # takes access away
         "named_servers.NamedServerActionHandler", "named_servers.NamedServerDeleteHandler",
-        "named_servers.NamedServerKeepRunningHandler")},
+        "named_servers.NamedServerKeepRunningHandler", "named_servers_api.NamedServerActionAPI")},
     **{f"{_PORTAL}{name}": _reads("GET", "POST") for name in (
         "limits.LimitsSectionHandler", "environments.EnvironmentsSectionHandler",
         "culling.CullingSectionHandler",
@@ -168,6 +173,7 @@ RULES: dict[str, dict[str, Rule]] = {
     f"{_PORTAL}environments.EnvironmentAPI": _reads("PUT", "DELETE"),
     f"{_PORTAL}culling.CullingAPI": _reads("GET", "PUT"),
     f"{_PORTAL}quotas.QuotasAPI": _reads("GET", "PUT"),
+    f"{_PORTAL}named_servers_api.NamedServerAPI": _reads("GET", "DELETE"),
 }
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..access import groups as access_groups
+from ..lab.server_names import named_oldest_first
 from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser
@@ -31,6 +32,7 @@ class Result:
     user: str
     ok: bool
     message: str
+    server: str = ""  # a server action's named server ("": the default one, or no server)
 
 
 def check_selection(names: list[str], matching: list[str] | None, expected: str) -> list[str]:
@@ -52,10 +54,13 @@ def check_selection(names: list[str], matching: list[str] | None, expected: str)
 async def run_bulk(action: str, names: list[str], *, runtime: Runtime, hub: HubActions,
                    db: Any, find_user: Callable[[str], HubUser | None], group: str = "",
                    broadcast: Callable[[list[str]], Awaitable[list[Result]]] | None = None,
+                   hub_for: Callable[[str], HubActions],
                    authenticator: Any = None) -> list[Result]:
-    """Run `action` for each user; every user gets a result line, refusals included.
+    """Run `action` for each user; every user gets a result line, refusals included (a server
+    action: a line per running server, named ones included).
 
-    `authenticator`: given when the admin may act on accounts (admin:users), else None."""
+    `authenticator`: given when the admin may act on accounts (admin:users), else None.
+    `hub_for(server)`: the hub's start and stop of that server ("": the default one)."""
     if action not in ACTIONS:
         raise ActionRefused(f"Unknown bulk action {action[:30]!r}.", 400)
     if action in ACCOUNT_ACTIONS and authenticator is None:
@@ -69,33 +74,67 @@ async def run_bulk(action: str, names: list[str], *, runtime: Runtime, hub: HubA
         if broadcast is None:
             raise ActionRefused("Broadcast is not set up on this hub.", 503)
         return await broadcast(names)
-
+    if action in SERVER_ACTIONS:
+        return await each_server(ServerAction(action), names, find_user, runtime, hub_for)
 
     async def one(user: HubUser) -> str:
-        if action in ACCOUNT_ACTIONS:
-            done = await perform(action, user, authenticator=authenticator, db=db,
-                                 runtime=runtime, hub=hub)
-            if done.passphrase:
-                return f"temporary password {done.passphrase} (shown only this once)"
-            return done.notice
-        await act(ServerAction(action), user, runtime, hub)  # one of SERVER_ACTIONS
-        return f"{action} requested"
+        done = await perform(action, user, authenticator=authenticator, db=db,
+                             runtime=runtime, hub=hub)
+        if done.passphrase:
+            return f"temporary password {done.passphrase} (shown only this once)"
+        return done.notice
 
     return await each_account(names, find_user, one)
+
+
+def running_servers(user: HubUser) -> list[str]:
+    """The user's servers the hub holds running or pending, the default one first, then the
+    named ones oldest first; none: the default one (its action says it is not running)."""
+    named = [name for name in named_oldest_first(user)
+             if (spawner := user.spawners.get(name)) is not None and spawner.active]
+    default = user.spawners.get("")
+    return ["", *named] if not named or (default is not None and default.active) else named
+
+
+async def each_server(action: ServerAction, names: list[str],
+                      find_user: Callable[[str], HubUser | None], runtime: Runtime,
+                      hub_for: Callable[[str], HubActions]) -> list[Result]:
+    """`action` on every running server of each named user, a result line per server (its
+    refusal included), each recorded with the server's name by `act`."""
+    async def requested(user: HubUser, server: str) -> str:
+        await act(action, user, runtime, hub_for(server))
+        return f"{action} requested"
+
+    async def servers(name: str, user: HubUser) -> list[Result]:
+        return [await _attempt(name, requested(user, server), server)
+                for server in running_servers(user)]
+
+    return await _per_user(names, find_user, servers)
 
 
 async def each_account(names: list[str], find_user: Callable[[str], Any],
                        one: Callable[[Any], Awaitable[str]]) -> list[Result]:
     """`one(user)` for each named account in turn: a result line each, a refusal or an unknown
     name included, so one account never stops the others."""
+    async def line(name: str, user: Any) -> list[Result]:
+        return [await _attempt(name, one(user))]
+
+    return await _per_user(names, find_user, line)
+
+
+async def _per_user(names: list[str], find_user: Callable[[str], Any],
+                    lines: Callable[[str, Any], Awaitable[list[Result]]]) -> list[Result]:
     results = []
     for name in names:
         user = find_user(name)
-        if user is None:
-            results.append(Result(name, False, "no such user"))
-            continue
-        try:
-            results.append(Result(name, True, await one(user)))
-        except ActionRefused as refused:
-            results.append(Result(name, False, refused.message))
+        results.extend([Result(name, False, "no such user")] if user is None
+                       else await lines(name, user))
     return results
+
+
+async def _attempt(name: str, work: Awaitable[str], server: str = "") -> Result:
+    """The line of one piece of work: what it says it did, or its refusal."""
+    try:
+        return Result(name, True, await work, server)
+    except ActionRefused as refused:
+        return Result(name, False, refused.message, server)

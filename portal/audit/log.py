@@ -57,6 +57,8 @@ class EventKind(StrEnum):
     ENVIRONMENT = "environment"  # an environment added, changed or removed (admins, config)
     SHARE = "share"  # a server shared with a user or a group (JupyterHub's shares)
     SHARE_REVOKED = "share revoked"
+    SHARE_CODE = "share code"  # a code someone may exchange for a share (the hub's REST API)
+    SHARE_CODE_REVOKED = "share code revoked"
     IMAGE_UPDATE = "image update"  # a server re-created from the newer image its tag names
     SERVER_ADDED = "server added"  # a named server (its name in the detail)
     SERVER_DELETED = "server deleted"  # a named server and its own volumes

@@ -55,6 +55,13 @@
       if (announce && before && before !== card.dataset.state && status && announcer) {
         announcer.textContent = card.getAttribute("aria-label") + ": " + status.textContent.trim();
       }
+      // "Server x added; it is starting." holds only while that card starts: the card says
+      // the rest (running, or why it failed).
+      if (card.dataset.server && card.dataset.state !== "starting") {
+        document.querySelectorAll("[data-added-server]").forEach(function (notice) {
+          if (notice.dataset.addedServer === card.dataset.server) notice.remove();
+        });
+      }
     });
   }
   noteCards(document.body, false);

@@ -21,7 +21,8 @@ from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser, token_authenticated
 from ..servers.actions import act
-from ..servers.view import server_view
+from ..servers.named import add_and_start, existing_server
+from ..servers.view import ServerView, server_view
 from ..volumes.service import reset_volumes, volume_rows
 from .base import PortalCommon
 from .refusals import RefusalResponses
@@ -39,20 +40,45 @@ class PortalAPIHandler(RefusalResponses, PortalCommon, APIHandler):
             raise ActionRefused("The request body must be a JSON object.", 400)
         return body
 
-    async def write_server(self, user: HubUser, status: int = 200) -> None:
-        view = await server_view(user, self.runtime)
+    async def write_server(self, user: HubUser, status: int = 200, server: str = "") -> None:
         self.set_status(status)
-        self.write({
-            "user": view.user, "state": str(view.state), "detail": view.detail,
-            "lab_url": view.lab_url, "docker_problem": view.docker_problem or None,
-            # The environment it runs or last ran, and those a start may choose.
-            "environment": view.environment or None,
-            "environments": [e.name for e in view.environments],
-            # Running: the tag its container was created from, that image, and the newer one
-            # the tag names now ("update" re-creates from it).
-            "image": view.image or None, "image_id": view.image_id or None,
-            "newer_image_id": view.newer_image or None,
-        })
+        self.write(server_json(await server_view(user, self.runtime, server)))
+
+    async def run_action(self, user: HubUser, action: ServerAction, server: str = "") -> None:
+        """One action on the default server or the named `server`; answers with its state."""
+        # Only a restart can be waited for ({"wait": true}); it answers 200, the others 202.
+        restart = action is ServerAction.RESTART
+        body = self.json_body()
+        wait = restart and bool(body.get("wait", False))
+        # Start and re-create take user options (the environment), as the hub's REST API does.
+        options = options_from_body(body)
+        if options is not None and not action.takes_user_options:
+            raise ActionRefused(f"{action} takes no user_options: only start and recreate "
+                                "choose an environment.", 400)
+        hub = self.hub_actions(options, server=server)
+        if server and action is ServerAction.START and server not in user.orm_spawners:
+            await add_and_start(user, server, self.runtime, hub)  # the hub's POST does too
+        else:
+            if server:
+                existing_server(user, server)
+            await act(action, user, self.runtime, hub, wait=wait)
+        await self.write_server(user, 200 if restart else 202, server)
+
+
+def server_json(view: ServerView) -> dict[str, Any]:
+    """One server as the JSON API answers it (`server`: "" for the default one)."""
+    return {
+        "user": view.user, "server": view.server, "state": str(view.state),
+        "detail": view.detail, "lab_url": view.lab_url,
+        "docker_problem": view.docker_problem or None,
+        # The environment it runs or last ran, and those a start may choose.
+        "environment": view.environment or None,
+        "environments": [e.name for e in view.environments],
+        # Running: the tag its container was created from, that image, and the newer one
+        # the tag names now ("update" re-creates from it).
+        "image": view.image or None, "image_id": view.image_id or None,
+        "newer_image_id": view.newer_image or None,
+    }
 
 
 class SudoAPI(PortalAPIHandler):
@@ -82,18 +108,7 @@ class ServerStateAPI(PortalAPIHandler):
 class ServerActionAPI(PortalAPIHandler):
     @needs_action_scope
     async def post(self, user_name: str, action: ServerAction) -> None:
-        user = self.target_user(user_name)
-        # Only a restart can be waited for ({"wait": true}); it answers 200, the others 202.
-        restart = action is ServerAction.RESTART
-        body = self.json_body()
-        wait = restart and bool(body.get("wait", False))
-        # Start and re-create take user options (the environment), as the hub's REST API does.
-        options = options_from_body(body)
-        if options is not None and not action.takes_user_options:
-            raise ActionRefused(f"{action} takes no user_options: only start and recreate "
-                                "choose an environment.", 400)
-        await act(action, user, self.runtime, self.hub_actions(options), wait=wait)
-        await self.write_server(user, 200 if restart else 202)
+        await self.run_action(self.target_user(user_name), action)
 
 
 class VolumesAPI(PortalAPIHandler):

@@ -21,6 +21,7 @@ from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser, found_no_session
 from ..runtime import Runtime
 from ..servers.actions import HubActions
+from ..servers.named import existing_server
 from ..servers.readiness import loopback_url
 from .refusals import RefusalResponses
 
@@ -45,6 +46,11 @@ class PortalCommon:
         if user is None:
             raise ActionRefused(f"No such user: {user_name[:80]}", 404)
         return user
+
+    def target_server(self, user_name: str, server_name: str) -> tuple[HubUser, str]:
+        """The user and their named server the URL names; 404 with a sentence for either."""
+        user = self.target_user(user_name)
+        return user, existing_server(user, server_name)
 
     def hub_actions(self, options: dict[str, Any] | None = None,
                     server: str = "") -> HubActions:

@@ -20,6 +20,7 @@ so it meets the same rules.
 - POST/PATCH/DELETE /api/shares/<owner>/<server>, DELETE /api/users|groups/<name>/shared/...:
   the hub's own code (sharing a server with host power was gated before it), then each share
   made or ended is written to the event log; sharing a server with its owner is a 400.
+- Share codes (their REST API, the page exchanging one): share_code_overrides.py.
 - POST /api/users/<name>/tokens with {"auth": {"username", "password"}} in the body (the hub
   would check that password with no session, outside the sign-in throttle, answering every
   failure with a bare 403): refused with a sentence saying where to go instead (sign in, then

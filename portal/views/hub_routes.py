@@ -22,6 +22,7 @@ def replacements() -> dict[type, type]:
     from jupyterhub.apihandlers.shares import (
         GroupShareAPIHandler,
         ServerShareAPIHandler,
+        ServerShareCodeAPIHandler,
         UserShareAPIHandler,
     )
     from jupyterhub.apihandlers.users import (
@@ -29,6 +30,7 @@ def replacements() -> dict[type, type]:
         UserServerAPIHandler,
         UserTokenListAPIHandler,
     )
+    from jupyterhub.handlers.pages import AcceptShareHandler, SpawnHandler
     from nativeauthenticator import handlers as native
 
     from ..auth import handlers as ours
@@ -42,6 +44,8 @@ def replacements() -> dict[type, type]:
         ProtectedGroupAPIHandler,
         TokensWithoutPasswords,
     )
+    from .share_code_overrides import AuditedAcceptShareHandler, AuditedShareCodeAPIHandler
+    from .spawn_page import CheckedSpawnHandler
 
     return {
         # Sign-in, sign-up, approvals (the portal's admin area has them) and passwords.
@@ -62,6 +66,10 @@ def replacements() -> dict[type, type]:
         ServerShareAPIHandler: AuditedServerShareAPIHandler,
         UserShareAPIHandler: AuditedUserShareAPIHandler,
         GroupShareAPIHandler: AuditedGroupShareAPIHandler,
+        ServerShareCodeAPIHandler: AuditedShareCodeAPIHandler,  # share codes too, by their id
+        AcceptShareHandler: AuditedAcceptShareHandler,  # and the share a code's exchange makes
+        # The hub's start page: a new named server checked (name, maximum) before its record.
+        SpawnHandler: CheckedSpawnHandler,
     }
 
 

@@ -6,24 +6,24 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
-from ..audit.log import EventKind, acting_as
 from ..compat.scopes import START_SERVERS, needs_action_scope
-from ..lab.server_names import deleting_server
 from ..operations.action_names import ServerAction
 from ..platform.errors import ActionRefused
-from ..platform.upstream import HubUser, remove_server_record, server_record
+from ..platform.upstream import HubUser
 from ..servers.actions import act
-from ..servers.named import check_new_server, maximum_of
+from ..servers.named import add_and_start, delete_stopped, maximum_of
 from ..servers.view import server_view, server_views
 from .base import PortalHandler, portal_authenticated
+from .server import RestartConfirmHandler
 
 
 class ServersRendering(PortalHandler):
-    async def render_servers(self, user: HubUser, notice: str = "") -> None:
-        """Every card of the user's servers and the form adding one (the portal page's part)."""
+    async def render_servers(self, user: HubUser, notice: str = "", added: str = "") -> None:
+        """Every card of the user's servers and the form adding one (the portal page's part);
+        `added`: the server just added, whose notice goes once it has started."""
         html = await self.render_fragment(
             "partials/servers.html", views=await server_views(user, self.runtime), target=user,
-            owner=user.name == self.current_user.name, notice=notice,
+            owner=user.name == self.current_user.name, notice=notice, added=added,
             maximum=await maximum_of(user, self.runtime))
         self.finish(html)
 
@@ -32,11 +32,6 @@ class ServersRendering(PortalHandler):
             "partials/server_card.html", view=await server_view(user, self.runtime, server),
             target=user, owner=user.name == self.current_user.name)
         self.finish(html)
-
-    def named(self, user: HubUser, server: str) -> str:
-        if not server or server not in user.orm_spawners:
-            raise ActionRefused(f"{user.name} has no server named {server[:40]!r}.", 404)
-        return server
 
 
 class ServersHandler(ServersRendering):
@@ -52,29 +47,26 @@ class ServersHandler(ServersRendering):
     async def post(self, user_name: str) -> None:
         user = self.target_user(user_name)
         name = self.get_body_argument("name", "").strip()
-        if not name:
-            raise ActionRefused("Name the new server (e.g. gpu-2).", 400)
-        if name in user.orm_spawners:
-            raise ActionRefused(f"{user.name} already has a server named {name!r}.", 409)
-        await check_new_server(user, name, self.runtime)
         chosen = self.get_body_argument("environment", "")
         options = {"environment": chosen} if chosen else None
-        hub = self.hub_actions(options, server=name)
-        if options is not None:  # a refused choice creates nothing
-            await self.runtime.environments.choose(options, (g.name for g in user.groups))
-        server_record(user, name)
-        await self.runtime.audit.record(self.actor_name, EventKind.SERVER_ADDED, user.name,
-                                        f"server {name!r}")
-        await act(ServerAction.START, user, self.runtime, hub)
-        await self.render_servers(user, f"Server {name} added; it is starting.")
+        await add_and_start(user, name, self.runtime, self.hub_actions(options, server=name))
+        await self.render_servers(user, f"Server {name} added; it is starting.", name)
 
 
 class NamedServerCardHandler(ServersRendering):
     @portal_authenticated
     @needs_scope("read:servers")
     async def get(self, user_name: str, server_name: str) -> None:
-        user = self.target_user(user_name)
-        await self.render_named_card(user, self.named(user, server_name))
+        await self.render_named_card(*self.target_server(user_name, server_name))
+
+
+class NamedRestartConfirmHandler(RestartConfirmHandler):
+    """The restart's confirmation for a named server (the default one's dialog, its card)."""
+
+    @portal_authenticated
+    @needs_scope("read:servers")
+    async def get(self, user_name: str, server_name: str) -> None:
+        await self.render_dialog(*self.target_server(user_name, server_name))
 
 
 class NamedServerActionHandler(ServersRendering):
@@ -86,8 +78,7 @@ class NamedServerActionHandler(ServersRendering):
 
     @needs_action_scope
     async def perform(self, user_name: str, action: ServerAction, server_name: str) -> None:
-        user = self.target_user(user_name)
-        server = self.named(user, server_name)
+        user, server = self.target_server(user_name, server_name)
         chosen = self.get_body_argument("environment", "") if action.takes_user_options else ""
         options = {"environment": chosen} if chosen else None
         await act(action, user, self.runtime, self.hub_actions(options, server=server))
@@ -100,8 +91,7 @@ class NamedServerKeepRunningHandler(ServersRendering):
     @portal_authenticated
     @needs_scope("servers")
     async def post(self, user_name: str, server_name: str) -> None:
-        user = self.target_user(user_name)
-        server = self.named(user, server_name)
+        user, server = self.target_server(user_name, server_name)
         await self.runtime.culler.keep_running(user, self.actor_name, server)
         await self.render_named_card(user, server)
 
@@ -113,19 +103,10 @@ class NamedServerDeleteHandler(ServersRendering):
     @portal_authenticated
     @needs_scope("delete:servers")
     async def post(self, user_name: str, server_name: str) -> None:
-        user = self.target_user(user_name)
-        server = self.named(user, server_name)
+        user, server = self.target_server(user_name, server_name)
         if self.get_body_argument("confirm", "") != "yes":
             raise ActionRefused(f"Confirm deleting {server}: its workspace is deleted too.", 400)
-        spawner = user.spawners[server]
-        if spawner.active or self.runtime.operations.current(f"{user.name}/{server}"):
-            raise ActionRefused(f"Stop {server} before deleting it.")
-        deleting, actor = deleting_server.set(True), acting_as.set(self.actor_name)
-        try:  # the spawner's hook removes its volumes and records the deletion
-            await remove_server_record(user, server, self.db)
-        finally:
-            deleting_server.reset(deleting)
-            acting_as.reset(actor)
+        await delete_stopped(user, server, self.runtime, self.db, self.actor_name)
         await self.render_servers(user, f"Server {server} deleted with its own volumes.")
 
 
@@ -133,6 +114,7 @@ routes = [
     (r"/portal/users/([^/]+)/servers", ServersHandler),
     (r"/portal/users/([^/]+)/servers/([^/]+)/card", NamedServerCardHandler),
     (r"/portal/users/([^/]+)/servers/([^/]+)/delete", NamedServerDeleteHandler),
+    (r"/portal/users/([^/]+)/servers/([^/]+)/restart-confirm", NamedRestartConfirmHandler),
     (r"/portal/users/([^/]+)/servers/([^/]+)/keep-running", NamedServerKeepRunningHandler),
     (rf"/portal/users/([^/]+)/servers/([^/]+)/{ServerAction.route_group()}",
      NamedServerActionHandler),

@@ -78,9 +78,11 @@ class RestartConfirmHandler(PortalHandler):
     @portal_authenticated
     @needs_scope("read:servers")
     async def get(self, user_name: str) -> None:
-        user = self.target_user(user_name)
+        await self.render_dialog(self.target_user(user_name))
+
+    async def render_dialog(self, user: HubUser, server: str = "") -> None:
         html = await self.render_fragment(
-            "partials/restart_confirm.html", target=user,
+            "partials/restart_confirm.html", target=user, server=server,
             owner=user.name == self.current_user.name,
         )
         self.finish(html)

@@ -98,6 +98,7 @@ class BulkHandler(BroadcastSending, PortalHandler):
         results = await run_bulk(
             action, names, runtime=self.runtime, hub=self.hub_actions(), db=self.db,
             find_user=self.find_user, group=group, broadcast=broadcast,
+            hub_for=lambda server: self.hub_actions(server=server),
             authenticator=self.authenticator if "admin:users" in self.parsed_scopes else None)
         self.set_header("Cache-Control", "no-store")  # temporary passwords are shown once
         html = await self.render_fragment("partials/bulk_result.html", action=action,

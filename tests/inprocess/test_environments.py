@@ -194,6 +194,36 @@ def test_the_choice_is_checked_then_followed_by_the_spawner(hub, admin, make_use
     assert re.search(r'data-user="envmember\w*".*?row-environment[^>]*>team-lab<', table, re.S)
     # The spawner takes the environment itself: the hub never calls it an unhandled option.
     assert f"unhandled user_options for {member.name}" not in hub.log_path.read_text()
+    switch_a_named_server_through_the_json_api(hub, member, engine)
+
+
+def switch_a_named_server_through_the_json_api(hub, member, engine) -> None:
+    """A named server started in one environment and switched to the other through the JSON
+    API: a new container from the other image; the list says which one each server runs."""
+    r = hub.api("PUT", "../portal/api/limits/groups/env-team", json={"named_servers": 1})
+    assert r.status_code == 200, r.text
+
+    def api(method: str, path: str, body: dict | None = None):
+        return member.s.request(method, member.url(f"portal/api/users/{member.name}/{path}"),
+                                json=body, headers={"X-XSRFToken": member.xsrf}, timeout=30)
+
+    def running_in(environment: str) -> bool:
+        server = api("GET", "servers/py").json()
+        return (server["state"], server["environment"]) == ("running", environment)
+
+    assert api("POST", "servers/py/start", {"environment": "noext"}).status_code == 202
+    hub.wait_for(lambda: running_in("noext"), what="py running in noext")
+    container = f"jupyterlab-{member.name}--py"
+    assert engine.container_records[container]["Config"]["Image"] == NOEXT
+    r = api("POST", "servers/py/recreate", {"user_options": {"environment": "team-lab"}})
+    assert r.status_code == 202, r.text
+    hub.wait_for(lambda: running_in("team-lab"), timeout=30, what="py switched to team-lab")
+    assert engine.container_records[container]["Config"]["Image"] == "dshub-lab:latest"
+    listing = api("GET", "servers").json()["servers"]
+    assert [(s["server"], s["environment"]) for s in listing] == [("", "team-lab"),
+                                                                 ("py", "team-lab")]
+    switched = [d for _, _, d, ok in events(hub, "re-create", member.name) if ok]
+    assert switched[-1] == "requested (server 'py')", switched
 
 
 def test_jupyterhubs_start_page_offers_the_same_choice(hub, make_user, engine, environments):

@@ -6,6 +6,7 @@ Two real labs side by side are on the real engine (tests/integration/test_named_
 from __future__ import annotations
 
 import html
+import re
 import threading
 import time
 
@@ -207,6 +208,7 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     name = user.name
     page = user.get("portal")
     assert page.status_code == 200 and 'id="add-server"' not in page.text  # maximum 0
+    assert ">My server</a>" in page.text
     r = user.post(f"portal/users/{name}/servers", {"name": "lab"})
     assert r.status_code == 409 and "only the default one" in html.unescape(r.text)
     make_group(hub, "nm-portal", name)
@@ -219,6 +221,8 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     r = user.post(f"portal/users/{name}/servers", {"name": "lab"})
     assert r.status_code == 200 and "Server lab added" in r.text, r.text
     assert 'data-server="lab"' in r.text and 'id="add-server-full"' in r.text
+    assert 'data-added-server="lab"' in r.text  # the notice goes once it has started
+    assert ">My servers</a>" in user.get("portal").text
     wait_for_container(hub, engine, f"jupyterlab-{name}--lab")
     # The admin's table counts it (the default server is stopped).
     table = admin.get(f"portal/admin/user-table?q={name}").text
@@ -229,6 +233,26 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     assert r.status_code == 409 and "Stop your server 'lab'" in html.unescape(r.text), r.text
     r = user.post(f"portal/users/{name}/servers", {"name": "two"})
     assert r.status_code == 409 and "the maximum of 1" in html.unescape(r.text)
+    check_the_json_api(hub, user, other, engine)
+    # The admin's bulk stop reaches every server the hub runs for the user, a line and an
+    # event each naming it; with none running, the default server's refusal says so.
+    r = admin.post("portal/admin/bulk", {"action": "stop", "user": [name]})
+    assert r.status_code == 200, r.text
+    assert bulk_lines(r.text) == [("lab", "yes", f"{name} (server lab): stop requested"),
+                                  ("two", "yes", f"{name} (server two): stop requested")]
+    stopped = [d for _, _, d, ok in events(hub, "stop", name) if ok]
+    assert sorted(stopped[-2:]) == ["requested (server 'lab')", "requested (server 'two')"]
+    stop_all(hub, engine, name)
+    r = admin.post("portal/admin/bulk", {"action": "restart", "user": [name]})
+    assert bulk_lines(r.text) == [("", "no", f"{name}: Only a running server can be restarted; "
+                                             "start it instead.")], r.text
+    # The restart's dialog is a named server's too, aimed at its card.
+    dialog = user.get(f"portal/users/{name}/servers/lab/restart-confirm")
+    assert dialog.status_code == 200 and "Restart the server lab?" in dialog.text
+    assert f'hx-target="#server-card-{name}--lab"' in dialog.text
+    assert f'hx-post="/ds%20hub/hub/portal/users/{name}/servers/lab/restart"' in dialog.text
+    assert user.get(f"portal/users/{name}/servers/nope/restart-confirm").status_code == 404
+    assert other.get(f"portal/users/{name}/servers/lab/restart-confirm").status_code == 404
     # Its card and actions have their own URLs; the default server's keep theirs.
     card = user.get(f"portal/users/{name}/servers/lab/card")
     assert card.status_code == 200 and 'data-server="lab"' in card.text
@@ -242,6 +266,13 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     r = user.post(reset, {"volume": "lab/workspace", "confirm": "yes"})
     assert r.status_code == 200, r.text
     assert f"jupyterlab-{name}--lab_workspace" not in engine.volume_names()
+    # The JSON API deletes a stopped one only when told to confirm.
+    r = api(user, "DELETE", "servers/two")
+    assert r.status_code == 400 and '"confirm": true' in r.json()["message"], r.text
+    assert api(user, "DELETE", "servers/two", {"confirm": True}).status_code == 204
+    assert "two" not in servers_of(hub, name)
+    assert f"jupyterlab-{name}--two_workspace" not in engine.volume_names()
+    assert api(user, "DELETE", "servers/two", {"confirm": True}).status_code == 404
     r = user.post(f"portal/users/{name}/servers/lab/delete", {})
     assert r.status_code == 400 and "Confirm deleting lab" in r.text
     r = user.post(f"portal/users/{name}/servers/lab/delete", {"confirm": "yes"})
@@ -253,6 +284,94 @@ def test_the_portal_adds_starts_and_deletes_named_servers(hub, admin, make_user,
     details = [detail for _, _, detail, _ in events(hub, "start", name)]
     assert any("(server 'lab')" in d for d in details), details
     assert events(hub, "server added", name) and events(hub, "server deleted", name)
+
+
+def api(portal, method: str, path: str, body: dict | None = None):
+    """The portal's JSON API on `portal`'s own servers, with its session (and XSRF token)."""
+    return portal.s.request(method, portal.url(f"portal/api/users/{portal.name}/{path}"),
+                            json=body, headers={"X-XSRFToken": portal.xsrf}, timeout=30)
+
+
+def bulk_lines(answer: str) -> list[tuple[str, str, str]]:
+    """(server, ok, words) of each line of a bulk action's answer."""
+    return [(server, ok, words) for ok, server, words in re.findall(
+        r'data-ok="(\w+)" data-server="(\w*)">([^<]*)</li>', answer)]
+
+
+def state_of(portal, server: str) -> str:
+    r = api(portal, "GET", f"servers/{server}")
+    assert r.status_code == 200, r.text
+    return r.json()["state"]
+
+
+def check_the_json_api(hub, user, other, engine) -> None:
+    """The JSON API on named servers, beside the portal's running "lab": the list, one server,
+    a start adding one (checked like the form), refusals with sentences, the same scopes as
+    the portal's pages."""
+    name = user.name
+    hub.wait_for(lambda: state_of(user, "lab") == "running", what="lab running")
+    listing = api(user, "GET", "servers").json()
+    assert listing["named_servers_max"] == 1
+    assert [(s["server"], s["state"], s["environment"]) for s in listing["servers"]] == [
+        ("", "stopped", None), ("lab", "running", None)]
+    for body, status, words in [({}, 409, "the maximum of 1"),  # past the maximum
+                                ({"environment": 3}, 400, "environment"),
+                                ({"environment": "nope"}, 400, "nope")]:
+        r = api(user, "POST", "servers/two/start", body)
+        assert (r.status_code, words in r.json()["message"]) == (status, True), r.text
+    r = api(user, "POST", "servers/Bad_Name/start")
+    assert r.status_code == 400 and "not a valid server name" in r.json()["message"], r.text
+    assert set(servers_of(hub, name)) == {"", "lab"}  # nothing was created
+    for method, path, body in [("GET", "servers/nope", None), ("POST", "servers/nope/stop", {}),
+                               ("POST", "servers/nope/recreate", {"environment": "x"}),
+                               ("DELETE", "servers/nope", {"confirm": True})]:
+        r = api(user, method, path, body)
+        assert r.status_code == 404, (path, r.text)
+        assert r.json()["message"] == f"{name} has no server named 'nope'.", r.text
+    r = api(user, "POST", "servers/lab/start")
+    assert r.status_code == 409 and "already running" in r.json()["message"], r.text
+    r = api(user, "DELETE", "servers/lab", {"confirm": True})
+    assert r.status_code == 409 and "Stop lab before deleting it" in r.json()["message"]
+    r = api(user, "POST", "servers/lab/stop", {"environment": "x"})
+    assert r.status_code == 400 and "stop takes no user_options" in r.json()["message"]
+    # Someone else's servers: the hub's own refusal, nothing changed.
+    for method, path in [("GET", f"users/{name}/servers"), ("GET", f"users/{name}/servers/lab"),
+                         ("POST", f"users/{name}/servers/lab/stop"),
+                         ("POST", f"users/{name}/servers/x/start"),
+                         ("DELETE", f"users/{name}/servers/lab")]:
+        r = other.s.request(method, other.url(f"portal/api/{path}"), json={},
+                            headers={"X-XSRFToken": other.xsrf}, timeout=30)
+        assert r.status_code in (403, 404), (path, r.text)
+    # A start of a new name adds it (within a raised maximum), like the hub's REST POST.
+    set_servers(hub, "nm-portal", 2)
+    r = api(user, "POST", "servers/two/start", {"user_options": None})
+    assert r.status_code == 202, r.text
+    assert r.json()["server"] == "two" and r.json()["state"] in ("starting", "running")
+    hub.wait_for(lambda: state_of(user, "two") == "running", what="two running")
+    assert engine.container_records[f"jupyterlab-{name}--two"]["State"]["Running"]
+    one = hub.api("GET", f"../portal/api/users/{name}/servers/two")  # an admin's token
+    assert one.status_code == 200 and one.json()["lab_url"].endswith(f"/user/{name}/two/")
+    added = [d for _, _, d, _ in events(hub, "server added", name)]
+    assert "server 'two'" in added[-1], added
+    set_servers(hub, "nm-portal", 1)
+
+
+def test_the_hubs_spawn_page_creates_no_server_past_the_maximum(hub, make_user, admin):
+    """JupyterHub 5.5's /hub/spawn/<user>/<server> made the server's record before anything was
+    checked (an empty server past the maximum, or with a bad name); both lines refuse it."""
+    user = make_user("nmspawn")
+    for path in (f"spawn/{user.name}/extra", f"spawn/{user.name}/Bad_Name"):
+        posted = user.s.post(user.url(path), data={"_xsrf": user.xsrf}, timeout=30)
+        for r in (user.get(path, htmx=False), posted):
+            assert r.status_code in (400, 409), (path, r.status_code, r.text[:300])
+        assert set(servers_of(hub, user.name)) <= {""}, path
+    r = user.get(f"spawn/{user.name}/extra", htmx=False)
+    assert "may have no named servers" in html.unescape(r.text), r.text[:2000]
+    # Someone else's: the hub's own refusal, which says nothing about the maximum.
+    other = make_user("nmspawno")
+    r = other.get(f"spawn/{user.name}/extra", htmx=False)
+    assert r.status_code in (403, 404) and "named servers" not in r.text
+    assert set(servers_of(hub, user.name)) <= {""}
 
 
 def each_server_on_its_own(hub, user) -> None:

@@ -10,6 +10,7 @@ import itertools
 
 import requests
 
+from portal.platform.upstream import server_record
 from tests.support.audit import audit
 from tests.support.clients import PASSWORD
 from tests.support.sharing import listed, revoke, share, share_rows, shared_with_me
@@ -126,3 +127,83 @@ def test_the_hub_rest_api_shares_are_audited_and_sharing_with_the_owner_is_refus
     assert details == [
         f"share of {owner.name}'s server with user {friend.name} revoked (hub REST API)",
         f"{owner.name}'s server shared with user {friend.name} (hub REST API)"], details
+
+
+def add_server_record(hub, owner: str, server: str) -> None:
+    """A stopped named server of `owner` (its record only: no lab answers here)."""
+    async def add() -> None:
+        server_record(hub.app.users[owner], server)
+
+    hub.run(add())
+
+
+def test_a_named_server_is_shared_from_its_card_and_goes_with_its_shares(hub, make_user):
+    owner, friend, stranger = make_user("shnamed"), make_user("shnamedf"), make_user("shnameds")
+    add_server_record(hub, owner.name, "gpu")
+    base = f"portal/users/{owner.name}/servers/gpu"
+    card = owner.get(f"{base}/card").text
+    assert f'hx-get="/ds%20hub/hub/{base}/shares"' in card and "Share this server" in card
+    r = owner.post(f"{base}/shares", {"kind": "user", "name": friend.name})
+    assert r.status_code == 200 and listed(r.text) == {("user", friend.name)}, r.text
+    assert f'id="share-panel-{owner.name}--gpu"' in r.text
+    assert listed(owner.get(f"portal/users/{owner.name}/shares").text) == set()  # the default
+    page = friend.get(f"portal/users/{friend.name}/shared").text
+    assert 'data-shared-server="gpu"' in page and "Not running" in page
+    # Someone else's named server, or one the owner has not got: refused, nothing changed.
+    r = owner.post(f"portal/users/{owner.name}/servers/nope/shares", {"name": friend.name})
+    assert r.status_code == 404 and "has no server named 'nope'" in html.unescape(r.text)
+    r = stranger.post(f"{base}/shares", {"kind": "user", "name": stranger.name})
+    assert r.status_code == 404 and share_rows(hub, owner.name) == {("user", friend.name)}
+    r = owner.post(f"{base}/shares/revoke", {"kind": "user", "name": friend.name})
+    assert r.status_code == 200 and listed(r.text) == set()
+    details = [e["detail"] for e in audit(hub, user=owner.name) if "share" in e["kind"]]
+    assert details == [f"share of {owner.name}/gpu with user {friend.name} revoked",
+                       f"{owner.name}/gpu shared with user {friend.name}"], details
+    # Host power: the same password first as for the default server.
+    assert hub.api("POST", "groups/docker-sock/users",
+                   json={"users": [owner.name]}).status_code == 200
+    try:
+        r = owner.post(f"{base}/shares", {"kind": "user", "name": friend.name})
+        assert r.status_code == 403 and "data-sudo" in r.text
+        assert share_rows(hub, owner.name) == set()
+        r = owner.post(f"{base}/shares", {"kind": "user", "name": friend.name,
+                                          "sudo_password": PASSWORD})
+        assert r.status_code == 200 and share_rows(hub, owner.name) == {("user", friend.name)}
+    finally:
+        hub.api("DELETE", "groups/docker-sock/users", json={"users": [owner.name]})
+    # Deleting the server takes its shares along.
+    r = owner.post(f"{base}/delete", {"confirm": "yes"})
+    assert r.status_code == 200, r.text
+    assert share_rows(hub, owner.name) == set() and shared_with_me(friend) == {}
+
+
+def test_share_codes_made_accepted_and_revoked_are_audited(hub, make_user):
+    owner, taker = make_user("shcode"), make_user("shcodetaker")
+    add_server_record(hub, owner.name, "")  # the default server's record
+    r = hub.api("POST", f"users/{owner.name}/tokens", json={"expires_in": 300})
+    headers = {"Authorization": f"token {r.json()['token']}"}
+    url = hub.hub_url(f"api/share-codes/{owner.name}/")
+    made = requests.post(url, json={"expires_in": 3600}, headers=headers, timeout=30)
+    assert made.status_code == 200, made.text
+    code, code_id = made.json()["code"], made.json()["id"]
+    # Someone exchanges it on the hub's page: the share it makes is recorded, by them.
+    for _ in range(2):  # the second exchange changes nothing: no second event
+        r = taker.s.post(taker.url("accept-share"), data={"code": code, "_xsrf": taker.xsrf},
+                         allow_redirects=False, timeout=30)
+        assert r.status_code == 302, r.text
+    assert share_rows(hub, owner.name) == {("user", taker.name)}
+    accepted = [(e["kind"], e["actor"], e["detail"]) for e in audit(hub, user=owner.name)
+                if e["kind"] == "share"]
+    assert accepted == [("share", taker.name, f"{owner.name}'s server shared with user "
+                                              f"{taker.name} (share code {code_id} accepted)")]
+    r = requests.delete(url, params={"id": code_id}, headers=headers, timeout=30)
+    assert r.status_code == 204, r.text
+    r = requests.delete(url, params={"id": code_id}, headers=headers, timeout=30)
+    assert r.status_code == 404  # nothing left to revoke: no event
+    events = [(e["kind"], e["detail"]) for e in audit(hub, user=owner.name)
+              if e["kind"].startswith("share code")]
+    assert [kind for kind, _ in events] == ["share code revoked", "share code"], events
+    assert events[0][1] == f"share code {code_id} for {owner.name}'s server revoked (hub REST API)"
+    assert events[1][1].startswith(f"share code {code_id} for {owner.name}'s server made, "
+                                   "valid until ")
+    assert not any(code in detail for _, detail in events)  # the code itself stays secret

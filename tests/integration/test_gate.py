@@ -305,6 +305,11 @@ def test_4_sharing_a_server_with_host_power_needs_sudo(hub, world):
             r = rest(session, "POST", path, body)
             assert r.status_code == 403, (session.name, path, r.status_code, r.text)
             assert "portal/api/sudo" in r.json()["message"]
+        # A named server's card asks the same (the gate asks before its handler looks the
+        # server up: whichever name is given).
+        r = session.post(f"portal/users/{owner.name}/servers/work/shares",
+                         {"kind": "user", "name": sharee.name})
+        assert r.status_code == 403 and "data-sudo" in r.text, (session.name, r.text)
     assert shares_of(hub, owner.name) == []
     # A server without host power is shared as before.
     plain = world["victim"]

@@ -12,22 +12,9 @@ import re
 import time
 from datetime import UTC, datetime
 
-from tests.support.clients import Portal, ensure_running, ensure_stopped
+from tests.support.clients import Portal, ensure_running, ensure_stopped, named_state
 from tests.support.hub import PREFIX
 from tests.support.limits import events, make_group
-
-
-def named_state(user: Portal, server: str, want: set[str], timeout: float = 120) -> str:
-    deadline, state = time.monotonic() + timeout, ""
-    while time.monotonic() < deadline:
-        r = user.get(f"portal/users/{user.name}/servers/{server}/card")
-        assert r.status_code == 200, r.text[:300]
-        state = re.findall(r'data-state="(\w+)"', r.text)[0]
-        if state in want:
-            assert state != "failed" or "failed" in want and "running" not in want, r.text
-            return state
-        time.sleep(0.5)
-    raise AssertionError(f"{user.name}'s server {server} stayed {state!r}, wanted {want}")
 
 
 def volumes_of(container) -> dict[str, str]:

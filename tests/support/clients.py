@@ -136,6 +136,20 @@ def wait_state(portal: Portal, user: str, want: set[str], timeout: float = 90) -
     raise AssertionError(f"{user}'s server stayed {state!r}, wanted {want}")
 
 
+def named_state(user: Portal, server: str, want: set[str], timeout: float = 120) -> str:
+    """Poll a named server's card until its state is one of `want`."""
+    deadline, state = time.monotonic() + timeout, ""
+    while time.monotonic() < deadline:
+        r = user.get(f"portal/users/{user.name}/servers/{server}/card")
+        assert r.status_code == 200, r.text[:300]
+        state = re.findall(r'data-state="(\w+)"', r.text)[0]
+        if state in want:
+            assert state != "failed" or "failed" in want and "running" not in want, r.text
+            return state
+        time.sleep(0.5)
+    raise AssertionError(f"{user.name}'s server {server} stayed {state!r}, wanted {want}")
+
+
 def ensure_running(portal: Portal, user: str | None = None) -> None:
     """Start the server from the portal unless it already runs; wait until it does."""
     user = user or portal.name

@@ -87,26 +87,45 @@ def test_bulk_actions_offer_stop_and_restart_under_their_old_names():
                                     "reset-password", "disable", "enable", "clear-2fa")
 
 
+def fake_user(name: str, servers: dict[str, bool]) -> SimpleNamespace:
+    """A hub user whose servers (name -> running) the bulk actions look at, oldest first."""
+    spawners = {server: SimpleNamespace(active=running) for server, running in servers.items()}
+    records = {server: SimpleNamespace(id=i) for i, server in enumerate(servers)}
+    return SimpleNamespace(name=name, spawners=spawners, orm_spawners=records)
+
+
 @pytest.mark.parametrize("action", [ServerAction.STOP, ServerAction.RESTART], ids=str)
-async def test_bulk_server_action_reaches_act_as_the_enum(monkeypatch, action):
+async def test_bulk_server_action_reaches_act_as_the_enum_for_each_running_server(monkeypatch,
+                                                                                 action):
     seen = []
 
     async def fake_act(what, user, runtime, hub):
-        seen.append(what)
+        seen.append((what, user.name, hub))
+        if user.name == "zed":
+            raise ActionRefused("The server is not running.")
 
     monkeypatch.setattr(bulk_actions, "act", fake_act)
-    users = {"ann": SimpleNamespace(name="ann")}
-    results = await bulk_actions.run_bulk(str(action), ["ann", "bob"], runtime=None, hub=None,
-                                          db=None, find_user=users.get)
-    assert seen == [action] and seen[0] is action
-    assert results == [bulk_actions.Result("ann", True, f"{action} requested"),
-                       bulk_actions.Result("bob", False, "no such user")]
+    users = {"ann": fake_user("ann", {"": True, "gpu": True, "old": False}),
+             "cy": fake_user("cy", {"": False, "gpu": True}),
+             "zed": fake_user("zed", {"": False, "idle": False})}
+    results = await bulk_actions.run_bulk(
+        str(action), ["ann", "bob", "cy", "zed"], runtime=None, hub=None, db=None,
+        find_user=users.get, hub_for=lambda server: f"hub of {server or 'default'}")
+    assert seen == [(action, "ann", "hub of default"), (action, "ann", "hub of gpu"),
+                    (action, "cy", "hub of gpu"), (action, "zed", "hub of default")]
+    assert all(what is action for what, _, _ in seen)
+    requested = f"{action} requested"
+    assert results == [bulk_actions.Result("ann", True, requested),
+                       bulk_actions.Result("ann", True, requested, "gpu"),
+                       bulk_actions.Result("bob", False, "no such user"),
+                       bulk_actions.Result("cy", True, requested, "gpu"),
+                       bulk_actions.Result("zed", False, "The server is not running.")]
 
 
 async def test_bulk_refuses_an_action_it_does_not_offer():
     with pytest.raises(ActionRefused, match="Unknown bulk action 'start'"):
         await bulk_actions.run_bulk("start", ["ann"], runtime=None, hub=None, db=None,
-                                    find_user=lambda name: None)
+                                    find_user=lambda name: None, hub_for=lambda server: None)
 
 
 @pytest.mark.parametrize(("pending", "spawning", "stopping"), [
