@@ -11,6 +11,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from portal.views.admin_pages import SECTIONS
+from tests.support.limits import make_group
 from tests.support.page_settled import SETTLED
 from tests.ui.axe import violations
 from tests.ui.conftest import SCREENSHOTS
@@ -41,6 +42,14 @@ def check(page: Page, found: dict[str, list[str]], what: str, theme: str = "ligh
 
 def test_walk_every_page_in_both_themes_and_on_a_phone(hub, browser, make_user):
     walker = make_user("walker").name
+    # Rows with their own buttons on every section, whatever other tests on this hub made: a
+    # group's limits and quota (the limits page's "Use defaults" once hid a mislabelled button
+    # until another test happened to leave a group's limits behind).
+    make_group(hub, "walk-team", walker)
+    r = hub.api("PUT", "../portal/api/limits/groups/walk-team", json={"memory": "1G"})
+    assert r.status_code == 200, r.text
+    r = hub.api("PUT", "../portal/api/quotas/groups/walk-team", json={"lab_hours": 10})
+    assert r.status_code == 200, r.text
     found: dict[str, list[str]] = {}
     page = browser.new_page()
     for name in ("login", "signup"):  # the portal's own sign-in and sign-up pages
