@@ -39,15 +39,32 @@ def engine() -> FakeEngine:
 
 
 @pytest.fixture
-def answering_labs(engine: FakeEngine) -> Iterator[AnsweringLabs]:
+def answering_labs(hub: HubInProcess, engine: FakeEngine) -> Iterator[AnsweringLabs]:
     """During the test, a container the engine starts answers on its port as a lab would, so a
-    start completes (without this no lab answers, and the hub gives a start up)."""
+    start completes (without this no lab answers, and the hub gives a start up). Every server
+    still running at the end is stopped: the hub is the worker's, and a lab left running is
+    sampled for usage during the tests after it (a test counting Docker calls saw those)."""
     engine.labs = labs = AnsweringLabs()
     try:
         yield labs
     finally:
+        stop_every_server(hub)
         engine.labs = None
         labs.close_all()
+
+
+def stop_every_server(hub: HubInProcess) -> None:
+    def active() -> list[dict]:
+        r = hub.api("GET", "users?state=active")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    for user in active():
+        for server in user.get("servers", {}):
+            path = f"users/{user['name']}/servers/{server}" if server else (
+                f"users/{user['name']}/server")
+            assert hub.api("DELETE", path).status_code in (202, 204, 400, 404)
+    hub.wait_for(lambda: not active(), timeout=30, what="every server stopped")
 
 
 @pytest.fixture(scope="session")
