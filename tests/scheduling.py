@@ -12,35 +12,37 @@ from __future__ import annotations
 import pytest
 
 # Measured beside the rest of the suite on a 2-core machine (--durations in the run's log),
-# longest first. Files not named keep their collection order, after these.
+# longest first (a run of 2026-12-07). Files not named keep their collection order, after these.
 LONGEST_FIRST = (
     # tests/integration
-    "test_hub_restarts.py",
-    "test_swarm.py",
+    "test_swarm.py",  # about 7 minutes of one worker: a 2-node Swarm, two environments
     "test_metrics.py",  # waits minutes for Docker's volume sizes: overlapped from the start
     "test_docker_races.py",
-    "test_named_servers.py",
-    "test_portal_actions.py",
-    "test_hardening.py",
-    "test_pushed_updates.py",
-    "test_engine_restart.py",
-    "test_production.py",
-    "test_tls_logo.py",
     "test_gate.py",
     "test_spawn.py",
+    "test_hardening.py",
+    "test_portal_actions.py",
+    "test_named_servers.py",
+    "test_hub_restarts.py",
+    "test_pushed_updates.py",
+    "test_engine_restart.py",
     "test_account_deletion.py",
+    "test_production.py",
+    "test_tls_logo.py",
     "test_broadcast.py",
+    "test_usage.py",
+    "test_gpu.py",
     "test_user_table.py",
     "test_limits.py",
-    "test_gpu.py",
     "test_engine_paths.py",
     # tests/ui
+    "test_admin_console_ui.py",  # one walk: pages, axe-core, themes, a phone
+    "test_workspace_walk_ui.py",  # one walk: environments, a second server, a share
+    "test_broadcast_ui.py",
+    "test_image_updates_ui.py",
     "test_idle_culling_ui.py",
     "test_pushed_updates_ui.py",
-    "test_workspace_walk_ui.py",  # three lab starts (~95 s)
     "test_lab_origin.py",
-    "test_broadcast_ui.py",
-    "test_admin_console_ui.py",  # one walk: ~40 s of pages, axe-core, themes, a phone
     "test_portal_actions_ui.py",
     "test_signup_to_lab.py",
     "test_logo_inert.py",
