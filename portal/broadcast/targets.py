@@ -51,8 +51,6 @@ def target_of(user: HubUser, server: str = "") -> Target:
     return Target(user.name, url_path_join(spawner.server.url, INGEST_PATH), server=server)
 
 
-
-
 async def resolve_targets(recipients: Recipients, db: Any,
                           users: Mapping[Any, HubUser]) -> list[Target]:
     """Recipients -> one target per server of each user with a server record (running or
