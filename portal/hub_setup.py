@@ -27,6 +27,7 @@ from .operations.states import ServerChange
 from .platform.canonical_origin import redirect_rule
 from .platform.heap import FreezePolicy
 from .platform.metrics import watch_labs
+from .platform.patient_proxy import PatientProxy
 from .platform.settings import Settings, load_settings
 from .platform.startup import when_hub_runs
 from .platform.upstream import HubSpawner, route_first, serving_hub
@@ -185,6 +186,10 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # "unlimited" where the portal's means "none".
     if "allow_named_servers" not in hub:
         hub.allow_named_servers = True
+    # The proxy gets longer than JupyterHub's fixed 10 s to come up on a busy host
+    # (portal/platform/patient_proxy.py); a proxy class set by the configuration stays.
+    if "proxy_class" not in hub:
+        hub.proxy_class = PatientProxy
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
     # Users share their own servers (JupyterHub's shares) with users and groups they name.
