@@ -186,9 +186,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     # "unlimited" where the portal's means "none".
     if "allow_named_servers" not in hub:
         hub.allow_named_servers = True
-    # The proxy gets longer than JupyterHub's fixed 10 s to come up on a busy host
-    # (portal/platform/patient_proxy.py); a proxy class set by the configuration stays.
-    if "proxy_class" not in hub:
+    if "proxy_class" not in hub:  # more than JupyterHub's 10 s to come up (patient_proxy.py)
         hub.proxy_class = PatientProxy
     # Users land on the portal after signing in.
     c.JupyterHub.default_url = url_path_join(settings.base_url, "hub/portal")
