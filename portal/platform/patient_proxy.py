@@ -1,4 +1,4 @@
-"""The hub's proxy, given time to come up on a busy host.
+"""Owns the hub's proxy class: configurable-http-proxy, given time to come up on a busy host.
 
 JupyterHub starts configurable-http-proxy and gives its two endpoints a fixed 10 s to answer;
 past that the hub exits. Node's first start on a loaded host (a CI machine, a server restarted
