@@ -6,22 +6,23 @@ from the in-memory spawner where the hub holds one (pending starts and stops, fa
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jupyterhub import orm
 from nativeauthenticator.orm import UserInfo
-from sqlalchemy import Text, and_, func, literal_column, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from ..governance.limits import Limits
 from ..governance.usage import LabUsage
+from ..governance.user_usage import user_usage
 from ..lab.chosen_environment import STATE_KEY as ENVIRONMENT_KEY
 from ..operations.states import OPERATION_CARDS, CardState
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser, hub_spawning, hub_stopping, loaded_user, spawn_failed
 from ..runtime import Runtime
+from .table_rows import Account, ServerRecord, groups_of, records_of
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = ("name", "state", "activity")
@@ -57,7 +58,11 @@ class Row:
     two_factor_unreadable: bool = False  # its secret cannot be decrypted: Clear 2FA helps
     email: str = ""  # where the hub mails the account (its own address, else its sign-up's)
     environment: str = ""  # the environment its server runs or last ran ("": the configured image)
-    running_servers: int = 0  # its servers the hub records as running, named ones included
+    running: list[str] = field(default_factory=list)  # its running servers ("": the default)
+
+    @property
+    def running_servers(self) -> int:  # the hub's records, named servers included
+        return len(self.running)
 
 
 @dataclass
@@ -124,38 +129,6 @@ def _order(q: TableQuery) -> list[Any]:
     return [column.desc() if q.descending else column.asc(), orm.User.name.asc()]
 
 
-@dataclass(frozen=True)
-class Account:
-    """One row's hub account, as read for the table: plain columns, no ORM object (building
-    User objects and JupyterHub's select-in loads of their roles, shares and groups' roles was
-    most of the page's time at 1,000 users x 3 servers). The account registries key on
-    `id`, `created` and `name`, which this carries."""
-
-    id: int
-    name: str
-    admin: bool
-    created: datetime | None
-    last_activity: datetime | None
-
-
-@dataclass(frozen=True)
-class ServerRecord:
-    """One of the account's server records: its name, whether it runs, its saved state (the
-    stored JSON text, read only for the default server's environment)."""
-
-    name: str
-    running: bool
-    state_text: str
-
-    @property
-    def state(self) -> dict[str, Any]:
-        try:
-            state = json.loads(self.state_text) if self.state_text else {}
-        except ValueError:
-            return {}
-        return state if isinstance(state, dict) else {}
-
-
 def row_state(account: Account, records: dict[str, ServerRecord], users: dict[int, HubUser],
               runtime: Runtime) -> CardState:
     """The card's state without Docker: operations, the in-memory spawner, the server record."""
@@ -190,29 +163,6 @@ def row_environment(account: Account, records: dict[str, ServerRecord],
     return str(record.state.get(ENVIRONMENT_KEY) or "") if record is not None else ""
 
 
-def _groups_of(db: Any, ids: list[int]) -> dict[int, list[str]]:
-    rows = db.execute(select(orm.user_group_map.c.user_id, orm.Group.name)
-                      .join(orm.Group, orm.Group.id == orm.user_group_map.c.group_id)
-                      .where(orm.user_group_map.c.user_id.in_(ids)))
-    groups: dict[int, list[str]] = {}
-    for user_id, name in rows:
-        groups.setdefault(user_id, []).append(name)
-    return groups
-
-
-def _records_of(db: Any, ids: list[int]) -> dict[int, dict[str, ServerRecord]]:
-    # The state as its stored text: JupyterHub's JSON column type cannot be cached by
-    # SQLAlchemy, which compiled the statement anew on every page.
-    state = literal_column(f"{orm.Spawner.__tablename__}.state", Text)
-    rows = db.execute(select(orm.Spawner.user_id, orm.Spawner.name, orm.Spawner.server_id, state)
-                      .where(orm.Spawner.user_id.in_(ids)))
-    records: dict[int, dict[str, ServerRecord]] = {}
-    for user_id, name, server_id, text in rows:
-        records.setdefault(user_id, {})[name or ""] = ServerRecord(
-            name or "", server_id is not None, text or "")
-    return records
-
-
 def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQuery) -> TablePage:
     """One page of the table and the number of users matching its filters: plain columns in
     four queries a page (accounts, their groups, their server records, sign-up addresses)."""
@@ -224,7 +174,7 @@ def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQue
         orm.User.id, orm.User.name, orm.User.admin, orm.User.created, orm.User.last_activity)
         .order_by(*_order(q)).offset((q.page - 1) * q.size).limit(q.size)]
     ids = [a.id for a in accounts]
-    groups, records = _groups_of(db, ids), _records_of(db, ids)
+    groups, records = groups_of(db, ids), records_of(db, ids)
     signed_up = dict(db.query(UserInfo.username, UserInfo.email).filter(
         UserInfo.username.in_([a.name for a in accounts])))
     rows = []
@@ -237,17 +187,18 @@ def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQue
                         two_factor_unreadable=runtime.two_factor.unreadable(a),
                         email=runtime.emails.own(a) or signed_up.get(a.name) or "",
                         environment=row_environment(a, own, users),
-                        running_servers=sum(r.running for r in own.values())))
+                        running=sorted(r.name for r in own.values() if r.running)))
     return TablePage(rows, total, q)
 
 
 async def add_usage_and_limits(page: TablePage, runtime: Runtime) -> None:
-    """Each row's last usage sample and limits: from memory and one cached read of the group
-    overrides, never a Docker call."""
+    """Each row's last usage samples (over all its running servers) and limits: from memory and
+    one cached read of the group overrides, never a Docker call."""
     for row in page.rows:
         row.limits = await runtime.limits.for_groups(row.groups)  # overrides cached in memory
-        usage = runtime.usage.get(row.name)
-        if usage is not None and row.state == CardState.RUNNING:
+        servers = set(row.running) | ({""} if row.state == CardState.RUNNING else set())
+        usage = user_usage(runtime.usage, row.name, sorted(servers))
+        if usage is not None:
             row.usage, row.usage_stale = usage, runtime.usage.stale(usage)
 
 

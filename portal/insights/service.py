@@ -142,7 +142,7 @@ async def own_usage(store: PortalStore, user: str, now: datetime, live: LabUsage
         volumes, where = (stored[user][1], "the usage history") if user in stored else ({}, "")
         if live is not None and any(v is not None for v in live.volumes.values()):
             volumes = {k: v for k, v in live.volumes.items() if v is not None}
-            where = "your running lab"
+            where = "your running servers"
         return OwnUsage(week, month, days, limit, volumes, where)
 
     return await store.read(load)

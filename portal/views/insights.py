@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from jupyterhub.scopes import needs_scope
 
+from ..governance.user_usage import user_usage
 from ..insights import service
 from ..insights.exports import as_csv
 from ..insights.periods import parse_month, parse_period
@@ -31,8 +32,10 @@ class InsightsCommon(PortalCommon):
     async def own_usage(self, user_name: str) -> service.OwnUsage:
         user = self.target_user(user_name)
         limits = await self.runtime.limits.for_groups(g.name for g in user.groups)
+        running = [name for name, record in user.orm_spawners.items() if record.server_id]
         return await service.own_usage(self.runtime.store, user.name, datetime.now(UTC),
-                                       self.runtime.usage.get(user.name), limits.memory or 0)
+                                       user_usage(self.runtime.usage, user.name, running),
+                                       limits.memory or 0)
 
     def export(self, name: str, rows: list[dict[str, object]]) -> None:
         """`format=csv` (a download) or JSON (`{"rows": [...]}`)."""

@@ -171,7 +171,7 @@ def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, mak
         assert lab["HostConfig"]["Memory"] == 256 * 1024**2
         assert lab["HostConfig"]["NanoCpus"] == 5 * 10**8
     assert other["HostConfig"]["Memory"] != 256 * 1024**2  # not in the group
-    each_server_on_its_own(hub, bob)
+    each_server_on_its_own(hub, bob, admin)
 
     # Deleting bob's stopped server x removes its own workspace only.
     stop_all(hub, engine, bob.name)
@@ -374,9 +374,9 @@ def test_the_hubs_spawn_page_creates_no_server_past_the_maximum(hub, make_user, 
     assert set(servers_of(hub, user.name)) <= {""}
 
 
-def each_server_on_its_own(hub, user) -> None:
+def each_server_on_its_own(hub, user, admin) -> None:
     """`user`'s default server and x run: a broadcast targets each; each is sampled under its
-    own name; a culling pass (its clock past the idle time) stops x while the default server,
+    own name, and the admin's user table adds both up on the user's line; a culling pass (its clock past the idle time) stops x while the default server,
     kept running from its card, runs on; x's "Keep running" then refuses with a sentence."""
     name = user.name
     r = hub.api("POST", "../portal/api/broadcasts", json={
@@ -387,6 +387,15 @@ def each_server_on_its_own(hub, user) -> None:
                                          htmx=False).json()["servers"],
                  timeout=20, what="x sampled under its own name")
     assert 'class="server-usage' in user.get(f"portal/users/{name}/servers/x/card").text
+    hub.wait_for(lambda: user.get(f"portal/api/users/{name}/usage",
+                                  htmx=False).json()["usage"] is not None,
+                 timeout=20, what="the default server sampled")
+    table = admin.get(f"portal/admin/user-table?q={name}").text
+    row = table[table.index(f'data-user="{name}"'):]
+    row = row[:row.index("</tr>")]
+    # The fake engine's labs use 50 MiB each, under the group's 256M: both servers together.
+    assert 'title="added up over its 2 running servers"' in row, row
+    assert re.search(r'class="usage-memory">100(\.0)? MiB of 512(\.0)? MiB', row), row
     r = hub.api("PUT", "../portal/api/culling", json={"idle_after": "2h", "warning": "10m"})
     assert r.status_code == 200, r.text
     try:

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.governance.usage import Lab, UsageCollector, lab_volumes
+from portal.governance.usage import Lab, LabUsage, UsageCollector, lab_volumes
+from portal.governance.user_usage import combined, user_usage
 from portal.lab.volume_names import UserVolume
 from tests.unit.test_usage_location import MIB, Engine
 
@@ -59,3 +60,28 @@ def test_a_named_servers_own_volumes_are_keyed_with_its_name():
                               owned_volumes=lambda: owned)
     assert [v.key for v in lab_volumes(spawner, "gpu")] == ["home", "gpu/workspace"]
     assert [v.key for v in lab_volumes(spawner, "")] == ["home", "workspace"]
+
+
+def test_a_users_servers_add_up_to_one_line_and_unknown_stays_unknown():
+    default = LabUsage(cpus=0.5, memory=100 * MIB, memory_limit=1024 * MIB,
+                       volumes={"home": 10, "workspace": 20}, at=1000.0)
+    gpu = LabUsage(cpus=0.25, memory=300 * MIB, memory_limit=2048 * MIB,
+                   volumes={"home": 10, "gpu/workspace": 40}, at=990.0)
+    both = combined([default, gpu])
+    assert (both.cpus, both.memory, both.memory_limit) == (0.75, 400 * MIB, 3072 * MIB)
+    assert both.volumes == {"home": 10, "workspace": 20, "gpu/workspace": 40}  # home once
+    assert both.at == 990.0  # the older sample: a stale server makes the line stale
+    # A server without a second sample or a memory figure: the sum is not known yet.
+    fresh = LabUsage(cpus=None, memory=None, memory_limit=0)
+    partial = combined([default, fresh])
+    assert (partial.cpus, partial.memory, partial.memory_limit) == (None, None, 0)
+    assert combined([default]) is default and combined([]) is None
+
+
+async def test_the_user_line_reads_only_the_servers_named():
+    engine = Engine({"lab-ann": 100 * MIB, "lab-ann--gpu": 300 * MIB})
+    collector = UsageCollector(engine, interval=5)  # type: ignore[arg-type]
+    await collector.collect([Lab("ann", "lab-ann"), Lab("ann", "lab-ann--gpu", server="gpu")])
+    assert user_usage(collector, "ann", ["", "gpu"]).memory == 400 * MIB
+    assert user_usage(collector, "ann", ["gpu"]).memory == 300 * MIB
+    assert user_usage(collector, "ann", []) is None
