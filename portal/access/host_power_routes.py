@@ -144,7 +144,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "logo.InertLogoHandler", "account.AccountPageHandler",
         "two_factor.TwoFactorRequiredPage", "batch.BatchProgressHandler",
         "shares.SharedWithMeHandler", "named_servers.NamedServerCardHandler",
-        "named_servers_api.ServersAPI", "named_servers.NamedRestartConfirmHandler")},
+        "named_servers_api.ServersAPI", "named_servers.NamedRestartConfirmHandler",
+        "named_servers.NamedStartLogHandler")},
     # dormant accounts: the report, and the automatic disable (it takes power, grants none)
     f"{_PORTAL}dormant.DormantSectionHandler": _reads("GET", "POST"),
     f"{_PORTAL}dormant.DormantArchiveHandler": {"POST": dormant_archive},

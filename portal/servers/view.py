@@ -236,12 +236,13 @@ async def _check_container(view: ServerView, spawner: HubSpawner, runtime: Runti
             )
 
 
-async def start_log(user: HubUser, runtime: Runtime) -> tuple[str, str]:
-    """(where it comes from, text): the lab's output while it starts, or what it printed last.
+async def start_log(user: HubUser, runtime: Runtime, server: str = "") -> tuple[str, str]:
+    """(where it comes from, text): the server's output while it starts, or what it printed
+    last (`server`: a named server, "" the default one).
 
     Bounded in size; the template escapes it (a lab's output is its user's text).
     """
-    spawner = user.spawner
+    spawner = user.spawners[server] if server else user.spawner
     try:
         docker = await spawner.location.engine(runtime.docker)
         return "now", await docker.log_tail(spawner.object_name)

@@ -14,7 +14,7 @@ from ..servers.actions import act
 from ..servers.named import add_and_start, delete_stopped, maximum_of
 from ..servers.view import server_view, server_views
 from .base import PortalHandler, portal_authenticated
-from .server import RestartConfirmHandler
+from .server import RestartConfirmHandler, StartLogHandler
 
 
 class ServersRendering(PortalHandler):
@@ -69,6 +69,15 @@ class NamedRestartConfirmHandler(RestartConfirmHandler):
         await self.render_dialog(*self.target_server(user_name, server_name))
 
 
+class NamedStartLogHandler(StartLogHandler):
+    """A named server's start log (the default one's panel, its card)."""
+
+    @portal_authenticated
+    @needs_scope("read:servers")
+    async def get(self, user_name: str, server_name: str) -> None:
+        await self.render_log(*self.target_server(user_name, server_name))
+
+
 class NamedServerActionHandler(ServersRendering):
     """POST start | stop | restart | recreate | update of a named server: its fresh card."""
 
@@ -115,6 +124,7 @@ routes = [
     (r"/portal/users/([^/]+)/servers/([^/]+)/card", NamedServerCardHandler),
     (r"/portal/users/([^/]+)/servers/([^/]+)/delete", NamedServerDeleteHandler),
     (r"/portal/users/([^/]+)/servers/([^/]+)/restart-confirm", NamedRestartConfirmHandler),
+    (r"/portal/users/([^/]+)/servers/([^/]+)/log", NamedStartLogHandler),
     (r"/portal/users/([^/]+)/servers/([^/]+)/keep-running", NamedServerKeepRunningHandler),
     (rf"/portal/users/([^/]+)/servers/([^/]+)/{ServerAction.route_group()}",
      NamedServerActionHandler),

@@ -94,7 +94,10 @@ class StartLogHandler(PortalHandler):
     @portal_authenticated
     @needs_scope("read:servers")
     async def get(self, user_name: str) -> None:
-        source, text = await start_log(self.target_user(user_name), self.runtime)
+        await self.render_log(self.target_user(user_name))
+
+    async def render_log(self, user: HubUser, server: str = "") -> None:
+        source, text = await start_log(user, self.runtime, server)
         self.finish(await self.render_fragment("partials/start_log.html", source=source,
                                                text=text))
 

@@ -171,6 +171,14 @@ def test_each_server_is_its_own_container_with_its_own_workspace(hub, admin, mak
         assert lab["HostConfig"]["Memory"] == 256 * 1024**2
         assert lab["HostConfig"]["NanoCpus"] == 5 * 10**8
     assert other["HostConfig"]["Memory"] != 256 * 1024**2  # not in the group
+    # Each server's start log is its own container's output (owner and admins only).
+    engine.print_output(f"jupyterlab-{bob.name}--x", b"x is starting <script>")
+    engine.print_output(f"jupyterlab-{bob.name}", b"the default one")
+    log = bob.get(f"portal/users/{bob.name}/servers/x/log")
+    assert log.status_code == 200 and "x is starting &lt;script&gt;" in log.text, log.text
+    assert "the default one" in admin.get(f"portal/users/{bob.name}/log").text
+    assert bob.get(f"portal/users/{bob.name}/servers/nope/log").status_code == 404
+    assert make_user("nmnosy").get(f"portal/users/{bob.name}/servers/x/log").status_code == 404
     each_server_on_its_own(hub, bob, admin)
 
     # Deleting bob's stopped server x removes its own workspace only.

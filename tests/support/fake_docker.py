@@ -359,6 +359,11 @@ class FakeEngine:
             return {"Volumes": rows}
 
     # What tests use to set a scene or end one; no Docker call of its own.
+    def print_output(self, container: str, text: bytes) -> None:
+        """What the container's process printed (its `logs`)."""
+        with self._lock:
+            self._container(container)["Output"] = text
+
     def exit(self, container: str, code: int, oom: bool = False) -> None:
         """The container's process ends (as a crash or an out-of-memory kill would end it)."""
         with self._lock:
