@@ -384,8 +384,9 @@ def test_the_hubs_spawn_page_creates_no_server_past_the_maximum(hub, make_user, 
 
 def each_server_on_its_own(hub, user, admin) -> None:
     """`user`'s default server and x run: a broadcast targets each; each is sampled under its
-    own name, and the admin's user table adds both up on the user's line; a culling pass (its clock past the idle time) stops x while the default server,
-    kept running from its card, runs on; x's "Keep running" then refuses with a sentence."""
+    own name, and the admin's user table adds both up on the user's line; a culling pass (its
+    clock past the idle time) stops x while the default server, kept running from its card,
+    runs on; x's "Keep running" then refuses with a sentence."""
     name = user.name
     r = hub.api("POST", "../portal/api/broadcasts", json={
         "message": "Both servers", "recipients": {"users": [name]}})
