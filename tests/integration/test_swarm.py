@@ -19,7 +19,10 @@ import requests
 import yaml
 
 from tests.integration.test_engine_paths import HOSTILE_BINDS
-from tests.integration.test_named_servers import named_state
+from tests.integration.test_named_servers import (
+    cull_idle_named_server_keep_the_active_default,
+    named_state,
+)
 from tests.integration.test_sharing import in_lab, open_lab
 from tests.support.clients import PASSWORD, Portal, card_state, signup, wait_state
 from tests.support.engines import Engine
@@ -397,8 +400,9 @@ def test_a_switch_and_a_named_server_on_the_users_node(swarm, swarm_hub, placed,
     worker (running dshub-lab, the configured image) switches to dshub-lab-noext: a new service
     from that image on the same node with the same volumes, answering through the proxy. A named
     server then runs as a service of its own on that node (the user's home and cache are
-    there), with its own workspace; deleting it removes that workspace on the worker only (a
-    volume of the same name on the manager stays) and leaves the default server running."""
+    there), with its own workspace, is sampled for usage on its own and culled when idle while
+    the default server, active, runs on; deleting it removes that workspace on the worker only
+    (a volume of the same name on the manager stays) and leaves the default server running."""
     name = next(n for n, i in placed.items() if i["node"] == swarm.node_id(swarm.worker))
     user, worker = placed[name]["portal"], swarm.node_id(swarm.worker)
     swarm.load_image(NOEXT_IMAGE)  # kept in the nodes' data roots: loaded on the first run only
@@ -440,10 +444,19 @@ def test_a_switch_and_a_named_server_on_the_users_node(swarm, swarm_hub, placed,
         card = admin.get(f"portal/users/{name}/servers/ws/card").text
         assert f"{RUN_PREFIX}d3" in card and 'data-environment="sw-lab"' in card, card
 
+        # Sampled for usage on its own (its task's container found on the worker), then
+        # culled when idle while the active default server runs on.
+        deadline = time.monotonic() + 60
+        while (sample := user.get(f"portal/api/users/{name}/usage",
+                                  htmx=False).json()["servers"].get("ws")) is None:
+            assert time.monotonic() < deadline, "the named server was never sampled"
+            time.sleep(0.5)
+        assert sample["memory_bytes"], sample
+        try:
+            cull_idle_named_server_keep_the_active_default(swarm_hub, user, "ws")
+        finally:
+            swarm_hub.api("PUT", "../portal/api/culling", json={"idle_after": "0"})
         # Stopped and deleted: its service and workspace go, on the worker only.
-        r = user.post(f"portal/users/{name}/servers/ws/stop", {})
-        assert r.status_code == 200, r.text
-        assert named_state(user, "ws", {"stopped"}) == "stopped"
         assert not swarm.manager.client().services.list(filters={"name": named})
         r = user.post(f"portal/users/{name}/servers/ws/delete", {"confirm": "yes"})
         assert r.status_code == 200 and "Server ws deleted" in r.text, r.text
