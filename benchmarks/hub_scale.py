@@ -105,9 +105,10 @@ def naive_utc(when: datetime) -> datetime:
 
 
 def seed(hub_url: str, store_url: str, args: argparse.Namespace, stub_ports: list[int],
-         admins: list[str]) -> dict[str, int]:
+         admins: list[str], servers: tuple[str, ...] = ("",)) -> dict[str, int]:
     """Write the accounts, groups, running servers and audit year into both databases (the hub
-    stopped). `admins` (whose pages are opened) sign in with tests.support's PASSWORD."""
+    stopped). `admins` (whose pages are opened) sign in with tests.support's PASSWORD; each
+    stand-in's user runs `servers` ("": the default one; named ones share its stand-in)."""
     import sqlalchemy as sa
     from jupyterhub import orm
     from nativeauthenticator.orm import UserInfo
@@ -153,12 +154,14 @@ def seed(hub_url: str, store_url: str, args: argparse.Namespace, stub_ports: lis
         rows_of(orm.user_group_map, members)
         started = naive_utc(now)
         for name, port in zip(stubs, stub_ports, strict=True):
-            server = db.execute(sa.insert(orm.Server.__table__).values(
-                proto="http", ip="127.0.0.1", port=port, base_url=f"/user/{name}/",
-                cookie_name="cookie")).inserted_primary_key[0]
-            db.execute(sa.insert(orm.Spawner.__table__).values(
-                user_id=ids[name], server_id=server, name="", state={}, started=started,
-                last_activity=started, user_options={}))
+            for server_name in servers:
+                server = db.execute(sa.insert(orm.Server.__table__).values(
+                    proto="http", ip="127.0.0.1", port=port,
+                    base_url=f"/user/{name}/{server_name + '/' if server_name else ''}",
+                    cookie_name="cookie")).inserted_primary_key[0]
+                db.execute(sa.insert(orm.Spawner.__table__).values(
+                    user_id=ids[name], server_id=server, name=server_name, state={},
+                    started=started, last_activity=started, user_options={}))
     hub.dispose()
     seeded_hub = time.monotonic() - t0
 
@@ -185,7 +188,8 @@ def seed(hub_url: str, store_url: str, args: argparse.Namespace, stub_ports: lis
             db.execute(sa.insert(AuditEventRow.__table__), batch)
             events += len(batch)
     store.dispose()
-    return {"accounts": len(names), "groups": args.groups + 1, "running": len(stubs),
+    return {"accounts": len(names), "groups": args.groups + 1,
+            "running": len(stubs) * len(servers),
             "audit_events": events, "seed_hub_s": round(seeded_hub, 1),
             "seed_store_s": round(time.monotonic() - t0, 1)}
 
