@@ -90,11 +90,12 @@ export DSHUB_HUB_RESTARTS=${DSHUB_HUB_RESTARTS:-3}
 WORKERS=${DSHUB_TEST_WORKERS:-2}
 
 # pytest_run VENV [ARGS...]: one pytest session; its summary line is the step's result.
+# The log lists every test phase of 2 s or more with its time: where a pass spends its minutes.
 pytest_run() {
   local venv=$1 out me=$BASHPID; shift
   out=$(mktemp)
   trap "rm -f '$out'" EXIT
-  "$venv/bin/pytest" -p no:cacheprovider -q -rfE --durations=25 \
+  "$venv/bin/pytest" -p no:cacheprovider -q -rfE --durations=0 --durations-min=2 \
     -n "$WORKERS" --dist loadfile --no-loadscope-reorder "$@" 9>&- 2>&1 | tee "$out"
   printf '%s; %s CPU-s\n' "$(tail -n1 "$out" | tr -d '=' | sed 's/^ *//; s/ *$//')" \
     "$(children_cpu "$me")" >&3
