@@ -96,7 +96,8 @@ if os.environ.get("DSHUB_BENCH_GC_LOG") == "1":
             return
         ms = (time.perf_counter() - _gc_began[0]) * 1000
         if ms >= 20:
-            print(f"DSHUB-BENCH-GC {time.time():.3f} gen{info['generation']} {ms:.0f} ms",
+            print(f"DSHUB-BENCH-GC {time.time():.3f} gen{info['generation']} {ms:.0f} ms "
+                  f"collected {info['collected']} frozen {gc.get_freeze_count()}",
                   file=sys.stderr, flush=True)
 
     gc.callbacks.append(_gc_pause)

@@ -32,9 +32,13 @@ from .logs import portal_logger
 log = portal_logger()
 
 # How often the event loop looks whether the interpreter made a full collection since the last
-# freeze (then it collects and freezes once itself). Objects made meanwhile are walked by at
-# most the full collections of one interval.
-CHECK_INTERVAL = 60.0  # seconds
+# freeze (then it collects and freezes once itself). Objects made meanwhile are walked by every
+# full collection of one interval, and with a frozen heap the interpreter's own rule (a full
+# collection once the objects new since the last one are a quarter of those it walks) runs one
+# every few seconds: at 60 s, the objects made by a hub's first minute (3,000 servers checked,
+# users listed) were walked again and again, 100-220 ms each (docs/benchmarks.md, section 16).
+# A look costs nothing; a freeze, one full collection of the unfrozen objects.
+CHECK_INTERVAL = 1.0  # seconds
 
 
 def _full_collections() -> int:
