@@ -48,6 +48,7 @@ class ServerRecord:
 
 
 def groups_of(db: Any, ids: list[int]) -> dict[int, list[str]]:
+    """The group names of each of these accounts (one query)."""
     rows = db.execute(select(orm.user_group_map.c.user_id, orm.Group.name)
                       .join(orm.Group, orm.Group.id == orm.user_group_map.c.group_id)
                       .where(orm.user_group_map.c.user_id.in_(ids)))
@@ -58,6 +59,7 @@ def groups_of(db: Any, ids: list[int]) -> dict[int, list[str]]:
 
 
 def records_of(db: Any, ids: list[int]) -> dict[int, dict[str, ServerRecord]]:
+    """The server records of each of these accounts, by server name (one query)."""
     # The state as its stored text: JupyterHub's JSON column type cannot be cached by
     # SQLAlchemy, which compiled the statement anew on every page.
     state = literal_column(f"{orm.Spawner.__tablename__}.state", Text)
