@@ -206,7 +206,7 @@ def gc_pauses(hub: Hub, start: float, end: float) -> list[list[Any]]:
     found = []
     for line in hub.log_path.read_text(errors="replace").splitlines():
         if line.startswith("DSHUB-BENCH-GC "):
-            _, at, gen, ms, _ = line.split()
+            _, at, gen, ms = line.split()[:4]  # then "ms collected N frozen N"
             if start <= float(at) <= end + 1:
                 found.append([round(float(at) - start, 2), gen, int(ms)])
     return found

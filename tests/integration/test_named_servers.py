@@ -75,11 +75,12 @@ def test_a_second_server_runs_beside_the_default_one_then_goes(hub, make_user, d
         ensure_stopped(user)
 
 
-def cull_idle_named_server_keep_the_active_default(hub, user: Portal,
-                                                  server: str = "second") -> None:
+def cull_idle_named_server_keep_the_active_default(hub, user: Portal, server: str = "second",
+                                                  exempt: tuple[str, ...] = ()) -> None:
     """A short idle time: the named `server` (no activity since its start) is warned in its lab
     and stopped, each audited with its name; the default one, reporting activity as a lab
-    does, runs on. The policy is set back to off by the caller."""
+    does, runs on. `exempt`: groups whose servers the short idle time must not stop (other
+    users' servers the caller still needs). The policy is set back to off by the caller."""
     def default_active() -> None:
         now = datetime.now(UTC).isoformat()
         r = hub.api("POST", f"users/{user.name}/activity",
@@ -87,7 +88,8 @@ def cull_idle_named_server_keep_the_active_default(hub, user: Portal,
         assert r.status_code == 200, r.text
 
     default_active()  # before the policy: its change brings a pass at once
-    r = hub.api("PUT", "../portal/api/culling", json={"idle_after": "20s", "warning": "10s"})
+    r = hub.api("PUT", "../portal/api/culling", json={"idle_after": "20s", "warning": "10s",
+                                                      "exempt": list(exempt)})
     assert r.status_code == 200, r.text
     deadline = time.monotonic() + 90
     while not any(e[2].startswith("stopped") for e in events(hub, "cull", user.name)):
