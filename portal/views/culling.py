@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jupyterhub.scopes import needs_scope
 
+from ..platform.errors import ActionRefused
 from .admin_pages import admin_page
 from .api import PortalAPIHandler
 from .base import PortalHandler, portal_authenticated
@@ -33,6 +34,9 @@ class CullingSectionHandler(PortalHandler):
         await self.render_section(f"Saved: {policy.words()}.")
 
 
+API_FIELDS = ("idle_after", "warning", "keep_max", "exempt_groups")
+
+
 class CullingAPI(PortalAPIHandler):
     @needs_scope("admin:servers")
     async def get(self) -> None:
@@ -41,6 +45,10 @@ class CullingAPI(PortalAPIHandler):
     @needs_scope("admin:servers")
     async def put(self) -> None:
         body = self.json_body()
+        # A misspelt field would otherwise be dropped in silence, the rest saved without it.
+        if unknown := sorted(set(body) - set(API_FIELDS)):
+            raise ActionRefused(f"Unknown field {unknown[0][:40]!r}: the policy's fields are "
+                                f"{', '.join(API_FIELDS)}.", 400)
         policy = await self.runtime.cull_policy.change(self.db, self.actor_name, {
             "idle_after": body.get("idle_after"), "warning": body.get("warning"),
             "keep_max": body.get("keep_max"), "exempt": body.get("exempt_groups"),

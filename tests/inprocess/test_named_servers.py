@@ -405,6 +405,11 @@ def each_server_on_its_own(hub, user, admin) -> None:
     # The fake engine's labs use 50 MiB each, under the group's 256M: both servers together.
     assert 'title="added up over its 2 running servers"' in row, row
     assert re.search(r'class="usage-memory">100(\.0)? MiB of 512(\.0)? MiB', row), row
+    # A misspelt field is refused with the fields' names, and nothing is saved.
+    r = hub.api("PUT", "../portal/api/culling", json={"idle_after": "2h", "exempt": ["x"]})
+    assert r.status_code == 400 and "Unknown field 'exempt'" in r.text, r.text
+    assert "exempt_groups" in r.text
+    assert hub.api("GET", "../portal/api/culling").json()["idle_after_seconds"] == 0
     r = hub.api("PUT", "../portal/api/culling", json={"idle_after": "2h", "warning": "10m"})
     assert r.status_code == 200, r.text
     try:

@@ -89,7 +89,7 @@ def cull_idle_named_server_keep_the_active_default(hub, user: Portal, server: st
 
     default_active()  # before the policy: its change brings a pass at once
     r = hub.api("PUT", "../portal/api/culling", json={"idle_after": "20s", "warning": "10s",
-                                                      "exempt": list(exempt)})
+                                                      "exempt_groups": list(exempt)})
     assert r.status_code == 200, r.text
     deadline = time.monotonic() + 90
     while not any(e[2].startswith("stopped") for e in events(hub, "cull", user.name)):

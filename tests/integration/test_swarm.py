@@ -457,7 +457,8 @@ def test_a_switch_and_a_named_server_on_the_users_node(swarm, swarm_hub, placed,
         try:
             cull_idle_named_server_keep_the_active_default(swarm_hub, user, "ws", ("sw-keep",))
         finally:
-            swarm_hub.api("PUT", "../portal/api/culling", json={"idle_after": "0", "exempt": []})
+            swarm_hub.api("PUT", "../portal/api/culling",
+                          json={"idle_after": "0", "exempt_groups": []})
         # Stopped and deleted: its service and workspace go, on the worker only.
         assert not swarm.manager.client().services.list(filters={"name": named})
         r = user.post(f"portal/users/{name}/servers/ws/delete", {"confirm": "yes"})
