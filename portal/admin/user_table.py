@@ -196,8 +196,9 @@ async def add_usage_and_limits(page: TablePage, runtime: Runtime) -> None:
     one cached read of the group overrides, never a Docker call."""
     for row in page.rows:
         row.limits = await runtime.limits.for_groups(row.groups)  # overrides cached in memory
-        servers = set(row.running) | ({""} if row.state == CardState.RUNNING else set())
-        usage = user_usage(runtime.usage, row.name, sorted(servers))
+        # The default server also when the hub holds it running before its record says so.
+        servers = {*row.running, *([""] if row.state == CardState.RUNNING else [])}
+        usage = user_usage(runtime.usage, row.name, servers)
         if usage is not None:
             row.usage, row.usage_stale = usage, runtime.usage.stale(usage)
 

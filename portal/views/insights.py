@@ -12,7 +12,7 @@ from ..insights import service
 from ..insights.exports import as_csv
 from ..insights.periods import parse_month, parse_period
 from ..platform.errors import ActionRefused
-from ..platform.hub_queries import group_members
+from ..platform.hub_queries import group_members, running_server_names
 from .admin_pages import frame
 from .api import PortalAPIHandler
 from .base import PortalCommon, PortalHandler, portal_authenticated
@@ -32,7 +32,7 @@ class InsightsCommon(PortalCommon):
     async def own_usage(self, user_name: str) -> service.OwnUsage:
         user = self.target_user(user_name)
         limits = await self.runtime.limits.for_groups(g.name for g in user.groups)
-        running = [name for name, record in user.orm_spawners.items() if record.server_id]
+        running = running_server_names(self.db, [user.name]).get(user.name, [])
         return await service.own_usage(self.runtime.store, user.name, datetime.now(UTC),
                                        user_usage(self.runtime.usage, user.name, running),
                                        limits.memory or 0)
