@@ -8,8 +8,8 @@
 #   1b. the integration tests of that line with hubs of their own (production image, TLS,
 #      logo, mail), then
 #   4. unit and in-process tests (less what is marked default_line_only), and the restart,
-#      gate, sign-in, spawn, broadcast and metrics integration tests on the other JupyterHub
-#      line (.venv-jh55, 5.5), then
+#      gate, sign-in, spawn, a broadcast's delivery, sharing and named-server integration
+#      tests on the other JupyterHub line (.venv-jh55, 5.5), then
 #   3. the integration tests that touch the databases (sign-in, portal actions, broadcast
 #      history, groups and their audit, the store's migrations) with the hub and the portal
 #      store on PostgreSQL, from a throwaway server this run starts on loopback and stops by
@@ -57,8 +57,9 @@ OTHER_LINE_TESTS=(
   tests/integration/test_jupyterhub_lines.py
   tests/integration/test_hardening.py::test_sign_in_safety
   tests/integration/test_spawn.py
-  tests/integration/test_broadcast.py
-  tests/integration/test_metrics.py
+  # A real lab takes a warning with the token this line's hub minted; the form's checks, the
+  # history and the JSON API are the portal's own and run in-process on this line.
+  tests/integration/test_broadcast.py::test_warning_reaches_both_labs_and_others_get_plain_reasons_without_delay
   tests/integration/test_sharing.py
   tests/integration/test_named_servers.py
 )

@@ -213,19 +213,27 @@ class Hub:
         engine this run uses (SQLite or PostgreSQL); return its rows (none for a change)."""
         import sqlalchemy
 
+        with self._engine(database).begin() as conn:
+            if conn.dialect.name == "sqlite":  # cascades, as PostgreSQL always does
+                conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+            result = conn.execute(sqlalchemy.text(statement), params)
+            return [tuple(row) for row in result] if result.returns_rows else []
+
+    def _engine(self, database: str):
+        """One engine per database for this hub's life. No pool: a connection is opened per
+        statement and closed after it, as before, so no test holds a lock or a session the hub
+        or PostgreSQL would wait on; only the engine's set-up (settings, dialect, compiled
+        statements) is kept, which the gate's walk made thousands of times per run."""
+        import sqlalchemy
+
         from portal.platform.settings import load_settings
 
         settings = load_settings({"JUPYTERHUB_DATA_DIR": str(self.data_dir), **self.extra_env})
         url = settings.hub_database_url if database == "hub" else settings.store_url
-        engine = sqlalchemy.create_engine(url)
-        try:
-            with engine.begin() as conn:
-                if engine.dialect.name == "sqlite":  # cascades, as PostgreSQL always does
-                    conn.exec_driver_sql("PRAGMA foreign_keys = ON")
-                result = conn.execute(sqlalchemy.text(statement), params)
-                return [tuple(row) for row in result] if result.returns_rows else []
-        finally:
-            engine.dispose()
+        engines = self.__dict__.setdefault("_engines", {})
+        if url not in engines:
+            engines[url] = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+        return engines[url]
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
