@@ -3,6 +3,7 @@
 #   dshub-base:bookworm   Debian rootfs made by mmdebstrap from this machine's own apt sources
 #   dshub-lab:latest      small JupyterLab image with the default lab image's layout
 #   dshub-lab-noext:latest  the same without the notifications extension (tests)
+#   dshub-lab-standin:latest  the same with a small HTTP server instead of JupyterLab (tests)
 # An image is rebuilt only when its build context changed (hash kept in a label).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -79,6 +80,9 @@ step "lab image (dshub-lab:latest)" build_image dshub-lab:latest images/lab
 # Rebuilt whenever the lab image changes (its id is part of the context hash).
 step "lab image without the extension (dshub-lab-noext:latest)" \
   build_image dshub-lab-noext:latest images/lab-noext \
+  --build-arg "LAB_IMAGE_ID=$(docker image inspect -f '{{.Id}}' dshub-lab:latest)"
+step "stand-in lab for tests (dshub-lab-standin:latest)" \
+  build_image dshub-lab-standin:latest images/lab-standin \
   --build-arg "LAB_IMAGE_ID=$(docker image inspect -f '{{.Id}}' dshub-lab:latest)"
 for extra in "$@"; do
   step "hub image (dshub-hub:latest)" build_image dshub-hub:latest .

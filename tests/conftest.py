@@ -32,7 +32,8 @@ def pytest_sessionfinish() -> None:
 def docker_client() -> Iterator[docker.DockerClient]:
     client = docker.from_env(timeout=120)
     client.ping()  # fails (not skips) when no engine answers
-    client.images.get("dshub-lab:latest")  # built by scripts/build-images.sh
+    for image in ("dshub-lab:latest", "dshub-lab-standin:latest"):
+        client.images.get(image)  # built by scripts/build-images.sh
     remove_named_objects(client)
     yield client
     remove_named_objects(client)

@@ -22,7 +22,7 @@ def volumes_of(docker_client, name: str) -> dict[str, dict]:
 
 def test_a_new_account_with_a_deleted_accounts_name_does_not_get_its_files(
         hub, admin, make_user, docker_client):
-    bob = make_user("bob")
+    bob = make_user("standinbob")
     ensure_running(bob)
     lab = docker_client.containers.get(f"{PREFIX}jupyterlab-{bob.name}")
     assert lab.exec_run(["sh", "-c", "echo secret > /home/lab/workspace/old.txt"]).exit_code == 0

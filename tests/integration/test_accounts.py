@@ -35,7 +35,7 @@ def with_token(hub, token: str, path: str) -> requests.Response:
 
 def test_a_disabled_account_loses_its_cookie_token_and_server_but_keeps_its_volumes(
         hub, admin, make_user, docker_client):
-    user = make_user("gone")
+    user = make_user("standingone")
     r = user.s.post(user.url(f"api/users/{user.name}/tokens"), json={"note": "script"},
                     headers={"X-XSRFToken": user.xsrf}, timeout=30)
     assert r.status_code == 201, r.text

@@ -22,7 +22,7 @@ def access(docker_client, name: str) -> tuple[bool, bool]:
 
 def test_members_get_socket_and_privilege_nonmembers_neither(hub, admin, make_user,
                                                              docker_client):
-    member, bystander = make_user("dockerer"), make_user("bystander")
+    member, bystander = make_user("standindocker"), make_user("standinbystander")
     for group in ("docker-sock", "docker-privileged"):
         r = change(admin, group, "add", member.name)
         assert r.status_code == 200, r.text

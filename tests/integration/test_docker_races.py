@@ -1,5 +1,8 @@
 """Docker changes made outside the hub, on the real engine: the card and the hub's record agree
-within one poll of the hub (5 s in tests), and every button the card then shows works."""
+within one poll of the hub (5 s in tests), and every button the card then shows works.
+
+The users are named standin*: their containers run the stand-in lab (images/lab-standin), which
+answers like a started lab; what is tested is the hub's handling of the container."""
 
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ def wait_for(condition, bound: float, what: str) -> None:
 
 
 def test_a_container_restarted_outside_the_hub_serves_again(hub, make_user, docker_client):
-    user = make_user("outrestart")
+    user = make_user("standinrestart")
     ensure_running(user)
     docker_client.containers.get(f"{PREFIX}jupyterlab-{user.name}").restart(timeout=5)
     # Same container, same port (kept in the spawner's state): the lab answers again and
@@ -48,7 +51,7 @@ def test_a_container_restarted_outside_the_hub_serves_again(hub, make_user, dock
 
 def test_after_a_kill_card_and_hub_agree_within_one_poll_and_start_works(hub, make_user,
                                                                           docker_client):
-    user = make_user("outkill")
+    user = make_user("standinkill")
     ensure_running(user)
     docker_client.containers.get(f"{PREFIX}jupyterlab-{user.name}").kill()
     killed = time.monotonic()
@@ -70,7 +73,7 @@ def test_start_pressed_while_the_hub_clears_a_killed_server_starts_it(hub, make_
     """The CI failure: Start pressed on a card showing Start, while the hub's own poll was
     stopping its record of the killed server, got 409 "already running or starting". Pressed
     at every moment of that window, it must start the server."""
-    user = make_user("outrace")
+    user = make_user("standinrace")
     for delay in (0.0, POLL / 2, POLL):
         ensure_running(user)
         docker_client.containers.get(f"{PREFIX}jupyterlab-{user.name}").kill()

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.docker, pytest.mark.hub]
 
 def test_a_dormant_disable_stops_the_lab_and_keeps_its_volumes(hub, admin, make_user,
                                                               docker_client):
-    user = make_user("dormant")
+    user = make_user("standindormant")
     ensure_running(user)
     volumes = set(volumes_of(docker_client, user.name))
     assert volumes
@@ -36,7 +36,7 @@ def test_a_dormant_disable_stops_the_lab_and_keeps_its_volumes(hub, admin, make_
 
 def test_a_dormant_archive_needs_sudo_mode_and_keeps_the_volumes_as_archives(
         hub, admin, make_user, docker_client):
-    user = make_user("archivable")  # no hyphen: volume names escape it
+    user = make_user("standinarchivable")  # no hyphen: volume names escape it
     ensure_running(user)
     volumes = set(volumes_of(docker_client, user.name))
     assert volumes

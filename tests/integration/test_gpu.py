@@ -277,11 +277,11 @@ def test_without_nvidia_the_hub_says_why_and_labs_run_without_gpu(no_gpu_hub, do
     took = re.search(r"GPU detection \(([\d.]+) s\): no GPU", no_gpu_hub.log_tail(200))
     assert took and float(took.group(1)) < 20
 
-    user = create_user(admin, "nogpu")
+    user = create_user(admin, "standinnogpu")
     r = user.post(f"portal/users/{user_path(user.name)}/start")
     assert r.status_code == 200, r.text
     assert wait_state(user, user.name, {"failed", "running"}) == "running"
-    container = docker_client.containers.get(f"{PREFIX}jupyterlab-nogpu")
+    container = docker_client.containers.get(f"{PREFIX}jupyterlab-standinnogpu")
     assert not container.attrs["HostConfig"]["DeviceRequests"]
     env = container_env(container)
     assert (env["ENABLE_GPU_SUPPORT"], env["NVIDIA_DETECTED"]) == ("0", "0")

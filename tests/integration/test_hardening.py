@@ -1,4 +1,5 @@
-"""Faults and races on the real engine, sign-in safety, XSRF on every POST route."""
+"""Faults and races on the real engine (users named standin* run the stand-in lab: what is
+tested is the hub's handling of their containers), sign-in safety, XSRF on every POST route."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def volumes_of(docker_client, name: str) -> set[str]:
 
 
 def test_container_killed_or_removed_outside_the_hub(make_user, docker_client):
-    user = make_user("victim")
+    user = make_user("standinvictim")
     ensure_running(user)
     container = f"{PREFIX}jupyterlab-{user.name}"
     for outside in (["docker", "kill", container], ["docker", "rm", "-f", container]):
@@ -45,7 +46,7 @@ def test_container_killed_or_removed_outside_the_hub(make_user, docker_client):
 
 def test_reset_of_a_volume_in_use_elsewhere_is_refused_and_removes_nothing(make_user,
                                                                            docker_client):
-    user = make_user("sharedvol")
+    user = make_user("standinshared")
     ensure_running(user)
     ensure_stopped(user)
     before = volumes_of(docker_client, user.name)
@@ -73,7 +74,7 @@ def _fill(docker_client, user: Portal, files: int = 15000) -> None:
 
 
 def test_two_resets_at_once_one_wins_the_other_is_refused(make_user, docker_client):
-    user = make_user("racer")
+    user = make_user("standinracer")
     _fill(docker_client, user)
     results: list[requests.Response] = []
 
@@ -98,7 +99,7 @@ def test_two_resets_at_once_one_wins_the_other_is_refused(make_user, docker_clie
 
 
 def test_start_racing_a_reset_is_refused_cleanly(make_user, docker_client):
-    user = make_user("starter")
+    user = make_user("standinstarter")
     _fill(docker_client, user, files=30000)
     reset_result: list[requests.Response] = []
     t = threading.Thread(target=lambda: reset_result.append(user.post(

@@ -1,4 +1,5 @@
-"""Lab limits on the real engine: what groups imply, pending changes, out of memory
+"""Lab limits on the real engine, on the stand-in lab (users named standin*: the limits are the
+container's): what groups imply, pending changes, out of memory
 (bad input: tests/inprocess/test_limits_input.py)."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.support.limits import (
 
 def test_member_of_two_groups_gets_the_higher_limits_and_changes_wait_for_restart(
         hub, admin, make_user, docker_client):
-    user = make_user("limited")
+    user = make_user("standinlimited")
     make_group(hub, "lim-small", user.name)
     make_group(hub, "lim-large", user.name)
     r = set_limits(admin, "lim-small", "512M", "0.5")
@@ -65,7 +66,7 @@ def test_member_of_two_groups_gets_the_higher_limits_and_changes_wait_for_restar
 
 def test_out_of_memory_is_explained_and_start_brings_the_lab_back(hub, admin, make_user,
                                                                    docker_client):
-    user = make_user("hungry")
+    user = make_user("standinhungry")
     make_group(hub, "lim-256", user.name)
     assert set_limits(admin, "lim-256", "256M", "").status_code == 200
     ensure_running(user)

@@ -45,7 +45,7 @@ def test_restart_keeps_container_and_workspace_and_lab_answers_again(make_user, 
 
 
 def test_reset_workspace_only_keeps_home_shared_and_other_users(make_user, docker_client):
-    user, neighbour = make_user("reset"), make_user("neighbour")
+    user, neighbour = make_user("standinreset"), make_user("standinneighbour")
     for p in (user, neighbour):
         ensure_running(p)
     mine, theirs = (f"{PREFIX}jupyterlab-{p.name}" for p in (user, neighbour))
@@ -84,7 +84,7 @@ def test_reset_workspace_only_keeps_home_shared_and_other_users(make_user, docke
 
 
 def test_running_server_cannot_be_reset_and_stopped_one_cannot_restart(make_user, docker_client):
-    user = make_user("rules")
+    user = make_user("standinrules")
     ensure_running(user)
     r = user.post(f"portal/users/{user.name}/volumes/reset",
                   {"volume": ["cache"], "confirm": "yes"})
@@ -104,7 +104,7 @@ TOKEN = "owner's token without server scopes"
 
 @pytest.fixture(scope="module")
 def cast(hub, admin, make_user):
-    owner, other = make_user("owner"), make_user("other")
+    owner, other = make_user("standinowner"), make_user("other")
     ensure_running(owner)  # so the owner's volumes exist and a wrongful reset would show
     ensure_stopped(owner)
     anon = requests.Session()

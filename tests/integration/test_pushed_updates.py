@@ -45,7 +45,7 @@ class Stream:
 
 
 def test_a_stop_through_the_rest_api_reaches_the_streams(hub, make_user):
-    user = make_user("reststop")
+    user = make_user("standinreststop")
     ensure_running(user)
     streams = {"owner": Stream(user), "admin": Stream(Portal(hub, "admin"))}
     try:

@@ -18,8 +18,8 @@ def rows(admin, query: str) -> list[tuple[str, str]]:
 
 
 def test_bulk_stop_of_a_filtered_selection_stops_exactly_those(admin, make_user):
-    chosen = [make_user("bulkstop"), make_user("bulkstop")]
-    keeper = make_user("bulkkeep")
+    chosen = [make_user("standinbulkstop"), make_user("standinbulkstop")]
+    keeper = make_user("standinbulkkeep")
     for user in (*chosen, keeper):
         ensure_running(user)
     matching = rows(admin, "q=bulkstop&state=running")

@@ -20,7 +20,7 @@ STREAM_OPEN = "!window.portalStreamDown()"  # portal.js: the page's event stream
 
 
 def test_a_restart_in_one_tab_shows_in_the_other(hub, browser, make_user):
-    user = make_user("twotabs")
+    user = make_user("standintwotabs")
     ensure_running(user)
     first, second = browser.new_context(), browser.new_context()
     tabs = [context.new_page() for context in (first, second)]
@@ -76,7 +76,7 @@ def test_the_admin_table_shows_a_start_made_through_the_rest_api(hub, browser, m
 
 
 def test_a_users_stream_never_carries_another_users_state(hub, make_user):
-    watcher, other = make_user("streamer"), make_user("streamed")
+    watcher, other = make_user("streamer"), make_user("standinstreamed")
     admin_session = requests.Session()
     admin_session.get(hub.hub_url("login"), timeout=10)
     admin_session.post(hub.hub_url("login"), timeout=30, allow_redirects=False, data={
