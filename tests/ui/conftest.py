@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,14 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1100, "height": 760}}
+
+
+@pytest.fixture(autouse=True)
+def close_what_the_test_opened(browser) -> Iterator[None]:
+    """Close every page and context a test opened (most open theirs with `browser.new_page()`,
+    which nothing closes for them). A page left open keeps its event stream and timers, and an
+    admin page reloads its user table on every change the later tests make: Chromium and the
+    hub then spend the rest of the pass on pages nobody looks at."""
+    yield
+    for context in browser.contexts:
+        context.close()
