@@ -37,9 +37,15 @@ def target(make_user, hub):
 
 
 def state(engine, hub, user) -> tuple:
+    """Volumes, group memberships and accounts, read from the engine and the hub's database
+    (the REST API's full user models of the worker's hundreds of users, twice per example, were
+    most of these tests' time)."""
     volumes = engine.volume_names(user.name)
-    groups = {g["name"]: sorted(g["users"]) for g in hub.api("GET", "groups").json()}
-    users = sorted(u["name"] for u in hub.api("GET", "users").json())
+    groups = sorted(hub.sql("hub", "SELECT groups.name, users.name FROM groups LEFT JOIN "
+                                   "user_group_map ON user_group_map.group_id = groups.id "
+                                   "LEFT JOIN users ON users.id = user_group_map.user_id"),
+                    key=repr)
+    users = sorted(name for (name,) in hub.sql("hub", "SELECT name FROM users"))
     return volumes, groups, users
 
 

@@ -11,7 +11,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from portal.broadcast.message import grapheme_count
-from tests.support.clients import ensure_running
+from tests.support.clients import ensure_running, ensure_stopped
 from tests.ui.conftest import SCREENSHOTS
 from tests.ui.test_signup_to_lab import sign_in
 
@@ -84,3 +84,5 @@ def test_admin_broadcasts_a_warning_into_two_running_labs(hub, browser, make_use
     expect(row).to_contain_text("Warning")
     expect(row).to_contain_text("admin")
     expect(row).to_contain_text(f"Users: {', '.join(sorted(u.name for u in users))}")
+    for user in users:  # a lab left running is sampled and polled for the rest of the pass
+        ensure_stopped(user)

@@ -45,6 +45,7 @@ def test_a_restart_in_one_tab_shows_in_the_other(hub, browser, make_user):
     assert not any(u.rstrip("/").endswith("/hub/portal") for u in requests_seen)
     for context in (first, second):
         context.close()
+    ensure_stopped(user)
 
 
 def test_the_admin_table_shows_a_start_made_through_the_rest_api(hub, browser, make_user):
