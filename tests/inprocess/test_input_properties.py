@@ -41,11 +41,10 @@ def state(engine, hub, user) -> tuple:
     (the REST API's full user models of the worker's hundreds of users, twice per example, were
     most of these tests' time)."""
     volumes = engine.volume_names(user.name)
-    groups = sorted(hub.sql("hub", "SELECT groups.name, users.name FROM groups LEFT JOIN "
-                                   "user_group_map ON user_group_map.group_id = groups.id "
-                                   "LEFT JOIN users ON users.id = user_group_map.user_id"),
-                    key=repr)
-    users = sorted(name for (name,) in hub.sql("hub", "SELECT name FROM users"))
+    groups = hub.sql("hub", "SELECT groups.name, users.name FROM groups LEFT JOIN user_group_map "
+                            "ON user_group_map.group_id = groups.id LEFT JOIN users ON users.id "
+                            "= user_group_map.user_id ORDER BY groups.name, users.name")
+    users = hub.sql("hub", "SELECT name FROM users ORDER BY name")
     return volumes, groups, users
 
 

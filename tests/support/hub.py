@@ -230,10 +230,14 @@ class Hub:
 
         settings = load_settings({"JUPYTERHUB_DATA_DIR": str(self.data_dir), **self.extra_env})
         url = settings.hub_database_url if database == "hub" else settings.store_url
-        engines = self.__dict__.setdefault("_engines", {})
-        if url not in engines:
-            engines[url] = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
-        return engines[url]
+        if url not in self._engines:
+            self._engines[url] = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+        return self._engines[url]
+
+    @functools.cached_property
+    def _engines(self) -> dict:
+        # Made on first use: HubInProcess does not run this class's __init__.
+        return {}
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()

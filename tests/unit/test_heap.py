@@ -52,8 +52,8 @@ def unfrozen(objects: list) -> int:
 def in_own_process(check: str) -> None:
     """Run the check `check` of this module in an interpreter of its own. The collector's
     counts and the frozen objects are the whole process's, and a test worker may also hold an
-    in-process hub whose own policy collects and freezes about every second: its collection
-    made one of this test's `gc.collect()` return without collecting (run 64)."""
+    in-process hub whose own policy collects and freezes on its own schedule: its collection
+    once made one of this test's `gc.collect()` return without collecting (run 64)."""
     r = subprocess.run([sys.executable, "-c", f"from tests.unit.test_heap import {check}; "
                         f"{check}()"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-3000:]
