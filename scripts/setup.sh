@@ -66,21 +66,34 @@ uv_tool() {
 
 # python_env VENV EXTRAS [INSTALL ARGS]: a virtual environment with the project installed
 # (editable), re-installed only when pyproject.toml or the image's lock changed.
-# --compile-bytecode: uv leaves packages uncompiled, and where PYTHONDONTWRITEBYTECODE is set
-# (it is on these machines) every hub, pytest worker and benchmark then compiled JupyterHub,
-# SQLAlchemy and tornado from source at each start: 3.7 CPU-s per import of the hub, 1.3 s
-# compiled. The marker's name changed with it, so older environments are made again.
+# Compiled ahead (--compile-bytecode) only where Python may not write its bytecode caches itself
+# (PYTHONDONTWRITEBYTECODE, set on these machines): there every hub start compiled JupyterHub,
+# SQLAlchemy and tornado from source again, 3.7 CPU-s instead of 1.3. Where Python may
+# (scripts/test.sh), the first process to import a module caches it, and the step is 5 s
+# shorter per environment. A compiled environment serves both; a lazy one is compiled when
+# asked for.
+# From uv's cache alone first (--offline): a package index that answers every revalidation as
+# modified made uv fetch and build an sdist (onetimepass) again each time; online when the
+# cache lacks anything.
 python_env() {
   local venv=$1 extras=$2; shift 2
-  if [ -x "$venv/bin/jupyterhub" ] && [ ! pyproject.toml -nt "$venv/.installed-compiled" ] &&
-     [ ! requirements-hub.txt -nt "$venv/.installed-compiled" ]; then
-    echo "JupyterHub $(jupyterhub_version "$venv"), up to date" >&3
-    return
+  local compile=() marker=$venv/.installed-lazy
+  if [ -n "${PYTHONDONTWRITEBYTECODE:-}" ]; then
+    compile=(--compile-bytecode); marker=$venv/.installed-compiled
   fi
+  local made
+  for made in "$marker" "$venv/.installed-compiled"; do
+    if [ -x "$venv/bin/jupyterhub" ] && [ -e "$made" ] && [ ! pyproject.toml -nt "$made" ] &&
+       [ ! requirements-hub.txt -nt "$made" ]; then
+      echo "JupyterHub $(jupyterhub_version "$venv"), up to date" >&3
+      return
+    fi
+  done
   # --seed: pip too, for anyone who adds a package by hand.
   "$UV" venv --clear --seed --python "$(command -v python3)" "$venv"
-  "$UV" pip install --compile-bytecode --python "$venv/bin/python" -e ".[$extras]" "$@"
-  touch "$venv/.installed-compiled"
+  "$UV" pip install --offline "${compile[@]}" --python "$venv/bin/python" -e ".[$extras]" "$@" ||
+    "$UV" pip install "${compile[@]}" --python "$venv/bin/python" -e ".[$extras]" "$@"
+  touch "$marker"
   echo "JupyterHub $(jupyterhub_version "$venv"), installed" >&3
 }
 jupyterhub_version() { "$1/bin/python" -c 'import jupyterhub; print(jupyterhub.__version__)'; }

@@ -74,12 +74,13 @@ cleanup() {
   rm -f "$started_file"
 }
 trap cleanup EXIT
-DSHUB_DOCKER_STARTED_FILE=$started_file bash scripts/setup.sh --browser
-
 # The suite starts about a hundred Python processes (hubs, workers, benchmarks) that import the
 # same modules; where the environment forbids writing bytecode, each compiled the project's
 # sources and pytest re-wrote every test module again. Caches go to __pycache__ (ignored by git).
+# Unset before set-up, so the environments are not compiled ahead either (scripts/setup.sh): the
+# first process to import a module writes its cache.
 unset PYTHONDONTWRITEBYTECODE
+DSHUB_DOCKER_STARTED_FILE=$started_file bash scripts/setup.sh --browser
 
 # The restart test makes this many restarts per line here; `make stress` makes 50.
 export DSHUB_HUB_RESTARTS=${DSHUB_HUB_RESTARTS:-3}

@@ -22,6 +22,8 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from portal.lab.host_ports import bindable
 
+from . import warm_hubs
+
 ROOT = Path(__file__).resolve().parents[2]
 # The hub runs from the virtual environment running the tests: .venv (the default JupyterHub
 # line) or .venv-jh55 (the other line, scripts/test.sh).
@@ -166,6 +168,11 @@ def _encoded_base(base_path: str) -> str:
 class Hub:
     """Start, stop and restart one hub; talk to its REST API with the driver token."""
 
+    # Forked from a process that imported the hub's modules once (tests/support/warm_hubs.py)
+    # rather than a fresh `jupyterhub` process: tests/conftest.py turns it on for the tests;
+    # benchmarks measure fresh processes, and so does the hub restart test.
+    warm_start = False
+
     def __init__(self, data_dir: Path, base_url: str = "/ds hub/", env: dict | None = None,
                  config: Path = CONFIG, subdomains: bool = False, venv_bin: Path = VENV_BIN):
         self.config = config  # benchmarks pass their own file, which loads this one
@@ -182,7 +189,7 @@ class Hub:
             self.extra_env.setdefault("JUPYTERHUB_SUBDOMAIN_HOST",
                                       f"http://localhost:{self.ports['proxy']}")
         self.base_path = base_url  # as configured; URLs below are percent-encoded
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen | warm_hubs.WarmHub | None = None
         self.log_path = data_dir / "hub.log"
         # Run after each restart: what the hub keeps in memory only (the session admin's sudo
         # confirmation) is given back, as its user would do by confirming again.
@@ -272,12 +279,14 @@ class Hub:
         STARTED.append(self)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the process's life)
-        self.proc = subprocess.Popen(
-            [str(self.venv_bin / "jupyterhub"), "-f", str(self.config)],
-            cwd=self.data_dir, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        command = [str(self.venv_bin / "jupyterhub"), "-f", str(self.config)]
+        if self.warm_start:
+            self.proc = warm_hubs.launch(self.venv_bin, command, self.env(), self.data_dir,
+                                         self.log_path)
+        else:
+            log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the process's life)
+            self.proc = subprocess.Popen(command, cwd=self.data_dir, env=self.env(), stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
