@@ -127,17 +127,18 @@ axe_core() {
 
 step "Debian packages" debian_packages
 step "Docker engine" docker_engine
-# The Python environments are made while the images build (each mostly waits on downloads);
-# each prints its line when it is done.
+# The Node packages, the uv tool and the Python environments are made while the images build
+# (each mostly waits on downloads or the disk); each prints its line when it is done.
+step "proxy" proxy &
+jobs_running=($!)
+if [ $want_test = 1 ]; then step "axe-core" axe_core & jobs_running+=($!); fi
 step "uv" uv_tool
 # .venv: the hub image's versions (its lock), so `make dev` and the tests run what ships.
 step "Python environment (.venv)" python_env .venv dev -c requirements-hub.txt &
-envs=($!)
+jobs_running+=($!)
 if [ $want_test = 1 ]; then
   step "Python environment (.venv-jh55)" python_env .venv-jh55 test "$OTHER_LINE" &
-  envs+=($!)
+  jobs_running+=($!)
 fi
 bash scripts/build-images.sh
-for job in "${envs[@]}"; do wait "$job"; done
-step "proxy" proxy
-if [ $want_test = 1 ]; then step "axe-core" axe_core; fi
+for job in "${jobs_running[@]}"; do wait "$job"; done

@@ -48,6 +48,11 @@ OWN_HUB_TESTS=(
   tests/integration/test_production.py
   tests/integration/test_tls_logo.py
   tests/integration/test_mail.py
+  tests/integration/test_first_admin.py
+  tests/integration/test_cookie_prefix.py
+  tests/integration/test_auth_cookies.py
+  tests/integration/test_patient_proxy.py
+  tests/integration/test_docker_faults.py
 )
 OTHER_LINE_TESTS=(
   tests/unit
