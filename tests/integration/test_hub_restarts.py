@@ -117,3 +117,19 @@ def test_restarts_without_a_crash(tmp_path: Path, docker_client) -> None:
     log = hub.log_path.read_text(errors="replace")
     assert "Fatal Python error" not in log
     assert len(FROZE.findall(log)) == RESTARTS + 1
+
+
+def test_a_warm_started_hub_shows_its_crash_like_a_fresh_one(tmp_path: Path) -> None:
+    """The other tests' hubs are forked from a warm process (tests/support/warm_hubs.py): a
+    crash must still end in the signal's exit code and a faulthandler report in its log, which
+    is what the session hub's check (tests/conftest.py) and the crash checks above read."""
+    hub = Hub(tmp_path / "warm", base_url="/", env={"DSHUB_TEST_PREFIX": OWN_PREFIX})
+    hub.warm_start = True
+    try:
+        start_checked(hub)
+        assert hub.proc is not None and hub.proc.poll() is None
+        os.kill(hub.proc.pid, signal.SIGSEGV)
+        assert hub.proc.wait(30) == -signal.SIGSEGV
+        assert _crash_in(hub.log_path.read_text(errors="replace")) is not None, hub.log_tail()
+    finally:
+        hub.stop()

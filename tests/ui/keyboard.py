@@ -9,7 +9,12 @@ FOCUSED = "element => element === document.activeElement"
 
 
 def tab_to(page: Page, target: Locator, presses: int = 80) -> None:
-    """Press Tab until `target` has focus; fail if it never does."""
+    """Press Tab until `target` has focus; fail if it never does.
+
+    The target must be on the page first: a dialog fetched by the press before (the volume
+    modal waits up to 3 s for its first sizes) was still on its way while all 80 presses went
+    by on a loaded machine, and the test failed with the dialog opening just after."""
+    target.wait_for(state="visible", timeout=30_000)
     for _ in range(presses):
         if target.count() and target.evaluate(FOCUSED):
             return
