@@ -174,6 +174,9 @@ def _run_hub(request: dict) -> None:
 
 
 def _serve() -> None:
+    # Imports resolve as for the `jupyterhub` script, whose folder (not tests/support, this
+    # script's) comes first on the path.
+    sys.path[0] = str(Path(sys.executable).parent)
     # What every hub imports before it reads its configuration.
     import dockerspawner  # noqa: F401
     import jupyterhub.app  # noqa: F401
