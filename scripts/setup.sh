@@ -66,35 +66,48 @@ uv_tool() {
 
 # python_env VENV EXTRAS [INSTALL ARGS]: a virtual environment with the project installed
 # (editable), re-installed only when pyproject.toml or the image's lock changed.
-# Compiled ahead (--compile-bytecode) only where Python may not write its bytecode caches itself
+# Compiled to bytecode ahead only where Python may not write its caches itself
 # (PYTHONDONTWRITEBYTECODE, set on these machines): there every hub start compiled JupyterHub,
 # SQLAlchemy and tornado from source again, 3.7 CPU-s instead of 1.3. Where Python may
-# (scripts/test.sh), the first process to import a module caches it, and the step is 5 s
-# shorter per environment. A compiled environment serves both; a lazy one is compiled when
-# asked for.
+# (scripts/test.sh), the first process to import a module caches it, and the step takes 5 s
+# less per environment. A compiled environment serves both; one made without is compiled in
+# place when asked for (never made again: another run may be using it).
 # From uv's cache alone first (--offline): a package index that answers every revalidation as
-# modified made uv fetch and build an sdist (onetimepass) again each time; online when the
-# cache lacks anything.
+# modified made uv fetch and build an sdist (onetimepass) again each time. Online when the cache
+# lacks anything; where the cache has what the ranges allow, newer releases wait for a change
+# of pyproject.toml or the lock (.venv is pinned by the lock; .venv-jh55 and the test tools
+# take the newest the cache holds).
 python_env() {
   local venv=$1 extras=$2; shift 2
-  local compile=() marker=$venv/.installed-lazy
-  if [ -n "${PYTHONDONTWRITEBYTECODE:-}" ]; then
-    compile=(--compile-bytecode); marker=$venv/.installed-compiled
+  if made_since_change "$venv" .installed-compiled; then
+    echo "JupyterHub $(jupyterhub_version "$venv"), up to date" >&3
+    return
   fi
-  local made
-  for made in "$marker" "$venv/.installed-compiled"; do
-    if [ -x "$venv/bin/jupyterhub" ] && [ -e "$made" ] && [ ! pyproject.toml -nt "$made" ] &&
-       [ ! requirements-hub.txt -nt "$made" ]; then
+  if made_since_change "$venv" .installed-lazy; then
+    if [ -z "${PYTHONDONTWRITEBYTECODE:-}" ]; then
       echo "JupyterHub $(jupyterhub_version "$venv"), up to date" >&3
-      return
+    else
+      "$venv/bin/python" -m compileall -q -j 0 "$venv/lib"
+      touch "$venv/.installed-compiled"
+      echo "JupyterHub $(jupyterhub_version "$venv"), compiled" >&3
     fi
-  done
+    return
+  fi
+  local compile=() marker=.installed-lazy
+  if [ -n "${PYTHONDONTWRITEBYTECODE:-}" ]; then
+    compile=(--compile-bytecode) marker=.installed-compiled
+  fi
   # --seed: pip too, for anyone who adds a package by hand.
   "$UV" venv --clear --seed --python "$(command -v python3)" "$venv"
   "$UV" pip install --offline "${compile[@]}" --python "$venv/bin/python" -e ".[$extras]" "$@" ||
     "$UV" pip install "${compile[@]}" --python "$venv/bin/python" -e ".[$extras]" "$@"
-  touch "$marker"
+  touch "$venv/$marker"
   echo "JupyterHub $(jupyterhub_version "$venv"), installed" >&3
+}
+# made_since_change VENV MARKER: VENV has JupyterHub and MARKER, newer than what it installs.
+made_since_change() {
+  [ -x "$1/bin/jupyterhub" ] && [ -e "$1/$2" ] && [ ! pyproject.toml -nt "$1/$2" ] &&
+    [ ! requirements-hub.txt -nt "$1/$2" ]
 }
 jupyterhub_version() { "$1/bin/python" -c 'import jupyterhub; print(jupyterhub.__version__)'; }
 
@@ -141,4 +154,7 @@ if [ $want_test = 1 ]; then
   jobs_running+=($!)
 fi
 bash scripts/build-images.sh
-for job in "${jobs_running[@]}"; do wait "$job"; done
+# Every job ends before set-up does, a failed one too (its step showed why).
+failed=0
+for job in "${jobs_running[@]}"; do wait "$job" || failed=1; done
+[ "$failed" = 0 ]

@@ -5,8 +5,8 @@
 #      JupyterHub line (.venv) with SQLite;
 # and beside it, with Docker names, ports and a log of their own:
 #   2. the UI tests in Chromium (same line), then
-#   1b. the integration tests of that line with hubs of their own (production image, TLS,
-#      logo, mail), then
+#   1b. the integration tests of that line that need no session hub (production image, TLS,
+#      logo, mail, the first admin, cookies, a slow proxy, an unreachable engine), then
 #   4. unit and in-process tests (less what is marked default_line_only), and the restart,
 #      gate, sign-in, spawn, a broadcast's delivery, sharing and named-server integration
 #      tests on the other JupyterHub line (.venv-jh55, 5.5), then
@@ -42,8 +42,8 @@ POSTGRES_SKIPS=(
 )
 # Tests of PostgreSQL alone: they fail without its server, so only pass 3 runs them.
 POSTGRES_ONLY=(--ignore=tests/integration/test_store_postgres.py)
-# Integration tests on the default line with hubs and containers of their own (no session hub):
-# the side stream runs them (pass 1b), which evens out the two streams.
+# Integration tests on the default line that need no session hub (hubs, proxies or containers of
+# their own): the side stream runs them (pass 1b), which evens out the two streams.
 OWN_HUB_TESTS=(
   tests/integration/test_production.py
   tests/integration/test_tls_logo.py

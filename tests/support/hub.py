@@ -169,8 +169,9 @@ class Hub:
     """Start, stop and restart one hub; talk to its REST API with the driver token."""
 
     # Forked from a process that imported the hub's modules once (tests/support/warm_hubs.py)
-    # rather than a fresh `jupyterhub` process: tests/conftest.py turns it on for the tests;
-    # benchmarks measure fresh processes, and so does the hub restart test.
+    # rather than a fresh `jupyterhub` process: tests/conftest.py turns it on for the tests,
+    # benchmarks/__main__.py for quick runs; full benchmark runs measure fresh processes, and
+    # the hub restart test starts them.
     warm_start = False
 
     def __init__(self, data_dir: Path, base_url: str = "/ds hub/", env: dict | None = None,
