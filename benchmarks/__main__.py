@@ -123,10 +123,8 @@ def main() -> None:
             failed.append(f"{name} (exit status {code}; its last line above says why)")
     if args.quick:  # the warm process's hubs count among its children once it ends
         from tests.support.hub import stop_every_hub
-        from tests.support.warm_hubs import close_all
 
-        stop_every_hub()  # one a benchmark left running, before its warm process goes
-        close_all()
+        stop_every_hub()  # one a benchmark left running, then the warm process
         times.append(f"all together {_own_cpu() + _children_cpu():.0f} CPU-s with the hubs")
     # The report reads the stored results: in quick mode only whether it still can.
     code, _, _ = step("report", quiet=args.quick)

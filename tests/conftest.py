@@ -16,7 +16,6 @@ from tests.support.account_fixtures import admin, make_user  # noqa: F401 (fixtu
 from tests.support.clients import signup
 from tests.support.hub import Hub, remove_named_objects, stop_every_hub
 from tests.support.swarm import Swarm
-from tests.support.warm_hubs import close_all as close_warm_hub_processes
 
 # The tests' hubs are forked from a process that imported JupyterHub and the portal once per
 # worker (tests/support/warm_hubs.py): about 2 CPU-s less per start, seventy starts a run.
@@ -31,7 +30,6 @@ def pytest_sessionfinish() -> None:
     # A hub whose fixture failed after starting it would outlive the run (pytest-xdist's
     # workers may end without running atexit handlers).
     stop_every_hub()
-    close_warm_hub_processes()
 
 
 @pytest.fixture(scope="session")

@@ -148,9 +148,11 @@ def _group_alive(pgid: int) -> bool:
 
 def stop_every_hub() -> None:
     """Stop every hub this process started and still runs: a fixture whose set-up failed after
-    its hub started never reaches its own stop (run when the process exits)."""
+    its hub started never reaches its own stop (run when the process exits); then end the warm
+    processes the hubs were forked from."""
     while STARTED:
         STARTED.pop().stop()
+    warm_hubs.close_all()
 
 
 atexit.register(stop_every_hub)

@@ -22,7 +22,6 @@ start's (their quick runs, which keep no figure, use warm hubs).
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import os
@@ -136,13 +135,9 @@ def launch(venv_bin: Path, argv: list[str], env: dict[str, str], cwd: Path,
 
 
 def close_all() -> None:
-    """End the zygotes (their hubs are stopped by tests/support/hub.py first: its exit hook
-    is registered after this one, so it runs before)."""
+    """End the zygotes (tests/support/hub.py's stop_every_hub stops their hubs first)."""
     while _zygotes:
         _zygotes.popitem()[1].close()
-
-
-atexit.register(close_all)
 
 
 # --- the zygote itself -----------------------------------------------------------------------
