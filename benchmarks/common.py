@@ -94,9 +94,9 @@ def docker_client() -> docker.DockerClient:
     return client
 
 
-def remove_bench_objects(client: docker.DockerClient) -> None:
-    """Containers and volumes named PREFIX*; nothing else."""
-    remove_named_objects(client, PREFIX)
+def remove_bench_objects(client: docker.DockerClient, keep: frozenset[str] = frozenset()) -> None:
+    """Containers and volumes named PREFIX*; nothing else (nor the containers named in `keep`)."""
+    remove_named_objects(client, PREFIX, keep)
 
 
 def container_name(user: str) -> str:

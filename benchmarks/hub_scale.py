@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import shutil
 import subprocess
@@ -73,6 +74,7 @@ from .common import (
     ROOT,
     arguments,
     code_at,
+    container_name,
     docker_client,
     machine,
     remove_bench_objects,
@@ -84,6 +86,7 @@ from .common import (
 )
 from .portal_speed import load
 from .prober import Prober
+from .standin_containers import standin_containers
 from .stats import measured, summary, table
 from .stubs import Stubs
 
@@ -298,19 +301,47 @@ def hub_api_paging(hub: Hub, accounts: int, count: int) -> dict[str, Any]:
                      {"Authorization": f"token {hub.token}"}, count)
 
 
+def engine_pid() -> int | None:
+    """The Docker engine's process where scripts/ensure-docker.sh started it (else unknown)."""
+    path = Path(os.environ.get("DSHUB_DOCKER_PIDFILE", "/var/run/dshub-dockerd.pid"))
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(path.read_text())
+        cpu_seconds(pid)
+        return pid
+    return None
+
+
 def cpu_window(pid: int, seconds: float) -> dict[str, float]:
-    c0, t0 = cpu_seconds(pid), time.monotonic()
+    """The hub's CPU over `seconds` (and the engine's: what the hub's Docker calls cost it)."""
+    engine = engine_pid()
+    c0, e0, t0 = cpu_seconds(pid), engine and cpu_seconds(engine), time.monotonic()
     time.sleep(seconds)
     used, took = cpu_seconds(pid) - c0, time.monotonic() - t0
-    return {"cpu_s": round(used, 2), "seconds": round(took, 1),
-            "core_percent": round(used / took * 100, 1)}
+    out = {"cpu_s": round(used, 2), "seconds": round(took, 1),
+           "core_percent": round(used / took * 100, 1)}
+    if engine:
+        out["engine_core_percent"] = round((cpu_seconds(engine) - e0) / took * 100, 1)
+    return out
 
 
-def usage_passes(hub: Hub) -> int:
+def lab_containers(users: list[str]) -> frozenset[str]:
+    """The stand-ins' idle containers (benchmarks/standin_containers.py): kept between runs."""
+    return frozenset(container_name(user) for user in users)
+
+
+def usage_state(hub: Hub) -> dict[str, Any]:
+    """The sampler's counters and the labs it holds a sample of (memory measured)."""
     r = requests.get(hub.hub_url("portal/api/usage"), timeout=60,
                      headers={"Authorization": f"token {hub.token}"})
     r.raise_for_status()
-    return int(r.json()["passes"])
+    body = r.json()
+    return {"passes": int(body["passes"]), "docker_calls": body["docker_calls"],
+            "last_pass_s": body["last_pass_seconds"],
+            "labs_sampled": sum(lab["memory_bytes"] is not None for lab in body["labs"])}
+
+
+def usage_passes(hub: Hub) -> int:
+    return usage_state(hub)["passes"]
 
 
 def probed(hub: Hub, what: Any) -> tuple[dict[str, Any], Any]:
@@ -513,7 +544,7 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
     stub_names = [f"stub{p}" for p in stub_ports]
     admins = [f"{ADMIN_PAGE}{i:04d}" for i in range(args.pages)]
     client = docker_client()
-    remove_bench_objects(client)
+    remove_bench_objects(client, keep=lab_containers(stub_names))
     data = Path(tempfile.mkdtemp(prefix=f"{PREFIX}scale-"))
     # Production's intervals, not the tests': usage sampled every 30 s, its history written
     # every minute, every server polled every 30 s.
@@ -539,7 +570,8 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
                 print(f"[{engine}] DS Hub ready in {out['start_s']} s, RSS "
                       f"{out['rss_after_start_mib']} MiB", flush=True)
                 settle(args, 15)
-                out["idle"] = cpu_window(hub.proc.pid, args.idle_window)
+                out["idle"] = {**cpu_window(hub.proc.pid, args.idle_window),
+                               "usage": usage_state(hub)}
                 print(f"[{engine}] idle hub: {out['idle']}", flush=True)
                 if args.start_only:
                     return out
@@ -567,7 +599,7 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
                     return usage_passes(hub) - first
 
                 health, passes = probed(hub, usage_window)
-                out["during"]["usage pass"] = {**health, "passes": passes}
+                out["during"]["usage pass"] = {**health, "passes": passes, **usage_state(hub)}
                 # Every server's activity at the edge of the warning window: the next pass
                 # warns every one (a notification each); their stop would come `cull_warning`
                 # seconds later, after the window (the activity is then set to now).
@@ -597,7 +629,7 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
             if code is None and args.stock:
                 out["stock"] = stock_run(args, data, env, len(stub_names))
     finally:
-        remove_bench_objects(client)
+        remove_bench_objects(client, keep=lab_containers(stub_names))
         shutil.rmtree(data, ignore_errors=True)
     return out
 
@@ -690,6 +722,8 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=20.0, help="seconds per page window")
     parser.add_argument("--idle-window", type=float, default=0.0,
                         help="seconds of idle CPU (default: 3 x --window)")
+    parser.add_argument("--lab-containers", type=int, default=-1,
+                        help="stand-ins with an idle container to sample (default: all)")
     parser.add_argument("--requests", type=int, default=200, help="requests per table query")
     parser.add_argument("--engines", nargs="+", default=["sqlite", "postgresql"],
                         choices=["sqlite", "postgresql"])
@@ -710,16 +744,28 @@ def main() -> None:
         k: getattr(args, k) for k in ("accounts", "groups", "stubs", "audit_days",
                                       "audit_per_day", "pages", "changes")}, "runs": {}}
     with Stubs(args.stubs, 0) as stubs:
-        for engine in args.engines:
-            if args.before:
-                print(f"--- {engine}, before ({short_rev(args.before)}) ---", flush=True)
-                with code_at(args.before) as tree:
-                    out["runs"][f"{engine}, before ({short_rev(args.before)})"] = \
-                        portal_run(args, engine, stubs, tree)
-            print(f"--- {engine}, this checkout ---", flush=True)
-            out["runs"][f"{engine}, this checkout"] = portal_run(args, engine, stubs)
+        names = [f"stub{p}" for p, _ in stubs.ports]
+        labs = names if args.lab_containers < 0 else names[:args.lab_containers]
+        client = docker_client()
+        remove_bench_objects(client)  # a run stopped before its end may have left some
+        with standin_containers(client, labs) as took:
+            out["lab_containers"] = {"count": len(labs), "start_s": took}
+            print(f"{len(labs)} stand-in lab containers started in {took} s", flush=True)
+            engines(args, stubs, out)
     report(out["runs"])
     save("hub_scale_start" if args.start_only else "hub_scale", out, quick=args.quick)
+
+
+def engines(args: argparse.Namespace, stubs: Stubs, out: dict[str, Any]) -> None:
+    """Each engine's runs (the code before first, with --before), into out["runs"]."""
+    for engine in args.engines:
+        if args.before:
+            print(f"--- {engine}, before ({short_rev(args.before)}) ---", flush=True)
+            with code_at(args.before) as tree:
+                out["runs"][f"{engine}, before ({short_rev(args.before)})"] = \
+                    portal_run(args, engine, stubs, tree)
+        print(f"--- {engine}, this checkout ---", flush=True)
+        out["runs"][f"{engine}, this checkout"] = portal_run(args, engine, stubs)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from .broadcast import broadcaster as broadcast
 from .compat.user_scopes import add_user_scopes
 from .governance.environment_service import Environments
 from .governance.limits import Limits
-from .governance.usage import running_labs
+from .governance.running_labs import running_labs
 from .lab.chosen_environment import apply_user_options
 from .lab.hooks import LabEnvironment
 from .lab.host_ports import HostPorts

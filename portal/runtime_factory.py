@@ -47,6 +47,7 @@ def build_runtime(settings: Settings, *, docker: DockerService | None = None,
                   broadcaster: Broadcaster | None = None) -> Runtime:
     """The complete runtime; `docker`, `store` and `broadcaster` default to the real ones."""
     docker = docker or DockerService()
+    docker.cgroup_root = settings.docker_cgroup_root  # usage read from cgroup files where it can
     swarm = SwarmView(docker, manager_url())
 
     async def one_engine() -> list[tuple[str, DockerService]]:

@@ -1,12 +1,13 @@
 """Owns live usage of running labs: CPU, memory against the limit, volume sizes, sampled in the
 background at a bounded cost.
 
-One loop for the whole hub: every `interval` seconds one one-shot `docker stats` per running lab,
-at most `concurrency` at a time, their starts spread over half the interval at most, 25 a second
-at most; volume sizes (Docker's `df`) every `VOLUME_EVERY`-th pass. Pages and the API only read
-the last samples. Why spread: a call costs the hub ~1.5 ms of CPU in a Docker thread; 1,000 at
-the pace of four threads held the CPU and the interpreter lock for seconds, and the event loop
-answered in 100-200 ms instead of a few (benchmarks/broadcast_fanout.py, idle).
+One loop for the whole hub: every `interval` seconds the labs on the hub's engine are read from
+the host's cgroup files after one container listing, where the hub can (portal/docker/stats.py);
+otherwise, and for Swarm tasks, one one-shot `docker stats` per lab, at most `concurrency` at a
+time, their starts spread over half the interval at most, 25 a second at most. Volume sizes
+(Docker's `df`) every `VOLUME_EVERY`-th pass. Pages and the API only read the last samples. Why
+spread: a call costs the hub CPU in a Docker thread; 1,000 at the pace of four threads held the
+interpreter lock for seconds, and the event loop answered in 100-200 ms instead of a few.
 
 On one engine a lab's container is the spawner's object name on the hub's engine. In Swarm mode
 the spawner gives a locator instead (the node's engine and the task's container ID): it is asked
@@ -22,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..docker.service import DockerService
@@ -30,10 +31,9 @@ from ..docker.types import ContainerMissing
 from ..lab.volume_names import UserVolume
 from ..lab.volume_sizes import VolumeSizes
 from ..operations.in_flight import server_key
-from ..platform.hub_queries import running_spawners
 from ..platform.logs import portal_logger
 from ..platform.metrics import LabTotals
-from ..platform.pacing import LOOP_CLOCK, Clock, Pacer, with_turns
+from ..platform.pacing import LOOP_CLOCK, Clock, Pacer
 from .container_stats import cpu_counters, cpus_busy, memory_in_use, memory_limit
 
 log = portal_logger("usage")
@@ -41,7 +41,6 @@ VOLUME_EVERY = 10
 SPREAD = 0.5  # a pass starts its samples over at most this share of the interval...
 MAX_GAP = 0.05  # ...and never more than this many seconds apart (a few labs: a quick pass)...
 MIN_GAP = 0.04  # ...nor less: 2,000 labs at 30 s were 67 calls/s, 10% of a core idle (hub_scale)
-CHUNK = 100  # labs listed between two turns of the event loop
 ONE_ENGINE = "engine"  # the node of every lab when the hub runs them on its own engine
 
 # Given the hub's engine: (the engine running the lab's container, that container's ID).
@@ -126,17 +125,10 @@ class UsageCollector:
         if self.passes % VOLUME_EVERY == 0 or unseen:  # a new lab's volumes: size them now
             await self._sample_volumes(labs)
         self.passes += 1
-        gate = asyncio.Semaphore(self.concurrency)
-
         sampled: set[str] = set()
 
-        async def one(lab: Lab) -> None:
-            async with gate:
-                try:
-                    engine, container, stats = await self._stats(lab)
-                except Exception as e:  # gone, or Docker slow: the old sample shows its age
-                    log.debug("Usage of %s: %s", lab.key, e)
-                    return
+        def record(lab: Lab, engine: DockerService, container: str,
+                   stats: dict[str, Any]) -> None:
             sampled.add(container)
             counters = cpu_counters(stats)
             before = self._counters.get(container)
@@ -151,10 +143,22 @@ class UsageCollector:
                          for v in lab.volumes},
             )
 
-        pacer = Pacer(max(min(SPREAD * self.interval / max(len(labs), 1), MAX_GAP), MIN_GAP),
-                      self.clock)
+        one_at_a_time = await self._sample_in_bulk(labs, record)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one(lab: Lab) -> None:
+            async with gate:
+                try:
+                    engine, container, stats = await self._stats(lab)
+                except Exception as e:  # gone, or Docker slow: the old sample shows its age
+                    log.debug("Usage of %s: %s", lab.key, e)
+                    return
+            record(lab, engine, container, stats)
+
+        pacer = Pacer(max(min(SPREAD * self.interval / max(len(one_at_a_time), 1), MAX_GAP),
+                          MIN_GAP), self.clock)
         samples = []
-        for lab in labs:
+        for lab in one_at_a_time:
             await pacer.turn()
             samples.append(asyncio.create_task(one(lab)))
         await asyncio.gather(*samples)
@@ -178,6 +182,26 @@ class UsageCollector:
         self.totals = totals
         if self.on_pass is not None:
             self.on_pass(dict(self._usage))
+
+    async def _sample_in_bulk(self, labs: list[Lab],
+                              record: Callable[[Lab, DockerService, str, dict[str, Any]], None],
+                              ) -> list[Lab]:
+        """The labs on the hub's engine from its cgroup files, all at once (one listing, no
+        pacing: no call per lab); what is left to sample one at a time (Swarm tasks, or every
+        lab where the hub cannot read the files)."""
+        here = [lab for lab in labs if lab.locate is None]
+        try:
+            found = await self.docker.stats_in_bulk([lab.container for lab in here])
+        except Exception as e:  # Docker slow or gone: every lab keeps its aging sample
+            log.debug("Usage in bulk: %s", e)
+            return [lab for lab in labs if lab.locate is not None]
+        if found is None:
+            return labs
+        self.docker_calls += 1
+        for lab in here:
+            if lab.container in found:
+                record(lab, self.docker, lab.container, found[lab.container])
+        return [lab for lab in labs if lab.locate is not None]
 
     async def _stats(self, lab: Lab) -> tuple[DockerService, str, dict[str, Any]]:
         """(engine, container, one stats sample) of a lab; a located container that no longer
@@ -226,28 +250,3 @@ class UsageCollector:
                 log.exception("Usage collection failed; trying again")
             self.last_pass_seconds = time.monotonic() - started
             await asyncio.sleep(max(self.interval - (time.monotonic() - started), 1.0))
-
-
-async def running_labs(app: Any) -> list[Lab]:
-    """The labs the hub has ready servers for, default and named (from its own records, no
-    Docker call); a thousand take tens of milliseconds, so the loop gets a turn every `CHUNK`
-    labs."""
-    labs = []
-    async for orm_spawner in with_turns(running_spawners(app.db), CHUNK):
-        server = orm_spawner.name
-        user = app.users[orm_spawner.user]
-        spawner = user.spawners[server] if server else user.spawner
-        if spawner.ready and not spawner.pending:
-            labs.append(Lab(spawner.user.name, spawner.object_name, lab_volumes(spawner, server),
-                            spawner.location.locator(), spawner.image,
-                            spawner.location.node_title() or ONE_ENGINE, server))
-    return labs
-
-
-def lab_volumes(spawner: Any, server: str) -> tuple[UserVolume, ...]:
-    """The server's volumes; a named server's own ones keyed `<server>/<key>`, as Manage
-    volumes names them: the history then tells its workspace from the default server's, and
-    a user's storage is the union of their servers' volumes."""
-    own = set(spawner.volume_names.per_server) if server else set()
-    return tuple(replace(v, key=f"{server}/{v.key}") if v.key in own else v
-                 for v in spawner.owned_volumes())

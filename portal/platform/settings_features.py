@@ -150,3 +150,11 @@ class FeatureSettings:
         "local socket.",
         parsers.docker_host,
     )
+    docker_cgroup_root: str = setting(
+        "DOCKER_CGROUP_ROOT", "/sys/fs/cgroup", "empty, or an absolute path",
+        "Where the hub reads the engine host's cgroup tree (read-only): the usage sampler then "
+        "reads every running lab's CPU and memory from its files after one container listing, "
+        "instead of a Docker stats call per lab. The stack mounts the host's tree there; where "
+        "the labs are not in it (another host, Swarm nodes) or it is empty, the stats calls.",
+        parsers.optional_path,
+    )

@@ -136,6 +136,10 @@ def path(raw: str) -> str:
     return raw.rstrip("/") or "/"
 
 
+def optional_path(raw: str) -> str:
+    return path(raw) if raw else ""
+
+
 def whole_number(raw: str) -> int:
     """0, 1, 2, ... (no sign, no spaces)."""
     if not raw.isascii() or not raw.isdigit():

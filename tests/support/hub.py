@@ -52,9 +52,12 @@ def containers_named(client, prefix: str = PREFIX, stopped_too: bool = True) -> 
     return found
 
 
-def remove_named_objects(client, prefix: str = PREFIX) -> None:
-    """Remove containers and volumes whose names start with `prefix`; nothing else."""
-    for container_id in containers_named(client, prefix).values():
+def remove_named_objects(client, prefix: str = PREFIX, keep: frozenset[str] = frozenset()) -> None:
+    """Remove containers and volumes whose names start with `prefix`; nothing else (nor the
+    containers named in `keep`)."""
+    for name, container_id in containers_named(client, prefix).items():
+        if name in keep:
+            continue
         with contextlib.suppress(docker.errors.NotFound):
             client.api.remove_container(container_id, force=True)
     for v in client.volumes.list(filters={"name": prefix}):

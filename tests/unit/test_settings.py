@@ -48,6 +48,7 @@ DEFAULTS = {
     "IDLE_CULL_EXEMPT_GROUPS": ("idle_exempt_groups", ()),
     "DOCKER_SWARM": ("swarm", False),
     "DOCKER_HOST": ("docker_host", ""),
+    "DOCKER_CGROUP_ROOT": ("docker_cgroup_root", "/sys/fs/cgroup"),
     "SMTP_HOST": ("smtp_host", ""),
     "SMTP_PORT": ("smtp_port", 587),
     "SMTP_SECURITY": ("smtp_security", "starttls"),
@@ -94,6 +95,7 @@ RAW_DEFAULTS = {
     "IDLE_CULL_EXEMPT_GROUPS": "",
     "DOCKER_SWARM": "0",
     "DOCKER_HOST": "",
+    "DOCKER_CGROUP_ROOT": "/sys/fs/cgroup",
     "SMTP_HOST": "",
     "SMTP_PORT": "587",
     "SMTP_SECURITY": "starttls",
@@ -208,6 +210,8 @@ def test_base_url_is_normalised(raw, expected):
         ("DOCKER_SWARM", "1", "swarm", True),
         ("DOCKER_HOST", "unix:///tmp/d2/sock", "docker_host", "unix:///tmp/d2/sock"),
         ("DOCKER_HOST", "tcp://203.0.113.7:2376", "docker_host", "tcp://203.0.113.7:2376"),
+        ("DOCKER_CGROUP_ROOT", "/host/cgroup/", "docker_cgroup_root", "/host/cgroup"),
+        ("DOCKER_CGROUP_ROOT", "", "docker_cgroup_root", ""),
         ("SMTP_HOST", "Mail.Example.org", "smtp_host", "mail.example.org"),
         ("SMTP_PORT", "465", "smtp_port", 465),
         ("SMTP_SECURITY", "tls", "smtp_security", "tls"),
@@ -333,6 +337,12 @@ def test_host_network_property():
             "/var/run/docker.sock",
             "DOCKER_HOST='/var/run/docker.sock' is not valid: "
             "accepted values are empty, or a unix://, tcp://, ssh:// or npipe:// URL",
+        ),
+        (
+            "DOCKER_CGROUP_ROOT",
+            "sys/fs/cgroup",
+            "DOCKER_CGROUP_ROOT='sys/fs/cgroup' is not valid: "
+            "accepted values are empty, or an absolute path",
         ),
         (
             "ADMIN_EMAILS",

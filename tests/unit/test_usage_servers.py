@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.governance.usage import Lab, LabUsage, UsageCollector, lab_volumes
+from portal.governance.running_labs import lab_volumes
+from portal.governance.usage import Lab, LabUsage, UsageCollector
 from portal.governance.user_usage import combined, user_usage
 from portal.lab.volume_names import UserVolume
 from tests.unit.test_usage_location import MIB, Engine
