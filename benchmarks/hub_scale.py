@@ -48,7 +48,9 @@ import asyncio
 import contextlib
 import os
 import random
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -344,10 +346,24 @@ def usage_passes(hub: Hub) -> int:
     return usage_state(hub)["passes"]
 
 
-def probed(hub: Hub, what: Any) -> tuple[dict[str, Any], Any]:
-    """/hub/health under the prober while `what()` runs: (its summary, what returned)."""
-    with Prober("127.0.0.1", hub.ports["hub"], "/hub/health") as prober:
-        result = what()
+def probed(hub: Hub, what: Any, label: str = "") -> tuple[dict[str, Any], Any]:
+    """/hub/health under the prober while `what()` runs: (its summary, what returned).
+
+    DSHUB_BENCH_PYSPY=<py-spy's path>: the hub is also profiled over the window (the stacks
+    that held the interpreter lock, py-spy's raw format) into /tmp/dshub-spy-<label>.txt."""
+    spy = None
+    if os.environ.get("DSHUB_BENCH_PYSPY") and label:
+        spy = subprocess.Popen([os.environ["DSHUB_BENCH_PYSPY"], "record", "--pid",
+                                str(hub.proc.pid), "--rate", "200", "--gil", "--nonblocking",
+                                "--format", "raw", "--output", f"/tmp/dshub-spy-{label}.txt"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with Prober("127.0.0.1", hub.ports["hub"], "/hub/health") as prober:
+            result = what()
+    finally:
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes what it has, then ends
+            spy.wait(timeout=60)
     return prober.summary(), result
 
 
@@ -356,21 +372,35 @@ HOLD_BOUND = 90.0
 
 
 class Pages:
-    """Admin pages on event streams, as the user table does: on `users-changed` it reloads
-    its rows (at most once a second); `card-<name>` events are timed per change."""
+    """Admin pages on event streams, as the user table does (portal.js): on `users-changed`
+    naming a user its page shows, or "," (accounts or groups changed), it reloads its rows (at
+    most once a second); `card-<name>` events are timed per change. Each page shows the table's
+    first page by name (the admins page0000...), as an admin who opens the page sees it."""
 
     def __init__(self, hub: Hub, cookies: list[str]) -> None:
         self.hub, self.cookies = hub, cookies
         self.arrived: dict[str, list[float]] = {}  # stub name -> monotonic arrival per page
         self.reloads = 0
+        self.told = 0  # users-changed events that reached a page
         self.opened = 0
+
+    def shown(self, base: str) -> set[str]:
+        """The users on the pages' table (one view, the same for every page)."""
+        html = requests.get(f"{base}/admin/user-table?size=50", timeout=60,
+                            headers={"Cookie": self.cookies[0], "HX-Request": "true"}).text
+        return set(re.findall(r'<tr data-user="([^"]+)"', html))
 
     async def hold(self, window: float, until: Any = lambda: True) -> None:
         """Hold every page's stream for `window` seconds and then until `until()` (the changes'
         deliveries are counted while their streams are open: on a loaded machine the changes
         themselves can take longer than the window, and a quick run then measured none)."""
         base = f"http://127.0.0.1:{self.hub.ports['hub']}/hub/portal"
+        shown = self.shown(base)
         client = AsyncHTTPClient(force_instance=True, max_clients=2 * len(self.cookies) + 5)
+
+        def affected(event: bytes) -> bool:
+            names = event.split(b"\ndata: ", 1)[-1].decode().split(" ")
+            return "," in names or not shown.isdisjoint(names)
 
         async def page(cookie: str) -> None:
             headers = {"Cookie": cookie}
@@ -388,7 +418,10 @@ class Pages:
                     elif event.startswith(b"event: card-"):
                         name = event.split(b"\n")[0][len(b"event: card-"):].decode()
                         self.arrived.setdefault(name, []).append(now)
-                    elif event.startswith(b"event: users-changed") and now - last_reload >= 1:
+                    elif event.startswith(b"event: users-changed"):
+                        self.told += 1
+                        if now - last_reload < 1 or not affected(event):
+                            continue
                         last_reload = now
                         self.reloads += 1
                         task = asyncio.ensure_future(client.fetch(
@@ -513,7 +546,7 @@ def pushed_and_polling(hub: Hub, args: argparse.Namespace, cookies: list[str],
         "delivery_ms": summary([d * 1000 for d in delays]), "deliveries_missing": missing,
         "pushed": {"seconds": round(took, 1), "hub_cpu_s": round(pushed_cpu, 2),
                    "core_percent": round(pushed_cpu / took * 100, 1),
-                   "table_reloads": pages.reloads},
+                   "table_reloads": pages.reloads, "table_told": pages.told},
         "polling_10s": {"seconds": round(poll_took, 1), "hub_cpu_s": round(polling_cpu, 2),
                         "core_percent": round(polling_cpu / poll_took * 100, 1),
                         "table_polls": made},
@@ -578,7 +611,7 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
                 cookies = signed_in(hub, admins)
                 admin = {"Cookie": cookies[0], "HX-Request": "true"}
                 table_path = "/hub/portal/admin/user-table?size=50"
-                health, table_figures = probed(hub, lambda: latencies(hub, {
+                health, table_figures = probed(hub, label="table", what=lambda: latencies(hub, {
                     "first page": table_path,
                     "search": f"{table_path}&q=user0042",
                     "sort by activity": f"{table_path}&sort=activity&dir=desc",
@@ -598,7 +631,7 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
                         time.sleep(0.5)
                     return usage_passes(hub) - first
 
-                health, passes = probed(hub, usage_window)
+                health, passes = probed(hub, usage_window, "usage")
                 out["during"]["usage pass"] = {**health, "passes": passes, **usage_state(hub)}
                 # Every server's activity at the edge of the warning window: the next pass
                 # warns every one (a notification each); their stop would come `cull_warning`
@@ -606,10 +639,11 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
                 set_activity(hub, datetime.now(UTC) - timedelta(
                     seconds=CULL_IDLE_AFTER - args.cull_warning))
                 interval = max(1.0, min(60.0, args.cull_warning / 5))
-                health, _ = probed(hub, lambda: time.sleep(interval + 2))
+                health, _ = probed(hub, lambda: time.sleep(interval + 2), "culling")
                 set_activity(hub, datetime.now(UTC))
                 out["during"]["culling pass"] = health
-                health, sent = probed(hub, lambda: broadcast(hub, "stubs", "hub_scale"))
+                health, sent = probed(hub, lambda: broadcast(hub, "stubs", "hub_scale"),
+                                      "broadcast")
                 out["during"]["broadcast"] = {**health, "delivered": sent[0]["delivered"],
                                               "send_s": sent[0]["seconds"]}
                 year = (datetime.now(UTC) - timedelta(days=365)).date().isoformat()
@@ -620,7 +654,7 @@ def portal_run(args: argparse.Namespace, engine: str, stubs: Stubs,
                                    f"/hub/portal/api/audit?since={year}&kind=cull&limit=5000"}
                 health, audit = probed(hub, lambda: latencies(
                     hub, audit_paths, {"Authorization": f"token {hub.token}"},
-                    max(3, args.requests // 10)))
+                    max(3, args.requests // 10)), "audit")
                 out["during"]["audit queries"] = {**health, "queries": audit}
                 print(f"[{engine}] during: {out['during']}", flush=True)
                 out["pages"] = pushed_and_polling(hub, args, cookies, stub_names)

@@ -17,7 +17,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from ..audit.log import AuditEvent
+from ..audit.log import AuditEvent, EventKind
 from ..platform.errors import ActionRefused
 from ..platform.logs import portal_logger
 from ..platform.tasks import in_background
@@ -34,6 +34,19 @@ FOLLOW_BOUND = 900.0  # seconds: longer than any start or stop the hub allows
 # (user name, the spawner's escaped name: "" when unknown, then only the admin table reloads);
 # None: reload everything shown.
 Change = tuple[str, str] | None
+# The "user" of a change to accounts or groups: any row of an admin's table may show it (no
+# name holds a comma: portal/platform/user_names.py).
+ANY_ROW = ","
+# Audit events that change only their target's own row; any other may add, remove or move rows
+# (an account made or deleted, a group's members, a limit or quota of a group).
+ROW_ONLY = frozenset({
+    EventKind.START, EventKind.STOP, EventKind.RESTART, EventKind.RECREATE,
+    EventKind.VOLUME_RESET, EventKind.VOLUME_ARCHIVE, EventKind.CULL, EventKind.SERVER_EXITED,
+    EventKind.SUDO, EventKind.PASSWORD_CHANGE, EventKind.PASSWORD_RESET,
+    EventKind.ACCOUNT_DISABLED, EventKind.ACCOUNT_ENABLED, EventKind.TWO_FACTOR,
+    EventKind.EMAIL_CHANGE, EventKind.QUOTA_WARNING, EventKind.SHARE, EventKind.SHARE_REVOKED,
+    EventKind.SHARE_CODE, EventKind.SHARE_CODE_REVOKED, EventKind.IMAGE_UPDATE,
+    EventKind.SERVER_ADDED, EventKind.SERVER_DELETED, EventKind.BROADCAST})
 
 
 @dataclass(eq=False)  # each stream is itself (hashed by identity)
@@ -152,6 +165,8 @@ class LiveUpdates:
         """An audit event (any action, by anyone): its target's row and card may show it."""
         if self._subscribers and event.target:
             self.publish(event.target)
+            if event.kind not in ROW_ONLY:
+                self.publish(ANY_ROW)  # admins' tables only (nobody else sees ",")
 
     async def _follow(self, name: str, spawner: HubSpawner) -> None:
         """Compare one server's signature until nothing is pending, publishing each change."""

@@ -102,6 +102,18 @@
   document.addEventListener("htmx:sseError", function () { streamOpen = false; });
   document.addEventListener("htmx:sseClose", function () { streamOpen = false; });
   document.addEventListener("htmx:afterSettle", tick);
+  // `users-changed` names the users whose rows changed ("," when accounts or groups did): the
+  // user table reloads only if it shows one of them, or orders or filters by servers' state
+  // (data-live="all"); 500 open admin pages reloading on every change cost the hub more than
+  // polling (docs/benchmarks.md, section 15).
+  window.portalTableAffected = function (data) {
+    var table = document.getElementById("user-table");
+    var names = String(data || ",").split(" ");
+    if (!table || table.dataset.live !== "rows" || names.indexOf(",") >= 0) { return true; }
+    return names.some(function (name) {
+      return table.querySelector('tr[data-user="' + CSS.escape(name) + '"]') !== null;
+    });
+  };
   // An address of the one long admin page of before (/hub/portal/admin#admin-audit) leads to
   // that section's own page; the sidebar lists the old ids (portal/views/admin_pages.py).
   var adminNav = document.querySelector("nav[data-old-anchors]");

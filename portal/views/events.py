@@ -7,68 +7,80 @@ table reloads its rows). A comment line every HEARTBEAT seconds keeps proxies fr
 A stream writes at most every BATCH_GAP seconds: what was queued meanwhile goes out in one
 write and one flush, each card once. One write and flush per change per stream (500 admin
 pages, 100 changes: 50,000 on the loop) left streams behind until their queues overflowed into
-"reload everything" (docs/benchmarks.md, section 15). `users-changed` makes each admin page
-reload its table rows (a request each): the first change after a quiet spell tells it at once,
-more within TABLE_GAP seconds are told together TABLE_GAP seconds after it (500 pages reloading
-every second cost the hub more than polling every 10 s).
+"reload everything" (docs/benchmarks.md, section 15). `users-changed` names the users whose rows
+changed (or says "," when accounts or groups did: any row may have): a table that shows none of
+them, in a view that server states do not order or filter, does not reload (portal.js); one that
+does reloads its rows (a request each). The first change after a quiet spell is told at once,
+more within TABLE_GAP seconds together TABLE_GAP seconds after it (500 pages reloading every
+second cost the hub more than polling every 10 s).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from tornado.iostream import StreamClosedError
 
-from ..operations.live_updates import Change, Subscriber
+from ..operations.live_updates import ANY_ROW, Change, Subscriber
 from .base import PortalHandler, portal_authenticated
 
 HEARTBEAT = 15.0
 BATCH_GAP = 0.25  # seconds between two writes of one stream
 TABLE_GAP = 3.0  # seconds between two `users-changed` of one stream
-USERS_CHANGED = "event: users-changed\ndata: 1\n\n"
 
 
-def event_text(changes: list[Change], tell_table: bool) -> str:
-    """The events for a batch of changes (Subscriber.take_queued): one write."""
+def users_changed(names: str) -> str:
+    return f"event: users-changed\ndata: {names}\n\n"
+
+
+def event_text(changes: list[Change], table: str | None) -> str:
+    """The events for a batch of changes (Subscriber.take_queued): one write; `table`: the
+    users an admin's table is told of with them (None: not now)."""
     if changes == [None]:
         text = "event: reload\ndata: all\n\n"
     else:  # "": a user whose card name is unknown here (the table only)
         text = "".join(f"event: card-{escaped}\ndata: {escaped}\n\n"
                        for _, escaped in filter(None, changes) if escaped)
-    return text + (USERS_CHANGED if tell_table else "")
+    return text + (users_changed(table) if table is not None else "")
 
 
 class TableReloads:
-    """When one admin page's table is told to reload: at once after `gap` quiet seconds,
-    otherwise `gap` seconds after it was last told (the last change of a burst is told too)."""
+    """When one admin page's table is told which users changed: at once after `gap` quiet
+    seconds, otherwise `gap` seconds after it was last told (the last change of a burst is told
+    too), with every user changed since (names never hold a space)."""
 
     def __init__(self, gap: float = TABLE_GAP, clock: Callable[[], float] = time.monotonic):
         self.gap, self.clock = gap, clock
         self.told = float("-inf")
         self.due: float | None = None  # when a change not yet told is to be told
+        self.names: set[str] = set()  # changed since the table was last told
 
-    def changed(self) -> bool:
-        """A change came: True if the table is to be told now."""
+    def changed(self, names: Iterable[str]) -> str | None:
+        """Users changed: what to tell the table now (None: later)."""
+        self.names.update(names)
         now = self.clock()
         if now - self.told >= self.gap:
-            self.told, self.due = now, None
-            return True
+            return self._tell(now)
         self.due = self.told + self.gap
-        return False
+        return None
 
     def wait(self, longest: float) -> float:
         """Seconds to wait for the next change before a change not yet told is due."""
         return longest if self.due is None else max(0.0, min(longest, self.due - self.clock()))
 
-    def take_due(self) -> bool:
-        """True (and told) if a change not yet told is due now."""
+    def take_due(self) -> str | None:
+        """What to tell the table if changes not yet told are due now (else None)."""
         now = self.clock()
         if self.due is None or now < self.due:
-            return False
+            return None
+        return self._tell(now)
+
+    def _tell(self, now: float) -> str:
         self.told, self.due = now, None
-        return True
+        names, self.names = self.names, set()
+        return ANY_ROW if ANY_ROW in names or not names else " ".join(sorted(names))
 
 
 class EventStreamHandler(PortalHandler):
@@ -102,13 +114,15 @@ class EventStreamHandler(PortalHandler):
             change = await asyncio.wait_for(subscriber.queue.get(),
                                             table.wait(HEARTBEAT) if table else HEARTBEAT)
         except TimeoutError:
-            self.write(USERS_CHANGED if table and table.take_due() else ": keep-alive\n\n")
+            due = table.take_due() if table else None
+            self.write(": keep-alive\n\n" if due is None else users_changed(due))
         else:
             if self.subscriber is None:  # closed while waiting
                 return
             changes = subscriber.take_queued(change)
             # A reload reloads the table too (its trigger listens for both).
-            tell = table is not None and changes != [None] and table.changed()
+            tell = (table.changed(user for user, _ in filter(None, changes))
+                    if table is not None and changes != [None] else None)
             self.write(event_text(changes, tell))
         await self.flush()
 

@@ -76,6 +76,42 @@ def test_the_admin_table_shows_a_start_made_through_the_rest_api(hub, browser, m
     context.close()
 
 
+def test_an_admin_table_reloads_for_the_rows_it_shows_only(hub, browser, make_user):
+    """A server change elsewhere reaches the page (its event names the user) but does not
+    reload a table that neither shows that user nor orders or filters by state."""
+    shown, elsewhere = make_user("standinshown"), make_user("standinelsewhere")
+    ensure_stopped(shown)
+    ensure_stopped(elsewhere)
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, hub, "admin")
+    page.goto(hub.hub_url(f"portal/admin?q={shown.name}"))
+    row = page.locator(f'tr[data-user="{shown.name}"]')
+    expect(row).to_have_attribute("data-state", "stopped")
+    expect(page.locator("#user-table")).to_have_attribute("data-live", "rows")
+    page.wait_for_function(STREAM_OPEN)
+    page.evaluate("""window.toldOf = [];
+        document.addEventListener('sse:users-changed', e => window.toldOf.push(e.detail.data));""")
+    reloads: list[str] = []
+    page.on("request", lambda r: reloads.append(r.url) if "user-table" in r.url else None)
+
+    assert hub.api("POST", f"users/{elsewhere.name}/server").status_code in (201, 202)
+    page.wait_for_function(f"window.toldOf.join(' ').split(' ').includes({elsewhere.name!r})",
+                           timeout=PUSHED)
+    page.wait_for_timeout(1_500)  # the throttle's second, and a request's time
+    assert reloads == [], reloads
+
+    assert hub.api("POST", f"users/{shown.name}/server").status_code in (201, 202)
+    expect(row).not_to_have_attribute("data-state", "stopped", timeout=PUSHED)
+    assert reloads, "the table showing the changed user did not reload"
+    # Sorted by state, a change anywhere may move rows: that view reloads on any change.
+    page.goto(hub.hub_url(f"portal/admin?q={shown.name}&sort=state"))
+    expect(page.locator("#user-table")).to_have_attribute("data-live", "all")
+    context.close()
+    hub.api("DELETE", f"users/{shown.name}/server")
+    hub.api("DELETE", f"users/{elsewhere.name}/server")
+
+
 def test_a_users_stream_never_carries_another_users_state(hub, make_user):
     watcher, other = make_user("streamer"), make_user("standinstreamed")
     admin_session = requests.Session()

@@ -74,7 +74,7 @@ async def test_operations_and_audit_events_are_pushed_by_name():
     ops.acquire("ann", OperationKind.RESTARTING)
     ops.release("ann")
     ops.release("ann")  # nothing held: no event
-    live.audited(SimpleNamespace(target="cid"))  # a user whose card name is not known here
+    live.audited(SimpleNamespace(target="cid", kind="stop"))  # a user whose card name is not known here
     assert drain(admin) == [("ann", "esc-ann"), ("ann", "esc-ann"), ("cid", "")]
     assert drain(ann) == [("ann", "esc-ann"), ("ann", "esc-ann")]
 
@@ -115,12 +115,13 @@ async def test_a_stream_takes_what_queued_in_one_batch_each_change_once():
     batch = admin.take_queued(await admin.queue.get())
     assert batch == [("ann", "esc-ann"), ("bo", "esc-bo"), ("cy", "esc-cy")]
     assert admin.queue.empty()
-    text = event_text(batch, tell_table=True)
+    text = event_text(batch, "ann bo cy")
     assert [line for line in text.split("\n") if line.startswith("event:")] == [
         "event: card-esc-ann", "event: card-esc-bo", "event: card-esc-cy",
-        "event: users-changed"]  # the table reloads once for the whole batch
+        "event: users-changed"]  # the table is told once for the whole batch
+    assert text.endswith("event: users-changed\ndata: ann bo cy\n\n")
     own = ann.take_queued(await ann.queue.get())
-    assert event_text(own, tell_table=False) == (
+    assert event_text(own, None) == (
         "event: card-esc-ann\ndata: esc-ann\n\n")  # no table event for a user's page
 
 
@@ -133,7 +134,7 @@ async def test_a_reload_in_a_batch_replaces_the_rest():
         live.publish(f"u{i}", f"u{i}")
     batch = sub.take_queued(await sub.queue.get())
     assert batch == [None]
-    assert event_text(batch, tell_table=False) == "event: reload\ndata: all\n\n"
+    assert event_text(batch, None) == "event: reload\ndata: all\n\n"
 
 
 def test_a_table_is_told_at_once_after_quiet_then_at_most_every_gap_and_never_left_behind():
@@ -141,12 +142,34 @@ def test_a_table_is_told_at_once_after_quiet_then_at_most_every_gap_and_never_le
 
     now = [100.0]
     table = TableReloads(gap=3.0, clock=lambda: now[0])
-    assert table.wait(15.0) == 15.0 and not table.take_due()  # nothing to tell
-    assert table.changed()  # the first change: at once
+    assert table.wait(15.0) == 15.0 and table.take_due() is None  # nothing to tell
+    assert table.changed(["ann"]) == "ann"  # the first change: at once, naming its user
     now[0] = 101.0
-    assert not table.changed() and not table.changed()  # a burst: held...
-    assert table.wait(15.0) == 2.0 and not table.take_due()
+    assert table.changed(["cy"]) is None and table.changed(["bo", "cy"]) is None  # held...
+    assert table.wait(15.0) == 2.0 and table.take_due() is None
     now[0] = 103.0
-    assert table.take_due() and table.wait(15.0) == 15.0  # ...and told 3 s after the first
+    assert table.take_due() == "bo cy"  # ...and told 3 s after the first, every user once
+    assert table.wait(15.0) == 15.0
     now[0] = 106.5
-    assert table.changed()  # quiet for the gap: at once again
+    assert table.changed(["dee"]) == "dee"  # quiet for the gap: at once again
+
+
+def test_a_change_to_accounts_or_groups_tells_every_admin_table_and_no_user_page():
+    from portal.audit.log import AuditEvent, EventKind
+    from portal.operations.live_updates import ANY_ROW
+    from portal.views.events import TableReloads
+
+    live = LiveUpdates(Operations())
+    admin, ann = live.subscribe("root", True), live.subscribe("ann", False, "ann")
+    at = None
+
+    def audited(kind: EventKind, target: str) -> list:
+        live.audited(AuditEvent(1, at, "root", kind, target, "", True))
+        return drain(admin)
+
+    assert audited(EventKind.STOP, "ann") == [("ann", "ann")]  # ann's row alone
+    assert audited(EventKind.ACCOUNT_CREATED, "newbie") == [("newbie", ""), (ANY_ROW, "")]
+    assert audited(EventKind.GROUP_CHANGE, "team") == [("team", ""), (ANY_ROW, "")]
+    assert all(change[0] != ANY_ROW for change in drain(ann))  # a user's page: no table
+    table = TableReloads(gap=3.0, clock=lambda: 0.0)
+    assert table.changed(["newbie", ANY_ROW]) == ANY_ROW  # every table reloads
