@@ -44,14 +44,14 @@ class AuditAPI(PortalAPIHandler):
         query = parse_query(lambda name: self.get_argument(name, ""))
         if not self.get_argument("limit", ""):
             query = replace(query, limit=MAX_LIMIT)  # an export without a limit takes it all
-        events = await self.runtime.audit.events(query)
         if self.get_argument("format", "json") == "csv":
+            events = await self.runtime.audit.events(query)
             self.set_header("Content-Type", "text/csv; charset=utf-8")
             self.set_header("Content-Disposition", 'attachment; filename="dshub-audit.csv"')
             self.finish(as_csv(events))
             return
-        self.write({"events": [e.as_json() for e in events], "limit": query.limit,
-                    "offset": query.offset})
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(await self.runtime.audit.events_json(query))
 
 
 routes = [
