@@ -207,14 +207,16 @@ class Culler:
         deliveries = await broadcaster.notify_each(
             [(target, self._warning(stop_at, server)) for target, (_, server), (_, stop_at)
              in zip(targets, labs, warns, strict=True)], credential)
+        entries = []
         for (name, server), (_, stop_at), delivery in zip(labs, warns, deliveries, strict=True):
             when = datetime.fromtimestamp(stop_at, UTC).strftime("%H:%M UTC")
             log.info("Idle warning to %s%s (stop at %s): %s", name, where(server), when,
                      delivery.reason)
             metrics.CULLS.labels("warned").inc()
-            await self.audit.record(SYSTEM_ACTOR, EventKind.CULL, name,
-                                    f"warned: stops at {when}{where(server)} "
-                                    f"({delivery.reason})", ok=delivery.ok)
+            entries.append((SYSTEM_ACTOR, EventKind.CULL, name,
+                            f"warned: stops at {when}{where(server)} ({delivery.reason})",
+                            delivery.ok))
+        await self.audit.record_many(entries)  # one commit for the chunk
 
     async def _cull(self, app: Any, key: str) -> None:
         name, server = key_parts(key)

@@ -124,8 +124,9 @@ async def test_a_passs_warnings_go_out_as_one_send():
             return [Delivery(t.user, True, "delivered") for t, _ in messages]
 
     class Audit:
-        async def record(self, actor, kind, target, detail, ok=True):
-            calls["audited"].append((target, ok))
+        async def record_many(self, entries):  # the chunk's warnings in one commit
+            calls["commits"] = calls.get("commits", 0) + 1
+            calls["audited"] += [(target, ok) for _, _, target, _, ok in entries]
 
     def user(name: str) -> SimpleNamespace:
         spawner = SimpleNamespace(ready=True, pending=None,
@@ -139,7 +140,7 @@ async def test_a_passs_warnings_go_out_as_one_send():
     assert calls["credentials"] == [["ann", "bo"]]
     [sent] = calls["sent"]
     assert [u for u, _ in sent] == ["ann", "bo"] and sent[0][1] != sent[1][1]
-    assert calls["audited"] == [("ann", True), ("bo", True)]
+    assert calls["audited"] == [("ann", True), ("bo", True)] and calls["commits"] == 1
 
 
 async def test_a_policy_change_brings_the_next_pass_forward():
