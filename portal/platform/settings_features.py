@@ -90,8 +90,9 @@ class FeatureSettings:
     usage_interval: float = setting(
         "LAB_USAGE_INTERVAL", "30s",
         "a duration such as 15s or 1m (at least 5s)",
-        "How often the hub samples CPU and memory of running labs (one Docker call per lab, "
-        "a few at a time, at most 25 a second: past 750 running labs a pass takes longer); "
+        "How often the hub samples CPU and memory of running labs: from their cgroup files "
+        "after one container listing (`DOCKER_CGROUP_ROOT`), else one Docker call per lab, a "
+        "few at a time, at most 25 a second (past 750 running labs a pass takes longer); "
         "volume sizes are sampled every tenth time.",
         parsers.at_least(5.0, parsers.duration),
     )
