@@ -1,7 +1,9 @@
 """Owns the admin's user table: search, filters, sort and pages, answered from the hub's tables.
 
-One SQL query per page (never a Docker call): the state comes from the hub's server records, and
-from the in-memory spawner where the hub holds one (pending starts and stops, failures).
+A few SQL queries per page (never a Docker call): the state comes from the hub's server records,
+and from the in-memory spawner where the hub holds one (pending starts and stops, failures).
+A filter that matches few users (a search, a group) costs one pass over the users: the IDs it
+reads give the count and, by key, the page (the count and the page were a pass each).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jupyterhub import orm
-from nativeauthenticator.orm import UserInfo
 from sqlalchemy import and_, func, or_, select
 
 from ..governance.limits import Limits
@@ -22,13 +23,14 @@ from ..operations.states import OPERATION_CARDS, CardState
 from ..platform.errors import ActionRefused
 from ..platform.upstream import HubUser, hub_spawning, hub_stopping, loaded_user, spawn_failed
 from ..runtime import Runtime
-from .table_rows import Account, ServerRecord, groups_of, records_of
+from .table_rows import Account, ServerRecord, groups_of, records_of, signup_addresses
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = ("name", "state", "activity")
 STATE_FILTERS = ("", "running", "stopped")  # from the server records: exact counts
 IDLE_CHOICES = {"": None, "1h": timedelta(hours=1), "1d": timedelta(days=1),
                 "7d": timedelta(days=7), "30d": timedelta(days=30)}
+FEW = 500  # at most this many matches: counted from their IDs, their page read by key
 
 
 @dataclass(frozen=True)
@@ -91,17 +93,32 @@ def read_query(get: Any) -> TableQuery:
                       size=int(size))
 
 
-def _filtered(db: Any, q: TableQuery) -> Any:
-    running = orm.Spawner.server_id.isnot(None)
+def _joined(db: Any, q: TableQuery) -> Any:
     query = db.query(orm.User)
     # The server records only when the filter or the order needs them: without the join the
     # first page by name is an index walk (50,000 users: 1 ms instead of 60 on SQLite).
     if q.state or q.sort == "state":
         query = query.outerjoin(
             orm.Spawner, and_(orm.Spawner.user_id == orm.User.id, orm.Spawner.name == ""))
+    return query
+
+
+def _contains(db: Any, text: str) -> Any:
+    """Names with `text` in them. A case-sensitive test of the lowercased text: names are the
+    authenticator's normalize_username, lowercase, so it finds what ILIKE found, without
+    lowercasing every name (50,000 on PostgreSQL: 145 ms a pass instead of 15-19; SQLite's
+    ilike, lower() on both sides, 55 ms instead of 11, its LIKE ignoring ASCII case anyway)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return func.strpos(orm.User.name, text) > 0  # a quarter cheaper than its LIKE
+    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return orm.User.name.like(f"%{pattern}%", escape="\\")
+
+
+def _filtered(db: Any, q: TableQuery) -> Any:
+    running = orm.Spawner.server_id.isnot(None)
+    query = _joined(db, q)
     if q.search:
-        pattern = q.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.filter(orm.User.name.ilike(f"%{pattern}%", escape="\\"))
+        query = query.filter(_contains(db, q.search.lower()))
     if q.state == "running":
         query = query.filter(running)
     elif q.state == "stopped":
@@ -163,20 +180,41 @@ def row_environment(account: Account, records: dict[str, ServerRecord],
     return str(record.state.get(ENVIRONMENT_KEY) or "") if record is not None else ""
 
 
-def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQuery) -> TablePage:
-    """One page of the table and the number of users matching its filters: plain columns in
-    four queries a page (accounts, their groups, their server records, sign-up addresses)."""
-    query = _filtered(db, q)
-    # count(*) of the filtered rows themselves: Query.count() wraps the whole select in a
-    # subquery, which SQLite materialises (50,000 rows: 45 ms instead of a few).
-    total = query.with_entities(func.count(orm.User.id)).scalar() or 0
-    accounts = [Account(*row) for row in query.with_entities(
+def _page(query: Any, q: TableQuery) -> list[Account]:
+    return [Account(*row) for row in query.with_entities(
         orm.User.id, orm.User.name, orm.User.admin, orm.User.created, orm.User.last_activity)
         .order_by(*_order(q)).offset((q.page - 1) * q.size).limit(q.size)]
+
+
+def matching_page(db: Any, q: TableQuery) -> tuple[int, list[Account]]:
+    """The number of users matching the filters, and the accounts of the page asked for."""
+    query = _filtered(db, q)
+    if not (q.search or q.state or q.group or q.idle):
+        # count(*) of the table alone: SQLite counts its b-tree (50,000: 0.6 ms; 7 ms for
+        # count(users.id), which reads every row).
+        return db.query(func.count()).select_from(orm.User).scalar() or 0, _page(query, q)
+    # One pass for up to FEW + 1 IDs: a search or a group rarely matches more, and then the
+    # IDs are the count and the page is read by key. Past FEW (stopping early), a count and a
+    # page of their own: a search for "user" matches every name and its page is an index walk.
+    ids = [i for (i,) in query.with_entities(orm.User.id).limit(FEW + 1)]
+    if not ids:
+        return 0, []
+    if len(ids) <= FEW:
+        return len(ids), _page(_joined(db, q).filter(orm.User.id.in_(ids)), q)
+    # count(*) of the filtered rows themselves: Query.count() wraps the whole select in a
+    # subquery, which SQLite materialises (50,000 rows: 45 ms instead of a few).
+    return query.with_entities(func.count()).scalar() or 0, _page(query, q)
+
+
+def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQuery) -> TablePage:
+    """One page of the table and the number of users matching its filters: plain columns in
+    a few queries a page (the accounts and their count, their groups, their server records,
+    sign-up addresses)."""
+    total, accounts = matching_page(db, q)
     ids = [a.id for a in accounts]
     groups, records = groups_of(db, ids), records_of(db, ids)
-    signed_up = dict(db.query(UserInfo.username, UserInfo.email).filter(
-        UserInfo.username.in_([a.name for a in accounts])))
+    emails = {a.id: runtime.emails.own(a) for a in accounts}
+    signed_up = signup_addresses(db, [a.name for a in accounts if not emails[a.id]])
     rows = []
     for a in accounts:
         own = records.get(a.id, {})
@@ -185,7 +223,7 @@ def table_page(db: Any, users: dict[int, HubUser], runtime: Runtime, q: TableQue
                         account=str(runtime.accounts.state(a) or ""),
                         two_factor=runtime.two_factor.enabled(a),
                         two_factor_unreadable=runtime.two_factor.unreadable(a),
-                        email=runtime.emails.own(a) or signed_up.get(a.name) or "",
+                        email=emails[a.id] or signed_up.get(a.name, ""),
                         environment=row_environment(a, own, users),
                         running=sorted(r.name for r in own.values() if r.running)))
     return TablePage(rows, total, q)

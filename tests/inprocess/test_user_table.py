@@ -9,6 +9,7 @@ import re
 import pytest
 
 ROWS = re.compile(r'<tr data-user="([^"]+)" data-state="(\w+)"')
+TOTAL = re.compile(r'<span id="table-total">(\d+)</span>')
 
 
 def rows(admin, query: str) -> list[tuple[str, str]]:
@@ -41,6 +42,51 @@ def test_search_sort_and_pages(admin, tablecrowd):
     assert [n for n, _ in rows(admin, "q=tablecrowd12")] == [f"tablecrowd12{i}" for i in range(10)]
     html = admin.get("portal/admin/user-table?q=tablecrowd&size=100").text
     assert "300 users match" in html and "page 1 of 3" in html
+
+
+def total(admin, query: str) -> int:
+    r = admin.get(f"portal/admin/user-table?{query}")
+    assert r.status_code == 200, r.text[:300]
+    return int(TOTAL.search(r.text).group(1))
+
+
+def test_search_finds_any_part_of_a_name_in_any_case(admin, tablecrowd):
+    middle = [f"tablecrowd12{i}" for i in range(10)]
+    assert [n for n, _ in rows(admin, "q=crowd12")] == middle
+    assert [n for n, _ in rows(admin, "q=CrOwD12")] == middle
+    assert [n for n, _ in rows(admin, "q=ecrowd299")] == ["tablecrowd299"]
+    # The text is a plain string: _ and % are no wildcards.
+    assert rows(admin, "q=tablecrowd_") == [] and rows(admin, "q=table%25crowd") == []
+
+
+def test_many_matches_count_and_page_as_few_do(admin, tablecrowd, monkeypatch):
+    """Past FEW matches the count and the page are queries of their own: the same answers."""
+    from portal.admin import user_table
+
+    views = ["q=ecrowd&size=25&page=2", "q=tablecrowd&group=tablecrowd-evens&size=25&page=3",
+             "q=tablecrowd&sort=name&dir=desc&size=25", "q=ecrowd&sort=state&size=25&page=12",
+             "q=ecrowd1&idle=30d&size=25&page=4", "q=ecrowd12"]
+    few = {view: (rows(admin, view), total(admin, view)) for view in views}
+    monkeypatch.setattr(user_table, "FEW", 10)
+    assert {view: (rows(admin, view), total(admin, view)) for view in views} == few
+    assert few["q=ecrowd&size=25&page=2"] == ([(n, "stopped") for n in tablecrowd[25:50]], 300)
+    assert few["q=tablecrowd&group=tablecrowd-evens&size=25&page=3"] == (
+        [(n, "stopped") for n in tablecrowd[::2][50:75]], 150)
+    assert few["q=ecrowd1&idle=30d&size=25&page=4"] == (
+        [(n, "stopped") for n in tablecrowd[175:200]], 100)
+
+
+def test_the_count_follows_accounts_made_and_deleted(admin, hub):
+    everyone = total(admin, "")
+    assert total(admin, "q=tablelate") == 0 and rows(admin, "q=tablelate&page=2") == []
+    r = hub.api("POST", "users", json={"usernames": ["tablelate1", "tablelate2"]})
+    assert r.status_code == 201, r.text[:300]
+    assert total(admin, "q=tablelate") == 2 and total(admin, "") == everyone + 2
+    assert rows(admin, "q=tablelate&size=25&page=2") == []
+    assert hub.api("DELETE", "users/tablelate1").status_code == 204
+    assert total(admin, "q=ablelate") == 1 and total(admin, "") == everyone + 1
+    assert [n for n, _ in rows(admin, "q=late2")] == ["tablelate2"]
+    assert hub.api("DELETE", "users/tablelate2").status_code == 204
 
 
 def test_filters_by_group_state_and_idle(admin, tablecrowd):
