@@ -88,7 +88,7 @@ from .common import (
 )
 from .portal_speed import load
 from .prober import Prober
-from .standin_containers import standin_containers
+from .standin_containers import standin_containers, standins_running
 from .stats import measured, summary, table
 from .stubs import Stubs
 
@@ -781,7 +781,8 @@ def main() -> None:
         names = [f"stub{p}" for p, _ in stubs.ports]
         labs = names if args.lab_containers < 0 else names[:args.lab_containers]
         client = docker_client()
-        remove_bench_objects(client)  # a run stopped before its end may have left some
+        # Left by a run stopped before its end; the stand-ins' containers are reused (KEEP).
+        remove_bench_objects(client, keep=standins_running(client))
         with standin_containers(client, labs) as took:
             out["lab_containers"] = {"count": len(labs), "start_s": took}
             print(f"{len(labs)} stand-in lab containers started in {took} s", flush=True)

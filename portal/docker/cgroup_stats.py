@@ -28,10 +28,13 @@ def _read(path: Path) -> str:
         return f.read()
 
 
-def _keyed(text: str) -> dict[str, int]:
-    """A `key value` per line (memory.stat, cpu.stat)."""
-    pairs = (line.split() for line in text.splitlines())
-    return {p[0]: int(p[1]) for p in pairs if len(p) == 2 and p[1].isdigit()}
+def _value(text: str, key: str) -> int:
+    """One `key value` line's value (0 without it): memory.stat has dozens, one is read."""
+    at = ("\n" + text).find(f"\n{key} ")  # where the key's line starts in `text`
+    if at < 0:
+        return 0
+    end = text.find("\n", at)
+    return int(text[at + len(key) + 1:end if end >= 0 else None])
 
 
 def system_cpu_ns(proc_stat: str = "/proc/stat") -> int:
@@ -48,12 +51,14 @@ class CgroupCounters:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
         self.unified = (self.root / "cgroup.controllers").exists()  # cgroup v2
+        self._layout: str | None = None  # the one that found a container: tried first
 
     def _directory(self, top: Path, container_id: str) -> Path | None:
         # Docker's cgroupfs driver, then its systemd driver.
-        for relative in (f"docker/{container_id}", f"system.slice/docker-{container_id}.scope"):
-            if (top / relative).is_dir():
-                return top / relative
+        for layout in (self._layout, "docker/{}", "system.slice/docker-{}.scope"):
+            if layout is not None and (top / layout.format(container_id)).is_dir():
+                self._layout = layout
+                return top / layout.format(container_id)
         return None
 
     def stats(self, container_id: str, system_ns: int, cpus: int) -> dict[str, Any] | None:
@@ -69,21 +74,21 @@ class CgroupCounters:
         if where is None:
             return None
         limit = _read(where / "memory.max").strip()
-        return _answer(_keyed(_read(where / "cpu.stat"))["usage_usec"] * 1000, system_ns, cpus,
+        return _answer(_value(_read(where / "cpu.stat"), "usage_usec") * 1000, system_ns, cpus,
                        int(_read(where / "memory.current")),
                        _UNLIMITED if limit == "max" else int(limit),
-                       {"inactive_file": _keyed(_read(where / "memory.stat"))["inactive_file"]})
+                       {"inactive_file": _value(_read(where / "memory.stat"), "inactive_file")})
 
     def _v1(self, container_id: str, system_ns: int, cpus: int) -> dict[str, Any] | None:
         memory = self._directory(self.root / "memory", container_id)
         cpu = self._directory(self.root / "cpuacct", container_id)
         if memory is None or cpu is None:
             return None
-        detail = _keyed(_read(memory / "memory.stat"))
         return _answer(int(_read(cpu / "cpuacct.usage")), system_ns, cpus,
                        int(_read(memory / "memory.usage_in_bytes")),
                        int(_read(memory / "memory.limit_in_bytes")),
-                       {"total_inactive_file": detail.get("total_inactive_file", 0)})
+                       {"total_inactive_file": _value(_read(memory / "memory.stat"),
+                                                      "total_inactive_file")})
 
 
 def _answer(cpu_ns: int, system_ns: int, cpus: int, usage: int, limit: int,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from ..lab.volume_names import UserVolume
 from ..platform.hub_queries import running_spawners
@@ -25,10 +26,27 @@ async def running_labs(app: Any) -> list[Lab]:
         user = app.users[orm_spawner.user]
         spawner = user.spawners[server] if server else user.spawner
         if spawner.ready and not spawner.pending:
-            labs.append(Lab(spawner.user.name, spawner.object_name, lab_volumes(spawner, server),
-                            spawner.location.locator(), spawner.image,
-                            spawner.location.node_title() or ONE_ENGINE, server))
+            labs.append(_lab_of(spawner, server))
     return labs
+
+
+# A running server's Lab, made again only when what it is made of changed (a restart with
+# another image, on another node): its volumes' names cost a few template renders, and at
+# 2,000 labs every pass made them all again (docs/benchmarks.md, section 15).
+_made: WeakKeyDictionary[Any, tuple[tuple, Lab]] = WeakKeyDictionary()
+
+
+def _lab_of(spawner: Any, server: str) -> Lab:
+    node = spawner.location.node_title() or ONE_ENGINE
+    made_of = (spawner.object_name, spawner.image, node, spawner.user.name, server,
+               spawner.location.locator() is None)
+    kept = _made.get(spawner)
+    if kept is not None and kept[0] == made_of:
+        return kept[1]
+    lab = Lab(spawner.user.name, spawner.object_name, lab_volumes(spawner, server),
+              spawner.location.locator(), spawner.image, node, server)
+    _made[spawner] = (made_of, lab)
+    return lab
 
 
 def lab_volumes(spawner: Any, server: str) -> tuple[UserVolume, ...]:

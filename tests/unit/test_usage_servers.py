@@ -86,3 +86,28 @@ async def test_the_user_line_reads_only_the_servers_named():
     assert user_usage(collector, "ann", ["", "gpu"]).memory == 400 * MIB
     assert user_usage(collector, "ann", ["gpu"]).memory == 300 * MIB
     assert user_usage(collector, "ann", []) is None
+
+
+def test_a_running_servers_lab_is_made_once_until_its_image_or_name_changes():
+    """The sampler lists the running labs every pass: a lab is made again (its volume names
+    rendered) only when the server was started again differently."""
+    from portal.governance.running_labs import _lab_of
+    from portal.lab.location import OneEngine
+
+    class Spawner:  # what running_labs reads of a PortalSpawner
+        def __init__(self) -> None:
+            self.object_name, self.image, self.renders = "lab-ann", "lab:1", 0
+            self.user = type("User", (), {"name": "ann"})()
+            self.location = OneEngine(lambda: self.object_name)
+            self.volume_names = type("Names", (), {"per_server": ()})()
+
+        def owned_volumes(self) -> list[UserVolume]:
+            self.renders += 1
+            return [UserVolume("home", f"{self.object_name}_home", "/home/lab", "")]
+
+    spawner = Spawner()
+    first = _lab_of(spawner, "")
+    assert _lab_of(spawner, "") is first and spawner.renders == 1
+    spawner.image = "lab:2"  # restarted with another environment
+    second = _lab_of(spawner, "")
+    assert second is not first and second.image == "lab:2" and spawner.renders == 2
