@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from ..store.database import PortalStore
 from ..store.tables import UsageRollupRow, UsageTotalRow
@@ -59,46 +60,58 @@ def _figures(record: Rollup) -> dict[str, object]:
             "gpu_seconds": record.gpu_seconds, "samples": record.samples}
 
 
+FIGURES = ("lab_seconds", "cpu_seconds", "memory_gib_hours", "memory_peak", "memory_limit",
+           "storage", "volumes", "gpu_seconds", "samples")
+
+
 def _merge_into(db, period: str, records: dict[Key, Rollup],  # noqa: ANN001 (Session)
-                whole: bool = True) -> dict[int, list[UsageRollupRow]]:
-    """Add `records` to the rows of their periods (one query per period start). Returns the
-    rows at each start, everyone's when `whole` (for the totals), else only the records'."""
+                whole: bool = True) -> dict[int, list[dict[str, Any]]]:
+    """Add `records` to the rows of their periods (one query per period start; the changed
+    rows written in one UPDATE by key and one INSERT: at 2,000 running labs a flush through
+    the unit of work cost more than the whole usage pass, docs/benchmarks.md section 15).
+    Returns each start's rows' figures, everyone's when `whole` (for the totals), else only
+    the records'."""
     by_start: dict[int, dict[Key, Rollup]] = defaultdict(dict)
     for key, record in records.items():
         by_start[key[2]][key] = record
-    rows_at: dict[int, list[UsageRollupRow]] = {}
+    rows_at: dict[int, list[dict[str, Any]]] = {}
     for start, group in by_start.items():
-        query = select(R).where(R.period == period, R.day == at(start).date(),
-                                R.start == at(start))
+        query = select(R.id, R.user, R.server, *(getattr(R, f) for f in FIGURES)).where(
+            R.period == period, R.day == at(start).date(), R.start == at(start))
         if not whole:  # a week's or month's rows: only the users written (no totals there)
             query = query.where(R.user.in_(sorted({user[:255] for user, _, _ in group})))
-        existing = {(r.user, r.server): r for r in db.scalars(query)}
+        existing = {(r.user, r.server): r for r in db.execute(query)}
+        figures = {key: dict(row._mapping) for key, row in existing.items()}
+        updates, inserts = [], []
         for (user, server, _), record in group.items():
-            row = existing.get((user[:255], server[:255]))
+            key = (user[:255], server[:255])
+            row = existing.get(key)
+            merged = _figures(record if row is None else record_of(row).merge(record))
             if row is None:
-                row = existing[user[:255], server[:255]] = R(
-                    user=user[:255], server=server[:255], period=period, start=at(start),
-                    day=at(start).date())
-                db.add(row)
+                inserts.append({"user": key[0], "server": key[1], "period": period,
+                                "start": at(start), "day": at(start).date(), **merged})
             else:
-                record = record_of(row).merge(record)
-            for name, value in _figures(record).items():
-                setattr(row, name, value)
-        rows_at[start] = list(existing.values())
+                updates.append({"id": row.id, **merged})
+            figures[key] = {"user": key[0], **merged}
+        if updates:
+            db.execute(update(R), updates)
+        if inserts:
+            db.execute(insert(R), inserts)
+        rows_at[start] = list(figures.values())
     return rows_at
 
 
-def _keep_totals(db, period: str, rows_at: dict[int, list[UsageRollupRow]]) -> None:  # noqa: ANN001
+def _keep_totals(db, period: str, rows_at: dict[int, list[dict[str, Any]]]) -> None:  # noqa: ANN001
     """Everyone's totals of each period written to: summed from all its rows (never adjusted,
     so a total always equals its rows)."""
     for start, rows in rows_at.items():
         total = db.get(T, (period, at(start))) or T(period=period, start=at(start))
-        total.lab_seconds = sum(r.lab_seconds for r in rows)
-        total.cpu_seconds = sum(r.cpu_seconds for r in rows)
-        total.memory_gib_hours = sum(r.memory_gib_hours for r in rows)
-        total.memory_peak = max((r.memory_peak for r in rows), default=0)
-        total.gpu_seconds = sum(r.gpu_seconds for r in rows)
-        total.active_users = len({r.user for r in rows if r.lab_seconds > 0})
+        total.lab_seconds = sum(r["lab_seconds"] for r in rows)
+        total.cpu_seconds = sum(r["cpu_seconds"] for r in rows)
+        total.memory_gib_hours = sum(r["memory_gib_hours"] for r in rows)
+        total.memory_peak = max((r["memory_peak"] for r in rows), default=0)
+        total.gpu_seconds = sum(r["gpu_seconds"] for r in rows)
+        total.active_users = len({r["user"] for r in rows if r["lab_seconds"] > 0})
         db.add(total)
 
 

@@ -114,6 +114,9 @@ async def test_idle_culling_counts_its_warnings_keeps_and_stops():
         async def record(self, *event, ok: bool = True) -> None:
             pass
 
+        async def record_many(self, entries: list) -> list:
+            return []
+
     class Broadcaster:
         async def credentials(self, db, targets):
             return str
