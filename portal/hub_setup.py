@@ -15,6 +15,7 @@ from . import auth, compat
 from .access.groups import BUILTIN_GROUPS
 from .admin.dormant import run_auto_disable
 from .broadcast import broadcaster as broadcast
+from .compat.hub_indexes import add_lookup_indexes
 from .compat.user_scopes import add_user_scopes
 from .governance.environment_service import Environments
 from .governance.limits import Limits
@@ -194,6 +195,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     add_user_scopes(hub, SHARING_SCOPES)
     # The Docker-access groups exist from the first start and come back if deleted.
     c.JupyterHub.load_groups = {name: {"users": []} for name in BUILTIN_GROUPS}
+    when_hub_runs(add_lookup_indexes, "indexes for the portal's lookups")
     when_hub_runs(runtime.group_guard.run, "the Docker-access group guard")
     when_hub_runs(runtime.accounts.load, "loading disabled accounts and password resets")
     when_hub_runs(runtime.two_factor.load, "loading two-factor sign-in")
@@ -206,10 +208,9 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
     if settings.audit_retention_days:
         days = settings.audit_retention_days
         when_hub_runs(lambda app: runtime.audit.keep_only(days), "audit retention")
-    # Start-up objects (config, ORM, users) live as long as the hub: frozen, they are skipped by
-    # full collections, whose pauses would otherwise stall the event loop; so are the survivors
-    # of a full collection after each one the interpreter makes; from the event loop, never from
-    # a gc callback (portal/platform/heap.py).
+    # Start-up objects (config, ORM, users) live as long as the hub: frozen, full collections
+    # skip them (their pauses stalled the loop); so are the survivors of each full collection;
+    # from the event loop, never from a gc callback (portal/platform/heap.py).
     when_hub_runs(_freeze_startup_objects, "freezing start-up objects")
     # GPU: modes 0/1 are decided now; mode 2 probes once, only when a hub is really starting.
     runtime.gpu.start()
@@ -237,8 +238,7 @@ def setup(c: Any, settings: Settings | None = None) -> Runtime:
         await runtime.usage.run(lambda: running_labs(app))
 
     when_hub_runs(collect_usage, "lab usage collection")
-    # /hub/metrics reports the running labs from the last usage pass (no Docker on a scrape).
-    watch_labs(lambda: runtime.usage.totals)
+    watch_labs(lambda: runtime.usage.totals)  # /hub/metrics: the last pass (no Docker call)
 
     async def keep_usage_history(app: Any) -> None:
         # Flushes once more when the hub stops; after each write, who used up their lab hours.
