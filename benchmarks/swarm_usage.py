@@ -4,7 +4,7 @@ a prober through two usage passes, and the idle hub's CPU, with N labs running.
 For each mode: one hub at production's intervals (usage every 30 s, servers polled every 30 s),
 N users, each lab started through the portal's API with the stand-in lab image
 (images/lab-standin: the lab image with a small HTTP server instead of JupyterLab, ~10 MiB a
-container, so a few hundred fit beside each other on this machine). On one engine the sampler
+container). On one engine the sampler
 reads the labs' cgroup files after one listing (portal/docker/stats.py); on the Swarm each lab
 is a service's task on one of the tests' two nodes (tests/support/swarm.py: engines on
 127.0.0.2/.3 of this machine), located once and sampled with a stats call each over TCP. Then:
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections import Counter
 from typing import Any
@@ -52,11 +53,11 @@ def start_all(hub: Hub, users: list[str], bound: float) -> float:
     waiting = set(users)
     while waiting:
         for user in sorted(waiting):
-            state = server_state(hub, user)["state"]
-            if state == "running":
+            state = server_state(hub, user)
+            if state["state"] == "running":
                 waiting.discard(user)
-            elif state == "failed":
-                raise RuntimeError(f"{user}'s lab failed to start")
+            elif state["state"] == "failed":
+                raise RuntimeError(f"{user}'s lab failed to start: {state.get('detail')}")
         if time.monotonic() - t0 > bound:
             raise TimeoutError(f"{len(waiting)} labs not running after {bound} s")
         time.sleep(1)
@@ -98,6 +99,8 @@ def run_mode(name: str, labs: int, env: dict[str, str], swarm: Swarm | None,
 
 
 def main() -> None:
+    # A test hub has 100 host ports for its labs (tests/support/hub.py); these hubs get more.
+    os.environ.setdefault("DSHUB_TEST_LAB_PORTS", "400")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labs", type=int, default=200)
     parser.add_argument("--idle-window", type=float, default=60.0)
