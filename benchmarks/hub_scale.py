@@ -400,7 +400,8 @@ class Pages:
 
         def affected(event: bytes) -> bool:
             names = event.split(b"\ndata: ", 1)[-1].decode().split(" ")
-            return "," in names or not shown.isdisjoint(names)
+            # "1": the code before (--before) named nobody, and its pages reloaded every time.
+            return names == ["1"] or "," in names or not shown.isdisjoint(names)
 
         async def page(cookie: str) -> None:
             headers = {"Cookie": cookie}

@@ -8,6 +8,9 @@ from dataclasses import replace
 from typing import Any
 from weakref import WeakKeyDictionary
 
+from jupyterhub import orm
+from sqlalchemy import select
+
 from ..lab.volume_names import UserVolume
 from ..platform.hub_queries import running_spawners
 from ..platform.pacing import with_turns
@@ -20,10 +23,17 @@ async def running_labs(app: Any) -> list[Lab]:
     """The labs the hub has ready servers for, default and named (from its own records, no
     Docker call); a thousand take tens of milliseconds, so the loop gets a turn every `CHUNK`
     labs."""
+    # Two columns per running server; every user of one is in the hub's memory once it has
+    # started (init_spawners), so each is found there without a query. Rows as ORM objects
+    # cost a tenth of a second of the loop a pass at 2,000 (docs/benchmarks.md, section 15).
+    rows = app.db.execute(select(orm.Spawner.user_id, orm.Spawner.name)
+                          .where(orm.Spawner.server_id.isnot(None))
+                          .order_by(orm.Spawner.id)).all()
+    if any(user_id not in app.users for user_id, _ in rows):  # not loaded yet: 500 a query
+        rows = [(s.user.id, s.name) for s in running_spawners(app.db)]
     labs = []
-    async for orm_spawner in with_turns(running_spawners(app.db), CHUNK):
-        server = orm_spawner.name
-        user = app.users[orm_spawner.user]
+    async for user_id, server in with_turns(rows, CHUNK):
+        user = app.users[user_id]
         spawner = user.spawners[server] if server else user.spawner
         if spawner.ready and not spawner.pending:
             labs.append(_lab_of(spawner, server))
