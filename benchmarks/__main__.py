@@ -42,6 +42,7 @@ BENCHMARKS = [
     "usage_history",
     "hub_scale",
     "named_scale",
+    "swarm_usage",
 ]
 # Runnable modules that are not benchmarks (quick mode runs the report over the stored results;
 # `child` runs the benchmarks' helper processes).

@@ -13,7 +13,7 @@ passes sampled. Both modes share this machine's two cores: the figures are the h
 lab in each mode, not a second machine's gain.
 
     flock /tmp/dshub-pytest.lock .venv/bin/python -m benchmarks.swarm_usage [--labs 200]
-        [--only swarm|engine]
+        [--only swarm|engine] [--quick]
 """
 
 from __future__ import annotations
@@ -25,23 +25,26 @@ import time
 from collections import Counter
 from typing import Any
 
+from portal.platform.settings_parsers import duration
 from tests.support.hub import Hub
 from tests.support.swarm import Swarm, remove_stale_swarms
 
 from .common import (
+    arguments,
     bench_hub,
     create_plain_users,
     machine,
     portal_api,
+    run,
     save,
     server_state,
+    settle,
 )
 from .hub_scale import cpu_window, usage_state
 from .prober import Prober
 from .stats import table
 
 IMAGE = "dshub-lab-standin:latest"
-INTERVAL = 30.0  # LAB_USAGE_INTERVAL, production's default
 
 
 def start_all(hub: Hub, users: list[str], bound: float) -> float:
@@ -64,38 +67,47 @@ def start_all(hub: Hub, users: list[str], bound: float) -> float:
     return round(time.monotonic() - t0, 1)
 
 
-def passes_under_prober(hub: Hub, passes: int) -> dict[str, Any]:
+def passes_under_prober(hub: Hub, passes: int, interval: float) -> dict[str, Any]:
     """/hub/health while the sampler makes `passes` more passes."""
-    first, deadline = usage_state(hub)["passes"], time.monotonic() + (passes + 2) * 3 * INTERVAL
+    first, deadline = usage_state(hub)["passes"], time.monotonic() + (passes + 2) * 3 * interval
     with Prober("127.0.0.1", hub.ports["hub"], "/hub/health") as prober:
         while usage_state(hub)["passes"] < first + passes and time.monotonic() < deadline:
             time.sleep(0.5)
     return {**prober.summary(), **usage_state(hub)}
 
 
-def run_mode(name: str, labs: int, env: dict[str, str], swarm: Swarm | None,
-             idle_window: float) -> dict[str, Any]:
-    users = [f"su{i:03d}" for i in range(labs)]
-    env = {**env, "LAB_USAGE_INTERVAL": f"{INTERVAL:g}s", "DSHUB_BENCH_POLL_INTERVAL": "30",
+def run_mode(name: str, args: argparse.Namespace, env: dict[str, str],
+             swarm: Swarm | None) -> dict[str, Any]:
+    users = [f"su{i:03d}" for i in range(args.labs)]
+    interval = duration(args.interval)
+    env = {**env, "LAB_USAGE_INTERVAL": args.interval, "DSHUB_BENCH_POLL_INTERVAL": "30",
            "DSHUB_BENCH_IMAGES": json.dumps(dict.fromkeys(users, IMAGE))}
     with bench_hub(env) as hub:
         create_plain_users(hub, users)
-        out: dict[str, Any] = {"labs": labs, "all_running_s": start_all(hub, users, 900)}
+        out: dict[str, Any] = {"labs": args.labs, "all_running_s": start_all(hub, users, 900)}
         if swarm is not None:
             api = swarm.manager.client().api
             names = {swarm.node_id(e): e.name for e in swarm.engines}
             out["labs_per_node"] = dict(Counter(
                 names.get(t["NodeID"], "?") for t in api.tasks(
                     filters={"desired-state": "running"})))
-        print(f"{name}: {labs} labs running in {out['all_running_s']} s", flush=True)
-        time.sleep(INTERVAL)  # past the starts' own CPU, into the steady state
-        out["idle"] = {**cpu_window(hub.proc.pid, idle_window), **usage_state(hub)}
-        out["usage passes"] = passes_under_prober(hub, 2)
+        print(f"{name}: {args.labs} labs running in {out['all_running_s']} s", flush=True)
+        settle(args, interval)  # past the starts' own CPU, into the steady state
+        out["idle"] = {**cpu_window(hub.proc.pid, args.idle_window), **usage_state(hub)}
+        out["usage passes"] = passes_under_prober(hub, 1 if args.quick else 2, interval)
+        if out["usage passes"]["labs_sampled"] < args.labs:
+            raise RuntimeError(f"{name}: {out['usage passes']['labs_sampled']} of {args.labs} "
+                               "labs sampled")
         print(f"{name}: {out}", flush=True)
         for user in users:  # stopped through the hub, so nothing outlives it
             portal_api(hub, "POST", f"users/{user}/server/stop")
         time.sleep(5)
     return out
+
+
+# Quick (CI): the code path on one engine, 2 labs, short windows (a Swarm's set-up is the
+# full run's; swarm_spawn's quick run covers Swarm mode).
+QUICK = {"labs": 2, "only": "engine", "idle_window": 2.0, "interval": "5s"}
 
 
 def main() -> None:
@@ -104,23 +116,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labs", type=int, default=200)
     parser.add_argument("--idle-window", type=float, default=60.0)
+    parser.add_argument("--interval", default="30s", help="LAB_USAGE_INTERVAL")
     parser.add_argument("--only", choices=["swarm", "engine"], default="")
-    args = parser.parse_args()
+    args = arguments(parser, QUICK)
     results: dict[str, Any] = {"machine": machine(), "labs": args.labs, "modes": {}}
     if args.only != "swarm":
-        results["modes"]["one engine"] = run_mode("one engine", args.labs, {}, None,
-                                                  args.idle_window)
+        results["modes"]["one engine"] = run_mode("one engine", args, {}, None)
     if args.only != "engine":
         remove_stale_swarms()
         swarm = Swarm().start(image=IMAGE)
         try:
             env = {"DOCKER_SWARM": "1", "DOCKER_HOST": swarm.manager.url}
-            results["modes"]["swarm, 2 nodes"] = run_mode("swarm, 2 nodes", args.labs, env,
-                                                          swarm, args.idle_window)
+            results["modes"]["swarm, 2 nodes"] = run_mode("swarm, 2 nodes", args, env, swarm)
         finally:
             swarm.stop()
     print(report(results))
-    save("swarm_usage", results)
+    save("swarm_usage", results, quick=args.quick)
 
 
 def report(d: dict[str, Any]) -> str:
@@ -137,4 +148,4 @@ def report(d: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
