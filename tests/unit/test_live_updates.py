@@ -74,7 +74,8 @@ async def test_operations_and_audit_events_are_pushed_by_name():
     ops.acquire("ann", OperationKind.RESTARTING)
     ops.release("ann")
     ops.release("ann")  # nothing held: no event
-    live.audited(SimpleNamespace(target="cid", kind="stop"))  # a user whose card name is not known here
+    # a user whose card name is not known here
+    live.audited(SimpleNamespace(target="cid", kind="stop"))
     assert drain(admin) == [("ann", "esc-ann"), ("ann", "esc-ann"), ("cid", "")]
     assert drain(ann) == [("ann", "esc-ann"), ("ann", "esc-ann")]
 
