@@ -12,10 +12,8 @@ interpreter lock for seconds, and the event loop answered in 100-200 ms instead 
 On one engine a lab's container is the spawner's object name on the hub's engine. In Swarm mode
 the spawner gives a locator instead (the node's engine and the task's container ID): it is asked
 in this pass, remembered, and asked again when that container no longer runs (a restart
-replaces it). Volume sizes come from the hub's engine only (see docs/scale-out.md).
-
-Every running server is a lab, default and named alike, its samples kept by the operations'
-server key (`user`, `user/name`): one server's sample never replaces another's.
+replaces it). Volume sizes come from the hub's engine only (see docs/scale-out.md). Every
+running server is a lab, default or named, its samples kept by server key (`user`, `user/name`).
 """
 
 from __future__ import annotations
@@ -122,8 +120,11 @@ class UsageCollector:
     async def collect(self, labs: Iterable[Lab]) -> None:
         """One pass over the running labs; a lab that fails keeps its last (aging) sample."""
         labs = list(labs)
-        unseen = any(v.name not in self._volume_sizes for lab in labs for v in lab.volumes)
-        if self.passes % VOLUME_EVERY == 0 or unseen:  # a new lab's volumes: size them now
+        # A new lab's volumes (no size yet) ask the hub-wide cache each pass until it has one
+        # (Docker at most once a minute; their storage showed 2-3 min late), others every 10th.
+        unsized = any(self._volume_sizes.get(v.name) is None
+                      for lab in labs if lab.locate is None for v in lab.volumes)
+        if self.passes % VOLUME_EVERY == 0 or unsized:
             await self._sample_volumes(labs)
         self.passes += 1
         sampled: set[str] = set()
