@@ -37,8 +37,8 @@ from .common import (
     portal_api,
     run,
     save,
-    server_state,
     settle,
+    start_servers,
 )
 from .hub_scale import cpu_window, usage_state
 from .prober import Prober
@@ -50,20 +50,7 @@ IMAGE = "dshub-lab-standin:latest"
 def start_all(hub: Hub, users: list[str], bound: float) -> float:
     """Every lab started at once through the portal's API; seconds until all run."""
     t0 = time.monotonic()
-    for user in users:
-        r = portal_api(hub, "POST", f"users/{user}/server/start")
-        assert r.status_code == 202, r.text[:300]
-    waiting = set(users)
-    while waiting:
-        for user in sorted(waiting):
-            state = server_state(hub, user)
-            if state["state"] == "running":
-                waiting.discard(user)
-            elif state["state"] == "failed":
-                raise RuntimeError(f"{user}'s lab failed to start: {state.get('detail')}")
-        if time.monotonic() - t0 > bound:
-            raise TimeoutError(f"{len(waiting)} labs not running after {bound} s")
-        time.sleep(1)
+    start_servers(hub, users, bound)
     return round(time.monotonic() - t0, 1)
 
 

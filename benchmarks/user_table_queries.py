@@ -101,27 +101,13 @@ def after_rows(db: Any, accounts: list[Any]) -> Any:
 
 @contextmanager
 def databases(engine: str, data: Path) -> Iterator[tuple[str, str]]:
-    """(hub URL, store URL), empty, on `engine`."""
-    if engine == "sqlite":
-        yield f"sqlite:///{data}/hub.sqlite", f"sqlite:///{data}/store.sqlite"
-        return
-    import psycopg
+    """(hub URL, store URL), empty, on `engine` (hub_scale's: files in `data`, or a throwaway
+    loopback PostgreSQL server)."""
+    from .hub_scale import engine_urls
 
-    # Beside `data`, not in it: the server runs as the postgres user, who cannot enter
-    # mkdtemp's private directories.
-    pg = Path(tempfile.mkdtemp(prefix="ut-bench-pg-"))
-    pg.rmdir()
-    script = str(ROOT / "scripts" / "postgres.sh")
-    url = subprocess.run(["bash", script, "start", str(pg)], check=True,
-                         capture_output=True, text=True).stdout.strip()
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            for name in ("ut_hub", "ut_store"):
-                conn.execute(f'CREATE DATABASE "{name}"')
-        base = url.replace("postgresql://", "postgresql+psycopg://").rsplit("/", 1)[0]
-        yield f"{base}/ut_hub", f"{base}/ut_store"
-    finally:
-        subprocess.run(["bash", script, "stop", str(pg)], check=False)
+    with engine_urls(engine, data) as urls:
+        yield (urls.get("JUPYTERHUB_DATABASE_URL", f"sqlite:///{data}/hub.sqlite"),
+               urls.get("PORTAL_DATABASE_URL", f"sqlite:///{data}/store.sqlite"))
 
 
 def seeded(hub_url: str, store_url: str, args: argparse.Namespace) -> None:

@@ -48,8 +48,8 @@ def test_a_restart_in_one_tab_shows_in_the_other(hub, browser, make_user):
     ensure_stopped(user)
 
 
-def test_the_admin_table_shows_a_start_made_through_the_rest_api(hub, browser, make_user):
-    user = make_user("reststart")
+def admin_table_showing(hub, browser, user):
+    """An admin's page whose user table shows only `user`, stopped: (context, page, its row)."""
     ensure_stopped(user)
     context = browser.new_context()
     page = context.new_page()
@@ -57,6 +57,12 @@ def test_the_admin_table_shows_a_start_made_through_the_rest_api(hub, browser, m
     page.goto(hub.hub_url(f"portal/admin?q={user.name}"))
     row = page.locator(f'tr[data-user="{user.name}"]')
     expect(row).to_have_attribute("data-state", "stopped")
+    return context, page, row
+
+
+def test_the_admin_table_shows_a_start_made_through_the_rest_api(hub, browser, make_user):
+    user = make_user("reststart")
+    context, page, row = admin_table_showing(hub, browser, user)
     page.wait_for_function(STREAM_OPEN)
     r = hub.api("POST", f"users/{user.name}/server")
     assert r.status_code in (201, 202), r.text
@@ -80,14 +86,8 @@ def test_an_admin_table_reloads_for_the_rows_it_shows_only(hub, browser, make_us
     """A server change elsewhere reaches the page (its event names the user) but does not
     reload a table that neither shows that user nor orders or filters by state."""
     shown, elsewhere = make_user("standinshown"), make_user("standinelsewhere")
-    ensure_stopped(shown)
     ensure_stopped(elsewhere)
-    context = browser.new_context()
-    page = context.new_page()
-    sign_in(page, hub, "admin")
-    page.goto(hub.hub_url(f"portal/admin?q={shown.name}"))
-    row = page.locator(f'tr[data-user="{shown.name}"]')
-    expect(row).to_have_attribute("data-state", "stopped")
+    context, page, row = admin_table_showing(hub, browser, shown)
     expect(page.locator("#user-table")).to_have_attribute("data-live", "rows")
     page.wait_for_function(STREAM_OPEN)
     page.evaluate("""window.toldOf = [];
