@@ -77,10 +77,8 @@ def signup_addresses(db: Any, names: list[str]) -> dict[str, str]:
     """The address each of these accounts gave at sign-up, where it gave one (one query)."""
     if not names:
         return {}
-    # users_info has no index on its user name: a page reads all its rows (50,000: 8-9 ms).
-    # The address tested first spares the name lookup in the rows without one (accounts an
-    # admin made): a tenth with an address, 9 ms instead of 13 on PostgreSQL, on SQLite 8.4
-    # instead of 9.1. Accounts with an address of their own are not looked up at all.
+    # By the name index the hub gets at start (compat/hub_indexes.py; without it a page read
+    # all 50,000 rows, 8-9 ms). Accounts with an address of their own are not looked up.
     rows = db.query(UserInfo.username, UserInfo.email).filter(
         UserInfo.email.isnot(None), UserInfo.email != "", UserInfo.username.in_(names))
     return {name: email for name, email in rows}

@@ -48,8 +48,7 @@ _made: WeakKeyDictionary[Any, tuple[tuple, Lab]] = WeakKeyDictionary()
 
 def _lab_of(spawner: Any, server: str) -> Lab:
     node = spawner.location.node_title() or ONE_ENGINE
-    made_of = (spawner.object_name, spawner.image, node, spawner.user.name, server,
-               spawner.location.locator() is None)
+    made_of = (spawner.user.name, spawner.object_name, spawner.image, node, server)
     kept = _made.get(spawner)
     if kept is not None and kept[0] == made_of:
         return kept[1]

@@ -137,10 +137,7 @@ def write_hourly(store: PortalStore, records: dict[Key, Rollup]) -> int:
 
 def _sum_again(db, level: str, first: date) -> None:  # noqa: ANN001 (Session)
     """A week's or month's rows again from its days' rows (retention took its first days)."""
-    columns = [getattr(R, name) for name in ("user", "server", "start", "lab_seconds",
-                                             "cpu_seconds", "memory_gib_hours", "memory_peak",
-                                             "memory_limit", "storage", "volumes",
-                                             "gpu_seconds", "samples")]
+    columns = [R.user, R.server, R.start, *(getattr(R, name) for name in FIGURES)]
     days = db.execute(select(*columns).where(R.period == DAILY, R.day >= first,
                                              R.day < level_end(level, first)))
     start = datetime.combine(first, datetime.min.time(), UTC)
